@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `sysfence`: set, change and remove the syscall policy of running containers.
+
+mod exit;
+mod status;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Live, per-container syscall filtering.
+///
+/// sysfence attaches a syscall policy to a container's cgroup and lets you
+/// change or remove it while the container runs, with no restart. The policies
+/// are enforced by the sysfence kernel module (sysfence.ko).
+#[derive(Parser)]
+#[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show whether the sysfence kernel module is loaded.
+    ///
+    /// Exit status 0 when it is loaded, 3 when it is not.
+    ///
+    /// Example: sysfence status --json
+    Status(status::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Status(args) => status::run(&args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("sysfence: {err}");
+            exit::Code::Error.into()
+        }
+    }
+}

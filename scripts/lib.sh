@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the scripts in this folder. Source it; do not run it.
+
+SF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything expensive (kernel trees, built images) lives outside the
+# repository, so a fresh clone stays clean and a second run is fast.
+SF_CACHE=${SYSFENCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sysfence}
+# Per-checkout build products that are cheap to redo (module, initramfs).
+SF_BUILD=${SYSFENCE_BUILD:-$SF_ROOT/target/sysfence}
+# The kernel's Rust support needs LLVM; Debian installs clang-19 off PATH.
+SF_LLVM_BIN=/usr/lib/llvm-19/bin
+export PATH="$SF_LLVM_BIN:$HOME/.cargo/bin:$PATH"
+
+sf_log() { printf '[sysfence %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+sf_die() { printf '[sysfence %s] error: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+
+# The Debian package version of the kernel source, e.g. 6.12.117-1~deb12u1.
+sf_kernel_pkg_version() {
+  dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null
+}
+
+# Runs "$@" with its output in LOG, printing a progress line every 30 s
+# (elapsed time, what it is doing now) instead of minutes of silence.
+# Prints the log's tail and fails if the command fails.
+sf_run_with_progress() {
+  local what=$1 log=$2; shift 2
+  local start=$SECONDS
+  "$@" >"$log" 2>&1 &
+  local pid=$! rc=0
+  while kill -0 "$pid" 2>/dev/null; do
+    local i
+    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      local e=$((SECONDS - start)) now
+      now=$(grep -E '^\s+(CC|LD|AR|RUSTC|BINDGEN|AS|GEN|HOSTCC|OBJCOPY)' "$log" | tail -n 1 | sed 's/^ *//')
+      sf_log "$what: $((e / 60))m$((e % 60))s elapsed, $(grep -c '' "$log") log lines, now: ${now:-starting}"
+    fi
+  done
+  wait "$pid" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    tail -n 40 "$log" >&2
+    sf_die "$what failed (exit $rc); full log: $log"
+  fi
+  local e=$((SECONDS - start))
+  sf_log "$what: done in $((e / 60))m$((e % 60))s"
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT
+//! The contract between the sysfence kernel module and its userspace manager.
+//!
+//! This crate is `no_std`, has no dependencies and no `unsafe`, so that the
+//! kernel module can compile its source files directly (with
+//! `#[path = "../shared-abi/src/…"] mod …;`) and the manager can depend on it
+//! as an ordinary crate. Everything here must be panic-free on any input: in
+//! the module a panic is a kernel BUG.
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod proto;

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `sf-syscall [--abi x86_64|ia32] NR [ARG...]`: issue one raw syscall.
+//!
+//! Prints `ok RET` or `err ERRNO` and exits 0 or 1 accordingly (2 on a usage
+//! error), so guest tests can check exactly what the kernel answered.
+
+use std::process::ExitCode;
+use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut abi = Abi::X86_64;
+    if args.first().map(String::as_str) == Some("--abi") {
+        if args.len() < 2 {
+            return usage("--abi needs a value");
+        }
+        abi = match args[1].parse() {
+            Ok(a) => a,
+            Err(e) => return usage(&e),
+        };
+        args.drain(..2);
+    }
+    if args.is_empty() || args.len() > 7 {
+        return usage("want a syscall number and at most 6 arguments");
+    }
+    let mut regs = [0u64; 6];
+    let nr = match parse_arg(&args[0]) {
+        Ok(n) => n,
+        Err(e) => return usage(&e),
+    };
+    for (slot, s) in regs.iter_mut().zip(&args[1..]) {
+        *slot = match parse_arg(s) {
+            Ok(v) => v,
+            Err(e) => return usage(&e),
+        };
+    }
+    // SAFETY: issuing the syscall the user asked for is this program's job.
+    let ret = unsafe { raw_syscall(abi, nr, regs) };
+    if (-4095..0).contains(&ret) {
+        println!("err {}", -ret);
+        ExitCode::from(1)
+    } else {
+        println!("ok {ret}");
+        ExitCode::SUCCESS
+    }
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] NR [ARG...]");
+    ExitCode::from(2)
+}
