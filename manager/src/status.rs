@@ -55,7 +55,11 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
             (false, _) => println!("kernel module:   not loaded (insmod sysfence.ko)"),
         }
     }
-    Ok(if status.module_loaded { Code::Ok } else { Code::ModuleNotLoaded })
+    Ok(if status.module_loaded {
+        Code::Ok
+    } else {
+        Code::ModuleNotLoaded
+    })
 }
 
 #[cfg(test)]

@@ -106,7 +106,10 @@ mod tests {
         // getppid is 110 on x86_64 and 64 on ia32: the same answer both ways.
         // SAFETY: getppid has no side effects.
         let (a, b) = unsafe {
-            (raw_syscall(Abi::X86_64, 110, [0; 6]), raw_syscall(Abi::Ia32Int80, 64, [0; 6]))
+            (
+                raw_syscall(Abi::X86_64, 110, [0; 6]),
+                raw_syscall(Abi::Ia32Int80, 64, [0; 6]),
+            )
         };
         assert!(a > 0);
         // Kernels without IA32_EMULATION answer -ENOSYS (-38) to int 0x80.

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs what a fresh Debian 12 machine lacks to build and test sysfence:
+# Debian packages (kernel source, LLVM 19, QEMU, busybox, ...), the Rust
+# standard library sources and musl targets, and a pinned bindgen-cli.
+# Idempotent: a second run checks and changes nothing. Needs root for apt.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+BINDGEN_VERSION=0.73.2
+PACKAGES=(
+  linux-source-6.12                              # the kernel we build and test on
+  clang-19 lld-19 llvm-19 libclang-19-dev        # LLVM=1 builds (Rust needs them)
+  bc bison flex libelf-dev libssl-dev cpio xz-utils make kmod  # kernel build deps
+  busybox-static                                 # the guest's userland
+  qemu-system-x86                                # the guest
+  musl-tools                                     # static guest test programs
+  libseccomp-dev                                 # real seccomp, to compare against
+  strace crun python3                            # host tools tests use over 9p
+)
+
+failed=()
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sf_log "apt: installing ${#missing[@]} package(s): ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  if ! { $sudo apt-get update -q >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    failed+=("apt-get install ${missing[*]}")
+  fi
+else
+  sf_log "apt: all ${#PACKAGES[@]} packages present"
+fi
+
+command -v rustup >/dev/null || sf_die "rustup is missing: install Rust with rustup first (https://rustup.rs)"
+if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  sf_log "rustup: rust-src present"
+else
+  sf_log "rustup: adding rust-src (the kernel compiles core from it)"
+  rustup component add rust-src >/dev/null || failed+=("rustup component add rust-src")
+fi
+for t in x86_64-unknown-linux-musl; do
+  if rustup target list --installed | grep -qx "$t"; then
+    sf_log "rustup: target $t present"
+  else
+    sf_log "rustup: adding target $t (static guest binaries)"
+    rustup target add "$t" >/dev/null || failed+=("rustup target add $t")
+  fi
+done
+
+if [ "$(bindgen --version 2>/dev/null)" = "bindgen $BINDGEN_VERSION" ]; then
+  sf_log "bindgen: $BINDGEN_VERSION present"
+else
+  sf_log "bindgen: installing bindgen-cli $BINDGEN_VERSION with cargo (about a minute)"
+  cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" || failed+=("cargo install bindgen-cli $BINDGEN_VERSION")
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '  failed: %s\n' "${failed[@]}" >&2
+  sf_die "set-up incomplete (${#failed[@]} step(s) failed, listed above)"
+fi
+src=/usr/src/linux-source-6.12.tar.xz
+[ -f "$src" ] || sf_die "$src missing after installing linux-source-6.12"
+sf_log "set-up complete: rustc $(rustc -V | cut -d' ' -f2), $(bindgen --version), clang $(clang --version | head -n1 | grep -o '[0-9][0-9.]*' | head -n1)"

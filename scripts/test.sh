@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The whole test suite, from a fresh Debian 12 machine to a verdict:
+#   1. set-up (scripts/setup.sh, idempotent),
+#   2. host tests: cargo fmt --check and cargo test for the workspace,
+#   3. the guest suite (tests/guest/t-*.sh) in QEMU on the debug kernel,
+#      built or taken from the cache, with the module loaded.
+# The last line is "N passed, M failed"; the exit status is non-zero if
+# anything failed, including a kernel bug report in the guest's log.
+#
+#   scripts/test.sh [GUEST-TEST...]    (names like t-module-load-unload.sh)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$SF_ROOT"
+mkdir -p "$SF_BUILD"
+t0=$SECONDS
+passed=0 failed=0
+failures=()
+record() { # record PASS|FAIL NAME
+  if [ "$1" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$2"); fi
+}
+
+"$SF_ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+sf_log "host: cargo fmt --check"
+if cargo fmt --all --check >/dev/null 2>&1; then record PASS host/fmt; else cargo fmt --all --check | head -n 20; record FAIL host/fmt; fi
+
+sf_log "host: cargo test --workspace"
+log=$SF_BUILD/cargo-test.log
+cargo test --workspace --all-targets --color never >"$log" 2>&1
+rc=$?
+hp=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | paste -sd+ | bc)
+hf=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) failed.*/\1/' | paste -sd+ | bc)
+passed=$((passed + ${hp:-0})) failed=$((failed + ${hf:-0}))
+grep -E '^test .* FAILED$' "$log" | sed 's/^test /host: /' >&2
+if [ "$rc" -ne 0 ] && [ "${hf:-0}" -eq 0 ]; then
+  tail -n 30 "$log" >&2
+  record FAIL "host/cargo-test (exit $rc, see $log)"
+fi
+sf_log "host: ${hp:-0} passed, ${hf:-0} failed ($((SECONDS - t0))s so far)"
+
+sf_log "guest: building kernel, module and initramfs, then running the suite"
+glog=$SF_BUILD/guest-suite.log
+qemu/run --timeout "${SF_GUEST_TIMEOUT:-3000}" -- sh tests/guest/run.sh "$@" | tee "$glog"
+grc=${PIPESTATUS[0]}
+gp=$(grep -c '^TEST-RESULT PASS ' "$glog")
+gf=$(grep -c '^TEST-RESULT FAIL ' "$glog")
+passed=$((passed + gp)) failed=$((failed + gf))
+while read -r _ _ name _; do failures+=("guest/$name"); done < <(grep '^TEST-RESULT FAIL ' "$glog")
+case $grc in
+  0 | 1) [ $((gp + gf)) -gt 0 ] || record FAIL "guest/suite (no test ran)" ;;
+  124) record FAIL "guest/suite (timed out)" ;;
+  125) record FAIL "guest/kernel-log (bug report or guest died; see above)" ;;
+  *) record FAIL "guest/suite (runner exit $grc)" ;;
+esac
+
+sf_log "total time $((SECONDS - t0))s"
+[ ${#failures[@]} -eq 0 ] || printf '  failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
