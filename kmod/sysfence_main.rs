@@ -7,8 +7,10 @@
 
 use kernel::prelude::*;
 
-/// The wire protocol shared with the manager, compiled from shared-abi's own
-/// source so both sides can never disagree.
+// The wire protocol shared with the manager, compiled from shared-abi's own
+// source so both sides can never disagree. The module uses only part of what
+// the manager needs, hence the allowances.
+#[allow(dead_code, unreachable_pub)]
 #[path = "../shared-abi/src/proto.rs"]
 mod proto;
 

@@ -23,12 +23,12 @@ if [ "$(cat "$work/.kdir" 2>/dev/null)" != "$kdir" ]; then
   echo "$kdir" >"$work/.kdir"
 fi
 if ! make -C "$work/kmod" KDIR="$kdir" LLVM=1 modules >"$work/build.log" 2>&1; then
-  cat "$work/build.log" >&2
+  grep -E -A12 '^(warning|error)(\[|:)|Error|undefined' "$work/build.log" | head -n 120 >&2
   sf_die "module build failed against $kdir"
 fi
 # Warnings in our code are errors for us.
-if grep -E '^(warning|error)(\[|:)' "$work/build.log" >&2; then
-  cat "$work/build.log" >&2
+if grep -qE '^(warning|error)(\[|:)' "$work/build.log"; then
+  grep -E -A12 '^(warning|error)(\[|:)' "$work/build.log" | head -n 80 >&2
   sf_die "module build printed warnings (listed above)"
 fi
 sf_log "module ($flavor): $work/kmod/sysfence.ko"

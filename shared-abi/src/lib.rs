@@ -6,7 +6,9 @@
 //! `#[path = "../shared-abi/src/…"] mod …;`) and the manager can depend on it
 //! as an ordinary crate. Everything here must be panic-free on any input: in
 //! the module a panic is a kernel BUG.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod engine;
+pub mod nla;
 pub mod proto;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT
-//! Identity of the sysfence control protocol.
+//! The sysfence generic netlink protocol: family, commands, attributes,
+//! actions, comparison operators, ABIs and limits.
 //!
-//! The numbers below are part of the userspace ABI: they are append-only and
-//! never reused.
+//! Every number here is part of the userspace ABI: append-only, never reused.
+//! `docs/ABI.md` and `shared-abi/sysfence.yaml` describe the same protocol in
+//! prose and as a netlink YAML spec.
 
 /// Version of the sysfence release this ABI belongs to; the module logs it at
 /// load and the manager prints it with `--version`.
@@ -14,3 +16,286 @@ pub const FAMILY_NAME: &str = "sysfence";
 /// Version of the generic netlink family. A manager refuses to drive a module
 /// whose family version differs from its own.
 pub const FAMILY_VERSION: u8 = 1;
+
+/// Name of the multicast group that carries [`Cmd::Event`] messages.
+pub const MCGRP_EVENTS: &str = "events";
+
+/// Limits the module enforces; `get-info` reports them.
+pub mod limits {
+    /// Policies in all (one per cgroup).
+    pub const MAX_POLICIES: u32 = 65_536;
+    /// Rules in one policy, all ABIs together.
+    pub const MAX_RULES: u32 = 4_096;
+    /// Argument comparisons in one rule (one per register, as seccomp).
+    pub const MAX_ARGS_PER_RULE: u32 = 6;
+    /// Largest syscall number a rule may name (numbers above it take the
+    /// default action; x32 numbers are a separate ABI, see [`super::Abi`]).
+    pub const MAX_SYSCALL_NR: u32 = 1_023;
+    /// Largest errno an ERRNO action may carry (the kernel's MAX_ERRNO).
+    pub const MAX_ERRNO: u32 = 4_095;
+    /// Events per second per cgroup before drops are counted instead.
+    pub const EVENTS_PER_SEC: u32 = 1_000;
+    /// Largest policy message the module accepts, in bytes.
+    pub const MAX_POLICY_BYTES: u32 = 256 * 1024;
+}
+
+/// Feature bits reported by `get-info` ([`attr::INFO_FEATURES`]).
+pub mod features {
+    /// Syscall filtering by number and register arguments.
+    pub const SYSCALL_FILTER: u64 = 1 << 0;
+    /// Hierarchical policies (every policy on the cgroup path applies).
+    pub const HIERARCHY: u64 = 1 << 1;
+    /// Events on the [`super::MCGRP_EVENTS`] multicast group.
+    pub const EVENTS: u64 = 1 << 2;
+}
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident : $repr:ty { $($(#[$vm:meta])* $v:ident = $n:expr,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr($repr)]
+        pub enum $name { $($(#[$vm])* $v = $n,)* }
+
+        impl TryFrom<$repr> for $name {
+            type Error = $repr;
+            /// Converts a wire value; an unknown value is returned as the error.
+            fn try_from(v: $repr) -> Result<Self, $repr> {
+                match v { $($n => Ok($name::$v),)* _ => Err(v) }
+            }
+        }
+
+        impl $name {
+            /// Every value, in wire order.
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+        }
+    };
+}
+
+wire_enum! {
+    /// Generic netlink commands (`genlmsghdr.cmd`).
+    Cmd: u8 {
+        /// Request: nothing. Reply: `INFO_*` attributes.
+        GetInfo = 1,
+        /// Request: `CGROUP_ID` + `POLICY`. Creates or atomically replaces
+        /// the cgroup's policy. Admin only.
+        PolicySet = 2,
+        /// Request: `CGROUP_ID`. Removes the cgroup's policy. Admin only.
+        PolicyDelete = 3,
+        /// Request: `CGROUP_ID`. Reply: `CGROUP_ID` + `POLICY` as set.
+        PolicyGet = 4,
+        /// Dump request: every policy, one message each, as `PolicyGet`.
+        PolicyDump = 5,
+        /// Request: `CGROUP_ID`. Reply: `CGROUP_ID` + `STATS`.
+        StatsGet = 6,
+        /// Multicast on [`super::MCGRP_EVENTS`]: one decision worth reporting.
+        Event = 7,
+    }
+}
+
+wire_enum! {
+    /// Syscall ABIs a policy describes separately.
+    Abi: u32 {
+        /// 64-bit `syscall`, numbers without the x32 bit.
+        X86_64 = 1,
+        /// `int $0x80` and `sysenter`, from 32-bit or 64-bit processes.
+        Ia32 = 2,
+        /// 64-bit `syscall` with the x32 bit (0x40000000) set in the number.
+        X32 = 3,
+    }
+}
+
+impl Abi {
+    /// The name used in policy files and events.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Abi::X86_64 => "x86_64",
+            Abi::Ia32 => "ia32",
+            Abi::X32 => "x32",
+        }
+    }
+
+    /// Index of the ABI in per-ABI arrays (0-based).
+    pub const fn index(self) -> usize {
+        match self {
+            Abi::X86_64 => 0,
+            Abi::Ia32 => 1,
+            Abi::X32 => 2,
+        }
+    }
+
+    /// Number of ABIs.
+    pub const COUNT: usize = 3;
+}
+
+/// The x32 bit in a 64-bit syscall number (`__X32_SYSCALL_BIT`).
+pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
+
+wire_enum! {
+    /// Argument comparison operators, numbered as libseccomp's
+    /// `enum scmp_compare`. Comparisons are unsigned and 64-bit.
+    Op: u32 {
+        /// `arg != value`
+        Ne = 1,
+        /// `arg < value`
+        Lt = 2,
+        /// `arg <= value`
+        Le = 3,
+        /// `arg == value`
+        Eq = 4,
+        /// `arg >= value`
+        Ge = 5,
+        /// `arg > value`
+        Gt = 6,
+        /// `(arg & value) == value_two`
+        MaskedEq = 7,
+    }
+}
+
+/// Actions, encoded exactly as seccomp's `SECCOMP_RET_*` return values: the
+/// action in the high 16 bits, data (the errno for ERRNO) in the low 16.
+/// Precedence between two actions is seccomp's: the smaller action value,
+/// compared as a signed 32-bit number, is the more restrictive and wins.
+pub mod action {
+    /// Kill the whole process (as by SIGSYS). The call is skipped.
+    pub const KILL_PROCESS: u32 = 0x8000_0000;
+    /// Kill the calling thread. The call is skipped.
+    pub const KILL_THREAD: u32 = 0x0000_0000;
+    /// Skip the call and send SIGSYS with seccomp-like siginfo.
+    pub const TRAP: u32 = 0x0003_0000;
+    /// Skip the call and return `-data` as errno.
+    pub const ERRNO: u32 = 0x0005_0000;
+    /// Allow the call and report it as an event.
+    pub const LOG: u32 = 0x7ffc_0000;
+    /// Allow the call.
+    pub const ALLOW: u32 = 0x7fff_0000;
+    /// Mask of the action part.
+    pub const ACTION_MASK: u32 = 0xffff_0000;
+    /// Mask of the data part.
+    pub const DATA_MASK: u32 = 0x0000_ffff;
+
+    /// True when `v` is one of the actions above with valid data: ERRNO data
+    /// at most `MAX_ERRNO`, TRAP data any 16 bits, no data on the others.
+    pub const fn is_valid(v: u32) -> bool {
+        let data = v & DATA_MASK;
+        match v & ACTION_MASK {
+            ERRNO => data <= super::limits::MAX_ERRNO,
+            TRAP => true,
+            KILL_PROCESS | KILL_THREAD | LOG | ALLOW => data == 0,
+            _ => false,
+        }
+    }
+
+    /// True when `a` takes precedence over `b` (is more restrictive).
+    pub const fn stricter(a: u32, b: u32) -> bool {
+        ((a & ACTION_MASK) as i32) < ((b & ACTION_MASK) as i32)
+    }
+
+    /// The action's name, for messages.
+    pub const fn name(v: u32) -> &'static str {
+        match v & ACTION_MASK {
+            KILL_PROCESS => "kill-process",
+            KILL_THREAD => "kill-thread",
+            TRAP => "trap",
+            ERRNO => "errno",
+            LOG => "log",
+            ALLOW => "allow",
+            _ => "invalid",
+        }
+    }
+}
+
+/// Attribute ids. Top-level attributes and each nest have their own space.
+pub mod attr {
+    // Top level (every command).
+    /// u64: cgroup v2 id (the inode number of the cgroup directory).
+    pub const CGROUP_ID: u16 = 1;
+    /// nest (`POLICY_*`): a policy.
+    pub const POLICY: u16 = 2;
+    /// nest (`STATS_*`): counters of one cgroup's policy.
+    pub const STATS: u16 = 3;
+    /// u32: `get-info` reply: family version.
+    pub const INFO_VERSION: u16 = 4;
+    /// u64: `get-info` reply: feature bits (`features::*`).
+    pub const INFO_FEATURES: u16 = 5;
+    /// u32: `get-info` reply: policies installed now.
+    pub const INFO_POLICY_COUNT: u16 = 6;
+    /// u32: `get-info` reply: `limits::MAX_POLICIES`.
+    pub const INFO_MAX_POLICIES: u16 = 7;
+    /// u32: `get-info` reply: `limits::MAX_RULES`.
+    pub const INFO_MAX_RULES: u16 = 8;
+    /// string: `get-info` reply: module release.
+    pub const INFO_RELEASE: u16 = 9;
+    /// nest (`EVENT_*`): an event.
+    pub const EVENT: u16 = 10;
+    /// u32: `get-info` reply: `limits::EVENTS_PER_SEC`.
+    pub const INFO_EVENTS_PER_SEC: u16 = 11;
+    /// Largest top-level attribute id.
+    pub const MAX: u16 = 11;
+
+    // Inside POLICY.
+    /// u32 (required): the action for syscalls no rule matches.
+    pub const POLICY_DEFAULT: u16 = 1;
+    /// u32 (optional, default KILL_PROCESS): the action for every syscall of
+    /// an ABI the policy has no `POLICY_ABI` for (fail closed).
+    pub const POLICY_BAD_ABI: u16 = 2;
+    /// nest (`ABI_*`), repeated, one per ABI: the rules of one ABI.
+    pub const POLICY_ABI: u16 = 3;
+
+    // Inside POLICY_ABI.
+    /// u32 (required): an `Abi` value; each ABI at most once per policy.
+    pub const ABI_ID: u16 = 1;
+    /// nest (`RULE_*`), repeated: one rule.
+    pub const ABI_RULE: u16 = 2;
+
+    // Inside ABI_RULE.
+    /// u32 (required): syscall number in this ABI.
+    pub const RULE_NR: u16 = 1;
+    /// u32 (required): the action when the rule matches.
+    pub const RULE_ACTION: u16 = 2;
+    /// nest (`ARG_*`), repeated, at most 6: all must hold for a match.
+    pub const RULE_ARG: u16 = 3;
+
+    // Inside RULE_ARG.
+    /// u32 (required): argument index 0-5.
+    pub const ARG_INDEX: u16 = 1;
+    /// u32 (required): an `Op` value.
+    pub const ARG_OP: u16 = 2;
+    /// u64 (required): the value (the mask, for MASKED_EQ).
+    pub const ARG_VALUE: u16 = 3;
+    /// u64 (required for MASKED_EQ, else absent): the masked value.
+    pub const ARG_VALUE_TWO: u16 = 4;
+
+    // Inside STATS (all u64).
+    /// Calls allowed (including LOG).
+    pub const STATS_ALLOWED: u16 = 1;
+    /// Calls refused with an errno.
+    pub const STATS_DENIED: u16 = 2;
+    /// Calls allowed and reported (LOG).
+    pub const STATS_LOGGED: u16 = 3;
+    /// Calls whose thread or process was killed.
+    pub const STATS_KILLED: u16 = 4;
+    /// Calls answered with SIGSYS (TRAP).
+    pub const STATS_TRAPPED: u16 = 5;
+    /// Events multicast.
+    pub const STATS_EVENTS_SENT: u16 = 6;
+    /// Events not sent (rate limit, full queue, or no memory).
+    pub const STATS_EVENTS_DROPPED: u16 = 7;
+
+    // Inside EVENT.
+    /// u64: cgroup id of the policy that decided.
+    pub const EVENT_CGROUP_ID: u16 = 1;
+    /// u32: process id (thread group id) in the initial pid namespace.
+    pub const EVENT_PID: u16 = 2;
+    /// u32: thread id in the initial pid namespace.
+    pub const EVENT_TID: u16 = 3;
+    /// string: the task's comm.
+    pub const EVENT_COMM: u16 = 4;
+    /// u32: `Abi` of the call.
+    pub const EVENT_ABI: u16 = 5;
+    /// u64: syscall number as issued (x32 bit included).
+    pub const EVENT_NR: u16 = 6;
+    /// u64, repeated 6 times in order: the argument registers.
+    pub const EVENT_ARG: u16 = 7;
+    /// u32: the action taken (`action::*`, with data).
+    pub const EVENT_ACTION: u16 = 8;
+}

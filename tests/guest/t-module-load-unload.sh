@@ -7,6 +7,7 @@ rounds=${SF_LOAD_ROUNDS:-100}
 # Objects allocated before this test are not its business.
 echo clear >/sys/kernel/debug/kmemleak || fail "kmemleak is not available"
 module_loaded && { rmmod sysfence || fail "initial rmmod failed"; }
+dmesg -c >/dev/null # count only this test's own load and unload messages
 
 i=0
 while [ "$i" -lt "$rounds" ]; do
