@@ -2,17 +2,34 @@
 //! sysfence: live, per-cgroup system call filtering for containers.
 //!
 //! This is the crate root of `sysfence.ko`. It owns the module's lifetime:
-//! everything the module registers is created in [`Sysfence::init`] and torn
-//! down when [`Sysfence`] is dropped at unload.
+//! [`Sysfence::init`] registers the netlink family and attaches the syscall
+//! gate; dropping [`Sysfence`] detaches both, waits for callers in flight and
+//! frees every policy, leaving every task unfiltered.
+//!
+//! Layout: `ffi.rs` (the C boundary, with `sysfence_shim.c`), `store.rs`
+//! (the policy table), `gate.rs` (the `sys_enter` probe), `netlink.rs`
+//! (request handlers); protocol and policy engine come from shared-abi.
 
+use kernel::error::to_result;
 use kernel::prelude::*;
 
-// The wire protocol shared with the manager, compiled from shared-abi's own
-// source so both sides can never disagree. The module uses only part of what
-// the manager needs, hence the allowances.
+// The wire protocol and the policy engine are compiled from shared-abi's own
+// sources, so module and manager can never disagree. The module uses only
+// part of what the manager needs, hence the allowances.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../shared-abi/src/engine.rs"]
+mod engine;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../shared-abi/src/nla.rs"]
+mod nla;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../shared-abi/src/proto.rs"]
 mod proto;
+
+mod ffi;
+mod gate;
+mod netlink;
+mod store;
 
 module! {
     type: Sysfence,
@@ -22,11 +39,19 @@ module! {
     license: "GPL",
 }
 
-/// The loaded module.
+/// The loaded module: the family is registered and the gate attached.
 struct Sysfence;
 
 impl kernel::Module for Sysfence {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: registers the static family; undone in `drop` or below.
+        to_result(unsafe { ffi::sf_nl_register() })?;
+        // SAFETY: attaches the static probe; undone in `drop`.
+        if let Err(e) = to_result(unsafe { ffi::sf_gate_attach() }) {
+            // SAFETY: the family was registered just above.
+            unsafe { ffi::sf_nl_unregister() };
+            return Err(e);
+        }
         pr_info!(
             "loaded: version {}, netlink family {} v{}\n",
             proto::RELEASE,
@@ -39,6 +64,11 @@ impl kernel::Module for Sysfence {
 
 impl Drop for Sysfence {
     fn drop(&mut self) {
+        // SAFETY: attached in `init`; returns once no probe call runs.
+        unsafe { ffi::sf_gate_detach() };
+        // SAFETY: registered in `init`; returns once no handler runs.
+        unsafe { ffi::sf_nl_unregister() };
+        store::clear();
         pr_info!("unloaded\n");
     }
 }

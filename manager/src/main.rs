@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence`: set, change and remove the syscall policy of running containers.
 
+mod client;
+mod commands;
 mod exit;
+mod policy;
 mod status;
+mod target;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -12,6 +16,8 @@ use std::process::ExitCode;
 /// sysfence attaches a syscall policy to a container's cgroup and lets you
 /// change or remove it while the container runs, with no restart. The policies
 /// are enforced by the sysfence kernel module (sysfence.ko).
+///
+/// Example: sysfence policy apply --cgroup mycontainer policy.yaml
 #[derive(Parser)]
 #[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
 struct Cli {
@@ -21,18 +27,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show whether the sysfence kernel module is loaded.
+    /// Show whether the sysfence kernel module is loaded, with its limits.
     ///
     /// Exit status 0 when it is loaded, 3 when it is not.
     ///
     /// Example: sysfence status --json
     Status(status::Args),
+    /// Apply, show, list and delete policies.
+    #[command(subcommand)]
+    Policy(commands::PolicyCmd),
+    /// Show the counters of a cgroup's policy.
+    ///
+    /// Example: sysfence stats --cgroup mycontainer --json
+    Stats(commands::StatsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
+        Command::Policy(cmd) => commands::policy(cmd),
+        Command::Stats(args) => commands::stats(&args),
     };
     match result {
         Ok(code) => code.into(),

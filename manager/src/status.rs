@@ -21,6 +21,19 @@ pub struct Status {
     pub module_loaded: bool,
     /// How many references the module has (from sysfs), when loaded.
     pub module_refcount: Option<u32>,
+    /// What the module reports over netlink, when loaded.
+    pub module: Option<ModuleInfo>,
+}
+
+/// The module's `get-info` reply.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct ModuleInfo {
+    pub release: String,
+    pub protocol_version: u32,
+    pub features: u64,
+    pub policies: u32,
+    pub max_policies: u32,
+    pub max_rules: u32,
 }
 
 /// Reads the module's state from a sysfs tree rooted at `sys`.
@@ -40,11 +53,31 @@ pub fn read(sys: &Path) -> std::io::Result<Status> {
         manager_version: sysfence_abi::proto::RELEASE,
         module_loaded,
         module_refcount,
+        module: None,
     })
 }
 
 pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
-    let status = read(Path::new("/sys"))?;
+    let mut status = read(Path::new("/sys"))?;
+    if status.module_loaded {
+        let mut c = crate::client::Client::connect()?;
+        let replies = c.request(sysfence_abi::proto::Cmd::GetInfo, &[])?;
+        let r = replies.first().ok_or("no reply to get-info")?;
+        let u32_of = |k| crate::client::find(r, k).and_then(|a| a.u32());
+        use sysfence_abi::proto::attr;
+        status.module = Some(ModuleInfo {
+            release: crate::client::find(r, attr::INFO_RELEASE)
+                .and_then(|a| a.str().map(str::to_owned))
+                .unwrap_or_default(),
+            protocol_version: u32_of(attr::INFO_VERSION).unwrap_or(0),
+            features: crate::client::find(r, attr::INFO_FEATURES)
+                .and_then(|a| a.u64())
+                .unwrap_or(0),
+            policies: u32_of(attr::INFO_POLICY_COUNT).unwrap_or(0),
+            max_policies: u32_of(attr::INFO_MAX_POLICIES).unwrap_or(0),
+            max_rules: u32_of(attr::INFO_MAX_RULES).unwrap_or(0),
+        });
+    }
     if args.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {
@@ -53,6 +86,17 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
             (true, Some(n)) => println!("kernel module:   loaded (refcount {n})"),
             (true, None) => println!("kernel module:   loaded"),
             (false, _) => println!("kernel module:   not loaded (insmod sysfence.ko)"),
+        }
+        if let Some(m) = &status.module {
+            println!(
+                "module release:  {} (protocol v{})",
+                m.release, m.protocol_version
+            );
+            println!(
+                "policies:        {} of at most {}",
+                m.policies, m.max_policies
+            );
+            println!("rules/policy:    at most {}", m.max_rules);
         }
     }
     Ok(if status.module_loaded {

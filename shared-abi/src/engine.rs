@@ -18,13 +18,22 @@ use crate::proto::{action, attr, limits, Abi, Op};
 
 /// Why a policy or request was refused: a fixed message (sent to userspace
 /// as the extended-ack text) and the byte offset of the offending attribute
-/// within the buffer that was parsed.
+/// within the buffer that was parsed. Messages end with a NUL byte so the
+/// module can hand them to netlink's extended ack as they are; use
+/// [`Invalid::text`] to display one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Invalid {
     /// What is wrong, in words.
     pub msg: &'static str,
     /// Offset of the offending attribute in the parsed buffer.
     pub offset: usize,
+}
+
+impl Invalid {
+    /// The message without its terminating NUL.
+    pub fn text(&self) -> &'static str {
+        self.msg.trim_end_matches('\0')
+    }
 }
 
 fn bad<T>(msg: &'static str, at: &Attr<'_>) -> Result<T, Invalid> {
@@ -48,21 +57,21 @@ fn walk<'a>(
     let mut seen: u64 = 0;
     for a in it {
         let a = a.map_err(|(_, offset)| Invalid {
-            msg: "truncated attribute",
+            msg: "truncated attribute\0",
             offset,
         })?;
         if a.kind == 0 || a.kind > max_kind || a.kind > 63 {
-            return bad("unknown attribute", &a);
+            return bad("unknown attribute\0", &a);
         }
         if a.net_byteorder {
-            return bad("network byte order is not supported", &a);
+            return bad("network byte order is not supported\0", &a);
         }
         if a.nested != nested.contains(&a.kind) {
-            return bad("attribute has the wrong nested flag", &a);
+            return bad("attribute has the wrong nested flag\0", &a);
         }
         let bit = 1u64 << a.kind;
         if seen & bit != 0 && !repeated.contains(&a.kind) {
-            return bad("attribute repeated", &a);
+            return bad("attribute repeated\0", &a);
         }
         seen |= bit;
         visit(a)?;
@@ -73,14 +82,14 @@ fn walk<'a>(
 fn get_u32(a: &Attr<'_>) -> Result<u32, Invalid> {
     match a.u32() {
         Some(v) => Ok(v),
-        None => bad("attribute must be a 4-byte u32", a),
+        None => bad("attribute must be a 4-byte u32\0", a),
     }
 }
 
 fn get_u64(a: &Attr<'_>) -> Result<u64, Invalid> {
     match a.u64() {
         Some(v) => Ok(v),
-        None => bad("attribute must be an 8-byte u64", a),
+        None => bad("attribute must be an 8-byte u64\0", a),
     }
 }
 
@@ -89,7 +98,7 @@ fn get_action(a: &Attr<'_>) -> Result<u32, Invalid> {
     if action::is_valid(v) {
         Ok(v)
     } else {
-        bad("unknown action, or errno above 4095", a)
+        bad("unknown action, or errno above 4095\0", a)
     }
 }
 
@@ -116,7 +125,7 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
             match a.kind {
                 attr::CGROUP_ID => req.cgroup_id = Some(get_u64(&a)?),
                 attr::POLICY if allow_policy => req.policy = Some(a),
-                _ => return bad("attribute not valid in this request", &a),
+                _ => return bad("attribute not valid in this request\0", &a),
             }
             Ok(())
         },
@@ -268,14 +277,14 @@ fn each_rule<'a>(
                         attr::RULE_NR => {
                             let v = get_u32(&x)?;
                             if v > limits::MAX_SYSCALL_NR {
-                                return bad("syscall number out of range (0-1023)", &x);
+                                return bad("syscall number out of range (0-1023)\0", &x);
                             }
                             nr = Some(v);
                         }
                         attr::RULE_ACTION => act = Some(get_action(&x)?),
                         _ => {
                             let Some(slot) = cmps.get_mut(n) else {
-                                return bad("more than 6 argument comparisons in a rule", &x);
+                                return bad("more than 6 argument comparisons in a rule\0", &x);
                             };
                             *slot = parse_arg(&x)?;
                             n += 1;
@@ -285,7 +294,7 @@ fn each_rule<'a>(
                 },
             )?;
             let (Some(nr), Some(act)) = (nr, act) else {
-                return bad("rule needs a syscall number and an action", &r);
+                return bad("rule needs a syscall number and an action\0", &r);
             };
             f(nr, act, &cmps, n, &r)
         },
@@ -299,13 +308,13 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
             attr::ARG_INDEX => {
                 let v = get_u32(&x)?;
                 if v > 5 {
-                    return bad("argument index out of range (0-5)", &x);
+                    return bad("argument index out of range (0-5)\0", &x);
                 }
                 index = Some(v as u8);
             }
             attr::ARG_OP => match Op::try_from(get_u32(&x)?) {
                 Ok(o) => op = Some(o),
-                Err(_) => return bad("unknown comparison operator", &x),
+                Err(_) => return bad("unknown comparison operator\0", &x),
             },
             attr::ARG_VALUE => value = Some(get_u64(&x)?),
             _ => two = Some(get_u64(&x)?),
@@ -313,7 +322,7 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
         Ok(())
     })?;
     let (Some(index), Some(op), Some(value)) = (index, op, value) else {
-        return bad("comparison needs an index, an operator and a value", a);
+        return bad("comparison needs an index, an operator and a value\0", a);
     };
     match (op, two) {
         (Op::MaskedEq, Some(value_two)) => Ok(ArgCmp {
@@ -322,8 +331,8 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
             value,
             value_two,
         }),
-        (Op::MaskedEq, None) => bad("masked-eq needs a second value", a),
-        (_, Some(_)) => bad("only masked-eq takes a second value", a),
+        (Op::MaskedEq, None) => bad("masked-eq needs a second value\0", a),
+        (_, Some(_)) => bad("only masked-eq takes a second value\0", a),
         (_, None) => Ok(ArgCmp {
             index,
             op,
@@ -361,18 +370,18 @@ fn each_abi<'a>(
                             if x.kind == attr::ABI_ID {
                                 match Abi::try_from(get_u32(&x)?) {
                                     Ok(abi) => id = Some(abi),
-                                    Err(_) => return bad("unknown ABI", &x),
+                                    Err(_) => return bad("unknown ABI\0", &x),
                                 }
                             }
                             Ok(())
                         },
                     )?;
                     let Some(abi) = id else {
-                        return bad("ABI section needs an ABI id", &a);
+                        return bad("ABI section needs an ABI id\0", &a);
                     };
                     let seen = &mut seen_abis[abi.index()];
                     if *seen {
-                        return bad("ABI described twice", &a);
+                        return bad("ABI described twice\0", &a);
                     }
                     *seen = true;
                     f(abi, &a)?;
@@ -383,7 +392,7 @@ fn each_abi<'a>(
     )?;
     match default {
         Some(d) => Ok((d, bad_abi)),
-        None => bad("policy needs a default action", policy),
+        None => bad("policy needs a default action\0", policy),
     }
 }
 
@@ -391,10 +400,10 @@ fn each_abi<'a>(
 /// compiles to. Every check [`compile`] relies on happens here.
 pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
     if !policy.nested {
-        return bad("policy must be a nested attribute", policy);
+        return bad("policy must be a nested attribute\0", policy);
     }
     if policy.payload.len() > limits::MAX_POLICY_BYTES as usize {
-        return bad("policy larger than 256 KiB", policy);
+        return bad("policy larger than 64 KiB\0", policy);
     }
     let mut abis = [AbiShape::default(); Abi::COUNT];
     let mut total_rules = 0usize;
@@ -404,7 +413,7 @@ pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
         each_rule(a, |nr, _, _, n, r| {
             total_rules += 1;
             if total_rules > limits::MAX_RULES as usize {
-                return bad("too many rules (the limit is 4096)", r);
+                return bad("too many rules (the limit is 2048)\0", r);
             }
             shape.rules += 1;
             shape.cmps += n;
@@ -427,7 +436,7 @@ pub fn compile(
     shape: &Shape,
     tables: &mut [Option<AbiTablesMut<'_>>; Abi::COUNT],
 ) -> Result<(), Invalid> {
-    const MISMATCH: &str = "internal error: tables do not match the policy's shape";
+    const MISMATCH: &str = "internal error: tables do not match the policy's shape\0";
     each_abi(policy, |abi, a| {
         let want = &shape.abis[abi.index()];
         let Some(t) = tables[abi.index()].as_mut() else {

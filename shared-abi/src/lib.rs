@@ -6,9 +6,17 @@
 //! `#[path = "../shared-abi/src/…"] mod …;`) and the manager can depend on it
 //! as an ordinary crate. Everything here must be panic-free on any input: in
 //! the module a panic is a kernel BUG.
+//!
+//! - [`proto`]: family, commands, attribute ids, actions, limits.
+//! - [`nla`]: netlink attribute reader and writer.
+//! - [`engine`]: policy validation, compilation and the syscall decision,
+//!   run identically by the module and the manager's tests.
+//! - [`syscalls`], [`names`]: syscall tables generated from the kernel.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod names;
 pub mod nla;
 pub mod proto;
+pub mod syscalls;

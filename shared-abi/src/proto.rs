@@ -25,7 +25,7 @@ pub mod limits {
     /// Policies in all (one per cgroup).
     pub const MAX_POLICIES: u32 = 65_536;
     /// Rules in one policy, all ABIs together.
-    pub const MAX_RULES: u32 = 4_096;
+    pub const MAX_RULES: u32 = 2_048;
     /// Argument comparisons in one rule (one per register, as seccomp).
     pub const MAX_ARGS_PER_RULE: u32 = 6;
     /// Largest syscall number a rule may name (numbers above it take the
@@ -35,8 +35,9 @@ pub mod limits {
     pub const MAX_ERRNO: u32 = 4_095;
     /// Events per second per cgroup before drops are counted instead.
     pub const EVENTS_PER_SEC: u32 = 1_000;
-    /// Largest policy message the module accepts, in bytes.
-    pub const MAX_POLICY_BYTES: u32 = 256 * 1024;
+    /// Largest `POLICY` attribute payload, in bytes (netlink attribute
+    /// lengths are 16 bits).
+    pub const MAX_POLICY_BYTES: u32 = 65_535;
 }
 
 /// Feature bits reported by `get-info` ([`attr::INFO_FEATURES`]).

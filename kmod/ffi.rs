@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Declarations of the C glue in `sysfence_shim.c`.
+//!
+//! This file and the `extern "C"` entry points in `gate.rs` and `netlink.rs`
+//! are the module's whole C boundary. Kernel structs stay opaque on the Rust
+//! side: every field access happens in C (see the layout hazard in
+//! `docs/testing.md`).
+
+use core::ffi::{c_int, c_long};
+
+/// `struct pt_regs`, opaque.
+#[repr(C)]
+pub(crate) struct PtRegs {
+    _opaque: [u8; 0],
+}
+
+/// `struct cgroup`, opaque.
+#[repr(C)]
+pub(crate) struct Cgroup {
+    _opaque: [u8; 0],
+}
+
+/// `struct genl_info`, opaque.
+#[repr(C)]
+pub(crate) struct GenlInfo {
+    _opaque: [u8; 0],
+}
+
+extern "C" {
+    /// Attaches the probe to the `sys_enter` tracepoint.
+    pub(crate) fn sf_gate_attach() -> c_int;
+    /// Detaches the probe and waits until no probe call runs.
+    pub(crate) fn sf_gate_detach();
+    /// `synchronize_rcu()`.
+    pub(crate) fn sf_synchronize_rcu();
+    /// The current task's cgroup v2 (caller: preemption off or RCU held).
+    pub(crate) fn sf_current_cgroup() -> *const Cgroup;
+    /// The cgroup's depth (root: 0).
+    pub(crate) fn sf_cgroup_level(cgrp: *const Cgroup) -> c_int;
+    /// The id of the cgroup's ancestor at `level` (itself at its own level).
+    pub(crate) fn sf_cgroup_ancestor_id(cgrp: *const Cgroup, level: c_int) -> u64;
+    /// Whether a cgroup with this id exists.
+    pub(crate) fn sf_cgroup_exists(id: u64) -> bool;
+    /// `rcu_read_lock()`.
+    pub(crate) fn sf_rcu_read_lock();
+    /// `rcu_read_unlock()`.
+    pub(crate) fn sf_rcu_read_unlock();
+    /// `in_ia32_syscall()`.
+    pub(crate) fn sf_in_ia32_syscall() -> bool;
+    /// The six syscall argument registers of the current call.
+    pub(crate) fn sf_syscall_args(regs: *mut PtRegs, args: *mut u64);
+    /// Skips the syscall; userspace sees `ret` as its result.
+    pub(crate) fn sf_skip_syscall(regs: *mut PtRegs, ret: c_long);
+    /// Skips the syscall and sends SIGSYS (TRAP).
+    pub(crate) fn sf_trap(regs: *mut PtRegs, nr: c_int, ia32: bool, data: c_int);
+    /// Skips the syscall and kills the process with SIGSYS.
+    pub(crate) fn sf_kill_process(regs: *mut PtRegs, nr: c_int, ia32: bool);
+    /// Replaces the syscall with the thread's exit.
+    pub(crate) fn sf_kill_thread(regs: *mut PtRegs, nr: c_int, ia32: bool);
+    /// Registers the generic netlink family.
+    pub(crate) fn sf_nl_register() -> c_int;
+    /// Unregisters the family (waits for running handlers).
+    pub(crate) fn sf_nl_unregister();
+    /// Replies to a request with `len` bytes of attributes.
+    pub(crate) fn sf_nl_reply(info: *mut GenlInfo, cmd: u8, buf: *const u8, len: u32) -> c_int;
+    /// Sets the extended-ack message (static) and the offending attribute.
+    pub(crate) fn sf_nl_set_err(info: *mut GenlInfo, msg: *const u8, offset: u32);
+}

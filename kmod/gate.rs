@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The syscall gate: the `sys_enter` probe that decides every call.
+//!
+//! Runs with preemption disabled for every syscall of every task: it takes
+//! no lock, allocates nothing and reads the policy table once per call.
+
+use crate::ffi::{self, PtRegs};
+use crate::proto::{action, Abi, X32_SYSCALL_BIT};
+use crate::store::{self, Entry, Snapshot};
+use core::ffi::{c_int, c_long};
+use core::sync::atomic::Ordering::Relaxed;
+
+/// The ABI of the current call and the number the kernel dispatches: the
+/// kernel truncates the number register to 32 bits (`int nr`), so high bits
+/// can neither dodge a rule nor reach one.
+fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
+    let nr = id as u32;
+    if ia32 {
+        (Abi::Ia32, nr)
+    } else if u64::from(nr) & X32_SYSCALL_BIT != 0 {
+        (Abi::X32, nr & !(X32_SYSCALL_BIT as u32))
+    } else {
+        (Abi::X86_64, nr)
+    }
+}
+
+/// Calls `f` for each policy on the current task's cgroup path, deepest
+/// first.
+fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) {
+    // SAFETY: called with preemption disabled or under rcu_read_lock, as
+    // sf_current_cgroup requires; the pointer is only passed back to C.
+    let cg = unsafe { ffi::sf_current_cgroup() };
+    // SAFETY: `cg` is the live cgroup just returned.
+    let level = unsafe { ffi::sf_cgroup_level(cg) };
+    let mut l = level;
+    while l >= 0 {
+        // SAFETY: as above; C bounds-checks `l`.
+        let id = unsafe { ffi::sf_cgroup_ancestor_id(cg, l) };
+        if let Some(e) = snap.find(id) {
+            f(e);
+        }
+        l -= 1;
+    }
+}
+
+/// Whether the current task is under any policy (its cgroup or an ancestor).
+pub(crate) fn current_is_filtered() -> bool {
+    // SAFETY: pairs with the unlock below; the cgroup read needs RCU.
+    unsafe { ffi::sf_rcu_read_lock() };
+    let mut found = false;
+    store::with_current(|snap| for_each_policy(snap, |_| found = true));
+    // SAFETY: pairs with the lock above.
+    unsafe { ffi::sf_rcu_read_unlock() };
+    found
+}
+
+/// The probe, called by the C glue for every syscall entry.
+///
+/// # Safety
+/// `regs` must be the current task's syscall registers, and the caller must
+/// run with preemption disabled (tracepoint probe context).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long) {
+    store::with_current(|snap| {
+        // The decision: the strictest action of every policy on the path;
+        // among equals, the deepest cgroup's (it is seen first).
+        let mut verdict: Option<(u32, &Entry)> = None;
+        // SAFETY: plain query of the current task.
+        let ia32 = unsafe { ffi::sf_in_ia32_syscall() };
+        let (abi, nr) = classify(ia32, id);
+        let mut args = [0u64; 6];
+        let mut have_args = false;
+        for_each_policy(snap, |e| {
+            if !have_args && e.policy.needs_args() {
+                // SAFETY: `regs` is this call's registers; `args` has room
+                // for the six values C writes.
+                unsafe { ffi::sf_syscall_args(regs, args.as_mut_ptr()) };
+                if ia32 {
+                    // ia32 arguments are 32-bit registers.
+                    for a in args.iter_mut() {
+                        *a &= 0xffff_ffff;
+                    }
+                }
+                have_args = true;
+            }
+            let a = e.policy.decide(abi, nr, &args);
+            match verdict {
+                Some((v, _)) if !action::stricter(a, v) => {}
+                _ => verdict = Some((a, e)),
+            }
+        });
+        if let Some((a, e)) = verdict {
+            // SAFETY: same contract as this function's.
+            unsafe { enforce(regs, a, e, nr, ia32) };
+        }
+    });
+}
+
+/// Carries out action `a` for the current call and counts it.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`].
+unsafe fn enforce(regs: *mut PtRegs, a: u32, e: &Entry, nr: u32, ia32: bool) {
+    let s = &e.stats;
+    let data = (a & action::DATA_MASK) as c_int;
+    let nr = nr as c_int;
+    match a & action::ACTION_MASK {
+        action::ALLOW => {
+            s.allowed.fetch_add(1, Relaxed);
+        }
+        action::LOG => {
+            s.allowed.fetch_add(1, Relaxed);
+            s.logged.fetch_add(1, Relaxed);
+            // Events are not delivered yet: count each as dropped, so the
+            // counters stay honest (sent + dropped = eventful decisions).
+            s.events_dropped.fetch_add(1, Relaxed);
+        }
+        action::ERRNO => {
+            s.denied.fetch_add(1, Relaxed);
+            s.events_dropped.fetch_add(1, Relaxed);
+            // SAFETY: `regs` is this call's registers.
+            unsafe { ffi::sf_skip_syscall(regs, -(data as c_long)) };
+        }
+        action::TRAP => {
+            s.trapped.fetch_add(1, Relaxed);
+            s.events_dropped.fetch_add(1, Relaxed);
+            // SAFETY: as above; sending a signal is allowed in atomic context.
+            unsafe { ffi::sf_trap(regs, nr, ia32, data) };
+        }
+        action::KILL_THREAD => {
+            s.killed.fetch_add(1, Relaxed);
+            s.events_dropped.fetch_add(1, Relaxed);
+            // SAFETY: as above.
+            unsafe { ffi::sf_kill_thread(regs, nr, ia32) };
+        }
+        _ => {
+            // KILL_PROCESS, and fail closed on anything unexpected.
+            s.killed.fetch_add(1, Relaxed);
+            s.events_dropped.fetch_add(1, Relaxed);
+            // SAFETY: as above.
+            unsafe { ffi::sf_kill_process(regs, nr, ia32) };
+        }
+    }
+}

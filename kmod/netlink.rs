@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The generic netlink control plane: request handlers.
+//!
+//! The C glue registers the family (admin permission on changing commands,
+//! init network namespace only, no attribute parsing in the core) and calls
+//! [`sf_rust_doit`] with each request's attributes. Parsing and validation
+//! are shared-abi's; errors go back as extended-ack messages.
+
+use crate::engine;
+use crate::ffi::{self, GenlInfo};
+use crate::gate;
+use crate::nla::{Writer, F_NESTED};
+use crate::proto::{attr, features, limits, Cmd, FAMILY_VERSION, RELEASE};
+use crate::store::{self, Compiled, Reject};
+use core::ffi::c_int;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::c_str;
+use kernel::prelude::*;
+
+
+fn overflow(_: crate::nla::Error) -> Reject {
+    Reject::new(store::emsgsize(), c_str!("reply too large"))
+}
+
+fn reply(info: *mut GenlInfo, cmd: Cmd, bytes: &[u8]) -> Result<(), Reject> {
+    let len = u32::try_from(bytes.len()).map_err(|_| Reject::new(store::emsgsize(), c_str!("reply too large")))?;
+    // SAFETY: `info` is the request being handled; `bytes` is valid for
+    // `len` bytes and copied before the call returns.
+    let rc = unsafe { ffi::sf_nl_reply(info, cmd as u8, bytes.as_ptr(), len) };
+    if rc < 0 {
+        return Err(Reject::new(
+            Error::from_errno(rc),
+            c_str!("could not send the reply"),
+        ));
+    }
+    Ok(())
+}
+
+fn require_cgroup(id: Option<u64>) -> Result<u64, Reject> {
+    id.ok_or_else(|| Reject::new(EINVAL, c_str!("missing cgroup id attribute")))
+}
+
+fn refuse_if_filtered() -> Result<(), Reject> {
+    if gate::current_is_filtered() {
+        return Err(Reject::new(
+            EPERM,
+            c_str!("the caller is itself under a sysfence policy"),
+        ));
+    }
+    Ok(())
+}
+
+fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
+    let mut buf = [0u8; 128];
+    let mut w = Writer::new(&mut buf);
+    (|| {
+        w.put_u32(attr::INFO_VERSION, u32::from(FAMILY_VERSION))?;
+        w.put_u64(
+            attr::INFO_FEATURES,
+            features::SYSCALL_FILTER | features::HIERARCHY,
+        )?;
+        w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
+        w.put_u32(attr::INFO_MAX_POLICIES, limits::MAX_POLICIES)?;
+        w.put_u32(attr::INFO_MAX_RULES, limits::MAX_RULES)?;
+        w.put_u32(attr::INFO_EVENTS_PER_SEC, limits::EVENTS_PER_SEC)?;
+        w.put_str(attr::INFO_RELEASE, RELEASE)
+    })()
+    .map_err(overflow)?;
+    let n = w.len();
+    reply(info, Cmd::GetInfo, buf.get(..n).unwrap_or(&[]))
+}
+
+fn policy_set(payload: &[u8]) -> Result<(), Reject> {
+    refuse_if_filtered()?;
+    let req = engine::parse_request(payload, true).map_err(store::invalid)?;
+    let cgroup = require_cgroup(req.cgroup_id)?;
+    let policy = req
+        .policy
+        .ok_or_else(|| Reject::new(EINVAL, c_str!("missing policy attribute")))?;
+    let compiled = Compiled::build(&policy)?;
+    // SAFETY: plain lookup by id.
+    if !unsafe { ffi::sf_cgroup_exists(cgroup) } {
+        return Err(Reject::new(ENOENT, c_str!("no cgroup with this id")));
+    }
+    store::set(cgroup, compiled)
+}
+
+fn policy_delete(payload: &[u8]) -> Result<(), Reject> {
+    refuse_if_filtered()?;
+    let req = engine::parse_request(payload, false).map_err(store::invalid)?;
+    store::delete(require_cgroup(req.cgroup_id)?)
+}
+
+/// Encodes one policy as `CGROUP_ID` + `POLICY` into `w`.
+fn encode_policy(w: &mut Writer<'_>, cgroup: u64, spec: &[u8]) -> Result<(), crate::nla::Error> {
+    w.put_u64(attr::CGROUP_ID, cgroup)?;
+    w.put(attr::POLICY | F_NESTED, spec)
+}
+
+fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
+    let req = engine::parse_request(payload, false).map_err(store::invalid)?;
+    let cgroup = require_cgroup(req.cgroup_id)?;
+    let found = store::with_current(|s| -> Result<Option<KVec<u8>>, Reject> {
+        let Some(e) = s.find(cgroup) else {
+            return Ok(None);
+        };
+        let size = e.policy.spec.len().saturating_add(32);
+        let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        let mut w = Writer::new(&mut buf);
+        encode_policy(&mut w, cgroup, &e.policy.spec).map_err(overflow)?;
+        let n = w.len();
+        let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
+        out.extend_from_slice(buf.get(..n).unwrap_or(&[]), GFP_KERNEL)?;
+        Ok(Some(out))
+    });
+    match found {
+        Some(Ok(Some(bytes))) => reply(info, Cmd::PolicyGet, &bytes),
+        Some(Err(e)) => Err(e),
+        _ => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
+    }
+}
+
+fn stats_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
+    let req = engine::parse_request(payload, false).map_err(store::invalid)?;
+    let cgroup = require_cgroup(req.cgroup_id)?;
+    let mut buf = [0u8; 128];
+    let mut w = Writer::new(&mut buf);
+    let found = store::with_current(|s| {
+        let Some(e) = s.find(cgroup) else {
+            return Ok(false);
+        };
+        let st = &e.stats;
+        w.put_u64(attr::CGROUP_ID, cgroup)?;
+        w.nest(attr::STATS, |w| {
+            w.put_u64(attr::STATS_ALLOWED, st.allowed.load(Relaxed))?;
+            w.put_u64(attr::STATS_DENIED, st.denied.load(Relaxed))?;
+            w.put_u64(attr::STATS_LOGGED, st.logged.load(Relaxed))?;
+            w.put_u64(attr::STATS_KILLED, st.killed.load(Relaxed))?;
+            w.put_u64(attr::STATS_TRAPPED, st.trapped.load(Relaxed))?;
+            w.put_u64(attr::STATS_EVENTS_SENT, st.events_sent.load(Relaxed))?;
+            w.put_u64(attr::STATS_EVENTS_DROPPED, st.events_dropped.load(Relaxed))
+        })?;
+        Ok(true)
+    });
+    match found {
+        Some(Ok(true)) => {
+            let n = w.len();
+            reply(info, Cmd::StatsGet, buf.get(..n).unwrap_or(&[]))
+        }
+        Some(Err(e)) => Err(overflow(e)),
+        _ => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
+    }
+}
+
+/// Handles one request (every command but the dump).
+///
+/// # Safety
+/// `payload` must point to `len` readable bytes and `info` be the request's
+/// `genl_info`, both valid for the duration of the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn sf_rust_doit(
+    cmd: u8,
+    payload: *const u8,
+    len: u32,
+    info: *mut GenlInfo,
+) -> c_int {
+    let payload: &[u8] = if payload.is_null() || len == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees `len` readable bytes at `payload`.
+        unsafe { core::slice::from_raw_parts(payload, len as usize) }
+    };
+    let result = match Cmd::try_from(cmd) {
+        Ok(Cmd::GetInfo) => get_info(info),
+        Ok(Cmd::PolicySet) => policy_set(payload),
+        Ok(Cmd::PolicyDelete) => policy_delete(payload),
+        Ok(Cmd::PolicyGet) => policy_get(info, payload),
+        Ok(Cmd::StatsGet) => stats_get(info, payload),
+        _ => Err(Reject::new(store::eopnotsupp(), c_str!("unknown command"))),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(r) => {
+            let offset = r.offset.and_then(|o| u32::try_from(o).ok()).unwrap_or(u32::MAX);
+            // SAFETY: `info` is the request's; the message is a static
+            // NUL-terminated string, as extended ack requires.
+            unsafe { ffi::sf_nl_set_err(info, r.msg.as_char_ptr(), offset) };
+            r.errno.to_errno()
+        }
+    }
+}
+
+/// Writes policy number `index` (in cgroup id order) into `buf`.
+/// Returns 1 with `*len` set, 0 past the last policy, or -EMSGSIZE when it
+/// does not fit in `cap` bytes.
+///
+/// # Safety
+/// `buf` must be writable for `cap` bytes and `len` writable; called under
+/// the generic netlink mutex.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn sf_rust_dump_one(index: u64, buf: *mut u8, cap: u32, len: *mut u32) -> c_int {
+    if buf.is_null() || len.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: the caller guarantees `cap` writable bytes at `buf`.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf, cap as usize) };
+    let r = store::with_current(|s| {
+        let Some(e) = usize::try_from(index).ok().and_then(|i| s.entries.get(i)) else {
+            return 0;
+        };
+        let mut w = Writer::new(out);
+        match encode_policy(&mut w, e.cgroup, &e.policy.spec) {
+            Ok(()) => {
+                // SAFETY: the caller guarantees `len` is writable.
+                unsafe { *len = w.len() as u32 };
+                1
+            }
+            Err(_) => store::emsgsize().to_errno(),
+        }
+    });
+    r.unwrap_or(0)
+}

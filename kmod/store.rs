@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The policy table: compiled policies keyed by cgroup id.
+//!
+//! Readers (the syscall gate) see an immutable [`Snapshot`] through one
+//! atomic pointer, read once per syscall, so each call is decided wholly by
+//! one version of the table. Writers build a new snapshot, publish it, wait
+//! for an RCU grace period (the gate runs with preemption disabled, which is
+//! an RCU read-side critical section) and only then free the old one.
+//!
+//! Writers are serialized by the generic netlink mutex: the family is not
+//! `parallel_ops`, so every handler (and dump) runs under `genl_mutex`, and
+//! module init/exit publish or retire the table only while the family is not
+//! registered.
+
+use crate::engine::{self, AbiTables, AbiTablesMut, ArgCmp, Invalid, Rule, Slot};
+use crate::ffi;
+use crate::nla::Attr;
+use crate::proto::{limits, Abi};
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::alloc::AllocError;
+use kernel::sync::Arc;
+
+/// `EMSGSIZE`, which 6.12's `kernel::error::code` lacks.
+pub(crate) fn emsgsize() -> Error {
+    Error::from_errno(-90)
+}
+
+/// `EOPNOTSUPP`, which 6.12's `kernel::error::code` lacks.
+pub(crate) fn eopnotsupp() -> Error {
+    Error::from_errno(-95)
+}
+
+/// Per-ABI tables of a compiled policy.
+pub(crate) struct OwnedTables {
+    slots: KVec<Slot>,
+    rules: KVec<Rule>,
+    cmps: KVec<ArgCmp>,
+}
+
+/// A validated, compiled policy. Immutable once built.
+pub(crate) struct Compiled {
+    /// The `POLICY` attribute's payload as received, for `policy get`.
+    pub(crate) spec: KVec<u8>,
+    default: u32,
+    bad_abi: u32,
+    abis: [Option<OwnedTables>; Abi::COUNT],
+}
+
+/// Why a request failed: an errno and an extended-ack message.
+pub(crate) struct Reject {
+    pub(crate) errno: Error,
+    pub(crate) msg: &'static CStr,
+    pub(crate) offset: Option<usize>,
+}
+
+impl Reject {
+    pub(crate) fn new(errno: Error, msg: &'static CStr) -> Self {
+        Reject {
+            errno,
+            msg,
+            offset: None,
+        }
+    }
+}
+
+impl From<AllocError> for Reject {
+    fn from(_: AllocError) -> Self {
+        Reject::new(ENOMEM, c_str!("out of memory"))
+    }
+}
+
+/// Maps a validation failure to an extended-ack message (the engine's
+/// messages are NUL-terminated string literals).
+pub(crate) fn invalid(e: Invalid) -> Reject {
+    Reject {
+        errno: EINVAL,
+        msg: CStr::from_bytes_with_nul(e.msg.as_bytes()).unwrap_or(c_str!("invalid policy")),
+        offset: Some(e.offset),
+    }
+}
+
+fn zeroed_vec<T: Copy>(value: T, n: usize) -> Result<KVec<T>, AllocError> {
+    KVec::from_elem(value, n, GFP_KERNEL)
+}
+
+impl Compiled {
+    /// Validates and compiles a `POLICY` attribute.
+    pub(crate) fn build(policy: &Attr<'_>) -> Result<Self, Reject> {
+        let shape = engine::validate(policy).map_err(invalid)?;
+        let mut owned: [Option<OwnedTables>; Abi::COUNT] = [None, None, None];
+        for (i, s) in shape.abis.iter().enumerate() {
+            if s.present {
+                owned[i] = Some(OwnedTables {
+                    slots: zeroed_vec(Slot::Fixed(shape.default), s.slots)?,
+                    rules: zeroed_vec(Rule::EMPTY, s.rules)?,
+                    cmps: zeroed_vec(ArgCmp::EMPTY, s.cmps)?,
+                });
+            }
+        }
+        {
+            let [a, b, c] = &mut owned;
+            let mut views: [Option<AbiTablesMut<'_>>; Abi::COUNT] = [
+                a.as_mut().map(OwnedTables::as_mut),
+                b.as_mut().map(OwnedTables::as_mut),
+                c.as_mut().map(OwnedTables::as_mut),
+            ];
+            engine::compile(policy, &shape, &mut views).map_err(invalid)?;
+        }
+        let mut spec = KVec::with_capacity(policy.payload.len(), GFP_KERNEL)?;
+        spec.extend_from_slice(policy.payload, GFP_KERNEL)?;
+        Ok(Compiled {
+            spec,
+            default: shape.default,
+            bad_abi: shape.bad_abi,
+            abis: owned,
+        })
+    }
+
+    /// The action for one call.
+    pub(crate) fn decide(&self, abi: Abi, nr: u32, args: &[u64; 6]) -> u32 {
+        match self.abis.get(abi.index()).and_then(Option::as_ref) {
+            None => self.bad_abi,
+            Some(t) => engine::decide(&t.view(), self.default, nr, args),
+        }
+    }
+
+    /// Whether any ABI of this policy has argument-dependent rules.
+    pub(crate) fn needs_args(&self) -> bool {
+        self.abis.iter().flatten().any(|t| !t.cmps.is_empty())
+    }
+}
+
+impl OwnedTables {
+    fn as_mut(&mut self) -> AbiTablesMut<'_> {
+        AbiTablesMut {
+            slots: &mut self.slots,
+            rules: &mut self.rules,
+            cmps: &mut self.cmps,
+        }
+    }
+
+    fn view(&self) -> AbiTables<'_> {
+        AbiTables {
+            slots: &self.slots,
+            rules: &self.rules,
+            cmps: &self.cmps,
+        }
+    }
+}
+
+/// Counters of one cgroup's policy; they survive replacement of the policy.
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub(crate) allowed: AtomicU64,
+    pub(crate) denied: AtomicU64,
+    pub(crate) logged: AtomicU64,
+    pub(crate) killed: AtomicU64,
+    pub(crate) trapped: AtomicU64,
+    pub(crate) events_sent: AtomicU64,
+    pub(crate) events_dropped: AtomicU64,
+}
+
+/// One cgroup's policy.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub(crate) cgroup: u64,
+    pub(crate) policy: Arc<Compiled>,
+    pub(crate) stats: Arc<Stats>,
+}
+
+/// An immutable version of the whole table, sorted by cgroup id.
+pub(crate) struct Snapshot {
+    pub(crate) entries: KVec<Entry>,
+}
+
+impl Snapshot {
+    /// The entry for a cgroup id.
+    pub(crate) fn find(&self, cgroup: u64) -> Option<&Entry> {
+        self.entries
+            .binary_search_by_key(&cgroup, |e| e.cgroup)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+    }
+}
+
+/// The published table; null while no policy exists.
+static CURRENT: AtomicPtr<Snapshot> = AtomicPtr::new(ptr::null_mut());
+
+/// Runs `f` on the current snapshot, if any. For the syscall gate, which
+/// runs with preemption disabled, and for writers (serialized, see above).
+pub(crate) fn with_current<R>(f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
+    let p = CURRENT.load(Ordering::Acquire);
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a published snapshot is freed only by `publish`, after it has
+    // been unpublished and an RCU grace period has passed. Callers are
+    // either in an RCU read-side section (preemption disabled or
+    // `rcu_read_lock`) or writers, which are serialized with `publish`.
+    Some(f(unsafe { &*p }))
+}
+
+/// Publishes `next` (or nothing) and frees the previous table once no
+/// reader can still see it.
+fn publish(next: Option<KBox<Snapshot>>) {
+    let raw = next.map_or(ptr::null_mut(), KBox::into_raw);
+    let old = CURRENT.swap(raw, Ordering::AcqRel);
+    if !old.is_null() {
+        // SAFETY: plain function call into the RCU core; writers may sleep.
+        unsafe { ffi::sf_synchronize_rcu() };
+        // SAFETY: `old` came from `KBox::into_raw` in an earlier `publish`
+        // and, after the grace period, no reader holds it.
+        drop(unsafe { KBox::from_raw(old) });
+    }
+}
+
+/// Number of policies installed.
+pub(crate) fn count() -> usize {
+    with_current(|s| s.entries.len()).unwrap_or(0)
+}
+
+fn copy_entries(extra: usize) -> Result<KVec<Entry>, AllocError> {
+    let mut v = KVec::with_capacity(count().saturating_add(extra), GFP_KERNEL)?;
+    if let Some(Err(e)) = with_current(|s| -> Result<(), AllocError> {
+        for e in s.entries.iter() {
+            v.push(e.clone(), GFP_KERNEL)?;
+        }
+        Ok(())
+    }) {
+        return Err(e);
+    }
+    Ok(v)
+}
+
+/// Creates or atomically replaces the policy of `cgroup`.
+pub(crate) fn set(cgroup: u64, policy: Compiled) -> Result<(), Reject> {
+    let policy = Arc::new(policy, GFP_KERNEL)?;
+    let mut entries = copy_entries(1)?;
+    match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
+        Ok(i) => {
+            if let Some(e) = entries.get_mut(i) {
+                e.policy = policy;
+            }
+        }
+        Err(i) => {
+            if entries.len() >= limits::MAX_POLICIES as usize {
+                return Err(Reject::new(
+                    ENOSPC,
+                    c_str!("policy limit reached (65536 policies in all)"),
+                ));
+            }
+            let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
+            let entry = Entry {
+                cgroup,
+                policy,
+                stats,
+            };
+            // Insert at `i`: push, then rotate into place.
+            entries.push(entry, GFP_KERNEL)?;
+            if let Some(tail) = entries.get_mut(i..) {
+                tail.rotate_right(1);
+            }
+        }
+    }
+    publish(Some(KBox::new(Snapshot { entries }, GFP_KERNEL)?));
+    Ok(())
+}
+
+/// Removes the policy of `cgroup`.
+pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
+    let mut entries = copy_entries(0)?;
+    let Ok(i) = entries.binary_search_by_key(&cgroup, |e| e.cgroup) else {
+        return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
+    };
+    if let Some(tail) = entries.get_mut(i..) {
+        tail.rotate_left(1);
+    }
+    entries.truncate_to(entries.len().saturating_sub(1));
+    if entries.is_empty() {
+        publish(None);
+    } else {
+        publish(Some(KBox::new(Snapshot { entries }, GFP_KERNEL)?));
+    }
+    Ok(())
+}
+
+/// Drops every policy (module exit, after the gate is detached).
+pub(crate) fn clear() {
+    publish(None);
+}
+
+/// Truncation for `KVec`, which 6.12 lacks.
+trait TruncateTo {
+    fn truncate_to(&mut self, len: usize);
+}
+
+impl<T> TruncateTo for KVec<T> {
+    fn truncate_to(&mut self, len: usize) {
+        while self.len() > len {
+            let last = self.len() - 1;
+            // SAFETY: `last < len()`, so the element is initialized; it is
+            // read out once and the length shrinks past it at once.
+            let item = unsafe { ptr::read(self.as_ptr().add(last)) };
+            // SAFETY: the element at `last` has been moved out above.
+            unsafe { self.set_len(last) };
+            drop(item);
+        }
+    }
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Thin C glue for sysfence.ko, for what Linux 6.12 has no Rust bindings for:
+ * the sys_enter tracepoint, cgroup ids of the current task, syscall
+ * registers, SIGSYS delivery, RCU, and the generic netlink family. No policy
+ * logic lives here: every decision is made by the Rust side (sf_rust_*).
+ */
+#include <linux/module.h>
+#include <linux/tracepoint.h>
+#include <linux/cgroup.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/rcupdate.h>
+#include <linux/ptrace.h>
+#include <linux/audit.h>
+#include <net/genetlink.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+
+#include "sysfence_shim.h"
+
+/* ---- syscall gate ------------------------------------------------------ */
+
+static struct tracepoint *sf_sys_enter_tp;
+
+static void sf_probe(void *data, struct pt_regs *regs, long id)
+{
+	sf_rust_sys_enter(regs, id);
+}
+
+static void sf_find_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sys_enter"))
+		sf_sys_enter_tp = tp;
+}
+
+int sf_gate_attach(void)
+{
+	for_each_kernel_tracepoint(sf_find_tp, NULL);
+	if (!sf_sys_enter_tp)
+		return -ENOENT;
+	return tracepoint_probe_register(sf_sys_enter_tp, (void *)sf_probe, NULL);
+}
+
+void sf_gate_detach(void)
+{
+	if (!sf_sys_enter_tp)
+		return;
+	tracepoint_probe_unregister(sf_sys_enter_tp, (void *)sf_probe, NULL);
+	/* No probe call may still be running (or return into freed text). */
+	tracepoint_synchronize_unregister();
+}
+
+void sf_synchronize_rcu(void)
+{
+	synchronize_rcu();
+}
+
+/* ---- the calling task -------------------------------------------------- */
+
+const struct cgroup *sf_current_cgroup(void)
+{
+	/*
+	 * Callers run with preemption disabled (tracepoint probes) or under
+	 * sf_rcu_read_lock(), which keeps the css_set and its cgroup alive.
+	 */
+	return task_dfl_cgroup(current);
+}
+
+int sf_cgroup_level(const struct cgroup *cgrp)
+{
+	return cgrp->level;
+}
+
+u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level)
+{
+	if (level < 0 || level > cgrp->level)
+		return 0;
+	return cgroup_id(cgrp->ancestors[level]);
+}
+
+/* Whether a cgroup with this id exists now. */
+bool sf_cgroup_exists(u64 id)
+{
+	struct cgroup *cgrp = cgroup_get_from_id(id);
+
+	if (IS_ERR(cgrp))
+		return false;
+	cgroup_put(cgrp);
+	return true;
+}
+
+void sf_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void sf_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+bool sf_in_ia32_syscall(void)
+{
+	return in_ia32_syscall();
+}
+
+void sf_syscall_args(struct pt_regs *regs, u64 *args)
+{
+	unsigned long a[6];
+	int i;
+
+	syscall_get_arguments(current, regs, a);
+	for (i = 0; i < 6; i++)
+		args[i] = a[i];
+}
+
+u64 sf_instruction_pointer(struct pt_regs *regs)
+{
+	return instruction_pointer(regs);
+}
+
+/* Skips the syscall: no handler runs and userspace sees `ret` in rax. */
+void sf_skip_syscall(struct pt_regs *regs, long ret)
+{
+	regs->orig_ax = -1;
+	regs->ax = ret;
+}
+
+/* ---- kill and trap ----------------------------------------------------- */
+
+static void sf_sigsys(struct pt_regs *regs, int nr, bool ia32, int data, bool fatal)
+{
+	struct kernel_siginfo info;
+	unsigned long flags;
+
+	if (fatal) {
+		/* As seccomp's kill does: SIGSYS can be neither caught nor blocked. */
+		spin_lock_irqsave(&current->sighand->siglock, flags);
+		current->sighand->action[SIGSYS - 1].sa.sa_handler = SIG_DFL;
+		sigdelset(&current->blocked, SIGSYS);
+		recalc_sigpending();
+		spin_unlock_irqrestore(&current->sighand->siglock, flags);
+	}
+	clear_siginfo(&info);
+	info.si_signo = SIGSYS;
+	info.si_code = SYS_SECCOMP;
+	info.si_call_addr = (void __user *)instruction_pointer(regs);
+	info.si_errno = data;
+	info.si_arch = ia32 ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64;
+	info.si_syscall = nr;
+	send_sig_info(SIGSYS, &info, current);
+}
+
+/* TRAP: skip the call and raise SIGSYS with seccomp-like siginfo. */
+void sf_trap(struct pt_regs *regs, int nr, bool ia32, int data)
+{
+	sf_skip_syscall(regs, -ENOSYS);
+	sf_sigsys(regs, nr, ia32, data, false);
+}
+
+/* KILL_PROCESS: skip the call; the whole process dies of SIGSYS. */
+void sf_kill_process(struct pt_regs *regs, int nr, bool ia32)
+{
+	sf_skip_syscall(regs, -ENOSYS);
+	sf_sigsys(regs, nr, ia32, 0, true);
+}
+
+/*
+ * KILL_THREAD: the call is replaced by exit(0) of the calling thread, which
+ * the kernel then runs instead (it re-reads the number after the
+ * tracepoint). The last thread of a process dies of SIGSYS, as seccomp's.
+ */
+void sf_kill_thread(struct pt_regs *regs, int nr, bool ia32)
+{
+	if (get_nr_threads(current) <= 1) {
+		sf_kill_process(regs, nr, ia32);
+		return;
+	}
+	regs->orig_ax = ia32 ? 1 /* ia32 exit */ : __NR_exit;
+	if (ia32)
+		regs->bx = 0;
+	else
+		regs->di = 0;
+}
+
+/* ---- generic netlink --------------------------------------------------- */
+
+static struct genl_family sf_family;
+
+static int sf_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return sf_rust_doit(info->genlhdr->cmd, genlmsg_data(info->genlhdr),
+			    genlmsg_len(info->genlhdr), info);
+}
+
+static int sf_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	for (;;) {
+		void *hdr;
+		u32 len = 0;
+		int ret;
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &sf_family, NLM_F_MULTI, SF_CMD_POLICY_DUMP);
+		if (!hdr)
+			break;
+		ret = sf_rust_dump_one(cb->args[0], skb_tail_pointer(skb), skb_tailroom(skb), &len);
+		if (ret <= 0) {
+			genlmsg_cancel(skb, hdr);
+			/* 0: no more policies; < 0: this one did not fit, next skb. */
+			if (ret == 0 || skb->len == 0)
+				return ret == 0 ? skb->len : ret;
+			break;
+		}
+		skb_put(skb, len);
+		genlmsg_end(skb, hdr);
+		cb->args[0]++;
+	}
+	return skb->len;
+}
+
+#define SF_OP(c, f) { .cmd = (c), .validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP, .doit = sf_doit, .flags = (f) }
+
+static const struct genl_small_ops sf_ops[] = {
+	SF_OP(SF_CMD_GET_INFO, 0),
+	SF_OP(SF_CMD_POLICY_SET, GENL_ADMIN_PERM),
+	SF_OP(SF_CMD_POLICY_DELETE, GENL_ADMIN_PERM),
+	SF_OP(SF_CMD_POLICY_GET, 0),
+	{
+		.cmd = SF_CMD_POLICY_DUMP,
+		.validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP,
+		.dumpit = sf_dumpit,
+	},
+	SF_OP(SF_CMD_STATS_GET, 0),
+};
+
+static const struct genl_multicast_group sf_mcgrps[] = {
+	{ .name = "events", .flags = GENL_MCAST_CAP_NET_ADMIN },
+};
+
+static struct genl_family sf_family = {
+	.name = "sysfence",
+	.version = 1,
+	.maxattr = 0, /* attributes are parsed and validated by the Rust side */
+	.netnsok = false,
+	.parallel_ops = false,
+	.module = THIS_MODULE,
+	.small_ops = sf_ops,
+	.n_small_ops = ARRAY_SIZE(sf_ops),
+	.resv_start_op = SF_CMD_EVENT + 1,
+	.mcgrps = sf_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(sf_mcgrps),
+};
+
+int sf_nl_register(void)
+{
+	return genl_register_family(&sf_family);
+}
+
+void sf_nl_unregister(void)
+{
+	genl_unregister_family(&sf_family);
+}
+
+/* Sends `len` bytes of attributes as the reply to `info`'s request. */
+int sf_nl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len)
+{
+	struct sk_buff *msg = genlmsg_new(len, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &sf_family, 0, cmd);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	skb_put_data(msg, buf, len);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* Multicasts `len` bytes of attributes as an event; process context. */
+int sf_nl_event(const void *buf, u32 len)
+{
+	struct sk_buff *msg = genlmsg_new(len, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, 0, 0, &sf_family, 0, SF_CMD_EVENT);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	skb_put_data(msg, buf, len);
+	genlmsg_end(msg, hdr);
+	return genlmsg_multicast(&sf_family, msg, 0, 0, GFP_KERNEL);
+}
+
+/*
+ * Sets the extended-ack message (a static string) and, when `offset` is
+ * within the request's attributes, points the error at that attribute.
+ */
+void sf_nl_set_err(struct genl_info *info, const char *msg, u32 offset)
+{
+	if (!info->extack)
+		return;
+	info->extack->_msg = msg; /* `msg` is a static string of the module */
+	if (offset + NLA_HDRLEN <= genlmsg_len(info->genlhdr))
+		NL_SET_BAD_ATTR(info->extack,
+				(const struct nlattr *)((const u8 *)genlmsg_data(info->genlhdr) + offset));
+}

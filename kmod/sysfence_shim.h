@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Command numbers of the sysfence generic netlink family, for the C glue.
+ * They must equal shared-abi/src/proto.rs `Cmd` (the Rust side is the
+ * source of truth; the guest tests exercise every command).
+ */
+#ifndef SYSFENCE_SHIM_H
+#define SYSFENCE_SHIM_H
+
+#define SF_CMD_GET_INFO 1
+#define SF_CMD_POLICY_SET 2
+#define SF_CMD_POLICY_DELETE 3
+#define SF_CMD_POLICY_GET 4
+#define SF_CMD_POLICY_DUMP 5
+#define SF_CMD_STATS_GET 6
+#define SF_CMD_EVENT 7
+
+struct pt_regs;
+struct cgroup;
+struct genl_info;
+
+/* Rust entry points (gate.rs, netlink.rs). */
+void sf_rust_sys_enter(struct pt_regs *regs, long id);
+int sf_rust_doit(u8 cmd, const void *payload, u32 len, struct genl_info *info);
+int sf_rust_dump_one(u64 index, void *buf, u32 cap, u32 *len);
+
+/* C glue called from Rust (ffi.rs declares the same). */
+int sf_gate_attach(void);
+void sf_gate_detach(void);
+void sf_synchronize_rcu(void);
+const struct cgroup *sf_current_cgroup(void);
+int sf_cgroup_level(const struct cgroup *cgrp);
+u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level);
+bool sf_cgroup_exists(u64 id);
+void sf_rcu_read_lock(void);
+void sf_rcu_read_unlock(void);
+bool sf_in_ia32_syscall(void);
+void sf_syscall_args(struct pt_regs *regs, u64 *args);
+u64 sf_instruction_pointer(struct pt_regs *regs);
+void sf_skip_syscall(struct pt_regs *regs, long ret);
+void sf_trap(struct pt_regs *regs, int nr, bool ia32, int data);
+void sf_kill_process(struct pt_regs *regs, int nr, bool ia32);
+void sf_kill_thread(struct pt_regs *regs, int nr, bool ia32);
+int sf_nl_register(void);
+void sf_nl_unregister(void);
+int sf_nl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len);
+int sf_nl_event(const void *buf, u32 len);
+void sf_nl_set_err(struct genl_info *info, const char *msg, u32 offset);
+
+#endif

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The native policy file (JSON or YAML) and its translation to the wire.
+//!
+//! ```yaml
+//! default: errno          # allow | log | errno | trap | kill-thread | kill-process
+//! defaultErrno: 1         # errno for `errno` (EPERM when omitted)
+//! abis: [x86_64, ia32]    # ABIs the policy describes (default: both);
+//!                         # every other ABI gets `badAbi`
+//! badAbi: kill-process    # optional, same values as `default`
+//! rules:
+//!   - syscalls: [getppid, read]
+//!     action: allow
+//!   - syscalls: [socket]
+//!     action: errno
+//!     errno: 97
+//!     args: [{index: 0, op: eq, value: 40}]   # ne lt le eq ge gt masked-eq
+//!     abis: [x86_64]      # optional: only these of the policy's ABIs
+//! ```
+//! Names resolve per ABI through the kernel's own syscall tables; a name
+//! that exists in none of a rule's ABIs is an error, never dropped.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use sysfence_abi::engine::{self, ArgCmp};
+use sysfence_abi::names;
+use sysfence_abi::nla::{Attr, Error as NlaError, Iter, Writer};
+use sysfence_abi::proto::{action, attr, Abi, Op};
+
+/// An action name in a policy file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionName {
+    Allow,
+    Log,
+    Errno,
+    Trap,
+    KillThread,
+    KillProcess,
+}
+
+/// An ABI name in a policy file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AbiName {
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "ia32")]
+    Ia32,
+    #[serde(rename = "x32")]
+    X32,
+}
+
+impl From<AbiName> for Abi {
+    fn from(a: AbiName) -> Abi {
+        match a {
+            AbiName::X86_64 => Abi::X86_64,
+            AbiName::Ia32 => Abi::Ia32,
+            AbiName::X32 => Abi::X32,
+        }
+    }
+}
+
+/// A comparison operator name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpName {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    MaskedEq,
+}
+
+/// One argument comparison.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArgSpec {
+    pub index: u8,
+    pub op: OpName,
+    pub value: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_two: Option<u64>,
+}
+
+/// One rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuleSpec {
+    pub syscalls: Vec<String>,
+    pub action: ActionName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errno: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<ArgSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abis: Option<Vec<AbiName>>,
+}
+
+/// A policy file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicyFile {
+    pub default: ActionName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_errno: Option<u16>,
+    #[serde(default = "default_abis")]
+    pub abis: Vec<AbiName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_abi: Option<ActionName>,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+fn default_abis() -> Vec<AbiName> {
+    vec![AbiName::X86_64, AbiName::Ia32]
+}
+
+/// A policy that cannot be applied, with where and why.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PolicyError(pub String);
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+fn err<T>(s: String) -> Result<T, PolicyError> {
+    Err(PolicyError(s))
+}
+
+/// The wire value of an action with its data.
+pub fn action_value(a: ActionName, errno: Option<u16>, what: &str) -> Result<u32, PolicyError> {
+    let v = match a {
+        ActionName::Allow => action::ALLOW,
+        ActionName::Log => action::LOG,
+        ActionName::Trap => action::TRAP | u32::from(errno.unwrap_or(0)),
+        ActionName::KillThread => action::KILL_THREAD,
+        ActionName::KillProcess => action::KILL_PROCESS,
+        ActionName::Errno => {
+            let e = u32::from(errno.unwrap_or(1));
+            if e > sysfence_abi::proto::limits::MAX_ERRNO {
+                return err(format!("{what}: errno {e} is above 4095"));
+            }
+            action::ERRNO | e
+        }
+    };
+    if errno.is_some() && !matches!(a, ActionName::Errno | ActionName::Trap) {
+        return err(format!(
+            "{what}: `errno` only goes with the errno or trap action"
+        ));
+    }
+    Ok(v)
+}
+
+fn op_value(o: OpName) -> Op {
+    match o {
+        OpName::Ne => Op::Ne,
+        OpName::Lt => Op::Lt,
+        OpName::Le => Op::Le,
+        OpName::Eq => Op::Eq,
+        OpName::Ge => Op::Ge,
+        OpName::Gt => Op::Gt,
+        OpName::MaskedEq => Op::MaskedEq,
+    }
+}
+
+/// A rule resolved to numbers for one ABI.
+struct WireRule {
+    nr: u32,
+    action: u32,
+    args: Vec<ArgCmp>,
+}
+
+impl PolicyFile {
+    /// Parses a policy from JSON or YAML text (YAML is a superset of JSON).
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        serde_yaml::from_str(text).map_err(|e| PolicyError(format!("policy file: {e}")))
+    }
+
+    fn resolve(&self) -> Result<Vec<(Abi, Vec<WireRule>)>, PolicyError> {
+        let mut out: Vec<(Abi, Vec<WireRule>)> = Vec::new();
+        for a in &self.abis {
+            let abi = Abi::from(*a);
+            if out.iter().any(|(b, _)| *b == abi) {
+                return err(format!("abis: {} listed twice", abi.name()));
+            }
+            out.push((abi, Vec::new()));
+        }
+        for (i, r) in self.rules.iter().enumerate() {
+            let what = format!("rules[{i}]");
+            let act = action_value(r.action, r.errno, &what)?;
+            if r.syscalls.is_empty() {
+                return err(format!("{what}: `syscalls` is empty"));
+            }
+            if r.args.len() > 6 {
+                return err(format!("{what}: more than 6 argument comparisons"));
+            }
+            let mut args = Vec::new();
+            for (j, a) in r.args.iter().enumerate() {
+                if a.index > 5 {
+                    return err(format!("{what}.args[{j}]: index {} is not 0-5", a.index));
+                }
+                let op = op_value(a.op);
+                let value_two = match (op, a.value_two) {
+                    (Op::MaskedEq, Some(v)) => v,
+                    (Op::MaskedEq, None) => {
+                        return err(format!("{what}.args[{j}]: masked-eq needs valueTwo"))
+                    }
+                    (_, Some(_)) => {
+                        return err(format!(
+                            "{what}.args[{j}]: valueTwo only goes with masked-eq"
+                        ))
+                    }
+                    (_, None) => 0,
+                };
+                args.push(ArgCmp {
+                    index: a.index,
+                    op,
+                    value: a.value,
+                    value_two,
+                });
+            }
+            let abis: Vec<Abi> = match &r.abis {
+                Some(list) => {
+                    let mut v = Vec::new();
+                    for a in list {
+                        let abi = Abi::from(*a);
+                        if !out.iter().any(|(b, _)| *b == abi) {
+                            return err(format!(
+                                "{what}: ABI {} is not among the policy's abis",
+                                abi.name()
+                            ));
+                        }
+                        v.push(abi);
+                    }
+                    v
+                }
+                None => out.iter().map(|(a, _)| *a).collect(),
+            };
+            for name in &r.syscalls {
+                let mut found = false;
+                for (abi, rules) in out.iter_mut().filter(|(a, _)| abis.contains(a)) {
+                    if let Some(nr) = names::number(*abi, name) {
+                        found = true;
+                        rules.push(WireRule {
+                            nr,
+                            action: act,
+                            args: args.clone(),
+                        });
+                    }
+                }
+                if !found {
+                    return err(format!(
+                        "{what}: unknown syscall `{name}` (in ABIs {})",
+                        abis.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Encodes the policy as a `POLICY` attribute's payload.
+    pub fn to_wire(&self) -> Result<Vec<u8>, PolicyError> {
+        let default = action_value(self.default, self.default_errno, "default")?;
+        let bad_abi = match self.bad_abi {
+            Some(a) => Some(action_value(a, None, "badAbi")?),
+            None => None,
+        };
+        let abis = self.resolve()?;
+        let mut size = 64usize;
+        for (_, rules) in &abis {
+            size += 16 + rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
+        }
+        let mut buf = vec![0u8; size];
+        let mut w = Writer::new(&mut buf);
+        let enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
+            w.put_u32(attr::POLICY_DEFAULT, default)?;
+            if let Some(b) = bad_abi {
+                w.put_u32(attr::POLICY_BAD_ABI, b)?;
+            }
+            for (abi, rules) in &abis {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, *abi as u32)?;
+                    for r in rules {
+                        w.nest(attr::ABI_RULE, |w| {
+                            w.put_u32(attr::RULE_NR, r.nr)?;
+                            w.put_u32(attr::RULE_ACTION, r.action)?;
+                            for a in &r.args {
+                                w.nest(attr::RULE_ARG, |w| {
+                                    w.put_u32(attr::ARG_INDEX, u32::from(a.index))?;
+                                    w.put_u32(attr::ARG_OP, a.op as u32)?;
+                                    w.put_u64(attr::ARG_VALUE, a.value)?;
+                                    if a.op == Op::MaskedEq {
+                                        w.put_u64(attr::ARG_VALUE_TWO, a.value_two)?;
+                                    }
+                                    Ok(())
+                                })?;
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        };
+        enc(&mut w).map_err(|_| PolicyError("policy too large to encode".into()))?;
+        let n = w.len();
+        buf.truncate(n);
+        // The module runs the same validation; run it here first so errors
+        // point at the file, not at bytes.
+        let mut nest = vec![0u8; n + 4];
+        let mut w = Writer::new(&mut nest);
+        w.put(attr::POLICY | sysfence_abi::nla::F_NESTED, &buf)
+            .map_err(|_| PolicyError("policy too large to encode".into()))?;
+        let a = Iter::new(&nest)
+            .next()
+            .and_then(Result::ok)
+            .ok_or_else(|| PolicyError("internal encoding error".into()))?;
+        engine::validate(&a).map_err(|e| PolicyError(format!("policy: {}", e.text())))?;
+        Ok(buf)
+    }
+}
+
+/// Renders a `POLICY` payload (as the kernel returns it) as a policy file.
+pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
+    engine::validate(policy).map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;
+    let name_of = |v: u32| -> (ActionName, Option<u16>) {
+        let data = (v & action::DATA_MASK) as u16;
+        match v & action::ACTION_MASK {
+            action::ALLOW => (ActionName::Allow, None),
+            action::LOG => (ActionName::Log, None),
+            action::ERRNO => (ActionName::Errno, Some(data)),
+            action::TRAP => (ActionName::Trap, (data != 0).then_some(data)),
+            action::KILL_THREAD => (ActionName::KillThread, None),
+            _ => (ActionName::KillProcess, None),
+        }
+    };
+    let mut file = PolicyFile {
+        default: ActionName::KillProcess,
+        default_errno: None,
+        abis: Vec::new(),
+        bad_abi: None,
+        rules: Vec::new(),
+    };
+    for a in policy.nested_iter().flatten() {
+        match a.kind {
+            attr::POLICY_DEFAULT => {
+                let (n, e) = name_of(a.u32().unwrap_or(0));
+                file.default = n;
+                file.default_errno = e;
+            }
+            attr::POLICY_BAD_ABI => file.bad_abi = Some(name_of(a.u32().unwrap_or(0)).0),
+            attr::POLICY_ABI => {
+                let abi = a
+                    .nested_iter()
+                    .flatten()
+                    .find(|x| x.kind == attr::ABI_ID)
+                    .and_then(|x| x.u32())
+                    .and_then(|v| Abi::try_from(v).ok())
+                    .ok_or_else(|| PolicyError("kernel policy: ABI without id".into()))?;
+                file.abis.push(match abi {
+                    Abi::X86_64 => AbiName::X86_64,
+                    Abi::Ia32 => AbiName::Ia32,
+                    Abi::X32 => AbiName::X32,
+                });
+                for r in a
+                    .nested_iter()
+                    .flatten()
+                    .filter(|x| x.kind == attr::ABI_RULE)
+                {
+                    let (mut nr, mut act, mut args) = (0, 0, Vec::new());
+                    for x in r.nested_iter().flatten() {
+                        match x.kind {
+                            attr::RULE_NR => nr = x.u32().unwrap_or(0),
+                            attr::RULE_ACTION => act = x.u32().unwrap_or(0),
+                            _ => {
+                                let mut s = ArgSpec {
+                                    index: 0,
+                                    op: OpName::Eq,
+                                    value: 0,
+                                    value_two: None,
+                                };
+                                for y in x.nested_iter().flatten() {
+                                    match y.kind {
+                                        attr::ARG_INDEX => s.index = y.u32().unwrap_or(0) as u8,
+                                        attr::ARG_OP => {
+                                            s.op = match Op::try_from(y.u32().unwrap_or(0)) {
+                                                Ok(Op::Ne) => OpName::Ne,
+                                                Ok(Op::Lt) => OpName::Lt,
+                                                Ok(Op::Le) => OpName::Le,
+                                                Ok(Op::Ge) => OpName::Ge,
+                                                Ok(Op::Gt) => OpName::Gt,
+                                                Ok(Op::MaskedEq) => OpName::MaskedEq,
+                                                _ => OpName::Eq,
+                                            }
+                                        }
+                                        attr::ARG_VALUE => s.value = y.u64().unwrap_or(0),
+                                        _ => s.value_two = y.u64(),
+                                    }
+                                }
+                                args.push(s);
+                            }
+                        }
+                    }
+                    let (action, errno) = name_of(act);
+                    let name = names::name(abi, nr)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("{nr}"));
+                    file.rules.push(RuleSpec {
+                        syscalls: vec![name],
+                        action,
+                        errno,
+                        args,
+                        abis: Some(vec![*file.abis.last().unwrap_or(&AbiName::X86_64)]),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sysfence_abi::engine::{compile, decide, AbiTables, AbiTablesMut, Rule, Slot};
+    use sysfence_abi::nla::F_NESTED;
+
+    /// Compiles a policy file with the engine the module runs and decides
+    /// one call.
+    fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> u32 {
+        let payload = p.to_wire().unwrap();
+        let mut nest = vec![0u8; payload.len() + 4];
+        Writer::new(&mut nest)
+            .put(attr::POLICY | F_NESTED, &payload)
+            .unwrap();
+        let a = Iter::new(&nest).next().unwrap().unwrap();
+        let shape = engine::validate(&a).unwrap();
+        let mut owned: Vec<(Vec<Slot>, Vec<Rule>, Vec<ArgCmp>)> = shape
+            .abis
+            .iter()
+            .map(|s| {
+                (
+                    vec![Slot::Fixed(0); s.slots],
+                    vec![Rule::EMPTY; s.rules],
+                    vec![ArgCmp::EMPTY; s.cmps],
+                )
+            })
+            .collect();
+        let mut it = owned.iter_mut();
+        let mut tables: [Option<AbiTablesMut<'_>>; 3] = std::array::from_fn(|i| {
+            let (s, r, c) = it.next().unwrap();
+            shape.abis[i].present.then(|| AbiTablesMut {
+                slots: s,
+                rules: r,
+                cmps: c,
+            })
+        });
+        compile(&a, &shape, &mut tables).unwrap();
+        drop(tables);
+        if !shape.abis[abi.index()].present {
+            return shape.bad_abi;
+        }
+        let (s, r, c) = &owned[abi.index()];
+        decide(
+            &AbiTables {
+                slots: s,
+                rules: r,
+                cmps: c,
+            },
+            shape.default,
+            nr,
+            &args,
+        )
+    }
+
+    const POLICY: &str = r#"
+default: allow
+abis: [x86_64]
+rules:
+  - syscalls: [mount]
+    action: errno
+    errno: 13
+  - syscalls: [socket]
+    action: errno
+    errno: 97
+    args: [{index: 0, op: eq, value: 40}]
+  - syscalls: [clone]
+    action: kill-process
+    args: [{index: 0, op: masked-eq, value: 0x10000000, valueTwo: 0x10000000}]
+  - syscalls: [getppid]
+    action: log
+  - syscalls: [getppid]
+    action: trap
+"#;
+
+    #[test]
+    fn decisions_follow_seccomp_semantics() {
+        let p = PolicyFile::parse(POLICY).unwrap();
+        let d = |nr, a0| decide_with(&p, Abi::X86_64, nr, [a0, 0, 0, 0, 0, 0]);
+        assert_eq!(d(165, 0), action::ERRNO | 13); // mount
+        assert_eq!(d(41, 40), action::ERRNO | 97); // socket(AF_VSOCK)
+        assert_eq!(d(41, 2), action::ALLOW); // socket(AF_INET): no match, default
+        assert_eq!(d(56, 0x1000_0011), action::KILL_PROCESS); // clone(CLONE_NEWUSER|..)
+        assert_eq!(d(56, 0x11), action::ALLOW);
+        assert_eq!(d(110, 0), action::TRAP); // trap beats log on the same call
+        assert_eq!(d(5000, 0), action::ALLOW); // unknown numbers: default
+                                               // The policy does not describe ia32: fail closed.
+        assert_eq!(decide_with(&p, Abi::Ia32, 64, [0; 6]), action::KILL_PROCESS);
+    }
+
+    #[test]
+    fn round_trips_through_the_wire() {
+        let p = PolicyFile::parse(POLICY).unwrap();
+        let payload = p.to_wire().unwrap();
+        let mut nest = vec![0u8; payload.len() + 4];
+        Writer::new(&mut nest)
+            .put(attr::POLICY | F_NESTED, &payload)
+            .unwrap();
+        let back = from_wire(&Iter::new(&nest).next().unwrap().unwrap()).unwrap();
+        assert_eq!(back.default, ActionName::Allow);
+        assert_eq!(back.rules.len(), 5);
+        assert_eq!(back.to_wire().unwrap().len(), payload.len());
+    }
+
+    #[test]
+    fn refuses_bad_policies_with_reasons() {
+        let e = |t: &str| {
+            PolicyFile::parse(t)
+                .and_then(|p| p.to_wire())
+                .unwrap_err()
+                .0
+        };
+        assert!(
+            e("default: allow\nrules: [{syscalls: [nope], action: allow}]")
+                .contains("unknown syscall `nope`")
+        );
+        assert!(
+            e("default: allow\nrules: [{syscalls: [read], action: allow, errno: 3}]")
+                .contains("only goes with")
+        );
+        assert!(e("default: errno\ndefaultErrno: 5000").contains("above 4095"));
+        assert!(e("default: allow\nrules: [{syscalls: [read], action: allow, args: [{index: 6, op: eq, value: 1}]}]").contains("index 6"));
+        assert!(e("default: allow\nbogus: 1").contains("unknown field"));
+        assert!(e("default: sometimes").contains("unknown variant"));
+    }
+
+    #[test]
+    fn too_many_rules_are_refused_by_the_shared_validation() {
+        let mut p = PolicyFile::parse("default: allow\nabis: [x86_64]").unwrap();
+        for _ in 0..2049 {
+            p.rules.push(RuleSpec {
+                syscalls: vec!["read".into()],
+                action: ActionName::Allow,
+                errno: None,
+                args: vec![],
+                abis: None,
+            });
+        }
+        assert!(p.to_wire().unwrap_err().0.contains("too many rules"));
+    }
+}
