@@ -31,8 +31,13 @@ extern "C" {
     pub(crate) fn sf_gate_attach() -> c_int;
     /// Detaches the probe and waits until no probe call runs.
     pub(crate) fn sf_gate_detach();
-    /// `synchronize_rcu()`.
-    pub(crate) fn sf_synchronize_rcu();
+    /// `call_rcu(head, func)`.
+    pub(crate) fn sf_call_rcu(
+        head: *mut crate::store::RcuHead,
+        func: unsafe extern "C" fn(*mut crate::store::RcuHead),
+    );
+    /// `rcu_barrier()`: waits for every pending `call_rcu` callback.
+    pub(crate) fn sf_rcu_barrier();
     /// The current task's cgroup v2 (caller: preemption off or RCU held).
     pub(crate) fn sf_current_cgroup() -> *const Cgroup;
     /// The cgroup's depth (root: 0).
@@ -63,6 +68,21 @@ extern "C" {
     pub(crate) fn sf_nl_unregister();
     /// Replies to a request with `len` bytes of attributes.
     pub(crate) fn sf_nl_reply(info: *mut GenlInfo, cmd: u8, buf: *const u8, len: u32) -> c_int;
+    /// Whether anyone subscribes to the events group.
+    pub(crate) fn sf_ev_has_listeners() -> bool;
+    /// Queues an event record of `size` bytes (at most 128); `-ENOSPC` when
+    /// the ring is full.
+    pub(crate) fn sf_ev_push(rec: *const u8, size: u32) -> c_int;
+    /// Sends what is queued and stops the ring (module exit).
+    pub(crate) fn sf_ev_drain();
+    /// Empties and opens the ring (module init).
+    pub(crate) fn sf_ev_start();
+    /// The current task's pid, tid and comm (`comm_size` bytes, NUL-padded).
+    pub(crate) fn sf_current_task_info(pid: *mut u32, tid: *mut u32, comm: *mut u8, comm_size: u32);
+    /// `ktime_get_ns()`.
+    pub(crate) fn sf_ktime_ns() -> u64;
+    /// Multicasts `len` bytes of attributes as an event message.
+    pub(crate) fn sf_nl_event(buf: *const u8, len: u32) -> c_int;
     /// Sets the extended-ack message (static) and the offending attribute.
     pub(crate) fn sf_nl_set_err(info: *mut GenlInfo, msg: *const u8, offset: u32);
 }

@@ -4,6 +4,7 @@
 //! Runs with preemption disabled for every syscall of every task: it takes
 //! no lock, allocates nothing and reads the policy table once per call.
 
+use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
 use crate::store::{self, Entry, Snapshot};
@@ -25,13 +26,15 @@ fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
 }
 
 /// Calls `f` for each policy on the current task's cgroup path, deepest
-/// first.
-fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) {
+/// first; returns the id of the task's own cgroup.
+fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
     // SAFETY: called with preemption disabled or under rcu_read_lock, as
     // sf_current_cgroup requires; the pointer is only passed back to C.
     let cg = unsafe { ffi::sf_current_cgroup() };
     // SAFETY: `cg` is the live cgroup just returned.
     let level = unsafe { ffi::sf_cgroup_level(cg) };
+    // SAFETY: as above.
+    let own = unsafe { ffi::sf_cgroup_ancestor_id(cg, level) };
     let mut l = level;
     while l >= 0 {
         // SAFETY: as above; C bounds-checks `l`.
@@ -41,6 +44,25 @@ fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) {
         }
         l -= 1;
     }
+    own
+}
+
+/// The six argument registers of the current call; ia32 arguments are
+/// 32-bit registers.
+///
+/// # Safety
+/// `regs` must be the current task's syscall registers.
+unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
+    let mut args = [0u64; 6];
+    // SAFETY: `regs` is this call's registers; `args` has room for the six
+    // values C writes.
+    unsafe { ffi::sf_syscall_args(regs, args.as_mut_ptr()) };
+    if ia32 {
+        for a in args.iter_mut() {
+            *a &= 0xffff_ffff;
+        }
+    }
+    args
 }
 
 /// Whether the current task is under any policy (its cgroup or an ancestor).
@@ -48,7 +70,9 @@ pub(crate) fn current_is_filtered() -> bool {
     // SAFETY: pairs with the unlock below; the cgroup read needs RCU.
     unsafe { ffi::sf_rcu_read_lock() };
     let mut found = false;
-    store::with_current(|snap| for_each_policy(snap, |_| found = true));
+    store::with_current(|snap| {
+        for_each_policy(snap, |_| found = true);
+    });
     // SAFETY: pairs with the lock above.
     unsafe { ffi::sf_rcu_read_unlock() };
     found
@@ -70,17 +94,10 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
         let (abi, nr) = classify(ia32, id);
         let mut args = [0u64; 6];
         let mut have_args = false;
-        for_each_policy(snap, |e| {
+        let own = for_each_policy(snap, |e| {
             if !have_args && e.policy.needs_args() {
-                // SAFETY: `regs` is this call's registers; `args` has room
-                // for the six values C writes.
-                unsafe { ffi::sf_syscall_args(regs, args.as_mut_ptr()) };
-                if ia32 {
-                    // ia32 arguments are 32-bit registers.
-                    for a in args.iter_mut() {
-                        *a &= 0xffff_ffff;
-                    }
-                }
+                // SAFETY: `regs` is this call's registers.
+                args = unsafe { read_args(regs, ia32) };
                 have_args = true;
             }
             let a = e.policy.decide(abi, nr, &args);
@@ -90,6 +107,23 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
             }
         });
         if let Some((a, e)) = verdict {
+            if a & action::ACTION_MASK != action::ALLOW {
+                if !have_args {
+                    // SAFETY: as above.
+                    args = unsafe { read_args(regs, ia32) };
+                }
+                events::report(
+                    &e.stats,
+                    &Decision {
+                        policy_cgroup: e.cgroup,
+                        task_cgroup: own,
+                        abi,
+                        nr,
+                        args,
+                        action: a,
+                    },
+                );
+            }
             // SAFETY: same contract as this function's.
             unsafe { enforce(regs, a, e, nr, ia32) };
         }
@@ -111,32 +145,25 @@ unsafe fn enforce(regs: *mut PtRegs, a: u32, e: &Entry, nr: u32, ia32: bool) {
         action::LOG => {
             s.allowed.fetch_add(1, Relaxed);
             s.logged.fetch_add(1, Relaxed);
-            // Events are not delivered yet: count each as dropped, so the
-            // counters stay honest (sent + dropped = eventful decisions).
-            s.events_dropped.fetch_add(1, Relaxed);
         }
         action::ERRNO => {
             s.denied.fetch_add(1, Relaxed);
-            s.events_dropped.fetch_add(1, Relaxed);
             // SAFETY: `regs` is this call's registers.
             unsafe { ffi::sf_skip_syscall(regs, -(data as c_long)) };
         }
         action::TRAP => {
             s.trapped.fetch_add(1, Relaxed);
-            s.events_dropped.fetch_add(1, Relaxed);
             // SAFETY: as above; sending a signal is allowed in atomic context.
             unsafe { ffi::sf_trap(regs, nr, ia32, data) };
         }
         action::KILL_THREAD => {
             s.killed.fetch_add(1, Relaxed);
-            s.events_dropped.fetch_add(1, Relaxed);
             // SAFETY: as above.
             unsafe { ffi::sf_kill_thread(regs, nr, ia32) };
         }
         _ => {
             // KILL_PROCESS, and fail closed on anything unexpected.
             s.killed.fetch_add(1, Relaxed);
-            s.events_dropped.fetch_add(1, Relaxed);
             // SAFETY: as above.
             unsafe { ffi::sf_kill_process(regs, nr, ia32) };
         }

@@ -16,6 +16,7 @@ use core::ffi::c_int;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::c_str;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 
 fn overflow(_: crate::nla::Error) -> Reject {
@@ -57,7 +58,7 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
         w.put_u32(attr::INFO_VERSION, u32::from(FAMILY_VERSION))?;
         w.put_u64(
             attr::INFO_FEATURES,
-            features::SYSCALL_FILTER | features::HIERARCHY,
+            features::SYSCALL_FILTER | features::HIERARCHY | features::EVENTS,
         )?;
         w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
         w.put_u32(attr::INFO_MAX_POLICIES, limits::MAX_POLICIES)?;
@@ -77,7 +78,11 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let policy = req
         .policy
         .ok_or_else(|| Reject::new(EINVAL, c_str!("missing policy attribute")))?;
-    let compiled = Compiled::build(&policy)?;
+    let compiled = match store::find_identical(policy.payload) {
+        // Byte-identical to a policy the module already accepted.
+        Some(shared) => shared,
+        None => Arc::new(Compiled::build(&policy)?, GFP_KERNEL)?,
+    };
     // SAFETY: plain lookup by id.
     if !unsafe { ffi::sf_cgroup_exists(cgroup) } {
         return Err(Reject::new(ENOENT, c_str!("no cgroup with this id")));

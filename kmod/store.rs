@@ -3,9 +3,11 @@
 //!
 //! Readers (the syscall gate) see an immutable [`Snapshot`] through one
 //! atomic pointer, read once per syscall, so each call is decided wholly by
-//! one version of the table. Writers build a new snapshot, publish it, wait
-//! for an RCU grace period (the gate runs with preemption disabled, which is
-//! an RCU read-side critical section) and only then free the old one.
+//! one version of the table. Writers build a new snapshot, publish it, and
+//! hand the old one to `call_rcu`, which frees it after a grace period (the
+//! gate runs with preemption disabled, an RCU read-side critical section).
+//! A writer never waits for the grace period, so replaces are cheap; module
+//! exit waits for the pending frees with `rcu_barrier`.
 //!
 //! Writers are serialized by the generic netlink mutex: the family is not
 //! `parallel_ops`, so every handler (and dump) runs under `genl_mutex`, and
@@ -16,8 +18,9 @@ use crate::engine::{self, AbiTables, AbiTablesMut, ArgCmp, Invalid, Rule, Slot};
 use crate::ffi;
 use crate::nla::Attr;
 use crate::proto::{limits, Abi};
+use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -45,6 +48,8 @@ pub(crate) struct OwnedTables {
 pub(crate) struct Compiled {
     /// The `POLICY` attribute's payload as received, for `policy get`.
     pub(crate) spec: KVec<u8>,
+    /// FNV-1a hash of `spec`, to find identical policies quickly.
+    hash: u64,
     default: u32,
     bad_abi: u32,
     abis: [Option<OwnedTables>; Abi::COUNT],
@@ -113,6 +118,7 @@ impl Compiled {
         let mut spec = KVec::with_capacity(policy.payload.len(), GFP_KERNEL)?;
         spec.extend_from_slice(policy.payload, GFP_KERNEL)?;
         Ok(Compiled {
+            hash: fnv1a(&spec),
             spec,
             default: shape.default,
             bad_abi: shape.bad_abi,
@@ -162,6 +168,9 @@ pub(crate) struct Stats {
     pub(crate) trapped: AtomicU64,
     pub(crate) events_sent: AtomicU64,
     pub(crate) events_dropped: AtomicU64,
+    /// Event rate limit: the current one-second window and events in it.
+    pub(crate) rl_window: AtomicU64,
+    pub(crate) rl_count: AtomicU32,
 }
 
 /// One cgroup's policy.
@@ -172,12 +181,34 @@ pub(crate) struct Entry {
     pub(crate) stats: Arc<Stats>,
 }
 
+/// `struct rcu_head` (`callback_head`: two pointers; the C glue checks the
+/// size at build time). Written only by `call_rcu`, after the snapshot is
+/// unpublished.
+#[repr(C)]
+pub(crate) struct RcuHead {
+    _next: *mut core::ffi::c_void,
+    _func: *mut core::ffi::c_void,
+}
+
 /// An immutable version of the whole table, sorted by cgroup id.
+#[repr(C)]
 pub(crate) struct Snapshot {
+    /// First, so that the RCU callback can get back to the snapshot.
+    rcu: UnsafeCell<RcuHead>,
     pub(crate) entries: KVec<Entry>,
 }
 
 impl Snapshot {
+    fn new(entries: KVec<Entry>) -> Self {
+        Snapshot {
+            rcu: UnsafeCell::new(RcuHead {
+                _next: ptr::null_mut(),
+                _func: ptr::null_mut(),
+            }),
+            entries,
+        }
+    }
+
     /// The entry for a cgroup id.
     pub(crate) fn find(&self, cgroup: u64) -> Option<&Entry> {
         self.entries
@@ -204,18 +235,34 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
     Some(f(unsafe { &*p }))
 }
 
-/// Publishes `next` (or nothing) and frees the previous table once no
-/// reader can still see it.
+/// Frees a retired snapshot; called by RCU after a grace period.
+///
+/// # Safety
+/// `head` must be the `rcu` field of a snapshot retired by [`publish`].
+unsafe extern "C" fn free_snapshot(head: *mut RcuHead) {
+    // SAFETY: `rcu` is the first field of the `repr(C)` snapshot, so the
+    // pointers are equal; the snapshot came from `KBox::into_raw`, was
+    // unpublished, and after the grace period no reader holds it.
+    drop(unsafe { KBox::from_raw(head.cast::<Snapshot>()) });
+}
+
+/// Publishes `next` (or nothing) and retires the previous table, which RCU
+/// frees once no reader can still see it.
 fn publish(next: Option<KBox<Snapshot>>) {
     let raw = next.map_or(ptr::null_mut(), KBox::into_raw);
     let old = CURRENT.swap(raw, Ordering::AcqRel);
     if !old.is_null() {
-        // SAFETY: plain function call into the RCU core; writers may sleep.
-        unsafe { ffi::sf_synchronize_rcu() };
-        // SAFETY: `old` came from `KBox::into_raw` in an earlier `publish`
-        // and, after the grace period, no reader holds it.
-        drop(unsafe { KBox::from_raw(old) });
+        // SAFETY: `old` is unpublished, so only readers that loaded it
+        // before the swap can hold it, and none of them touches `rcu`;
+        // `free_snapshot` runs after they are done.
+        unsafe { ffi::sf_call_rcu((*old).rcu.get(), free_snapshot) };
     }
+}
+
+/// Waits until every retired table is freed (module exit).
+pub(crate) fn barrier() {
+    // SAFETY: plain call into the RCU core; module exit may sleep.
+    unsafe { ffi::sf_rcu_barrier() };
 }
 
 /// Number of policies installed.
@@ -236,9 +283,29 @@ fn copy_entries(extra: usize) -> Result<KVec<Entry>, AllocError> {
     Ok(v)
 }
 
+/// FNV-1a, 64-bit.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// An installed policy byte-identical to `spec`, if any: cgroups with the
+/// same policy share one compiled object (10,000 containers with the
+/// runtime's default profile cost one copy of its tables).
+pub(crate) fn find_identical(spec: &[u8]) -> Option<Arc<Compiled>> {
+    let hash = fnv1a(spec);
+    with_current(|s| {
+        s.entries
+            .iter()
+            .find(|e| e.policy.hash == hash && e.policy.spec.as_slice() == spec)
+            .map(|e| e.policy.clone())
+    })
+    .flatten()
+}
+
 /// Creates or atomically replaces the policy of `cgroup`.
-pub(crate) fn set(cgroup: u64, policy: Compiled) -> Result<(), Reject> {
-    let policy = Arc::new(policy, GFP_KERNEL)?;
+pub(crate) fn set(cgroup: u64, policy: Arc<Compiled>) -> Result<(), Reject> {
     let mut entries = copy_entries(1)?;
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         Ok(i) => {
@@ -266,7 +333,7 @@ pub(crate) fn set(cgroup: u64, policy: Compiled) -> Result<(), Reject> {
             }
         }
     }
-    publish(Some(KBox::new(Snapshot { entries }, GFP_KERNEL)?));
+    publish(Some(KBox::new(Snapshot::new(entries), GFP_KERNEL)?));
     Ok(())
 }
 
@@ -283,7 +350,7 @@ pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
     if entries.is_empty() {
         publish(None);
     } else {
-        publish(Some(KBox::new(Snapshot { entries }, GFP_KERNEL)?));
+        publish(Some(KBox::new(Snapshot::new(entries), GFP_KERNEL)?));
     }
     Ok(())
 }

@@ -7,8 +7,8 @@
 //! frees every policy, leaving every task unfiltered.
 //!
 //! Layout: `ffi.rs` (the C boundary, with `sysfence_shim.c`), `store.rs`
-//! (the policy table), `gate.rs` (the `sys_enter` probe), `netlink.rs`
-//! (request handlers); protocol and policy engine come from shared-abi.
+//! (the policy table), `gate.rs` (the `sys_enter` probe), `events.rs`
+//! (event reports), `netlink.rs` (request handlers); protocol and policy engine come from shared-abi.
 
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -20,12 +20,16 @@ use kernel::prelude::*;
 #[path = "../shared-abi/src/engine.rs"]
 mod engine;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../shared-abi/src/event.rs"]
+mod event;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../shared-abi/src/nla.rs"]
 mod nla;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../shared-abi/src/proto.rs"]
 mod proto;
 
+mod events;
 mod ffi;
 mod gate;
 mod netlink;
@@ -44,6 +48,8 @@ struct Sysfence;
 
 impl kernel::Module for Sysfence {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: nothing can push yet (the gate is not attached).
+        unsafe { ffi::sf_ev_start() };
         // SAFETY: registers the static family; undone in `drop` or below.
         to_result(unsafe { ffi::sf_nl_register() })?;
         // SAFETY: attaches the static probe; undone in `drop`.
@@ -66,9 +72,13 @@ impl Drop for Sysfence {
     fn drop(&mut self) {
         // SAFETY: attached in `init`; returns once no probe call runs.
         unsafe { ffi::sf_gate_detach() };
+        // SAFETY: the gate is detached, so nothing pushes any more; queued
+        // events go out while the family is still registered.
+        unsafe { ffi::sf_ev_drain() };
         // SAFETY: registered in `init`; returns once no handler runs.
         unsafe { ffi::sf_nl_unregister() };
         store::clear();
+        store::barrier();
         pr_info!("unloaded\n");
     }
 }

@@ -13,6 +13,9 @@
 #include <linux/rcupdate.h>
 #include <linux/ptrace.h>
 #include <linux/audit.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/timekeeping.h>
 #include <net/genetlink.h>
 #include <asm/syscall.h>
 #include <asm/unistd.h>
@@ -51,9 +54,16 @@ void sf_gate_detach(void)
 	tracepoint_synchronize_unregister();
 }
 
-void sf_synchronize_rcu(void)
+void sf_call_rcu(struct rcu_head *head, rcu_callback_t func)
 {
-	synchronize_rcu();
+	/* The Rust side declares rcu_head as two pointers. */
+	BUILD_BUG_ON(sizeof(struct rcu_head) != 2 * sizeof(void *));
+	call_rcu(head, func);
+}
+
+void sf_rcu_barrier(void)
+{
+	rcu_barrier();
 }
 
 /* ---- the calling task -------------------------------------------------- */
@@ -279,6 +289,119 @@ int sf_nl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len)
 	skb_put_data(msg, buf, len);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/*
+ * Events leave the syscall path through a fixed ring of opaque records (the
+ * Rust side defines their content): the probe copies one in under a
+ * spinlock and kicks a work item, which multicasts them in process context.
+ * The probe never allocates or sleeps; a full ring drops the record.
+ */
+#define SF_EV_SLOTS 1024
+#define SF_EV_SLOT_SIZE 128
+
+static DEFINE_SPINLOCK(sf_ev_lock);
+static u8 sf_ev_ring[SF_EV_SLOTS][SF_EV_SLOT_SIZE];
+static u32 sf_ev_head, sf_ev_len; /* protected by sf_ev_lock */
+static bool sf_ev_stopped;          /* protected by sf_ev_lock */
+
+static void sf_ev_work_fn(struct work_struct *work);
+static DECLARE_WORK(sf_ev_work, sf_ev_work_fn);
+
+bool sf_ev_has_listeners(void)
+{
+	return genl_has_listeners(&sf_family, &init_net, 0);
+}
+
+/* Queues one record; -ENOSPC when the ring is full (or draining for unload). */
+int sf_ev_push(const void *rec, u32 size)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	if (size > SF_EV_SLOT_SIZE)
+		return -EINVAL;
+	spin_lock_irqsave(&sf_ev_lock, flags);
+	if (sf_ev_stopped || sf_ev_len == SF_EV_SLOTS) {
+		ret = -ENOSPC;
+	} else {
+		memcpy(sf_ev_ring[(sf_ev_head + sf_ev_len) % SF_EV_SLOTS], rec, size);
+		sf_ev_len++;
+	}
+	spin_unlock_irqrestore(&sf_ev_lock, flags);
+	if (!ret)
+		schedule_work(&sf_ev_work);
+	return ret;
+}
+
+static bool sf_ev_pop(u8 *out)
+{
+	unsigned long flags;
+	bool got = false;
+
+	spin_lock_irqsave(&sf_ev_lock, flags);
+	if (sf_ev_len) {
+		memcpy(out, sf_ev_ring[sf_ev_head], SF_EV_SLOT_SIZE);
+		sf_ev_head = (sf_ev_head + 1) % SF_EV_SLOTS;
+		sf_ev_len--;
+		got = true;
+	}
+	spin_unlock_irqrestore(&sf_ev_lock, flags);
+	return got;
+}
+
+static void sf_ev_work_fn(struct work_struct *work)
+{
+	u8 rec[SF_EV_SLOT_SIZE];
+	int n = 0;
+
+	while (sf_ev_pop(rec)) {
+		sf_rust_emit_event(rec, SF_EV_SLOT_SIZE);
+		if (++n % 64 == 0)
+			cond_resched();
+	}
+}
+
+/* Module exit, after the probe is detached: sends what is queued, stops. */
+void sf_ev_drain(void)
+{
+	unsigned long flags;
+
+	flush_work(&sf_ev_work);
+	spin_lock_irqsave(&sf_ev_lock, flags);
+	sf_ev_stopped = true;
+	spin_unlock_irqrestore(&sf_ev_lock, flags);
+	cancel_work_sync(&sf_ev_work);
+	sf_ev_work_fn(&sf_ev_work);
+}
+
+/* Module init: the ring starts empty and open. */
+void sf_ev_start(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sf_ev_lock, flags);
+	sf_ev_head = 0;
+	sf_ev_len = 0;
+	sf_ev_stopped = false;
+	spin_unlock_irqrestore(&sf_ev_lock, flags);
+}
+
+/* The calling task's identity for an event. */
+void sf_current_task_info(u32 *pid, u32 *tid, u8 *comm, u32 comm_size)
+{
+	*pid = task_tgid_nr(current);
+	*tid = task_pid_nr(current);
+	/* As trace events do: a racy copy of our own comm is good enough. */
+	if (comm_size)
+		strscpy_pad((char *)comm, current->comm, min_t(u32, comm_size, TASK_COMM_LEN));
+}
+
+u64 sf_ktime_ns(void)
+{
+	return ktime_get_ns();
 }
 
 /* Multicasts `len` bytes of attributes as an event; process context. */

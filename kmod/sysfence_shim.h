@@ -23,11 +23,14 @@ struct genl_info;
 void sf_rust_sys_enter(struct pt_regs *regs, long id);
 int sf_rust_doit(u8 cmd, const void *payload, u32 len, struct genl_info *info);
 int sf_rust_dump_one(u64 index, void *buf, u32 cap, u32 *len);
+void sf_rust_emit_event(const void *rec, u32 size);
 
 /* C glue called from Rust (ffi.rs declares the same). */
 int sf_gate_attach(void);
 void sf_gate_detach(void);
-void sf_synchronize_rcu(void);
+struct rcu_head;
+void sf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
+void sf_rcu_barrier(void);
 const struct cgroup *sf_current_cgroup(void);
 int sf_cgroup_level(const struct cgroup *cgrp);
 u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level);
@@ -45,6 +48,12 @@ int sf_nl_register(void);
 void sf_nl_unregister(void);
 int sf_nl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len);
 int sf_nl_event(const void *buf, u32 len);
+bool sf_ev_has_listeners(void);
+int sf_ev_push(const void *rec, u32 size);
+void sf_ev_drain(void);
+void sf_ev_start(void);
+void sf_current_task_info(u32 *pid, u32 *tid, u8 *comm, u32 comm_size);
+u64 sf_ktime_ns(void);
 void sf_nl_set_err(struct genl_info *info, const char *msg, u32 offset);
 
 #endif

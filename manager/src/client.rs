@@ -7,8 +7,11 @@
 
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 use std::fmt;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+use sysfence_abi::event::Event;
 use sysfence_abi::nla::{Attr, Iter, Writer};
-use sysfence_abi::proto::{Cmd, FAMILY_NAME, FAMILY_VERSION};
+use sysfence_abi::proto::{Cmd, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS};
 
 const NLMSG_HDRLEN: usize = 16;
 const GENL_HDRLEN: usize = 4;
@@ -25,6 +28,9 @@ const CTRL_CMD_GETFAMILY: u8 = 3;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
 const CTRL_ATTR_VERSION: u16 = 3;
+const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
 
 /// A failed request.
 #[derive(Debug)]
@@ -81,7 +87,20 @@ pub type Reply = Vec<u8>;
 pub struct Client {
     sock: Socket,
     family: u16,
+    events_group: Option<u32>,
     seq: u32,
+}
+
+/// What one read from an event subscription brought.
+#[derive(Debug, Default)]
+pub struct EventBatch {
+    /// Events, in the order the kernel sent them.
+    pub events: Vec<Event>,
+    /// The socket's receive buffer overflowed: some events were lost here
+    /// (the kernel counts them as sent).
+    pub overrun: bool,
+    /// Messages that did not decode as events.
+    pub malformed: usize,
 }
 
 fn encode(ty: u16, flags: u16, seq: u32, cmd: u8, version: u8, attrs: &[u8]) -> Vec<u8> {
@@ -116,8 +135,9 @@ fn parse_error(flags: u16, payload: &[u8]) -> Result<(i32, Option<String>), Clie
         } else {
             u32_at(payload, 4).unwrap_or(0) as usize
         };
+        // The echoed request is padded to 4 bytes before the TLVs.
         let tlvs = payload
-            .get(4 + inner_len.max(NLMSG_HDRLEN)..)
+            .get((4 + inner_len.max(NLMSG_HDRLEN) + 3) & !3..)
             .unwrap_or(&[]);
         for a in Iter::new(tlvs).flatten() {
             if a.kind == NLMSGERR_ATTR_MSG {
@@ -140,6 +160,7 @@ impl Client {
         let mut c = Client {
             sock,
             family: GENL_ID_CTRL,
+            events_group: None,
             seq: std::process::id().wrapping_mul(7919),
         };
         let mut name = [0u8; 32];
@@ -159,6 +180,21 @@ impl Client {
             match a.kind {
                 CTRL_ATTR_FAMILY_ID => id = a.u16(),
                 CTRL_ATTR_VERSION => version = a.u32(),
+                CTRL_ATTR_MCAST_GROUPS => {
+                    for g in a.nested_iter().flatten() {
+                        let (mut name, mut gid) = (None, None);
+                        for f in g.nested_iter().flatten() {
+                            match f.kind {
+                                CTRL_ATTR_MCAST_GRP_NAME => name = f.str(),
+                                CTRL_ATTR_MCAST_GRP_ID => gid = f.u32(),
+                                _ => {}
+                            }
+                        }
+                        if name == Some(MCGRP_EVENTS) {
+                            c.events_group = gid;
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -178,6 +214,90 @@ impl Client {
     /// Sends one dump request and returns every message's attributes.
     pub fn dump(&mut self, cmd: Cmd, attrs: &[u8]) -> Result<Vec<Reply>, ClientError> {
         self.request_raw(self.family, cmd as u8, FAMILY_VERSION, attrs, true)
+    }
+
+    /// Joins the events multicast group (needs CAP_NET_ADMIN).
+    pub fn subscribe_events(&mut self) -> Result<(), ClientError> {
+        let g = self
+            .events_group
+            .ok_or(ClientError::Malformed("the family has no events group"))?;
+        // Room for bursts: 4 MiB holds several thousand events. FORCE
+        // passes the rmem_max cap (we have CAP_NET_ADMIN); else best effort.
+        let size: libc::c_int = 4 << 20;
+        // SAFETY: `size` is a valid int for the option's length.
+        let forced = unsafe {
+            libc::setsockopt(
+                self.sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if forced != 0 {
+            let _ = self.sock.set_rx_buf_sz(size as usize);
+        }
+        self.sock
+            .add_membership(g)
+            .map_err(|e| match e.raw_os_error() {
+                Some(errno @ 1) => ClientError::Refused {
+                    errno,
+                    msg: Some("subscribing to events needs CAP_NET_ADMIN".into()),
+                },
+                _ => ClientError::Io(e),
+            })
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for events and returns what
+    /// one read brings (possibly nothing, on timeout).
+    pub fn recv_events(&mut self, timeout: Option<Duration>) -> Result<EventBatch, ClientError> {
+        let mut batch = EventBatch::default();
+        let mut pfd = libc::pollfd {
+            fd: self.sock.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = timeout.map_or(-1, |t| i32::try_from(t.as_millis()).unwrap_or(i32::MAX));
+        // SAFETY: `pfd` is one valid pollfd, and the count says so.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(batch);
+            }
+            return Err(e.into());
+        }
+        if r == 0 {
+            return Ok(batch);
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        let n = match self.sock.recv(&mut &mut buf[..], 0) {
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                batch.overrun = true;
+                return Ok(batch);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut off = 0;
+        while off + NLMSG_HDRLEN <= n {
+            let len = u32_at(&buf, off).unwrap_or(0) as usize;
+            let ty = u16_at(&buf, off + 4).unwrap_or(0);
+            if len < NLMSG_HDRLEN || off + len > n {
+                batch.malformed += 1;
+                break;
+            }
+            let payload = &buf[off + NLMSG_HDRLEN..off + len];
+            off += (len + 3) & !3;
+            if ty != self.family || payload.first() != Some(&(Cmd::Event as u8)) {
+                continue;
+            }
+            match Event::decode(payload.get(GENL_HDRLEN..).unwrap_or(&[])) {
+                Ok(e) => batch.events.push(e),
+                Err(_) => batch.malformed += 1,
+            }
+        }
+        Ok(batch)
     }
 
     fn request_raw(

@@ -3,6 +3,7 @@
 
 mod client;
 mod commands;
+mod events;
 mod exit;
 mod policy;
 mod status;
@@ -40,6 +41,16 @@ enum Command {
     ///
     /// Example: sysfence stats --cgroup mycontainer --json
     Stats(commands::StatsArgs),
+    /// Follow denials, LOG hits, traps and kills as they happen.
+    ///
+    /// Each event names the task (pid, tid, comm, its cgroup), the call
+    /// (ABI, syscall, the six argument registers) and the action taken.
+    /// The kernel sends at most 1000 events per second per policy and
+    /// counts the rest as dropped (see `sysfence stats`). Needs
+    /// CAP_NET_ADMIN. Runs until interrupted, --count or --duration.
+    ///
+    /// Example: sysfence events --cgroup mycontainer --json
+    Events(events::EventsArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +59,7 @@ fn main() -> ExitCode {
         Command::Status(args) => status::run(&args),
         Command::Policy(cmd) => commands::policy(cmd),
         Command::Stats(args) => commands::stats(&args),
+        Command::Events(args) => events::run(&args),
     };
     match result {
         Ok(code) => code.into(),

@@ -9,6 +9,7 @@
 //!
 //! - [`proto`]: family, commands, attribute ids, actions, limits.
 //! - [`nla`]: netlink attribute reader and writer.
+//! - [`event`]: the event record multicast to subscribers.
 //! - [`engine`]: policy validation, compilation and the syscall decision,
 //!   run identically by the module and the manager's tests.
 //! - [`syscalls`], [`names`]: syscall tables generated from the kernel.
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod event;
 pub mod names;
 pub mod nla;
 pub mod proto;

@@ -283,7 +283,8 @@ pub mod attr {
     pub const STATS_EVENTS_DROPPED: u16 = 7;
 
     // Inside EVENT.
-    /// u64: cgroup id of the policy that decided.
+    /// u64: cgroup id of the policy that decided (the task's cgroup or one
+    /// of its ancestors).
     pub const EVENT_CGROUP_ID: u16 = 1;
     /// u32: process id (thread group id) in the initial pid namespace.
     pub const EVENT_PID: u16 = 2;
@@ -293,10 +294,16 @@ pub mod attr {
     pub const EVENT_COMM: u16 = 4;
     /// u32: `Abi` of the call.
     pub const EVENT_ABI: u16 = 5;
-    /// u64: syscall number as issued (x32 bit included).
+    /// u64: syscall number as the kernel dispatches it (the low 32 bits of
+    /// the number register; for x32 calls without the x32 bit, which the ABI
+    /// attribute reports).
     pub const EVENT_NR: u16 = 6;
     /// u64, repeated 6 times in order: the argument registers.
     pub const EVENT_ARG: u16 = 7;
     /// u32: the action taken (`action::*`, with data).
     pub const EVENT_ACTION: u16 = 8;
+    /// u64: cgroup id of the calling task's own cgroup.
+    pub const EVENT_TASK_CGROUP_ID: u16 = 9;
+    /// u64: `CLOCK_MONOTONIC` time of the call, in nanoseconds.
+    pub const EVENT_TIME_NS: u16 = 10;
 }

@@ -1,16 +1,53 @@
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the guest (see scripts/demo.sh): a workload in its own cgroup,
-# as a container runtime would place it, and the module's view of it.
+# Runs inside the guest (see scripts/demo.sh): a container-like workload in
+# its own cgroup, whose syscall policy is set, changed and removed while it
+# runs, with no restart.
 set -e
-echo "== kernel: $(uname -r), module: $(dmesg | grep -o 'sysfence: loaded.*' | tail -n 1)"
+step() { printf '\n== %s\n' "$*"; }
+step "kernel $(uname -r), $(dmesg | grep -o 'sysfence: loaded.*' | tail -n 1)"
 sysfence status
 
-mkdir -p /sys/fs/cgroup/demo-container
-sh -c 'echo $$ >/sys/fs/cgroup/demo-container/cgroup.procs; while :; do sf-syscall 110 >/dev/null; sleep 0.2; done' &
+cg=/sys/fs/cgroup/demo-container
+mkdir -p "$cg"
+# The workload: a shell that calls uname(2) twice a second and says what
+# happened. It is started once and never restarted.
+sh -c 'echo $$ >'"$cg"'/cgroup.procs
+  while :; do
+    if out=$(uname -n 2>&1); then echo "   [workload pid $$] uname -> ok ($out)"
+    else echo "   [workload pid $$] uname -> $out"; fi
+    sleep 0.5
+  done' &
 worker=$!
+sleep 1.2
+step "the workload runs in cgroup $(stat -c %i "$cg") ($(cat /proc/$worker/cgroup)), unfiltered"
+sleep 1
+
+step "sysfence policy apply: deny uname with EPERM, allow everything else"
+cat >/tmp/deny-uname.yaml <<'P'
+default: allow
+rules:
+  - {syscalls: [uname], action: errno, errno: 1}
+P
+cat /tmp/deny-uname.yaml
+sysfence events --cgroup "$cg" --count 2 --duration 5 >/tmp/demo-events &
+ev=$!
 sleep 0.5
-echo "== container cgroup id (what the kernel module keys policies by): $(stat -c %i /sys/fs/cgroup/demo-container)"
-echo "== workload pid $worker runs in: $(cat /proc/$worker/cgroup)"
+sysfence policy apply --cgroup demo-container /tmp/deny-uname.yaml
+sleep 1.5
+step "events the kernel reported meanwhile (sysfence events)"
+wait "$ev" || true
+cat /tmp/demo-events
+
+step "change it live: log uname instead of denying it"
+printf 'default: allow\nrules:\n  - {syscalls: [uname], action: log}\n' | sysfence policy apply --cgroup demo-container -
+sleep 1.5
+step "counters of the policy (sysfence stats)"
+sysfence stats --cgroup demo-container
+
+step "sysfence policy delete: back to unfiltered"
+sysfence policy delete --cgroup demo-container
+sleep 1.2
+kill -0 "$worker" && echo "   the same workload process ($worker) ran through every change"
 kill "$worker"
 wait "$worker" 2>/dev/null || true
-rmdir /sys/fs/cgroup/demo-container
+rmdir "$cg"

@@ -20,3 +20,47 @@ kmemleak_scan() {
   echo scan >/sys/kernel/debug/kmemleak
   cat /sys/kernel/debug/kmemleak
 }
+
+# cg_new NAME: create (or reuse) a cgroup under /sys/fs/cgroup; prints its path.
+cg_new() {
+  mkdir -p "/sys/fs/cgroup/$1" || fail "cannot create cgroup $1"
+  echo "/sys/fs/cgroup/$1"
+}
+
+# in_cg NAME CMD...: run CMD as a new process inside cgroup NAME.
+in_cg() {
+  _cg=$1
+  shift
+  sh -c 'echo $$ >"/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' "$_cg" "$@"
+}
+
+# spawn_in_cg NAME CMD... &: like in_cg, for background jobs only: the
+# background shell becomes CMD, so $! is CMD's pid (kill and wait work).
+spawn_in_cg() {
+  _cg=$1
+  shift
+  exec sh -c 'echo $$ >"/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' "$_cg" "$@"
+}
+
+# apply NAME: set cgroup NAME's policy from standard input (YAML).
+apply() { sysfence policy apply --cgroup "$1" - 2>/dev/null || fail "applying a policy to $1 failed"; }
+
+# expect_run WHAT WANT CMD...: CMD's output must be WANT.
+expect_run() {
+  _what=$1 _want=$2
+  shift 2
+  _got=$("$@" 2>&1)
+  [ "$_got" = "$_want" ] || fail "$_what: got '$_got', want '$_want'"
+}
+
+# expect_signal WHAT SIGNAL CMD...: CMD must die of SIGNAL (a number).
+expect_signal() {
+  _what=$1 _sig=$2
+  shift 2
+  "$@" >/dev/null 2>&1
+  _rc=$?
+  [ "$_rc" = $((128 + _sig)) ] || fail "$_what: exit status $_rc, want death by signal $_sig"
+}
+
+# stat_of NAME FIELD: one counter of cgroup NAME's policy.
+stat_of() { sysfence stats --cgroup "$1" --json | sed -E "s/.*\"$2\":([0-9]+).*/\1/"; }

@@ -77,6 +77,140 @@ pub unsafe fn raw_syscall(abi: Abi, nr: u64, args: [u64; 6]) -> i64 {
     }
 }
 
+/// Raw generic netlink, for tests that must send what the manager never
+/// would (malformed requests) or more than a process per request allows
+/// (thousands of replaces per second).
+pub mod nl {
+    use std::io::Error;
+    use sysfence_abi::nla::Writer;
+    use sysfence_abi::proto::{FAMILY_NAME, FAMILY_VERSION};
+
+    const NLMSG_ERROR: u16 = 2;
+    const NLM_F_REQUEST: u16 = 1;
+    const NLM_F_ACK: u16 = 4;
+    const GENL_ID_CTRL: u16 = 0x10;
+    const NETLINK_EXT_ACK: i32 = 11;
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+
+    /// A generic netlink socket with extended acks on.
+    pub struct Sock {
+        fd: i32,
+        seq: u32,
+    }
+
+    impl Sock {
+        /// Opens the socket.
+        pub fn open() -> Result<Sock, Error> {
+            // SAFETY: plain socket(2) call.
+            let fd =
+                unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_GENERIC) };
+            if fd < 0 {
+                return Err(Error::last_os_error());
+            }
+            let one: i32 = 1;
+            // SAFETY: `one` is a valid int for the option's size.
+            unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_NETLINK,
+                    NETLINK_EXT_ACK,
+                    (&one as *const i32).cast(),
+                    4,
+                )
+            };
+            Ok(Sock { fd, seq: 1 })
+        }
+
+        /// Sends one message (`payload` after the genl header) and returns the
+        /// errno and extack message of the ACK, plus any reply payloads.
+        pub fn request(
+            &mut self,
+            family: u16,
+            cmd: u8,
+            payload: &[u8],
+        ) -> Result<(i32, String, Vec<Vec<u8>>), Error> {
+            self.seq += 1;
+            let len = 16 + 4 + payload.len();
+            let mut m = Vec::with_capacity(len);
+            m.extend_from_slice(&(len as u32).to_ne_bytes());
+            m.extend_from_slice(&family.to_ne_bytes());
+            m.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+            m.extend_from_slice(&self.seq.to_ne_bytes());
+            m.extend_from_slice(&0u32.to_ne_bytes());
+            m.extend_from_slice(&[cmd, FAMILY_VERSION, 0, 0]);
+            m.extend_from_slice(payload);
+            // SAFETY: `m` is valid for its length; the kernel is the peer.
+            if unsafe { libc::send(self.fd, m.as_ptr().cast(), m.len(), 0) } < 0 {
+                return Err(Error::last_os_error());
+            }
+            let mut replies = Vec::new();
+            let mut buf = vec![0u8; 1 << 17];
+            loop {
+                // SAFETY: `buf` is writable for its length.
+                let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+                if n < 0 {
+                    return Err(Error::last_os_error());
+                }
+                let n = n as usize;
+                let mut off = 0;
+                while off + 16 <= n {
+                    let mlen = u32::from_ne_bytes(buf[off..off + 4].try_into().unwrap()) as usize;
+                    let ty = u16::from_ne_bytes(buf[off + 4..off + 6].try_into().unwrap());
+                    let flags = u16::from_ne_bytes(buf[off + 6..off + 8].try_into().unwrap());
+                    if mlen < 16 || off + mlen > n {
+                        return Err(Error::other("bad reply length"));
+                    }
+                    let body = &buf[off + 16..off + mlen];
+                    off += (mlen + 3) & !3;
+                    if ty == NLMSG_ERROR {
+                        let err = -i32::from_ne_bytes(body[0..4].try_into().unwrap());
+                        let mut msg = String::from("-");
+                        if flags & 0x200 != 0 {
+                            // The echoed request (capped or whole), then TLVs.
+                            let inner = if flags & 0x100 != 0 {
+                                16
+                            } else {
+                                u32::from_ne_bytes(body[4..8].try_into().unwrap()) as usize
+                            };
+                            // The echoed request is padded to 4 bytes before the TLVs.
+                            let tlvs = body.get((4 + inner.max(16) + 3) & !3..).unwrap_or(&[]);
+                            for a in sysfence_abi::nla::Iter::new(tlvs).flatten() {
+                                if a.kind == NLMSGERR_ATTR_MSG {
+                                    msg = a.str().unwrap_or("?").to_string();
+                                }
+                            }
+                        }
+                        return Ok((err, msg, replies));
+                    }
+                    replies.push(body.get(4..).unwrap_or(&[]).to_vec());
+                }
+            }
+        }
+    }
+
+    impl Sock {
+        /// Resolves the sysfence family's id.
+        pub fn family_id(&mut self) -> Result<u16, Error> {
+            let mut b = [0u8; 32];
+            let mut w = Writer::new(&mut b);
+            w.put_str(2, FAMILY_NAME).unwrap();
+            let n = w.len();
+            let (err, msg, replies) = self.request(GENL_ID_CTRL, 3, &b[..n])?;
+            if err != 0 {
+                return Err(Error::other(format!("family lookup: errno {err} {msg}")));
+            }
+            for r in replies {
+                for a in sysfence_abi::nla::Iter::new(&r).flatten() {
+                    if a.kind == 1 {
+                        return a.u16().ok_or_else(|| Error::other("family id"));
+                    }
+                }
+            }
+            Err(Error::other("no family id"))
+        }
+    }
+}
+
 /// Parses a syscall argument: decimal, negative decimal, or 0x-prefixed hex.
 pub fn parse_arg(s: &str) -> Result<u64, String> {
     let parsed = if let Some(hex) = s.strip_prefix("0x") {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-syscall [--abi x86_64|ia32] NR [ARG...]`: issue one raw syscall.
+//! `sf-syscall [--abi x86_64|ia32] [--repeat N] NR [ARG...]`: issue one raw
+//! syscall (or the same one N times in a row).
 //!
-//! Prints `ok RET` or `err ERRNO` and exits 0 or 1 accordingly (2 on a usage
-//! error), so guest tests can check exactly what the kernel answered.
+//! Prints `ok RET` or `err ERRNO` (of the last call) and exits 0 or 1
+//! accordingly (2 on a usage error), so guest tests can check exactly what
+//! the kernel answered.
 
 use std::process::ExitCode;
 use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
@@ -10,14 +12,24 @@ use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut abi = Abi::X86_64;
-    if args.first().map(String::as_str) == Some("--abi") {
-        if args.len() < 2 {
-            return usage("--abi needs a value");
+    let mut repeat = 1u64;
+    loop {
+        match args.first().map(String::as_str) {
+            Some("--abi") if args.len() >= 2 => {
+                abi = match args[1].parse() {
+                    Ok(a) => a,
+                    Err(e) => return usage(&e),
+                };
+            }
+            Some("--repeat") if args.len() >= 2 => {
+                repeat = match args[1].parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => return usage("--repeat wants a count of 1 or more"),
+                };
+            }
+            Some(o @ ("--abi" | "--repeat")) => return usage(&format!("{o} needs a value")),
+            _ => break,
         }
-        abi = match args[1].parse() {
-            Ok(a) => a,
-            Err(e) => return usage(&e),
-        };
         args.drain(..2);
     }
     if args.is_empty() || args.len() > 7 {
@@ -34,8 +46,11 @@ fn main() -> ExitCode {
             Err(e) => return usage(&e),
         };
     }
-    // SAFETY: issuing the syscall the user asked for is this program's job.
-    let ret = unsafe { raw_syscall(abi, nr, regs) };
+    let mut ret = 0;
+    for _ in 0..repeat {
+        // SAFETY: issuing the syscall the user asked for is this program's job.
+        ret = unsafe { raw_syscall(abi, nr, regs) };
+    }
     if (-4095..0).contains(&ret) {
         println!("err {}", -ret);
         ExitCode::from(1)
@@ -46,6 +61,6 @@ fn main() -> ExitCode {
 }
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] NR [ARG...]");
+    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] NR [ARG...]");
     ExitCode::from(2)
 }

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Events: denials, LOG hits, traps and kills, multicast to subscribers.
+//!
+//! The gate calls [`report`] in the syscall path: if anyone listens, the
+//! event passes the policy's rate limit ([`limits::EVENTS_PER_SEC`] per
+//! cgroup policy) and is copied into the C ring, which a work item drains by
+//! calling [`sf_rust_emit_event`] in process context. Every eventful
+//! decision made while someone listens is counted exactly once, as sent
+//! (multicast) or dropped (rate limit, full ring, or the multicast failed),
+//! so subscribers can reconcile what they received with the counters.
+
+use crate::event::{Event, COMM_MAX, ENCODED_MAX};
+use crate::ffi;
+use crate::nla::Writer;
+use crate::proto::{limits, Abi};
+use crate::store::{self, Stats};
+use core::sync::atomic::Ordering::Relaxed;
+
+/// Size of a ring slot in `sysfence_shim.c`.
+const SLOT_SIZE: usize = 128;
+const _: () = assert!(core::mem::size_of::<Event>() <= SLOT_SIZE);
+
+const NSEC_PER_SEC: u64 = 1_000_000_000;
+
+/// Whether `stats`' rate limit lets one more event through at `now_ns`: at
+/// most [`limits::EVENTS_PER_SEC`] per one-second window. Lock-free; two
+/// racing window resets can let a few extra events through, never fewer.
+fn admit(stats: &Stats, now_ns: u64) -> bool {
+    let window = now_ns / NSEC_PER_SEC;
+    let seen = stats.rl_window.load(Relaxed);
+    if seen != window
+        && stats
+            .rl_window
+            .compare_exchange(seen, window, Relaxed, Relaxed)
+            .is_ok()
+    {
+        stats.rl_count.store(0, Relaxed);
+    }
+    stats.rl_count.fetch_add(1, Relaxed) < limits::EVENTS_PER_SEC
+}
+
+/// What the gate knows about an eventful decision.
+pub(crate) struct Decision {
+    pub(crate) policy_cgroup: u64,
+    pub(crate) task_cgroup: u64,
+    pub(crate) abi: Abi,
+    pub(crate) nr: u32,
+    pub(crate) args: [u64; 6],
+    pub(crate) action: u32,
+}
+
+/// Reports one decision of the policy whose counters are `stats`. Called in
+/// the syscall path (preemption disabled): allocates nothing, never sleeps.
+pub(crate) fn report(stats: &Stats, d: &Decision) {
+    // SAFETY: reads the family's listener bitmap; any context.
+    if !unsafe { ffi::sf_ev_has_listeners() } {
+        return;
+    }
+    // SAFETY: plain clock read.
+    let now = unsafe { ffi::sf_ktime_ns() };
+    if !admit(stats, now) {
+        stats.events_dropped.fetch_add(1, Relaxed);
+        return;
+    }
+    let mut ev = Event {
+        policy_cgroup: d.policy_cgroup,
+        task_cgroup: d.task_cgroup,
+        abi: d.abi as u32,
+        nr: u64::from(d.nr),
+        args: d.args,
+        action: d.action,
+        time_ns: now,
+        ..Event::default()
+    };
+    // SAFETY: the out-pointers are valid, and `comm` has room for
+    // `COMM_MAX + 1` bytes, the size passed.
+    unsafe {
+        ffi::sf_current_task_info(
+            &mut ev.pid,
+            &mut ev.tid,
+            ev.comm.as_mut_ptr(),
+            (COMM_MAX + 1) as u32,
+        )
+    };
+    // SAFETY: `ev` is valid for `size_of::<Event>()` bytes, which the ring
+    // copies (bytes and all) before returning.
+    let rc = unsafe {
+        ffi::sf_ev_push(
+            (&ev as *const Event).cast(),
+            core::mem::size_of::<Event>() as u32,
+        )
+    };
+    if rc != 0 {
+        stats.events_dropped.fetch_add(1, Relaxed);
+    }
+}
+
+/// Multicasts one queued record; called by the ring's work item.
+///
+/// # Safety
+/// `rec` must point to `size` readable bytes holding a record written by
+/// [`report`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn sf_rust_emit_event(rec: *const u8, size: u32) {
+    if rec.is_null() || (size as usize) < core::mem::size_of::<Event>() {
+        return;
+    }
+    // SAFETY: the record holds an `Event` copied byte for byte by `report`
+    // (its padding, if any, is never read as a value); `Event` is plain
+    // integers, and the read tolerates any alignment.
+    let ev: Event = unsafe { core::ptr::read_unaligned(rec.cast()) };
+    let mut buf = [0u8; ENCODED_MAX];
+    let mut w = Writer::new(&mut buf);
+    let sent = match ev.encode(&mut w) {
+        Ok(()) => {
+            let n = w.len();
+            // SAFETY: `buf` holds `n` bytes of attributes, copied by C.
+            unsafe { ffi::sf_nl_event(buf.as_ptr(), n as u32) == 0 }
+        }
+        Err(_) => false,
+    };
+    // SAFETY: pairs with the unlock below; the snapshot read needs RCU.
+    unsafe { ffi::sf_rcu_read_lock() };
+    store::with_current(|s| {
+        if let Some(e) = s.find(ev.policy_cgroup) {
+            let c = if sent {
+                &e.stats.events_sent
+            } else {
+                &e.stats.events_dropped
+            };
+            c.fetch_add(1, Relaxed);
+        }
+    });
+    // SAFETY: pairs with the lock above.
+    unsafe { ffi::sf_rcu_read_unlock() };
+}

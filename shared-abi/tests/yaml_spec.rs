@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT
+//! `shared-abi/sysfence.yaml` must describe exactly the ids in `proto.rs`.
+
+use std::collections::BTreeMap;
+use sysfence_abi::proto::{
+    action, attr, features, Abi, Cmd, Op, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS,
+};
+
+/// (section, name) -> value, from the spec's flow-style entries and
+/// operations, with a line-based reader for the file's fixed layout.
+fn read_spec() -> BTreeMap<(String, String), u64> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sysfence.yaml")).unwrap();
+    let mut out = BTreeMap::new();
+    let mut section = String::new();
+    let mut op_name: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        if let Some(name) = t.strip_prefix("- name: ") {
+            if indent == 2 {
+                section = name.to_string();
+            } else {
+                op_name = Some(name.to_string());
+            }
+            continue;
+        }
+        if let (Some(v), Some(n)) = (t.strip_prefix("value: "), op_name.take()) {
+            out.insert(("operations".into(), n), v.parse().unwrap());
+            continue;
+        }
+        if let Some(body) = t.strip_prefix("- {").and_then(|b| b.strip_suffix('}')) {
+            let field = |k: &str| {
+                body.split(", ")
+                    .find_map(|kv| kv.strip_prefix(k).map(str::to_string))
+            };
+            let (Some(n), Some(v)) = (field("name: "), field("value: ")) else {
+                continue;
+            };
+            let v = match v.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16).unwrap(),
+                None => v.parse().unwrap(),
+            };
+            assert!(
+                out.insert((section.clone(), n.clone()), v).is_none(),
+                "{section}.{n} twice"
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn spec_matches_proto() {
+    let spec = read_spec();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sysfence.yaml")).unwrap();
+    assert!(text.contains(&format!("\nname: {FAMILY_NAME}\n")));
+    assert!(text.contains(&format!("\nversion: {FAMILY_VERSION}\n")));
+    assert!(text.contains(&format!("    - name: {MCGRP_EVENTS}\n")));
+    let mut want: Vec<(&str, &str, u64)> = vec![
+        ("action", "kill-thread", action::KILL_THREAD.into()),
+        ("action", "trap", action::TRAP.into()),
+        ("action", "errno", action::ERRNO.into()),
+        ("action", "log", action::LOG.into()),
+        ("action", "allow", action::ALLOW.into()),
+        ("action", "kill-process", action::KILL_PROCESS.into()),
+        ("features", "syscall-filter", features::SYSCALL_FILTER),
+        ("features", "hierarchy", features::HIERARCHY),
+        ("features", "events", features::EVENTS),
+        ("main", "cgroup-id", attr::CGROUP_ID.into()),
+        ("main", "policy", attr::POLICY.into()),
+        ("main", "stats", attr::STATS.into()),
+        ("main", "info-version", attr::INFO_VERSION.into()),
+        ("main", "info-features", attr::INFO_FEATURES.into()),
+        ("main", "info-policy-count", attr::INFO_POLICY_COUNT.into()),
+        ("main", "info-max-policies", attr::INFO_MAX_POLICIES.into()),
+        ("main", "info-max-rules", attr::INFO_MAX_RULES.into()),
+        ("main", "info-release", attr::INFO_RELEASE.into()),
+        ("main", "event", attr::EVENT.into()),
+        (
+            "main",
+            "info-events-per-sec",
+            attr::INFO_EVENTS_PER_SEC.into(),
+        ),
+        ("policy", "default", attr::POLICY_DEFAULT.into()),
+        ("policy", "bad-abi", attr::POLICY_BAD_ABI.into()),
+        ("policy", "abi", attr::POLICY_ABI.into()),
+        ("abi", "id", attr::ABI_ID.into()),
+        ("abi", "rule", attr::ABI_RULE.into()),
+        ("rule", "nr", attr::RULE_NR.into()),
+        ("rule", "action", attr::RULE_ACTION.into()),
+        ("rule", "arg", attr::RULE_ARG.into()),
+        ("arg", "index", attr::ARG_INDEX.into()),
+        ("arg", "op", attr::ARG_OP.into()),
+        ("arg", "value", attr::ARG_VALUE.into()),
+        ("arg", "value-two", attr::ARG_VALUE_TWO.into()),
+        ("stats", "allowed", attr::STATS_ALLOWED.into()),
+        ("stats", "denied", attr::STATS_DENIED.into()),
+        ("stats", "logged", attr::STATS_LOGGED.into()),
+        ("stats", "killed", attr::STATS_KILLED.into()),
+        ("stats", "trapped", attr::STATS_TRAPPED.into()),
+        ("stats", "events-sent", attr::STATS_EVENTS_SENT.into()),
+        ("stats", "events-dropped", attr::STATS_EVENTS_DROPPED.into()),
+        ("event", "cgroup-id", attr::EVENT_CGROUP_ID.into()),
+        ("event", "pid", attr::EVENT_PID.into()),
+        ("event", "tid", attr::EVENT_TID.into()),
+        ("event", "comm", attr::EVENT_COMM.into()),
+        ("event", "abi", attr::EVENT_ABI.into()),
+        ("event", "nr", attr::EVENT_NR.into()),
+        ("event", "arg", attr::EVENT_ARG.into()),
+        ("event", "action", attr::EVENT_ACTION.into()),
+        ("event", "task-cgroup-id", attr::EVENT_TASK_CGROUP_ID.into()),
+        ("event", "time-ns", attr::EVENT_TIME_NS.into()),
+    ];
+    for a in Abi::ALL {
+        want.push(("abi", a.name(), *a as u64));
+    }
+    let op_names = ["ne", "lt", "le", "eq", "ge", "gt", "masked-eq"];
+    for (o, n) in Op::ALL.iter().zip(op_names) {
+        want.push(("op", n, *o as u64));
+    }
+    let cmd_names = [
+        "get-info",
+        "policy-set",
+        "policy-delete",
+        "policy-get",
+        "policy-dump",
+        "stats-get",
+        "event",
+    ];
+    assert_eq!(Cmd::ALL.len(), cmd_names.len());
+    for (c, n) in Cmd::ALL.iter().zip(cmd_names) {
+        want.push(("operations", n, *c as u64));
+    }
+    // The ABI enum and the abi attribute set share the section name "abi":
+    // the enum's entries come first in the file and are keyed apart here.
+    let mut missing = Vec::new();
+    for (sec, name, v) in &want {
+        match spec.get(&(sec.to_string(), name.to_string())) {
+            Some(got) if got == v => {}
+            got => missing.push(format!("{sec}.{name}: spec {got:?}, proto {v}")),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "sysfence.yaml disagrees with proto.rs:\n{}",
+        missing.join("\n")
+    );
+    assert_eq!(
+        spec.len(),
+        want.len(),
+        "sysfence.yaml has entries proto.rs lacks: {spec:?}"
+    );
+}

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# Only an admin outside every filtered cgroup may change policies; other
+# network namespaces cannot even find the family.
+. "$(dirname "$0")/lib.sh"
+cg_new perm >/dev/null
+cg_new jail >/dev/null
+p='default: allow
+rules:
+  - {syscalls: [getppid], action: errno, errno: 13}'
+echo "$p" | apply perm
+
+# Non-root: refused with EPERM, and nothing changes.
+out=$(echo "$p" | su -s /bin/sh nobody -c 'sysfence policy delete --cgroup 12345' 2>&1) && fail "non-root changed a policy"
+echo "$out" | grep -q 'Operation not permitted' || fail "non-root refusal not EPERM: $out"
+# A root task inside a filtered cgroup: refused, whatever it targets.
+echo 'default: allow' | apply jail
+out=$(in_cg jail sysfence policy delete --cgroup perm 2>&1) && fail "a filtered task deleted a policy"
+echo "$out" | grep -q 'itself under a sysfence policy' || fail "filtered caller refusal unclear: $out"
+out=$(echo 'default: allow' | in_cg jail sysfence policy apply --cgroup jail - 2>&1) && fail "a filtered task loosened its own policy"
+expect_run "policy intact" "err 13" in_cg perm sf-syscall 110
+# Another network namespace: the family does not exist there.
+out=$(unshare -n sysfence status 2>&1) && fail "the family is visible from another network namespace"
+echo "$out" | grep -q 'not available' || fail "netns refusal unclear: $out"
+# Bad targets are clear errors.
+out=$(echo "$p" | sysfence policy apply --cgroup no/such/cgroup - 2>&1) && fail "a missing cgroup path was accepted"
+echo "$out" | grep -q 'no/such/cgroup' || fail "missing cgroup error unclear: $out"
+out=$(echo "$p" | sysfence policy apply --cgroup 999999999 - 2>&1) && fail "a missing cgroup id was accepted"
+echo "$out" | grep -q 'no cgroup with this id' || fail "missing cgroup id error unclear: $out"
+
+sysfence policy delete --cgroup perm 2>/dev/null
+sysfence policy delete --cgroup jail 2>/dev/null
+rmdir /sys/fs/cgroup/perm /sys/fs/cgroup/jail

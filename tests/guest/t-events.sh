@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+# Events: a subscriber sees denials, LOG hits, traps and kills with the
+# task, call, arguments and action; a burst is rate-limited per policy, and
+# events received plus drops equal what the counters say.
+. "$(dirname "$0")/lib.sh"
+cg_new ev >/dev/null
+id=$(stat -c %i /sys/fs/cgroup/ev)
+apply ev <<'P'
+default: allow
+rules:
+  - {syscalls: [getppid], action: errno, errno: 13}
+  - {syscalls: [getpid], action: log}
+  - {syscalls: [getuid], action: trap}
+  - {syscalls: [getgid], action: kill-process}
+P
+
+# follow OUT: starts a subscriber writing NDJSON to OUT; sets $sub.
+follow() {
+  sysfence events --json --cgroup ev "$@" >"$out" 2>/tmp/events.err &
+  sub=$!
+  sleep 1 # let it join the group
+}
+# fields LINE: extracts the keys a test compares.
+field() { echo "$1" | sed -E "s/.*\"$2\":\"?([^\",}]*)\"?.*/\1/"; }
+
+# One event per eventful action, described exactly.
+out=/tmp/events.one
+follow --count 4 --duration 30
+in_cg ev sf-syscall 110 7 8 >/dev/null
+in_cg ev sf-syscall 39 >/dev/null
+in_cg ev sf-syscall 102 >/dev/null 2>&1 # getuid: SIGSYS
+in_cg ev sf-syscall 104 >/dev/null 2>&1 # getgid: killed
+wait "$sub" || fail "the subscriber failed: $(cat /tmp/events.err)"
+[ "$(wc -l <"$out")" = 4 ] || fail "want 4 events, got: $(cat "$out")"
+l=$(sed -n 1p "$out")
+expect_eq "syscall" "$(field "$l" syscall)" getppid
+expect_eq "action" "$(field "$l" action)" errno
+expect_eq "errno" "$(field "$l" errno)" 13
+expect_eq "abi" "$(field "$l" abi)" x86_64
+expect_eq "comm" "$(field "$l" comm)" sf-syscall
+expect_eq "cgroup" "$(field "$l" cgroup)" "$id"
+expect_eq "policy cgroup" "$(field "$l" policy_cgroup)" "$id"
+echo "$l" | grep -q '"args":\["0x7","0x8","0x0"' || fail "arguments not reported: $l"
+[ "$(field "$l" pid)" = "$(field "$l" tid)" ] || fail "pid/tid of a single-threaded task differ: $l"
+expect_eq "log event" "$(sed -n 2p "$out" | sed -E 's/.*"syscall":"([a-z]+)".*"action":"([a-z-]+)".*/\1 \2/')" "getpid log"
+expect_eq "trap event" "$(sed -n 3p "$out" | sed -E 's/.*"syscall":"([a-z]+)".*"action":"([a-z-]+)".*/\1 \2/')" "getuid trap"
+expect_eq "kill event" "$(sed -n 4p "$out" | sed -E 's/.*"syscall":"([a-z]+)".*"action":"([a-z-]+)".*/\1 \2/')" "getgid kill-process"
+
+# An ia32 call is reported with its own ABI and number.
+out=/tmp/events.ia32
+follow --count 1 --duration 30
+in_cg ev sf-syscall --abi ia32 64 >/dev/null
+wait "$sub" || fail "the subscriber failed: $(cat /tmp/events.err)"
+l=$(cat "$out")
+expect_eq "ia32 abi" "$(field "$l" abi)" ia32
+expect_eq "ia32 nr" "$(field "$l" nr)" 64
+expect_eq "ia32 name" "$(field "$l" syscall)" getppid
+
+# A burst: 5000 denials in well under a second. The rate limit lets at most
+# about 1000 per second through; the rest are counted as dropped, and
+# received + dropped = the eventful decisions counted meanwhile.
+before_sent=$(stat_of ev events_sent)
+before_drop=$(stat_of ev events_dropped)
+before_den=$(stat_of ev denied)
+before_log=$(stat_of ev logged)
+out=/tmp/events.burst
+follow --duration 4
+in_cg ev sf-syscall --repeat 5000 110 >/dev/null
+in_cg ev sf-syscall --repeat 50 39 >/dev/null
+wait "$sub" || fail "the subscriber failed or fell behind: $(cat /tmp/events.err)"
+got=$(wc -l <"$out")
+sent=$(($(stat_of ev events_sent) - before_sent))
+dropped=$(($(stat_of ev events_dropped) - before_drop))
+eventful=$(($(stat_of ev denied) - before_den + $(stat_of ev logged) - before_log))
+echo "burst: $eventful eventful decisions, $got events received, $sent sent, $dropped dropped"
+expect_eq "received = sent" "$got" "$sent"
+expect_eq "sent + dropped = eventful decisions" "$((sent + dropped))" "$eventful"
+[ "$eventful" = 5050 ] || fail "want 5050 eventful decisions, counted $eventful"
+[ "$dropped" -gt 0 ] || fail "the rate limit dropped nothing"
+[ "$sent" -ge 900 ] || fail "only $sent events sent: the rate limit or the queue dropped too early"
+[ "$sent" -le 2100 ] || fail "rate limit not applied: $sent events sent within a few seconds"
+
+# Without a subscriber nothing is queued or counted as an event.
+before=$(( $(stat_of ev events_sent) + $(stat_of ev events_dropped) ))
+in_cg ev sf-syscall --repeat 100 110 >/dev/null
+expect_eq "no subscriber, no events" "$(( $(stat_of ev events_sent) + $(stat_of ev events_dropped) ))" "$before"
+
+# Subscribing needs CAP_NET_ADMIN.
+out=$(su -s /bin/sh nobody -c 'sysfence events --duration 1' 2>&1) && fail "non-root subscribed to events"
+echo "$out" | grep -q 'CAP_NET_ADMIN' || fail "non-root refusal unclear: $out"
+
+sysfence policy delete --cgroup ev 2>/dev/null || fail "delete failed"
+rmdir /sys/fs/cgroup/ev

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `sf-flip CGROUP_ID SECONDS`: sets version A of a policy (errno 13), then
+//! replaces it as fast as one process can, alternating with version B
+//! (errno 14), for SECONDS, ending on A; prints `replaces N` (not counting
+//! the first set).
+//!
+//! Each version: default allow; getppid -> errno; socket(AF_VSOCK) ->
+//! errno (an argument rule); both ABIs. One process sends the requests so
+//! the rate is the module's, not process start-up's (see
+//! `t-atomic-replace.sh`, which runs `sf-hammer` against it).
+
+use std::time::{Duration, Instant};
+use sysfence_abi::nla::Writer;
+use sysfence_abi::proto::{action, attr, Abi, Cmd, Op};
+use sysfence_testprogs::nl::Sock;
+
+fn policy(cg: u64, errno: u32) -> Vec<u8> {
+    let mut b = vec![0u8; 1024];
+    let mut w = Writer::new(&mut b);
+    let deny = action::ERRNO | errno;
+    w.put_u64(attr::CGROUP_ID, cg).unwrap();
+    w.nest(attr::POLICY, |w| {
+        w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+        for (abi, getppid, socket) in [(Abi::X86_64, 110, 41), (Abi::Ia32, 64, 359)] {
+            w.nest(attr::POLICY_ABI, |w| {
+                w.put_u32(attr::ABI_ID, abi as u32)?;
+                w.nest(attr::ABI_RULE, |w| {
+                    w.put_u32(attr::RULE_NR, getppid)?;
+                    w.put_u32(attr::RULE_ACTION, deny)
+                })?;
+                w.nest(attr::ABI_RULE, |w| {
+                    w.put_u32(attr::RULE_NR, socket)?;
+                    w.put_u32(attr::RULE_ACTION, deny)?;
+                    w.nest(attr::RULE_ARG, |w| {
+                        w.put_u32(attr::ARG_INDEX, 0)?;
+                        w.put_u32(attr::ARG_OP, Op::Eq as u32)?;
+                        w.put_u64(attr::ARG_VALUE, 40)
+                    })
+                })
+            })?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let n = w.len();
+    b.truncate(n);
+    b
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(cg), Some(secs)) = (
+        args.first().and_then(|s| s.parse::<u64>().ok()),
+        args.get(1).and_then(|s| s.parse::<f64>().ok()),
+    ) else {
+        eprintln!("usage: sf-flip CGROUP_ID SECONDS");
+        std::process::exit(2);
+    };
+    let mut s = Sock::open().unwrap_or_else(|e| {
+        eprintln!("sf-flip: {e}");
+        std::process::exit(1)
+    });
+    let fam = s.family_id().unwrap_or_else(|e| {
+        eprintln!("sf-flip: {e}");
+        std::process::exit(1)
+    });
+    let versions = [policy(cg, 13), policy(cg, 14)];
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    // Version A first (not counted), then B, A, B, ... ending on A.
+    if let Err(e) = s
+        .request(fam, Cmd::PolicySet as u8, &versions[0])
+        .and_then(|r| match r {
+            (0, _, _) => Ok(()),
+            (e, m, _) => Err(std::io::Error::other(format!("errno {e} {m}"))),
+        })
+    {
+        eprintln!("sf-flip: first version refused: {e}");
+        std::process::exit(1);
+    }
+    let mut n = 0u64;
+    while Instant::now() < end {
+        let v = &versions[(n % 2) as usize ^ 1];
+        match s.request(fam, Cmd::PolicySet as u8, v) {
+            Ok((0, _, _)) => n += 1,
+            Ok((e, m, _)) => {
+                eprintln!("sf-flip: replace {n} refused: errno {e} {m}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("sf-flip: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    // End on version A, as the test started.
+    if n % 2 == 1 {
+        if let Ok((0, _, _)) = s.request(fam, Cmd::PolicySet as u8, &versions[0]) {
+            n += 1;
+        }
+    }
+    println!("replaces {n}");
+}

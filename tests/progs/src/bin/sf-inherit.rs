@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `sf-inherit`: issues getppid from children made every way the kernel
+//! makes them (fork, vfork, clone3, a thread) and prints one line per way:
+//! `fork err 13`, `vfork err 13`, ... The inheritance test runs it under a
+//! policy that answers getppid with errno 13.
+
+use sysfence_testprogs::{raw_syscall, Abi};
+
+const GETPPID: u64 = 110;
+const FORK: u64 = 57;
+const VFORK: u64 = 58;
+const CLONE3: u64 = 435;
+const WAIT4: u64 = 61;
+const EXIT_GROUP: u64 = 231;
+const SIGCHLD: u64 = 17;
+
+/// Runs getppid in a child made by `make` (which returns 0 in the child),
+/// passing the errno back as the child's exit status.
+fn in_child(make: impl Fn() -> i64) -> String {
+    let pid = make();
+    if pid == 0 {
+        // SAFETY: in the child: one syscall, then exit without returning
+        // (vfork children share the parent's stack and may do no more).
+        unsafe {
+            let r = raw_syscall(Abi::X86_64, GETPPID, [0; 6]);
+            let code = if (-4095..0).contains(&r) { -r } else { 0 };
+            raw_syscall(Abi::X86_64, EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+        }
+        unreachable!("exit_group returned");
+    }
+    reap(pid)
+}
+
+/// Waits for child `pid` and renders its exit status as the errno it saw.
+fn reap(pid: i64) -> String {
+    if pid < 0 {
+        return format!("spawn failed {}", -pid);
+    }
+    let mut status: i32 = 0;
+    // SAFETY: waits for our own child; `status` outlives the call.
+    unsafe {
+        raw_syscall(
+            Abi::X86_64,
+            WAIT4,
+            [pid as u64, &mut status as *mut i32 as u64, 0, 0, 0, 0],
+        );
+    }
+    let code = (status >> 8) & 0xff;
+    if code == 0 {
+        "ok".into()
+    } else {
+        format!("err {code}")
+    }
+}
+
+/// vfork's child borrows the parent's stack, so it may not return from any
+/// function: the whole child (getppid, then exit with the errno) is one asm
+/// block, and only the parent leaves it.
+fn vfork_getppid() -> String {
+    let pid: i64;
+    // SAFETY: the child runs only the instructions between the two
+    // syscalls and exit_group, touching no memory; the parent resumes after
+    // the child has exited, with rax = the child's pid.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov eax, 110",
+            "syscall",
+            "mov rdi, rax",
+            "neg rdi",
+            "test rax, rax",
+            "js 3f",
+            "xor edi, edi",
+            "3:",
+            "mov eax, 231",
+            "syscall",
+            "2:",
+            inlateout("rax") VFORK as i64 => pid,
+            lateout("rdi") _, lateout("rcx") _, lateout("r11") _,
+        );
+    }
+    reap(pid)
+}
+
+fn main() {
+    // SAFETY (all three): fork-like calls whose child only runs `in_child`'s
+    // child branch.
+    println!(
+        "fork {}",
+        in_child(|| unsafe { raw_syscall(Abi::X86_64, FORK, [0; 6]) })
+    );
+    println!("vfork {}", vfork_getppid());
+    println!(
+        "clone3 {}",
+        in_child(|| {
+            // struct clone_args, version 0 (64 bytes): exit_signal = SIGCHLD.
+            let mut ca = [0u64; 8];
+            ca[4] = SIGCHLD;
+            unsafe {
+                raw_syscall(
+                    Abi::X86_64,
+                    CLONE3,
+                    [ca.as_mut_ptr() as u64, 64, 0, 0, 0, 0],
+                )
+            }
+        })
+    );
+    let t = std::thread::spawn(|| {
+        // SAFETY: getppid has no side effects.
+        let r = unsafe { raw_syscall(Abi::X86_64, GETPPID, [0; 6]) };
+        if (-4095..0).contains(&r) {
+            format!("err {}", -r)
+        } else {
+            "ok".into()
+        }
+    });
+    println!("thread {}", t.join().unwrap_or_else(|_| "panicked".into()));
+}
