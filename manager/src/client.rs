@@ -365,3 +365,62 @@ impl Client {
 pub fn find<'a>(reply: &'a [u8], kind: u16) -> Option<Attr<'a>> {
     Iter::new(reply).flatten().find(|a| a.kind == kind)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An NLMSG_ERROR payload as the kernel builds it: errno, the echoed
+    /// request (`echo_len` bytes, padded to 4), then the TLVs.
+    fn error_payload(errno: i32, echo_len: usize, msg: &str) -> Vec<u8> {
+        let mut p = (-errno).to_ne_bytes().to_vec();
+        let mut hdr = vec![0u8; echo_len];
+        hdr[..4].copy_from_slice(&(echo_len as u32).to_ne_bytes());
+        p.extend_from_slice(&hdr);
+        while p.len() % 4 != 0 {
+            p.push(0);
+        }
+        let mut tlv = vec![0u8; 64];
+        let mut w = Writer::new(&mut tlv);
+        w.put_str(NLMSGERR_ATTR_MSG, msg).unwrap();
+        let n = w.len();
+        p.extend_from_slice(&tlv[..n]);
+        p
+    }
+
+    #[test]
+    fn extack_message_after_an_unaligned_echo() {
+        for echo in [20, 26, 27, 28, 29] {
+            let p = error_payload(22, echo, "truncated attribute");
+            let (errno, msg) = parse_error(NLM_F_ACK_TLVS, &p).unwrap();
+            assert_eq!(errno, 22);
+            assert_eq!(
+                msg.as_deref(),
+                Some("truncated attribute"),
+                "echo of {echo} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn extack_message_after_a_capped_echo() {
+        let p = error_payload(
+            1,
+            NLMSG_HDRLEN,
+            "the caller is itself under a sysfence policy",
+        );
+        let (errno, msg) = parse_error(NLM_F_ACK_TLVS | NLM_F_CAPPED, &p).unwrap();
+        assert_eq!(errno, 1);
+        assert_eq!(
+            msg.as_deref(),
+            Some("the caller is itself under a sysfence policy")
+        );
+    }
+
+    #[test]
+    fn short_error_is_malformed_not_a_panic() {
+        assert!(parse_error(NLM_F_ACK_TLVS, &[1, 2]).is_err());
+        let (errno, msg) = parse_error(NLM_F_ACK_TLVS, &[0; 4]).unwrap();
+        assert_eq!((errno, msg), (0, None));
+    }
+}

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Children of fork, vfork, clone3, threads and programs after execve stay
+# Children of fork, vfork, clone, clone3, threads and programs after execve stay
 # under the cgroup's policy; nested cgroups: every policy on the path
 # applies and the strictest action wins.
 . "$(dirname "$0")/lib.sh"
@@ -8,8 +8,9 @@ cg_new pod/ctr >/dev/null
 
 printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 13}\n' | apply pod
 # The policy is on the parent cgroup; the task runs in the child.
-expect_run "fork/vfork/clone3/thread" "fork err 13
+expect_run "fork/vfork/clone/clone3/thread" "fork err 13
 vfork err 13
+clone err 13
 clone3 err 13
 thread err 13" in_cg pod/ctr sf-inherit
 # execve: the shell execs sf-syscall inside the cgroup.

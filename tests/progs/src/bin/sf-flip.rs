@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-flip CGROUP_ID SECONDS`: sets version A of a policy (errno 13), then
-//! replaces it as fast as one process can, alternating with version B
-//! (errno 14), for SECONDS, ending on A; prints `replaces N` (not counting
-//! the first set).
+//! `sf-flip CGROUP_ID SECONDS [MIN_REPLACES]`: sets version A of a policy
+//! (errno 13), then replaces it as fast as one process can, alternating with
+//! version B (errno 14), for SECONDS and until at least MIN_REPLACES were
+//! made (at most 10 minutes), ending on A; prints `replaces N` (not
+//! counting the first set).
 //!
 //! Each version: default allow; getppid -> errno; socket(AF_VSOCK) ->
 //! errno (an argument rule); both ABIs. One process sends the requests so
@@ -49,11 +50,12 @@ fn policy(cg: u64, errno: u32) -> Vec<u8> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let min: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
     let (Some(cg), Some(secs)) = (
         args.first().and_then(|s| s.parse::<u64>().ok()),
         args.get(1).and_then(|s| s.parse::<f64>().ok()),
     ) else {
-        eprintln!("usage: sf-flip CGROUP_ID SECONDS");
+        eprintln!("usage: sf-flip CGROUP_ID SECONDS [MIN_REPLACES]");
         std::process::exit(2);
     };
     let mut s = Sock::open().unwrap_or_else(|e| {
@@ -65,7 +67,9 @@ fn main() {
         std::process::exit(1)
     });
     let versions = [policy(cg, 13), policy(cg, 14)];
-    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let cap = start + Duration::from_secs(600);
     // Version A first (not counted), then B, A, B, ... ending on A.
     if let Err(e) = s
         .request(fam, Cmd::PolicySet as u8, &versions[0])
@@ -78,7 +82,7 @@ fn main() {
         std::process::exit(1);
     }
     let mut n = 0u64;
-    while Instant::now() < end {
+    while (Instant::now() < end || n < min) && Instant::now() < cap {
         let v = &versions[(n % 2) as usize ^ 1];
         match s.request(fam, Cmd::PolicySet as u8, v) {
             Ok((0, _, _)) => n += 1,

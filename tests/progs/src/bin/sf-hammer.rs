@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-hammer THREADS SECONDS`: threads issue getppid and socket(AF_VSOCK)
-//! in a loop and count the errno of each outcome. Prints
+//! `sf-hammer THREADS SECONDS [STOPFILE]`: threads issue getppid and
+//! socket(AF_VSOCK) in a loop, for SECONDS or until STOPFILE exists, and
+//! count the errno of each outcome. Prints
 //! `calls N e13 A e14 B other C` (other: any outcome but errno 13 or 14).
 //! The atomicity test flips the policy between a version answering 13 to
 //! both and one answering 14 to both; a call must never see anything else,
@@ -12,10 +13,9 @@ use std::sync::Arc;
 use sysfence_testprogs::{raw_syscall, Abi};
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<u64> = argv.iter().take(2).filter_map(|s| s.parse().ok()).collect();
+    let stop_file = argv.get(2).map(std::path::PathBuf::from);
     let (threads, secs) = (
         args.first().copied().unwrap_or(2),
         args.get(1).copied().unwrap_or(5),
@@ -44,7 +44,10 @@ fn main() {
             })
         })
         .collect();
-    std::thread::sleep(std::time::Duration::from_secs(secs));
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end && !stop_file.as_ref().is_some_and(|f| f.exists()) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     stop.store(true, Relaxed);
     for h in hs {
         let _ = h.join();

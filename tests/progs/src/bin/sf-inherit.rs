@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sf-inherit`: issues getppid from children made every way the kernel
-//! makes them (fork, vfork, clone3, a thread) and prints one line per way:
+//! makes them (fork, vfork, clone, clone3, a thread) and prints one line per way:
 //! `fork err 13`, `vfork err 13`, ... The inheritance test runs it under a
 //! policy that answers getppid with errno 13.
 
@@ -9,6 +9,7 @@ use sysfence_testprogs::{raw_syscall, Abi};
 const GETPPID: u64 = 110;
 const FORK: u64 = 57;
 const VFORK: u64 = 58;
+const CLONE: u64 = 56;
 const CLONE3: u64 = 435;
 const WAIT4: u64 = 61;
 const EXIT_GROUP: u64 = 231;
@@ -85,19 +86,30 @@ fn vfork_getppid() -> String {
 }
 
 fn main() {
-    // SAFETY (all three): fork-like calls whose child only runs `in_child`'s
-    // child branch.
     println!(
         "fork {}",
-        in_child(|| unsafe { raw_syscall(Abi::X86_64, FORK, [0; 6]) })
+        in_child(|| {
+            // SAFETY: a fork; the child only runs `in_child`'s child branch.
+            unsafe { raw_syscall(Abi::X86_64, FORK, [0; 6]) }
+        })
     );
     println!("vfork {}", vfork_getppid());
+    println!(
+        "clone {}",
+        in_child(|| {
+            // SAFETY: clone(SIGCHLD) with no new stack is a fork; the child
+            // only runs `in_child`'s child branch.
+            unsafe { raw_syscall(Abi::X86_64, CLONE, [SIGCHLD, 0, 0, 0, 0, 0]) }
+        })
+    );
     println!(
         "clone3 {}",
         in_child(|| {
             // struct clone_args, version 0 (64 bytes): exit_signal = SIGCHLD.
             let mut ca = [0u64; 8];
             ca[4] = SIGCHLD;
+            // SAFETY: a fork-like clone3 with a valid, live `clone_args`;
+            // the child only runs `in_child`'s child branch.
             unsafe {
                 raw_syscall(
                     Abi::X86_64,
