@@ -14,12 +14,6 @@ pub(crate) struct PtRegs {
     _opaque: [u8; 0],
 }
 
-/// `struct cgroup`, opaque.
-#[repr(C)]
-pub(crate) struct Cgroup {
-    _opaque: [u8; 0],
-}
-
 /// `struct genl_info`, opaque.
 #[repr(C)]
 pub(crate) struct GenlInfo {
@@ -38,14 +32,13 @@ extern "C" {
     );
     /// `rcu_barrier()`: waits for every pending `call_rcu` callback.
     pub(crate) fn sf_rcu_barrier();
-    /// The current task's cgroup v2 (caller: preemption off or RCU held).
-    pub(crate) fn sf_current_cgroup() -> *const Cgroup;
-    /// The cgroup's depth (root: 0).
-    pub(crate) fn sf_cgroup_level(cgrp: *const Cgroup) -> c_int;
-    /// The id of the cgroup's ancestor at `level` (itself at its own level).
-    pub(crate) fn sf_cgroup_ancestor_id(cgrp: *const Cgroup, level: c_int) -> u64;
-    /// Whether a cgroup with this id exists.
-    pub(crate) fn sf_cgroup_exists(id: u64) -> bool;
+    /// The ids of the current task's cgroup and ancestors at the levels
+    /// set in `levels` (bit N: level N), deepest first, into `out` (room for
+    /// `cap`); returns how many, and the task's own cgroup id in `own`.
+    /// Caller: preemption off or RCU held.
+    pub(crate) fn sf_current_path_ids(levels: u64, out: *mut u64, cap: c_int, own: *mut u64) -> c_int;
+    /// The level of the cgroup with this id (root: 0), or `-ENOENT`.
+    pub(crate) fn sf_cgroup_level_of(id: u64) -> c_int;
     /// `rcu_read_lock()`.
     pub(crate) fn sf_rcu_read_lock();
     /// `rcu_read_unlock()`.

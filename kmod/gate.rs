@@ -7,8 +7,9 @@
 use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
-use crate::store::{self, Entry, Snapshot};
+use crate::store::{self, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long};
+use core::mem::MaybeUninit;
 use core::sync::atomic::Ordering::Relaxed;
 
 /// The ABI of the current call and the number the kernel dispatches: the
@@ -26,23 +27,29 @@ fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
 }
 
 /// Calls `f` for each policy on the current task's cgroup path, deepest
-/// first; returns the id of the task's own cgroup.
+/// first; returns the id of the task's own cgroup. Only the levels at which
+/// some policy exists are looked at (`Snapshot::levels`), and the ids come
+/// from one call into C.
 fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
-    // SAFETY: called with preemption disabled or under rcu_read_lock, as
-    // sf_current_cgroup requires; the pointer is only passed back to C.
-    let cg = unsafe { ffi::sf_current_cgroup() };
-    // SAFETY: `cg` is the live cgroup just returned.
-    let level = unsafe { ffi::sf_cgroup_level(cg) };
-    // SAFETY: as above.
-    let own = unsafe { ffi::sf_cgroup_ancestor_id(cg, level) };
-    let mut l = level;
-    while l >= 0 {
-        // SAFETY: as above; C bounds-checks `l`.
-        let id = unsafe { ffi::sf_cgroup_ancestor_id(cg, l) };
+    let mut ids = [MaybeUninit::<u64>::uninit(); MAX_LEVELS];
+    let mut own = 0u64;
+    // SAFETY: called with preemption disabled or under rcu_read_lock, as C
+    // requires; `ids` has room for `MAX_LEVELS` values and `own` is valid.
+    let n = unsafe {
+        ffi::sf_current_path_ids(
+            snap.levels,
+            ids.as_mut_ptr().cast(),
+            MAX_LEVELS as c_int,
+            &mut own,
+        )
+    };
+    let n = usize::try_from(n).unwrap_or(0).min(MAX_LEVELS);
+    for slot in ids.iter().take(n) {
+        // SAFETY: C initialized the first `n` values.
+        let id = unsafe { slot.assume_init() };
         if let Some(e) = snap.find(id) {
             f(e);
         }
-        l -= 1;
     }
     own
 }

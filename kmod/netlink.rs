@@ -84,10 +84,10 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         None => Arc::new(Compiled::build(&policy)?, GFP_KERNEL)?,
     };
     // SAFETY: plain lookup by id.
-    if !unsafe { ffi::sf_cgroup_exists(cgroup) } {
-        return Err(Reject::new(ENOENT, c_str!("no cgroup with this id")));
-    }
-    store::set(cgroup, compiled)
+    let level = unsafe { ffi::sf_cgroup_level_of(cgroup) };
+    let level = u32::try_from(level)
+        .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
+    store::set(cgroup, level, compiled)
 }
 
 fn policy_delete(payload: &[u8]) -> Result<(), Reject> {

@@ -53,6 +53,9 @@ pub(crate) struct Compiled {
     default: u32,
     bad_abi: u32,
     abis: [Option<OwnedTables>; Abi::COUNT],
+    /// Whether any ABI has argument comparisons (the gate then reads the
+    /// argument registers).
+    needs_args: bool,
 }
 
 /// Why a request failed: an errno and an extended-ack message.
@@ -117,7 +120,9 @@ impl Compiled {
         }
         let mut spec = KVec::with_capacity(policy.payload.len(), GFP_KERNEL)?;
         spec.extend_from_slice(policy.payload, GFP_KERNEL)?;
+        let needs_args = owned.iter().flatten().any(|t| !t.cmps.is_empty());
         Ok(Compiled {
+            needs_args,
             hash: fnv1a(&spec),
             spec,
             default: shape.default,
@@ -136,7 +141,7 @@ impl Compiled {
 
     /// Whether any ABI of this policy has argument-dependent rules.
     pub(crate) fn needs_args(&self) -> bool {
-        self.abis.iter().flatten().any(|t| !t.cmps.is_empty())
+        self.needs_args
     }
 }
 
@@ -177,6 +182,8 @@ pub(crate) struct Stats {
 #[derive(Clone)]
 pub(crate) struct Entry {
     pub(crate) cgroup: u64,
+    /// The cgroup's level (root: 0), below [`MAX_LEVELS`].
+    pub(crate) level: u32,
     pub(crate) policy: Arc<Compiled>,
     pub(crate) stats: Arc<Stats>,
 }
@@ -190,12 +197,19 @@ pub(crate) struct RcuHead {
     _func: *mut core::ffi::c_void,
 }
 
+/// Cgroup levels a policy may sit at: 0 (the root) to 63, one bit each in
+/// [`Snapshot::levels`].
+pub(crate) const MAX_LEVELS: usize = 64;
+
 /// An immutable version of the whole table, sorted by cgroup id.
 #[repr(C)]
 pub(crate) struct Snapshot {
     /// First, so that the RCU callback can get back to the snapshot.
     rcu: UnsafeCell<RcuHead>,
     pub(crate) entries: KVec<Entry>,
+    /// Bit N set: some policy sits on a cgroup at level N. The gate looks
+    /// up only the task's ancestors at these levels.
+    pub(crate) levels: u64,
 }
 
 impl Snapshot {
@@ -205,6 +219,9 @@ impl Snapshot {
                 _next: ptr::null_mut(),
                 _func: ptr::null_mut(),
             }),
+            levels: entries
+                .iter()
+                .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0)),
             entries,
         }
     }
@@ -305,7 +322,13 @@ pub(crate) fn find_identical(spec: &[u8]) -> Option<Arc<Compiled>> {
 }
 
 /// Creates or atomically replaces the policy of `cgroup`.
-pub(crate) fn set(cgroup: u64, policy: Arc<Compiled>) -> Result<(), Reject> {
+pub(crate) fn set(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), Reject> {
+    if level as usize >= MAX_LEVELS {
+        return Err(Reject::new(
+            EINVAL,
+            c_str!("cgroup nested too deep (policies can sit at levels 0-63)"),
+        ));
+    }
     let mut entries = copy_entries(1)?;
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         Ok(i) => {
@@ -323,6 +346,7 @@ pub(crate) fn set(cgroup: u64, policy: Arc<Compiled>) -> Result<(), Reject> {
             let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
             let entry = Entry {
                 cgroup,
+                level,
                 policy,
                 stats,
             };

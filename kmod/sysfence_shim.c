@@ -68,36 +68,44 @@ void sf_rcu_barrier(void)
 
 /* ---- the calling task -------------------------------------------------- */
 
-const struct cgroup *sf_current_cgroup(void)
+/*
+ * The ids of the current task's cgroup ancestors (itself included) at the
+ * levels set in `levels` (bit N: level N; the root is level 0), deepest
+ * first, into `out` (room for `cap`); returns how many were written, and
+ * the task's own cgroup id in `*own`.
+ *
+ * Callers run with preemption disabled (tracepoint probes) or under
+ * sf_rcu_read_lock(), which keeps the css_set and its cgroups alive.
+ */
+int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
 {
-	/*
-	 * Callers run with preemption disabled (tracepoint probes) or under
-	 * sf_rcu_read_lock(), which keeps the css_set and its cgroup alive.
-	 */
-	return task_dfl_cgroup(current);
+	const struct cgroup *cgrp = task_dfl_cgroup(current);
+	int level = cgrp->level, n = 0;
+
+	*own = cgroup_id(cgrp);
+	if (level > 63)
+		level = 63; /* policies are refused below level 63 */
+	levels &= level == 63 ? ~0ULL : (2ULL << level) - 1;
+	while (levels && n < cap) {
+		int l = 63 - __builtin_clzll(levels);
+
+		out[n++] = cgroup_id(cgrp->ancestors[l]);
+		levels &= ~(1ULL << l);
+	}
+	return n;
 }
 
-int sf_cgroup_level(const struct cgroup *cgrp)
-{
-	return cgrp->level;
-}
-
-u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level)
-{
-	if (level < 0 || level > cgrp->level)
-		return 0;
-	return cgroup_id(cgrp->ancestors[level]);
-}
-
-/* Whether a cgroup with this id exists now. */
-bool sf_cgroup_exists(u64 id)
+/* The level of the cgroup with this id (root: 0), or -ENOENT. */
+int sf_cgroup_level_of(u64 id)
 {
 	struct cgroup *cgrp = cgroup_get_from_id(id);
+	int level;
 
 	if (IS_ERR(cgrp))
-		return false;
+		return -ENOENT;
+	level = cgrp->level;
 	cgroup_put(cgrp);
-	return true;
+	return level;
 }
 
 void sf_rcu_read_lock(void)

@@ -21,6 +21,10 @@ mkdir -p /sys/fs/cgroup/bench
   echo "  - {syscalls: [mount, umount2, pivot_root, swapon, swapoff, reboot, kexec_load, init_module, finit_module, delete_module, acct, settimeofday, clock_settime, adjtimex, sethostname, setdomainname, iopl, ioperm, create_module, quotactl, lookup_dcookie, perf_event_open, bpf, userfaultfd, fanotify_init, name_to_handle_at, open_by_handle_at, kcmp, add_key, request_key, keyctl, uselib, vhangup, nfsservctl, get_kernel_syms, query_module, move_mount, fsopen, fsmount, setns], action: errno, errno: 1}"
   echo "  - {syscalls: [personality], action: errno, errno: 1, args: [{index: 0, op: ne, value: 0}]}"
 } | sysfence policy apply --cgroup bench - 2>/dev/null
+run "getppid, caller unfiltered, a policy on another cgroup" sf-bench 110 "$ITER" "$REPS"
+mkdir -p /sys/fs/cgroup/other
+echo $$ >/sys/fs/cgroup/other/cgroup.procs
+run "getppid, caller in an unfiltered sibling cgroup" sf-bench 110 "$ITER" "$REPS"
 echo $$ >/sys/fs/cgroup/bench/cgroup.procs
 run "getppid, in a filtered cgroup (allowed)" sf-bench 110 "$ITER" "$REPS"
 run "personality(0), argument rule (allowed)" sf-bench 135 "$ITER" "$REPS" 0
@@ -28,4 +32,4 @@ run "ia32 getpid, in a filtered cgroup (allowed)" sf-bench --abi ia32 20 "$ITER"
 run "mount, denied with EPERM" sf-bench 165 "$ITER" "$REPS"
 echo $$ >/sys/fs/cgroup/cgroup.procs
 sysfence policy delete --cgroup bench 2>/dev/null
-rmdir /sys/fs/cgroup/bench
+rmdir /sys/fs/cgroup/bench /sys/fs/cgroup/other

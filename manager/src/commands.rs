@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence policy …` and `sysfence stats`.
 
+use crate::caps;
 use crate::client::{find, Client};
 use crate::exit::Code;
+use crate::oci;
 use crate::policy::{from_wire, PolicyFile};
 use crate::target;
 use clap::{Args, Subcommand};
@@ -24,13 +26,22 @@ pub struct Target {
 
 #[derive(Subcommand)]
 pub enum PolicyCmd {
-    /// Set or atomically replace a cgroup's policy from a file (JSON or YAML).
+    /// Set or atomically replace a cgroup's policy from a file.
+    ///
+    /// The file is a native policy (YAML or JSON, see docs/ABI.md) or an
+    /// OCI/Docker seccomp profile, used unchanged (recognised by its
+    /// `defaultAction`). A profile's capability conditions are evaluated
+    /// against --caps, or else the effective capabilities of a task in the
+    /// cgroup; its minKernel conditions against the running kernel.
     ///
     /// Every syscall of every task in the cgroup and below it is decided by
     /// the new policy from the next call on; no call sees a mix of the old
-    /// and the new. The file format is described in docs/ABI.md.
+    /// and the new.
     ///
-    /// Example: sysfence policy apply --cgroup mycontainer policy.yaml
+    /// Examples:
+    ///   sysfence policy apply --cgroup mycontainer policy.yaml
+    ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN docker-default.json
+    #[command(verbatim_doc_comment)]
     Apply {
         #[command(flatten)]
         target: Target,
@@ -39,6 +50,21 @@ pub enum PolicyCmd {
         /// Check and encode the policy, but do not apply it.
         #[arg(long)]
         dry_run: bool,
+        /// For seccomp profiles: the capabilities to evaluate `includes` and
+        /// `excludes` against, comma-separated (CAP_SYS_ADMIN,net_raw); an
+        /// empty string means none.
+        #[arg(long, value_name = "LIST")]
+        caps: Option<String>,
+        /// List the profile rules left out by their conditions.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Print a cgroup's policy as an OCI seccomp profile (JSON).
+    ///
+    /// Example: sysfence policy export --cgroup mycontainer > profile.json
+    Export {
+        #[command(flatten)]
+        target: Target,
     },
     /// Print a cgroup's policy as the kernel holds it (as YAML, or --json).
     ///
@@ -84,22 +110,95 @@ fn cgroup_attr(id: u64) -> Vec<u8> {
     buf
 }
 
+/// Imports a seccomp profile for the cgroup `cgroup`, telling the user on
+/// stderr what its conditions left out and which names are unknown.
+fn import_profile(
+    text: &str,
+    file: &str,
+    cgroup: &str,
+    caps: Option<&str>,
+    verbose: bool,
+) -> Result<PolicyFile, Box<dyn Error>> {
+    let caps = match caps {
+        Some(list) => caps::parse_list(list)?,
+        None => match target::first_task(cgroup)? {
+            Some(pid) => caps::of_task(pid)?,
+            None => {
+                return Err(format!(
+                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {cgroup} has no task to read them from: give them with --caps (for Docker's defaults: --caps {})",
+                    DOCKER_DEFAULT_CAPS
+                )
+                .into())
+            }
+        },
+    };
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .map_err(|e| format!("/proc/sys/kernel/osrelease: {e}"))?;
+    let im =
+        oci::import(text, &oci::Context { caps, kernel }).map_err(|e| format!("{file}: {e}"))?;
+    if !im.unknown.is_empty() {
+        eprintln!(
+            "sysfence: {file}: {} syscall name(s) unknown on every ABI of this kernel, left out: {}",
+            im.unknown.len(),
+            im.unknown.join(", ")
+        );
+    }
+    if !im.skipped.is_empty() {
+        eprintln!(
+            "sysfence: {file}: {} rule(s) left out by their conditions{}",
+            im.skipped.len(),
+            if verbose {
+                ":"
+            } else {
+                " (--verbose lists them)"
+            }
+        );
+        if verbose {
+            for s in &im.skipped {
+                eprintln!("  {s}");
+            }
+        }
+    }
+    Ok(im.policy)
+}
+
+/// Docker's default capability set, for messages.
+const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
+
+/// The policy the kernel holds for a cgroup, as a policy file.
+fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
+    let id = target::resolve(&target.cgroup)?;
+    let replies = Client::connect()?.request(Cmd::PolicyGet, &cgroup_attr(id))?;
+    let reply = replies.first().ok_or("no reply")?;
+    let p = find(reply, attr::POLICY).ok_or("reply without a policy")?;
+    Ok(from_wire(&p)?)
+}
+
 pub fn policy(cmd: PolicyCmd) -> Res {
     match cmd {
         PolicyCmd::Apply {
             target,
             file,
             dry_run,
+            caps,
+            verbose,
         } => {
             let text = if file == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
                 std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?
             };
-            let payload = PolicyFile::parse(&text)
-                .and_then(|p| p.to_wire())
-                .map_err(|e| format!("{file}: {e}"))?;
             let id = target::resolve(&target.cgroup)?;
+            let policy = if oci::looks_like_oci(&text) {
+                import_profile(&text, &file, &target.cgroup, caps.as_deref(), verbose)?
+            } else {
+                if caps.is_some() {
+                    return Err(format!("{file}: --caps only applies to seccomp profiles").into());
+                }
+                PolicyFile::parse(&text).map_err(|e| format!("{file}: {e}"))?
+            };
+            let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
             if dry_run {
                 println!("{file}: valid ({} bytes on the wire)", payload.len());
                 return Ok(Code::Ok);
@@ -114,12 +213,13 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             eprintln!("sysfence: policy applied to cgroup {id}");
             Ok(Code::Ok)
         }
+        PolicyCmd::Export { target } => {
+            let file = live_policy(&target)?;
+            println!("{}", serde_json::to_string_pretty(&oci::export(&file))?);
+            Ok(Code::Ok)
+        }
         PolicyCmd::Get { target, json } => {
-            let id = target::resolve(&target.cgroup)?;
-            let replies = Client::connect()?.request(Cmd::PolicyGet, &cgroup_attr(id))?;
-            let reply = replies.first().ok_or("no reply")?;
-            let p = find(reply, attr::POLICY).ok_or("reply without a policy")?;
-            let file = from_wire(&p)?;
+            let file = live_policy(&target)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&file)?);
             } else {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence`: set, change and remove the syscall policy of running containers.
 
+mod caps;
 mod client;
 mod commands;
 mod events;
 mod exit;
+mod oci;
 mod policy;
 mod status;
 mod target;

@@ -427,59 +427,59 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     Ok(file)
 }
 
+/// Compiles a policy file with the engine the module runs and decides one
+/// call (tests only: the same path the kernel takes, on the host).
+#[cfg(test)]
+pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> u32 {
+    let payload = p.to_wire().unwrap();
+    let mut nest = vec![0u8; payload.len() + 4];
+    Writer::new(&mut nest)
+        .put(attr::POLICY | sysfence_abi::nla::F_NESTED, &payload)
+        .unwrap();
+    let a = Iter::new(&nest).next().unwrap().unwrap();
+    let shape = engine::validate(&a).unwrap();
+    let mut owned: Vec<(Vec<engine::Slot>, Vec<engine::Rule>, Vec<ArgCmp>)> = shape
+        .abis
+        .iter()
+        .map(|s| {
+            (
+                vec![engine::Slot::Fixed(0); s.slots],
+                vec![engine::Rule::EMPTY; s.rules],
+                vec![ArgCmp::EMPTY; s.cmps],
+            )
+        })
+        .collect();
+    let mut it = owned.iter_mut();
+    let mut tables: [Option<engine::AbiTablesMut<'_>>; 3] = std::array::from_fn(|i| {
+        let (s, r, c) = it.next().unwrap();
+        shape.abis[i].present.then(|| engine::AbiTablesMut {
+            slots: s,
+            rules: r,
+            cmps: c,
+        })
+    });
+    engine::compile(&a, &shape, &mut tables).unwrap();
+    drop(tables);
+    if !shape.abis[abi.index()].present {
+        return shape.bad_abi;
+    }
+    let (s, r, c) = &owned[abi.index()];
+    engine::decide(
+        &engine::AbiTables {
+            slots: s,
+            rules: r,
+            cmps: c,
+        },
+        shape.default,
+        nr,
+        &args,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sysfence_abi::engine::{compile, decide, AbiTables, AbiTablesMut, Rule, Slot};
     use sysfence_abi::nla::F_NESTED;
-
-    /// Compiles a policy file with the engine the module runs and decides
-    /// one call.
-    fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> u32 {
-        let payload = p.to_wire().unwrap();
-        let mut nest = vec![0u8; payload.len() + 4];
-        Writer::new(&mut nest)
-            .put(attr::POLICY | F_NESTED, &payload)
-            .unwrap();
-        let a = Iter::new(&nest).next().unwrap().unwrap();
-        let shape = engine::validate(&a).unwrap();
-        let mut owned: Vec<(Vec<Slot>, Vec<Rule>, Vec<ArgCmp>)> = shape
-            .abis
-            .iter()
-            .map(|s| {
-                (
-                    vec![Slot::Fixed(0); s.slots],
-                    vec![Rule::EMPTY; s.rules],
-                    vec![ArgCmp::EMPTY; s.cmps],
-                )
-            })
-            .collect();
-        let mut it = owned.iter_mut();
-        let mut tables: [Option<AbiTablesMut<'_>>; 3] = std::array::from_fn(|i| {
-            let (s, r, c) = it.next().unwrap();
-            shape.abis[i].present.then(|| AbiTablesMut {
-                slots: s,
-                rules: r,
-                cmps: c,
-            })
-        });
-        compile(&a, &shape, &mut tables).unwrap();
-        drop(tables);
-        if !shape.abis[abi.index()].present {
-            return shape.bad_abi;
-        }
-        let (s, r, c) = &owned[abi.index()];
-        decide(
-            &AbiTables {
-                slots: s,
-                rules: r,
-                cmps: c,
-            },
-            shape.default,
-            nr,
-            &args,
-        )
-    }
 
     const POLICY: &str = r#"
 default: allow

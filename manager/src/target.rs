@@ -7,6 +7,44 @@ use std::path::{Path, PathBuf};
 /// Where cgroup v2 is mounted.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
+/// The directory of the cgroup `spec` names: the path itself, or for an id
+/// the directory with that inode number under /sys/fs/cgroup.
+pub fn dir_of(spec: &str) -> Result<PathBuf, String> {
+    let id = resolve(spec)?;
+    if spec.parse::<u64>().is_err() {
+        let p = Path::new(spec);
+        return Ok(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            Path::new(CGROUP_ROOT).join(p)
+        });
+    }
+    fn walk(dir: &Path, id: u64) -> Option<PathBuf> {
+        let md = std::fs::metadata(dir).ok()?;
+        if md.ino() == id {
+            return Some(dir.to_path_buf());
+        }
+        for e in std::fs::read_dir(dir).ok()?.flatten() {
+            if e.file_type().ok()?.is_dir() {
+                if let Some(p) = walk(&e.path(), id) {
+                    return Some(p);
+                }
+            }
+        }
+        None
+    }
+    walk(Path::new(CGROUP_ROOT), id)
+        .ok_or_else(|| format!("no cgroup with id {id} under {CGROUP_ROOT}"))
+}
+
+/// The first task in the cgroup `spec` names, if any.
+pub fn first_task(spec: &str) -> Result<Option<u32>, String> {
+    let dir = dir_of(spec)?;
+    let procs = dir.join("cgroup.procs");
+    let text = std::fs::read_to_string(&procs).map_err(|e| format!("{}: {e}", procs.display()))?;
+    Ok(text.lines().find_map(|l| l.trim().parse().ok()))
+}
+
 /// A cgroup given on the command line: a number is an id; anything else a
 /// path, absolute or relative to /sys/fs/cgroup.
 pub fn resolve(spec: &str) -> Result<u64, String> {
