@@ -6,7 +6,7 @@ use crate::client::{find, Client};
 use crate::exit::Code;
 use crate::oci;
 use crate::policy::{from_wire, PolicyFile};
-use crate::target;
+use crate::target::{self, Target};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::error::Error;
@@ -14,15 +14,6 @@ use sysfence_abi::nla::{Iter, Writer, F_NESTED};
 use sysfence_abi::proto::{attr, Cmd};
 
 type Res = Result<Code, Box<dyn Error>>;
-
-/// Which cgroup a command acts on.
-#[derive(Args)]
-pub struct Target {
-    /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup) or a
-    /// cgroup id (the inode number of its directory).
-    #[arg(long, value_name = "PATH|ID")]
-    cgroup: String,
-}
 
 #[derive(Subcommand)]
 pub enum PolicyCmd {
@@ -115,17 +106,18 @@ fn cgroup_attr(id: u64) -> Vec<u8> {
 fn import_profile(
     text: &str,
     file: &str,
-    cgroup: &str,
+    target: &target::Resolved,
     caps: Option<&str>,
     verbose: bool,
 ) -> Result<PolicyFile, Box<dyn Error>> {
     let caps = match caps {
         Some(list) => caps::parse_list(list)?,
-        None => match target::first_task(cgroup)? {
+        None => match target::first_task(target)? {
             Some(pid) => caps::of_task(pid)?,
             None => {
                 return Err(format!(
-                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {cgroup} has no task to read them from: give them with --caps (for Docker's defaults: --caps {})",
+                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {} has no task to read them from: give them with --caps (for Docker's defaults: --caps {})",
+                    target.id,
                     DOCKER_DEFAULT_CAPS
                 )
                 .into())
@@ -168,7 +160,7 @@ const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOW
 
 /// The policy the kernel holds for a cgroup, as a policy file.
 fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
-    let id = target::resolve(&target.cgroup)?;
+    let id = target.resolve()?.id;
     let replies = Client::connect()?.request(Cmd::PolicyGet, &cgroup_attr(id))?;
     let reply = replies.first().ok_or("no reply")?;
     let p = find(reply, attr::POLICY).ok_or("reply without a policy")?;
@@ -189,9 +181,10 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             } else {
                 std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?
             };
-            let id = target::resolve(&target.cgroup)?;
+            let resolved = target.resolve()?;
+            let id = resolved.id;
             let policy = if oci::looks_like_oci(&text) {
-                import_profile(&text, &file, &target.cgroup, caps.as_deref(), verbose)?
+                import_profile(&text, &file, &resolved, caps.as_deref(), verbose)?
             } else {
                 if caps.is_some() {
                     return Err(format!("{file}: --caps only applies to seccomp profiles").into());
@@ -269,7 +262,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             Ok(Code::Ok)
         }
         PolicyCmd::Delete { target } => {
-            let id = target::resolve(&target.cgroup)?;
+            let id = target.resolve()?.id;
             Client::connect()?.request(Cmd::PolicyDelete, &cgroup_attr(id))?;
             eprintln!("sysfence: policy removed from cgroup {id}");
             Ok(Code::Ok)
@@ -291,7 +284,7 @@ pub struct Stats {
 }
 
 pub fn stats(args: &StatsArgs) -> Res {
-    let id = target::resolve(&args.target.cgroup)?;
+    let id = args.target.resolve()?.id;
     let replies = Client::connect()?.request(Cmd::StatsGet, &cgroup_attr(id))?;
     let reply = replies.first().ok_or("no reply")?;
     let nest = find(reply, attr::STATS).ok_or("reply without stats")?;

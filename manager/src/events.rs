@@ -18,8 +18,11 @@ use sysfence_abi::proto::action;
 pub struct EventsArgs {
     /// Only events of this cgroup's policy or of tasks in this cgroup: a
     /// path (absolute, or relative to /sys/fs/cgroup) or a cgroup id.
-    #[arg(long, value_name = "PATH|ID")]
+    #[arg(long, value_name = "PATH|ID", conflicts_with = "container")]
     cgroup: Option<String>,
+    /// Only events of this container (id or unique prefix).
+    #[arg(long, value_name = "ID")]
+    container: Option<String>,
     /// Print one JSON object per line (NDJSON).
     #[arg(long)]
     json: bool,
@@ -109,7 +112,18 @@ pub fn format_json(e: &Event) -> Result<String, serde_json::Error> {
 }
 
 pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
-    let only = args.cgroup.as_deref().map(target::resolve).transpose()?;
+    let only = match (&args.cgroup, &args.container) {
+        (None, None) => None,
+        (cgroup, container) => Some(
+            target::Target {
+                cgroup: cgroup.clone(),
+                pid: None,
+                container: container.clone(),
+            }
+            .resolve()?
+            .id,
+        ),
+    };
     if let Some(d) = args.duration {
         if !(d.is_finite() && d >= 0.0) {
             return Err(format!("--duration {d}: want a number of seconds, 0 or more").into());

@@ -1,77 +1,331 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Resolving `--cgroup PATH|ID` to a cgroup v2 id.
+//! Resolving what a command acts on (`--cgroup PATH|ID`, `--pid PID`,
+//! `--container ID`) to a cgroup v2 directory and id.
+//!
+//! Containers are found by the cgroup directory names their runtimes give
+//! them, under either cgroup driver:
+//!
+//! | runtime | systemd driver | cgroupfs driver |
+//! |---|---|---|
+//! | Docker | `system.slice/docker-ID.scope` | `docker/ID` |
+//! | containerd (Kubernetes) | `kubepods.slice/…/cri-containerd-ID.scope` | `kubepods/…/podUID/ID` |
+//! | containerd (`ctr`) | `…/NAMESPACE-ID.scope` | `NAMESPACE/ID` |
+//! | CRI-O | `kubepods.slice/…/crio-ID.scope` | `kubepods/…/podUID/crio-ID` |
+//! | Podman | `machine.slice/libpod-ID.scope` (and under `user.slice`) | `libpod_parent/libpod-ID` |
+//! | systemd-nspawn | `machine.slice/machine-NAME.scope` | – |
+//!
+//! An ID is matched by unique prefix, as `docker` does; conmon's own cgroups
+//! (`crio-conmon-ID`, `libpod-conmon-ID`) are never a container's.
 
+use clap::Args;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Where cgroup v2 is mounted.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
-/// The directory of the cgroup `spec` names: the path itself, or for an id
-/// the directory with that inode number under /sys/fs/cgroup.
-pub fn dir_of(spec: &str) -> Result<PathBuf, String> {
-    let id = resolve(spec)?;
-    if spec.parse::<u64>().is_err() {
-        let p = Path::new(spec);
-        return Ok(if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            Path::new(CGROUP_ROOT).join(p)
-        });
-    }
-    fn walk(dir: &Path, id: u64) -> Option<PathBuf> {
-        let md = std::fs::metadata(dir).ok()?;
-        if md.ino() == id {
-            return Some(dir.to_path_buf());
-        }
-        for e in std::fs::read_dir(dir).ok()?.flatten() {
-            if e.file_type().ok()?.is_dir() {
-                if let Some(p) = walk(&e.path(), id) {
-                    return Some(p);
-                }
-            }
-        }
-        None
-    }
-    walk(Path::new(CGROUP_ROOT), id)
-        .ok_or_else(|| format!("no cgroup with id {id} under {CGROUP_ROOT}"))
+/// Which cgroup a command acts on: exactly one of the three.
+#[derive(Args, Clone, Debug)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup) or a
+    /// cgroup id (the inode number of its directory).
+    #[arg(long, value_name = "PATH|ID")]
+    pub cgroup: Option<String>,
+    /// The cgroup of this process.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+    /// A container, by id or unique id prefix (Docker, containerd, CRI-O,
+    /// Podman; systemd-nspawn by machine name).
+    #[arg(long, value_name = "ID")]
+    pub container: Option<String>,
 }
 
-/// The first task in the cgroup `spec` names, if any.
-pub fn first_task(spec: &str) -> Result<Option<u32>, String> {
-    let dir = dir_of(spec)?;
-    let procs = dir.join("cgroup.procs");
+/// A resolved target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The cgroup id (inode number of the directory).
+    pub id: u64,
+    /// The cgroup directory, when known (not for a bare id that is gone).
+    pub dir: Option<PathBuf>,
+}
+
+impl Target {
+    /// Resolves under the real cgroup mount.
+    pub fn resolve(&self) -> Result<Resolved, String> {
+        self.resolve_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
+    }
+
+    /// Resolves under `root` (cgroup2 mount) and `proc` (for `--pid`).
+    pub fn resolve_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+        if let Some(c) = &self.cgroup {
+            return cgroup(root, c);
+        }
+        if let Some(pid) = self.pid {
+            let f = proc.join(pid.to_string()).join("cgroup");
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| format!("--pid {pid}: {}: {e}", f.display()))?;
+            let rel = text
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .ok_or_else(|| {
+                    format!(
+                        "--pid {pid}: the process is in no cgroup v2 (no 0:: line in {})",
+                        f.display()
+                    )
+                })?;
+            return dir(&root.join(rel.trim_start_matches('/')));
+        }
+        if let Some(c) = &self.container {
+            return container(root, c);
+        }
+        Err("give --cgroup, --pid or --container".into())
+    }
+}
+
+fn dir(path: &Path) -> Result<Resolved, String> {
+    let md = std::fs::metadata(path).map_err(|e| format!("cgroup {}: {e}", path.display()))?;
+    if !md.is_dir() || !path.join("cgroup.procs").exists() {
+        return Err(format!("{} is not a cgroup v2 directory", path.display()));
+    }
+    Ok(Resolved {
+        id: md.ino(),
+        dir: Some(path.to_path_buf()),
+    })
+}
+
+/// `--cgroup`: a number is an id; anything else a path, absolute or
+/// relative to the cgroup root.
+fn cgroup(root: &Path, spec: &str) -> Result<Resolved, String> {
+    if let Ok(id) = spec.parse::<u64>() {
+        return Ok(Resolved {
+            id,
+            dir: find_by_id(root, id),
+        });
+    }
+    let p = Path::new(spec);
+    dir(&if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        root.join(p)
+    })
+}
+
+fn find_by_id(dir: &Path, id: u64) -> Option<PathBuf> {
+    if std::fs::metadata(dir).ok()?.ino() == id {
+        return Some(dir.to_path_buf());
+    }
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        if e.file_type().ok()?.is_dir() {
+            if let Some(p) = find_by_id(&e.path(), id) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The container id a cgroup directory name carries, if it is a
+/// container's, per the table above.
+pub fn container_id_of(name: &str) -> Option<&str> {
+    let base = name.strip_suffix(".scope").unwrap_or(name);
+    if base.contains("conmon-") {
+        return None;
+    }
+    for prefix in ["docker-", "cri-containerd-", "crio-", "libpod-", "machine-"] {
+        if let Some(id) = base.strip_prefix(prefix) {
+            return (!id.is_empty()).then_some(id);
+        }
+    }
+    // cgroupfs layouts (and `ctr`'s NAMESPACE-ID.scope): a bare id, 64 hex
+    // digits as every runtime makes them, or NAMESPACE-ID.
+    let hex = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex(base) {
+        return Some(base);
+    }
+    match base.rsplit_once('-') {
+        Some((_, id)) if name.ends_with(".scope") && hex(id) => Some(id),
+        _ => None,
+    }
+}
+
+/// `--container`: every container cgroup whose id starts with `prefix`;
+/// one is the answer, none or several are errors. Nested cgroups inside a
+/// container's are the container's own business and are not searched.
+fn container(root: &Path, prefix: &str) -> Result<Resolved, String> {
+    if prefix.is_empty() {
+        return Err("--container: give an id or an id prefix".into());
+    }
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), 0u32)];
+    while let Some((d, depth)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            match container_id_of(&name) {
+                Some(id) => {
+                    if id.starts_with(prefix) && !found.iter().any(|(f, _)| f == id) {
+                        found.push((id.to_string(), e.path()));
+                    }
+                }
+                None if depth < 8 => stack.push((e.path(), depth + 1)),
+                None => {}
+            }
+        }
+    }
+    match found.len() {
+        0 => Err(format!(
+            "--container {prefix}: no container cgroup with this id or prefix under {} (looked for Docker, containerd, CRI-O, Podman and systemd-nspawn layouts, either cgroup driver)",
+            root.display()
+        )),
+        1 => dir(&found[0].1),
+        n => {
+            found.sort();
+            Err(format!(
+                "--container {prefix}: {n} containers match; give more of the id:\n{}",
+                found
+                    .iter()
+                    .map(|(id, p)| format!("  {id}  {}", p.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))
+        }
+    }
+}
+
+/// The first task in a resolved cgroup, if any.
+pub fn first_task(r: &Resolved) -> Result<Option<u32>, String> {
+    let Some(d) = &r.dir else {
+        return Ok(None);
+    };
+    let procs = d.join("cgroup.procs");
     let text = std::fs::read_to_string(&procs).map_err(|e| format!("{}: {e}", procs.display()))?;
     Ok(text.lines().find_map(|l| l.trim().parse().ok()))
 }
 
-/// A cgroup given on the command line: a number is an id; anything else a
-/// path, absolute or relative to /sys/fs/cgroup.
-pub fn resolve(spec: &str) -> Result<u64, String> {
-    if let Ok(id) = spec.parse::<u64>() {
-        return Ok(id);
-    }
-    let p = Path::new(spec);
-    let path: PathBuf = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        Path::new(CGROUP_ROOT).join(p)
-    };
-    let md = std::fs::metadata(&path).map_err(|e| format!("cgroup {}: {e}", path.display()))?;
-    if !md.is_dir() || !path.join("cgroup.procs").exists() {
-        return Err(format!("{} is not a cgroup v2 directory", path.display()));
-    }
-    // The cgroup id is the inode number of its directory in cgroupfs.
-    Ok(md.ino())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    const A: &str = "4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e";
+
     #[test]
-    fn numbers_are_ids_and_missing_paths_are_errors() {
-        assert_eq!(super::resolve("1234"), Ok(1234));
-        assert!(super::resolve("/nonexistent/cg")
-            .unwrap_err()
-            .contains("/nonexistent/cg"));
+    fn names_of_every_layout() {
+        assert_eq!(container_id_of(&format!("docker-{A}.scope")), Some(A));
+        assert_eq!(
+            container_id_of(&format!("cri-containerd-{A}.scope")),
+            Some(A)
+        );
+        assert_eq!(container_id_of(&format!("crio-{A}.scope")), Some(A));
+        assert_eq!(container_id_of(&format!("crio-{A}")), Some(A));
+        assert_eq!(container_id_of(&format!("libpod-{A}.scope")), Some(A));
+        assert_eq!(container_id_of(&format!("libpod-{A}")), Some(A));
+        assert_eq!(container_id_of("machine-web.scope"), Some("web"));
+        assert_eq!(container_id_of(A), Some(A));
+        assert_eq!(container_id_of(&format!("default-{A}.scope")), Some(A));
+        assert_eq!(container_id_of(&format!("crio-conmon-{A}.scope")), None);
+        assert_eq!(container_id_of(&format!("libpod-conmon-{A}.scope")), None);
+        assert_eq!(container_id_of("system.slice"), None);
+        assert_eq!(container_id_of("kubepods-burstable-pod1234.slice"), None);
+        assert_eq!(container_id_of("docker"), None);
+    }
+
+    fn tree(dirs: &[&str]) -> tempdir::Dir {
+        let t = tempdir::Dir::new();
+        for d in dirs {
+            let p = t.path().join(d);
+            std::fs::create_dir_all(&p).unwrap();
+            // Every directory of a cgroup tree is a cgroup.
+            for a in p.ancestors().take_while(|a| a.starts_with(t.path())) {
+                std::fs::write(a.join("cgroup.procs"), "").unwrap();
+            }
+        }
+        std::fs::write(t.path().join("cgroup.procs"), "").unwrap();
+        t
+    }
+
+    /// A throwaway directory (no extra crate for one test helper).
+    mod tempdir {
+        pub struct Dir(std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                use std::sync::atomic::{AtomicU32, Ordering};
+                static N: AtomicU32 = AtomicU32::new(0);
+                let p = std::env::temp_dir().join(format!(
+                    "sysfence-target-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::Relaxed)
+                ));
+                std::fs::create_dir_all(&p).unwrap();
+                Dir(p)
+            }
+            pub fn path(&self) -> &std::path::Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn by_container(root: &Path, c: &str) -> Result<Resolved, String> {
+        Target {
+            cgroup: None,
+            pid: None,
+            container: Some(c.into()),
+        }
+        .resolve_in(root, Path::new("/proc"))
+    }
+
+    #[test]
+    fn containers_by_prefix_ambiguity_and_absence() {
+        let b = "4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9f";
+        let t = tree(&[
+            &format!("system.slice/docker-{A}.scope/init"),
+            &format!("kubepods/burstable/pod11/{b}"),
+            &format!("kubepods/burstable/pod11/crio-conmon-{b}"),
+            "machine.slice/machine-web.scope",
+        ]);
+        let r = by_container(
+            t.path(),
+            "4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e",
+        )
+        .unwrap();
+        assert_eq!(
+            r.dir.unwrap(),
+            t.path().join(format!("system.slice/docker-{A}.scope"))
+        );
+        let r = by_container(t.path(), &b[..63]).unwrap_err();
+        assert!(r.contains("2 containers match"), "{r}");
+        let r = by_container(t.path(), b).unwrap();
+        assert!(r.dir.unwrap().ends_with(b));
+        assert!(by_container(t.path(), "web").is_ok());
+        let e = by_container(t.path(), "deadbeef").unwrap_err();
+        assert!(e.contains("no container cgroup"), "{e}");
+    }
+
+    #[test]
+    fn cgroups_by_path_and_id() {
+        let t = tree(&["a/b"]);
+        let by = |s: &str| {
+            Target {
+                cgroup: Some(s.into()),
+                pid: None,
+                container: None,
+            }
+            .resolve_in(t.path(), Path::new("/proc"))
+        };
+        let r = by("a/b").unwrap();
+        let r2 = by(&r.id.to_string()).unwrap();
+        assert_eq!(r2.dir.as_deref(), r.dir.as_deref());
+        assert!(by("a/nope").unwrap_err().contains("a/nope"));
+        assert_eq!(by("1234").unwrap().dir, None);
     }
 }
