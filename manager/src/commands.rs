@@ -155,6 +155,47 @@ fn import_profile(
     Ok(im.policy)
 }
 
+/// Reads a policy file ('-': standard input), native or seccomp profile,
+/// for the cgroup `target` (whose tasks' capabilities a profile may need).
+pub fn load_policy(
+    file: &str,
+    target: &target::Resolved,
+    caps: Option<&str>,
+    verbose: bool,
+) -> Result<PolicyFile, Box<dyn Error>> {
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+    };
+    if oci::looks_like_oci(&text) {
+        import_profile(&text, file, target, caps, verbose)
+    } else {
+        if caps.is_some() {
+            return Err(format!("{file}: --caps only applies to seccomp profiles").into());
+        }
+        Ok(PolicyFile::parse(&text).map_err(|e| format!("{file}: {e}"))?)
+    }
+}
+
+/// Sets (or replaces) the policy of cgroup `id` from its wire encoding.
+pub fn set_policy(client: &mut Client, id: u64, payload: &[u8]) -> Result<(), Box<dyn Error>> {
+    let mut msg = cgroup_attr(id);
+    let mut nest = vec![0u8; payload.len() + 4];
+    Writer::new(&mut nest)
+        .put(attr::POLICY | F_NESTED, payload)
+        .map_err(|_| "policy too large for one netlink attribute (64 KiB)")?;
+    msg.extend_from_slice(&nest);
+    client.request(Cmd::PolicySet, &msg)?;
+    Ok(())
+}
+
+/// Removes the policy of cgroup `id`.
+pub fn delete_policy(client: &mut Client, id: u64) -> Result<(), Box<dyn Error>> {
+    client.request(Cmd::PolicyDelete, &cgroup_attr(id))?;
+    Ok(())
+}
+
 /// Docker's default capability set, for messages.
 const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
 
@@ -176,33 +217,15 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             caps,
             verbose,
         } => {
-            let text = if file == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?
-            };
             let resolved = target.resolve()?;
             let id = resolved.id;
-            let policy = if oci::looks_like_oci(&text) {
-                import_profile(&text, &file, &resolved, caps.as_deref(), verbose)?
-            } else {
-                if caps.is_some() {
-                    return Err(format!("{file}: --caps only applies to seccomp profiles").into());
-                }
-                PolicyFile::parse(&text).map_err(|e| format!("{file}: {e}"))?
-            };
+            let policy = load_policy(&file, &resolved, caps.as_deref(), verbose)?;
             let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
             if dry_run {
                 println!("{file}: valid ({} bytes on the wire)", payload.len());
                 return Ok(Code::Ok);
             }
-            let mut msg = cgroup_attr(id);
-            let mut nest = vec![0u8; payload.len() + 4];
-            Writer::new(&mut nest)
-                .put(attr::POLICY | F_NESTED, &payload)
-                .map_err(|_| "policy too large for one netlink attribute (64 KiB)")?;
-            msg.extend_from_slice(&nest);
-            Client::connect()?.request(Cmd::PolicySet, &msg)?;
+            set_policy(&mut Client::connect()?, id, &payload)?;
             eprintln!("sysfence: policy applied to cgroup {id}");
             Ok(Code::Ok)
         }
@@ -263,7 +286,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
         }
         PolicyCmd::Delete { target } => {
             let id = target.resolve()?.id;
-            Client::connect()?.request(Cmd::PolicyDelete, &cgroup_attr(id))?;
+            delete_policy(&mut Client::connect()?, id)?;
             eprintln!("sysfence: policy removed from cgroup {id}");
             Ok(Code::Ok)
         }

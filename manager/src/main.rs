@@ -8,6 +8,7 @@ mod events;
 mod exit;
 mod oci;
 mod policy;
+mod run;
 mod status;
 mod target;
 
@@ -53,6 +54,19 @@ enum Command {
     ///
     /// Example: sysfence events --cgroup mycontainer --json
     Events(events::EventsArgs),
+    /// Run a command in a new cgroup under a policy, from its first
+    /// instruction.
+    ///
+    /// The policy (a native file or a seccomp profile) is set on a transient
+    /// cgroup before the command starts, so even its execve is decided by
+    /// it; it can be changed live like any other (`sysfence policy apply
+    /// --cgroup sysfence-run-PID`). When the command ends, anything it left
+    /// running in the cgroup is killed and the cgroup removed. The exit
+    /// status is the command's (128+N for death by signal N); 125 when
+    /// sysfence fails, 126/127 when the command cannot be run or found.
+    ///
+    /// Example: sysfence run --policy docker-default.json -- nginx -g 'daemon off;'
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +76,7 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => commands::policy(cmd),
         Command::Stats(args) => commands::stats(&args),
         Command::Events(args) => events::run(&args),
+        Command::Run(args) => return run::run(&args),
     };
     match result {
         Ok(code) => code.into(),
