@@ -50,6 +50,22 @@ pub enum PolicyCmd {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Compare a cgroup's live policy with a file, decision by decision.
+    ///
+    /// Prints `- LINE` for what only the live policy does and `+ LINE` for
+    /// what only the file does; exit status 0 when they decide every call
+    /// alike, 4 when they differ.
+    ///
+    /// Example: sysfence policy diff --container 4f1c2a policy.yaml
+    Diff {
+        #[command(flatten)]
+        target: Target,
+        /// The policy file (native or seccomp profile).
+        file: String,
+        /// For a seccomp profile: capabilities to evaluate it against.
+        #[arg(long, value_name = "LIST")]
+        caps: Option<String>,
+    },
     /// Print a cgroup's policy as an OCI seccomp profile (JSON).
     ///
     /// Example: sysfence policy export --cgroup mycontainer > profile.json
@@ -228,6 +244,28 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             set_policy(&mut Client::connect()?, id, &payload)?;
             eprintln!("sysfence: policy applied to cgroup {id}");
             Ok(Code::Ok)
+        }
+        PolicyCmd::Diff { target, file, caps } => {
+            let resolved = target.resolve()?;
+            let live = live_policy(&target)?.decision_lines();
+            let want = load_policy(&file, &resolved, caps.as_deref(), false)?.decision_lines();
+            let only_live: Vec<&String> = live.iter().filter(|l| !want.contains(l)).collect();
+            let only_file: Vec<&String> = want.iter().filter(|l| !live.contains(l)).collect();
+            for l in &only_live {
+                println!("- {l}");
+            }
+            for l in &only_file {
+                println!("+ {l}");
+            }
+            if only_live.is_empty() && only_file.is_empty() {
+                eprintln!(
+                    "sysfence: the live policy of cgroup {} and {file} decide every call alike",
+                    resolved.id
+                );
+                Ok(Code::Ok)
+            } else {
+                Ok(Code::Differs)
+            }
         }
         PolicyCmd::Export { target } => {
             let file = live_policy(&target)?;

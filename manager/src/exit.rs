@@ -13,6 +13,8 @@ pub enum Code {
     Error = 1,
     /// The sysfence kernel module is not loaded.
     ModuleNotLoaded = 3,
+    /// `policy diff`: the live policy and the file differ.
+    Differs = 4,
 }
 
 impl From<Code> for ExitCode {

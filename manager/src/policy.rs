@@ -327,6 +327,71 @@ impl PolicyFile {
     }
 }
 
+impl PolicyFile {
+    /// The policy as the decisions it makes, one line each, in a canonical
+    /// order: its defaults, then per ABI and syscall number the rules that
+    /// apply, in their order (which decides ties). Two policies with the
+    /// same lines decide every call alike; `policy diff` compares these.
+    pub fn decision_lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "default: {}",
+            action_text(self.default, self.default_errno)
+        )];
+        let abis: Vec<&str> = self.abis.iter().map(|a| Abi::from(*a).name()).collect();
+        out.push(format!("abis: {}", abis.join(", ")));
+        out.push(format!(
+            "other ABIs: {}",
+            self.bad_abi
+                .map_or("kill-process".into(), |a| action_text(a, None))
+        ));
+        let mut rules: Vec<(Abi, u32, usize, String)> = Vec::new();
+        for abi in &self.abis {
+            let a = Abi::from(*abi);
+            for (i, r) in self.rules.iter().enumerate() {
+                if r.abis.as_ref().is_some_and(|l| !l.contains(abi)) {
+                    continue;
+                }
+                for n in &r.syscalls {
+                    if let Some(nr) = names::number(a, n) {
+                        let args: Vec<String> = r
+                            .args
+                            .iter()
+                            .map(|x| match x.value_two {
+                                Some(v2) => format!("arg{} & {:#x} == {:#x}", x.index, x.value, v2),
+                                None => format!("arg{} {:?} {:#x}", x.index, x.op, x.value),
+                            })
+                            .collect();
+                        let cond = if args.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" if {}", args.join(" && "))
+                        };
+                        rules.push((
+                            a,
+                            nr,
+                            i,
+                            format!("{} {n}{cond}: {}", a.name(), action_text(r.action, r.errno)),
+                        ));
+                    }
+                }
+            }
+        }
+        rules.sort_by_key(|(a, nr, i, _)| (a.index(), *nr, *i));
+        out.extend(rules.into_iter().map(|(_, _, _, l)| l));
+        out
+    }
+}
+
+fn action_text(a: ActionName, errno: Option<u16>) -> String {
+    match a {
+        ActionName::Errno => format!("errno({})", errno.unwrap_or(1)),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
+
 /// Renders a `POLICY` payload (as the kernel returns it) as a policy file.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     engine::validate(policy).map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;

@@ -53,6 +53,15 @@ out=$(sysfence policy apply --cgroup oci --caps '' /tmp/unknown.json 2>&1) || fa
 echo "$out" | grep -q 'frobnicate' || fail "unknown name not reported: $out"
 expect_run "known names still apply" "err 13" in_cg oci sf-syscall 110
 
+# policy diff: live policy against a file, decision by decision.
+sysfence policy diff --cgroup oci --caps '' /tmp/unknown.json >/tmp/diff.out 2>/dev/null
+expect_eq "diff of the same policy" "$?" 0
+sed 's/"errnoRet":13/"errnoRet":14/' /tmp/unknown.json >/tmp/changed.json
+sysfence policy diff --cgroup oci --caps '' /tmp/changed.json >/tmp/diff.out 2>/dev/null
+expect_eq "diff of a changed policy" "$?" 4
+expect_eq "diff lines" "$(cat /tmp/diff.out)" "- x86_64 getppid: errno(13)
++ x86_64 getppid: errno(14)"
+
 sysfence policy delete --cgroup oci 2>/dev/null || fail "delete failed"
 wait "$holder" 2>/dev/null
 rmdir /sys/fs/cgroup/oci
