@@ -21,8 +21,16 @@ use std::process::ExitCode;
 /// change or remove it while the container runs, with no restart. The policies
 /// are enforced by the sysfence kernel module (sysfence.ko).
 ///
-/// Example: sysfence policy apply --cgroup mycontainer policy.yaml
+/// Examples:
+///   sysfence policy apply --container 4f1c2a docker-default.json
+///   sysfence events --container 4f1c2a
+///   sysfence run --policy policy.yaml -- ./server
+///
+/// Exit status: 0 success; 1 error (explained on stderr); 2 usage error; 3
+/// the kernel module is not loaded; 4 `policy diff` found differences.
+/// `run` passes the command's status through (125-127: sysfence failed).
 #[derive(Parser)]
+#[command(verbatim_doc_comment)]
 #[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
 struct Cli {
     #[command(subcommand)]
@@ -67,6 +75,17 @@ enum Command {
     ///
     /// Example: sysfence run --policy docker-default.json -- nginx -g 'daemon off;'
     Run(run::RunArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: sysfence completions bash > /etc/bash_completion.d/sysfence
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this command's help.
+    ///
+    /// Example: sysfence man | man -l -
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -77,12 +96,71 @@ fn main() -> ExitCode {
         Command::Stats(args) => commands::stats(&args),
         Command::Events(args) => events::run(&args),
         Command::Run(args) => return run::run(&args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "sysfence",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::Code::Ok)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|()| exit::Code::Ok)
+                .map_err(Into::into)
+        }
     };
     match result {
         Ok(code) => code.into(),
         Err(err) => {
             eprintln!("sysfence: {err}");
             exit::Code::Error.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent_and_documents_itself() {
+        Cli::command().debug_assert();
+        let mut out = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("sysfence"));
+        let mut out = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "sysfence",
+            &mut out,
+        );
+        assert!(!out.is_empty());
+        // Every subcommand's help has an example.
+        for sub in Cli::command().get_subcommands() {
+            let mut sub = sub.clone();
+            let help = sub.render_long_help().to_string();
+            let name = sub.get_name().to_string();
+            if name == "policy" {
+                for s in sub.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+                    let h = s.render_long_help().to_string();
+                    assert!(
+                        h.contains("Example"),
+                        "policy {} --help has no example",
+                        s.get_name()
+                    );
+                }
+            } else if name != "help" {
+                assert!(help.contains("Example"), "{name} --help has no example");
+            }
         }
     }
 }
