@@ -15,7 +15,7 @@ PACKAGES=(
   busybox-static                                 # the guest's userland
   qemu-system-x86                                # the guest
   musl-tools                                     # static guest test programs
-  libseccomp-dev                                 # real seccomp, to compare against
+  libseccomp-dev python3-seccomp                 # real seccomp (libseccomp), to compare against
   strace crun python3                            # host tools tests use over 9p
 )
 

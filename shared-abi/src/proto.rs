@@ -128,6 +128,13 @@ impl Abi {
     pub const COUNT: usize = 3;
 }
 
+/// x86_64 `uretprobe` (335): like seccomp since Linux 6.12.y, sysfence
+/// never filters it. The kernel only honours it from its own uprobe
+/// trampoline; called from anywhere else it kills the caller with SIGILL,
+/// so letting it through grants nothing, and filtering it would break
+/// uretprobes in filtered tasks.
+pub const X86_64_URETPROBE: u32 = 335;
+
 /// The x32 bit in a 64-bit syscall number (`__X32_SYSCALL_BIT`).
 pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
 

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# The same semantics as seccomp, proven differentially: a battery of raw
+# syscalls (every x86_64 syscall, argument-dependent calls, ia32 calls) runs
+# once under real seccomp (the filter libseccomp builds from a profile, as
+# runc does) and once under sysfence with the same profile; every outcome
+# (errno, success, signal) must match. Docker's default profile with three
+# capability sets, and deny-list (ERRNO), kill and LOG profiles.
+. "$(dirname "$0")/lib.sh"
+D=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+kernel=$(uname -r)
+cg_new diff >/dev/null
+total=0
+runs=0
+bad=0
+# compare NAME PROFILE CAPS
+compare() {
+  chroot /host /usr/bin/python3 "${SF_ROOT#/host}/tests/differential/seccomp-bpf.py" "${SF_ROOT#/host}/$2" "$3" "$kernel" /tmp/filter.bpf ||
+    fail "$1: libseccomp could not build the filter"
+  sf-battery seccomp /tmp/filter.bpf >/tmp/seccomp.out || fail "$1: battery under seccomp failed"
+  sysfence policy apply --cgroup diff --caps "$3" "$2" 2>/dev/null || fail "$1: sysfence could not apply the profile"
+  sf-battery cgroup /sys/fs/cgroup/diff >/tmp/sysfence.out || fail "$1: battery under sysfence failed"
+  n=$(wc -l </tmp/seccomp.out)
+  if ! diff /tmp/seccomp.out /tmp/sysfence.out >/tmp/diff.out; then
+    echo "$1: outcomes differ (< seccomp, > sysfence):"
+    cat /tmp/diff.out
+    bad=$((bad + 1))
+  fi
+  denied=$(grep -vc '=> ok$' /tmp/seccomp.out)
+  echo "$1: $n calls compared, $denied not plain successes"
+  total=$((total + n))
+  runs=$((runs + 1))
+}
+compare "docker-default, Docker's capabilities" tests/fixtures/docker-default.json "$D"
+compare "docker-default, + CAP_SYS_ADMIN" tests/fixtures/docker-default.json "$D,CAP_SYS_ADMIN,CAP_SYS_PTRACE"
+compare "docker-default, no capabilities" tests/fixtures/docker-default.json ""
+compare "deny-list with ERRNO" tests/differential/profiles/denylist-errno.json ""
+compare "kill, trap and errno" tests/differential/profiles/denylist-kill.json ""
+compare "LOG by default" tests/differential/profiles/log.json ""
+echo "$runs profiles, $total calls compared, $bad profiles with mismatches"
+sysfence policy delete --cgroup diff 2>/dev/null
+rmdir /sys/fs/cgroup/diff
+[ "$bad" = 0 ] || fail "sysfence and seccomp disagree (diffs above)"
