@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The main job: set up, build, boot the test VM with sysfence.ko loaded and
-# run tests/demo/live-policy.sh in it, which starts a container-like workload
-# in its own cgroup and changes its syscall policy while it runs.
+# run tests/demo/live-policy.sh in it: a container-like workload in its own
+# cgroup gets Docker's seccomp profile live, a denial shows in the events, the
+# rule is relaxed live, and the policy removed, all without a restart.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$SF_ROOT"

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the guest (see scripts/demo.sh): a container-like workload in
-# its own cgroup, whose syscall policy is set, changed and removed while it
-# runs, with no restart.
+# its own cgroup gets Docker's default seccomp profile, unchanged, while it
+# runs; the profile's denial shows up in `sysfence events`; the rule is
+# relaxed live and the call succeeds; the policy is removed. The workload is
+# never restarted.
 set -e
 step() { printf '\n== %s\n' "$*"; }
 step "kernel $(uname -r), $(dmesg | grep -o 'sysfence: loaded.*' | tail -n 1)"
@@ -9,12 +11,13 @@ sysfence status
 
 cg=/sys/fs/cgroup/demo-container
 mkdir -p "$cg"
-# The workload: a shell that creates (and removes) a directory twice a
-# second and says what happened. It is started once and never restarted.
+# The workload: a shell that sets the host name (sethostname(2), which
+# Docker's profile refuses without CAP_SYS_ADMIN) twice a second and says
+# what happened. It is started once and never restarted.
 sh -c 'echo $$ >'"$cg"'/cgroup.procs
   while :; do
-    if out=$(mkdir /tmp/demo-dir 2>&1); then rmdir /tmp/demo-dir; echo "   [workload pid $$] mkdir -> ok"
-    else echo "   [workload pid $$] mkdir -> ${out##*: }"; fi
+    if out=$(hostname demo-container 2>&1); then echo "   [workload pid $$] sethostname -> ok"
+    else echo "   [workload pid $$] sethostname -> ${out##*: }"; fi
     sleep 0.5
   done' &
 worker=$!
@@ -22,24 +25,21 @@ sleep 1.2
 step "the workload runs in cgroup $(stat -c %i "$cg") ($(cat /proc/$worker/cgroup)), unfiltered"
 sleep 1
 
-step "sysfence policy apply: deny mkdir with EPERM, allow everything else"
-cat >/tmp/deny-mkdir.yaml <<'P'
-default: allow
-rules:
-  - {syscalls: [mkdir, mkdirat], action: errno, errno: 1}
-P
-cat /tmp/deny-mkdir.yaml
+docker_caps=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+step "sysfence policy apply --cgroup demo-container --caps <Docker's> tests/fixtures/docker-default.json"
 sysfence events --cgroup "$cg" --count 2 --duration 5 >/tmp/demo-events &
 ev=$!
 sleep 0.5
-sysfence policy apply --cgroup demo-container /tmp/deny-mkdir.yaml
+sysfence policy apply --cgroup demo-container --caps "$docker_caps" tests/fixtures/docker-default.json
 sleep 1.5
 step "events the kernel reported meanwhile (sysfence events)"
 wait "$ev" || true
 cat /tmp/demo-events
 
-step "change it live: log mkdir instead of denying it"
-printf 'default: allow\nrules:\n  - {syscalls: [mkdir, mkdirat], action: log}\n' | sysfence policy apply --cgroup demo-container -
+step "relax it live: the same profile with sethostname allowed"
+sed 's/"accept",/"accept", "sethostname",/' tests/fixtures/docker-default.json >/tmp/relaxed.json
+sysfence policy diff --cgroup demo-container --caps "$docker_caps" /tmp/relaxed.json || true
+sysfence policy apply --cgroup demo-container --caps "$docker_caps" /tmp/relaxed.json
 sleep 1.5
 step "counters of the policy (sysfence stats)"
 sysfence stats --cgroup demo-container
