@@ -189,6 +189,20 @@ pub mod nl {
     }
 
     impl Sock {
+        /// Opens a socket and resolves the family, or exits with a message
+        /// prefixed by `prog` (for the test programs' `main`).
+        pub fn open_family_or_exit(prog: &str) -> (Sock, u16) {
+            let mut s = Sock::open().unwrap_or_else(|e| {
+                eprintln!("{prog}: socket: {e}");
+                std::process::exit(1)
+            });
+            let fam = s.family_id().unwrap_or_else(|e| {
+                eprintln!("{prog}: {e}");
+                std::process::exit(1)
+            });
+            (s, fam)
+        }
+
         /// Resolves the sysfence family's id.
         pub fn family_id(&mut self) -> Result<u16, Error> {
             let mut b = [0u8; 32];

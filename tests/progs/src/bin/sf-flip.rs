@@ -58,14 +58,7 @@ fn main() {
         eprintln!("usage: sf-flip CGROUP_ID SECONDS [MIN_REPLACES]");
         std::process::exit(2);
     };
-    let mut s = Sock::open().unwrap_or_else(|e| {
-        eprintln!("sf-flip: {e}");
-        std::process::exit(1)
-    });
-    let fam = s.family_id().unwrap_or_else(|e| {
-        eprintln!("sf-flip: {e}");
-        std::process::exit(1)
-    });
+    let (mut s, fam) = Sock::open_family_or_exit("sf-flip");
     let versions = [policy(cg, 13), policy(cg, 14)];
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(secs);

@@ -61,14 +61,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut s = Sock::open().unwrap_or_else(|e| {
-        eprintln!("sf-nlraw: socket: {e}");
-        std::process::exit(1)
-    });
-    let fam = s.family_id().unwrap_or_else(|e| {
-        eprintln!("sf-nlraw: {e}");
-        std::process::exit(1)
-    });
+    let (mut s, fam) = Sock::open_family_or_exit("sf-nlraw");
     let set = Cmd::PolicySet as u8;
     let mut classes: Vec<(&str, u8, Vec<u8>)> = Vec::new();
 
