@@ -37,6 +37,9 @@ rules:
   - {syscalls: [getppid], action: trap}
 P
 expect_signal "trap" $SIGSYS in_cg act sf-syscall 110
+# ... with seccomp's siginfo to a process that handles it: SYS_SECCOMP,
+# the syscall, AUDIT_ARCH_X86_64, the call address; the call returns ENOSYS.
+expect_run "trap siginfo" "sigsys code=1 syscall=110 arch=0xc000003e errno=0 addr_ok=1 ret=-38" in_cg act sf-sigsys 110
 
 # KILL_PROCESS: dies of SIGSYS even with other threads.
 apply act <<'P'
