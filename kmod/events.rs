@@ -45,13 +45,14 @@ pub(crate) struct Decision {
     pub(crate) task_cgroup: u64,
     pub(crate) abi: Abi,
     pub(crate) nr: u32,
-    pub(crate) args: [u64; 6],
     pub(crate) action: u32,
 }
 
-/// Reports one decision of the policy whose counters are `stats`. Called in
-/// the syscall path (preemption disabled): allocates nothing, never sleeps.
-pub(crate) fn report(stats: &Stats, d: &Decision) {
+/// Reports one decision of the policy whose counters are `stats`; `args`
+/// gives the argument registers, called only when an event is made. Called
+/// in the syscall path (preemption disabled): allocates nothing, never
+/// sleeps.
+pub(crate) fn report(stats: &Stats, d: &Decision, args: impl FnOnce() -> [u64; 6]) {
     // SAFETY: reads the family's listener bitmap; any context.
     if !unsafe { ffi::sf_ev_has_listeners() } {
         return;
@@ -67,7 +68,7 @@ pub(crate) fn report(stats: &Stats, d: &Decision) {
         task_cgroup: d.task_cgroup,
         abi: d.abi as u32,
         nr: u64::from(d.nr),
-        args: d.args,
+        args: args(),
         action: d.action,
         time_ns: now,
         ..Event::default()

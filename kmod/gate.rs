@@ -115,21 +115,22 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
         });
         if let Some((a, e)) = verdict {
             if a & action::ACTION_MASK != action::ALLOW {
-                if !have_args {
-                    // SAFETY: as above.
-                    args = unsafe { read_args(regs, ia32) };
-                }
-                events::report(
-                    &e.stats,
-                    &Decision {
-                        policy_cgroup: e.cgroup,
-                        task_cgroup: own,
-                        abi,
-                        nr,
-                        args,
-                        action: a,
-                    },
-                );
+                let d = Decision {
+                    policy_cgroup: e.cgroup,
+                    task_cgroup: own,
+                    abi,
+                    nr,
+                    action: a,
+                };
+                // The registers are read only if an event is really made.
+                events::report(&e.stats, &d, || {
+                    if have_args {
+                        args
+                    } else {
+                        // SAFETY: `regs` is this call's registers.
+                        unsafe { read_args(regs, ia32) }
+                    }
+                });
             }
             // SAFETY: same contract as this function's.
             unsafe { enforce(regs, a, e, nr, ia32) };

@@ -248,11 +248,13 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
     if p.is_null() {
         return None;
     }
-    // SAFETY: a published snapshot is freed only by `publish`, after it has
-    // been unpublished and an RCU grace period has passed. Callers are
-    // either in an RCU read-side section (preemption disabled or
-    // `rcu_read_lock`) or writers, which are serialized with `publish`.
-    Some(f(unsafe { &*p }))
+    // A published snapshot is freed only after `publish` unpublished it and
+    // an RCU grace period passed (`call_rcu`); callers are in an RCU
+    // read-side section (preemption disabled or `rcu_read_lock`) or are
+    // writers, serialized with `publish`.
+    // SAFETY: so `p` stays valid for the whole of `f`, as argued above.
+    let snap = unsafe { &*p };
+    Some(f(snap))
 }
 
 /// Frees a retired snapshot; called by RCU after a grace period.
