@@ -101,7 +101,12 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
         let (abi, nr) = classify(ia32, id);
         let mut args = [0u64; 6];
         let mut have_args = false;
+        // The deepest recording policy on the path, if any.
+        let mut recorder: Option<&Entry> = None;
         let own = for_each_policy(snap, |e| {
+            if recorder.is_none() && e.policy.record {
+                recorder = Some(e);
+            }
             if !have_args && e.policy.needs_args() {
                 // SAFETY: `regs` is this call's registers.
                 args = unsafe { read_args(regs, ia32) };
@@ -114,7 +119,13 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
             }
         });
         if let Some((a, e)) = verdict {
-            if a & action::ACTION_MASK != action::ALLOW {
+            let kind = a & action::ACTION_MASK;
+            if let Some(r) = recorder {
+                if kind == action::ALLOW || kind == action::LOG {
+                    r.stats.seen.mark(abi, nr);
+                }
+            }
+            if kind != action::ALLOW {
                 let d = Decision {
                     policy_cgroup: e.cgroup,
                     task_cgroup: own,

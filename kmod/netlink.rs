@@ -58,7 +58,7 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
         w.put_u32(attr::INFO_VERSION, u32::from(FAMILY_VERSION))?;
         w.put_u64(
             attr::INFO_FEATURES,
-            features::SYSCALL_FILTER | features::HIERARCHY | features::EVENTS,
+            features::SYSCALL_FILTER | features::HIERARCHY | features::EVENTS | features::RECORD,
         )?;
         w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
         w.put_u32(attr::INFO_MAX_POLICIES, limits::MAX_POLICIES)?;
@@ -128,13 +128,16 @@ fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
 fn stats_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
     let req = engine::parse_request(payload, false).map_err(store::invalid)?;
     let cgroup = require_cgroup(req.cgroup_id)?;
-    let mut buf = [0u8; 128];
+    // The counters, and up to three bitmaps of recorded calls.
+    const CAP: usize = 128 + crate::proto::Abi::COUNT * (4 + attr::SEEN_BYTES);
+    let mut buf = KVec::from_elem(0u8, CAP, GFP_KERNEL)?;
     let mut w = Writer::new(&mut buf);
     let found = store::with_current(|s| {
         let Some(e) = s.find(cgroup) else {
             return Ok(false);
         };
         let st = &e.stats;
+        let mut seen = [0u8; attr::SEEN_BYTES];
         w.put_u64(attr::CGROUP_ID, cgroup)?;
         w.nest(attr::STATS, |w| {
             w.put_u64(attr::STATS_ALLOWED, st.allowed.load(Relaxed))?;
@@ -143,7 +146,13 @@ fn stats_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
             w.put_u64(attr::STATS_KILLED, st.killed.load(Relaxed))?;
             w.put_u64(attr::STATS_TRAPPED, st.trapped.load(Relaxed))?;
             w.put_u64(attr::STATS_EVENTS_SENT, st.events_sent.load(Relaxed))?;
-            w.put_u64(attr::STATS_EVENTS_DROPPED, st.events_dropped.load(Relaxed))
+            w.put_u64(attr::STATS_EVENTS_DROPPED, st.events_dropped.load(Relaxed))?;
+            for abi in crate::proto::Abi::ALL {
+                if st.seen.copy(*abi, &mut seen) {
+                    w.put(attr::stats_seen(*abi), &seen)?;
+                }
+            }
+            Ok(())
         })?;
         Ok(true)
     });

@@ -56,6 +56,9 @@ pub(crate) struct Compiled {
     /// Whether any ABI has argument comparisons (the gate then reads the
     /// argument registers).
     needs_args: bool,
+    /// A recording policy: calls it lets run are marked in
+    /// [`Stats::seen`].
+    pub(crate) record: bool,
 }
 
 /// Why a request failed: an errno and an extended-ack message.
@@ -123,6 +126,7 @@ impl Compiled {
         let needs_args = owned.iter().flatten().any(|t| !t.cmps.is_empty());
         Ok(Compiled {
             needs_args,
+            record: shape.record,
             hash: fnv1a(&spec),
             spec,
             default: shape.default,
@@ -166,6 +170,9 @@ impl OwnedTables {
     }
 }
 
+/// Words of one ABI's bitmap in [`Stats::seen`].
+const SEEN_WORDS: usize = crate::proto::attr::SEEN_BYTES / 8;
+
 /// Counters of one cgroup's policy; they survive replacement of the policy.
 #[derive(Default)]
 pub(crate) struct Stats {
@@ -179,6 +186,53 @@ pub(crate) struct Stats {
     /// Event rate limit: the current one-second window and events in it.
     pub(crate) rl_window: AtomicU64,
     pub(crate) rl_count: AtomicU32,
+    /// Calls run under a recording policy, one bitmap per ABI.
+    pub(crate) seen: Seen,
+}
+
+/// One bit per (ABI, syscall number): 3 x 1024 bits.
+pub(crate) struct Seen([[AtomicU64; SEEN_WORDS]; Abi::COUNT]);
+
+impl Default for Seen {
+    fn default() -> Self {
+        const ZERO: AtomicU64 = AtomicU64::new(0);
+        const ROW: [AtomicU64; SEEN_WORDS] = [ZERO; SEEN_WORDS];
+        Seen([ROW; Abi::COUNT])
+    }
+}
+
+impl Seen {
+    /// Marks a call. The word is read first, so once a call is known the
+    /// gate only reads the shared cache line and never writes it.
+    pub(crate) fn mark(&self, abi: Abi, nr: u32) {
+        let (word, bit) = ((nr / 64) as usize, 1u64 << (nr % 64));
+        if let Some(w) = self.0.get(abi.index()).and_then(|row| row.get(word)) {
+            if w.load(Ordering::Relaxed) & bit == 0 {
+                w.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Forgets every call (a new recording starts).
+    fn clear(&self) {
+        for w in self.0.iter().flatten() {
+            w.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes one ABI's bitmap (little-endian words) into `out`; returns
+    /// whether any bit is set.
+    pub(crate) fn copy(&self, abi: Abi, out: &mut [u8; crate::proto::attr::SEEN_BYTES]) -> bool {
+        let mut any = false;
+        if let Some(row) = self.0.get(abi.index()) {
+            for (w, chunk) in row.iter().zip(out.chunks_exact_mut(8)) {
+                let v = w.load(Ordering::Relaxed);
+                any |= v != 0;
+                chunk.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        any
+    }
 }
 
 /// One cgroup's policy.
@@ -338,6 +392,10 @@ pub(crate) fn set(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), 
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         Ok(i) => {
             if let Some(e) = entries.get_mut(i) {
+                // A new recording starts with an empty record.
+                if policy.record && !e.policy.record {
+                    e.stats.seen.clear();
+                }
                 e.policy = policy;
             }
         }

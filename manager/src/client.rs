@@ -11,7 +11,7 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 use sysfence_abi::event::Event;
 use sysfence_abi::nla::{Attr, Iter, Writer};
-use sysfence_abi::proto::{Cmd, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS};
+use sysfence_abi::proto::{Cmd, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS, RELEASE};
 
 const NLMSG_HDRLEN: usize = 16;
 const GENL_HDRLEN: usize = 4;
@@ -52,13 +52,17 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Io(e) => write!(f, "netlink: {e}"),
+            ClientError::NoFamily if std::path::Path::new("/sys/module/sysfence").is_dir() => write!(
+                f,
+                "the sysfence module is loaded, but its netlink family is not visible from this network namespace: run sysfence in the host's initial network namespace"
+            ),
             ClientError::NoFamily => write!(
                 f,
-                "the sysfence netlink family is not available: is sysfence.ko loaded (and are you in the initial network namespace)?"
+                "the sysfence kernel module is not loaded: load it (`modprobe sysfence`, or `insmod sysfence.ko` from a build) and retry"
             ),
             ClientError::Version(v) => write!(
                 f,
-                "the module speaks protocol version {v}, this manager {FAMILY_VERSION}"
+                "the loaded sysfence module speaks protocol version {v} and this sysfence version {FAMILY_VERSION}: load the module of this release ({RELEASE}) with `rmmod sysfence && insmod sysfence.ko`, or use the sysfence command that came with the loaded module"
             ),
             ClientError::Refused { errno, msg } => {
                 let os = std::io::Error::from_raw_os_error(*errno);

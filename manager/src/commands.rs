@@ -6,12 +6,13 @@ use crate::client::{find, Client};
 use crate::exit::Code;
 use crate::oci;
 use crate::policy::{from_wire, PolicyFile};
+use crate::resource::{self, SyscallPolicy};
 use crate::target::{self, Target};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::error::Error;
 use sysfence_abi::nla::{Iter, Writer, F_NESTED};
-use sysfence_abi::proto::{attr, Cmd};
+use sysfence_abi::proto::{attr, Abi, Cmd};
 
 type Res = Result<Code, Box<dyn Error>>;
 
@@ -19,9 +20,10 @@ type Res = Result<Code, Box<dyn Error>>;
 pub enum PolicyCmd {
     /// Set or atomically replace a cgroup's policy from a file.
     ///
-    /// The file is a native policy (YAML or JSON, see docs/ABI.md) or an
-    /// OCI/Docker seccomp profile, used unchanged (recognised by its
-    /// `defaultAction`). A profile's capability conditions are evaluated
+    /// The file is a native policy (YAML or JSON, see docs/ABI.md), a
+    /// SyscallPolicy resource (`kind: SyscallPolicy`; its spec is applied,
+    /// in audit mode with refusals turned into log), or an OCI/Docker
+    /// seccomp profile, used unchanged (recognised by its `defaultAction`). A profile's capability conditions are evaluated
     /// against --caps, or else the effective capabilities of a task in the
     /// cgroup; its minKernel conditions against the running kernel.
     ///
@@ -60,18 +62,31 @@ pub enum PolicyCmd {
     Diff {
         #[command(flatten)]
         target: Target,
-        /// The policy file (native or seccomp profile).
+        /// The policy file (native, SyscallPolicy or seccomp profile).
         file: String,
         /// For a seccomp profile: capabilities to evaluate it against.
         #[arg(long, value_name = "LIST")]
         caps: Option<String>,
+        /// Print one JSON object: {"only_live": [...], "only_file": [...]}.
+        #[arg(long)]
+        json: bool,
     },
-    /// Print a cgroup's policy as an OCI seccomp profile (JSON).
+    /// Print a cgroup's policy as an OCI seccomp profile (JSON) or as a
+    /// SyscallPolicy resource (YAML).
     ///
-    /// Example: sysfence policy export --cgroup mycontainer > profile.json
+    /// Examples:
+    ///   sysfence policy export --cgroup mycontainer > profile.json
+    ///   sysfence policy export --container 4f1c2a --format syscallpolicy --name web
+    #[command(verbatim_doc_comment)]
     Export {
         #[command(flatten)]
         target: Target,
+        /// What to write.
+        #[arg(long, value_enum, default_value = "oci")]
+        format: ExportFormat,
+        /// For syscallpolicy: metadata.name (default: cgroup-ID).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
     /// Print a cgroup's policy as the kernel holds it (as YAML, or --json).
     ///
@@ -98,6 +113,15 @@ pub enum PolicyCmd {
         #[command(flatten)]
         target: Target,
     },
+}
+
+/// `policy export --format`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// An OCI/Docker seccomp profile (JSON).
+    Oci,
+    /// A SyscallPolicy resource (YAML).
+    Syscallpolicy,
 }
 
 #[derive(Args)]
@@ -130,6 +154,7 @@ fn import_profile(
         Some(list) => caps::parse_list(list)?,
         None => match target::first_task(target)? {
             Some(pid) => caps::of_task(pid)?,
+            None if !oci::depends_on_caps(text) => Default::default(),
             None => {
                 return Err(format!(
                     "{file}: a seccomp profile's rules depend on capabilities, and cgroup {} has no task to read them from: give them with --caps (for Docker's defaults: --caps {})",
@@ -186,6 +211,15 @@ pub fn load_policy(
     };
     if oci::looks_like_oci(&text) {
         import_profile(&text, file, target, caps, verbose)
+    } else if resource::looks_like_resource(&text) {
+        if caps.is_some() {
+            return Err(format!("{file}: --caps only applies to seccomp profiles").into());
+        }
+        let r = SyscallPolicy::parse(&text).map_err(|e| format!("{file}: {e}"))?;
+        if verbose && (r.selector.is_some() || !r.containers.is_empty()) {
+            eprintln!("sysfence: {file}: spec.selector and spec.containers are for the node agent; applying to the target given");
+        }
+        Ok(r.effective())
     } else {
         if caps.is_some() {
             return Err(format!("{file}: --caps only applies to seccomp profiles").into());
@@ -218,10 +252,34 @@ const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOW
 /// The policy the kernel holds for a cgroup, as a policy file.
 fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
     let id = target.resolve()?.id;
-    let replies = Client::connect()?.request(Cmd::PolicyGet, &cgroup_attr(id))?;
+    let wire = get_policy_wire(&mut Client::connect()?, id)?
+        .ok_or_else(|| format!("cgroup {id} has no policy"))?;
+    policy_of_wire(&wire)
+}
+
+/// The `POLICY` payload the kernel holds for cgroup `id`, or `None` when it
+/// has none.
+pub fn get_policy_wire(client: &mut Client, id: u64) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
+    let replies = match client.request(Cmd::PolicyGet, &cgroup_attr(id)) {
+        Err(crate::client::ClientError::Refused { errno: libc::ENOENT, .. }) => return Ok(None),
+        r => r?,
+    };
     let reply = replies.first().ok_or("no reply")?;
     let p = find(reply, attr::POLICY).ok_or("reply without a policy")?;
-    Ok(from_wire(&p)?)
+    Ok(Some(p.payload.to_vec()))
+}
+
+/// Decodes a `POLICY` payload into a policy file.
+pub fn policy_of_wire(payload: &[u8]) -> Result<PolicyFile, Box<dyn Error>> {
+    let mut nest = vec![0u8; payload.len() + 4];
+    Writer::new(&mut nest)
+        .put(attr::POLICY | F_NESTED, payload)
+        .map_err(|_| "policy too large")?;
+    let a = Iter::new(&nest)
+        .next()
+        .and_then(Result::ok)
+        .ok_or("malformed policy")?;
+    Ok(from_wire(&a)?)
 }
 
 pub fn policy(cmd: PolicyCmd) -> Res {
@@ -245,17 +303,29 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             eprintln!("sysfence: policy applied to cgroup {id}");
             Ok(Code::Ok)
         }
-        PolicyCmd::Diff { target, file, caps } => {
+        PolicyCmd::Diff {
+            target,
+            file,
+            caps,
+            json,
+        } => {
             let resolved = target.resolve()?;
             let live = live_policy(&target)?.decision_lines();
             let want = load_policy(&file, &resolved, caps.as_deref(), false)?.decision_lines();
             let only_live: Vec<&String> = live.iter().filter(|l| !want.contains(l)).collect();
             let only_file: Vec<&String> = want.iter().filter(|l| !live.contains(l)).collect();
-            for l in &only_live {
-                println!("- {l}");
-            }
-            for l in &only_file {
-                println!("+ {l}");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"only_live": only_live, "only_file": only_file})
+                );
+            } else {
+                for l in &only_live {
+                    println!("- {l}");
+                }
+                for l in &only_file {
+                    println!("+ {l}");
+                }
             }
             if only_live.is_empty() && only_file.is_empty() {
                 eprintln!(
@@ -267,9 +337,26 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 Ok(Code::Differs)
             }
         }
-        PolicyCmd::Export { target } => {
+        PolicyCmd::Export {
+            target,
+            format,
+            name,
+        } => {
+            let id = target.resolve()?.id;
             let file = live_policy(&target)?;
-            println!("{}", serde_json::to_string_pretty(&oci::export(&file))?);
+            match format {
+                ExportFormat::Oci => {
+                    println!("{}", serde_json::to_string_pretty(&oci::export(&file))?)
+                }
+                ExportFormat::Syscallpolicy => {
+                    let name = name.unwrap_or_else(|| format!("cgroup-{id}"));
+                    let r = SyscallPolicy::of_policy(&name, file);
+                    let text = r.to_yaml()?;
+                    // What is printed must read back.
+                    SyscallPolicy::parse(&text).map_err(|e| format!("--name {name}: {e}"))?;
+                    print!("{text}");
+                }
+            }
             Ok(Code::Ok)
         }
         PolicyCmd::Get { target, json } => {
@@ -332,7 +419,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
 }
 
 /// Counters of one cgroup's policy.
-#[derive(Serialize, Default, Debug)]
+#[derive(Serialize, Default, Debug, Clone)]
 pub struct Stats {
     pub cgroup_id: u64,
     pub allowed: u64,
@@ -342,11 +429,26 @@ pub struct Stats {
     pub trapped: u64,
     pub events_sent: u64,
     pub events_dropped: u64,
+    /// Calls run under a recording policy, per ABI (`Abi::index`): the
+    /// kernel's bitmaps, empty when nothing was recorded.
+    #[serde(skip)]
+    pub seen: [Vec<u8>; Abi::COUNT],
 }
 
-pub fn stats(args: &StatsArgs) -> Res {
-    let id = args.target.resolve()?.id;
-    let replies = Client::connect()?.request(Cmd::StatsGet, &cgroup_attr(id))?;
+impl Stats {
+    /// The recorded calls of one ABI, by number.
+    pub fn seen_numbers(&self, abi: Abi) -> Vec<u32> {
+        let map = &self.seen[abi.index()];
+        (0..map.len() * 8)
+            .filter(|n| map[n / 8] & (1 << (n % 8)) != 0)
+            .map(|n| n as u32)
+            .collect()
+    }
+}
+
+/// Reads the counters of cgroup `id`'s policy.
+pub fn fetch_stats(client: &mut Client, id: u64) -> Result<Stats, Box<dyn Error>> {
+    let replies = client.request(Cmd::StatsGet, &cgroup_attr(id))?;
     let reply = replies.first().ok_or("no reply")?;
     let nest = find(reply, attr::STATS).ok_or("reply without stats")?;
     let mut s = Stats {
@@ -363,9 +465,19 @@ pub fn stats(args: &StatsArgs) -> Res {
             attr::STATS_TRAPPED => s.trapped = v,
             attr::STATS_EVENTS_SENT => s.events_sent = v,
             attr::STATS_EVENTS_DROPPED => s.events_dropped = v,
-            _ => {}
+            k => {
+                if let Some(abi) = Abi::ALL.iter().find(|b| attr::stats_seen(**b) == k) {
+                    s.seen[abi.index()] = a.payload.to_vec();
+                }
+            }
         }
     }
+    Ok(s)
+}
+
+pub fn stats(args: &StatsArgs) -> Res {
+    let id = args.target.resolve()?.id;
+    let s = fetch_stats(&mut Client::connect()?, id)?;
     if args.json {
         println!("{}", serde_json::to_string(&s)?);
     } else {

@@ -8,9 +8,12 @@ mod events;
 mod exit;
 mod oci;
 mod policy;
+mod record;
+mod resource;
 mod run;
 mod status;
 mod target;
+mod top;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,7 +30,8 @@ use std::process::ExitCode;
 ///   sysfence run --policy policy.yaml -- ./server
 ///
 /// Exit status: 0 success; 1 error (explained on stderr); 2 usage error; 3
-/// the kernel module is not loaded; 4 `policy diff` found differences.
+/// the kernel module is not loaded; 4 `policy diff` found differences; 5
+/// the loaded module speaks another protocol version than this sysfence.
 /// `run` passes the command's status through (125-127: sysfence failed).
 #[derive(Parser)]
 #[command(verbatim_doc_comment)]
@@ -41,7 +45,8 @@ struct Cli {
 enum Command {
     /// Show whether the sysfence kernel module is loaded, with its limits.
     ///
-    /// Exit status 0 when it is loaded, 3 when it is not.
+    /// Exit status 0 when it is loaded and speaks this manager's protocol,
+    /// 3 when it is not loaded, 5 when it speaks another protocol version.
     ///
     /// Example: sysfence status --json
     Status(status::Args),
@@ -75,6 +80,35 @@ enum Command {
     ///
     /// Example: sysfence run --policy docker-default.json -- nginx -g 'daemon off;'
     Run(run::RunArgs),
+    /// Rank the cgroups with a policy by how suspicious their calls are.
+    ///
+    /// Each refresh shows, for the last interval, the calls each policy
+    /// refused, killed, trapped, logged and allowed, and the rare syscalls
+    /// its tasks tried (not allowed unconditionally by Docker's default
+    /// profile: mount, ptrace, bpf, unshare, ...; other ABIs as ia32:NAME).
+    /// Most refusals first, then most distinct rare calls, then most logs.
+    /// Counts are the kernel's exact counters; rare calls come from events
+    /// (see `sysfence events`), so only calls a policy refuses or logs show.
+    ///
+    /// Example: sysfence top --interval 5
+    Top(top::TopArgs),
+    /// Learn the syscalls a running container uses and write a minimal
+    /// seccomp profile.
+    ///
+    /// For the recording, the container keeps its policy (or, without one,
+    /// every call is allowed) and the kernel marks each kind of call it
+    /// runs, once, without events. Afterwards the previous policy is put
+    /// back and the profile written: the calls seen (and exit, exit_group,
+    /// rt_sigreturn, sigreturn, restart_syscall) allowed, only the ABIs
+    /// used, everything else refused with EPERM (--errno). Record while the
+    /// workload does everything it will ever do: a call it never made in
+    /// the recording is refused later. The profile is a plain OCI profile:
+    /// apply it with `sysfence policy apply`, use it with `sysfence run`,
+    /// or give it to docker run --security-opt seccomp=FILE.
+    ///
+    /// Example: sysfence record --container 4f1c2a --duration 300 -o web.json
+    #[command(verbatim_doc_comment)]
+    Record(record::RecordArgs),
     /// Print a shell completion script.
     ///
     /// Example: sysfence completions bash > /etc/bash_completion.d/sysfence
@@ -96,6 +130,8 @@ fn main() -> ExitCode {
         Command::Stats(args) => commands::stats(&args),
         Command::Events(args) => events::run(&args),
         Command::Run(args) => return run::run(&args),
+        Command::Record(args) => record::run(&args),
+        Command::Top(args) => top::run(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -118,7 +154,7 @@ fn main() -> ExitCode {
         Ok(code) => code.into(),
         Err(err) => {
             eprintln!("sysfence: {err}");
-            exit::Code::Error.into()
+            exit::Code::of_error(err.as_ref()).into()
         }
     }
 }

@@ -165,6 +165,18 @@ pub fn looks_like_oci(text: &str) -> bool {
         .is_some_and(|v| v.get("defaultAction").is_some())
 }
 
+/// Whether a profile has rules that depend on capabilities (a profile
+/// that does not parse is treated as if it had: `import` reports why).
+pub fn depends_on_caps(text: &str) -> bool {
+    serde_json::from_str::<Profile>(text).map_or(true, |p| {
+        p.syscalls.iter().any(|s| {
+            [&s.includes, &s.excludes]
+                .iter()
+                .any(|f| f.as_ref().is_some_and(|f| !f.caps.is_empty()))
+        })
+    })
+}
+
 fn action(
     what: &str,
     name: &str,
@@ -372,6 +384,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             default_errno,
             abis,
             bad_abi: None,
+            record: false,
             rules,
         },
         unknown,

@@ -7,6 +7,8 @@
 //! abis: [x86_64, ia32]    # ABIs the policy describes (default: both);
 //!                         # every other ABI gets `badAbi`
 //! badAbi: kill-process    # optional, same values as `default`
+//! record: false           # optional: mark the calls the policy lets run,
+//!                         # for `sysfence record` (no events, one bit each)
 //! rules:
 //!   - syscalls: [getppid, read]
 //!     action: allow
@@ -108,6 +110,9 @@ pub struct PolicyFile {
     pub abis: Vec<AbiName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_abi: Option<ActionName>,
+    /// A recording policy: the kernel marks each call it lets run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record: bool,
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
 }
@@ -178,7 +183,13 @@ struct WireRule {
 impl PolicyFile {
     /// Parses a policy from JSON or YAML text (YAML is a superset of JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        serde_yaml::from_str(text).map_err(|e| PolicyError(format!("policy file: {e}")))
+        let doc: serde_yaml::Value = serde_yaml::from_str(text)
+            .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
+        serde_path_to_error::deserialize(doc).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." { "policy".to_string() } else { path };
+            PolicyError(format!("{at}: {}", e.into_inner()))
+        })
     }
 
     fn resolve(&self) -> Result<Vec<(Abi, Vec<WireRule>)>, PolicyError> {
@@ -282,6 +293,9 @@ impl PolicyFile {
             w.put_u32(attr::POLICY_DEFAULT, default)?;
             if let Some(b) = bad_abi {
                 w.put_u32(attr::POLICY_BAD_ABI, b)?;
+            }
+            if self.record {
+                w.put(attr::POLICY_RECORD, &[])?;
             }
             for (abi, rules) in &abis {
                 w.nest(attr::POLICY_ABI, |w| {
@@ -411,6 +425,7 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
         default_errno: None,
         abis: Vec::new(),
         bad_abi: None,
+        record: false,
         rules: Vec::new(),
     };
     for a in policy.nested_iter().flatten() {
@@ -421,6 +436,7 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
                 file.default_errno = e;
             }
             attr::POLICY_BAD_ABI => file.bad_abi = Some(name_of(a.u32().unwrap_or(0)).0),
+            attr::POLICY_RECORD => file.record = true,
             attr::POLICY_ABI => {
                 let abi = a
                     .nested_iter()

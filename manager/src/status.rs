@@ -17,6 +17,11 @@ pub struct Args {
 pub struct Status {
     /// Version of this manager.
     pub manager_version: &'static str,
+    /// The netlink protocol version this manager speaks.
+    pub manager_protocol_version: u32,
+    /// Whether the loaded module speaks this manager's protocol (when
+    /// loaded).
+    pub abi_match: Option<bool>,
     /// Whether `sysfence.ko` is loaded.
     pub module_loaded: bool,
     /// How many references the module has (from sysfs), when loaded.
@@ -51,6 +56,8 @@ pub fn read(sys: &Path) -> std::io::Result<Status> {
     };
     Ok(Status {
         manager_version: sysfence_abi::proto::RELEASE,
+        manager_protocol_version: u32::from(sysfence_abi::proto::FAMILY_VERSION),
+        abi_match: None,
         module_loaded,
         module_refcount,
         module: None,
@@ -59,8 +66,18 @@ pub fn read(sys: &Path) -> std::io::Result<Status> {
 
 pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
     let mut status = read(Path::new("/sys"))?;
+    let mut module_protocol = None;
     if status.module_loaded {
-        let mut c = crate::client::Client::connect()?;
+        let mut c = match crate::client::Client::connect() {
+            Ok(c) => c,
+            Err(crate::client::ClientError::Version(v)) => {
+                status.abi_match = Some(false);
+                module_protocol = Some(v);
+                return finish(args, &status, module_protocol);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        status.abi_match = Some(true);
         let replies = c.request(sysfence_abi::proto::Cmd::GetInfo, &[])?;
         let r = replies.first().ok_or("no reply to get-info")?;
         let u32_of = |k| crate::client::find(r, k).and_then(|a| a.u32());
@@ -78,6 +95,15 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
             max_rules: u32_of(attr::INFO_MAX_RULES).unwrap_or(0),
         });
     }
+    finish(args, &status, module_protocol)
+}
+
+/// Prints the status and picks the exit code.
+fn finish(
+    args: &Args,
+    status: &Status,
+    module_protocol: Option<u32>,
+) -> Result<Code, Box<dyn std::error::Error>> {
     if args.json {
         println!("{}", serde_json::to_string(&status)?);
     } else {
@@ -98,11 +124,23 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
             );
             println!("rules/policy:    at most {}", m.max_rules);
         }
+        if let Some(v) = module_protocol {
+            println!(
+                "protocol:        MISMATCH: the module speaks v{v}, this sysfence v{}",
+                status.manager_protocol_version
+            );
+        }
     }
-    Ok(if status.module_loaded {
-        Code::Ok
-    } else {
-        Code::ModuleNotLoaded
+    if let Some(v) = module_protocol {
+        eprintln!(
+            "sysfence: {}",
+            crate::client::ClientError::Version(v)
+        );
+    }
+    Ok(match (status.module_loaded, status.abi_match) {
+        (false, _) => Code::ModuleNotLoaded,
+        (true, Some(false)) => Code::AbiMismatch,
+        (true, _) => Code::Ok,
     })
 }
 

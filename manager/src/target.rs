@@ -111,7 +111,8 @@ fn cgroup(root: &Path, spec: &str) -> Result<Resolved, String> {
     })
 }
 
-fn find_by_id(dir: &Path, id: u64) -> Option<PathBuf> {
+/// The cgroup directory under `dir` whose id (inode number) is `id`.
+pub fn find_by_id(dir: &Path, id: u64) -> Option<PathBuf> {
     if std::fs::metadata(dir).ok()?.ino() == id {
         return Some(dir.to_path_buf());
     }

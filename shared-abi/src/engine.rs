@@ -153,6 +153,8 @@ pub struct Shape {
     pub default: u32,
     /// Action for ABIs the policy does not describe.
     pub bad_abi: u32,
+    /// A recording policy ([`attr::POLICY_RECORD`]).
+    pub record: bool,
     /// Per ABI, indexed by [`Abi::index`].
     pub abis: [AbiShape; Abi::COUNT],
 }
@@ -343,22 +345,28 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
 }
 
 /// Calls `f(abi, nest)` for each `POLICY_ABI` of a policy, after checking the
-/// policy's own attributes; returns `(default, bad_abi)`.
+/// policy's own attributes; returns `(default, bad_abi, record)`.
 fn each_abi<'a>(
     policy: &Attr<'a>,
     mut f: impl FnMut(Abi, &Attr<'a>) -> Result<(), Invalid>,
-) -> Result<(u32, u32), Invalid> {
-    let (mut default, mut bad_abi) = (None, action::KILL_PROCESS);
+) -> Result<(u32, u32, bool), Invalid> {
+    let (mut default, mut bad_abi, mut record) = (None, action::KILL_PROCESS, false);
     let mut seen_abis = [false; Abi::COUNT];
     walk(
         policy.nested_iter(),
-        attr::POLICY_ABI,
+        attr::POLICY_RECORD,
         &[attr::POLICY_ABI],
         &[attr::POLICY_ABI],
         |a| {
             match a.kind {
                 attr::POLICY_DEFAULT => default = Some(get_action(&a)?),
                 attr::POLICY_BAD_ABI => bad_abi = get_action(&a)?,
+                attr::POLICY_RECORD => {
+                    if !a.payload.is_empty() {
+                        return bad("record is a flag: it takes no value\0", &a);
+                    }
+                    record = true;
+                }
                 _ => {
                     let mut id = None;
                     walk(
@@ -391,7 +399,7 @@ fn each_abi<'a>(
         },
     )?;
     match default {
-        Some(d) => Ok((d, bad_abi)),
+        Some(d) => Ok((d, bad_abi, record)),
         None => bad("policy needs a default action\0", policy),
     }
 }
@@ -407,7 +415,7 @@ pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
     }
     let mut abis = [AbiShape::default(); Abi::COUNT];
     let mut total_rules = 0usize;
-    let (default, bad_abi) = each_abi(policy, |abi, a| {
+    let (default, bad_abi, record) = each_abi(policy, |abi, a| {
         let shape = &mut abis[abi.index()];
         shape.present = true;
         each_rule(a, |nr, _, _, n, r| {
@@ -424,6 +432,7 @@ pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
     Ok(Shape {
         default,
         bad_abi,
+        record,
         abis,
     })
 }

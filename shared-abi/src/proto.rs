@@ -48,6 +48,9 @@ pub mod features {
     pub const HIERARCHY: u64 = 1 << 1;
     /// Events on the [`super::MCGRP_EVENTS`] multicast group.
     pub const EVENTS: u64 = 1 << 2;
+    /// Recording policies ([`super::attr::POLICY_RECORD`]) and the
+    /// `STATS_SEEN_*` bitmaps.
+    pub const RECORD: u64 = 1 << 3;
 }
 
 macro_rules! wire_enum {
@@ -248,6 +251,11 @@ pub mod attr {
     pub const POLICY_BAD_ABI: u16 = 2;
     /// nest (`ABI_*`), repeated, one per ABI: the rules of one ABI.
     pub const POLICY_ABI: u16 = 3;
+    /// flag (optional, empty payload): a recording policy. Each call it lets
+    /// run (allow or log) sets the call's bit in the cgroup's `STATS_SEEN_*`
+    /// bitmaps; setting a recording policy where none was recording clears
+    /// them. For `sysfence record`: learning costs no events.
+    pub const POLICY_RECORD: u16 = 4;
 
     // Inside POLICY_ABI.
     /// u32 (required): an `Abi` value; each ABI at most once per policy.
@@ -288,6 +296,23 @@ pub mod attr {
     pub const STATS_EVENTS_SENT: u16 = 6;
     /// Events not sent (rate limit, full queue, or no memory).
     pub const STATS_EVENTS_DROPPED: u16 = 7;
+    /// binary, [`SEEN_BYTES`] bytes (present when any bit is set): the
+    /// x86_64 calls run under a recording policy; bit N (byte N/8, bit N%8)
+    /// is syscall N.
+    pub const STATS_SEEN_X86_64: u16 = 8;
+    /// binary: as [`STATS_SEEN_X86_64`], for ia32 calls.
+    pub const STATS_SEEN_IA32: u16 = 9;
+    /// binary: as [`STATS_SEEN_X86_64`], for x32 calls (number without the
+    /// x32 bit).
+    pub const STATS_SEEN_X32: u16 = 10;
+    /// Size of a `STATS_SEEN_*` bitmap: one bit per syscall number up to
+    /// [`super::limits::MAX_SYSCALL_NR`].
+    pub const SEEN_BYTES: usize = (super::limits::MAX_SYSCALL_NR as usize + 1) / 8;
+
+    /// The `STATS_SEEN_*` attribute of an ABI.
+    pub const fn stats_seen(abi: super::Abi) -> u16 {
+        STATS_SEEN_X86_64 + abi.index() as u16
+    }
 
     // Inside EVENT.
     /// u64: cgroup id of the policy that decided (the task's cgroup or one

@@ -20,7 +20,7 @@ out=$(echo 'default: allow' | in_cg jail sysfence policy apply --cgroup jail - 2
 expect_run "policy intact" "err 13" in_cg perm sf-syscall 110
 # Another network namespace: the family does not exist there.
 out=$(unshare -n sysfence status 2>&1) && fail "the family is visible from another network namespace"
-echo "$out" | grep -q 'not available' || fail "netns refusal unclear: $out"
+echo "$out" | grep -q 'initial network namespace' || fail "netns refusal unclear: $out"
 # Bad targets are clear errors.
 out=$(echo "$p" | sysfence policy apply --cgroup no/such/cgroup - 2>&1) && fail "a missing cgroup path was accepted"
 echo "$out" | grep -q 'no/such/cgroup' || fail "missing cgroup error unclear: $out"

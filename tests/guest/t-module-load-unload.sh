@@ -31,6 +31,16 @@ kmemleak_scan >/dev/null
 leaks=$(kmemleak_scan)
 [ -z "$leaks" ] || { echo "$leaks"; fail "kmemleak reports leaks after $rounds load/unload rounds"; }
 
+# Without the module every command says so in one sentence, with exit
+# status 3 (status too); nothing is half done.
+out=$(sysfence policy list 2>&1)
+expect_eq "exit status without the module" "$?" 3
+echo "$out" | grep -q '^sysfence: the sysfence kernel module is not loaded: load it' || fail "unclear: $out"
+expect_eq "lines of the message" "$(echo "$out" | wc -l)" 1
+sysfence status >/dev/null
+expect_eq "status without the module" "$?" 3
+sysfence status --json | grep -q '"module_loaded":false' || fail "status --json without the module"
+
 # Leave the module loaded, as the next test expects it.
 insmod "$SF_KO" || fail "final insmod failed"
 echo "$rounds load/unload rounds, no leak"
