@@ -100,7 +100,8 @@ enum Command {
     /// runs, once, without events. Afterwards the previous policy is put
     /// back and the profile written: the calls seen (and exit, exit_group,
     /// rt_sigreturn, sigreturn, restart_syscall) allowed, only the ABIs
-    /// used, everything else refused with EPERM (--errno). Record while the
+    /// used, everything else refused with EPERM (--errno). As in any OCI
+    /// profile, an allowed name holds on every ABI the profile lists. Record while the
     /// workload does everything it will ever do: a call it never made in
     /// the recording is refused later. The profile is a plain OCI profile:
     /// apply it with `sysfence policy apply`, use it with `sysfence run`,
