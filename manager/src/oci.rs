@@ -165,6 +165,37 @@ pub fn looks_like_oci(text: &str) -> bool {
         .is_some_and(|v| v.get("defaultAction").is_some())
 }
 
+/// The ia32 multiplexer that also reaches a socket or SysV IPC call, and
+/// the call's number there (`SYS_*` of linux/net.h, `SEMOP`... of
+/// linux/ipc.h).
+fn multiplexed(name: &str) -> Option<(&'static str, u64)> {
+    const SOCKETCALL: [&str; 20] = [
+        "socket", "bind", "connect", "listen", "accept", "getsockname", "getpeername",
+        "socketpair", "send", "recv", "sendto", "recvfrom", "shutdown", "setsockopt",
+        "getsockopt", "sendmsg", "recvmsg", "accept4", "recvmmsg", "sendmmsg",
+    ];
+    const IPC: [(&str, u64); 12] = [
+        ("semop", 1),
+        ("semget", 2),
+        ("semctl", 3),
+        ("semtimedop", 4),
+        ("msgsnd", 11),
+        ("msgrcv", 12),
+        ("msgget", 13),
+        ("msgctl", 14),
+        ("shmat", 21),
+        ("shmdt", 22),
+        ("shmget", 23),
+        ("shmctl", 24),
+    ];
+    if let Some(i) = SOCKETCALL.iter().position(|n| *n == name) {
+        return Some(("socketcall", i as u64 + 1));
+    }
+    IPC.iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| ("ipc", *c))
+}
+
 /// Whether a profile has rules that depend on capabilities (a profile
 /// that does not parse is treated as if it had: `import` reports why).
 pub fn depends_on_caps(text: &str) -> bool {
@@ -324,6 +355,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
     let mut rules = Vec::new();
     let mut unknown = Vec::new();
     let mut skipped = Vec::new();
+    let mut derived = Vec::new();
     for (i, s) in p.syscalls.iter().enumerate() {
         let what = format!("syscalls[{i}]");
         let (act, errno) = action(&what, &s.action, s.errno_ret)?;
@@ -352,6 +384,14 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             let anywhere = abis
                 .iter()
                 .any(|a| sysfence_abi::names::number((*a).into(), &n).is_some());
+            let multiplexed = abis.contains(&AbiName::Ia32) && multiplexed(&n).is_some();
+            if multiplexed {
+                derived.push((n.clone(), act, errno));
+            }
+            if multiplexed && !anywhere {
+                // `send` and `recv` exist on ia32 only through socketcall.
+                continue;
+            }
             if anywhere {
                 known.push(n);
             } else if !unknown.contains(&n) {
@@ -377,6 +417,37 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
                 abis: None,
             });
         }
+    }
+    // ia32 also reaches socket and SysV IPC calls through the socketcall
+    // and ipc multiplexers, with the call's number in the first argument
+    // and its arguments in memory. libseccomp (so runc, crun, Docker and
+    // containerd) gives each rule on such a call a twin on the multiplexer
+    // with that number, the same action and no argument comparisons,
+    // unless the profile has a rule of its own for the multiplexer, which
+    // then decides alone. The same here, so a profile means what it means
+    // under seccomp.
+    for (n, act, errno) in derived {
+        let Some((mux, call)) = multiplexed(&n) else {
+            continue;
+        };
+        let own_rule = rules
+            .iter()
+            .any(|r: &RuleSpec| r.args.is_empty() && r.syscalls.iter().any(|x| x == mux));
+        if own_rule {
+            continue;
+        }
+        rules.push(RuleSpec {
+            syscalls: vec![mux.to_string()],
+            action: act,
+            errno,
+            args: vec![ArgSpec {
+                index: 0,
+                op: OpName::Eq,
+                value: call,
+                value_two: None,
+            }],
+            abis: Some(vec![AbiName::Ia32]),
+        });
     }
     Ok(Imported {
         policy: PolicyFile {
@@ -723,5 +794,41 @@ mod tests {
         assert!(looks_like_oci(&json));
         let back = import(&json, &ctx(&[])).unwrap().policy;
         assert_eq!(normalized(&back), normalized(&p));
+    }
+
+    #[test]
+    fn ia32_multiplexers_follow_libseccomp() {
+        use crate::policy::decide_with;
+        use sysfence_abi::proto::action;
+        let socketcall = sysfence_abi::names::number(Abi::Ia32, "socketcall").unwrap();
+        let ipc = sysfence_abi::names::number(Abi::Ia32, "ipc").unwrap();
+        // A deny rule on socket (with an argument) and on shmget: their
+        // multiplexed forms are denied whatever the arguments in memory.
+        let deny = r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],
+            "syscalls":[{"names":["socket"],"action":"SCMP_ACT_ERRNO","errnoRet":97,"args":[{"index":0,"value":40,"op":"SCMP_CMP_EQ"}]},
+                        {"names":["shmget","recv"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#;
+        let p = import(deny, &ctx(&[])).unwrap();
+        assert!(p.unknown.is_empty(), "recv exists through socketcall: {:?}", p.unknown);
+        let p = p.policy;
+        let d = |nr, a0| decide_with(&p, Abi::Ia32, nr, [a0, 0, 0, 0, 0, 0]);
+        assert_eq!(d(socketcall, 1), action::ERRNO | 97);
+        assert_eq!(d(socketcall, 3), action::ALLOW, "connect is not named");
+        assert_eq!(d(socketcall, 10), action::KILL_PROCESS, "recv");
+        assert_eq!(d(ipc, 23), action::KILL_PROCESS, "shmget");
+        assert_eq!(d(ipc, 21), action::ALLOW, "shmat is not named");
+        // x86_64 has no multiplexer: nothing derived there.
+        assert!(p.rules.iter().all(|r| r.syscalls != ["socketcall"] || r.abis == Some(vec![AbiName::Ia32])));
+        // A profile's own rule on socketcall decides alone (Docker's
+        // default allows socketcall outright).
+        let own = deny.replace(r#"{"names":["shmget""#, r#"{"names":["socketcall"],"action":"SCMP_ACT_ERRNO","errnoRet":5},{"names":["shmget""#);
+        let p = import(&own, &ctx(&[])).unwrap().policy;
+        let d = |nr, a0| decide_with(&p, Abi::Ia32, nr, [a0, 0, 0, 0, 0, 0]);
+        assert_eq!(d(socketcall, 1), action::ERRNO | 5);
+        assert_eq!(d(socketcall, 10), action::ERRNO | 5);
+        // Without ia32 in the profile, nothing is derived.
+        let x64 = deny.replace(r#","SCMP_ARCH_X86""#, "");
+        let p = import(&x64, &ctx(&[])).unwrap();
+        assert_eq!(p.unknown, vec!["recv".to_string()]);
+        assert!(p.policy.rules.iter().all(|r| r.syscalls != ["socketcall"] && r.syscalls != ["ipc"]));
     }
 }

@@ -134,6 +134,16 @@ fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     for p in [0u64, 8, 1] {
         v.push((i, "personality", [p, 0, 0, 0, 0, 0]));
     }
+    // The ia32 multiplexers: every socketcall call, and every SysV IPC call
+    // through ipc, by number. The arguments are in memory at NULL (EFAULT
+    // when allowed), or are an invalid id with no creation flags (nothing
+    // is created).
+    for call in 1..=20u64 {
+        v.push((i, "socketcall", [call, 0, 0, 0, 0, 0]));
+    }
+    for call in [1u64, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24] {
+        v.push((i, "ipc", [call, M1, 0, 0, 0, 0]));
+    }
     v
 }
 
