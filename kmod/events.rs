@@ -17,7 +17,7 @@ use crate::store::{self, Stats};
 use core::sync::atomic::Ordering::Relaxed;
 
 /// Size of a ring slot in `sysfence_shim.c`.
-const SLOT_SIZE: usize = 128;
+const SLOT_SIZE: usize = 256;
 const _: () = assert!(core::mem::size_of::<Event>() <= SLOT_SIZE);
 
 const NSEC_PER_SEC: u64 = 1_000_000_000;
@@ -39,20 +39,22 @@ fn admit(stats: &Stats, now_ns: u64) -> bool {
     stats.rl_count.fetch_add(1, Relaxed) < limits::EVENTS_PER_SEC
 }
 
-/// What the gate knows about an eventful decision.
-pub(crate) struct Decision {
+/// What the gate (or an object hook) knows about an eventful decision.
+pub(crate) struct Decision<'a> {
     pub(crate) policy_cgroup: u64,
     pub(crate) task_cgroup: u64,
     pub(crate) abi: Abi,
     pub(crate) nr: u32,
     pub(crate) action: u32,
+    /// For an object decision: its class and its text.
+    pub(crate) object: Option<(u32, &'a [u8])>,
 }
 
 /// Reports one decision of the policy whose counters are `stats`; `args`
 /// gives the argument registers, called only when an event is made. Called
 /// in the syscall path (preemption disabled): allocates nothing, never
 /// sleeps.
-pub(crate) fn report(stats: &Stats, d: &Decision, args: impl FnOnce() -> [u64; 6]) {
+pub(crate) fn report(stats: &Stats, d: &Decision<'_>, args: impl FnOnce() -> [u64; 6]) {
     // SAFETY: reads the family's listener bitmap; any context.
     if !unsafe { ffi::sf_ev_has_listeners() } {
         return;
@@ -73,6 +75,10 @@ pub(crate) fn report(stats: &Stats, d: &Decision, args: impl FnOnce() -> [u64; 6
         time_ns: now,
         ..Event::default()
     };
+    if let Some((class, text)) = d.object {
+        ev.obj_class = class;
+        crate::event::set_text(&mut ev.object, text);
+    }
     // SAFETY: the out-pointers are valid, and `comm` has room for
     // `COMM_MAX + 1` bytes, the size passed.
     unsafe {

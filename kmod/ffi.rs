@@ -63,7 +63,7 @@ extern "C" {
     pub(crate) fn sf_nl_reply(info: *mut GenlInfo, cmd: u8, buf: *const u8, len: u32) -> c_int;
     /// Whether anyone subscribes to the events group.
     pub(crate) fn sf_ev_has_listeners() -> bool;
-    /// Queues an event record of `size` bytes (at most 128); `-ENOSPC` when
+    /// Queues an event record of `size` bytes (at most 256); `-ENOSPC` when
     /// the ring is full.
     pub(crate) fn sf_ev_push(rec: *const u8, size: u32) -> c_int;
     /// Sends what is queued and stops the ring (module exit).
@@ -78,4 +78,16 @@ extern "C" {
     pub(crate) fn sf_nl_event(buf: *const u8, len: u32) -> c_int;
     /// Sets the extended-ack message (static) and the offending attribute.
     pub(crate) fn sf_nl_set_err(info: *mut GenlInfo, msg: *const u8, offset: u32);
+    /// Registers the object hooks (kretprobes on `security_*`); idempotent.
+    /// May sleep.
+    pub(crate) fn sf_hooks_attach() -> c_int;
+    /// Unregisters the object hooks and waits for running handlers;
+    /// idempotent. May sleep.
+    pub(crate) fn sf_hooks_detach();
+    /// Calls the hooks could not check (all return instances in use).
+    pub(crate) fn sf_hooks_missed() -> u64;
+    /// Kills the current process (SIGKILL).
+    pub(crate) fn sf_obj_kill();
+    /// The syscall number the current task is in; `ia32` says its ABI.
+    pub(crate) fn sf_current_syscall(ia32: *mut bool) -> c_long;
 }

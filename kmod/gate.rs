@@ -15,7 +15,7 @@ use core::sync::atomic::Ordering::Relaxed;
 /// The ABI of the current call and the number the kernel dispatches: the
 /// kernel truncates the number register to 32 bits (`int nr`), so high bits
 /// can neither dodge a rule nor reach one.
-fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
+pub(crate) fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
     let nr = id as u32;
     if ia32 {
         (Abi::Ia32, nr)
@@ -30,7 +30,7 @@ fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
 /// first; returns the id of the task's own cgroup. Only the levels at which
 /// some policy exists are looked at (`Snapshot::levels`), and the ids come
 /// from one call into C.
-fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
+pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
     let mut ids = [MaybeUninit::<u64>::uninit(); MAX_LEVELS];
     let mut own = 0u64;
     // SAFETY: called with preemption disabled or under rcu_read_lock, as C
@@ -132,6 +132,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
                     abi,
                     nr,
                     action: a,
+                    object: None,
                 };
                 // The registers are read only if an event is really made.
                 events::report(&e.stats, &d, || {

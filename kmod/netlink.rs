@@ -58,8 +58,13 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
         w.put_u32(attr::INFO_VERSION, u32::from(FAMILY_VERSION))?;
         w.put_u64(
             attr::INFO_FEATURES,
-            features::SYSCALL_FILTER | features::HIERARCHY | features::EVENTS | features::RECORD,
+            features::SYSCALL_FILTER
+                | features::HIERARCHY
+                | features::EVENTS
+                | features::RECORD
+                | features::OBJECTS,
         )?;
+        w.put_u64(attr::INFO_OBJECTS_UNCHECKED, crate::hooks::missed())?;
         w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
         w.put_u32(attr::INFO_MAX_POLICIES, limits::MAX_POLICIES)?;
         w.put_u32(attr::INFO_MAX_RULES, limits::MAX_RULES)?;
@@ -87,13 +92,31 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let level = unsafe { ffi::sf_cgroup_level_of(cgroup) };
     let level = u32::try_from(level)
         .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
-    store::set(cgroup, level, compiled)
+    // Object rules are in force from the moment the policy is: the hooks
+    // go on before it is published.
+    if compiled.objects {
+        // SAFETY: idempotent registration; netlink handlers may sleep.
+        let rc = unsafe { ffi::sf_hooks_attach() };
+        if rc < 0 {
+            return Err(Reject::new(
+                Error::from_errno(rc),
+                c_str!("could not attach the object hooks"),
+            ));
+        }
+    }
+    let result = store::set(cgroup, level, compiled);
+    // Off again when no policy has object rules any more (or the set
+    // failed).
+    let _ = crate::hooks::sync();
+    result
 }
 
 fn policy_delete(payload: &[u8]) -> Result<(), Reject> {
     refuse_if_filtered()?;
     let req = engine::parse_request(payload, false).map_err(store::invalid)?;
-    store::delete(require_cgroup(req.cgroup_id)?)
+    let result = store::delete(require_cgroup(req.cgroup_id)?);
+    let _ = crate::hooks::sync();
+    result
 }
 
 /// Encodes one policy as `CGROUP_ID` + `POLICY` into `w`.

@@ -59,6 +59,8 @@ pub(crate) struct Compiled {
     /// A recording policy: calls it lets run are marked in
     /// [`Stats::seen`].
     pub(crate) record: bool,
+    /// Has object rules or object defaults (the object hooks consult it).
+    pub(crate) objects: bool,
 }
 
 /// Why a request failed: an errno and an extended-ack message.
@@ -127,12 +129,19 @@ impl Compiled {
         Ok(Compiled {
             needs_args,
             record: shape.record,
+            objects: shape.objects,
             hash: fnv1a(&spec),
             spec,
             default: shape.default,
             bad_abi: shape.bad_abi,
             abis: owned,
         })
+    }
+
+    /// The action for one object (object rules are read in place from the
+    /// policy as received).
+    pub(crate) fn decide_object(&self, obj: &crate::objects::Object<'_>) -> u32 {
+        crate::objects::decide_payload(&self.spec, obj)
     }
 
     /// The action for one call.
@@ -267,6 +276,8 @@ pub(crate) struct Snapshot {
     /// Bit N set: some policy sits on a cgroup at level N. The gate looks
     /// up only the task's ancestors at these levels.
     pub(crate) levels: u64,
+    /// Some policy has object rules (the object hooks are attached).
+    pub(crate) objects: bool,
 }
 
 impl Snapshot {
@@ -279,6 +290,7 @@ impl Snapshot {
             levels: entries
                 .iter()
                 .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0)),
+            objects: entries.iter().any(|e| e.policy.objects),
             entries,
         }
     }

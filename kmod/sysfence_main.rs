@@ -8,7 +8,9 @@
 //!
 //! Layout: `ffi.rs` (the C boundary, with `sysfence_shim.c`), `store.rs`
 //! (the policy table), `gate.rs` (the `sys_enter` probe), `events.rs`
-//! (event reports), `netlink.rs` (request handlers); protocol and policy engine come from shared-abi.
+//! (event reports), `hooks.rs` (object decisions for the `security_*`
+//! hooks in `sysfence_hooks.c`), `netlink.rs` (request handlers); protocol,
+//! policy engine and object rules come from shared-abi.
 
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -26,12 +28,16 @@ mod event;
 #[path = "../shared-abi/src/nla.rs"]
 mod nla;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../shared-abi/src/objects.rs"]
+mod objects;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../shared-abi/src/proto.rs"]
 mod proto;
 
 mod events;
 mod ffi;
 mod gate;
+mod hooks;
 mod netlink;
 mod store;
 
@@ -72,6 +78,9 @@ impl Drop for Sysfence {
     fn drop(&mut self) {
         // SAFETY: attached in `init`; returns once no probe call runs.
         unsafe { ffi::sf_gate_detach() };
+        // SAFETY: idempotent; returns once no hook handler runs, and
+        // pending return instances no longer reach module code.
+        unsafe { ffi::sf_hooks_detach() };
         // SAFETY: the gate is detached, so nothing pushes any more; queued
         // events go out while the family is still registered.
         unsafe { ffi::sf_ev_drain() };

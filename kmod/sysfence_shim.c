@@ -308,7 +308,7 @@ int sf_nl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len)
  * The probe never allocates or sleeps; a full ring drops the record.
  */
 #define SF_EV_SLOTS 1024
-#define SF_EV_SLOT_SIZE 128
+#define SF_EV_SLOT_SIZE 256
 
 static DEFINE_SPINLOCK(sf_ev_lock);
 static u8 sf_ev_ring[SF_EV_SLOTS][SF_EV_SLOT_SIZE];

@@ -24,6 +24,8 @@ void sf_rust_sys_enter(struct pt_regs *regs, long id);
 int sf_rust_doit(u8 cmd, const void *payload, u32 len, struct genl_info *info);
 int sf_rust_dump_one(u64 index, void *buf, u32 cap, u32 *len);
 void sf_rust_emit_event(const void *rec, u32 size);
+bool sf_rust_obj_wanted(void);
+int sf_rust_obj_decide(u32 class, u32 a, u32 b, u32 c, const void *data, u32 len);
 
 /* C glue called from Rust (ffi.rs declares the same). */
 int sf_gate_attach(void);
@@ -53,5 +55,10 @@ void sf_ev_start(void);
 void sf_current_task_info(u32 *pid, u32 *tid, u8 *comm, u32 comm_size);
 u64 sf_ktime_ns(void);
 void sf_nl_set_err(struct genl_info *info, const char *msg, u32 offset);
+int sf_hooks_attach(void);
+void sf_hooks_detach(void);
+u64 sf_hooks_missed(void);
+void sf_obj_kill(void);
+long sf_current_syscall(bool *ia32);
 
 #endif

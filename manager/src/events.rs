@@ -11,7 +11,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 use sysfence_abi::event::Event;
 use sysfence_abi::names;
-use sysfence_abi::proto::action;
+use sysfence_abi::proto::{action, class};
 
 /// Options of `sysfence events`.
 #[derive(Args)]
@@ -50,6 +50,12 @@ struct JsonEvent<'a> {
     action: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     errno: Option<u32>,
+    /// For an object decision: file, exec, socket, connect or bind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_class: Option<&'a str>,
+    /// For an object decision: the path or address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a str>,
 }
 
 fn abi_name(e: &Event) -> &'static str {
@@ -76,6 +82,23 @@ pub fn format_text(e: &Event) -> String {
         None => action::name(e.action).to_string(),
     };
     let args: Vec<String> = e.args.iter().map(|a| format!("{a:#x}")).collect();
+    if e.obj_class != 0 {
+        return format!(
+            "{:>6}.{:06} cgroup={} policy={} pid={} tid={} comm={} {} {} {} {} -> {}",
+            e.time_ns / 1_000_000_000,
+            (e.time_ns / 1_000) % 1_000_000,
+            e.task_cgroup,
+            e.policy_cgroup,
+            e.pid,
+            e.tid,
+            e.comm_str(),
+            abi_name(e),
+            call,
+            class::name(e.obj_class),
+            e.object_str(),
+            act
+        );
+    }
     format!(
         "{:>6}.{:06} cgroup={} policy={} pid={} tid={} comm={} {} {} [{}] -> {}",
         e.time_ns / 1_000_000_000,
@@ -108,6 +131,8 @@ pub fn format_json(e: &Event) -> Result<String, serde_json::Error> {
         args: e.args.map(|a| format!("{a:#x}")),
         action: action::name(e.action),
         errno: errno_of(e),
+        object_class: (e.obj_class != 0).then(|| class::name(e.obj_class)),
+        object: (e.obj_class != 0).then(|| e.object_str()),
     })
 }
 
@@ -210,7 +235,20 @@ mod tests {
             args: [0, 1, 2, 3, 4, u64::MAX],
             action: action::ERRNO | 13,
             time_ns: 2_000_500_000,
+            ..Event::default()
         }
+    }
+
+    #[test]
+    fn object_events_name_the_object() {
+        let mut e = ev();
+        e.obj_class = sysfence_abi::proto::class::FILE;
+        sysfence_abi::event::set_text(&mut e.object, b"/etc/shadow");
+        let t = format_text(&e);
+        assert!(t.contains("file /etc/shadow -> errno(13)"), "{t}");
+        let j = format_json(&e).unwrap();
+        assert!(j.contains(r#""object_class":"file","object":"/etc/shadow""#), "{j}");
+        assert!(!format_json(&ev()).unwrap().contains("object"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod client;
 mod commands;
 mod events;
 mod exit;
+mod objects;
 mod oci;
 mod policy;
 mod record;

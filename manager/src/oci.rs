@@ -457,6 +457,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             bad_abi: None,
             record: false,
             rules,
+            objects: Default::default(),
         },
         unknown,
         skipped,

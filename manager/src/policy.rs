@@ -21,6 +21,7 @@
 //! Names resolve per ABI through the kernel's own syscall tables; a name
 //! that exists in none of a rule's ABIs is an error, never dropped.
 
+use crate::objects::Objects;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use sysfence_abi::engine::{self, ArgCmp};
@@ -29,9 +30,10 @@ use sysfence_abi::nla::{Attr, Error as NlaError, Iter, Writer};
 use sysfence_abi::proto::{action, attr, Abi, Op};
 
 /// An action name in a policy file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionName {
+    #[default]
     Allow,
     Log,
     Errno,
@@ -115,6 +117,9 @@ pub struct PolicyFile {
     pub record: bool,
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Rules on files, programs and sockets (see [`crate::objects`]).
+    #[serde(default, skip_serializing_if = "Objects::is_empty")]
+    pub objects: Objects,
 }
 
 fn default_abis() -> Vec<AbiName> {
@@ -284,6 +289,13 @@ impl PolicyFile {
         };
         let abis = self.resolve()?;
         let mut size = 64usize;
+        for r in [&self.objects.files, &self.objects.exec, &self.objects.sockets, &self.objects.connect, &self.objects.bind] {
+            size += r
+                .iter()
+                .map(|o| 160 + o.path.iter().chain(&o.prefix).chain(&o.unix).chain(&o.unix_prefix).map(String::len).sum::<usize>())
+                .sum::<usize>();
+        }
+        size += 5 * 24;
         for (_, rules) in &abis {
             size += 16 + rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
         }
@@ -324,6 +336,7 @@ impl PolicyFile {
             Ok(())
         };
         enc(&mut w).map_err(|_| PolicyError("policy too large to encode".into()))?;
+        self.objects.encode(&mut w)?;
         let n = w.len();
         buf.truncate(n);
         // The module runs the same validation; run it here first so errors
@@ -392,11 +405,13 @@ impl PolicyFile {
         }
         rules.sort_by_key(|(a, nr, i, _)| (a.index(), *nr, *i));
         out.extend(rules.into_iter().map(|(_, _, _, l)| l));
+        out.extend(self.objects.decision_lines());
         out
     }
 }
 
-fn action_text(a: ActionName, errno: Option<u16>) -> String {
+/// An action as text for decision lines (`errno(13)`, `allow`).
+pub fn action_text(a: ActionName, errno: Option<u16>) -> String {
     match a {
         ActionName::Errno => format!("errno({})", errno.unwrap_or(1)),
         other => serde_json::to_value(other)
@@ -406,20 +421,23 @@ fn action_text(a: ActionName, errno: Option<u16>) -> String {
     }
 }
 
+/// The action name (and errno) of a wire action value.
+pub fn action_name(v: u32) -> (ActionName, Option<u16>) {
+    let data = (v & action::DATA_MASK) as u16;
+    match v & action::ACTION_MASK {
+        action::ALLOW => (ActionName::Allow, None),
+        action::LOG => (ActionName::Log, None),
+        action::ERRNO => (ActionName::Errno, Some(data)),
+        action::TRAP => (ActionName::Trap, (data != 0).then_some(data)),
+        action::KILL_THREAD => (ActionName::KillThread, None),
+        _ => (ActionName::KillProcess, None),
+    }
+}
+
 /// Renders a `POLICY` payload (as the kernel returns it) as a policy file.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     engine::validate(policy).map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;
-    let name_of = |v: u32| -> (ActionName, Option<u16>) {
-        let data = (v & action::DATA_MASK) as u16;
-        match v & action::ACTION_MASK {
-            action::ALLOW => (ActionName::Allow, None),
-            action::LOG => (ActionName::Log, None),
-            action::ERRNO => (ActionName::Errno, Some(data)),
-            action::TRAP => (ActionName::Trap, (data != 0).then_some(data)),
-            action::KILL_THREAD => (ActionName::KillThread, None),
-            _ => (ActionName::KillProcess, None),
-        }
-    };
+    let name_of = action_name;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
         default_errno: None,
@@ -427,6 +445,7 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
         bad_abi: None,
         record: false,
         rules: Vec::new(),
+        objects: Objects::default(),
     };
     for a in policy.nested_iter().flatten() {
         match a.kind {
@@ -437,6 +456,7 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
             }
             attr::POLICY_BAD_ABI => file.bad_abi = Some(name_of(a.u32().unwrap_or(0)).0),
             attr::POLICY_RECORD => file.record = true,
+            attr::POLICY_OBJECT | attr::POLICY_OBJECT_DEFAULT => file.objects.add_from_wire(&a),
             attr::POLICY_ABI => {
                 let abi = a
                     .nested_iter()

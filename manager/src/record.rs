@@ -88,6 +88,7 @@ pub fn profile_of(rec: &Recorded, errno: u16) -> PolicyFile {
         abis,
         bad_abi: None,
         record: false,
+        objects: Default::default(),
         rules: vec![RuleSpec {
             syscalls: names,
             action: ActionName::Allow,
@@ -140,6 +141,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
             bad_abi: None,
             record: false,
             rules: Vec::new(),
+            objects: Default::default(),
         },
     };
     if recording.record {

@@ -36,7 +36,7 @@ impl Invalid {
     }
 }
 
-fn bad<T>(msg: &'static str, at: &Attr<'_>) -> Result<T, Invalid> {
+pub(crate) fn bad<T>(msg: &'static str, at: &Attr<'_>) -> Result<T, Invalid> {
     Err(Invalid {
         msg,
         offset: at.offset,
@@ -46,7 +46,7 @@ fn bad<T>(msg: &'static str, at: &Attr<'_>) -> Result<T, Invalid> {
 /// Visits the attributes of one nest, refusing malformed, unknown,
 /// wrongly flagged and repeated ones. `repeated` lists the kinds that may
 /// occur more than once; `visit` sees every accepted attribute.
-fn walk<'a>(
+pub(crate) fn walk<'a>(
     it: Iter<'a>,
     max_kind: u16,
     nested: &[u16],
@@ -79,7 +79,7 @@ fn walk<'a>(
     Ok(())
 }
 
-fn get_u32(a: &Attr<'_>) -> Result<u32, Invalid> {
+pub(crate) fn get_u32(a: &Attr<'_>) -> Result<u32, Invalid> {
     match a.u32() {
         Some(v) => Ok(v),
         None => bad("attribute must be a 4-byte u32\0", a),
@@ -155,6 +155,8 @@ pub struct Shape {
     pub bad_abi: u32,
     /// A recording policy ([`attr::POLICY_RECORD`]).
     pub record: bool,
+    /// Object rules or object defaults are present (`crate::objects`).
+    pub objects: bool,
     /// Per ABI, indexed by [`Abi::index`].
     pub abis: [AbiShape; Abi::COUNT],
 }
@@ -345,20 +347,43 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
 }
 
 /// Calls `f(abi, nest)` for each `POLICY_ABI` of a policy, after checking the
-/// policy's own attributes; returns `(default, bad_abi, record)`.
+/// policy's own attributes (object rules included); returns `(default,
+/// bad_abi, record, objects)`.
 fn each_abi<'a>(
     policy: &Attr<'a>,
     mut f: impl FnMut(Abi, &Attr<'a>) -> Result<(), Invalid>,
-) -> Result<(u32, u32, bool), Invalid> {
+) -> Result<(u32, u32, bool, bool), Invalid> {
     let (mut default, mut bad_abi, mut record) = (None, action::KILL_PROCESS, false);
     let mut seen_abis = [false; Abi::COUNT];
+    let mut object_rules = 0u32;
+    let mut default_classes = 0u32;
+    const NESTS: &[u16] = &[
+        attr::POLICY_ABI,
+        attr::POLICY_OBJECT,
+        attr::POLICY_OBJECT_DEFAULT,
+    ];
     walk(
         policy.nested_iter(),
-        attr::POLICY_RECORD,
-        &[attr::POLICY_ABI],
-        &[attr::POLICY_ABI],
+        attr::POLICY_OBJECT_DEFAULT,
+        NESTS,
+        NESTS,
         |a| {
             match a.kind {
+                attr::POLICY_OBJECT => {
+                    object_rules += 1;
+                    if object_rules > limits::MAX_OBJECT_RULES {
+                        return bad("too many object rules (the limit is 256)\0", &a);
+                    }
+                    crate::objects::validate_rule(&a)?;
+                }
+                attr::POLICY_OBJECT_DEFAULT => {
+                    let c = crate::objects::validate_default(&a)?;
+                    let bit = 1u32 << c;
+                    if default_classes & bit != 0 {
+                        return bad("object default given twice for a class\0", &a);
+                    }
+                    default_classes |= bit;
+                }
                 attr::POLICY_DEFAULT => default = Some(get_action(&a)?),
                 attr::POLICY_BAD_ABI => bad_abi = get_action(&a)?,
                 attr::POLICY_RECORD => {
@@ -399,7 +424,7 @@ fn each_abi<'a>(
         },
     )?;
     match default {
-        Some(d) => Ok((d, bad_abi, record)),
+        Some(d) => Ok((d, bad_abi, record, object_rules > 0 || default_classes != 0)),
         None => bad("policy needs a default action\0", policy),
     }
 }
@@ -415,7 +440,7 @@ pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
     }
     let mut abis = [AbiShape::default(); Abi::COUNT];
     let mut total_rules = 0usize;
-    let (default, bad_abi, record) = each_abi(policy, |abi, a| {
+    let (default, bad_abi, record, objects) = each_abi(policy, |abi, a| {
         let shape = &mut abis[abi.index()];
         shape.present = true;
         each_rule(a, |nr, _, _, n, r| {
@@ -433,6 +458,7 @@ pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
         default,
         bad_abi,
         record,
+        objects,
         abis,
     })
 }

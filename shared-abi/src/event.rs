@@ -11,8 +11,11 @@ use crate::proto::{attr, Abi};
 /// Longest task name (`TASK_COMM_LEN` without its NUL).
 pub const COMM_MAX: usize = 15;
 
+/// Longest object text an event carries (the rest is cut off).
+pub const OBJECT_MAX: usize = 112;
+
 /// One reported decision.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     /// Cgroup id of the policy that decided.
     pub policy_cgroup: u64,
@@ -34,6 +37,49 @@ pub struct Event {
     pub action: u32,
     /// `CLOCK_MONOTONIC` nanoseconds.
     pub time_ns: u64,
+    /// For an object decision, its `class::*`; 0 for a syscall decision.
+    pub obj_class: u32,
+    /// For an object decision, the object as text, NUL-padded.
+    pub object: [u8; OBJECT_MAX],
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event {
+            policy_cgroup: 0,
+            task_cgroup: 0,
+            pid: 0,
+            tid: 0,
+            comm: [0; COMM_MAX + 1],
+            abi: 0,
+            nr: 0,
+            args: [0; 6],
+            action: 0,
+            time_ns: 0,
+            obj_class: 0,
+            object: [0; OBJECT_MAX],
+        }
+    }
+}
+
+/// The text of a NUL-padded byte array, up to its first NUL; invalid UTF-8
+/// is cut where it starts.
+fn text_of(bytes: &[u8]) -> &str {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    let bytes = bytes.get(..end).unwrap_or(&[]);
+    match core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => core::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
+    }
+}
+
+/// Copies `src` into the NUL-padded `dst`, cut to leave a NUL at the end.
+pub fn set_text(dst: &mut [u8], src: &[u8]) {
+    dst.fill(0);
+    let n = src.len().min(dst.len().saturating_sub(1));
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
 }
 
 /// Upper bound of an encoded event, nest header included.
@@ -43,7 +89,12 @@ pub const ENCODED_MAX: usize = HDRLEN
     + 4 * (HDRLEN + 4) // pid, tid, abi, action
     + HDRLEN
     + COMM_MAX
-    + 4; // comm, NUL, padding
+    + 4 // comm, NUL, padding
+    + HDRLEN
+    + 4 // object class
+    + HDRLEN
+    + OBJECT_MAX
+    + 4; // object, padding
 
 /// Why an event could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,18 +109,12 @@ impl Event {
     /// The task name as text (up to the first NUL; invalid UTF-8 bytes are
     /// cut off there).
     pub fn comm_str(&self) -> &str {
-        let end = self
-            .comm
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.comm.len());
-        let bytes = self.comm.get(..end).unwrap_or(&[]);
-        match core::str::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                core::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or("")
-            }
-        }
+        text_of(&self.comm)
+    }
+
+    /// The object of an object decision (empty for a syscall decision).
+    pub fn object_str(&self) -> &str {
+        text_of(&self.object)
     }
 
     /// The call's ABI, if the value is a known one.
@@ -91,7 +136,12 @@ impl Event {
                 w.put_u64(attr::EVENT_ARG, a)?;
             }
             w.put_u32(attr::EVENT_ACTION, self.action)?;
-            w.put_u64(attr::EVENT_TIME_NS, self.time_ns)
+            w.put_u64(attr::EVENT_TIME_NS, self.time_ns)?;
+            if self.obj_class != 0 {
+                w.put_u32(attr::EVENT_OBJ_CLASS, self.obj_class)?;
+                w.put_str(attr::EVENT_OBJECT, self.object_str())?;
+            }
+            Ok(())
         })
     }
 
@@ -135,6 +185,8 @@ impl Event {
                 }
                 attr::EVENT_ACTION => e.action = a.u32().ok_or(bad)?,
                 attr::EVENT_TIME_NS => e.time_ns = a.u64().ok_or(bad)?,
+                attr::EVENT_OBJ_CLASS => e.obj_class = a.u32().ok_or(bad)?,
+                attr::EVENT_OBJECT => set_text(&mut e.object, a.str().ok_or(bad)?.as_bytes()),
                 _ => continue,
             }
             if a.kind < 32 {
@@ -176,6 +228,7 @@ mod tests {
             args: [1, 2, 3, 4, 5, u64::MAX],
             action: action::ERRNO | 13,
             time_ns: 123_456_789,
+            ..Event::default()
         }
     }
 
@@ -198,6 +251,17 @@ mod tests {
         assert_eq!(d, e);
         assert_eq!(d.comm_str(), "nginx");
         assert_eq!(d.abi(), Some(Abi::Ia32));
+        // An object decision, its text at the longest.
+        let mut e = sample();
+        e.obj_class = crate::proto::class::FILE;
+        set_text(&mut e.object, &[b'/'; 300]);
+        let mut w = Writer::new(&mut buf);
+        e.encode(&mut w).unwrap();
+        let n = w.len();
+        assert!(n <= ENCODED_MAX);
+        let d = Event::decode(&buf[..n]).unwrap();
+        assert_eq!(d, e);
+        assert_eq!(d.object_str().len(), OBJECT_MAX - 1);
     }
 
     #[test]

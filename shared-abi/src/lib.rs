@@ -12,6 +12,7 @@
 //! - [`event`]: the event record multicast to subscribers.
 //! - [`engine`]: policy validation, compilation and the syscall decision,
 //!   run identically by the module and the manager's tests.
+//! - [`objects`]: object rules (files, exec, sockets) and their decision.
 //! - [`syscalls`], [`names`]: syscall tables generated from the kernel.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -20,5 +21,6 @@ pub mod engine;
 pub mod event;
 pub mod names;
 pub mod nla;
+pub mod objects;
 pub mod proto;
 pub mod syscalls;

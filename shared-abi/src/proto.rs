@@ -38,6 +38,11 @@ pub mod limits {
     /// Largest `POLICY` attribute payload, in bytes (netlink attribute
     /// lengths are 16 bits).
     pub const MAX_POLICY_BYTES: u32 = 65_535;
+    /// Object rules in one policy.
+    pub const MAX_OBJECT_RULES: u32 = 256;
+    /// Longest path in an object rule, in bytes (the kernel's PATH_MAX
+    /// without the NUL).
+    pub const MAX_PATH: u32 = 4_095;
 }
 
 /// Feature bits reported by `get-info` ([`attr::INFO_FEATURES`]).
@@ -51,6 +56,51 @@ pub mod features {
     /// Recording policies ([`super::attr::POLICY_RECORD`]) and the
     /// `STATS_SEEN_*` bitmaps.
     pub const RECORD: u64 = 1 << 3;
+    /// Object rules ([`super::attr::POLICY_OBJECT`]): file open, exec,
+    /// socket create, connect and bind.
+    pub const OBJECTS: u64 = 1 << 4;
+}
+
+/// Classes of object rules ([`attr::OBJ_CLASS`]).
+pub mod class {
+    /// A file being opened (`security_file_open`): path, access.
+    pub const FILE: u32 = 1;
+    /// A program being executed (`security_bprm_check`): path.
+    pub const EXEC: u32 = 2;
+    /// A socket being created (`security_socket_create`): family, type,
+    /// protocol.
+    pub const SOCKET: u32 = 3;
+    /// A socket connecting (`security_socket_connect`): family, address,
+    /// port or Unix path.
+    pub const CONNECT: u32 = 4;
+    /// A socket binding (`security_socket_bind`): as connect.
+    pub const BIND: u32 = 5;
+    /// Number of classes (ids 1 to COUNT).
+    pub const COUNT: u32 = 5;
+
+    /// The class's name, for messages.
+    pub const fn name(c: u32) -> &'static str {
+        match c {
+            FILE => "file",
+            EXEC => "exec",
+            SOCKET => "socket",
+            CONNECT => "connect",
+            BIND => "bind",
+            _ => "unknown",
+        }
+    }
+}
+
+/// File access bits ([`attr::OBJ_ACCESS`]).
+pub mod access {
+    /// Opened for reading (also the open of an executable).
+    pub const READ: u32 = 1;
+    /// Opened for writing.
+    pub const WRITE: u32 = 2;
+    /// The open created the file.
+    pub const CREATE: u32 = 4;
+    /// Every bit.
+    pub const ALL: u32 = READ | WRITE | CREATE;
 }
 
 macro_rules! wire_enum {
@@ -240,8 +290,12 @@ pub mod attr {
     pub const EVENT: u16 = 10;
     /// u32: `get-info` reply: `limits::EVENTS_PER_SEC`.
     pub const INFO_EVENTS_PER_SEC: u16 = 11;
+    /// u64: `get-info` reply: object decisions the hooks could not make
+    /// because every return instance of a hook was in use (see
+    /// docs/architecture.md); 0 in any normal run.
+    pub const INFO_OBJECTS_UNCHECKED: u16 = 12;
     /// Largest top-level attribute id.
-    pub const MAX: u16 = 11;
+    pub const MAX: u16 = 12;
 
     // Inside POLICY.
     /// u32 (required): the action for syscalls no rule matches.
@@ -256,6 +310,44 @@ pub mod attr {
     /// bitmaps; setting a recording policy where none was recording clears
     /// them. For `sysfence record`: learning costs no events.
     pub const POLICY_RECORD: u16 = 4;
+    /// nest (`OBJ_*`), repeated: one object rule (file open, exec, socket
+    /// create, connect, bind).
+    pub const POLICY_OBJECT: u16 = 5;
+    /// nest (`OBJ_CLASS` + `OBJ_ACTION`), repeated, each class at most
+    /// once: the action for objects of a class no rule matches (allow when
+    /// absent).
+    pub const POLICY_OBJECT_DEFAULT: u16 = 6;
+
+    // Inside POLICY_OBJECT and POLICY_OBJECT_DEFAULT.
+    /// u32 (required): a `class::*` value.
+    pub const OBJ_CLASS: u16 = 1;
+    /// u32 (required): the action: allow, log, errno or kill-process (the
+    /// process gets SIGKILL and the call fails with EPERM).
+    pub const OBJ_ACTION: u16 = 2;
+    /// string: file and exec: an absolute path; connect and bind: a Unix
+    /// socket path (`@name` for the abstract namespace).
+    pub const OBJ_PATH: u16 = 3;
+    /// flag: `OBJ_PATH` is a prefix: it matches the path itself and every
+    /// path below it (`/etc` matches `/etc` and `/etc/x`, not `/etcx`).
+    pub const OBJ_PREFIX: u16 = 4;
+    /// u32: file: the `access::*` bits the rule is for (any when absent).
+    pub const OBJ_ACCESS: u16 = 5;
+    /// u32: socket, connect, bind: the address family (`AF_*`).
+    pub const OBJ_FAMILY: u16 = 6;
+    /// u32: socket: the socket type (`SOCK_STREAM`...), flags excluded.
+    pub const OBJ_TYPE: u16 = 7;
+    /// u32: socket: the protocol.
+    pub const OBJ_PROTOCOL: u16 = 8;
+    /// binary, 4 (IPv4) or 16 (IPv6) bytes, network order: connect, bind:
+    /// the address, with `OBJ_ADDR_PREFIX` bits significant.
+    pub const OBJ_ADDR: u16 = 9;
+    /// u32: the CIDR prefix length of `OBJ_ADDR` (default all bits).
+    pub const OBJ_ADDR_PREFIX: u16 = 10;
+    /// u32: connect, bind: lowest port of the range (inclusive).
+    pub const OBJ_PORT_MIN: u16 = 11;
+    /// u32: connect, bind: highest port of the range (inclusive; default
+    /// `OBJ_PORT_MIN`).
+    pub const OBJ_PORT_MAX: u16 = 12;
 
     // Inside POLICY_ABI.
     /// u32 (required): an `Abi` value; each ABI at most once per policy.
@@ -338,4 +430,10 @@ pub mod attr {
     pub const EVENT_TASK_CGROUP_ID: u16 = 9;
     /// u64: `CLOCK_MONOTONIC` time of the call, in nanoseconds.
     pub const EVENT_TIME_NS: u16 = 10;
+    /// u32 (object decisions only): the `class::*` of the object.
+    pub const EVENT_OBJ_CLASS: u16 = 11;
+    /// string (object decisions only): the object: a path, `inet
+    /// 127.0.0.1:22`, `inet6 [::1]:22`, `unix /path`, `family 2 type 1
+    /// protocol 0`; cut at [`crate::event::OBJECT_MAX`] bytes.
+    pub const EVENT_OBJECT: u16 = 12;
 }

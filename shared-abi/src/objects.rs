@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT
+//! Object rules: decisions on the kernel's own copies of what a syscall
+//! acts on (the file opened, the program executed, the socket created, the
+//! address connected or bound to), made where the kernel has resolved them
+//! (its `security_*` functions), so user memory cannot change under a check.
+//!
+//! The rules stay in the policy's attribute form: [`validate_rule`] checks
+//! one when the policy is set, and [`decide`] reads them in place. Among
+//! the rules of the object's class that match, the most restrictive action
+//! wins; none matching gives the class default (allow when the policy has
+//! none).
+
+use crate::engine::{bad, get_u32, walk, Invalid};
+use crate::nla::Attr;
+use crate::proto::{access, action, attr, class, limits};
+
+/// `AF_UNIX`.
+pub const AF_UNIX: u32 = 1;
+/// `AF_INET`.
+pub const AF_INET: u32 = 2;
+/// `AF_INET6`.
+pub const AF_INET6: u32 = 10;
+
+/// A socket address, as the kernel copied it from the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addr<'a> {
+    /// IPv4 (`ip[..4]`) or IPv6; an IPv4-mapped IPv6 address
+    /// (`::ffff:a.b.c.d`) is IPv4, so a rule on an IPv4 address holds for
+    /// IPv6 sockets too.
+    Inet {
+        /// `AF_INET` or `AF_INET6`.
+        family: u32,
+        /// The address; only the first 4 bytes for IPv4.
+        ip: [u8; 16],
+        /// The port (host order).
+        port: u16,
+    },
+    /// A Unix socket path; an abstract name is `@` followed by the name.
+    Unix(&'a [u8]),
+    /// Another family, or an address too short for its family.
+    Other(u32),
+}
+
+impl Addr<'_> {
+    fn family(&self) -> u32 {
+        match self {
+            Addr::Inet { family, .. } => *family,
+            Addr::Unix(_) => AF_UNIX,
+            Addr::Other(f) => *f,
+        }
+    }
+}
+
+/// Room for an abstract Unix name with its `@`: `sun_path` is 108 bytes.
+pub const UNIX_NAME_MAX: usize = 109;
+
+/// Reads a `struct sockaddr` of `bytes.len()` bytes (the length the caller
+/// gave). `scratch` receives an abstract Unix name as `@name`.
+pub fn parse_sockaddr<'a>(bytes: &'a [u8], scratch: &'a mut [u8; UNIX_NAME_MAX]) -> Addr<'a> {
+    let family = match bytes.get(..2) {
+        Some(&[a, b]) => u32::from(u16::from_ne_bytes([a, b])),
+        _ => return Addr::Other(0),
+    };
+    let port = |b: &[u8]| match b.get(2..4) {
+        Some(&[h, l]) => u16::from_be_bytes([h, l]),
+        _ => 0,
+    };
+    match family {
+        AF_INET => match bytes.get(4..8) {
+            Some(a) => {
+                let mut ip = [0u8; 16];
+                ip[..4].copy_from_slice(a);
+                Addr::Inet {
+                    family,
+                    ip,
+                    port: port(bytes),
+                }
+            }
+            None => Addr::Other(family),
+        },
+        AF_INET6 => match bytes.get(8..24) {
+            Some(a) => {
+                let mut ip = [0u8; 16];
+                ip.copy_from_slice(a);
+                if ip[..10].iter().all(|&b| b == 0) && ip[10] == 0xff && ip[11] == 0xff {
+                    let mut v4 = [0u8; 16];
+                    v4[..4].copy_from_slice(&ip[12..16]);
+                    return Addr::Inet {
+                        family: AF_INET,
+                        ip: v4,
+                        port: port(bytes),
+                    };
+                }
+                Addr::Inet {
+                    family,
+                    ip,
+                    port: port(bytes),
+                }
+            }
+            None => Addr::Other(family),
+        },
+        AF_UNIX => {
+            let path = bytes.get(2..).unwrap_or(&[]);
+            if path.first() == Some(&0) {
+                // Abstract: every byte of the given length is the name.
+                let name = path.get(1..).unwrap_or(&[]);
+                let n = name.len().min(UNIX_NAME_MAX - 1);
+                scratch[0] = b'@';
+                if let (Some(d), Some(s)) = (scratch.get_mut(1..=n), name.get(..n)) {
+                    d.copy_from_slice(s);
+                }
+                Addr::Unix(scratch.get(..=n).unwrap_or(&[]))
+            } else {
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                Addr::Unix(path.get(..end).unwrap_or(&[]))
+            }
+        }
+        f => Addr::Other(f),
+    }
+}
+
+/// What an object decision is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Object<'a> {
+    /// A file being opened, by its resolved path, with `access::*` bits.
+    File { path: &'a [u8], access: u32 },
+    /// A program being executed, by its resolved path.
+    Exec { path: &'a [u8] },
+    /// A socket being created.
+    Socket { family: u32, kind: u32, protocol: u32 },
+    /// A socket connecting to an address.
+    Connect(Addr<'a>),
+    /// A socket binding to an address.
+    Bind(Addr<'a>),
+}
+
+impl Object<'_> {
+    /// The object's `class::*`.
+    pub fn class(&self) -> u32 {
+        match self {
+            Object::File { .. } => class::FILE,
+            Object::Exec { .. } => class::EXEC,
+            Object::Socket { .. } => class::SOCKET,
+            Object::Connect(_) => class::CONNECT,
+            Object::Bind(_) => class::BIND,
+        }
+    }
+}
+
+/// Writes into a fixed buffer, cutting what does not fit.
+struct Cut<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl core::fmt::Write for Cut<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The object as text for events (`/etc/shadow`, `inet 127.0.0.1:22`,
+/// `inet6 [0:0:0:0:0:0:0:1]:22`, `unix /run/x`, `family 40 type 1
+/// protocol 0`), written into `out`; returns its length.
+pub fn describe(obj: &Object<'_>, out: &mut [u8]) -> usize {
+    use core::fmt::Write;
+    let mut w = Cut { buf: out, len: 0 };
+    let path = |w: &mut Cut<'_>, p: &[u8]| {
+        for &b in p {
+            let c = if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' };
+            let _ = w.write_char(c);
+        }
+    };
+    let addr = |w: &mut Cut<'_>, a: &Addr<'_>| match a {
+        Addr::Inet { family: AF_INET, ip, port } => {
+            let _ = write!(w, "inet {}.{}.{}.{}:{port}", ip[0], ip[1], ip[2], ip[3]);
+        }
+        Addr::Inet { ip, port, .. } => {
+            let _ = w.write_str("inet6 [");
+            for (i, g) in ip.chunks_exact(2).enumerate() {
+                let sep = if i == 0 { "" } else { ":" };
+                let _ = write!(w, "{sep}{:x}", u16::from_be_bytes([g[0], g[1]]));
+            }
+            let _ = write!(w, "]:{port}");
+        }
+        Addr::Unix(p) => {
+            let _ = w.write_str("unix ");
+            path(w, p);
+        }
+        Addr::Other(f) => {
+            let _ = write!(w, "family {f}");
+        }
+    };
+    match obj {
+        Object::File { path: p, .. } | Object::Exec { path: p } => path(&mut w, p),
+        Object::Socket {
+            family,
+            kind,
+            protocol,
+        } => {
+            let _ = write!(w, "family {family} type {kind} protocol {protocol}");
+        }
+        Object::Connect(a) | Object::Bind(a) => addr(&mut w, a),
+    }
+    w.len
+}
+
+/// Whether `path` is `rule` or, for a prefix rule, below it.
+fn path_matches(rule: &[u8], prefix: bool, path: &[u8]) -> bool {
+    if path == rule {
+        return true;
+    }
+    if !prefix || !path.starts_with(rule) {
+        return false;
+    }
+    rule.last() == Some(&b'/') || path.get(rule.len()) == Some(&b'/')
+}
+
+/// Whether the first `bits` bits of `a` and `b` agree.
+fn cidr_matches(a: &[u8], b: &[u8], bits: u32) -> bool {
+    let full = (bits / 8) as usize;
+    let rest = bits % 8;
+    if a.get(..full) != b.get(..full) {
+        return false;
+    }
+    if rest == 0 {
+        return true;
+    }
+    let mask = 0xffu8 << (8 - rest);
+    match (a.get(full), b.get(full)) {
+        (Some(x), Some(y)) => x & mask == y & mask,
+        _ => false,
+    }
+}
+
+/// A validated rule's fields.
+#[derive(Default)]
+struct Fields<'a> {
+    class: u32,
+    action: u32,
+    path: Option<&'a [u8]>,
+    prefix: bool,
+    access: Option<u32>,
+    family: Option<u32>,
+    kind: Option<u32>,
+    protocol: Option<u32>,
+    addr: Option<&'a [u8]>,
+    addr_prefix: Option<u32>,
+    port_min: Option<u32>,
+    port_max: Option<u32>,
+}
+
+/// Reads the fields of a rule nest (already validated, or being validated:
+/// malformed values are refused here).
+fn fields<'a>(rule: &Attr<'a>) -> Result<Fields<'a>, Invalid> {
+    let mut f = Fields::default();
+    walk(rule.nested_iter(), attr::OBJ_PORT_MAX, &[], &[], |a| {
+        match a.kind {
+            attr::OBJ_CLASS => f.class = get_u32(&a)?,
+            attr::OBJ_ACTION => f.action = get_u32(&a)?,
+            attr::OBJ_PATH => {
+                // A string attribute: the path, then its NUL.
+                match a.payload.split_last() {
+                    Some((0, p)) => f.path = Some(p),
+                    _ => return bad("path must be a NUL-terminated string\0", &a),
+                }
+            }
+            attr::OBJ_PREFIX => {
+                if !a.payload.is_empty() {
+                    return bad("prefix is a flag: it takes no value\0", &a);
+                }
+                f.prefix = true;
+            }
+            attr::OBJ_ACCESS => f.access = Some(get_u32(&a)?),
+            attr::OBJ_FAMILY => f.family = Some(get_u32(&a)?),
+            attr::OBJ_TYPE => f.kind = Some(get_u32(&a)?),
+            attr::OBJ_PROTOCOL => f.protocol = Some(get_u32(&a)?),
+            attr::OBJ_ADDR => f.addr = Some(a.payload),
+            attr::OBJ_ADDR_PREFIX => f.addr_prefix = Some(get_u32(&a)?),
+            attr::OBJ_PORT_MIN => f.port_min = Some(get_u32(&a)?),
+            _ => f.port_max = Some(get_u32(&a)?),
+        }
+        Ok(())
+    })?;
+    Ok(f)
+}
+
+/// Whether a path in a rule is absolute and normalized (no empty, `.` or
+/// `..` component, no trailing `/` but for `/` itself), so that it can be
+/// compared with the kernel's resolved paths byte for byte.
+fn normalized(p: &[u8]) -> bool {
+    if p.first() != Some(&b'/') || p.contains(&0) {
+        return false;
+    }
+    if p == b"/" {
+        return true;
+    }
+    p.split(|&b| b == b'/')
+        .skip(1)
+        .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
+/// Validates one `POLICY_OBJECT` nest.
+pub fn validate_rule(rule: &Attr<'_>) -> Result<(), Invalid> {
+    let f = fields(rule)?;
+    if !(1..=class::COUNT).contains(&f.class) {
+        return bad("object rule needs a known class\0", rule);
+    }
+    check_action(f.action, rule)?;
+    let file_like = f.class == class::FILE || f.class == class::EXEC;
+    let net = f.class == class::CONNECT || f.class == class::BIND;
+    let misplaced = (f.access.is_some() && f.class != class::FILE)
+        || (f.path.is_some() && !file_like && !net)
+        || (f.family.is_some() && file_like)
+        || ((f.kind.is_some() || f.protocol.is_some()) && f.class != class::SOCKET)
+        || ((f.addr.is_some() || f.addr_prefix.is_some() || f.port_min.is_some() || f.port_max.is_some()) && !net);
+    if misplaced {
+        return bad("attribute does not apply to this object class\0", rule);
+    }
+    if f.prefix && f.path.is_none() {
+        return bad("prefix needs a path\0", rule);
+    }
+    if let Some(p) = f.path {
+        if p.len() > limits::MAX_PATH as usize {
+            return bad("path longer than 4095 bytes\0", rule);
+        }
+        if file_like && !normalized(p) {
+            return bad("path must be absolute and normalized (no //, . or .. components, no trailing /)\0", rule);
+        }
+        if net {
+            let ok = match p.first() {
+                Some(b'/') => normalized(p),
+                Some(b'@') => p.len() > 1 && p.len() <= UNIX_NAME_MAX,
+                _ => false,
+            };
+            if !ok {
+                return bad("a Unix socket path is absolute and normalized, or @name\0", rule);
+            }
+            if f.family.is_some_and(|x| x != AF_UNIX) || f.addr.is_some() || f.port_min.is_some() {
+                return bad("a Unix socket path goes with family AF_UNIX only\0", rule);
+            }
+        }
+    }
+    if let Some(a) = f.access {
+        if a == 0 || a & !access::ALL != 0 {
+            return bad("unknown file access bits\0", rule);
+        }
+    }
+    if let Some(addr) = f.addr {
+        let (fam, bits) = match addr.len() {
+            4 => (AF_INET, 32),
+            16 => (AF_INET6, 128),
+            _ => return bad("address must be 4 (IPv4) or 16 (IPv6) bytes\0", rule),
+        };
+        if f.family.is_some_and(|x| x != fam) {
+            return bad("address does not match the family\0", rule);
+        }
+        if f.addr_prefix.is_some_and(|p| p > bits) {
+            return bad("CIDR prefix longer than the address\0", rule);
+        }
+    } else if f.addr_prefix.is_some() {
+        return bad("CIDR prefix needs an address\0", rule);
+    }
+    match (f.port_min, f.port_max) {
+        (None, Some(_)) => return bad("port range needs its lowest port\0", rule),
+        (Some(lo), hi) if lo > 65_535 || hi.is_some_and(|h| h > 65_535 || h < lo) => {
+            return bad("ports are 0-65535, lowest first\0", rule)
+        }
+        _ => {}
+    }
+    if f.port_min.is_some() && f.family.is_some_and(|x| x != AF_INET && x != AF_INET6) {
+        return bad("ports go with AF_INET or AF_INET6\0", rule);
+    }
+    Ok(())
+}
+
+fn check_action(a: u32, at: &Attr<'_>) -> Result<(), Invalid> {
+    if !action::is_valid(a) {
+        return bad("unknown action, or errno above 4095\0", at);
+    }
+    let kind = a & action::ACTION_MASK;
+    if kind == action::TRAP || kind == action::KILL_THREAD {
+        return bad("object actions are allow, log, errno and kill-process\0", at);
+    }
+    Ok(())
+}
+
+/// Validates one `POLICY_OBJECT_DEFAULT` nest; returns its class.
+pub fn validate_default(d: &Attr<'_>) -> Result<u32, Invalid> {
+    let f = fields(d)?;
+    if !(1..=class::COUNT).contains(&f.class) {
+        return bad("object default needs a known class\0", d);
+    }
+    check_action(f.action, d)?;
+    let extra = f.path.is_some()
+        || f.prefix
+        || f.access.is_some()
+        || f.family.is_some()
+        || f.kind.is_some()
+        || f.protocol.is_some()
+        || f.addr.is_some()
+        || f.addr_prefix.is_some()
+        || f.port_min.is_some()
+        || f.port_max.is_some();
+    if extra {
+        return bad("an object default has a class and an action only\0", d);
+    }
+    Ok(f.class)
+}
+
+fn rule_matches(f: &Fields<'_>, obj: &Object<'_>) -> bool {
+    let eq = |want: Option<u32>, got: u32| want.is_none_or(|w| w == got);
+    match obj {
+        Object::File { path, access } => {
+            f.path.is_none_or(|p| path_matches(p, f.prefix, path))
+                && f.access.is_none_or(|a| a & access != 0)
+        }
+        Object::Exec { path } => f.path.is_none_or(|p| path_matches(p, f.prefix, path)),
+        Object::Socket {
+            family,
+            kind,
+            protocol,
+        } => eq(f.family, *family) && eq(f.kind, *kind) && eq(f.protocol, *protocol),
+        Object::Connect(a) | Object::Bind(a) => {
+            if !eq(f.family, a.family()) {
+                return false;
+            }
+            if let Some(p) = f.path {
+                return matches!(a, Addr::Unix(u) if path_matches(p, f.prefix, u));
+            }
+            if f.addr.is_none() && f.port_min.is_none() {
+                return true;
+            }
+            let Addr::Inet { ip, port, .. } = a else {
+                return false;
+            };
+            if let Some(want) = f.addr {
+                let bits = f.addr_prefix.unwrap_or(want.len() as u32 * 8);
+                let is_v4 = a.family() == AF_INET;
+                if (want.len() == 4) != is_v4 {
+                    return false;
+                }
+                if !cidr_matches(want, ip.get(..want.len()).unwrap_or(&[]), bits) {
+                    return false;
+                }
+            }
+            match f.port_min {
+                Some(lo) => {
+                    let hi = f.port_max.unwrap_or(lo);
+                    (lo..=hi).contains(&u32::from(*port))
+                }
+                None => true,
+            }
+        }
+    }
+}
+
+/// The action a validated policy takes on `obj`.
+pub fn decide(policy: &Attr<'_>, obj: &Object<'_>) -> u32 {
+    decide_payload(policy.payload, obj)
+}
+
+/// As [`decide`], from the `POLICY` attribute's payload.
+pub fn decide_payload(policy: &[u8], obj: &Object<'_>) -> u32 {
+    let want = obj.class();
+    let mut best: Option<u32> = None;
+    let mut default = action::ALLOW;
+    for a in crate::nla::Iter::new(policy).flatten() {
+        let is_rule = a.kind == attr::POLICY_OBJECT;
+        if !is_rule && a.kind != attr::POLICY_OBJECT_DEFAULT {
+            continue;
+        }
+        let Ok(f) = fields(&a) else {
+            continue;
+        };
+        if f.class != want {
+            continue;
+        }
+        if !is_rule {
+            default = f.action;
+        } else if best.is_none_or(|b| action::stricter(f.action, b)) && rule_matches(&f, obj) {
+            best = Some(f.action);
+        }
+    }
+    best.unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nla::{Iter, Writer};
+
+    #[test]
+    fn objects_describe_themselves_within_the_buffer() {
+        let mut out = [0u8; 32];
+        let mut ip = [0u8; 16];
+        ip[..4].copy_from_slice(&[127, 0, 0, 1]);
+        let n = describe(&Object::Connect(Addr::Inet { family: AF_INET, ip, port: 22 }), &mut out);
+        assert_eq!(&out[..n], b"inet 127.0.0.1:22");
+        let mut ip6 = [0u8; 16];
+        ip6[15] = 1;
+        let mut big = [0u8; 64];
+        let n = describe(&Object::Bind(Addr::Inet { family: AF_INET6, ip: ip6, port: 80 }), &mut big);
+        assert_eq!(&big[..n], b"inet6 [0:0:0:0:0:0:0:1]:80");
+        let n = describe(&Object::File { path: &[b'/'; 100], access: 1 }, &mut out);
+        assert_eq!(n, 32, "cut to the buffer");
+        let n = describe(&Object::Exec { path: b"/bin/\x01sh" }, &mut big);
+        assert_eq!(&big[..n], b"/bin/?sh");
+    }
+
+    #[test]
+    fn prefixes_stop_at_component_boundaries() {
+        assert!(path_matches(b"/etc", true, b"/etc"));
+        assert!(path_matches(b"/etc", true, b"/etc/shadow"));
+        assert!(!path_matches(b"/etc", true, b"/etcx/shadow"));
+        assert!(!path_matches(b"/etc", false, b"/etc/shadow"));
+        assert!(path_matches(b"/", true, b"/anything"));
+    }
+
+    #[test]
+    fn cidr_compares_the_leading_bits() {
+        assert!(cidr_matches(&[127, 0, 0, 0], &[127, 1, 2, 3], 8));
+        assert!(!cidr_matches(&[127, 0, 0, 0], &[128, 1, 2, 3], 8));
+        assert!(cidr_matches(&[10, 0, 0, 0], &[10, 0, 0, 100], 25));
+        assert!(!cidr_matches(&[10, 0, 0, 0], &[10, 0, 0, 200], 25));
+        assert!(!cidr_matches(&[10, 0, 0, 0], &[10, 0, 0, 1], 32));
+        assert!(cidr_matches(&[1, 2, 3, 4], &[9, 9, 9, 9], 0));
+    }
+
+    #[test]
+    fn sockaddrs_parse_and_v4_mapped_is_ipv4() {
+        let mut s = [0u8; UNIX_NAME_MAX];
+        let mut sin = [0u8; 16];
+        sin[..2].copy_from_slice(&2u16.to_ne_bytes());
+        sin[2..4].copy_from_slice(&22u16.to_be_bytes());
+        sin[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        let a = parse_sockaddr(&sin, &mut s);
+        assert!(matches!(a, Addr::Inet { family: AF_INET, port: 22, ip, .. } if ip[..4] == [127, 0, 0, 1]));
+        let mut sin6 = [0u8; 28];
+        sin6[..2].copy_from_slice(&10u16.to_ne_bytes());
+        sin6[2..4].copy_from_slice(&8080u16.to_be_bytes());
+        sin6[18..20].copy_from_slice(&[0xff, 0xff]);
+        sin6[20..24].copy_from_slice(&[127, 0, 0, 1]);
+        let a = parse_sockaddr(&sin6, &mut s);
+        assert!(matches!(a, Addr::Inet { family: AF_INET, port: 8080, ip, .. } if ip[..4] == [127, 0, 0, 1]));
+        let mut sun = [0u8; 12];
+        sun[..2].copy_from_slice(&1u16.to_ne_bytes());
+        sun[2..7].copy_from_slice(b"/run/");
+        assert_eq!(parse_sockaddr(&sun, &mut s), Addr::Unix(b"/run/"));
+        let mut abs = [0u8; 6];
+        abs[..2].copy_from_slice(&1u16.to_ne_bytes());
+        abs[3..6].copy_from_slice(b"abc");
+        assert_eq!(parse_sockaddr(&abs, &mut s), Addr::Unix(b"@abc"));
+        assert_eq!(parse_sockaddr(&[2, 0, 0], &mut s), Addr::Other(2));
+        assert_eq!(parse_sockaddr(&[], &mut s), Addr::Other(0));
+    }
+
+    /// A policy with the given object nests (each a list of (kind, payload)).
+    fn policy(nests: &[(u16, &[(u16, &[u8])])]) -> Vec<u8> {
+        let mut buf = vec![0u8; 4096];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+            for (kind, attrs) in nests {
+                w.nest(*kind, |w| {
+                    for (k, p) in attrs.iter() {
+                        w.put(*k, p)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    fn with<R>(buf: &[u8], f: impl FnOnce(&Attr<'_>) -> R) -> R {
+        let a = Iter::new(buf).next().unwrap().unwrap();
+        assert!(a.nested && a.kind == attr::POLICY);
+        f(&a)
+    }
+
+    const U: fn(u32) -> [u8; 4] = u32::to_ne_bytes;
+
+    #[test]
+    fn files_by_path_and_access_strictest_wins() {
+        let errno13 = U(action::ERRNO | 13);
+        let kill = U(action::KILL_PROCESS);
+        let file = U(class::FILE);
+        let read = U(access::READ);
+        let p = policy(&[
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &errno13),
+                    (attr::OBJ_PATH, b"/etc/shadow\0"),
+                    (attr::OBJ_ACCESS, &read),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &kill),
+                    (attr::OBJ_PATH, b"/secret\0"),
+                    (attr::OBJ_PREFIX, b""),
+                ],
+            ),
+        ]);
+        with(&p, |a| {
+            crate::engine::validate(a).unwrap();
+            let d = |path: &[u8], access| decide(a, &Object::File { path, access });
+            assert_eq!(d(b"/etc/shadow", access::READ), action::ERRNO | 13);
+            assert_eq!(d(b"/etc/shadow", access::WRITE), action::ALLOW);
+            assert_eq!(d(b"/etc/passwd", access::READ), action::ALLOW);
+            assert_eq!(d(b"/secret/a/b", access::READ), action::KILL_PROCESS);
+            assert_eq!(d(b"/secretx", access::READ), action::ALLOW);
+            assert_eq!(decide(a, &Object::Exec { path: b"/secret/x" }), action::ALLOW, "other class");
+        });
+    }
+
+    #[test]
+    fn connect_by_cidr_and_ports_and_class_defaults() {
+        let conn = U(class::CONNECT);
+        let deny = U(action::ERRNO | 111);
+        let allow = U(action::ALLOW);
+        let lo = U(1000);
+        let hi = U(2000);
+        let p = policy(&[
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ADDR, &[127, 0, 0, 0]),
+                    (attr::OBJ_ADDR_PREFIX, &U(8)),
+                    (attr::OBJ_PORT_MIN, &lo),
+                    (attr::OBJ_PORT_MAX, &hi),
+                ],
+            ),
+            (attr::POLICY_OBJECT_DEFAULT, &[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &deny)]),
+        ]);
+        with(&p, |a| {
+            crate::engine::validate(a).unwrap();
+            let inet = |ip4: [u8; 4], port| {
+                let mut ip = [0u8; 16];
+                ip[..4].copy_from_slice(&ip4);
+                Object::Connect(Addr::Inet { family: AF_INET, ip, port })
+            };
+            assert_eq!(decide(a, &inet([127, 0, 0, 1], 1500)), action::ALLOW);
+            assert_eq!(decide(a, &inet([127, 0, 0, 1], 22)), action::ERRNO | 111);
+            assert_eq!(decide(a, &inet([10, 0, 0, 1], 1500)), action::ERRNO | 111);
+            assert_eq!(decide(a, &Object::Connect(Addr::Unix(b"/x"))), action::ERRNO | 111);
+            assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
+        });
+    }
+
+    #[test]
+    fn bad_rules_are_refused_with_a_reason() {
+        let file = U(class::FILE);
+        let sock = U(class::SOCKET);
+        let conn = U(class::CONNECT);
+        let allow = U(action::ALLOW);
+        let trap = U(action::TRAP);
+        let cases: &[(&[(u16, &[u8])], &str)] = &[
+            (&[(attr::OBJ_ACTION, &allow)], "object rule needs a known class"),
+            (&[(attr::OBJ_CLASS, &U(9)), (attr::OBJ_ACTION, &allow)], "object rule needs a known class"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &trap)], "object actions are allow, log, errno and kill-process"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"etc\0")], "path must be absolute"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/etc/../x\0")], "path must be absolute"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/etc/\0")], "path must be absolute"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/etc")], "NUL-terminated"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PREFIX, b"")], "prefix needs a path"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_ACCESS, &U(8))], "unknown file access bits"),
+            (&[(attr::OBJ_CLASS, &sock), (attr::OBJ_ACTION, &allow), (attr::OBJ_PORT_MIN, &U(1))], "does not apply"),
+            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_FAMILY, &U(2))], "does not apply"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR, &[1, 2, 3])], "4 (IPv4) or 16"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR, &[1, 2, 3, 4]), (attr::OBJ_ADDR_PREFIX, &U(33))], "CIDR prefix longer"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR, &[1, 2, 3, 4]), (attr::OBJ_FAMILY, &U(10))], "does not match the family"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PORT_MIN, &U(9)), (attr::OBJ_PORT_MAX, &U(8))], "lowest first"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PORT_MAX, &U(8))], "needs its lowest port"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"run\0")], "Unix socket path"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/run\0"), (attr::OBJ_FAMILY, &U(2))], "AF_UNIX only"),
+            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR_PREFIX, &U(8))], "needs an address"),
+        ];
+        for (attrs, want) in cases {
+            let p = policy(&[(attr::POLICY_OBJECT, attrs)]);
+            let got = with(&p, |a| crate::engine::validate(a).map(|_| ()));
+            let e = got.expect_err(want);
+            assert!(e.text().contains(want), "got {:?}, want {want:?}", e.text());
+        }
+        // A default with a rule's fields, and a class given twice.
+        let p = policy(&[(attr::POLICY_OBJECT_DEFAULT, &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/x\0")])]);
+        assert!(with(&p, |a| crate::engine::validate(a)).unwrap_err().text().contains("class and an action only"));
+        let d: &[(u16, &[u8])] = &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow)];
+        let p = policy(&[(attr::POLICY_OBJECT_DEFAULT, d), (attr::POLICY_OBJECT_DEFAULT, d)]);
+        assert!(with(&p, |a| crate::engine::validate(a)).unwrap_err().text().contains("default given twice"));
+    }
+}
