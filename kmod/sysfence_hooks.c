@@ -57,6 +57,7 @@ struct sf_args {
 	unsigned long a0, a1, a2, a3;
 };
 
+/* Two PATH_MAX buffers per CPU: a link or rename has two paths. */
 static char __percpu *sf_pathbuf;
 
 static int sf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -85,16 +86,22 @@ static void sf_apply(struct pt_regs *regs, u32 class, u32 a, u32 b, u32 c,
 		regs_set_return_value(regs, rc);
 }
 
-/* The resolved path of `path` (in the task's root), or NULL. */
-static const char *sf_path(const struct path *path, u32 *len)
+/* The resolved path of `path` (in the task's root), or NULL; `slot` (0 or
+ * 1) picks the per-CPU buffer. */
+static const char *sf_path_in(const struct path *path, u32 *len, int slot)
 {
-	char *buf = this_cpu_ptr(sf_pathbuf);
+	char *buf = this_cpu_ptr(sf_pathbuf) + slot * PATH_MAX;
 	char *p = d_path(path, buf, PATH_MAX);
 
 	if (IS_ERR(p))
 		return NULL;
 	*len = strlen(p);
 	return p;
+}
+
+static const char *sf_path(const struct path *path, u32 *len)
+{
+	return sf_path_in(path, len, 0);
 }
 
 static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -162,6 +169,68 @@ static int sf_ret_socket_bind(struct kretprobe_instance *ri, struct pt_regs *reg
 	return sf_ret_socket_addr(ri, regs, SF_CLASS_BIND);
 }
 
+/*
+ * A new name for a file (link) or a move (rename) would let a path rule be
+ * dodged: the old name is decided as a read and write of the file, the new
+ * one as a creation, and either refusal refuses the operation.
+ */
+static void sf_apply_two(struct pt_regs *regs, const struct path *old,
+			 const struct path *new)
+{
+	u32 olen = 0, nlen = 0;
+	const char *o, *n;
+	int rc;
+
+	if (regs_return_value(regs) != 0)
+		return;
+	o = sf_path_in(old, &olen, 0);
+	n = sf_path_in(new, &nlen, 1);
+	rc = sf_rust_obj_decide(SF_CLASS_FILE, SF_ACCESS_READ | SF_ACCESS_WRITE,
+				0, 0, o ? o : "", o ? olen : 0);
+	if (!rc)
+		rc = sf_rust_obj_decide(SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0,
+					n ? n : "", n ? nlen : 0);
+	if (rc)
+		regs_set_return_value(regs, rc);
+}
+
+static int sf_ret_path_link(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sf_args *s = (struct sf_args *)ri->data;
+	const struct path *dir = (const struct path *)s->a1;
+	struct path old = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a0 };
+	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a2 };
+
+	sf_apply_two(regs, &old, &new);
+	return 0;
+}
+
+static int sf_ret_path_rename(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sf_args *s = (struct sf_args *)ri->data;
+	const struct path *odir = (const struct path *)s->a0;
+	const struct path *ndir = (const struct path *)s->a2;
+	struct path old = { .mnt = odir->mnt, .dentry = (struct dentry *)s->a1 };
+	struct path new = { .mnt = ndir->mnt, .dentry = (struct dentry *)s->a3 };
+
+	sf_apply_two(regs, &old, &new);
+	return 0;
+}
+
+/* Creating a name (open with O_CREAT, mknod, mkdir, symlink) is decided
+ * before it happens, as a creation of the new path. */
+static int sf_ret_path_create(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sf_args *s = (struct sf_args *)ri->data;
+	const struct path *dir = (const struct path *)s->a0;
+	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a1 };
+	u32 len = 0;
+	const char *p = sf_path(&new, &len);
+
+	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, p ? p : "", p ? len : 0);
+	return 0;
+}
+
 #define SF_HOOK(fn, sym)                                  \
 	{                                                 \
 		.kp.symbol_name = sym,                    \
@@ -177,6 +246,11 @@ static struct kretprobe sf_hooks[] = {
 	SF_HOOK(sf_ret_socket_create, "security_socket_create"),
 	SF_HOOK(sf_ret_socket_connect, "security_socket_connect"),
 	SF_HOOK(sf_ret_socket_bind, "security_socket_bind"),
+	SF_HOOK(sf_ret_path_link, "security_path_link"),
+	SF_HOOK(sf_ret_path_rename, "security_path_rename"),
+	SF_HOOK(sf_ret_path_create, "security_path_mknod"),
+	SF_HOOK(sf_ret_path_create, "security_path_mkdir"),
+	SF_HOOK(sf_ret_path_create, "security_path_symlink"),
 };
 
 static struct kretprobe *sf_hook_ptrs[ARRAY_SIZE(sf_hooks)];
@@ -189,7 +263,7 @@ int sf_hooks_attach(void)
 
 	if (sf_hooks_on)
 		return 0;
-	sf_pathbuf = __alloc_percpu(PATH_MAX, sizeof(long));
+	sf_pathbuf = __alloc_percpu(2 * PATH_MAX, sizeof(long));
 	if (!sf_pathbuf)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0
+# Object rules: file opens (symlinks, hard links, .., dirfd, openat2, a
+# racing path buffer), exec (symlink, execveat), socket creation, connect
+# and bind (IPv4, IPv6, v4-mapped, Unix paths and abstract names), events,
+# counters, a nested cgroup, a live change under a running workload, tasks
+# outside untouched, and rmmod during an open/connect storm.
+. "$(dirname "$0")/lib.sh"
+
+rm -rf /tmp/o
+mkdir -p /tmp/o/secret /tmp/o/pub /tmp/o/nocreate /tmp/o/nobind
+echo s >/tmp/o/secret/key
+echo p >/tmp/o/pub/file
+echo r >/tmp/o/pub/ro
+echo n >/tmp/o/nocreate/existing
+ln -s /tmp/o/secret/key /tmp/o/pub/link
+cp "$(command -v sf-syscall)" /tmp/o/tool
+ln -s /tmp/o/tool /tmp/o/toollink
+cg_new obj >/dev/null
+cg_new obj/child >/dev/null
+cat >/tmp/obj.yaml <<'P'
+default: allow
+objects:
+  files:
+    - {prefix: /tmp/o/secret, access: [read, write], action: errno, errno: 13}
+    - {path: /tmp/o/pub/ro, access: [write], action: errno, errno: 30}
+    - {prefix: /tmp/o/nocreate, access: [create], action: errno, errno: 28}
+  exec:
+    - {path: /tmp/o/tool, action: errno, errno: 77}
+  sockets:
+    - {family: inet6, type: dgram, action: errno, errno: 94}
+  connect:
+    - {address: 127.0.0.2, ports: 1000-2000, action: errno, errno: 71}
+    - {address: '::1', ports: 22, action: errno, errno: 72}
+    - {unix: /tmp/o/sock, action: errno, errno: 73}
+    - {unix: '@sfabs', action: errno, errno: 74}
+  bind:
+    - {family: inet, ports: 8000-8999, action: errno, errno: 75}
+    - {unixPrefix: /tmp/o/nobind, action: errno, errno: 76}
+P
+sysfence policy apply --cgroup obj /tmp/obj.yaml 2>/dev/null || fail "applying object rules failed"
+sysfence policy diff --cgroup obj /tmp/obj.yaml >/dev/null 2>&1 || fail "the live policy differs from the file"
+
+o() { in_cg obj sf-obj "$@"; }
+# Files.
+expect_run "outside: secret" "ok" sf-obj open /tmp/o/secret/key
+expect_run "secret" "err 13" o open /tmp/o/secret/key
+expect_run "secret for writing" "err 13" o open /tmp/o/secret/key w
+expect_run "public" "ok" o open /tmp/o/pub/file
+expect_run "through a symlink" "err 13" o open /tmp/o/pub/link
+expect_run "through .." "err 13" o open /tmp/o/pub/../secret/key
+expect_run "openat with a dirfd" "err 13" o open secret/key --dirfd /tmp/o
+expect_run "the protected directory itself" "err 13" o open /tmp/o/secret
+expect_run "openat, dirfd and .." "err 13" o open ../secret/key --dirfd /tmp/o/pub
+expect_run "openat2" "err 13" o open /tmp/o/secret/key --openat2
+expect_run "openat2 with a dirfd" "err 13" o open ../secret/key --dirfd /tmp/o/pub --openat2
+expect_run "read-only file, read" "ok" o open /tmp/o/pub/ro r
+expect_run "read-only file, write" "err 30" o open /tmp/o/pub/ro w
+expect_run "no creation" "err 28" o open /tmp/o/nocreate/new c
+[ -e /tmp/o/nocreate/new ] && fail "the refused creation left a file"
+expect_run "existing file there, write" "ok" o open /tmp/o/nocreate/existing w
+expect_run "nested cgroup" "err 13" in_cg obj/child sf-obj open /tmp/o/secret/key
+# A new name for the file would dodge the path: links and moves are refused.
+in_cg obj ln /tmp/o/secret/key /tmp/o/pub/hard 2>/dev/null && fail "a hard link to a protected file was made"
+[ -e /tmp/o/pub/hard ] && fail "the refused hard link exists"
+in_cg obj mv /tmp/o/secret/key /tmp/o/pub/moved 2>/dev/null && fail "a protected file was moved out"
+[ -e /tmp/o/secret/key ] || fail "the protected file was moved"
+in_cg obj mv /tmp/o/pub/file /tmp/o/nocreate/file 2>/dev/null && fail "a file was moved into a no-create tree"
+# A racing thread rewrites the path buffer during the call.
+o race /tmp/o/pub/file /tmp/o/secret/key 3 >/tmp/race.out || fail "a racing open reached the protected file: $(cat /tmp/race.out)"
+grep -q ' denied [1-9]' /tmp/race.out || fail "the race never tried the protected file: $(cat /tmp/race.out)"
+echo "race: $(cat /tmp/race.out)"
+
+# Exec.
+expect_run "exec refused" "err 77" o exec /tmp/o/tool 39
+expect_run "exec through a symlink" "err 77" o exec /tmp/o/toollink 39
+expect_run "execveat" "err 77" o execveat /tmp/o tool 39
+out=$(o exec "$(command -v sf-syscall)" 39)
+case "$out" in "ok "*) ;; *) fail "an allowed exec failed: $out" ;; esac
+out=$(sf-obj exec /tmp/o/tool 39)
+case "$out" in "ok "*) ;; *) fail "exec outside the cgroup failed: $out" ;; esac
+
+# Sockets.
+expect_run "socket inet6 dgram" "err 94" o socket 10 2 0
+expect_run "socket inet6 stream" "ok" o socket 10 1 0
+expect_run "socket inet dgram" "ok" o socket 2 2 0
+expect_run "connect 127.0.0.2:1500" "err 71" o connect inet 127.0.0.2 1500
+expect_run "connect 127.0.0.2:3000" "err 111" o connect inet 127.0.0.2 3000
+expect_run "connect 127.0.0.1:1500" "err 111" o connect inet 127.0.0.1 1500
+expect_run "connect v4-mapped" "err 71" o connect inet6 127.0.0.2 1500
+expect_run "connect [::1]:22" "err 72" o connect inet6 ::1 22
+expect_run "connect [::1]:23" "err 111" o connect inet6 ::1 23
+expect_run "connect unix path" "err 73" o connect unix /tmp/o/sock
+expect_run "connect other unix path" "err 2" o connect unix /tmp/o/other
+expect_run "connect abstract" "err 74" o connect unix @sfabs
+expect_run "connect other abstract" "err 111" o connect unix @sfother
+expect_run "outside: connect" "err 111" sf-obj connect inet 127.0.0.2 1500
+expect_run "bind 8080" "err 75" o bind inet 127.0.0.1 8080
+expect_run "bind 9090" "ok" o bind inet 127.0.0.1 9090
+expect_run "bind unix under a prefix" "err 76" o bind unix /tmp/o/nobind/s
+expect_run "bind unix elsewhere" "ok" o bind unix /tmp/o/pub/s
+
+# Events and counters.
+sysfence events --json --cgroup obj --count 1 --duration 20 >/tmp/obj.events &
+sub=$!
+sleep 1
+o open /tmp/o/secret/key >/dev/null
+wait "$sub" || fail "no event for a refused open"
+grep -q '"action":"errno","errno":13,"object_class":"file","object":"/tmp/o/secret/key"' /tmp/obj.events ||
+  fail "event does not name the object: $(cat /tmp/obj.events)"
+grep -q '"syscall":"open' /tmp/obj.events || fail "event does not name the syscall: $(cat /tmp/obj.events)"
+[ "$(stat_of obj denied)" -gt 20 ] || fail "denials not counted: $(sysfence stats --cgroup obj)"
+
+# Live change under a running workload.
+rm -f /tmp/o/stop
+spawn_in_cg obj sh -c 'while [ ! -e /tmp/o/stop ]; do sf-obj open /tmp/o/secret/key; sleep 0.1; done' >/tmp/live.out &
+w=$!
+sleep 1
+tail -n 1 /tmp/live.out | grep -q 'err 13' || fail "workload not refused: $(tail -n 3 /tmp/live.out)"
+printf 'default: allow\n' | apply obj
+sleep 1
+tail -n 1 /tmp/live.out | grep -q '^ok' || fail "rule removal not seen live: $(tail -n 3 /tmp/live.out)"
+sysfence policy apply --cgroup obj /tmp/obj.yaml 2>/dev/null
+sleep 1
+tail -n 1 /tmp/live.out | grep -q 'err 13' || fail "rule not back live: $(tail -n 3 /tmp/live.out)"
+touch /tmp/o/stop
+wait "$w"
+
+# rmmod during an open/connect storm inside and outside the cgroup.
+spawn_in_cg obj sf-obj storm 6 /tmp/o/secret/key 1500 >/tmp/storm1 &
+s1=$!
+sf-obj storm 6 /tmp/o/secret/key 1500 >/tmp/storm2 &
+s2=$!
+sleep 2
+rmmod sysfence || fail "rmmod during the storm failed"
+wait "$s1" "$s2"
+grep -q '^storm [1-9]' /tmp/storm1 || fail "storm did not run: $(cat /tmp/storm1)"
+insmod "$SF_KO" || fail "insmod after the storm failed"
+expect_run "after reload: unfiltered" "ok" o open /tmp/o/secret/key
+rmdir /sys/fs/cgroup/obj/child /sys/fs/cgroup/obj
+rm -rf /tmp/o
+exit 0

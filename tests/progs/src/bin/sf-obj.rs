@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `sf-obj`: exact object operations for the object-rule tests. Each prints
+//! `ok` or `err ERRNO` (exit 0 either way; 2 on a usage error):
+//!
+//! - `sf-obj open PATH [r|w|rw|c] [--dirfd DIR] [--openat2]`: open (with
+//!   `openat(DIR, PATH)` or `openat2`), `c` = O_CREAT|O_WRONLY.
+//! - `sf-obj exec PATH [ARG...]` / `sf-obj execveat DIR NAME [ARG...]`:
+//!   replace this process (on success the program's own output follows).
+//! - `sf-obj socket FAMILY TYPE PROTO`: numbers.
+//! - `sf-obj connect|bind inet|inet6 ADDR PORT` / `... unix PATH` (`@name`:
+//!   abstract); stream sockets; `--dgram` before the family for datagram.
+//! - `sf-obj race ALLOWED DENIED SECS`: one thread opens a path buffer in
+//!   a loop while another rewrites it between the two paths; prints `opens
+//!   N allowed A denied D leaks L` and exits 1 if any open returned the
+//!   denied file (same device and inode).
+//! - `sf-obj storm SECS PATH PORT`: open/close PATH and connect to
+//!   127.0.0.1:PORT in a loop for SECS (ignoring the outcome), for rmmod
+//!   tests.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+fn report(rc: i64) {
+    if rc < 0 {
+        println!("err {}", errno());
+    } else {
+        println!("ok");
+    }
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("sf-obj: {msg} (see the source for the commands)");
+    std::process::exit(2)
+}
+
+fn cstr(s: &str) -> CString {
+    CString::new(s).unwrap_or_else(|_| usage("NUL in an argument"))
+}
+
+fn flags_of(mode: &str) -> i32 {
+    match mode {
+        "r" => libc::O_RDONLY,
+        "w" => libc::O_WRONLY,
+        "rw" => libc::O_RDWR,
+        "c" => libc::O_WRONLY | libc::O_CREAT,
+        _ => usage("mode is r, w, rw or c"),
+    }
+}
+
+fn open_cmd(args: &[String]) {
+    let path = args.first().unwrap_or_else(|| usage("open PATH"));
+    let mut mode = "r";
+    let mut dir: Option<&str> = None;
+    let mut openat2 = false;
+    let mut i = 1;
+    while let Some(a) = args.get(i) {
+        match a.as_str() {
+            "--dirfd" => {
+                dir = Some(args.get(i + 1).unwrap_or_else(|| usage("--dirfd DIR")));
+                i += 1;
+            }
+            "--openat2" => openat2 = true,
+            m => mode = m,
+        }
+        i += 1;
+    }
+    let dirfd = match dir {
+        Some(d) => {
+            // SAFETY: plain open of a directory by a valid C string.
+            let fd = unsafe { libc::open(cstr(d).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
+            if fd < 0 {
+                usage(&format!("cannot open {d}"));
+            }
+            fd
+        }
+        None => libc::AT_FDCWD,
+    };
+    let p = cstr(path);
+    let flags = flags_of(mode);
+    let fd = if openat2 {
+        #[repr(C)]
+        struct OpenHow {
+            flags: u64,
+            mode: u64,
+            resolve: u64,
+        }
+        let how = OpenHow {
+            flags: flags as u64,
+            // openat2 refuses a mode without O_CREAT.
+            mode: if flags & libc::O_CREAT != 0 { 0o644 } else { 0 },
+            resolve: 0,
+        };
+        // SAFETY: openat2 with a valid path, a valid open_how and its size.
+        unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd,
+                p.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        }
+    } else {
+        // SAFETY: openat with a valid path.
+        i64::from(unsafe { libc::openat(dirfd, p.as_ptr(), flags, 0o644) })
+    };
+    report(fd);
+}
+
+fn exec_cmd(args: &[String], at: bool) -> ! {
+    let (dirfd, name, rest) = if at {
+        let dir = args.first().unwrap_or_else(|| usage("execveat DIR NAME"));
+        // SAFETY: plain open of a directory.
+        let fd = unsafe { libc::open(cstr(dir).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
+        if fd < 0 {
+            usage(&format!("cannot open {dir}"));
+        }
+        (fd, args.get(1).unwrap_or_else(|| usage("execveat DIR NAME")), args.get(2..).unwrap_or(&[]))
+    } else {
+        (
+            libc::AT_FDCWD,
+            args.first().unwrap_or_else(|| usage("exec PATH")),
+            args.get(1..).unwrap_or(&[]),
+        )
+    };
+    let prog = cstr(name);
+    let mut argv: Vec<CString> = vec![cstr(name)];
+    argv.extend(rest.iter().map(|a| cstr(a)));
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let env: [*const libc::c_char; 1] = [std::ptr::null()];
+    // SAFETY: NULL-terminated argv and envp of valid C strings.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            dirfd,
+            prog.as_ptr(),
+            ptrs.as_ptr(),
+            env.as_ptr(),
+            0,
+        )
+    };
+    println!("err {}", errno());
+    std::process::exit(0)
+}
+
+/// A sockaddr for `family ADDR [PORT]`, as bytes.
+fn sockaddr(family: &str, rest: &[String]) -> (i32, Vec<u8>) {
+    match family {
+        "inet" | "inet6" => {
+            let addr = rest.first().unwrap_or_else(|| usage("ADDR PORT"));
+            let port: u16 = rest
+                .get(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| usage("PORT"));
+            let ip: std::net::IpAddr = addr.parse().unwrap_or_else(|_| usage("bad address"));
+            match (family, ip) {
+                ("inet", std::net::IpAddr::V4(v4)) => {
+                    let mut b = vec![0u8; 16];
+                    b[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+                    b[2..4].copy_from_slice(&port.to_be_bytes());
+                    b[4..8].copy_from_slice(&v4.octets());
+                    (libc::AF_INET, b)
+                }
+                ("inet6", ip) => {
+                    let v6 = match ip {
+                        std::net::IpAddr::V6(a) => a,
+                        std::net::IpAddr::V4(a) => a.to_ipv6_mapped(),
+                    };
+                    let mut b = vec![0u8; 28];
+                    b[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+                    b[2..4].copy_from_slice(&port.to_be_bytes());
+                    b[8..24].copy_from_slice(&v6.octets());
+                    (libc::AF_INET6, b)
+                }
+                _ => usage("inet wants an IPv4 address"),
+            }
+        }
+        "unix" => {
+            let path = rest.first().unwrap_or_else(|| usage("unix PATH"));
+            let mut b = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+            match path.strip_prefix('@') {
+                Some(name) => {
+                    b.push(0);
+                    b.extend_from_slice(name.as_bytes());
+                }
+                None => {
+                    b.extend_from_slice(std::ffi::OsStr::new(path).as_bytes());
+                    b.push(0);
+                }
+            }
+            (libc::AF_UNIX, b)
+        }
+        _ => usage("family is inet, inet6 or unix"),
+    }
+}
+
+fn net_cmd(bind: bool, args: &[String]) {
+    let (kind, args) = match args.first().map(String::as_str) {
+        Some("--dgram") => (libc::SOCK_DGRAM, args.get(1..).unwrap_or(&[])),
+        _ => (libc::SOCK_STREAM, args),
+    };
+    let family = args.first().unwrap_or_else(|| usage("FAMILY"));
+    let (af, sa) = sockaddr(family, args.get(1..).unwrap_or(&[]));
+    // SAFETY: plain socket creation.
+    let fd = unsafe { libc::socket(af, kind, 0) };
+    if fd < 0 {
+        println!("err {} (socket)", errno());
+        return;
+    }
+    // SAFETY: `sa` is a sockaddr of `sa.len()` bytes.
+    let rc = unsafe {
+        if bind {
+            libc::bind(fd, sa.as_ptr().cast(), sa.len() as u32)
+        } else {
+            libc::connect(fd, sa.as_ptr().cast(), sa.len() as u32)
+        }
+    };
+    report(i64::from(rc));
+}
+
+fn socket_cmd(args: &[String]) {
+    let n = |i: usize| -> i32 {
+        args.get(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| usage("socket FAMILY TYPE PROTO"))
+    };
+    // SAFETY: plain socket creation.
+    let fd = unsafe { libc::socket(n(0), n(1), n(2)) };
+    report(i64::from(fd));
+}
+
+/// The path buffer the race rewrites: fixed size, NUL-terminated.
+struct Shared(std::cell::UnsafeCell<[u8; 4096]>);
+// SAFETY: the race is the point: one thread writes bytes while the other
+// passes the buffer to the kernel, which copies it; no Rust reference to
+// the contents is held across the race (only raw pointers are used).
+unsafe impl Sync for Shared {}
+
+fn race_cmd(args: &[String]) {
+    let allowed = args.first().unwrap_or_else(|| usage("race ALLOWED DENIED SECS"));
+    let denied = args.get(1).unwrap_or_else(|| usage("race ALLOWED DENIED SECS"));
+    let secs: f64 = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| usage("SECS"));
+    let meta = std::fs::metadata(denied).unwrap_or_else(|_| usage("cannot stat DENIED"));
+    use std::os::unix::fs::MetadataExt;
+    let (dev, ino) = (meta.dev(), meta.ino());
+    static BUF: Shared = Shared(std::cell::UnsafeCell::new([0; 4096]));
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let write = |s: &str| {
+        let p = BUF.0.get().cast::<u8>();
+        // SAFETY: writes within the 4096-byte buffer (paths are short).
+        unsafe {
+            for (i, b) in s.bytes().chain(std::iter::once(0)).enumerate().take(4095) {
+                p.add(i).write_volatile(b);
+            }
+        }
+    };
+    write(allowed);
+    let (a, d) = (allowed.clone(), denied.clone());
+    let flipper = std::thread::spawn(move || {
+        while !STOP.load(Ordering::Relaxed) {
+            write(&d);
+            write(&a);
+        }
+    });
+    let (opens, ok, refused, leaks) = (
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    );
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    while Instant::now() < end {
+        // SAFETY: the buffer is always NUL-terminated within its size.
+        let fd = unsafe { libc::open(BUF.0.get().cast(), libc::O_RDONLY) };
+        opens.fetch_add(1, Ordering::Relaxed);
+        if fd >= 0 {
+            ok.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: fstat of our own descriptor into a zeroed struct.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            if unsafe { libc::fstat(fd, &mut st) } == 0 && st.st_dev == dev && st.st_ino == ino {
+                leaks.fetch_add(1, Ordering::Relaxed);
+            }
+            // SAFETY: closes our own descriptor.
+            unsafe { libc::close(fd) };
+        } else if errno() != libc::ENOENT {
+            refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    STOP.store(true, Ordering::Relaxed);
+    let _ = flipper.join();
+    let l = leaks.load(Ordering::Relaxed);
+    println!(
+        "opens {} allowed {} denied {} leaks {l}",
+        opens.load(Ordering::Relaxed),
+        ok.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed)
+    );
+    std::process::exit(if l == 0 { 0 } else { 1 });
+}
+
+fn storm_cmd(args: &[String]) {
+    let secs: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage("storm SECS PATH PORT"));
+    let path = cstr(args.get(1).unwrap_or_else(|| usage("PATH")));
+    let (_, sa) = sockaddr("inet", &["127.0.0.1".to_string(), args.get(2).cloned().unwrap_or_else(|| usage("PORT"))]);
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let mut n = 0u64;
+    while Instant::now() < end {
+        // SAFETY: open/close of a valid path; socket, connect, close.
+        unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_RDONLY);
+            if fd >= 0 {
+                libc::close(fd);
+            }
+            let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            if s >= 0 {
+                libc::connect(s, sa.as_ptr().cast(), sa.len() as u32);
+                libc::close(s);
+            }
+        }
+        n += 1;
+    }
+    println!("storm {n}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or(&[]);
+    match args.first().map(String::as_str) {
+        Some("open") => open_cmd(rest),
+        Some("exec") => exec_cmd(rest, false),
+        Some("execveat") => exec_cmd(rest, true),
+        Some("socket") => socket_cmd(rest),
+        Some("connect") => net_cmd(false, rest),
+        Some("bind") => net_cmd(true, rest),
+        Some("race") => race_cmd(rest),
+        Some("storm") => storm_cmd(rest),
+        _ => usage("open, exec, execveat, socket, connect, bind, race or storm"),
+    }
+}
