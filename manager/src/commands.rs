@@ -261,7 +261,10 @@ fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
 /// has none.
 pub fn get_policy_wire(client: &mut Client, id: u64) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
     let replies = match client.request(Cmd::PolicyGet, &cgroup_attr(id)) {
-        Err(crate::client::ClientError::Refused { errno: libc::ENOENT, .. }) => return Ok(None),
+        Err(crate::client::ClientError::Refused {
+            errno: libc::ENOENT,
+            ..
+        }) => return Ok(None),
         r => r?,
     };
     let reply = replies.first().ok_or("no reply")?;

@@ -247,7 +247,10 @@ mod tests {
         let t = format_text(&e);
         assert!(t.contains("file /etc/shadow -> errno(13)"), "{t}");
         let j = format_json(&e).unwrap();
-        assert!(j.contains(r#""object_class":"file","object":"/etc/shadow""#), "{j}");
+        assert!(
+            j.contains(r#""object_class":"file","object":"/etc/shadow""#),
+            "{j}"
+        );
         assert!(!format_json(&ev()).unwrap().contains("object"));
     }
 

@@ -49,7 +49,10 @@ mod tests {
         let old: Box<dyn std::error::Error> = Box::new(ClientError::Version(0));
         assert_eq!(Code::of_error(old.as_ref()), Code::AbiMismatch);
         let text = old.to_string();
-        assert!(text.contains("protocol version 0") && text.contains("insmod"), "{text}");
+        assert!(
+            text.contains("protocol version 0") && text.contains("insmod"),
+            "{text}"
+        );
         let other: Box<dyn std::error::Error> = "x".into();
         assert_eq!(Code::of_error(other.as_ref()), Code::Error);
     }

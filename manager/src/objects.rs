@@ -199,22 +199,22 @@ fn cidr(s: &str, what: &str) -> Result<(Vec<u8>, u32), PolicyError> {
         Some((ip, len)) => (ip, Some(len)),
         None => (s, None),
     };
-    let ip: IpAddr = ip
-        .trim()
-        .parse()
-        .map_err(|_| PolicyError(format!("{what}.address: `{s}` is not an IP address or CIDR block")))?;
+    let ip: IpAddr = ip.trim().parse().map_err(|_| {
+        PolicyError(format!(
+            "{what}.address: `{s}` is not an IP address or CIDR block"
+        ))
+    })?;
     let bytes = match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
     };
     let max = bytes.len() as u32 * 8;
     let len = match len {
-        Some(l) => l
-            .trim()
-            .parse()
-            .ok()
-            .filter(|l| *l <= max)
-            .ok_or_else(|| PolicyError(format!("{what}.address: prefix length of `{s}` is not 0-{max}")))?,
+        Some(l) => l.trim().parse().ok().filter(|l| *l <= max).ok_or_else(|| {
+            PolicyError(format!(
+                "{what}.address: prefix length of `{s}` is not 0-{max}"
+            ))
+        })?,
         None => max,
     };
     Ok((bytes, len))
@@ -358,7 +358,9 @@ impl Objects {
         if let Some(bytes) = addr {
             let ip = match bytes.len() {
                 4 => <[u8; 4]>::try_from(bytes.as_slice()).ok().map(IpAddr::from),
-                _ => <[u8; 16]>::try_from(bytes.as_slice()).ok().map(IpAddr::from),
+                _ => <[u8; 16]>::try_from(bytes.as_slice())
+                    .ok()
+                    .map(IpAddr::from),
             };
             if let Some(ip) = ip {
                 let max = bytes.len() as u32 * 8;
@@ -384,7 +386,10 @@ impl Objects {
         let mut out = Vec::new();
         for (name, c) in SECTIONS {
             let d = self.default_of(c).unwrap_or(ActionName::Allow);
-            out.push(format!("objects {name} default: {}", crate::policy::action_text(d, None)));
+            out.push(format!(
+                "objects {name} default: {}",
+                crate::policy::action_text(d, None)
+            ));
             let mut lines: Vec<String> = self
                 .section(c)
                 .iter()
@@ -397,12 +402,39 @@ impl Objects {
                     };
                     put("path", r.path.clone());
                     put("prefix", r.prefix.clone());
-                    put("access", r.access.as_ref().map(|a| format!("{a:?}").to_lowercase()));
-                    put("family", r.family.as_ref().and_then(|f| number(f, &FAMILIES, "").ok()).map(|v| v.to_string()));
-                    put("type", r.kind.as_ref().and_then(|f| number(f, &TYPES, "").ok()).map(|v| v.to_string()));
+                    put(
+                        "access",
+                        r.access.as_ref().map(|a| format!("{a:?}").to_lowercase()),
+                    );
+                    put(
+                        "family",
+                        r.family
+                            .as_ref()
+                            .and_then(|f| number(f, &FAMILIES, "").ok())
+                            .map(|v| v.to_string()),
+                    );
+                    put(
+                        "type",
+                        r.kind
+                            .as_ref()
+                            .and_then(|f| number(f, &TYPES, "").ok())
+                            .map(|v| v.to_string()),
+                    );
                     put("protocol", r.protocol.map(|v| v.to_string()));
-                    put("address", r.address.as_ref().and_then(|a| cidr(a, "").ok()).map(|(b, l)| format!("{b:?}/{l}")));
-                    put("ports", r.ports.as_ref().and_then(|p| ports(p, "").ok()).map(|(a, b)| format!("{a}-{b}")));
+                    put(
+                        "address",
+                        r.address
+                            .as_ref()
+                            .and_then(|a| cidr(a, "").ok())
+                            .map(|(b, l)| format!("{b:?}/{l}")),
+                    );
+                    put(
+                        "ports",
+                        r.ports
+                            .as_ref()
+                            .and_then(|p| ports(p, "").ok())
+                            .map(|(a, b)| format!("{a}-{b}")),
+                    );
                     put("unix", r.unix.clone());
                     put("unixPrefix", r.unix_prefix.clone());
                     let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -444,7 +476,9 @@ fn rule_attrs(r: &ObjRule, c: u32, what: &str) -> Result<Vec<(u16, Vec<u8>)>, Po
         (attr::OBJ_CLASS, c.to_ne_bytes().to_vec()),
         (
             attr::OBJ_ACTION,
-            object_action(r.action, r.errno, what)?.to_ne_bytes().to_vec(),
+            object_action(r.action, r.errno, what)?
+                .to_ne_bytes()
+                .to_vec(),
         ),
     ];
     let file_like = c == class::FILE || c == class::EXEC;
@@ -573,15 +607,51 @@ objects:
     #[test]
     fn object_errors_name_the_field() {
         let cases = [
-            ("path: /etc/shadow, access", "path: etc/shadow, access", "path must be absolute"),
-            ("access: [read, write]", "access: [read, exec]", "objects.files[0].access[1]: unknown variant `exec`"),
-            ("family: vsock, type", "family: vsok, type", "objects.sockets[0].family: unknown `vsok`"),
-            ("ports: 1-1023", "ports: 1-99999", "objects.connect[0].ports: want a port"),
-            ("127.0.0.0/8", "127.0.0.0/33", "objects.connect[0].address: prefix length"),
-            ("127.0.0.0/8", "localhost", "objects.connect[0].address: `localhost` is not an IP"),
-            ("{path: /usr/bin/curl, action: errno}", "{path: /usr/bin/curl, action: trap}", "objects.exec[0]: object actions are"),
-            ("{path: /usr/bin/curl, action: errno}", "{path: /usr/bin/curl, ports: 1, action: errno}", "objects.exec[0]: `ports` does not apply"),
-            ("defaults: {exec: allow", "defaults: {exec: allow, mount: allow", "objects.defaults.mount: unknown field"),
+            (
+                "path: /etc/shadow, access",
+                "path: etc/shadow, access",
+                "path must be absolute",
+            ),
+            (
+                "access: [read, write]",
+                "access: [read, exec]",
+                "objects.files[0].access[1]: unknown variant `exec`",
+            ),
+            (
+                "family: vsock, type",
+                "family: vsok, type",
+                "objects.sockets[0].family: unknown `vsok`",
+            ),
+            (
+                "ports: 1-1023",
+                "ports: 1-99999",
+                "objects.connect[0].ports: want a port",
+            ),
+            (
+                "127.0.0.0/8",
+                "127.0.0.0/33",
+                "objects.connect[0].address: prefix length",
+            ),
+            (
+                "127.0.0.0/8",
+                "localhost",
+                "objects.connect[0].address: `localhost` is not an IP",
+            ),
+            (
+                "{path: /usr/bin/curl, action: errno}",
+                "{path: /usr/bin/curl, action: trap}",
+                "objects.exec[0]: object actions are",
+            ),
+            (
+                "{path: /usr/bin/curl, action: errno}",
+                "{path: /usr/bin/curl, ports: 1, action: errno}",
+                "objects.exec[0]: `ports` does not apply",
+            ),
+            (
+                "defaults: {exec: allow",
+                "defaults: {exec: allow, mount: allow",
+                "objects.defaults.mount: unknown field",
+            ),
         ];
         let base = P.replace("{family: inet6, unixPrefix", "{unixPrefix");
         for (from, to, want) in cases {

@@ -170,9 +170,26 @@ pub fn looks_like_oci(text: &str) -> bool {
 /// linux/ipc.h).
 fn multiplexed(name: &str) -> Option<(&'static str, u64)> {
     const SOCKETCALL: [&str; 20] = [
-        "socket", "bind", "connect", "listen", "accept", "getsockname", "getpeername",
-        "socketpair", "send", "recv", "sendto", "recvfrom", "shutdown", "setsockopt",
-        "getsockopt", "sendmsg", "recvmsg", "accept4", "recvmmsg", "sendmmsg",
+        "socket",
+        "bind",
+        "connect",
+        "listen",
+        "accept",
+        "getsockname",
+        "getpeername",
+        "socketpair",
+        "send",
+        "recv",
+        "sendto",
+        "recvfrom",
+        "shutdown",
+        "setsockopt",
+        "getsockopt",
+        "sendmsg",
+        "recvmsg",
+        "accept4",
+        "recvmmsg",
+        "sendmmsg",
     ];
     const IPC: [(&str, u64); 12] = [
         ("semop", 1),
@@ -809,7 +826,11 @@ mod tests {
             "syscalls":[{"names":["socket"],"action":"SCMP_ACT_ERRNO","errnoRet":97,"args":[{"index":0,"value":40,"op":"SCMP_CMP_EQ"}]},
                         {"names":["shmget","recv"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#;
         let p = import(deny, &ctx(&[])).unwrap();
-        assert!(p.unknown.is_empty(), "recv exists through socketcall: {:?}", p.unknown);
+        assert!(
+            p.unknown.is_empty(),
+            "recv exists through socketcall: {:?}",
+            p.unknown
+        );
         let p = p.policy;
         let d = |nr, a0| decide_with(&p, Abi::Ia32, nr, [a0, 0, 0, 0, 0, 0]);
         assert_eq!(d(socketcall, 1), action::ERRNO | 97);
@@ -818,10 +839,16 @@ mod tests {
         assert_eq!(d(ipc, 23), action::KILL_PROCESS, "shmget");
         assert_eq!(d(ipc, 21), action::ALLOW, "shmat is not named");
         // x86_64 has no multiplexer: nothing derived there.
-        assert!(p.rules.iter().all(|r| r.syscalls != ["socketcall"] || r.abis == Some(vec![AbiName::Ia32])));
+        assert!(p
+            .rules
+            .iter()
+            .all(|r| r.syscalls != ["socketcall"] || r.abis == Some(vec![AbiName::Ia32])));
         // A profile's own rule on socketcall decides alone (Docker's
         // default allows socketcall outright).
-        let own = deny.replace(r#"{"names":["shmget""#, r#"{"names":["socketcall"],"action":"SCMP_ACT_ERRNO","errnoRet":5},{"names":["shmget""#);
+        let own = deny.replace(
+            r#"{"names":["shmget""#,
+            r#"{"names":["socketcall"],"action":"SCMP_ACT_ERRNO","errnoRet":5},{"names":["shmget""#,
+        );
         let p = import(&own, &ctx(&[])).unwrap().policy;
         let d = |nr, a0| decide_with(&p, Abi::Ia32, nr, [a0, 0, 0, 0, 0, 0]);
         assert_eq!(d(socketcall, 1), action::ERRNO | 5);
@@ -830,6 +857,10 @@ mod tests {
         let x64 = deny.replace(r#","SCMP_ARCH_X86""#, "");
         let p = import(&x64, &ctx(&[])).unwrap();
         assert_eq!(p.unknown, vec!["recv".to_string()]);
-        assert!(p.policy.rules.iter().all(|r| r.syscalls != ["socketcall"] && r.syscalls != ["ipc"]));
+        assert!(p
+            .policy
+            .rules
+            .iter()
+            .all(|r| r.syscalls != ["socketcall"] && r.syscalls != ["ipc"]));
     }
 }

@@ -192,7 +192,11 @@ impl PolicyFile {
             .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
         serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();
-            let at = if path == "." { "policy".to_string() } else { path };
+            let at = if path == "." {
+                "policy".to_string()
+            } else {
+                path
+            };
             PolicyError(format!("{at}: {}", e.into_inner()))
         })
     }
@@ -289,10 +293,25 @@ impl PolicyFile {
         };
         let abis = self.resolve()?;
         let mut size = 64usize;
-        for r in [&self.objects.files, &self.objects.exec, &self.objects.sockets, &self.objects.connect, &self.objects.bind] {
+        for r in [
+            &self.objects.files,
+            &self.objects.exec,
+            &self.objects.sockets,
+            &self.objects.connect,
+            &self.objects.bind,
+        ] {
             size += r
                 .iter()
-                .map(|o| 160 + o.path.iter().chain(&o.prefix).chain(&o.unix).chain(&o.unix_prefix).map(String::len).sum::<usize>())
+                .map(|o| {
+                    160 + o
+                        .path
+                        .iter()
+                        .chain(&o.prefix)
+                        .chain(&o.unix)
+                        .chain(&o.unix_prefix)
+                        .map(String::len)
+                        .sum::<usize>()
+                })
                 .sum::<usize>();
         }
         size += 5 * 24;

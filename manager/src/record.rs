@@ -29,7 +29,13 @@ use sysfence_abi::proto::Abi;
 /// not see them: the end of a process and the returns from a signal
 /// handler or an interrupted sleep. Denying them breaks a process in ways
 /// that have nothing to do with what it is allowed to do.
-pub const ALWAYS: &[&str] = &["exit", "exit_group", "rt_sigreturn", "sigreturn", "restart_syscall"];
+pub const ALWAYS: &[&str] = &[
+    "exit",
+    "exit_group",
+    "rt_sigreturn",
+    "sigreturn",
+    "restart_syscall",
+];
 
 #[derive(clap::Args)]
 pub struct RecordArgs {
@@ -77,7 +83,10 @@ pub fn profile_of(rec: &Recorded, errno: u16) -> PolicyFile {
     names.extend(
         ALWAYS
             .iter()
-            .filter(|n| abis.iter().any(|a| names::number(Abi::from(*a), n).is_some()))
+            .filter(|n| {
+                abis.iter()
+                    .any(|a| names::number(Abi::from(*a), n).is_some())
+            })
             .map(|s| s.to_string()),
     );
     names.sort();
@@ -121,7 +130,11 @@ fn catch_stop_signals() {
 
 pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     if !(args.duration.is_finite() && args.duration > 0.0) {
-        return Err(format!("--duration {}: want a number of seconds above 0", args.duration).into());
+        return Err(format!(
+            "--duration {}: want a number of seconds above 0",
+            args.duration
+        )
+        .into());
     }
     if args.json && args.output == "-" {
         return Err("--json prints to standard output, and so does -o -: give -o a file".into());

@@ -132,9 +132,8 @@ fn typed<T: DeserializeOwned>(value: serde_yaml::Value, prefix: &str) -> Result<
 /// Whether a YAML/JSON document looks like a resource (has `kind` or
 /// `apiVersion` at the top).
 pub fn looks_like_resource(text: &str) -> bool {
-    serde_yaml::from_str::<serde_yaml::Value>(text).is_ok_and(|v| {
-        v.get("kind").is_some() || v.get("apiVersion").is_some()
-    })
+    serde_yaml::from_str::<serde_yaml::Value>(text)
+        .is_ok_and(|v| v.get("kind").is_some() || v.get("apiVersion").is_some())
 }
 
 /// A DNS-1123 subdomain, as Kubernetes wants object names.
@@ -172,7 +171,9 @@ impl SyscallPolicy {
         }
         if let Some(ns) = &raw.metadata.namespace {
             if !valid_name(ns) || ns.contains('.') || ns.len() > 63 {
-                return err(format!("metadata.namespace: `{ns}` is not a valid namespace name"));
+                return err(format!(
+                    "metadata.namespace: `{ns}` is not a valid namespace name"
+                ));
             }
         }
         let mut spec = raw.spec;
@@ -336,33 +337,89 @@ spec:
     #[test]
     fn errors_point_at_the_field() {
         let cases = [
-            ("op: eq", "op: eqq", "spec.rules[1].args[0].op: unknown variant `eqq`"),
-            ("action: kill-process", "action: deny", "spec.rules[2].action: unknown variant `deny`"),
-            ("  containers: [nginx]", "  containers: nginx", "spec.containers: invalid type"),
-            ("errno: 97", "errno: 97\n      priority: 3", "spec.rules[1].priority: unknown field `priority`"),
-            ("value: 40", "value: -1", "spec.rules[1].args[0].value: invalid value"),
-            ("syscalls: [mount]", "syscalls: [mount, no_such_call]", "spec.rules[2]: unknown syscall `no_such_call`"),
-            ("errno: 97", "errno: 5000", "spec.rules[1]: errno 5000 is above 4095"),
-            ("name: web", "name: Web_1", "metadata.name: `Web_1` is not a valid name"),
-            ("v1alpha1", "v9", "apiVersion: `sysfence.dev/v9` is not supported"),
-            ("kind: SyscallPolicy", "kind: SeccompProfile", "kind: `SeccompProfile` is not SyscallPolicy"),
-            ("operator: In", "operator: Exists", "spec.selector.matchExpressions[0]: Exists takes no values"),
-            ("operator: In", "operator: Like", "spec.selector.matchExpressions[0].operator: unknown variant `Like`"),
+            (
+                "op: eq",
+                "op: eqq",
+                "spec.rules[1].args[0].op: unknown variant `eqq`",
+            ),
+            (
+                "action: kill-process",
+                "action: deny",
+                "spec.rules[2].action: unknown variant `deny`",
+            ),
+            (
+                "  containers: [nginx]",
+                "  containers: nginx",
+                "spec.containers: invalid type",
+            ),
+            (
+                "errno: 97",
+                "errno: 97\n      priority: 3",
+                "spec.rules[1].priority: unknown field `priority`",
+            ),
+            (
+                "value: 40",
+                "value: -1",
+                "spec.rules[1].args[0].value: invalid value",
+            ),
+            (
+                "syscalls: [mount]",
+                "syscalls: [mount, no_such_call]",
+                "spec.rules[2]: unknown syscall `no_such_call`",
+            ),
+            (
+                "errno: 97",
+                "errno: 5000",
+                "spec.rules[1]: errno 5000 is above 4095",
+            ),
+            (
+                "name: web",
+                "name: Web_1",
+                "metadata.name: `Web_1` is not a valid name",
+            ),
+            (
+                "v1alpha1",
+                "v9",
+                "apiVersion: `sysfence.dev/v9` is not supported",
+            ),
+            (
+                "kind: SyscallPolicy",
+                "kind: SeccompProfile",
+                "kind: `SeccompProfile` is not SyscallPolicy",
+            ),
+            (
+                "operator: In",
+                "operator: Exists",
+                "spec.selector.matchExpressions[0]: Exists takes no values",
+            ),
+            (
+                "operator: In",
+                "operator: Like",
+                "spec.selector.matchExpressions[0].operator: unknown variant `Like`",
+            ),
             ("  default: errno\n", "", "spec: missing field `default`"),
-            ("  selector:", "  mode: block\n  selector:", "spec.mode: unknown variant `block`"),
+            (
+                "  selector:",
+                "  mode: block\n  selector:",
+                "spec.mode: unknown variant `block`",
+            ),
         ];
         for (from, to, want) in cases {
             assert!(WEB.contains(from), "{from}");
             let got = parse_err(&WEB.replacen(from, to, 1));
-            assert!(got.starts_with(want), "{from} -> {to}: got {got:?}, want {want:?}");
+            assert!(
+                got.starts_with(want),
+                "{from} -> {to}: got {got:?}, want {want:?}"
+            );
         }
         assert!(parse_err("kind: SyscallPolicy\n").contains("missing field"));
     }
 
     #[test]
     fn audit_mode_logs_instead_of_refusing() {
-        let r = SyscallPolicy::parse(&WEB.replacen("  containers:", "  mode: audit\n  containers:", 1))
-            .unwrap();
+        let r =
+            SyscallPolicy::parse(&WEB.replacen("  containers:", "  mode: audit\n  containers:", 1))
+                .unwrap();
         let p = r.effective();
         assert_eq!(p.default, ActionName::Log);
         assert_eq!(p.default_errno, None);
@@ -373,7 +430,10 @@ spec:
             .all(|x| matches!(x.action, ActionName::Allow | ActionName::Log) && x.errno.is_none()));
         p.to_wire().unwrap();
         // Enforce mode is the policy as written.
-        assert_eq!(SyscallPolicy::parse(WEB).unwrap().effective().default, ActionName::Errno);
+        assert_eq!(
+            SyscallPolicy::parse(WEB).unwrap().effective().default,
+            ActionName::Errno
+        );
     }
 
     #[test]

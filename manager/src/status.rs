@@ -132,10 +132,7 @@ fn finish(
         }
     }
     if let Some(v) = module_protocol {
-        eprintln!(
-            "sysfence: {}",
-            crate::client::ClientError::Version(v)
-        );
+        eprintln!("sysfence: {}", crate::client::ClientError::Version(v));
     }
     Ok(match (status.module_loaded, status.abi_match) {
         (false, _) => Code::ModuleNotLoaded,

@@ -47,8 +47,10 @@ pub fn ordinary_syscalls() -> BTreeSet<String> {
     for s in v["syscalls"].as_array().into_iter().flatten() {
         let plain = s["action"] == "SCMP_ACT_ALLOW"
             && s["args"].as_array().map_or(true, Vec::is_empty)
-            && s.get("includes").map_or(true, |i| i.as_object().map_or(true, |o| o.is_empty()))
-            && s.get("excludes").map_or(true, |i| i.as_object().map_or(true, |o| o.is_empty()));
+            && s.get("includes")
+                .map_or(true, |i| i.as_object().map_or(true, |o| o.is_empty()))
+            && s.get("excludes")
+                .map_or(true, |i| i.as_object().map_or(true, |o| o.is_empty()));
         if plain {
             for n in s["names"].as_array().into_iter().flatten() {
                 if let Some(n) = n.as_str() {
@@ -80,7 +82,14 @@ pub struct Row {
 
 impl Row {
     /// Sort key, most suspicious first.
-    fn key(&self) -> (std::cmp::Reverse<u64>, std::cmp::Reverse<usize>, std::cmp::Reverse<u64>, u64) {
+    fn key(
+        &self,
+    ) -> (
+        std::cmp::Reverse<u64>,
+        std::cmp::Reverse<usize>,
+        std::cmp::Reverse<u64>,
+        u64,
+    ) {
         use std::cmp::Reverse;
         (
             Reverse(self.denied + self.killed + self.trapped),
@@ -197,7 +206,11 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
                     continue;
                 }
                 if let Some(n) = rare_name(&ordinary, e.abi(), e.nr) {
-                    *rare.entry(e.policy_cgroup).or_default().entry(n).or_default() += 1;
+                    *rare
+                        .entry(e.policy_cgroup)
+                        .or_default()
+                        .entry(n)
+                        .or_default() += 1;
                 }
             }
         }
@@ -278,7 +291,16 @@ mod tests {
             assert!(o.contains(n), "{n}");
         }
         // Refused by default, or allowed only with a capability or argument.
-        for n in ["mount", "ptrace", "bpf", "unshare", "keyctl", "kexec_load", "clone", "personality"] {
+        for n in [
+            "mount",
+            "ptrace",
+            "bpf",
+            "unshare",
+            "keyctl",
+            "kexec_load",
+            "clone",
+            "personality",
+        ] {
             assert!(!o.contains(n), "{n}");
         }
     }
@@ -288,9 +310,15 @@ mod tests {
         let o = ordinary_syscalls();
         let mount = u64::from(names::number(Abi::X86_64, "mount").unwrap());
         let read = u64::from(names::number(Abi::X86_64, "read").unwrap());
-        assert_eq!(rare_name(&o, Some(Abi::X86_64), mount).as_deref(), Some("mount"));
+        assert_eq!(
+            rare_name(&o, Some(Abi::X86_64), mount).as_deref(),
+            Some("mount")
+        );
         assert_eq!(rare_name(&o, Some(Abi::X86_64), read), None);
-        assert_eq!(rare_name(&o, Some(Abi::Ia32), 20).as_deref(), Some("ia32:getpid"));
+        assert_eq!(
+            rare_name(&o, Some(Abi::Ia32), 20).as_deref(),
+            Some("ia32:getpid")
+        );
         assert_eq!(rare_name(&o, None, 1), None);
     }
 

@@ -127,7 +127,11 @@ pub enum Object<'a> {
     /// A program being executed, by its resolved path.
     Exec { path: &'a [u8] },
     /// A socket being created.
-    Socket { family: u32, kind: u32, protocol: u32 },
+    Socket {
+        family: u32,
+        kind: u32,
+        protocol: u32,
+    },
     /// A socket connecting to an address.
     Connect(Addr<'a>),
     /// A socket binding to an address.
@@ -173,12 +177,20 @@ pub fn describe(obj: &Object<'_>, out: &mut [u8]) -> usize {
     let mut w = Cut { buf: out, len: 0 };
     let path = |w: &mut Cut<'_>, p: &[u8]| {
         for &b in p {
-            let c = if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' };
+            let c = if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '?'
+            };
             let _ = w.write_char(c);
         }
     };
     let addr = |w: &mut Cut<'_>, a: &Addr<'_>| match a {
-        Addr::Inet { family: AF_INET, ip, port } => {
+        Addr::Inet {
+            family: AF_INET,
+            ip,
+            port,
+        } => {
             let _ = write!(w, "inet {}.{}.{}.{}:{port}", ip[0], ip[1], ip[2], ip[3]);
         }
         Addr::Inet { ip, port, .. } => {
@@ -319,7 +331,11 @@ pub fn validate_rule(rule: &Attr<'_>) -> Result<(), Invalid> {
         || (f.path.is_some() && !file_like && !net)
         || (f.family.is_some() && file_like)
         || ((f.kind.is_some() || f.protocol.is_some()) && f.class != class::SOCKET)
-        || ((f.addr.is_some() || f.addr_prefix.is_some() || f.port_min.is_some() || f.port_max.is_some()) && !net);
+        || ((f.addr.is_some()
+            || f.addr_prefix.is_some()
+            || f.port_min.is_some()
+            || f.port_max.is_some())
+            && !net);
     if misplaced {
         return bad("attribute does not apply to this object class\0", rule);
     }
@@ -331,7 +347,10 @@ pub fn validate_rule(rule: &Attr<'_>) -> Result<(), Invalid> {
             return bad("path longer than 4095 bytes\0", rule);
         }
         if file_like && !normalized(p) {
-            return bad("path must be absolute and normalized (no //, . or .. components, no trailing /)\0", rule);
+            return bad(
+                "path must be absolute and normalized (no //, . or .. components, no trailing /)\0",
+                rule,
+            );
         }
         if net {
             let ok = match p.first() {
@@ -340,7 +359,10 @@ pub fn validate_rule(rule: &Attr<'_>) -> Result<(), Invalid> {
                 _ => false,
             };
             if !ok {
-                return bad("a Unix socket path is absolute and normalized, or @name\0", rule);
+                return bad(
+                    "a Unix socket path is absolute and normalized, or @name\0",
+                    rule,
+                );
             }
             if f.family.is_some_and(|x| x != AF_UNIX) || f.addr.is_some() || f.port_min.is_some() {
                 return bad("a Unix socket path goes with family AF_UNIX only\0", rule);
@@ -386,7 +408,10 @@ fn check_action(a: u32, at: &Attr<'_>) -> Result<(), Invalid> {
     }
     let kind = a & action::ACTION_MASK;
     if kind == action::TRAP || kind == action::KILL_THREAD {
-        return bad("object actions are allow, log, errno and kill-process\0", at);
+        return bad(
+            "object actions are allow, log, errno and kill-process\0",
+            at,
+        );
     }
     Ok(())
 }
@@ -501,16 +526,41 @@ mod tests {
         let mut out = [0u8; 32];
         let mut ip = [0u8; 16];
         ip[..4].copy_from_slice(&[127, 0, 0, 1]);
-        let n = describe(&Object::Connect(Addr::Inet { family: AF_INET, ip, port: 22 }), &mut out);
+        let n = describe(
+            &Object::Connect(Addr::Inet {
+                family: AF_INET,
+                ip,
+                port: 22,
+            }),
+            &mut out,
+        );
         assert_eq!(&out[..n], b"inet 127.0.0.1:22");
         let mut ip6 = [0u8; 16];
         ip6[15] = 1;
         let mut big = [0u8; 64];
-        let n = describe(&Object::Bind(Addr::Inet { family: AF_INET6, ip: ip6, port: 80 }), &mut big);
+        let n = describe(
+            &Object::Bind(Addr::Inet {
+                family: AF_INET6,
+                ip: ip6,
+                port: 80,
+            }),
+            &mut big,
+        );
         assert_eq!(&big[..n], b"inet6 [0:0:0:0:0:0:0:1]:80");
-        let n = describe(&Object::File { path: &[b'/'; 100], access: 1 }, &mut out);
+        let n = describe(
+            &Object::File {
+                path: &[b'/'; 100],
+                access: 1,
+            },
+            &mut out,
+        );
         assert_eq!(n, 32, "cut to the buffer");
-        let n = describe(&Object::Exec { path: b"/bin/\x01sh" }, &mut big);
+        let n = describe(
+            &Object::Exec {
+                path: b"/bin/\x01sh",
+            },
+            &mut big,
+        );
         assert_eq!(&big[..n], b"/bin/?sh");
     }
 
@@ -541,14 +591,18 @@ mod tests {
         sin[2..4].copy_from_slice(&22u16.to_be_bytes());
         sin[4..8].copy_from_slice(&[127, 0, 0, 1]);
         let a = parse_sockaddr(&sin, &mut s);
-        assert!(matches!(a, Addr::Inet { family: AF_INET, port: 22, ip, .. } if ip[..4] == [127, 0, 0, 1]));
+        assert!(
+            matches!(a, Addr::Inet { family: AF_INET, port: 22, ip, .. } if ip[..4] == [127, 0, 0, 1])
+        );
         let mut sin6 = [0u8; 28];
         sin6[..2].copy_from_slice(&10u16.to_ne_bytes());
         sin6[2..4].copy_from_slice(&8080u16.to_be_bytes());
         sin6[18..20].copy_from_slice(&[0xff, 0xff]);
         sin6[20..24].copy_from_slice(&[127, 0, 0, 1]);
         let a = parse_sockaddr(&sin6, &mut s);
-        assert!(matches!(a, Addr::Inet { family: AF_INET, port: 8080, ip, .. } if ip[..4] == [127, 0, 0, 1]));
+        assert!(
+            matches!(a, Addr::Inet { family: AF_INET, port: 8080, ip, .. } if ip[..4] == [127, 0, 0, 1])
+        );
         let mut sun = [0u8; 12];
         sun[..2].copy_from_slice(&1u16.to_ne_bytes());
         sun[2..7].copy_from_slice(b"/run/");
@@ -625,7 +679,11 @@ mod tests {
             assert_eq!(d(b"/etc/passwd", access::READ), action::ALLOW);
             assert_eq!(d(b"/secret/a/b", access::READ), action::KILL_PROCESS);
             assert_eq!(d(b"/secretx", access::READ), action::ALLOW);
-            assert_eq!(decide(a, &Object::Exec { path: b"/secret/x" }), action::ALLOW, "other class");
+            assert_eq!(
+                decide(a, &Object::Exec { path: b"/secret/x" }),
+                action::ALLOW,
+                "other class"
+            );
         });
     }
 
@@ -648,19 +706,29 @@ mod tests {
                     (attr::OBJ_PORT_MAX, &hi),
                 ],
             ),
-            (attr::POLICY_OBJECT_DEFAULT, &[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &deny)]),
+            (
+                attr::POLICY_OBJECT_DEFAULT,
+                &[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &deny)],
+            ),
         ]);
         with(&p, |a| {
             crate::engine::validate(a).unwrap();
             let inet = |ip4: [u8; 4], port| {
                 let mut ip = [0u8; 16];
                 ip[..4].copy_from_slice(&ip4);
-                Object::Connect(Addr::Inet { family: AF_INET, ip, port })
+                Object::Connect(Addr::Inet {
+                    family: AF_INET,
+                    ip,
+                    port,
+                })
             };
             assert_eq!(decide(a, &inet([127, 0, 0, 1], 1500)), action::ALLOW);
             assert_eq!(decide(a, &inet([127, 0, 0, 1], 22)), action::ERRNO | 111);
             assert_eq!(decide(a, &inet([10, 0, 0, 1], 1500)), action::ERRNO | 111);
-            assert_eq!(decide(a, &Object::Connect(Addr::Unix(b"/x"))), action::ERRNO | 111);
+            assert_eq!(
+                decide(a, &Object::Connect(Addr::Unix(b"/x"))),
+                action::ERRNO | 111
+            );
             assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
         });
     }
@@ -673,25 +741,150 @@ mod tests {
         let allow = U(action::ALLOW);
         let trap = U(action::TRAP);
         let cases: &[(&[(u16, &[u8])], &str)] = &[
-            (&[(attr::OBJ_ACTION, &allow)], "object rule needs a known class"),
-            (&[(attr::OBJ_CLASS, &U(9)), (attr::OBJ_ACTION, &allow)], "object rule needs a known class"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &trap)], "object actions are allow, log, errno and kill-process"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"etc\0")], "path must be absolute"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/etc/../x\0")], "path must be absolute"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/etc/\0")], "path must be absolute"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/etc")], "NUL-terminated"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PREFIX, b"")], "prefix needs a path"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_ACCESS, &U(8))], "unknown file access bits"),
-            (&[(attr::OBJ_CLASS, &sock), (attr::OBJ_ACTION, &allow), (attr::OBJ_PORT_MIN, &U(1))], "does not apply"),
-            (&[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_FAMILY, &U(2))], "does not apply"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR, &[1, 2, 3])], "4 (IPv4) or 16"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR, &[1, 2, 3, 4]), (attr::OBJ_ADDR_PREFIX, &U(33))], "CIDR prefix longer"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR, &[1, 2, 3, 4]), (attr::OBJ_FAMILY, &U(10))], "does not match the family"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PORT_MIN, &U(9)), (attr::OBJ_PORT_MAX, &U(8))], "lowest first"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PORT_MAX, &U(8))], "needs its lowest port"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"run\0")], "Unix socket path"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/run\0"), (attr::OBJ_FAMILY, &U(2))], "AF_UNIX only"),
-            (&[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &allow), (attr::OBJ_ADDR_PREFIX, &U(8))], "needs an address"),
+            (
+                &[(attr::OBJ_ACTION, &allow)],
+                "object rule needs a known class",
+            ),
+            (
+                &[(attr::OBJ_CLASS, &U(9)), (attr::OBJ_ACTION, &allow)],
+                "object rule needs a known class",
+            ),
+            (
+                &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &trap)],
+                "object actions are allow, log, errno and kill-process",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"etc\0"),
+                ],
+                "path must be absolute",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/etc/../x\0"),
+                ],
+                "path must be absolute",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/etc/\0"),
+                ],
+                "path must be absolute",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/etc"),
+                ],
+                "NUL-terminated",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PREFIX, b""),
+                ],
+                "prefix needs a path",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ACCESS, &U(8)),
+                ],
+                "unknown file access bits",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &sock),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PORT_MIN, &U(1)),
+                ],
+                "does not apply",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_FAMILY, &U(2)),
+                ],
+                "does not apply",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ADDR, &[1, 2, 3]),
+                ],
+                "4 (IPv4) or 16",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ADDR, &[1, 2, 3, 4]),
+                    (attr::OBJ_ADDR_PREFIX, &U(33)),
+                ],
+                "CIDR prefix longer",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ADDR, &[1, 2, 3, 4]),
+                    (attr::OBJ_FAMILY, &U(10)),
+                ],
+                "does not match the family",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PORT_MIN, &U(9)),
+                    (attr::OBJ_PORT_MAX, &U(8)),
+                ],
+                "lowest first",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PORT_MAX, &U(8)),
+                ],
+                "needs its lowest port",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"run\0"),
+                ],
+                "Unix socket path",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/run\0"),
+                    (attr::OBJ_FAMILY, &U(2)),
+                ],
+                "AF_UNIX only",
+            ),
+            (
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ADDR_PREFIX, &U(8)),
+                ],
+                "needs an address",
+            ),
         ];
         for (attrs, want) in cases {
             let p = policy(&[(attr::POLICY_OBJECT, attrs)]);
@@ -700,10 +893,26 @@ mod tests {
             assert!(e.text().contains(want), "got {:?}, want {want:?}", e.text());
         }
         // A default with a rule's fields, and a class given twice.
-        let p = policy(&[(attr::POLICY_OBJECT_DEFAULT, &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow), (attr::OBJ_PATH, b"/x\0")])]);
-        assert!(with(&p, |a| crate::engine::validate(a)).unwrap_err().text().contains("class and an action only"));
+        let p = policy(&[(
+            attr::POLICY_OBJECT_DEFAULT,
+            &[
+                (attr::OBJ_CLASS, &file),
+                (attr::OBJ_ACTION, &allow),
+                (attr::OBJ_PATH, b"/x\0"),
+            ],
+        )]);
+        assert!(with(&p, |a| crate::engine::validate(a))
+            .unwrap_err()
+            .text()
+            .contains("class and an action only"));
         let d: &[(u16, &[u8])] = &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow)];
-        let p = policy(&[(attr::POLICY_OBJECT_DEFAULT, d), (attr::POLICY_OBJECT_DEFAULT, d)]);
-        assert!(with(&p, |a| crate::engine::validate(a)).unwrap_err().text().contains("default given twice"));
+        let p = policy(&[
+            (attr::POLICY_OBJECT_DEFAULT, d),
+            (attr::POLICY_OBJECT_DEFAULT, d),
+        ]);
+        assert!(with(&p, |a| crate::engine::validate(a))
+            .unwrap_err()
+            .text()
+            .contains("default given twice"));
     }
 }

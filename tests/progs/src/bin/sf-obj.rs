@@ -121,7 +121,11 @@ fn exec_cmd(args: &[String], at: bool) -> ! {
         if fd < 0 {
             usage(&format!("cannot open {dir}"));
         }
-        (fd, args.get(1).unwrap_or_else(|| usage("execveat DIR NAME")), args.get(2..).unwrap_or(&[]))
+        (
+            fd,
+            args.get(1).unwrap_or_else(|| usage("execveat DIR NAME")),
+            args.get(2..).unwrap_or(&[]),
+        )
     } else {
         (
             libc::AT_FDCWD,
@@ -244,8 +248,12 @@ struct Shared(std::cell::UnsafeCell<[u8; 4096]>);
 unsafe impl Sync for Shared {}
 
 fn race_cmd(args: &[String]) {
-    let allowed = args.first().unwrap_or_else(|| usage("race ALLOWED DENIED SECS"));
-    let denied = args.get(1).unwrap_or_else(|| usage("race ALLOWED DENIED SECS"));
+    let allowed = args
+        .first()
+        .unwrap_or_else(|| usage("race ALLOWED DENIED SECS"));
+    let denied = args
+        .get(1)
+        .unwrap_or_else(|| usage("race ALLOWED DENIED SECS"));
     let secs: f64 = args
         .get(2)
         .and_then(|s| s.parse().ok())
@@ -309,9 +317,18 @@ fn race_cmd(args: &[String]) {
 }
 
 fn storm_cmd(args: &[String]) {
-    let secs: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage("storm SECS PATH PORT"));
+    let secs: f64 = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| usage("storm SECS PATH PORT"));
     let path = cstr(args.get(1).unwrap_or_else(|| usage("PATH")));
-    let (_, sa) = sockaddr("inet", &["127.0.0.1".to_string(), args.get(2).cloned().unwrap_or_else(|| usage("PORT"))]);
+    let (_, sa) = sockaddr(
+        "inet",
+        &[
+            "127.0.0.1".to_string(),
+            args.get(2).cloned().unwrap_or_else(|| usage("PORT")),
+        ],
+    );
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut n = 0u64;
     while Instant::now() < end {
