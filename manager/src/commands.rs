@@ -349,6 +349,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             let file = live_policy(&target)?;
             match format {
                 ExportFormat::Oci => {
+                    if !file.objects.is_empty() {
+                        eprintln!("sysfence: the policy's object rules (files, exec, sockets) have no OCI form and are left out; --format syscallpolicy keeps them");
+                    }
                     println!("{}", serde_json::to_string_pretty(&oci::export(&file))?)
                 }
                 ExportFormat::Syscallpolicy => {

@@ -39,6 +39,9 @@ pub struct ModuleInfo {
     pub policies: u32,
     pub max_policies: u32,
     pub max_rules: u32,
+    /// Object decisions the hooks could not make (all return instances in
+    /// use); 0 in normal operation.
+    pub objects_unchecked: u64,
 }
 
 /// Reads the module's state from a sysfs tree rooted at `sys`.
@@ -93,6 +96,9 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
             policies: u32_of(attr::INFO_POLICY_COUNT).unwrap_or(0),
             max_policies: u32_of(attr::INFO_MAX_POLICIES).unwrap_or(0),
             max_rules: u32_of(attr::INFO_MAX_RULES).unwrap_or(0),
+            objects_unchecked: crate::client::find(r, attr::INFO_OBJECTS_UNCHECKED)
+                .and_then(|a| a.u64())
+                .unwrap_or(0),
         });
     }
     finish(args, &status, module_protocol)
@@ -123,6 +129,12 @@ fn finish(
                 m.policies, m.max_policies
             );
             println!("rules/policy:    at most {}", m.max_rules);
+            if m.objects_unchecked > 0 {
+                println!(
+                    "object checks:   {} NOT MADE (more filtered tasks inside one hooked function at once than the hook's 1024 return instances)",
+                    m.objects_unchecked
+                );
+            }
         }
         if let Some(v) = module_protocol {
             println!(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use sysfence_abi::proto::{
-    action, attr, features, Abi, Cmd, Op, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS,
+    access, action, attr, class, features, Abi, Cmd, Op, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS,
 };
 
 /// (section, name) -> value, from the spec's flow-style entries and
@@ -69,6 +69,40 @@ fn spec_matches_proto() {
         ("features", "hierarchy", features::HIERARCHY),
         ("features", "events", features::EVENTS),
         ("features", "record", features::RECORD),
+        ("features", "objects", features::OBJECTS),
+        ("class", "file", class::FILE.into()),
+        ("class", "exec", class::EXEC.into()),
+        ("class", "socket", class::SOCKET.into()),
+        ("class", "connect", class::CONNECT.into()),
+        ("class", "bind", class::BIND.into()),
+        ("access", "read", access::READ.into()),
+        ("access", "write", access::WRITE.into()),
+        ("access", "create", access::CREATE.into()),
+        (
+            "main",
+            "info-objects-unchecked",
+            attr::INFO_OBJECTS_UNCHECKED.into(),
+        ),
+        ("policy", "object", attr::POLICY_OBJECT.into()),
+        (
+            "policy",
+            "object-default",
+            attr::POLICY_OBJECT_DEFAULT.into(),
+        ),
+        ("object", "class", attr::OBJ_CLASS.into()),
+        ("object", "action", attr::OBJ_ACTION.into()),
+        ("object", "path", attr::OBJ_PATH.into()),
+        ("object", "prefix", attr::OBJ_PREFIX.into()),
+        ("object", "access", attr::OBJ_ACCESS.into()),
+        ("object", "family", attr::OBJ_FAMILY.into()),
+        ("object", "type", attr::OBJ_TYPE.into()),
+        ("object", "protocol", attr::OBJ_PROTOCOL.into()),
+        ("object", "addr", attr::OBJ_ADDR.into()),
+        ("object", "addr-prefix", attr::OBJ_ADDR_PREFIX.into()),
+        ("object", "port-min", attr::OBJ_PORT_MIN.into()),
+        ("object", "port-max", attr::OBJ_PORT_MAX.into()),
+        ("event", "obj-class", attr::EVENT_OBJ_CLASS.into()),
+        ("event", "object", attr::EVENT_OBJECT.into()),
         ("main", "cgroup-id", attr::CGROUP_ID.into()),
         ("main", "policy", attr::POLICY.into()),
         ("main", "stats", attr::STATS.into()),
