@@ -90,4 +90,11 @@ extern "C" {
     pub(crate) fn sf_obj_kill();
     /// The syscall number the current task is in; `ia32` says its ABI.
     pub(crate) fn sf_current_syscall(ia32: *mut bool) -> c_long;
+    /// After the gate is attached: keeps the syscall slow path to tasks
+    /// under a policy (see `sysfence_tasks.c`). May sleep.
+    pub(crate) fn sf_tasks_start() -> c_int;
+    /// Before the gate is detached: undoes `sf_tasks_start`. May sleep.
+    pub(crate) fn sf_tasks_stop();
+    /// Puts every thread in the subtree of cgroup `id` on the slow path.
+    pub(crate) fn sf_flag_subtree(id: u64);
 }

@@ -72,6 +72,31 @@ unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
     args
 }
 
+/// The levels at which policies sit (bit N: level N), for the C side's
+/// ancestor walks; 0 when there is no policy.
+#[no_mangle]
+pub(crate) extern "C" fn sf_rust_levels() -> u64 {
+    store::with_current(|s| s.levels).unwrap_or(0)
+}
+
+/// Whether any of `n` cgroup ids at `ids` has a policy.
+///
+/// # Safety
+/// `ids` must point to `n` readable ids; the caller holds RCU or runs with
+/// preemption disabled.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn sf_rust_ids_filtered(ids: *const u64, n: c_int) -> bool {
+    let Ok(n) = usize::try_from(n) else {
+        return false;
+    };
+    if ids.is_null() || n == 0 {
+        return false;
+    }
+    // SAFETY: the caller passes `n` readable ids.
+    let ids = unsafe { core::slice::from_raw_parts(ids, n) };
+    store::with_current(|s| ids.iter().any(|id| s.find(*id).is_some())).unwrap_or(false)
+}
+
 /// Whether the current task is under any policy (its cgroup or an ancestor).
 pub(crate) fn current_is_filtered() -> bool {
     // SAFETY: pairs with the unlock below; the cgroup read needs RCU.

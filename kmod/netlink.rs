@@ -104,7 +104,19 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
             ));
         }
     }
+    // A cgroup's first policy: its tasks go on the syscall slow path before
+    // the policy is published and again after, so none runs unchecked
+    // (kmod/sysfence_tasks.c). A replace needs nothing: they already are.
+    let first = store::with_current(|s| s.find(cgroup).is_none()).unwrap_or(true);
+    if first {
+        // SAFETY: plain walk of the task list under RCU; process context.
+        unsafe { ffi::sf_flag_subtree(cgroup) };
+    }
     let result = store::set(cgroup, level, compiled);
+    if first && result.is_ok() {
+        // SAFETY: as above.
+        unsafe { ffi::sf_flag_subtree(cgroup) };
+    }
     // Off again when no policy has object rules any more (or the set
     // failed).
     let _ = crate::hooks::sync();

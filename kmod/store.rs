@@ -234,10 +234,16 @@ impl Seen {
     pub(crate) fn copy(&self, abi: Abi, out: &mut [u8; crate::proto::attr::SEEN_BYTES]) -> bool {
         let mut any = false;
         if let Some(row) = self.0.get(abi.index()) {
-            for (w, chunk) in row.iter().zip(out.chunks_exact_mut(8)) {
+            let mut at = 0usize;
+            for w in row.iter() {
                 let v = w.load(Ordering::Relaxed);
                 any |= v != 0;
-                chunk.copy_from_slice(&v.to_le_bytes());
+                for b in v.to_le_bytes() {
+                    if let Some(slot) = out.get_mut(at) {
+                        *slot = b;
+                    }
+                    at = at.saturating_add(1);
+                }
             }
         }
         any

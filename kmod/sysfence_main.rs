@@ -56,12 +56,23 @@ impl kernel::Module for Sysfence {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: nothing can push yet (the gate is not attached).
         unsafe { ffi::sf_ev_start() };
-        // SAFETY: registers the static family; undone in `drop` or below.
-        to_result(unsafe { ffi::sf_nl_register() })?;
-        // SAFETY: attaches the static probe; undone in `drop`.
-        if let Err(e) = to_result(unsafe { ffi::sf_gate_attach() }) {
-            // SAFETY: the family was registered just above.
-            unsafe { ffi::sf_nl_unregister() };
+        // SAFETY: attaches the static probe; undone in `drop` or below. No
+        // policy exists, so it decides nothing yet.
+        to_result(unsafe { ffi::sf_gate_attach() })?;
+        // SAFETY: the gate is attached and no policy can exist until the
+        // family is registered below; undone in `drop` or below.
+        if let Err(e) = to_result(unsafe { ffi::sf_tasks_start() }) {
+            // SAFETY: attached just above.
+            unsafe { ffi::sf_gate_detach() };
+            return Err(e);
+        }
+        // SAFETY: registers the static family; undone in `drop`.
+        if let Err(e) = to_result(unsafe { ffi::sf_nl_register() }) {
+            // SAFETY: both were set up just above, in this order.
+            unsafe {
+                ffi::sf_tasks_stop();
+                ffi::sf_gate_detach();
+            }
             return Err(e);
         }
         pr_info!(
@@ -76,6 +87,8 @@ impl kernel::Module for Sysfence {
 
 impl Drop for Sysfence {
     fn drop(&mut self) {
+        // SAFETY: started in `init`, while the gate is still attached.
+        unsafe { ffi::sf_tasks_stop() };
         // SAFETY: attached in `init`; returns once no probe call runs.
         unsafe { ffi::sf_gate_detach() };
         // SAFETY: idempotent; returns once no hook handler runs, and

@@ -25,6 +25,8 @@ int sf_rust_doit(u8 cmd, const void *payload, u32 len, struct genl_info *info);
 int sf_rust_dump_one(u64 index, void *buf, u32 cap, u32 *len);
 void sf_rust_emit_event(const void *rec, u32 size);
 bool sf_rust_obj_wanted(void);
+u64 sf_rust_levels(void);
+bool sf_rust_ids_filtered(const u64 *ids, int n);
 int sf_rust_obj_decide(u32 class, u32 a, u32 b, u32 c, const void *data, u32 len);
 
 /* C glue called from Rust (ffi.rs declares the same). */
@@ -60,5 +62,8 @@ void sf_hooks_detach(void);
 u64 sf_hooks_missed(void);
 void sf_obj_kill(void);
 long sf_current_syscall(bool *ia32);
+int sf_tasks_start(void);
+void sf_tasks_stop(void);
+void sf_flag_subtree(u64 id);
 
 #endif

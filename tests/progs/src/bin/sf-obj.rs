@@ -13,6 +13,11 @@
 //!   a loop while another rewrites it between the two paths; prints `opens
 //!   N allowed A denied D leaks L` and exits 1 if any open returned the
 //!   denied file (same device and inode).
+//! - `sf-obj threads N TRIGGER NR`: N threads wait for the file TRIGGER,
+//!   then each issues syscall NR once and prints `thread I: ok|err E`.
+//! - `sf-obj clone-into CGROUP_DIR NR`: a child made with clone3 and
+//!   CLONE_INTO_CGROUP issues syscall NR as its first call; prints its
+//!   outcome.
 //! - `sf-obj storm SECS PATH PORT`: open/close PATH and connect to
 //!   127.0.0.1:PORT in a loop for SECS (ignoring the outcome), for rmmod
 //!   tests.
@@ -349,6 +354,104 @@ fn storm_cmd(args: &[String]) {
     println!("storm {n}");
 }
 
+fn outcome(rc: i64) -> String {
+    if (-4095..0).contains(&rc) {
+        format!("err {}", -rc)
+    } else {
+        "ok".to_string()
+    }
+}
+
+fn threads_cmd(args: &[String]) {
+    let (Some(n), Some(trigger), Some(nr)) = (
+        args.first().and_then(|s| s.parse::<usize>().ok()),
+        args.get(1).cloned(),
+        args.get(2).and_then(|s| s.parse::<u64>().ok()),
+    ) else {
+        usage("threads N TRIGGER NR")
+    };
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let trigger = trigger.clone();
+            std::thread::spawn(move || {
+                while !std::path::Path::new(&trigger).exists() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                // SAFETY: a raw syscall chosen by the test (harmless).
+                let rc = unsafe {
+                    sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6])
+                };
+                format!("thread {i}: {}", outcome(rc))
+            })
+        })
+        .collect();
+    for h in handles {
+        println!("{}", h.join().unwrap_or_else(|_| "thread panicked".into()));
+    }
+}
+
+fn clone_into_cmd(args: &[String]) {
+    let (Some(dir), Some(nr)) = (args.first(), args.get(1).and_then(|s| s.parse::<u64>().ok())) else {
+        usage("clone-into CGROUP_DIR NR")
+    };
+    // SAFETY: plain open of a directory.
+    let cg = unsafe { libc::open(cstr(dir).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
+    if cg < 0 {
+        usage("cannot open the cgroup directory");
+    }
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let ca = CloneArgs {
+        flags: CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cg as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: clone3 without CLONE_VM: the child is a copy of this process
+    // and only makes one raw call, then exits.
+    let pid = unsafe {
+        libc::syscall(libc::SYS_clone3, &ca as *const CloneArgs, std::mem::size_of::<CloneArgs>())
+    };
+    if pid == 0 {
+        // SAFETY: the child's first syscall, then exit with its outcome.
+        unsafe {
+            let rc = sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]);
+            let code = if (-4095..0).contains(&rc) { (-rc).min(200) } else { 0 };
+            sysfence_testprogs::raw_syscall(
+                sysfence_testprogs::Abi::X86_64,
+                libc::SYS_exit_group as u64,
+                [code as u64, 0, 0, 0, 0, 0],
+            );
+        }
+        std::process::exit(0);
+    }
+    if pid < 0 {
+        println!("err {} (clone3)", errno());
+        return;
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    match libc::WEXITSTATUS(status) {
+        0 => println!("ok"),
+        e => println!("err {e}"),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
@@ -361,6 +464,8 @@ fn main() {
         Some("bind") => net_cmd(true, rest),
         Some("race") => race_cmd(rest),
         Some("storm") => storm_cmd(rest),
+        Some("threads") => threads_cmd(rest),
+        Some("clone-into") => clone_into_cmd(rest),
         _ => usage("open, exec, execveat, socket, connect, bind, race or storm"),
     }
 }
