@@ -93,6 +93,10 @@ pub struct Client {
     family: u16,
     events_group: Option<u32>,
     seq: u32,
+    /// The receive buffer, allocated once per client: zeroing a fresh 1 MiB
+    /// buffer per request cost more than the kernel's whole work on a
+    /// policy replace.
+    buf: Vec<u8>,
 }
 
 /// What one read from an event subscription brought.
@@ -166,6 +170,7 @@ impl Client {
             family: GENL_ID_CTRL,
             events_group: None,
             seq: std::process::id().wrapping_mul(7919),
+            buf: Vec::new(),
         };
         let mut name = [0u8; 32];
         let mut w = Writer::new(&mut name);
@@ -318,9 +323,27 @@ impl Client {
         self.sock
             .send(&encode(family, flags, seq, cmd, version, attrs), 0)?;
         let mut replies = Vec::new();
-        let mut buf = vec![0u8; 1 << 20];
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; 1 << 20];
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.read_replies(&mut buf, seq, family, &mut replies);
+        self.buf = buf;
+        result.map(|()| replies)
+    }
+
+    /// Reads the replies to request `seq` into `replies`, until its ACK or
+    /// the end of its dump.
+    fn read_replies(
+        &mut self,
+        buf: &mut [u8],
+        seq: u32,
+        family: u16,
+        replies: &mut Vec<Reply>,
+    ) -> Result<(), ClientError> {
         loop {
             let n = self.sock.recv(&mut &mut buf[..], 0)?;
+            let buf = &buf[..];
             let mut off = 0;
             while off + NLMSG_HDRLEN <= n {
                 let len = u32_at(&buf, off).unwrap_or(0) as usize;
@@ -342,7 +365,7 @@ impl Client {
                         if errno != 0 {
                             return Err(ClientError::Refused { errno, msg });
                         }
-                        return Ok(replies); // the ACK ends the exchange
+                        return Ok(()); // the ACK ends the exchange
                     }
                     NLMSG_DONE => {
                         if let Some(e) = u32_at(payload, 0).map(|e| e as i32).filter(|e| *e < 0) {
@@ -352,7 +375,7 @@ impl Client {
                             });
                         }
                         // A dump ends here: the kernel sends no ACK after it.
-                        return Ok(replies);
+                        return Ok(());
                     }
                     t if t == family => {
                         let attrs = payload.get(GENL_HDRLEN..).unwrap_or(&[]);

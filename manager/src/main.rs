@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence`: set, change and remove the syscall policy of running containers.
 
+mod bench;
 mod caps;
 mod client;
 mod commands;
@@ -111,6 +112,11 @@ enum Command {
     /// Example: sysfence record --container 4f1c2a --duration 300 -o web.json
     #[command(verbatim_doc_comment)]
     Record(record::RecordArgs),
+    /// Measurements for the benchmark suite (bench/run.sh).
+    ///
+    /// Example: sysfence bench apply-latency --cgroup bench docker-default.json --count 2000
+    #[command(subcommand, hide = true)]
+    Bench(bench::BenchCmd),
     /// Print a shell completion script.
     ///
     /// Example: sysfence completions bash > /etc/bash_completion.d/sysfence
@@ -134,6 +140,7 @@ fn main() -> ExitCode {
         Command::Run(args) => return run::run(&args),
         Command::Record(args) => record::run(&args),
         Command::Top(args) => top::run(&args),
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

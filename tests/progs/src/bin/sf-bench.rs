@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sf-bench [--abi x86_64|ia32] NR ITERATIONS REPEATS [ARG...]`: time a raw
 //! syscall; `sf-bench --open PATH ITERATIONS REPEATS`: time an
-//! `open(PATH, O_RDONLY)` + `close` pair. Each repeat issues the call ITERATIONS times and measures
+//! `open(PATH, O_RDONLY)` + `close` pair; `sf-bench --run REPEATS -- CMD...`:
+//! time whole runs of a command (fork, exec, wait), in ns per run;
+//! `sf-bench --seccomp-install BPF_FILE N`: time installing a seccomp
+//! filter, once in each of N fresh children (`p50 P p99 Q max M ns`).
+//! A leading `--seccomp BPF_FILE` installs that raw filter (as libseccomp
+//! exported it) on sf-bench first, so every case runs under seccomp. Each repeat issues the call ITERATIONS times and measures
 //! CLOCK_MONOTONIC around the loop; prints
 //! `median M min A max B ns/call over REPEATS repeats` (one decimal).
 //! Under `qemu/run --icount` guest nanoseconds are guest instructions, so
@@ -50,8 +55,121 @@ fn open_close(args: &[String]) -> ! {
     std::process::exit(0)
 }
 
+/// Installs a raw seccomp BPF program on the calling thread.
+fn install_seccomp(bpf: &[u8]) -> i64 {
+    let prog = libc::sock_fprog {
+        len: (bpf.len() / 8) as u16,
+        filter: bpf.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: `prog` points to `len` 8-byte BPF instructions, alive for the
+    // call; we run as root (no_new_privs not needed).
+    unsafe { libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const libc::sock_fprog) }
+}
+
+fn read_bpf(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| usage(&format!("{path}: {e}")))
+}
+
+fn print_stats(mut v: Vec<f64>, unit: &str) -> ! {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    println!(
+        "median {:.1} min {:.1} max {:.1} {unit} over {n} repeats",
+        v[n / 2],
+        v[0],
+        v[n - 1]
+    );
+    std::process::exit(0)
+}
+
+fn run_cmd(args: &[String]) -> ! {
+    let reps: usize = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or_else(|| usage("--run REPEATS -- CMD..."));
+    let cmd = match args.get(1).map(String::as_str) {
+        Some("--") => args.get(2..).unwrap_or(&[]),
+        _ => args.get(1..).unwrap_or(&[]),
+    };
+    let Some((prog, rest)) = cmd.split_first() else {
+        usage("--run needs a command")
+    };
+    let mut v = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        let st = std::process::Command::new(prog)
+            .args(rest)
+            .status()
+            .unwrap_or_else(|e| usage(&format!("{prog}: {e}")));
+        if !st.success() {
+            usage(&format!("{prog} failed: {st}"));
+        }
+        v.push(t.elapsed().as_nanos() as f64);
+    }
+    print_stats(v, "ns/run")
+}
+
+fn seccomp_install(args: &[String]) -> ! {
+    let (Some(file), Some(n)) = (args.first(), args.get(1).and_then(|s| s.parse::<usize>().ok()))
+    else {
+        usage("--seccomp-install BPF_FILE N")
+    };
+    let bpf = read_bpf(file);
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut fds = [0i32; 2];
+        // SAFETY: a pipe for the child's one measurement.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            usage("pipe failed");
+        }
+        // SAFETY: fork of a single-threaded process; the child installs
+        // the filter, writes 8 bytes and _exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let t = Instant::now();
+            let rc = install_seccomp(&bpf);
+            let ns: u64 = if rc == 0 { t.elapsed().as_nanos() as u64 } else { u64::MAX };
+            // SAFETY: write to our pipe, then exit at once.
+            unsafe {
+                libc::write(fds[1], ns.to_ne_bytes().as_ptr().cast(), 8);
+                libc::_exit(0);
+            }
+        }
+        let mut b = [0u8; 8];
+        // SAFETY: read from our pipe, wait for our child, close the pipe.
+        unsafe {
+            libc::close(fds[1]);
+            libc::read(fds[0], b.as_mut_ptr().cast(), 8);
+            libc::close(fds[0]);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        let ns = u64::from_ne_bytes(b);
+        if ns == u64::MAX {
+            usage("seccomp() refused the filter");
+        }
+        v.push(ns as f64);
+    }
+    v.sort_by(f64::total_cmp);
+    let p = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    println!("p50 {:.0} p99 {:.0} max {:.0} ns over {n} installs", p(0.5), p(0.99), p(1.0));
+    std::process::exit(0)
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--seccomp") {
+        let bpf = read_bpf(args.get(1).map(String::as_str).unwrap_or_else(|| usage("--seccomp BPF_FILE")));
+        if install_seccomp(&bpf) != 0 {
+            usage("seccomp() refused the filter");
+        }
+        args.drain(..2);
+    }
+    match args.first().map(String::as_str) {
+        Some("--run") => run_cmd(&args[1..]),
+        Some("--seccomp-install") => seccomp_install(&args[1..]),
+        _ => {}
+    }
     if args.first().map(String::as_str) == Some("--open") {
         open_close(&args[1..]);
     }

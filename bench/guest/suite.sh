@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark suite, in one boot of the bench kernel under icount (guest
+# ns = instructions). Prints one line per figure:
+#   RESULT|key|case|median|min|max|unit
+# which bench/run.sh turns into bench/results/ and the README table.
+# Sizes: SCALE="1 100 1000 10000", ITER, REPS, UPDATES, MACRO_REPS.
+set -e
+ITER=${ITER:-20000}
+REPS=${REPS:-11}
+UPDATES=${UPDATES:-2000}
+MACRO_REPS=${MACRO_REPS:-5}
+SCALE=${SCALE:-1 100 1000 10000}
+D=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+PROFILE=$SF_ROOT/tests/fixtures/docker-default.json
+CG=/sys/fs/cgroup
+
+# res KEY CASE CMD...: run CMD (an sf-bench), print its figures as a RESULT.
+res() {
+  _k=$1 _c=$2
+  shift 2
+  _o=$("$@")
+  # "median M min A max B UNIT over ..." or "p50 P p99 Q max M UNIT ..."
+  set -- $_o
+  echo "RESULT|$_k|$_c|$2|$4|$6|$7"
+}
+cg_enter() { echo $$ >"$CG/$1/cgroup.procs"; }
+cg_leave() { echo $$ >"$CG/cgroup.procs"; }
+macro() { sf-bench "$@" --run "$MACRO_REPS" -- sh -c 'for i in 1 2 3 4 5 6; do ls /bin | wc -l >/dev/null; cat /etc/passwd | head -n 3 >/dev/null; echo x >/tmp/macro.$i; rm /tmp/macro.$i; sf-obj connect inet 127.0.0.1 9 >/dev/null; done'; }
+mres() { _k=$1 _c=$2; shift 2; set -- $(macro "$@"); echo "RESULT|$_k|$_c|$2|$4|$6|$7"; }
+echo x >/tmp/bench-file
+
+# The filter libseccomp builds from Docker's profile, as runc does.
+chroot /host /usr/bin/python3 "${SF_ROOT#/host}/tests/differential/seccomp-bpf.py" \
+  "${SF_ROOT#/host}/tests/fixtures/docker-default.json" "$D" "$(uname -r)" /tmp/docker.bpf
+S="--seccomp /tmp/docker.bpf"
+
+rmmod sysfence 2>/dev/null || true
+res base.getppid "getppid, no module" sf-bench 110 "$ITER" "$REPS"
+res base.ia32 "ia32 getpid, no module" sf-bench --abi ia32 20 "$ITER" "$REPS"
+res base.open "open+close, no module" sf-bench --open /tmp/bench-file 5000 "$REPS"
+mres base.macro "macro workload, no module"
+
+# seccomp with Docker's profile, the way runc installs it.
+res seccomp.getppid "seccomp: getppid (allowed)" sf-bench $S 110 "$ITER" "$REPS"
+res seccomp.socket "seccomp: socket(AF_INET), argument rule (allowed)" sf-bench $S 41 "$ITER" "$REPS" 2 0xffff 0
+res seccomp.personality "seccomp: personality(0), argument rule (allowed)" sf-bench $S 135 "$ITER" "$REPS" 0
+res seccomp.mount "seccomp: mount (denied)" sf-bench $S 165 "$ITER" "$REPS"
+res seccomp.ia32 "seccomp: ia32 getpid (allowed)" sf-bench $S --abi ia32 20 "$ITER" "$REPS"
+res seccomp.open "seccomp: open+close" sf-bench $S --open /tmp/bench-file 5000 "$REPS"
+mres seccomp.macro "seccomp: macro workload" $S
+res seccomp.install "seccomp: installing the filter (a running container cannot)" sf-bench --seccomp-install /tmp/docker.bpf 200
+
+insmod "$SF_KO"
+mkdir -p "$CG/dock" "$CG/other"
+sysfence policy apply --cgroup dock --caps "$D" "$PROFILE" 2>/dev/null
+res mod.unfiltered "getppid, module loaded, caller unfiltered (a policy elsewhere)" sf-bench 110 "$ITER" "$REPS"
+res mod.unfiltered_open "open+close, module loaded, caller unfiltered" sf-bench --open /tmp/bench-file 5000 "$REPS"
+cg_enter dock
+res sf.getppid "sysfence: getppid (allowed)" sf-bench 110 "$ITER" "$REPS"
+res sf.socket "sysfence: socket(AF_INET), argument rule (allowed)" sf-bench 41 "$ITER" "$REPS" 2 0xffff 0
+res sf.personality "sysfence: personality(0), argument rule (allowed)" sf-bench 135 "$ITER" "$REPS" 0
+res sf.mount "sysfence: mount (denied)" sf-bench 165 "$ITER" "$REPS"
+res sf.ia32 "sysfence: ia32 getpid (allowed)" sf-bench --abi ia32 20 "$ITER" "$REPS"
+res sf.open "sysfence: open+close" sf-bench --open /tmp/bench-file 5000 "$REPS"
+mres sf.macro "sysfence: macro workload"
+cg_leave
+# Nested: Docker's profile on the parent, a small policy on the child.
+mkdir -p "$CG/dock/inner"
+printf 'default: allow\nrules:\n  - {syscalls: [sethostname], action: errno}\n' | sysfence policy apply --cgroup dock/inner - 2>/dev/null
+cg_enter dock/inner
+res sf.nested "sysfence: getppid, policies at two levels" sf-bench 110 "$ITER" "$REPS"
+cg_leave
+# An object path rule (native policy: OCI profiles have none).
+printf 'default: allow\nobjects:\n  files:\n    - {prefix: /etc/secret, action: errno, errno: 13}\n' | sysfence policy apply --cgroup other - 2>/dev/null
+cg_enter other
+res sf.open_rule "sysfence: open+close with an active path rule" sf-bench --open /tmp/bench-file 5000 "$REPS"
+cg_leave
+sysfence policy delete --cgroup other 2>/dev/null
+
+# Live update of a running container's Docker-default policy.
+cg_enter dock
+sf-loop 39 50 >/dev/null &
+L=$!
+cg_leave
+_o=$(sysfence bench apply-latency --cgroup dock --caps "$D" "$PROFILE" --count "$UPDATES")
+set -- $_o
+echo "RESULT|update.latency|sysfence: replace a Docker-default policy, p50 / p99 / max|$2|$4|$6|$7"
+echo "RESULT|update.rate|sysfence: sustained replaces per second|${14}|${14}|${14}|replaces/s"
+kill "$L"
+wait "$L" 2>/dev/null || true
+sysfence policy delete --cgroup dock/inner 2>/dev/null
+sysfence policy delete --cgroup dock 2>/dev/null
+rmdir "$CG/dock/inner" "$CG/dock"
+
+# Scale: N cgroups, each with its own Docker-default-sized policy, and N
+# sharing one.
+slab() { sed -n 's/^Slab: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+scale() {
+  _n=$1 _mode=$2 _lab=${2:+distinct}
+  _lab=${_lab:-identical}
+  mkdir -p "$CG/scale"
+  i=0
+  while [ "$i" -lt "$_n" ]; do mkdir -p "$CG/scale/c$i"; i=$((i + 1)); done
+  _s0=$(slab)
+  _o=$(sysfence bench load "$CG/scale" "$PROFILE" --caps "$D" --count "$_n" $_mode)
+  _s1=$(slab)
+  set -- $_o
+  echo "RESULT|scale.load.$_n.$_lab|load $_n $_lab policies, seconds|$5|$5|$5|s"
+  _m=$(( (_s1 - _s0) * 1024 / _n ))
+  echo "RESULT|scale.mem.$_n.$_lab|kernel slab per policy, $_n $_lab policies|$_m|$_m|$_m|bytes"
+  cg_enter scale/c0
+  res "scale.getppid.$_n.$_lab" "sysfence: getppid among $_n $_lab policies" sf-bench 110 "$ITER" "$REPS"
+  cg_leave
+  sysfence bench load "$CG/scale" "$PROFILE" --caps "$D" --count "$_n" --remove
+  rmdir "$CG/scale"
+}
+for n in $SCALE; do scale "$n" --distinct; done
+scale "$(echo $SCALE | awk '{print $NF}')" ""
+echo "SUITE-DONE"

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `sysfence bench …` (hidden): measurements the benchmark suite
+//! (`bench/run.sh`) makes through the manager's own library calls.
+//!
+//! - `apply-latency`: replaces a cgroup's policy N times, alternating two
+//!   versions of one profile that differ in their default errno (so every
+//!   replace compiles a full policy), timing each `set_policy` call from the
+//!   request to the kernel's ACK.
+//! - `load`: creates N cgroups under a parent and gives each the profile,
+//!   either all the same policy or each a distinct one.
+
+use crate::client::Client;
+use crate::commands::{delete_policy, load_policy, set_policy};
+use crate::exit::Code;
+use crate::policy::{ActionName, ArgSpec, OpName, RuleSpec};
+use crate::target::{Resolved, Target};
+use clap::Subcommand;
+use std::error::Error;
+use std::os::unix::fs::MetadataExt;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Time policy replaces on one cgroup.
+    ApplyLatency {
+        #[command(flatten)]
+        target: Target,
+        /// The profile or policy file.
+        file: String,
+        /// Capabilities for a seccomp profile.
+        #[arg(long, default_value = "")]
+        caps: String,
+        /// Replaces to time.
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+    },
+    /// Create N cgroups under PARENT, each with the policy.
+    Load {
+        /// Parent cgroup directory.
+        parent: String,
+        /// The profile or policy file.
+        file: String,
+        #[arg(long, default_value = "")]
+        caps: String,
+        #[arg(long)]
+        count: usize,
+        /// Give each cgroup a distinct policy (one extra argument rule).
+        #[arg(long)]
+        distinct: bool,
+        /// Remove the policies and cgroups instead.
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+fn pct(v: &[f64], q: f64) -> f64 {
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
+    match cmd {
+        BenchCmd::ApplyLatency {
+            target,
+            file,
+            caps,
+            count,
+        } => {
+            let r = target.resolve()?;
+            let mut a = load_policy(&file, &r, Some(&caps), false)?;
+            if a.default != ActionName::Errno {
+                return Err("apply-latency wants a profile whose default is errno".into());
+            }
+            a.default_errno = Some(1);
+            let wa = a.to_wire()?;
+            a.default_errno = Some(2);
+            let wb = a.to_wire()?;
+            let mut c = Client::connect()?;
+            let mut v = Vec::with_capacity(count);
+            let start = Instant::now();
+            for i in 0..count {
+                let t = Instant::now();
+                set_policy(&mut c, r.id, if i % 2 == 0 { &wa } else { &wb })?;
+                v.push(t.elapsed().as_nanos() as f64 / 1000.0);
+            }
+            let total = start.elapsed().as_secs_f64();
+            v.sort_by(f64::total_cmp);
+            println!(
+                "p50 {:.1} p99 {:.1} max {:.1} us over {count} replaces of {} bytes; {:.0} replaces/s",
+                pct(&v, 0.5),
+                pct(&v, 0.99),
+                pct(&v, 1.0),
+                wa.len(),
+                count as f64 / total
+            );
+            Ok(Code::Ok)
+        }
+        BenchCmd::Load {
+            parent,
+            file,
+            caps,
+            count,
+            distinct,
+            remove,
+        } => {
+            let mut c = Client::connect()?;
+            if remove {
+                for i in 0..count {
+                    let d = format!("{parent}/c{i}");
+                    if let Ok(md) = std::fs::metadata(&d) {
+                        let _ = delete_policy(&mut c, md.ino());
+                        let _ = std::fs::remove_dir(&d);
+                    }
+                }
+                return Ok(Code::Ok);
+            }
+            let dummy = Resolved { id: 0, dir: None };
+            let base = load_policy(&file, &dummy, Some(&caps), false)?;
+            let shared = base.to_wire()?;
+            let start = Instant::now();
+            for i in 0..count {
+                let d = format!("{parent}/c{i}");
+                std::fs::create_dir_all(&d).map_err(|e| format!("{d}: {e}"))?;
+                let id = std::fs::metadata(&d)?.ino();
+                if distinct {
+                    let mut p = base.clone();
+                    p.rules.push(RuleSpec {
+                        syscalls: vec!["sethostname".into()],
+                        action: ActionName::Errno,
+                        errno: Some(1),
+                        args: vec![ArgSpec {
+                            index: 0,
+                            op: OpName::Eq,
+                            value: i as u64,
+                            value_two: None,
+                        }],
+                        abis: None,
+                    });
+                    set_policy(&mut c, id, &p.to_wire()?)?;
+                } else {
+                    set_policy(&mut c, id, &shared)?;
+                }
+            }
+            let s = start.elapsed().as_secs_f64();
+            println!(
+                "{count} cgroups loaded in {s:.3} s ({:.1} us each), {} policies",
+                s * 1e6 / count.max(1) as f64,
+                if distinct { "distinct" } else { "identical" }
+            );
+            Ok(Code::Ok)
+        }
+    }
+}
