@@ -21,6 +21,8 @@ pub(crate) struct GenlInfo {
 }
 
 extern "C" {
+    /// The version the C glue registers the family with.
+    pub(crate) static sf_family_version: u8;
     /// Attaches the probe to the `sys_enter` tracepoint.
     pub(crate) fn sf_gate_attach() -> c_int;
     /// Detaches the probe and waits until no probe call runs.
@@ -37,6 +39,11 @@ extern "C" {
     /// `cap`); returns how many, and the task's own cgroup id in `own`.
     /// Caller: preemption off or RCU held.
     pub(crate) fn sf_current_path_ids(levels: u64, out: *mut u64, cap: c_int, own: *mut u64) -> c_int;
+    /// The id of the current task's cgroup. Caller: preemption off or RCU.
+    pub(crate) fn sf_current_cgroup_id() -> u64;
+    /// This CPU's 64-byte gate cache (8-byte aligned). Caller: preemption
+    /// off.
+    pub(crate) fn sf_gate_cache_ptr() -> *mut u64;
     /// The level of the cgroup with this id (root: 0), or `-ENOENT`.
     pub(crate) fn sf_cgroup_level_of(id: u64) -> c_int;
     /// `rcu_read_lock()`.

@@ -54,6 +54,67 @@ pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entr
     own
 }
 
+/// Policies on a task's path that the per-CPU cache can hold.
+const CACHED: usize = 5;
+
+/// The gate's per-CPU cache (the 64 bytes `sf_gate_cache_ptr` gives): the
+/// policies on the path of the cgroup that made this CPU's last filtered
+/// call, valid while the table version is `gen`.
+#[repr(C)]
+struct PathCache {
+    gen: u64,
+    cgid: u64,
+    n: u64,
+    entries: [*const Entry; CACHED],
+}
+const _: () = assert!(core::mem::size_of::<PathCache>() == 64);
+
+/// As [`for_each_policy`], through this CPU's cache: a task of the cgroup
+/// that made the last call here, under the same table version, skips the
+/// ancestor walk and the lookups. Private to this file and called only by
+/// the probe, [`sf_rust_sys_enter`], which runs with preemption disabled.
+fn for_each_policy_cached<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
+    // SAFETY: query of the current task; the probe runs with preemption
+    // disabled.
+    let cgid = unsafe { ffi::sf_current_cgroup_id() };
+    // SAFETY: this CPU's 64-byte, 8-aligned cache; preemption stays disabled
+    // for the whole probe and only the gate uses it (no syscall, hence no
+    // gate, runs in interrupt context), so nothing else touches it now.
+    let cache = unsafe { &mut *ffi::sf_gate_cache_ptr().cast::<PathCache>() };
+    if cache.gen == snap.gen && cache.cgid == cgid {
+        for p in cache.entries.iter().take(cache.n as usize) {
+            // SAFETY: stored from the snapshot numbered `gen`; numbers are
+            // never reused and that snapshot is the current one, alive for
+            // this call.
+            f(unsafe { &**p });
+        }
+        return cgid;
+    }
+    let mut list = [core::ptr::null::<Entry>(); CACHED];
+    let (mut n, mut fits) = (0usize, true);
+    let own = for_each_policy(snap, |e| {
+        match list.get_mut(n) {
+            Some(slot) => {
+                *slot = e;
+                n += 1;
+            }
+            None => fits = false,
+        }
+        f(e)
+    });
+    if fits && own == cgid {
+        *cache = PathCache {
+            gen: snap.gen,
+            cgid,
+            n: n as u64,
+            entries: list,
+        };
+    } else {
+        cache.gen = 0; // never a table's number
+    }
+    own
+}
+
 /// The six argument registers of the current call; ia32 arguments are
 /// 32-bit registers.
 ///
@@ -128,7 +189,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
         let mut have_args = false;
         // The deepest recording policy on the path, if any.
         let mut recorder: Option<&Entry> = None;
-        let own = for_each_policy(snap, |e| {
+        let own = for_each_policy_cached(snap, |e| {
             if recorder.is_none() && e.policy.record {
                 recorder = Some(e);
             }

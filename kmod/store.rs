@@ -284,7 +284,14 @@ pub(crate) struct Snapshot {
     pub(crate) levels: u64,
     /// Some policy has object rules (the object hooks are attached).
     pub(crate) objects: bool,
+    /// This version's number: unique for the module's lifetime (a freed
+    /// snapshot's address may be reused; its number is not), so the gate's
+    /// per-CPU cache can tell versions apart.
+    pub(crate) gen: u64,
 }
+
+/// Source of [`Snapshot::gen`].
+static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
 
 impl Snapshot {
     fn new(entries: KVec<Entry>) -> Self {
@@ -297,6 +304,7 @@ impl Snapshot {
                 .iter()
                 .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0)),
             objects: entries.iter().any(|e| e.policy.objects),
+            gen: NEXT_GEN.fetch_add(1, Ordering::Relaxed),
             entries,
         }
     }

@@ -54,6 +54,11 @@ struct Sysfence;
 
 impl kernel::Module for Sysfence {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: a constant defined in the C glue.
+        if unsafe { ffi::sf_family_version } != proto::FAMILY_VERSION {
+            pr_err!("the C glue and proto.rs disagree on the family version\n");
+            return Err(EINVAL);
+        }
         // SAFETY: nothing can push yet (the gate is not attached).
         unsafe { ffi::sf_ev_start() };
         // SAFETY: attaches the static probe; undone in `drop` or below. No

@@ -95,6 +95,23 @@ int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
 	return n;
 }
 
+/* The id of the current task's cgroup. Same context as above. */
+u64 sf_current_cgroup_id(void)
+{
+	return cgroup_id(task_dfl_cgroup(current));
+}
+
+/*
+ * The gate's per-CPU cache: 64 opaque, aligned bytes that only the Rust
+ * gate reads and writes (gate.rs `PathCache`), with preemption disabled.
+ */
+static DEFINE_PER_CPU_ALIGNED(u64[8], sf_gate_cache);
+
+void *sf_gate_cache_ptr(void)
+{
+	return this_cpu_ptr(&sf_gate_cache);
+}
+
 /* The level of the cgroup with this id (root: 0), or -ENOENT. */
 int sf_cgroup_level_of(u64 id)
 {
@@ -259,7 +276,7 @@ static const struct genl_multicast_group sf_mcgrps[] = {
 
 static struct genl_family sf_family = {
 	.name = "sysfence",
-	.version = 1,
+	.version = SF_FAMILY_VERSION,
 	.maxattr = 0, /* attributes are parsed and validated by the Rust side */
 	.netnsok = false,
 	.parallel_ops = false,
@@ -270,6 +287,9 @@ static struct genl_family sf_family = {
 	.mcgrps = sf_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(sf_mcgrps),
 };
+
+/* The family version, for the Rust side's check at load. */
+const u8 sf_family_version = SF_FAMILY_VERSION;
 
 int sf_nl_register(void)
 {

@@ -7,6 +7,10 @@
 #ifndef SYSFENCE_SHIM_H
 #define SYSFENCE_SHIM_H
 
+/* Family version: proto.rs FAMILY_VERSION (the module refuses to load if
+ * they differ). */
+#define SF_FAMILY_VERSION 2
+
 #define SF_CMD_GET_INFO 1
 #define SF_CMD_POLICY_SET 2
 #define SF_CMD_POLICY_DELETE 3
@@ -36,6 +40,8 @@ struct rcu_head;
 void sf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
 void sf_rcu_barrier(void);
 int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own);
+u64 sf_current_cgroup_id(void);
+void *sf_gate_cache_ptr(void);
 int sf_cgroup_level_of(u64 id);
 void sf_rcu_read_lock(void);
 void sf_rcu_read_unlock(void);

@@ -68,7 +68,9 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             count,
         } => {
             let r = target.resolve()?;
-            let mut a = load_policy(&file, &r, Some(&caps), false)?;
+            let caps = crate::oci::looks_like_oci(&std::fs::read_to_string(&file)?)
+                .then_some(caps.as_str());
+            let mut a = load_policy(&file, &r, caps, false)?;
             if a.default != ActionName::Errno {
                 return Err("apply-latency wants a profile whose default is errno".into());
             }
@@ -116,7 +118,9 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
                 return Ok(Code::Ok);
             }
             let dummy = Resolved { id: 0, dir: None };
-            let base = load_policy(&file, &dummy, Some(&caps), false)?;
+            let caps = crate::oci::looks_like_oci(&std::fs::read_to_string(&file)?)
+                .then_some(caps.as_str());
+            let base = load_policy(&file, &dummy, caps, false)?;
             let shared = base.to_wire()?;
             let start = Instant::now();
             for i in 0..count {

@@ -331,7 +331,24 @@ impl PolicyFile {
             for (abi, rules) in &abis {
                 w.nest(attr::POLICY_ABI, |w| {
                     w.put_u32(attr::ABI_ID, *abi as u32)?;
+                    // Runs of rules without comparisons go packed, in place,
+                    // so the order of the rules (which decides ties) holds.
+                    let mut packed: Vec<u8> = Vec::new();
+                    let flush = |w: &mut Writer<'_>, packed: &mut Vec<u8>| {
+                        if packed.is_empty() {
+                            return Ok(());
+                        }
+                        let r = w.put(attr::ABI_PACKED, packed);
+                        packed.clear();
+                        r
+                    };
                     for r in rules {
+                        if r.args.is_empty() {
+                            packed.extend_from_slice(&r.nr.to_ne_bytes());
+                            packed.extend_from_slice(&r.action.to_ne_bytes());
+                            continue;
+                        }
+                        flush(w, &mut packed)?;
                         w.nest(attr::ABI_RULE, |w| {
                             w.put_u32(attr::RULE_NR, r.nr)?;
                             w.put_u32(attr::RULE_ACTION, r.action)?;
@@ -349,7 +366,7 @@ impl PolicyFile {
                             Ok(())
                         })?;
                     }
-                    Ok(())
+                    flush(w, &mut packed)
                 })?;
             }
             Ok(())
@@ -492,8 +509,26 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
                 for r in a
                     .nested_iter()
                     .flatten()
-                    .filter(|x| x.kind == attr::ABI_RULE)
+                    .filter(|x| x.kind == attr::ABI_RULE || x.kind == attr::ABI_PACKED)
                 {
+                    if r.kind == attr::ABI_PACKED {
+                        for pair in r.payload.chunks_exact(8) {
+                            let nr = u32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
+                            let act = u32::from_ne_bytes([pair[4], pair[5], pair[6], pair[7]]);
+                            let (action, errno) = name_of(act);
+                            let name = names::name(abi, nr)
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| format!("{nr}"));
+                            file.rules.push(RuleSpec {
+                                syscalls: vec![name],
+                                action,
+                                errno,
+                                args: Vec::new(),
+                                abis: Some(vec![*file.abis.last().unwrap_or(&AbiName::X86_64)]),
+                            });
+                        }
+                        continue;
+                    }
                     let (mut nr, mut act, mut args) = (0, 0, Vec::new());
                     for x in r.nested_iter().flatten() {
                         match x.kind {
@@ -685,5 +720,53 @@ rules:
             });
         }
         assert!(p.to_wire().unwrap_err().0.contains("too many rules"));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    /// Not a test of speed: prints how long the shared engine takes on
+    /// Docker's profile (run with --nocapture --ignored to see it).
+    #[test]
+    #[ignore]
+    fn engine_time_on_docker_profile() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/docker-default.json"
+        ))
+        .unwrap();
+        let p = crate::oci::import(
+            &text,
+            &crate::oci::Context {
+                caps: Default::default(),
+                kernel: "6.12.0".into(),
+            },
+        )
+        .unwrap()
+        .policy;
+        let wire = p.to_wire().unwrap();
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            p.to_wire().unwrap();
+        }
+        let enc = t.elapsed() / 100;
+        let mut nest = vec![0u8; wire.len() + 4];
+        sysfence_abi::nla::Writer::new(&mut nest)
+            .put(
+                sysfence_abi::proto::attr::POLICY | sysfence_abi::nla::F_NESTED,
+                &wire,
+            )
+            .unwrap();
+        let a = sysfence_abi::nla::Iter::new(&nest).next().unwrap().unwrap();
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            sysfence_abi::engine::validate(&a).unwrap();
+        }
+        eprintln!(
+            "{} bytes; to_wire {:?}, validate {:?} each",
+            wire.len(),
+            enc,
+            t.elapsed() / 100
+        );
     }
 }

@@ -259,12 +259,33 @@ fn each_rule<'a>(
     abi: &Attr<'a>,
     mut f: impl FnMut(u32, u32, &[ArgCmp; 6], usize, &Attr<'a>) -> Result<(), Invalid>,
 ) -> Result<(), Invalid> {
+    const NONE: [ArgCmp; 6] = [ArgCmp::EMPTY; 6];
     walk(
         abi.nested_iter(),
-        attr::ABI_RULE,
+        attr::ABI_PACKED,
         &[attr::ABI_RULE],
-        &[attr::ABI_RULE],
+        &[attr::ABI_RULE, attr::ABI_PACKED],
         |r| {
+            if r.kind == attr::ABI_PACKED {
+                if r.payload.len() % 8 != 0 {
+                    return bad("packed rules must be 8-byte (number, action) pairs\0", &r);
+                }
+                for pair in r.payload.chunks(8) {
+                    let (Some(n), Some(a)) = (pair.get(..4), pair.get(4..8)) else {
+                        return bad("packed rules must be 8-byte (number, action) pairs\0", &r);
+                    };
+                    let nr = u32::from_ne_bytes([n[0], n[1], n[2], n[3]]);
+                    let act = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+                    if nr > limits::MAX_SYSCALL_NR {
+                        return bad("syscall number out of range (0-1023)\0", &r);
+                    }
+                    if !action::is_valid(act) {
+                        return bad("unknown action, or errno above 4095\0", &r);
+                    }
+                    f(nr, act, &NONE, 0, &r)?;
+                }
+                return Ok(());
+            }
             if r.kind != attr::ABI_RULE {
                 return Ok(());
             }
@@ -396,9 +417,9 @@ fn each_abi<'a>(
                     let mut id = None;
                     walk(
                         a.nested_iter(),
-                        attr::ABI_RULE,
+                        attr::ABI_PACKED,
                         &[attr::ABI_RULE],
-                        &[attr::ABI_RULE],
+                        &[attr::ABI_RULE, attr::ABI_PACKED],
                         |x| {
                             if x.kind == attr::ABI_ID {
                                 match Abi::try_from(get_u32(&x)?) {

@@ -124,6 +124,7 @@ fn spec_matches_proto() {
         ("policy", "record", attr::POLICY_RECORD.into()),
         ("abi", "id", attr::ABI_ID.into()),
         ("abi", "rule", attr::ABI_RULE.into()),
+        ("abi", "packed", attr::ABI_PACKED.into()),
         ("rule", "nr", attr::RULE_NR.into()),
         ("rule", "action", attr::RULE_ACTION.into()),
         ("rule", "arg", attr::RULE_ARG.into()),

@@ -111,8 +111,10 @@ fn run_cmd(args: &[String]) -> ! {
 }
 
 fn seccomp_install(args: &[String]) -> ! {
-    let (Some(file), Some(n)) = (args.first(), args.get(1).and_then(|s| s.parse::<usize>().ok()))
-    else {
+    let (Some(file), Some(n)) = (
+        args.first(),
+        args.get(1).and_then(|s| s.parse::<usize>().ok()),
+    ) else {
         usage("--seccomp-install BPF_FILE N")
     };
     let bpf = read_bpf(file);
@@ -129,7 +131,11 @@ fn seccomp_install(args: &[String]) -> ! {
         if pid == 0 {
             let t = Instant::now();
             let rc = install_seccomp(&bpf);
-            let ns: u64 = if rc == 0 { t.elapsed().as_nanos() as u64 } else { u64::MAX };
+            let ns: u64 = if rc == 0 {
+                t.elapsed().as_nanos() as u64
+            } else {
+                u64::MAX
+            };
             // SAFETY: write to our pipe, then exit at once.
             unsafe {
                 libc::write(fds[1], ns.to_ne_bytes().as_ptr().cast(), 8);
@@ -152,14 +158,23 @@ fn seccomp_install(args: &[String]) -> ! {
     }
     v.sort_by(f64::total_cmp);
     let p = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    println!("p50 {:.0} p99 {:.0} max {:.0} ns over {n} installs", p(0.5), p(0.99), p(1.0));
+    println!(
+        "p50 {:.0} p99 {:.0} max {:.0} ns over {n} installs",
+        p(0.5),
+        p(0.99),
+        p(1.0)
+    );
     std::process::exit(0)
 }
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--seccomp") {
-        let bpf = read_bpf(args.get(1).map(String::as_str).unwrap_or_else(|| usage("--seccomp BPF_FILE")));
+        let bpf = read_bpf(
+            args.get(1)
+                .map(String::as_str)
+                .unwrap_or_else(|| usage("--seccomp BPF_FILE")),
+        );
         if install_seccomp(&bpf) != 0 {
             usage("seccomp() refused the filter");
         }

@@ -391,7 +391,10 @@ fn threads_cmd(args: &[String]) {
 }
 
 fn clone_into_cmd(args: &[String]) {
-    let (Some(dir), Some(nr)) = (args.first(), args.get(1).and_then(|s| s.parse::<u64>().ok())) else {
+    let (Some(dir), Some(nr)) = (
+        args.first(),
+        args.get(1).and_then(|s| s.parse::<u64>().ok()),
+    ) else {
         usage("clone-into CGROUP_DIR NR")
     };
     // SAFETY: plain open of a directory.
@@ -424,13 +427,21 @@ fn clone_into_cmd(args: &[String]) {
     // SAFETY: clone3 without CLONE_VM: the child is a copy of this process
     // and only makes one raw call, then exits.
     let pid = unsafe {
-        libc::syscall(libc::SYS_clone3, &ca as *const CloneArgs, std::mem::size_of::<CloneArgs>())
+        libc::syscall(
+            libc::SYS_clone3,
+            &ca as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
     };
     if pid == 0 {
         // SAFETY: the child's first syscall, then exit with its outcome.
         unsafe {
             let rc = sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]);
-            let code = if (-4095..0).contains(&rc) { (-rc).min(200) } else { 0 };
+            let code = if (-4095..0).contains(&rc) {
+                (-rc).min(200)
+            } else {
+                0
+            };
             sysfence_testprogs::raw_syscall(
                 sysfence_testprogs::Abi::X86_64,
                 libc::SYS_exit_group as u64,
