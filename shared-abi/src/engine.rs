@@ -603,3 +603,66 @@ pub fn decide(t: &AbiTables<'_>, default: u32, nr: u32, args: &[u64; 6]) -> u32 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nla::Writer;
+
+    /// A policy (default errno 1) with one x86_64 ABI nest built by `f`.
+    fn policy(f: impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error>) -> Vec<u8> {
+        let mut buf = vec![0u8; 1024];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ERRNO | 1)?;
+            w.nest(attr::POLICY_ABI, |w| {
+                w.put_u32(attr::ABI_ID, Abi::X86_64 as u32)?;
+                f(w)
+            })
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    fn pairs(p: &[(u32, u32)]) -> Vec<u8> {
+        p.iter()
+            .flat_map(|(n, a)| n.to_ne_bytes().into_iter().chain(a.to_ne_bytes()))
+            .collect()
+    }
+
+    fn shape_of(buf: &[u8]) -> Result<Shape, Invalid> {
+        validate(&Iter::new(buf).next().unwrap().unwrap())
+    }
+
+    #[test]
+    fn packed_rules_count_like_rule_nests() {
+        let packed = policy(|w| w.put(attr::ABI_PACKED, &pairs(&[(110, action::ALLOW), (39, action::ALLOW)])));
+        let nests = policy(|w| {
+            for nr in [110, 39] {
+                w.nest(attr::ABI_RULE, |w| {
+                    w.put_u32(attr::RULE_NR, nr)?;
+                    w.put_u32(attr::RULE_ACTION, action::ALLOW)
+                })?;
+            }
+            Ok(())
+        });
+        assert_eq!(shape_of(&packed).unwrap(), shape_of(&nests).unwrap());
+        assert!(packed.len() < nests.len());
+    }
+
+    #[test]
+    fn malformed_packed_rules_are_refused() {
+        let cases: [(Vec<u8>, &str); 3] = [
+            (vec![0u8; 7], "8-byte (number, action) pairs"),
+            (pairs(&[(1024, action::ALLOW)]), "syscall number out of range"),
+            (pairs(&[(1, 0x1234_0000)]), "unknown action"),
+        ];
+        for (payload, want) in cases {
+            let p = policy(|w| w.put(attr::ABI_PACKED, &payload));
+            let e = shape_of(&p).unwrap_err();
+            assert!(e.text().contains(want), "{} vs {want}", e.text());
+        }
+    }
+}
