@@ -193,7 +193,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
             if recorder.is_none() && e.policy.record {
                 recorder = Some(e);
             }
-            if !have_args && e.policy.needs_args() {
+            if !have_args && e.policy.needs_args_for(abi, nr) {
                 // SAFETY: `regs` is this call's registers.
                 args = unsafe { read_args(regs, ia32) };
                 have_args = true;

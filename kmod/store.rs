@@ -155,9 +155,16 @@ impl Compiled {
         }
     }
 
-    /// Whether any ABI of this policy has argument-dependent rules.
-    pub(crate) fn needs_args(&self) -> bool {
+    /// Whether deciding this call reads its argument registers: only when
+    /// the call's own slot holds argument rules, so a policy's argument
+    /// rules on `personality` cost nothing to `getppid`.
+    pub(crate) fn needs_args_for(&self, abi: Abi, nr: u32) -> bool {
         self.needs_args
+            && self
+                .abis
+                .get(abi.index())
+                .and_then(Option::as_ref)
+                .is_some_and(|t| matches!(t.slots.get(nr as usize), Some(Slot::Rules { .. })))
     }
 }
 
