@@ -53,9 +53,6 @@ pub(crate) struct Compiled {
     default: u32,
     bad_abi: u32,
     abis: [Option<OwnedTables>; Abi::COUNT],
-    /// Whether any ABI has argument comparisons (the gate then reads the
-    /// argument registers).
-    needs_args: bool,
     /// A recording policy: calls it lets run are marked in
     /// [`Stats::seen`].
     pub(crate) record: bool,
@@ -125,9 +122,7 @@ impl Compiled {
         }
         let mut spec = KVec::with_capacity(policy.payload.len(), GFP_KERNEL)?;
         spec.extend_from_slice(policy.payload, GFP_KERNEL)?;
-        let needs_args = owned.iter().flatten().any(|t| !t.cmps.is_empty());
         Ok(Compiled {
-            needs_args,
             record: shape.record,
             objects: shape.objects,
             hash: fnv1a(&spec),
@@ -155,17 +150,23 @@ impl Compiled {
         }
     }
 
-    /// Whether deciding this call reads its argument registers: only when
-    /// the call's own slot holds argument rules, so a policy's argument
-    /// rules on `personality` cost nothing to `getppid`.
-    pub(crate) fn needs_args_for(&self, abi: Abi, nr: u32) -> bool {
-        self.needs_args
-            && self
-                .abis
-                .get(abi.index())
-                .and_then(Option::as_ref)
-                .is_some_and(|t| matches!(t.slots.get(nr as usize), Some(Slot::Rules { .. })))
+    /// The action for a call whose decision needs no argument registers
+    /// (every call but those whose slot holds argument rules: `None`).
+    #[inline(always)]
+    pub(crate) fn fixed(&self, abi: Abi, nr: u32) -> Option<u32> {
+        if abi == Abi::X86_64 && nr == X86_64_URETPROBE {
+            return Some(action::ALLOW); // as seccomp does: see the constant
+        }
+        match self.abis.get(abi.index()).and_then(Option::as_ref) {
+            None => Some(self.bad_abi),
+            Some(t) => match t.slots.get(nr as usize) {
+                None => Some(self.default),
+                Some(Slot::Fixed(a)) => Some(*a),
+                Some(Slot::Rules { .. }) => None,
+            },
+        }
     }
+
 }
 
 impl OwnedTables {

@@ -540,7 +540,11 @@ pub fn compile(
             else {
                 return bad(MISMATCH, r);
             };
-            dst.copy_from_slice(src);
+            // Element by element: equal lengths are known, and this keeps
+            // copy_from_slice's length-mismatch panic out of the module.
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
             *rule = Rule {
                 action: act,
                 cmp_start: cmp_next as u32,
@@ -638,7 +642,12 @@ mod tests {
 
     #[test]
     fn packed_rules_count_like_rule_nests() {
-        let packed = policy(|w| w.put(attr::ABI_PACKED, &pairs(&[(110, action::ALLOW), (39, action::ALLOW)])));
+        let packed = policy(|w| {
+            w.put(
+                attr::ABI_PACKED,
+                &pairs(&[(110, action::ALLOW), (39, action::ALLOW)]),
+            )
+        });
         let nests = policy(|w| {
             for nr in [110, 39] {
                 w.nest(attr::ABI_RULE, |w| {
@@ -656,7 +665,10 @@ mod tests {
     fn malformed_packed_rules_are_refused() {
         let cases: [(Vec<u8>, &str); 3] = [
             (vec![0u8; 7], "8-byte (number, action) pairs"),
-            (pairs(&[(1024, action::ALLOW)]), "syscall number out of range"),
+            (
+                pairs(&[(1024, action::ALLOW)]),
+                "syscall number out of range",
+            ),
             (pairs(&[(1, 0x1234_0000)]), "unknown action"),
         ];
         for (payload, want) in cases {
