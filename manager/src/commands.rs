@@ -394,8 +394,12 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                             .map(|a| {
                                 a.nested_iter()
                                     .flatten()
-                                    .filter(|x| x.kind == attr::ABI_RULE)
-                                    .count()
+                                    .map(|x| match x.kind {
+                                        attr::ABI_RULE => 1,
+                                        attr::ABI_PACKED => x.payload.len() / 8,
+                                        _ => 0,
+                                    })
+                                    .sum::<usize>()
                             })
                             .sum()
                     })
