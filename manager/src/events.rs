@@ -81,26 +81,15 @@ pub fn format_text(e: &Event) -> String {
         Some(n) => format!("errno({n})"),
         None => action::name(e.action).to_string(),
     };
-    let args: Vec<String> = e.args.iter().map(|a| format!("{a:#x}")).collect();
-    if e.obj_class != 0 {
-        return format!(
-            "{:>6}.{:06} cgroup={} policy={} pid={} tid={} comm={} {} {} {} {} -> {}",
-            e.time_ns / 1_000_000_000,
-            (e.time_ns / 1_000) % 1_000_000,
-            e.task_cgroup,
-            e.policy_cgroup,
-            e.pid,
-            e.tid,
-            e.comm_str(),
-            abi_name(e),
-            call,
-            class::name(e.obj_class),
-            e.object_str(),
-            act
-        );
-    }
+    // What the decision was about: the object, or the argument registers.
+    let about = if e.obj_class != 0 {
+        format!("{} {}", class::name(e.obj_class), e.object_str())
+    } else {
+        let args: Vec<String> = e.args.iter().map(|a| format!("{a:#x}")).collect();
+        format!("[{}]", args.join(" "))
+    };
     format!(
-        "{:>6}.{:06} cgroup={} policy={} pid={} tid={} comm={} {} {} [{}] -> {}",
+        "{:>6}.{:06} cgroup={} policy={} pid={} tid={} comm={} {} {} {} -> {}",
         e.time_ns / 1_000_000_000,
         (e.time_ns / 1_000) % 1_000_000,
         e.task_cgroup,
@@ -110,7 +99,7 @@ pub fn format_text(e: &Event) -> String {
         e.comm_str(),
         abi_name(e),
         call,
-        args.join(" "),
+        about,
         act
     )
 }

@@ -511,21 +511,25 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
                     .flatten()
                     .filter(|x| x.kind == attr::ABI_RULE || x.kind == attr::ABI_PACKED)
                 {
+                    // One rule of this ABI, as read back.
+                    let rule_of = |nr: u32, act: u32, args: Vec<ArgSpec>, last: AbiName| {
+                        let (action, errno) = name_of(act);
+                        RuleSpec {
+                            syscalls: vec![names::name(abi, nr)
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| format!("{nr}"))],
+                            action,
+                            errno,
+                            args,
+                            abis: Some(vec![last]),
+                        }
+                    };
+                    let last = *file.abis.last().unwrap_or(&AbiName::X86_64);
                     if r.kind == attr::ABI_PACKED {
                         for pair in r.payload.chunks_exact(8) {
                             let nr = u32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
                             let act = u32::from_ne_bytes([pair[4], pair[5], pair[6], pair[7]]);
-                            let (action, errno) = name_of(act);
-                            let name = names::name(abi, nr)
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| format!("{nr}"));
-                            file.rules.push(RuleSpec {
-                                syscalls: vec![name],
-                                action,
-                                errno,
-                                args: Vec::new(),
-                                abis: Some(vec![*file.abis.last().unwrap_or(&AbiName::X86_64)]),
-                            });
+                            file.rules.push(rule_of(nr, act, Vec::new(), last));
                         }
                         continue;
                     }
@@ -563,17 +567,7 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
                             }
                         }
                     }
-                    let (action, errno) = name_of(act);
-                    let name = names::name(abi, nr)
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| format!("{nr}"));
-                    file.rules.push(RuleSpec {
-                        syscalls: vec![name],
-                        action,
-                        errno,
-                        args,
-                        abis: Some(vec![*file.abis.last().unwrap_or(&AbiName::X86_64)]),
-                    });
+                    file.rules.push(rule_of(nr, act, args, last));
                 }
             }
             _ => {}

@@ -44,15 +44,7 @@ fn open_close(args: &[String]) -> ! {
         }
         per_call.push(t.elapsed().as_nanos() as f64 / f64::from(iters));
     }
-    per_call.sort_by(f64::total_cmp);
-    println!(
-        "median {:.1} min {:.1} max {:.1} ns/call over {} repeats",
-        per_call[reps / 2],
-        per_call[0],
-        per_call[reps - 1],
-        reps
-    );
-    std::process::exit(0)
+    print_stats(per_call, "ns/call")
 }
 
 /// Installs a raw seccomp BPF program on the calling thread.
@@ -218,14 +210,7 @@ fn main() {
         }
         per_call.push(t.elapsed().as_nanos() as f64 / f64::from(iters));
     }
-    per_call.sort_by(f64::total_cmp);
-    println!(
-        "median {:.1} min {:.1} max {:.1} ns/call over {} repeats",
-        per_call[reps / 2],
-        per_call[0],
-        per_call[reps - 1],
-        reps
-    );
+    print_stats(per_call, "ns/call")
 }
 
 fn usage(msg: &str) -> ! {
