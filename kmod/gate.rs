@@ -54,6 +54,16 @@ pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entr
     own
 }
 
+/// Keeps the stricter of the verdict so far and policy `e`'s action `a`;
+/// among equals the first seen (the deepest cgroup's) stays.
+#[inline(always)]
+pub(crate) fn keep_stricter<'s>(verdict: &mut Option<(u32, &'s Entry)>, a: u32, e: &'s Entry) {
+    match verdict {
+        Some((v, _)) if !action::stricter(a, *v) => {}
+        _ => *verdict = Some((a, e)),
+    }
+}
+
 /// Policies on a task's path that the per-CPU cache can hold.
 const CACHED: usize = 5;
 
@@ -205,10 +215,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long)
                     e.policy.decide(abi, nr, &args)
                 }
             };
-            match verdict {
-                Some((v, _)) if !action::stricter(a, v) => {}
-                _ => verdict = Some((a, e)),
-            }
+            keep_stricter(&mut verdict, a, e);
         });
         if let Some((a, e)) = verdict {
             let kind = a & action::ACTION_MASK;

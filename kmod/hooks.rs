@@ -105,11 +105,7 @@ fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
         if !e.policy.objects {
             return;
         }
-        let a = e.policy.decide_object(obj);
-        match verdict {
-            Some((v, _)) if !action::stricter(a, v) => {}
-            _ => verdict = Some((a, e)),
-        }
+        gate::keep_stricter(&mut verdict, e.policy.decide_object(obj), e);
     });
     let Some((a, e)) = verdict else {
         return 0;

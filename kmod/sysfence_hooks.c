@@ -86,15 +86,18 @@ static void sf_apply(struct pt_regs *regs, u32 class, u32 a, u32 b, u32 c,
 		regs_set_return_value(regs, rc);
 }
 
-/* The resolved path of `path` (in the task's root), or NULL; `slot` (0 or
- * 1) picks the per-CPU buffer. */
+/* The resolved path of `path` (in the task's root) and its length; an
+ * unnamed file (d_path fails) is "". `slot` (0 or 1) picks the per-CPU
+ * buffer. */
 static const char *sf_path_in(const struct path *path, u32 *len, int slot)
 {
 	char *buf = this_cpu_ptr(sf_pathbuf) + slot * PATH_MAX;
 	char *p = d_path(path, buf, PATH_MAX);
 
-	if (IS_ERR(p))
-		return NULL;
+	if (IS_ERR(p)) {
+		*len = 0;
+		return "";
+	}
 	*len = strlen(p);
 	return p;
 }
@@ -118,8 +121,7 @@ static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (file->f_mode & FMODE_CREATED)
 		access |= SF_ACCESS_CREATE;
 	p = sf_path(&file->f_path, &len);
-	/* An unnamed file (d_path failed) is decided with an empty path. */
-	sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p ? p : "", p ? len : 0);
+	sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p, len);
 	return 0;
 }
 
@@ -128,9 +130,9 @@ static int sf_ret_bprm_check(struct kretprobe_instance *ri, struct pt_regs *regs
 	struct sf_args *s = (struct sf_args *)ri->data;
 	struct linux_binprm *bprm = (struct linux_binprm *)s->a0;
 	u32 len = 0;
-	const char *p = bprm->file ? sf_path(&bprm->file->f_path, &len) : NULL;
+	const char *p = bprm->file ? sf_path(&bprm->file->f_path, &len) : "";
 
-	sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, p ? p : "", p ? len : 0);
+	sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, p, len);
 	return 0;
 }
 
@@ -186,10 +188,9 @@ static void sf_apply_two(struct pt_regs *regs, const struct path *old,
 	o = sf_path_in(old, &olen, 0);
 	n = sf_path_in(new, &nlen, 1);
 	rc = sf_rust_obj_decide(SF_CLASS_FILE, SF_ACCESS_READ | SF_ACCESS_WRITE,
-				0, 0, o ? o : "", o ? olen : 0);
+				0, 0, o, olen);
 	if (!rc)
-		rc = sf_rust_obj_decide(SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0,
-					n ? n : "", n ? nlen : 0);
+		rc = sf_rust_obj_decide(SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, n, nlen);
 	if (rc)
 		regs_set_return_value(regs, rc);
 }
@@ -227,32 +228,28 @@ static int sf_ret_path_create(struct kretprobe_instance *ri, struct pt_regs *reg
 	u32 len = 0;
 	const char *p = sf_path(&new, &len);
 
-	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, p ? p : "", p ? len : 0);
+	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, p, len);
 	return 0;
 }
 
-#define SF_HOOK(fn, sym)                                  \
-	{                                                 \
-		.kp.symbol_name = sym,                    \
-		.entry_handler = sf_entry,                \
-		.handler = fn,                            \
-		.data_size = sizeof(struct sf_args),      \
-		.maxactive = SF_MAXACTIVE,                \
-	}
-
-static struct kretprobe sf_hooks[] = {
-	SF_HOOK(sf_ret_file_open, "security_file_open"),
-	SF_HOOK(sf_ret_bprm_check, "security_bprm_check"),
-	SF_HOOK(sf_ret_socket_create, "security_socket_create"),
-	SF_HOOK(sf_ret_socket_connect, "security_socket_connect"),
-	SF_HOOK(sf_ret_socket_bind, "security_socket_bind"),
-	SF_HOOK(sf_ret_path_link, "security_path_link"),
-	SF_HOOK(sf_ret_path_rename, "security_path_rename"),
-	SF_HOOK(sf_ret_path_create, "security_path_mknod"),
-	SF_HOOK(sf_ret_path_create, "security_path_mkdir"),
-	SF_HOOK(sf_ret_path_create, "security_path_symlink"),
+/* The hooked functions and their return handlers. */
+static const struct {
+	const char *sym;
+	kretprobe_handler_t handler;
+} sf_hook_defs[] = {
+	{ "security_file_open", sf_ret_file_open },
+	{ "security_bprm_check", sf_ret_bprm_check },
+	{ "security_socket_create", sf_ret_socket_create },
+	{ "security_socket_connect", sf_ret_socket_connect },
+	{ "security_socket_bind", sf_ret_socket_bind },
+	{ "security_path_link", sf_ret_path_link },
+	{ "security_path_rename", sf_ret_path_rename },
+	{ "security_path_mknod", sf_ret_path_create },
+	{ "security_path_mkdir", sf_ret_path_create },
+	{ "security_path_symlink", sf_ret_path_create },
 };
 
+static struct kretprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
 static struct kretprobe *sf_hook_ptrs[ARRAY_SIZE(sf_hooks)];
 static bool sf_hooks_on;
 static unsigned long sf_missed_before;
@@ -268,14 +265,12 @@ int sf_hooks_attach(void)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {
 		struct kretprobe *rp = &sf_hooks[i];
-		const char *sym = rp->kp.symbol_name;
-		kretprobe_handler_t h = rp->handler;
 
-		/* A kretprobe is reusable only from a zeroed state. */
+		/* A kretprobe is registered only from a zeroed state. */
 		memset(rp, 0, sizeof(*rp));
-		rp->kp.symbol_name = sym;
+		rp->kp.symbol_name = sf_hook_defs[i].sym;
 		rp->entry_handler = sf_entry;
-		rp->handler = h;
+		rp->handler = sf_hook_defs[i].handler;
 		rp->data_size = sizeof(struct sf_args);
 		rp->maxactive = SF_MAXACTIVE;
 		sf_hook_ptrs[i] = rp;

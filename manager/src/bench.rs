@@ -53,6 +53,13 @@ pub enum BenchCmd {
     },
 }
 
+/// `--caps` as `load_policy` takes it: for seccomp profiles only (a native
+/// policy refuses capabilities).
+fn caps_for<'a>(file: &str, caps: &'a str) -> Result<Option<&'a str>, Box<dyn Error>> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    Ok(crate::oci::looks_like_oci(&text).then_some(caps))
+}
+
 fn pct(v: &[f64], q: f64) -> f64 {
     v.get(((v.len() as f64 - 1.0) * q).round() as usize)
         .copied()
@@ -68,9 +75,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             count,
         } => {
             let r = target.resolve()?;
-            let caps = crate::oci::looks_like_oci(&std::fs::read_to_string(&file)?)
-                .then_some(caps.as_str());
-            let mut a = load_policy(&file, &r, caps, false)?;
+            let mut a = load_policy(&file, &r, caps_for(&file, &caps)?, false)?;
             if a.default != ActionName::Errno {
                 return Err("apply-latency wants a profile whose default is errno".into());
             }
@@ -118,9 +123,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
                 return Ok(Code::Ok);
             }
             let dummy = Resolved { id: 0, dir: None };
-            let caps = crate::oci::looks_like_oci(&std::fs::read_to_string(&file)?)
-                .then_some(caps.as_str());
-            let base = load_policy(&file, &dummy, caps, false)?;
+            let base = load_policy(&file, &dummy, caps_for(&file, &caps)?, false)?;
             let shared = base.to_wire()?;
             let start = Instant::now();
             for i in 0..count {
