@@ -54,6 +54,7 @@ pub(crate) struct Decision<'a> {
 /// gives the argument registers, called only when an event is made. Called
 /// in the syscall path (preemption disabled): allocates nothing, never
 /// sleeps.
+#[inline(never)]
 pub(crate) fn report(stats: &Stats, d: &Decision<'_>, args: impl FnOnce() -> [u64; 6]) {
     // SAFETY: reads the family's listener bitmap; any context.
     if !unsafe { ffi::sf_ev_has_listeners() } {

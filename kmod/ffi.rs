@@ -39,19 +39,12 @@ extern "C" {
     /// `cap`); returns how many, and the task's own cgroup id in `own`.
     /// Caller: preemption off or RCU held.
     pub(crate) fn sf_current_path_ids(levels: u64, out: *mut u64, cap: c_int, own: *mut u64) -> c_int;
-    /// The id of the current task's cgroup. Caller: preemption off or RCU.
-    pub(crate) fn sf_current_cgroup_id() -> u64;
-    /// This CPU's 64-byte gate cache (8-byte aligned). Caller: preemption
-    /// off.
-    pub(crate) fn sf_gate_cache_ptr() -> *mut u64;
     /// The level of the cgroup with this id (root: 0), or `-ENOENT`.
     pub(crate) fn sf_cgroup_level_of(id: u64) -> c_int;
     /// `rcu_read_lock()`.
     pub(crate) fn sf_rcu_read_lock();
     /// `rcu_read_unlock()`.
     pub(crate) fn sf_rcu_read_unlock();
-    /// `in_ia32_syscall()`.
-    pub(crate) fn sf_in_ia32_syscall() -> bool;
     /// The six syscall argument registers of the current call.
     pub(crate) fn sf_syscall_args(regs: *mut PtRegs, args: *mut u64);
     /// Skips the syscall; userspace sees `ret` as its result.

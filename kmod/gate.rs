@@ -7,8 +7,9 @@
 use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
+use crate::engine::Lookup;
 use crate::store::{self, Entry, Snapshot, MAX_LEVELS};
-use core::ffi::{c_int, c_long};
+use core::ffi::{c_int, c_long, c_void};
 use core::mem::MaybeUninit;
 use core::sync::atomic::Ordering::Relaxed;
 
@@ -67,7 +68,7 @@ pub(crate) fn keep_stricter<'s>(verdict: &mut Option<(u32, &'s Entry)>, a: u32, 
 /// Policies on a task's path that the per-CPU cache can hold.
 const CACHED: usize = 5;
 
-/// The gate's per-CPU cache (the 64 bytes `sf_gate_cache_ptr` gives): the
+/// The gate's per-CPU cache (the 128 bytes `sf_gate_cache` in C): the
 /// policies on the path of the cgroup that made this CPU's last filtered
 /// call, valid while the table version is `gen`.
 #[repr(C)]
@@ -75,33 +76,45 @@ struct PathCache {
     gen: u64,
     cgid: u64,
     n: u64,
+    /// The path's only policy, when it has exactly one and that one is not
+    /// recording: the fast path needs nothing else. Null otherwise.
+    single: *const Entry,
     entries: [*const Entry; CACHED],
 }
-const _: () = assert!(core::mem::size_of::<PathCache>() == 64);
+const _: () = assert!(core::mem::size_of::<PathCache>() <= 128);
+
+impl PathCache {
+    /// The path's only policy, if this cache holds the path of `cgid`
+    /// under table version `gen` and it has a single, non-recording one.
+    #[inline(always)]
+    fn single(&self, gen: u64, cgid: u64) -> Option<&Entry> {
+        if self.gen != gen || self.cgid != cgid || self.single.is_null() {
+            return None;
+        }
+        // SAFETY: stored from the snapshot numbered `gen`; numbers are never
+        // reused and that snapshot is the current one, alive for this call.
+        Some(unsafe { &*self.single })
+    }
+}
 
 /// As [`for_each_policy`], through this CPU's cache: a task of the cgroup
 /// that made the last call here, under the same table version, skips the
-/// ancestor walk and the lookups. Private to this file and called only by
-/// the probe, [`sf_rust_sys_enter`], which runs with preemption disabled.
-fn for_each_policy_cached<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
-    // SAFETY: query of the current task; the probe runs with preemption
-    // disabled.
-    let cgid = unsafe { ffi::sf_current_cgroup_id() };
-    // SAFETY: this CPU's 64-byte, 8-aligned cache; preemption stays disabled
-    // for the whole probe and only the gate uses it (no syscall, hence no
-    // gate, runs in interrupt context), so nothing else touches it now.
-    let cache = unsafe { &mut *ffi::sf_gate_cache_ptr().cast::<PathCache>() };
+/// ancestor walk and the lookups. Returns the task's cgroup id.
+fn for_each_policy_cached<'s>(
+    snap: &'s Snapshot,
+    cache: &mut PathCache,
+    cgid: u64,
+    mut f: impl FnMut(&'s Entry),
+) -> u64 {
     if cache.gen == snap.gen && cache.cgid == cgid {
         for p in cache.entries.iter().take(cache.n as usize) {
-            // SAFETY: stored from the snapshot numbered `gen`; numbers are
-            // never reused and that snapshot is the current one, alive for
-            // this call.
+            // SAFETY: as in `PathCache::single`.
             f(unsafe { &**p });
         }
         return cgid;
     }
     let mut list = [core::ptr::null::<Entry>(); CACHED];
-    let (mut n, mut fits) = (0usize, true);
+    let (mut n, mut fits, mut record) = (0usize, true, false);
     let own = for_each_policy(snap, |e| {
         match list.get_mut(n) {
             Some(slot) => {
@@ -110,6 +123,7 @@ fn for_each_policy_cached<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) 
             }
             None => fits = false,
         }
+        record |= e.policy.record;
         f(e)
     });
     if fits && own == cgid {
@@ -117,6 +131,11 @@ fn for_each_policy_cached<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) 
             gen: snap.gen,
             cgid,
             n: n as u64,
+            single: if n == 1 && !record {
+                list[0]
+            } else {
+                core::ptr::null()
+            },
             entries: list,
         };
     } else {
@@ -181,72 +200,144 @@ pub(crate) fn current_is_filtered() -> bool {
     found
 }
 
-/// The probe, called by the C glue for every syscall entry.
+/// The probe, called by the C glue for every syscall entry with the
+/// task's cgroup id, this CPU's gate cache and the call's ABI.
+///
+/// Its first part is the fast path, kept small: a task whose path has a
+/// single policy, remembered by this CPU's cache, making a call that
+/// policy always allows (one bit) is counted and let go. Everything else
+/// goes to [`decide_call`].
 ///
 /// # Safety
-/// `regs` must be the current task's syscall registers, and the caller must
-/// run with preemption disabled (tracepoint probe context).
+/// `regs` must be the current task's syscall registers, `cache` this CPU's
+/// 128-byte, 8-aligned gate cache, and the caller must run with preemption
+/// disabled (tracepoint probe context).
 #[no_mangle]
-pub(crate) unsafe extern "C" fn sf_rust_sys_enter(regs: *mut PtRegs, id: c_long) {
-    store::with_current(|snap| {
-        // The decision: the strictest action of every policy on the path;
-        // among equals, the deepest cgroup's (it is seen first).
-        let mut verdict: Option<(u32, &Entry)> = None;
-        // SAFETY: plain query of the current task.
-        let ia32 = unsafe { ffi::sf_in_ia32_syscall() };
-        let (abi, nr) = classify(ia32, id);
-        let mut args = [0u64; 6];
-        let mut have_args = false;
-        // The deepest recording policy on the path, if any.
-        let mut recorder: Option<&Entry> = None;
-        let own = for_each_policy_cached(snap, |e| {
-            if recorder.is_none() && e.policy.record {
-                recorder = Some(e);
-            }
-            // Most calls: a fixed answer, no registers read.
-            let a = match e.policy.fixed(abi, nr) {
-                Some(a) => a,
-                None => {
-                    if !have_args {
-                        // SAFETY: `regs` is this call's registers.
-                        args = unsafe { read_args(regs, ia32) };
-                        have_args = true;
-                    }
-                    e.policy.decide(abi, nr, &args)
-                }
-            };
-            keep_stricter(&mut verdict, a, e);
-        });
-        if let Some((a, e)) = verdict {
-            let kind = a & action::ACTION_MASK;
-            if let Some(r) = recorder {
-                if kind == action::ALLOW || kind == action::LOG {
-                    r.stats.seen.mark(abi, nr);
-                }
-            }
-            if kind != action::ALLOW {
-                let d = Decision {
-                    policy_cgroup: e.cgroup,
-                    task_cgroup: own,
-                    abi,
-                    nr,
-                    action: a,
-                    object: None,
-                };
-                // The registers are read only if an event is really made.
-                events::report(&e.stats, &d, || {
-                    if have_args {
-                        args
-                    } else {
-                        // SAFETY: `regs` is this call's registers.
-                        unsafe { read_args(regs, ia32) }
-                    }
-                });
-            }
-            // SAFETY: same contract as this function's.
-            unsafe { enforce(regs, a, e, nr, ia32) };
+pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    cache: *mut c_void,
+    ia32: bool,
+) {
+    let snap = store::current_ptr();
+    if snap.is_null() {
+        return;
+    }
+    // SAFETY: a published snapshot stays valid while preemption is disabled
+    // (an RCU read-side section), as `store::with_current` explains.
+    let snap = unsafe { &*snap };
+    // SAFETY: this CPU's cache, as the caller guarantees; preemption stays
+    // disabled for the whole probe and only the gate uses it (no syscall,
+    // hence no gate, runs in interrupt context), so nothing else touches it.
+    let cache = unsafe { &mut *cache.cast::<PathCache>() };
+    if let Some(e) = cache.single(snap.gen, cgid) {
+        // An x32 number has bit 30 set, beyond any bitmap: never fast.
+        let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
+        if e.policy.allows(abi, id as u32) {
+            e.stats.allowed.fetch_add(1, Relaxed);
+            return;
         }
+    }
+    // SAFETY: same contract as this function's.
+    unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
+}
+
+/// Decides a call the fast path did not let go.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`]; `snap` is the current snapshot.
+#[inline(never)]
+unsafe fn decide_call(
+    snap: &Snapshot,
+    cache: &mut PathCache,
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    ia32: bool,
+) {
+    let (abi, nr) = classify(ia32, id);
+    // One policy on the path: its answer is the verdict.
+    if let Some(e) = cache.single(snap.gen, cgid) {
+        let (a, args) = match e.policy.lookup(abi, nr) {
+            Lookup::Fixed(a) => (a, None),
+            Lookup::Rules(x) => {
+                // SAFETY: `regs` is this call's registers.
+                let args = unsafe { read_args(regs, ia32) };
+                (e.policy.eval(x, &args), Some(args))
+            }
+        };
+        // SAFETY: same contract as this function's.
+        unsafe { conclude(regs, a, e, cgid, abi, nr, ia32, args) };
+        return;
+    }
+    // The decision: the strictest action of every policy on the path;
+    // among equals, the deepest cgroup's (it is seen first).
+    let mut verdict: Option<(u32, &Entry)> = None;
+    let mut args = None;
+    // The deepest recording policy on the path, if any.
+    let mut recorder: Option<&Entry> = None;
+    let own = for_each_policy_cached(snap, cache, cgid, |e| {
+        if recorder.is_none() && e.policy.record {
+            recorder = Some(e);
+        }
+        // Most calls: a fixed answer, no registers read.
+        let a = match e.policy.lookup(abi, nr) {
+            Lookup::Fixed(a) => a,
+            Lookup::Rules(x) => {
+                // SAFETY: `regs` is this call's registers.
+                let v = *args.get_or_insert_with(|| unsafe { read_args(regs, ia32) });
+                e.policy.eval(x, &v)
+            }
+        };
+        keep_stricter(&mut verdict, a, e);
     });
+    if let Some((a, e)) = verdict {
+        if let Some(r) = recorder {
+            let kind = a & action::ACTION_MASK;
+            if kind == action::ALLOW || kind == action::LOG {
+                r.stats.seen.mark(abi, nr);
+            }
+        }
+        // SAFETY: same contract as this function's.
+        unsafe { conclude(regs, a, e, own, abi, nr, ia32, args) };
+    }
+}
+
+/// Reports (when it is not a plain allow) and carries out action `a` of
+/// policy `e` for the current call; `args` are the registers if already
+/// read.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn conclude(
+    regs: *mut PtRegs,
+    a: u32,
+    e: &Entry,
+    own: u64,
+    abi: Abi,
+    nr: u32,
+    ia32: bool,
+    args: Option<[u64; 6]>,
+) {
+    if a & action::ACTION_MASK != action::ALLOW {
+        let d = Decision {
+            policy_cgroup: e.cgroup,
+            task_cgroup: own,
+            abi,
+            nr,
+            action: a,
+            object: None,
+        };
+        // The registers are read only if an event is really made.
+        events::report(&e.stats, &d, || {
+            // SAFETY: `regs` is this call's registers.
+            args.unwrap_or_else(|| unsafe { read_args(regs, ia32) })
+        });
+    }
+    // SAFETY: same contract as this function's.
+    unsafe { enforce(regs, a, e, nr, ia32) };
 }
 
 /// Carries out action `a` for the current call and counts it.

@@ -9,7 +9,7 @@
 use crate::engine;
 use crate::ffi::{self, GenlInfo};
 use crate::gate;
-use crate::nla::{Writer, F_NESTED};
+use crate::nla::Writer;
 use crate::proto::{attr, features, limits, Cmd, FAMILY_VERSION, RELEASE};
 use crate::store::{self, Compiled, Reject};
 use core::ffi::c_int;
@@ -83,10 +83,11 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let policy = req
         .policy
         .ok_or_else(|| Reject::new(EINVAL, c_str!("missing policy attribute")))?;
-    let compiled = match store::find_identical(policy.payload) {
-        // Byte-identical to a policy the module already accepted.
+    let built = Compiled::build(&policy)?;
+    let compiled = match store::find_identical(&built) {
+        // The same tables as a policy the module already holds.
         Some(shared) => shared,
-        None => Arc::new(Compiled::build(&policy)?, GFP_KERNEL)?,
+        None => Arc::new(built, GFP_KERNEL)?,
     };
     // SAFETY: plain lookup by id.
     let level = unsafe { ffi::sf_cgroup_level_of(cgroup) };
@@ -131,10 +132,11 @@ fn policy_delete(payload: &[u8]) -> Result<(), Reject> {
     result
 }
 
-/// Encodes one policy as `CGROUP_ID` + `POLICY` into `w`.
-fn encode_policy(w: &mut Writer<'_>, cgroup: u64, spec: &[u8]) -> Result<(), crate::nla::Error> {
+/// Encodes one policy as `CGROUP_ID` + `POLICY` into `w` (read back from
+/// its tables: see `engine::Tables::encode`).
+fn encode_policy(w: &mut Writer<'_>, cgroup: u64, policy: &Compiled) -> Result<(), crate::nla::Error> {
     w.put_u64(attr::CGROUP_ID, cgroup)?;
-    w.put(attr::POLICY | F_NESTED, spec)
+    w.nest(attr::POLICY, |w| policy.tables().encode(w))
 }
 
 fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
@@ -144,10 +146,10 @@ fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
         let Some(e) = s.find(cgroup) else {
             return Ok(None);
         };
-        let size = e.policy.spec.len().saturating_add(32);
+        let size = e.policy.tables().encoded_len().saturating_add(32);
         let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
         let mut w = Writer::new(&mut buf);
-        encode_policy(&mut w, cgroup, &e.policy.spec).map_err(overflow)?;
+        encode_policy(&mut w, cgroup, &e.policy).map_err(overflow)?;
         let n = w.len();
         let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
         out.extend_from_slice(buf.get(..n).unwrap_or(&[]), GFP_KERNEL)?;
@@ -258,7 +260,7 @@ pub(crate) unsafe extern "C" fn sf_rust_dump_one(index: u64, buf: *mut u8, cap: 
             return 0;
         };
         let mut w = Writer::new(out);
-        match encode_policy(&mut w, e.cgroup, &e.policy.spec) {
+        match encode_policy(&mut w, e.cgroup, &e.policy) {
             Ok(()) => {
                 // SAFETY: the caller guarantees `len` is writable.
                 unsafe { *len = w.len() as u32 };

@@ -14,7 +14,7 @@
 //! module init/exit publish or retire the table only while the family is not
 //! registered.
 
-use crate::engine::{self, AbiTables, AbiTablesMut, ArgCmp, Invalid, Rule, Slot};
+use crate::engine::{self, ArgCmp, Exception, Head, Invalid, Lookup, Rule, Scratch, Tables, TablesMut};
 use crate::ffi;
 use crate::nla::Attr;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
@@ -24,7 +24,8 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::alloc::AllocError;
+use kernel::alloc::flags::__GFP_ZERO;
+use kernel::alloc::{AllocError, KVBox};
 use kernel::sync::Arc;
 
 /// `EMSGSIZE`, which 6.12's `kernel::error::code` lacks.
@@ -37,22 +38,18 @@ pub(crate) fn eopnotsupp() -> Error {
     Error::from_errno(-95)
 }
 
-/// Per-ABI tables of a compiled policy.
-pub(crate) struct OwnedTables {
-    slots: KVec<Slot>,
+/// A validated, compiled policy (`engine::Tables`, owned). Immutable once
+/// built; identical policies share one.
+pub(crate) struct Compiled {
+    head: Head,
+    exceptions: KVec<Exception>,
     rules: KVec<Rule>,
     cmps: KVec<ArgCmp>,
-}
-
-/// A validated, compiled policy. Immutable once built.
-pub(crate) struct Compiled {
-    /// The `POLICY` attribute's payload as received, for `policy get`.
-    pub(crate) spec: KVec<u8>,
-    /// FNV-1a hash of `spec`, to find identical policies quickly.
+    /// Object rules and defaults, as attributes (the object hooks read
+    /// them in place).
+    object_attrs: KVec<u8>,
+    /// A hash of the tables, to find identical policies quickly.
     hash: u64,
-    default: u32,
-    bad_abi: u32,
-    abis: [Option<OwnedTables>; Abi::COUNT],
     /// A recording policy: calls it lets run are marked in
     /// [`Stats::seen`].
     pub(crate) record: bool,
@@ -93,97 +90,132 @@ pub(crate) fn invalid(e: Invalid) -> Reject {
     }
 }
 
+/// The compiler's working memory (`engine::Scratch`, about 20 KiB), one
+/// for the module's lifetime: writers, its only users, are serialized.
+static SCRATCH: AtomicPtr<Scratch> = AtomicPtr::new(ptr::null_mut());
+
+/// Allocates the compiler's working memory (module init, before the family
+/// is registered).
+pub(crate) fn scratch_alloc() -> Result<(), AllocError> {
+    let b = KVBox::<Scratch>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+    // SAFETY: the memory is zeroed (__GFP_ZERO), and `Scratch` holds only
+    // integer arrays, for which all-zero is a valid value.
+    let b = unsafe { b.assume_init() };
+    SCRATCH.store(KVBox::into_raw(b), Ordering::Release);
+    Ok(())
+}
+
+/// Frees it (module exit, after the family is unregistered, or a failed
+/// init).
+pub(crate) fn scratch_free() {
+    let p = SCRATCH.swap(ptr::null_mut(), Ordering::AcqRel);
+    if !p.is_null() {
+        // SAFETY: `p` came from `KVBox::into_raw` in `scratch_alloc`, and no
+        // handler that could use it runs any more.
+        drop(unsafe { KVBox::from_raw(p) });
+    }
+}
+
 fn zeroed_vec<T: Copy>(value: T, n: usize) -> Result<KVec<T>, AllocError> {
     KVec::from_elem(value, n, GFP_KERNEL)
 }
 
 impl Compiled {
-    /// Validates and compiles a `POLICY` attribute.
+    /// Validates and compiles a `POLICY` attribute. The policy is read
+    /// twice (rules without comparisons once), into tables of exactly the
+    /// measured size.
     pub(crate) fn build(policy: &Attr<'_>) -> Result<Self, Reject> {
-        let shape = engine::validate(policy).map_err(invalid)?;
-        let mut owned: [Option<OwnedTables>; Abi::COUNT] = [None, None, None];
-        for (i, s) in shape.abis.iter().enumerate() {
-            if s.present {
-                owned[i] = Some(OwnedTables {
-                    slots: zeroed_vec(Slot::Fixed(shape.default), s.slots)?,
-                    rules: zeroed_vec(Rule::EMPTY, s.rules)?,
-                    cmps: zeroed_vec(ArgCmp::EMPTY, s.cmps)?,
-                });
-            }
+        let scratch = SCRATCH.load(Ordering::Acquire);
+        if scratch.is_null() {
+            return Err(Reject::new(ENOMEM, c_str!("out of memory")));
         }
-        {
-            let [a, b, c] = &mut owned;
-            let mut views: [Option<AbiTablesMut<'_>>; Abi::COUNT] = [
-                a.as_mut().map(OwnedTables::as_mut),
-                b.as_mut().map(OwnedTables::as_mut),
-                c.as_mut().map(OwnedTables::as_mut),
-            ];
-            engine::compile(policy, &shape, &mut views).map_err(invalid)?;
-        }
-        let mut spec = KVec::with_capacity(policy.payload.len(), GFP_KERNEL)?;
-        spec.extend_from_slice(policy.payload, GFP_KERNEL)?;
-        Ok(Compiled {
+        // SAFETY: allocated by `scratch_alloc` before the family was
+        // registered and freed only after it is unregistered; builds run only
+        // in netlink handlers, which the generic netlink mutex serializes, so
+        // no other reference to it exists now.
+        let scratch = unsafe { &mut *scratch };
+        let shape = engine::validate(policy, scratch).map_err(invalid)?;
+        let mut c = Compiled {
+            head: Head::EMPTY,
+            exceptions: zeroed_vec(Exception::EMPTY, shape.exceptions)?,
+            rules: zeroed_vec(Rule::EMPTY, shape.rules)?,
+            cmps: zeroed_vec(ArgCmp::EMPTY, shape.cmps)?,
+            object_attrs: zeroed_vec(0u8, shape.object_bytes)?,
+            hash: 0,
             record: shape.record,
-            objects: shape.objects,
-            hash: fnv1a(&spec),
-            spec,
-            default: shape.default,
-            bad_abi: shape.bad_abi,
-            abis: owned,
-        })
-    }
-
-    /// The action for one object (object rules are read in place from the
-    /// policy as received).
-    pub(crate) fn decide_object(&self, obj: &crate::objects::Object<'_>) -> u32 {
-        crate::objects::decide_payload(&self.spec, obj)
-    }
-
-    /// The action for one call.
-    pub(crate) fn decide(&self, abi: Abi, nr: u32, args: &[u64; 6]) -> u32 {
-        if abi == Abi::X86_64 && nr == X86_64_URETPROBE {
-            return action::ALLOW; // as seccomp does: see the constant
-        }
-        match self.abis.get(abi.index()).and_then(Option::as_ref) {
-            None => self.bad_abi,
-            Some(t) => engine::decide(&t.view(), self.default, nr, args),
-        }
-    }
-
-    /// The action for a call whose decision needs no argument registers
-    /// (every call but those whose slot holds argument rules: `None`).
-    #[inline(always)]
-    pub(crate) fn fixed(&self, abi: Abi, nr: u32) -> Option<u32> {
-        if abi == Abi::X86_64 && nr == X86_64_URETPROBE {
-            return Some(action::ALLOW); // as seccomp does: see the constant
-        }
-        match self.abis.get(abi.index()).and_then(Option::as_ref) {
-            None => Some(self.bad_abi),
-            Some(t) => match t.slots.get(nr as usize) {
-                None => Some(self.default),
-                Some(Slot::Fixed(a)) => Some(*a),
-                Some(Slot::Rules { .. }) => None,
+            objects: shape.object_bytes > 0,
+        };
+        engine::compile(
+            policy,
+            &shape,
+            scratch,
+            TablesMut {
+                head: &mut c.head,
+                exceptions: &mut c.exceptions,
+                rules: &mut c.rules,
+                cmps: &mut c.cmps,
+                objects: &mut c.object_attrs,
             },
-        }
+        )
+        .map_err(invalid)?;
+        c.hash = c.content_hash();
+        Ok(c)
     }
 
-}
-
-impl OwnedTables {
-    fn as_mut(&mut self) -> AbiTablesMut<'_> {
-        AbiTablesMut {
-            slots: &mut self.slots,
-            rules: &mut self.rules,
-            cmps: &mut self.cmps,
-        }
-    }
-
-    fn view(&self) -> AbiTables<'_> {
-        AbiTables {
-            slots: &self.slots,
+    /// The tables, for deciding and reading the policy back.
+    pub(crate) fn tables(&self) -> Tables<'_> {
+        Tables {
+            head: &self.head,
+            exceptions: &self.exceptions,
             rules: &self.rules,
             cmps: &self.cmps,
+            objects: &self.object_attrs,
         }
+    }
+
+    fn content_hash(&self) -> u64 {
+        let h = self.head.abis.iter().flat_map(|t| t.allow.iter()).fold(FNV_BASIS, |h, w| fnv1a(h, &w.to_ne_bytes()));
+        let h = fnv1a(h, &self.head.default.to_ne_bytes());
+        let h = self.exceptions.iter().fold(h, |h, e| fnv1a(h, &e.nr.to_ne_bytes()));
+        fnv1a(h, &(self.rules.len() as u64 ^ (self.object_attrs.len() as u64) << 32).to_ne_bytes())
+    }
+
+    /// Whether `other` decides everything as this policy does, read back
+    /// the same, and may be shared with it.
+    fn same_as(&self, other: &Compiled) -> bool {
+        self.hash == other.hash
+            && self.head == other.head
+            && self.exceptions.as_slice() == other.exceptions.as_slice()
+            && self.rules.as_slice() == other.rules.as_slice()
+            && self.cmps.as_slice() == other.cmps.as_slice()
+            && self.object_attrs.as_slice() == other.object_attrs.as_slice()
+    }
+
+    /// The action for one object (object rules are read in place).
+    pub(crate) fn decide_object(&self, obj: &crate::objects::Object<'_>) -> u32 {
+        crate::objects::decide_payload(&self.object_attrs, obj)
+    }
+
+    /// Whether the policy allows this call whatever its arguments: the
+    /// gate's fast path, one bit (uretprobe takes the other path).
+    #[inline(always)]
+    pub(crate) fn allows(&self, abi: Abi, nr: u32) -> bool {
+        self.head.allows(abi, nr)
+    }
+
+    /// Where the answer for one call comes from: a fixed action, or rules
+    /// to [`eval`](Self::eval) on the argument registers.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, abi: Abi, nr: u32) -> Lookup<'_> {
+        if abi == Abi::X86_64 && nr == X86_64_URETPROBE {
+            return Lookup::Fixed(action::ALLOW); // as seccomp does: see the constant
+        }
+        self.tables().lookup(abi, nr)
+    }
+
+    /// The answer of rules found by [`lookup`](Self::lookup).
+    pub(crate) fn eval(&self, e: &Exception, args: &[u64; 6]) -> u32 {
+        self.tables().eval(e, args)
     }
 }
 
@@ -329,6 +361,13 @@ impl Snapshot {
 /// The published table; null while no policy exists.
 static CURRENT: AtomicPtr<Snapshot> = AtomicPtr::new(ptr::null_mut());
 
+/// The published table, or null; for the gate's fast path, which may only
+/// dereference it as [`with_current`] explains.
+#[inline(always)]
+pub(crate) fn current_ptr() -> *const Snapshot {
+    CURRENT.load(Ordering::Acquire)
+}
+
 /// Runs `f` on the current snapshot, if any. For the syscall gate, which
 /// runs with preemption disabled, and for writers (serialized, see above).
 pub(crate) fn with_current<R>(f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
@@ -393,22 +432,22 @@ fn copy_entries(extra: usize) -> Result<KVec<Entry>, AllocError> {
     Ok(v)
 }
 
-/// FNV-1a, 64-bit.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64-bit, continuing from `h`.
+fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// An installed policy byte-identical to `spec`, if any: cgroups with the
-/// same policy share one compiled object (10,000 containers with the
-/// runtime's default profile cost one copy of its tables).
-pub(crate) fn find_identical(spec: &[u8]) -> Option<Arc<Compiled>> {
-    let hash = fnv1a(spec);
+/// An installed policy that compiled to the same tables as `c`, if any:
+/// cgroups with the same policy share one compiled object (10,000
+/// containers with the runtime's default profile cost one copy of its
+/// tables).
+pub(crate) fn find_identical(c: &Compiled) -> Option<Arc<Compiled>> {
     with_current(|s| {
         s.entries
             .iter()
-            .find(|e| e.policy.hash == hash && e.policy.spec.as_slice() == spec)
+            .find(|e| e.policy.same_as(c))
             .map(|e| e.policy.clone())
     })
     .flatten()

@@ -59,16 +59,21 @@ impl kernel::Module for Sysfence {
             pr_err!("the C glue and proto.rs disagree on the family version\n");
             return Err(EINVAL);
         }
+        store::scratch_alloc()?;
         // SAFETY: nothing can push yet (the gate is not attached).
         unsafe { ffi::sf_ev_start() };
         // SAFETY: attaches the static probe; undone in `drop` or below. No
         // policy exists, so it decides nothing yet.
-        to_result(unsafe { ffi::sf_gate_attach() })?;
+        if let Err(e) = to_result(unsafe { ffi::sf_gate_attach() }) {
+            store::scratch_free();
+            return Err(e);
+        }
         // SAFETY: the gate is attached and no policy can exist until the
         // family is registered below; undone in `drop` or below.
         if let Err(e) = to_result(unsafe { ffi::sf_tasks_start() }) {
             // SAFETY: attached just above.
             unsafe { ffi::sf_gate_detach() };
+            store::scratch_free();
             return Err(e);
         }
         // SAFETY: registers the static family; undone in `drop`.
@@ -78,6 +83,7 @@ impl kernel::Module for Sysfence {
                 ffi::sf_tasks_stop();
                 ffi::sf_gate_detach();
             }
+            store::scratch_free();
             return Err(e);
         }
         pr_info!(
@@ -106,6 +112,7 @@ impl Drop for Sysfence {
         unsafe { ffi::sf_nl_unregister() };
         store::clear();
         store::barrier();
+        store::scratch_free();
         pr_info!("unloaded\n");
     }
 }

@@ -26,9 +26,21 @@
 
 static struct tracepoint *sf_sys_enter_tp;
 
+/*
+ * The gate's per-CPU cache: 128 opaque, aligned bytes that only the Rust
+ * gate reads and writes (gate.rs `PathCache`), with preemption disabled.
+ */
+static DEFINE_PER_CPU_ALIGNED(u64[16], sf_gate_cache);
+
+/*
+ * The probe hands Rust what every decision needs, gathered here where the
+ * accessors inline: the task's cgroup id (preemption is disabled, which
+ * keeps its css_set alive), this CPU's cache and the call's ABI.
+ */
 static void sf_probe(void *data, struct pt_regs *regs, long id)
 {
-	sf_rust_sys_enter(regs, id);
+	sf_rust_sys_enter(regs, id, cgroup_id(task_dfl_cgroup(current)),
+			  this_cpu_ptr(&sf_gate_cache), in_ia32_syscall());
 }
 
 static void sf_find_tp(struct tracepoint *tp, void *priv)
@@ -95,23 +107,6 @@ int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
 	return n;
 }
 
-/* The id of the current task's cgroup. Same context as above. */
-u64 sf_current_cgroup_id(void)
-{
-	return cgroup_id(task_dfl_cgroup(current));
-}
-
-/*
- * The gate's per-CPU cache: 64 opaque, aligned bytes that only the Rust
- * gate reads and writes (gate.rs `PathCache`), with preemption disabled.
- */
-static DEFINE_PER_CPU_ALIGNED(u64[8], sf_gate_cache);
-
-void *sf_gate_cache_ptr(void)
-{
-	return this_cpu_ptr(&sf_gate_cache);
-}
-
 /* The level of the cgroup with this id (root: 0), or -ENOENT. */
 int sf_cgroup_level_of(u64 id)
 {
@@ -133,11 +128,6 @@ void sf_rcu_read_lock(void)
 void sf_rcu_read_unlock(void)
 {
 	rcu_read_unlock();
-}
-
-bool sf_in_ia32_syscall(void)
-{
-	return in_ia32_syscall();
 }
 
 void sf_syscall_args(struct pt_regs *regs, u64 *args)

@@ -24,7 +24,7 @@ struct cgroup;
 struct genl_info;
 
 /* Rust entry points (gate.rs, netlink.rs). */
-void sf_rust_sys_enter(struct pt_regs *regs, long id);
+void sf_rust_sys_enter(struct pt_regs *regs, long id, u64 cgid, void *cache, bool ia32);
 int sf_rust_doit(u8 cmd, const void *payload, u32 len, struct genl_info *info);
 int sf_rust_dump_one(u64 index, void *buf, u32 cap, u32 *len);
 void sf_rust_emit_event(const void *rec, u32 size);
@@ -40,12 +40,9 @@ struct rcu_head;
 void sf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
 void sf_rcu_barrier(void);
 int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own);
-u64 sf_current_cgroup_id(void);
-void *sf_gate_cache_ptr(void);
 int sf_cgroup_level_of(u64 id);
 void sf_rcu_read_lock(void);
 void sf_rcu_read_unlock(void);
-bool sf_in_ia32_syscall(void);
 void sf_syscall_args(struct pt_regs *regs, u64 *args);
 u64 sf_instruction_pointer(struct pt_regs *regs);
 void sf_skip_syscall(struct pt_regs *regs, long ret);

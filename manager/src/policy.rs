@@ -385,7 +385,8 @@ impl PolicyFile {
             .next()
             .and_then(Result::ok)
             .ok_or_else(|| PolicyError("internal encoding error".into()))?;
-        engine::validate(&a).map_err(|e| PolicyError(format!("policy: {}", e.text())))?;
+        engine::validate(&a, &mut Box::new(engine::Scratch::ZERO))
+            .map_err(|e| PolicyError(format!("policy: {}", e.text())))?;
         Ok(buf)
     }
 }
@@ -472,7 +473,8 @@ pub fn action_name(v: u32) -> (ActionName, Option<u16>) {
 
 /// Renders a `POLICY` payload (as the kernel returns it) as a policy file.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
-    engine::validate(policy).map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;
+    engine::validate(policy, &mut Box::new(engine::Scratch::ZERO))
+        .map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;
     let name_of = action_name;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
@@ -586,43 +588,34 @@ pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> 
         .put(attr::POLICY | sysfence_abi::nla::F_NESTED, &payload)
         .unwrap();
     let a = Iter::new(&nest).next().unwrap().unwrap();
-    let shape = engine::validate(&a).unwrap();
-    let mut owned: Vec<(Vec<engine::Slot>, Vec<engine::Rule>, Vec<ArgCmp>)> = shape
-        .abis
-        .iter()
-        .map(|s| {
-            (
-                vec![engine::Slot::Fixed(0); s.slots],
-                vec![engine::Rule::EMPTY; s.rules],
-                vec![ArgCmp::EMPTY; s.cmps],
-            )
-        })
-        .collect();
-    let mut it = owned.iter_mut();
-    let mut tables: [Option<engine::AbiTablesMut<'_>>; 3] = std::array::from_fn(|i| {
-        let (s, r, c) = it.next().unwrap();
-        shape.abis[i].present.then(|| engine::AbiTablesMut {
-            slots: s,
-            rules: r,
-            cmps: c,
-        })
-    });
-    engine::compile(&a, &shape, &mut tables).unwrap();
-    drop(tables);
-    if !shape.abis[abi.index()].present {
-        return shape.bad_abi;
-    }
-    let (s, r, c) = &owned[abi.index()];
-    engine::decide(
-        &engine::AbiTables {
-            slots: s,
-            rules: r,
-            cmps: c,
+    let mut scratch = Box::new(engine::Scratch::ZERO);
+    let shape = engine::validate(&a, &mut scratch).unwrap();
+    let mut head = engine::Head::EMPTY;
+    let mut exceptions = vec![engine::Exception::EMPTY; shape.exceptions];
+    let mut rules = vec![engine::Rule::EMPTY; shape.rules];
+    let mut cmps = vec![ArgCmp::EMPTY; shape.cmps];
+    let mut objects = vec![0u8; shape.object_bytes];
+    engine::compile(
+        &a,
+        &shape,
+        &mut scratch,
+        engine::TablesMut {
+            head: &mut head,
+            exceptions: &mut exceptions,
+            rules: &mut rules,
+            cmps: &mut cmps,
+            objects: &mut objects,
         },
-        shape.default,
-        nr,
-        &args,
     )
+    .unwrap();
+    engine::Tables {
+        head: &head,
+        exceptions: &exceptions,
+        rules: &rules,
+        cmps: &cmps,
+        objects: &objects,
+    }
+    .decide(abi, nr, &args)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! matches, the policy's default action applies; an ABI without rules in the
 //! policy gets the `bad ABI` action.
 
-use crate::nla::{Attr, Iter};
+use crate::nla::{Attr, Iter, Writer, F_NESTED};
 use crate::proto::{action, attr, limits, Abi, Op};
 
 /// Why a policy or request was refused: a fixed message (sent to userspace
@@ -133,20 +133,73 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
     Ok(req)
 }
 
-/// The size of the tables one ABI of a policy needs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AbiShape {
-    /// Whether the policy describes this ABI.
-    pub present: bool,
-    /// Slots: one more than the largest syscall number a rule names.
-    pub slots: usize,
-    /// Rules.
-    pub rules: usize,
-    /// Argument comparisons.
-    pub cmps: usize,
+/// Syscall numbers a table covers: 0 to [`limits::MAX_SYSCALL_NR`].
+pub const NRS: usize = limits::MAX_SYSCALL_NR as usize + 1;
+/// 64-bit words in a bitmap over [`NRS`] numbers.
+pub const WORDS: usize = NRS / 64;
+/// One bit per syscall number (bit N: word N/64, bit N%64).
+pub type Bits = [u64; WORDS];
+
+#[inline(always)]
+fn bit(b: &Bits, nr: u32) -> bool {
+    match b.get((nr / 64) as usize) {
+        Some(w) => (w >> (nr % 64)) & 1 != 0,
+        None => false,
+    }
 }
 
-/// The measured shape of a valid policy.
+fn set_bit(b: &mut Bits, nr: u32, on: bool) {
+    if let Some(w) = b.get_mut((nr / 64) as usize) {
+        let m = 1u64 << (nr % 64);
+        if on {
+            *w |= m;
+        } else {
+            *w &= !m;
+        }
+    }
+}
+
+/// Calls `f` for each number set in `b`, in increasing order.
+fn each_bit(b: &Bits, mut f: impl FnMut(u32)) {
+    for (i, &w) in b.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            let low = w.trailing_zeros();
+            f(i as u32 * 64 + low);
+            w &= w - 1;
+        }
+    }
+}
+
+/// Working memory for compiling one policy (about 19 KiB, no
+/// initialization needed: [`validate`] sets up what [`compile`] reads).
+/// The caller allocates it, so the engine itself never allocates.
+pub struct Scratch {
+    /// Per ABI and number: the strictest unconditional rule's action
+    /// (meaningful where `has_fixed` is set).
+    fixed: [[u32; NRS]; Abi::COUNT],
+    has_fixed: [Bits; Abi::COUNT],
+    /// Numbers whose unconditional answer is not "allow": with the numbers
+    /// that have conditional rules, the only candidates for exceptions.
+    odd: [Bits; Abi::COUNT],
+    /// Per ABI and number: rules with argument comparisons (meaningful where
+    /// `has_cond` is set); during [`compile`], the number's exception index.
+    conds: [[u16; NRS]; Abi::COUNT],
+    has_cond: [Bits; Abi::COUNT],
+}
+
+impl Scratch {
+    /// An all-zero scratch (for callers that can build one in place).
+    pub const ZERO: Scratch = Scratch {
+        fixed: [[0; NRS]; Abi::COUNT],
+        has_fixed: [[0; WORDS]; Abi::COUNT],
+        odd: [[0; WORDS]; Abi::COUNT],
+        conds: [[0; NRS]; Abi::COUNT],
+        has_cond: [[0; WORDS]; Abi::COUNT],
+    };
+}
+
+/// The measured shape of a valid policy: what [`compile`] needs room for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
     /// Default action.
@@ -155,10 +208,18 @@ pub struct Shape {
     pub bad_abi: u32,
     /// A recording policy ([`attr::POLICY_RECORD`]).
     pub record: bool,
-    /// Object rules or object defaults are present (`crate::objects`).
-    pub objects: bool,
-    /// Per ABI, indexed by [`Abi::index`].
-    pub abis: [AbiShape; Abi::COUNT],
+    /// Which ABIs the policy describes, indexed by [`Abi::index`].
+    pub present: [bool; Abi::COUNT],
+    /// Syscalls whose answer is neither "allow" nor the default, or
+    /// depends on arguments.
+    pub exceptions: usize,
+    /// Rules with argument comparisons.
+    pub rules: usize,
+    /// Their comparisons.
+    pub cmps: usize,
+    /// Bytes of object rules and object defaults (`crate::objects`), kept
+    /// as attributes for the object hooks and for reading the policy back.
+    pub object_bytes: usize,
 }
 
 /// One comparison of a rule.
@@ -217,46 +278,131 @@ impl Rule {
     };
 }
 
-/// What a syscall number maps to.
+/// A syscall whose answer is not simply "allow" or the default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
-    /// The answer does not depend on arguments.
-    Fixed(u32),
-    /// Evaluate this run of the rule table.
-    Rules {
-        /// First rule.
-        start: u32,
-        /// Number of rules.
-        len: u32,
-    },
+pub struct Exception {
+    /// Syscall number.
+    pub nr: u16,
+    /// Rules with comparisons: `rules[start..start + len]` (0: none).
+    pub len: u16,
+    /// First rule.
+    pub start: u32,
+    /// The strictest unconditional rule's action, if any. With no rules
+    /// (`len` 0) this is the answer.
+    pub base: Option<u32>,
 }
 
-/// The tables of one ABI, as [`compile`] fills them.
+impl Exception {
+    /// A placeholder for preallocated tables.
+    pub const EMPTY: Exception = Exception {
+        nr: 0,
+        len: 0,
+        start: 0,
+        base: None,
+    };
+}
+
+/// The per-ABI part of a compiled policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbiTable {
+    /// Whether the policy describes this ABI (else `bad_abi` applies).
+    pub present: bool,
+    /// Numbers the policy always allows: the syscall gate's fast path.
+    pub allow: Bits,
+    /// This ABI's run of the exception table, sorted by number.
+    pub exc_start: u32,
+    /// Its length.
+    pub exc_len: u32,
+}
+
+impl AbiTable {
+    /// An absent ABI.
+    pub const EMPTY: AbiTable = AbiTable {
+        present: false,
+        allow: [0; WORDS],
+        exc_start: 0,
+        exc_len: 0,
+    };
+}
+
+/// The fixed-size part of a compiled policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Default action.
+    pub default: u32,
+    /// Action for ABIs the policy does not describe.
+    pub bad_abi: u32,
+    /// A recording policy.
+    pub record: bool,
+    /// Per ABI, indexed by [`Abi::index`].
+    pub abis: [AbiTable; Abi::COUNT],
+}
+
+impl Head {
+    /// A placeholder for preallocated tables.
+    pub const EMPTY: Head = Head {
+        default: action::KILL_PROCESS,
+        bad_abi: action::KILL_PROCESS,
+        record: false,
+        abis: [AbiTable::EMPTY; Abi::COUNT],
+    };
+
+    /// Whether the policy allows `nr` of `abi` whatever its arguments (the
+    /// gate's fast path: one bit).
+    #[inline(always)]
+    pub fn allows(&self, abi: Abi, nr: u32) -> bool {
+        match self.abis.get(abi.index()) {
+            Some(t) => bit(&t.allow, nr),
+            None => false,
+        }
+    }
+}
+
+/// Where a call's answer comes from (see [`Tables::lookup`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup<'t> {
+    /// This action, whatever the arguments.
+    Fixed(u32),
+    /// The rules of this exception decide, on the arguments.
+    Rules(&'t Exception),
+}
+
+/// A compiled policy, as [`compile`] fills it.
 #[derive(Debug)]
-pub struct AbiTablesMut<'t> {
-    /// `shape.slots` entries.
-    pub slots: &'t mut [Slot],
+pub struct TablesMut<'t> {
+    /// The fixed-size part.
+    pub head: &'t mut Head,
+    /// `shape.exceptions` entries.
+    pub exceptions: &'t mut [Exception],
     /// `shape.rules` entries.
     pub rules: &'t mut [Rule],
     /// `shape.cmps` entries.
     pub cmps: &'t mut [ArgCmp],
+    /// `shape.object_bytes` bytes.
+    pub objects: &'t mut [u8],
 }
 
-/// The tables of one ABI, read-only, for [`decide`].
+/// A compiled policy, read-only: decisions and reading it back.
 #[derive(Clone, Copy, Debug)]
-pub struct AbiTables<'t> {
-    /// Indexed by syscall number.
-    pub slots: &'t [Slot],
-    /// Rules, grouped by syscall number.
+pub struct Tables<'t> {
+    /// The fixed-size part.
+    pub head: &'t Head,
+    /// Exceptions, each ABI's run sorted by number.
+    pub exceptions: &'t [Exception],
+    /// Rules with comparisons, grouped by syscall.
     pub rules: &'t [Rule],
     /// Comparisons, referenced by rules.
     pub cmps: &'t [ArgCmp],
+    /// Object rules and defaults, as attributes.
+    pub objects: &'t [u8],
 }
 
 /// Calls `f` for each rule of a `POLICY_ABI` nest, after validating it:
-/// `f(nr, action, comparisons, count)`.
+/// `f(nr, action, comparisons, count)`. With `packed` false, packed rules
+/// (which never have comparisons) are skipped unread.
 fn each_rule<'a>(
     abi: &Attr<'a>,
+    packed: bool,
     mut f: impl FnMut(u32, u32, &[ArgCmp; 6], usize, &Attr<'a>) -> Result<(), Invalid>,
 ) -> Result<(), Invalid> {
     const NONE: [ArgCmp; 6] = [ArgCmp::EMPTY; 6];
@@ -267,15 +413,18 @@ fn each_rule<'a>(
         &[attr::ABI_RULE, attr::ABI_PACKED],
         |r| {
             if r.kind == attr::ABI_PACKED {
-                if r.payload.len() % 8 != 0 {
-                    return bad("packed rules must be 8-byte (number, action) pairs\0", &r);
+                if !packed {
+                    return Ok(());
                 }
-                for pair in r.payload.chunks(8) {
-                    let (Some(n), Some(a)) = (pair.get(..4), pair.get(4..8)) else {
-                        return bad("packed rules must be 8-byte (number, action) pairs\0", &r);
-                    };
-                    let nr = u32::from_ne_bytes([n[0], n[1], n[2], n[3]]);
-                    let act = u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+                const PAIRS: &str = "packed rules must be 8-byte (number, action) pairs\0";
+                if r.payload.len() % 8 != 0 {
+                    return bad(PAIRS, &r);
+                }
+                let mut rest = r.payload;
+                while let Some((pair, tail)) = rest.split_first_chunk::<8>() {
+                    rest = tail;
+                    let nr = u32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
+                    let act = u32::from_ne_bytes([pair[4], pair[5], pair[6], pair[7]]);
                     if nr > limits::MAX_SYSCALL_NR {
                         return bad("syscall number out of range (0-1023)\0", &r);
                     }
@@ -368,12 +517,13 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
 }
 
 /// Calls `f(abi, nest)` for each `POLICY_ABI` of a policy, after checking the
-/// policy's own attributes (object rules included); returns `(default,
-/// bad_abi, record, objects)`.
+/// policy's own attributes (object rules included), and `obj(attr)` for
+/// each valid object rule or default; returns `(default, bad_abi, record)`.
 fn each_abi<'a>(
     policy: &Attr<'a>,
     mut f: impl FnMut(Abi, &Attr<'a>) -> Result<(), Invalid>,
-) -> Result<(u32, u32, bool, bool), Invalid> {
+    mut obj: impl FnMut(&Attr<'a>) -> Result<(), Invalid>,
+) -> Result<(u32, u32, bool), Invalid> {
     let (mut default, mut bad_abi, mut record) = (None, action::KILL_PROCESS, false);
     let mut seen_abis = [false; Abi::COUNT];
     let mut object_rules = 0u32;
@@ -396,6 +546,7 @@ fn each_abi<'a>(
                         return bad("too many object rules (the limit is 256)\0", &a);
                     }
                     crate::objects::validate_rule(&a)?;
+                    obj(&a)?;
                 }
                 attr::POLICY_OBJECT_DEFAULT => {
                     let c = crate::objects::validate_default(&a)?;
@@ -404,6 +555,7 @@ fn each_abi<'a>(
                         return bad("object default given twice for a class\0", &a);
                     }
                     default_classes |= bit;
+                    obj(&a)?;
                 }
                 attr::POLICY_DEFAULT => default = Some(get_action(&a)?),
                 attr::POLICY_BAD_ABI => bad_abi = get_action(&a)?,
@@ -445,166 +597,512 @@ fn each_abi<'a>(
         },
     )?;
     match default {
-        Some(d) => Ok((d, bad_abi, record, object_rules > 0 || default_classes != 0)),
+        Some(d) => Ok((d, bad_abi, record)),
         None => bad("policy needs a default action\0", policy),
     }
 }
 
+/// The bytes an attribute with a payload of `n` bytes takes (header and
+/// padding included).
+const fn attr_size(n: usize) -> usize {
+    (4 + n + 3) & !3
+}
+
 /// Validates a `POLICY` attribute completely and measures the tables it
-/// compiles to. Every check [`compile`] relies on happens here.
-pub fn validate(policy: &Attr<'_>) -> Result<Shape, Invalid> {
+/// compiles to, reading every rule once. Every check [`compile`] relies on
+/// happens here; `scratch` is left ready for [`compile`].
+pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Invalid> {
     if !policy.nested {
         return bad("policy must be a nested attribute\0", policy);
     }
     if policy.payload.len() > limits::MAX_POLICY_BYTES as usize {
         return bad("policy larger than 64 KiB\0", policy);
     }
-    let mut abis = [AbiShape::default(); Abi::COUNT];
-    let mut total_rules = 0usize;
-    let (default, bad_abi, record, objects) = each_abi(policy, |abi, a| {
-        let shape = &mut abis[abi.index()];
-        shape.present = true;
-        each_rule(a, |nr, _, _, n, r| {
-            total_rules += 1;
-            if total_rules > limits::MAX_RULES as usize {
-                return bad("too many rules (the limit is 2048)\0", r);
-            }
-            shape.rules += 1;
-            shape.cmps += n;
-            shape.slots = shape.slots.max(nr as usize + 1);
+    scratch.has_fixed = [[0; WORDS]; Abi::COUNT];
+    scratch.odd = [[0; WORDS]; Abi::COUNT];
+    scratch.has_cond = [[0; WORDS]; Abi::COUNT];
+    let mut present = [false; Abi::COUNT];
+    let (mut total_rules, mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize, 0usize);
+    let (default, bad_abi, record) = each_abi(
+        policy,
+        |abi, a| {
+            let i = abi.index();
+            present[i] = true;
+            let (Some(fixed), Some(has_fixed), Some(odd), Some(conds), Some(has_cond)) = (
+                scratch.fixed.get_mut(i),
+                scratch.has_fixed.get_mut(i),
+                scratch.odd.get_mut(i),
+                scratch.conds.get_mut(i),
+                scratch.has_cond.get_mut(i),
+            ) else {
+                return bad("unknown ABI\0", a);
+            };
+            each_rule(a, true, |nr, act, _, n, r| {
+                total_rules += 1;
+                if total_rules > limits::MAX_RULES as usize {
+                    return bad("too many rules (the limit is 2048)\0", r);
+                }
+                let k = nr as usize;
+                if n == 0 {
+                    // Unconditional rules of one syscall merge into one
+                    // answer: the strictest.
+                    if let Some(slot) = fixed.get_mut(k) {
+                        if !bit(has_fixed, nr) {
+                            set_bit(has_fixed, nr, true);
+                            *slot = act;
+                        } else if action::stricter(act, *slot) {
+                            *slot = act;
+                        }
+                        set_bit(odd, nr, *slot != action::ALLOW);
+                    }
+                } else if let Some(slot) = conds.get_mut(k) {
+                    if bit(has_cond, nr) {
+                        *slot = slot.saturating_add(1);
+                    } else {
+                        set_bit(has_cond, nr, true);
+                        *slot = 1;
+                    }
+                    rules += 1;
+                    cmps += n;
+                }
+                Ok(())
+            })
+        },
+        |o| {
+            object_bytes += attr_size(o.payload.len());
             Ok(())
-        })
-    })?;
+        },
+    )?;
+    let mut exceptions = 0usize;
+    for (i, p) in present.iter().enumerate() {
+        if *p {
+            exceptions += abi_exceptions(scratch, i, default, |_, _, _| {});
+        }
+    }
     Ok(Shape {
         default,
         bad_abi,
         record,
-        objects,
-        abis,
+        present,
+        exceptions,
+        rules,
+        cmps,
+        object_bytes,
     })
 }
 
-/// Fills the tables of a policy that [`validate`] accepted with `shape`.
-/// `tables[i]` must be `Some` exactly when `shape.abis[i].present`, with
-/// slices of the measured lengths.
+/// Walks the numbers of ABI `i` that have rules, in increasing order, and
+/// calls `f(nr, base, conds)` for each that needs an exception: `base` the
+/// unconditional answer if any, `conds` the number of rules with
+/// comparisons. Returns how many there are.
+fn abi_exceptions(
+    s: &Scratch,
+    i: usize,
+    default: u32,
+    mut f: impl FnMut(u32, Option<u32>, u16),
+) -> usize {
+    let (Some(fixed), Some(has_fixed), Some(odd), Some(conds), Some(has_cond)) = (
+        s.fixed.get(i),
+        s.has_fixed.get(i),
+        s.odd.get(i),
+        s.conds.get(i),
+        s.has_cond.get(i),
+    ) else {
+        return 0;
+    };
+    // Only these can need one: an unconditional "allow" never does.
+    let mut any: Bits = [0; WORDS];
+    for (w, (a, b)) in any.iter_mut().zip(odd.iter().zip(has_cond)) {
+        *w = a | b;
+    }
+    let mut n = 0usize;
+    each_bit(&any, |nr| {
+        let k = nr as usize;
+        let base = if bit(has_fixed, nr) {
+            fixed.get(k).copied()
+        } else {
+            None
+        };
+        let c = if bit(has_cond, nr) {
+            conds.get(k).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        let plain = c == 0 && matches!(base, Some(a) if a == action::ALLOW || a == default);
+        if !plain {
+            n += 1;
+            f(nr, base, c);
+        }
+    });
+    n
+}
+
+/// Fills the tables of a policy that [`validate`] accepted with `shape`,
+/// using the `scratch` it left. The slices of `tables` must have the
+/// measured lengths.
 pub fn compile(
     policy: &Attr<'_>,
     shape: &Shape,
-    tables: &mut [Option<AbiTablesMut<'_>>; Abi::COUNT],
+    scratch: &mut Scratch,
+    tables: TablesMut<'_>,
 ) -> Result<(), Invalid> {
     const MISMATCH: &str = "internal error: tables do not match the policy's shape\0";
-    each_abi(policy, |abi, a| {
-        let want = &shape.abis[abi.index()];
-        let Some(t) = tables[abi.index()].as_mut() else {
-            return bad(MISMATCH, a);
+    let TablesMut {
+        head,
+        exceptions,
+        rules,
+        cmps,
+        objects,
+    } = tables;
+    if exceptions.len() != shape.exceptions
+        || rules.len() != shape.rules
+        || cmps.len() != shape.cmps
+        || objects.len() != shape.object_bytes
+    {
+        return bad(MISMATCH, policy);
+    }
+    *head = Head {
+        default: shape.default,
+        bad_abi: shape.bad_abi,
+        record: shape.record,
+        abis: [AbiTable::EMPTY; Abi::COUNT],
+    };
+    // The exceptions of each ABI, in number order; each rule run starts
+    // empty and its length is the placing cursor below.
+    let (mut next_exc, mut next_rule) = (0usize, 0u32);
+    for i in 0..Abi::COUNT {
+        if !shape.present.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let start = next_exc;
+        let mut overflow = false;
+        let mut placed: Bits = [0; WORDS];
+        abi_exceptions(scratch, i, shape.default, |nr, base, c| {
+            set_bit(&mut placed, nr, true);
+            match exceptions.get_mut(next_exc) {
+                Some(e) => {
+                    *e = Exception {
+                        nr: nr as u16,
+                        len: 0,
+                        start: next_rule,
+                        base,
+                    };
+                    next_rule = next_rule.saturating_add(u32::from(c));
+                }
+                None => overflow = true,
+            }
+            next_exc += 1;
+        });
+        if overflow {
+            return bad(MISMATCH, policy);
+        }
+        // Allowed without condition: an unconditional "allow" and no rule
+        // with comparisons, or no rule at all under a default "allow".
+        let (Some(has_fixed), Some(odd), Some(conds), Some(has_cond)) = (
+            scratch.has_fixed.get(i),
+            scratch.odd.get(i),
+            scratch.conds.get_mut(i),
+            scratch.has_cond.get(i),
+        ) else {
+            return bad(MISMATCH, policy);
         };
-        if t.slots.len() != want.slots || t.rules.len() != want.rules || t.cmps.len() != want.cmps {
-            return bad(MISMATCH, a);
+        let mut allow: Bits = [0; WORDS];
+        for (k, w) in allow.iter_mut().enumerate() {
+            let (f, o, c) = (
+                has_fixed.get(k).copied().unwrap_or(0),
+                odd.get(k).copied().unwrap_or(0),
+                has_cond.get(k).copied().unwrap_or(0),
+            );
+            *w = if shape.default == action::ALLOW {
+                !(o | c)
+            } else {
+                f & !o & !c
+            };
         }
-        // Pass 1: count rules per syscall, in the slots themselves.
-        t.slots.fill(Slot::Fixed(shape.default));
-        each_rule(a, |nr, _, _, _, r| {
-            let Some(slot) = t.slots.get_mut(nr as usize) else {
-                return bad(MISMATCH, r);
-            };
-            *slot = match *slot {
-                Slot::Fixed(_) => Slot::Rules { start: 0, len: 1 },
-                Slot::Rules { len, .. } => Slot::Rules {
-                    start: 0,
-                    len: len.saturating_add(1),
-                },
-            };
-            Ok(())
-        })?;
-        // Prefix sums give each syscall its run; `len` becomes a cursor.
-        let mut next = 0u32;
-        for slot in t.slots.iter_mut() {
-            if let Slot::Rules { len, .. } = *slot {
-                *slot = Slot::Rules {
-                    start: next,
-                    len: 0,
-                };
-                next = next.saturating_add(len);
-            }
-        }
-        // Pass 2: place rules (by syscall) and comparisons (in wire order).
-        let mut cmp_next = 0usize;
-        each_rule(a, |nr, act, cmps, n, r| {
-            let Some(Slot::Rules { start, len }) = t.slots.get_mut(nr as usize) else {
-                return bad(MISMATCH, r);
-            };
-            let Some(rule) = t.rules.get_mut(start.saturating_add(*len) as usize) else {
-                return bad(MISMATCH, r);
-            };
-            let (Some(dst), Some(src)) = (t.cmps.get_mut(cmp_next..cmp_next + n), cmps.get(..n))
-            else {
-                return bad(MISMATCH, r);
-            };
-            // Element by element: equal lengths are known, and this keeps
-            // copy_from_slice's length-mismatch panic out of the module.
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d = *s;
-            }
-            *rule = Rule {
-                action: act,
-                cmp_start: cmp_next as u32,
-                cmp_len: n as u32,
-            };
-            cmp_next += n;
-            *len += 1;
-            Ok(())
-        })?;
-        // A syscall whose rules all match unconditionally needs no rule walk.
-        for slot in t.slots.iter_mut() {
-            if let Slot::Rules { start, len } = *slot {
-                let run = t
-                    .rules
-                    .get(start as usize..start.saturating_add(len) as usize)
-                    .unwrap_or(&[]);
-                if run.iter().all(|r| r.cmp_len == 0) {
-                    let strictest = run.iter().fold(None, |best: Option<u32>, r| match best {
-                        Some(b) if !action::stricter(r.action, b) => Some(b),
-                        _ => Some(r.action),
-                    });
-                    *slot = Slot::Fixed(strictest.unwrap_or(shape.default));
+        // Each number with conditional rules remembers its exception.
+        let mut k = start;
+        each_bit(&placed, |nr| {
+            if bit(has_cond, nr) {
+                if let Some(slot) = conds.get_mut(nr as usize) {
+                    *slot = k as u16;
                 }
             }
+            k += 1;
+        });
+        if let Some(t) = head.abis.get_mut(i) {
+            *t = AbiTable {
+                present: true,
+                allow,
+                exc_start: start as u32,
+                exc_len: (next_exc - start) as u32,
+            };
         }
-        Ok(())
-    })?;
+    }
+    if next_exc != exceptions.len() || next_rule as usize != rules.len() {
+        return bad(MISMATCH, policy);
+    }
+    // Rules with comparisons, read again from the policy (packed rules are
+    // skipped unread), go to their syscall's run; comparisons in wire order.
+    let mut cmp_next = 0usize;
+    let mut obj_next = 0usize;
+    if shape.rules == 0 && shape.object_bytes == 0 {
+        return Ok(());
+    }
+    each_abi(
+        policy,
+        |abi, a| {
+            let conds = scratch.conds.get(abi.index());
+            each_rule(a, false, |nr, act, src, n, r| {
+                if n == 0 {
+                    return Ok(());
+                }
+                let Some(e) = conds
+                    .and_then(|c| c.get(nr as usize))
+                    .and_then(|&k| exceptions.get_mut(k as usize))
+                else {
+                    return bad(MISMATCH, r);
+                };
+                let Some(rule) = rules.get_mut(e.start.saturating_add(u32::from(e.len)) as usize)
+                else {
+                    return bad(MISMATCH, r);
+                };
+                let (Some(dst), Some(src)) = (cmps.get_mut(cmp_next..cmp_next + n), src.get(..n))
+                else {
+                    return bad(MISMATCH, r);
+                };
+                // Element by element: equal lengths are known, and this keeps
+                // copy_from_slice's length-mismatch panic out of the module.
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d = *s;
+                }
+                *rule = Rule {
+                    action: act,
+                    cmp_start: cmp_next as u32,
+                    cmp_len: n as u32,
+                };
+                cmp_next += n;
+                e.len = e.len.saturating_add(1);
+                Ok(())
+            })
+        },
+        |o| {
+            let Some(dst) = objects.get_mut(obj_next..) else {
+                return bad(MISMATCH, o);
+            };
+            let mut w = Writer::new(dst);
+            if w.put(o.kind | F_NESTED, o.payload).is_err() {
+                return bad(MISMATCH, o);
+            }
+            obj_next += w.len();
+            Ok(())
+        },
+    )?;
+    if cmp_next != cmps.len() || obj_next != objects.len() {
+        return bad(MISMATCH, policy);
+    }
     Ok(())
 }
 
-/// Decides one syscall of an ABI the policy describes: `nr` is the number
-/// the kernel dispatches (32 bits, x32 bit cleared), `args` the argument
-/// registers (zero-extended 32-bit values for ia32).
-pub fn decide(t: &AbiTables<'_>, default: u32, nr: u32, args: &[u64; 6]) -> u32 {
-    match t.slots.get(nr as usize) {
-        None => default,
-        Some(Slot::Fixed(a)) => *a,
-        Some(Slot::Rules { start, len }) => {
-            let run = t
-                .rules
-                .get(*start as usize..start.saturating_add(*len) as usize)
+impl<'t> Tables<'t> {
+    /// The exception for `nr` in ABI table `t`, if any.
+    #[inline]
+    fn exception(&self, t: &AbiTable, nr: u32) -> Option<&'t Exception> {
+        let run = self
+            .exceptions
+            .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)?;
+        let i = run.binary_search_by_key(&nr, |e| u32::from(e.nr)).ok()?;
+        run.get(i)
+    }
+
+    /// Where the answer for `nr` of `abi` comes from: a fixed action, or
+    /// rules with comparisons ([`Tables::eval`]).
+    #[inline]
+    pub fn lookup(&self, abi: Abi, nr: u32) -> Lookup<'t> {
+        let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
+            return Lookup::Fixed(self.head.bad_abi);
+        };
+        if bit(&t.allow, nr) {
+            return Lookup::Fixed(action::ALLOW);
+        }
+        match self.exception(t, nr) {
+            None => Lookup::Fixed(self.head.default),
+            Some(e) if e.len == 0 => Lookup::Fixed(e.base.unwrap_or(self.head.default)),
+            Some(e) => Lookup::Rules(e),
+        }
+    }
+
+    /// The answer for a call of `abi` whose decision needs no argument
+    /// registers; `None` when its syscall has rules with comparisons.
+    #[inline]
+    pub fn fixed(&self, abi: Abi, nr: u32) -> Option<u32> {
+        match self.lookup(abi, nr) {
+            Lookup::Fixed(a) => Some(a),
+            Lookup::Rules(_) => None,
+        }
+    }
+
+    /// Decides one call: `nr` is the number the kernel dispatches (32 bits,
+    /// x32 bit cleared), `args` the argument registers (zero-extended
+    /// 32-bit values for ia32).
+    pub fn decide(&self, abi: Abi, nr: u32, args: &[u64; 6]) -> u32 {
+        match self.lookup(abi, nr) {
+            Lookup::Fixed(a) => a,
+            Lookup::Rules(e) => self.eval(e, args),
+        }
+    }
+
+    /// Evaluates the rules of exception `e` (from [`Tables::lookup`]).
+    pub fn eval(&self, e: &Exception, args: &[u64; 6]) -> u32 {
+        let run = self
+            .rules
+            .get(e.start as usize..e.start.saturating_add(u32::from(e.len)) as usize)
+            .unwrap_or(&[]);
+        let mut best = e.base;
+        for r in run {
+            if best.is_some_and(|b| !action::stricter(r.action, b)) {
+                continue;
+            }
+            let cmps = self
+                .cmps
+                .get(r.cmp_start as usize..r.cmp_start.saturating_add(r.cmp_len) as usize)
                 .unwrap_or(&[]);
-            let mut best: Option<u32> = None;
-            for r in run {
-                if best.is_some_and(|b| !action::stricter(r.action, b)) {
-                    continue;
+            let all = cmps
+                .iter()
+                .all(|c| c.holds(args.get(c.index as usize).copied().unwrap_or(0)));
+            if all {
+                best = Some(r.action);
+            }
+        }
+        best.unwrap_or(self.head.default)
+    }
+
+    /// Calls `f(nr, action)` for the unconditional answers of ABI table
+    /// `t` that differ from the default or come with conditional rules, in
+    /// number order: the packed rules of the policy read back.
+    fn each_pair(&self, t: &AbiTable, mut f: impl FnMut(u32, u32)) {
+        let run = self
+            .exceptions
+            .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)
+            .unwrap_or(&[]);
+        let mut ex = run.iter().peekable();
+        for nr in 0..NRS as u32 {
+            while ex.next_if(|e| u32::from(e.nr) < nr).is_some() {}
+            if let Some(e) = ex.peek().filter(|e| u32::from(e.nr) == nr) {
+                if let Some(b) = e.base {
+                    f(nr, b);
                 }
-                let cmps = t
+            } else if bit(&t.allow, nr) && self.head.default != action::ALLOW {
+                f(nr, action::ALLOW);
+            }
+        }
+    }
+
+    /// The exact size of [`Tables::encode`]'s output.
+    pub fn encoded_len(&self) -> usize {
+        let mut n = 2 * attr_size(4) + if self.head.record { attr_size(0) } else { 0 };
+        for t in self.head.abis.iter().filter(|t| t.present) {
+            n += attr_size(0) + attr_size(4);
+            let mut pairs = 0usize;
+            self.each_pair(t, |_, _| pairs += 1);
+            if pairs > 0 {
+                n += attr_size(8 * pairs);
+            }
+            self.each_rule(t, |_, _, cmps| {
+                n += attr_size(0) + 2 * attr_size(4);
+                for c in cmps {
+                    n += attr_size(0) + 2 * attr_size(4) + attr_size(8);
+                    if c.op == Op::MaskedEq {
+                        n += attr_size(8);
+                    }
+                }
+            });
+        }
+        n + self.objects.len()
+    }
+
+    /// Calls `f(nr, rule, comparisons)` for each rule with comparisons of
+    /// ABI table `t`.
+    fn each_rule(&self, t: &AbiTable, mut f: impl FnMut(u32, &Rule, &[ArgCmp])) {
+        let run = self
+            .exceptions
+            .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)
+            .unwrap_or(&[]);
+        for e in run {
+            let rules = self
+                .rules
+                .get(e.start as usize..e.start.saturating_add(u32::from(e.len)) as usize)
+                .unwrap_or(&[]);
+            for r in rules {
+                let cmps = self
                     .cmps
                     .get(r.cmp_start as usize..r.cmp_start.saturating_add(r.cmp_len) as usize)
                     .unwrap_or(&[]);
-                let all = cmps
-                    .iter()
-                    .all(|c| c.holds(args.get(c.index as usize).copied().unwrap_or(0)));
-                if all {
-                    best = Some(r.action);
-                }
+                f(u32::from(e.nr), r, cmps);
             }
-            best.unwrap_or(default)
         }
+    }
+
+    /// Writes the policy back as the contents of a `POLICY` attribute, in
+    /// canonical form: the same decisions as the policy received, with the
+    /// unconditional rules of each syscall merged into one packed pair and
+    /// rules that change nothing left out. [`encoded_len`](Self::encoded_len)
+    /// bytes.
+    pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), crate::nla::Error> {
+        w.put_u32(attr::POLICY_DEFAULT, self.head.default)?;
+        w.put_u32(attr::POLICY_BAD_ABI, self.head.bad_abi)?;
+        if self.head.record {
+            w.put(attr::POLICY_RECORD, &[])?;
+        }
+        for abi in Abi::ALL {
+            let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
+                continue;
+            };
+            w.nest(attr::POLICY_ABI, |w| {
+                w.put_u32(attr::ABI_ID, *abi as u32)?;
+                let mut pairs = 0usize;
+                self.each_pair(t, |_, _| pairs += 1);
+                if pairs > 0 {
+                    w.put_with(attr::ABI_PACKED, 8 * pairs, |buf| {
+                        let mut at = 0usize;
+                        self.each_pair(t, |nr, a| {
+                            if let Some(d) = buf.get_mut(at..at + 8) {
+                                for (d, s) in d
+                                    .iter_mut()
+                                    .zip(nr.to_ne_bytes().iter().chain(&a.to_ne_bytes()))
+                                {
+                                    *d = *s;
+                                }
+                            }
+                            at += 8;
+                        });
+                    })?;
+                }
+                let mut result = Ok(());
+                self.each_rule(t, |nr, r, cmps| {
+                    if result.is_err() {
+                        return;
+                    }
+                    result = w.nest(attr::ABI_RULE, |w| {
+                        w.put_u32(attr::RULE_NR, nr)?;
+                        w.put_u32(attr::RULE_ACTION, r.action)?;
+                        for c in cmps {
+                            w.nest(attr::RULE_ARG, |w| {
+                                w.put_u32(attr::ARG_INDEX, u32::from(c.index))?;
+                                w.put_u32(attr::ARG_OP, c.op as u32)?;
+                                w.put_u64(attr::ARG_VALUE, c.value)?;
+                                if c.op == Op::MaskedEq {
+                                    w.put_u64(attr::ARG_VALUE_TWO, c.value_two)?;
+                                }
+                                Ok(())
+                            })?;
+                        }
+                        Ok(())
+                    });
+                });
+                result
+            })?;
+        }
+        w.put_raw(self.objects)
     }
 }
 
@@ -637,7 +1135,202 @@ mod tests {
     }
 
     fn shape_of(buf: &[u8]) -> Result<Shape, Invalid> {
-        validate(&Iter::new(buf).next().unwrap().unwrap())
+        validate(
+            &Iter::new(buf).next().unwrap().unwrap(),
+            &mut Box::new(Scratch::ZERO),
+        )
+    }
+
+    /// A compiled policy, owned.
+    struct Owned {
+        head: Head,
+        exceptions: Vec<Exception>,
+        rules: Vec<Rule>,
+        cmps: Vec<ArgCmp>,
+        objects: Vec<u8>,
+    }
+
+    impl Owned {
+        fn tables(&self) -> Tables<'_> {
+            Tables {
+                head: &self.head,
+                exceptions: &self.exceptions,
+                rules: &self.rules,
+                cmps: &self.cmps,
+                objects: &self.objects,
+            }
+        }
+    }
+
+    fn compiled(buf: &[u8]) -> Owned {
+        let a = Iter::new(buf).next().unwrap().unwrap();
+        let mut scratch = Box::new(Scratch::ZERO);
+        let shape = validate(&a, &mut scratch).unwrap();
+        let mut o = Owned {
+            head: Head::EMPTY,
+            exceptions: vec![Exception::EMPTY; shape.exceptions],
+            rules: vec![Rule::EMPTY; shape.rules],
+            cmps: vec![ArgCmp::EMPTY; shape.cmps],
+            objects: vec![0; shape.object_bytes],
+        };
+        compile(
+            &a,
+            &shape,
+            &mut scratch,
+            TablesMut {
+                head: &mut o.head,
+                exceptions: &mut o.exceptions,
+                rules: &mut o.rules,
+                cmps: &mut o.cmps,
+                objects: &mut o.objects,
+            },
+        )
+        .unwrap();
+        o
+    }
+
+    /// The policy read back, as a whole `POLICY` attribute.
+    fn read_back(o: &Owned) -> Vec<u8> {
+        let t = o.tables();
+        let mut inner = vec![0u8; t.encoded_len()];
+        let mut w = Writer::new(&mut inner);
+        t.encode(&mut w).unwrap();
+        assert_eq!(w.len(), inner.len(), "encoded_len is exact");
+        let mut buf = vec![0u8; inner.len() + 4];
+        Writer::new(&mut buf)
+            .put(attr::POLICY | F_NESTED, &inner)
+            .unwrap();
+        buf
+    }
+
+    fn cmp_rule(
+        w: &mut Writer<'_>,
+        nr: u32,
+        act: u32,
+        op: Op,
+        v: u64,
+    ) -> Result<(), crate::nla::Error> {
+        w.nest(attr::ABI_RULE, |w| {
+            w.put_u32(attr::RULE_NR, nr)?;
+            w.put_u32(attr::RULE_ACTION, act)?;
+            w.nest(attr::RULE_ARG, |w| {
+                w.put_u32(attr::ARG_INDEX, 0)?;
+                w.put_u32(attr::ARG_OP, op as u32)?;
+                w.put_u64(attr::ARG_VALUE, v)
+            })
+        })
+    }
+
+    /// A mixed policy: allowed, default-equal, stricter fixed answers,
+    /// conditional rules with and without an unconditional rule beside.
+    fn mixed() -> Vec<u8> {
+        policy(|w| {
+            w.put(
+                attr::ABI_PACKED,
+                &pairs(&[
+                    (0, action::ALLOW),
+                    (1, action::ALLOW),
+                    (1, action::ERRNO | 13), // stricter: wins
+                    (2, action::ERRNO | 1),  // the default
+                    (3, action::LOG),
+                    (5, action::ERRNO | 1), // default, beside a conditional rule
+                    (1023, action::ALLOW),
+                ]),
+            )?;
+            cmp_rule(w, 4, action::ALLOW, Op::Eq, 7)?;
+            cmp_rule(w, 4, action::KILL_PROCESS, Op::Eq, 9)?;
+            cmp_rule(w, 5, action::ALLOW, Op::Eq, 7)
+        })
+    }
+
+    #[test]
+    fn decisions_of_a_mixed_policy() {
+        let o = compiled(&mixed());
+        let t = o.tables();
+        let x = Abi::X86_64;
+        let args = |a0: u64| [a0, 0, 0, 0, 0, 0];
+        assert!(t.head.allows(x, 0) && t.head.allows(x, 1023));
+        assert!(!t.head.allows(x, 1) && !t.head.allows(x, 4));
+        assert_eq!(t.fixed(x, 0), Some(action::ALLOW));
+        assert_eq!(t.fixed(x, 1), Some(action::ERRNO | 13));
+        assert_eq!(t.fixed(x, 2), Some(action::ERRNO | 1));
+        assert_eq!(t.fixed(x, 3), Some(action::LOG));
+        assert_eq!(t.fixed(x, 4), None);
+        assert_eq!(t.fixed(x, 600), Some(action::ERRNO | 1));
+        assert_eq!(t.fixed(x, 5000), Some(action::ERRNO | 1));
+        assert_eq!(t.decide(x, 4, &args(7)), action::ALLOW);
+        assert_eq!(t.decide(x, 4, &args(9)), action::KILL_PROCESS);
+        assert_eq!(t.decide(x, 4, &args(8)), action::ERRNO | 1);
+        // The unconditional errno rule beside the conditional allow is the
+        // stricter, so it wins even when the comparison holds.
+        assert_eq!(t.decide(x, 5, &args(7)), action::ERRNO | 1);
+        // ABIs the policy does not describe get the bad-ABI action.
+        assert_eq!(t.fixed(Abi::Ia32, 0), Some(action::KILL_PROCESS));
+        assert!(!t.head.allows(Abi::Ia32, 0));
+        // Only what differs from "allow" or the default is an exception.
+        assert_eq!(
+            o.exceptions.iter().map(|e| e.nr).collect::<Vec<_>>(),
+            [1, 3, 4, 5]
+        );
+    }
+
+    #[test]
+    fn read_back_decides_the_same_and_is_a_fixed_point() {
+        for buf in [
+            mixed(),
+            policy(|w| w.put(attr::ABI_PACKED, &pairs(&[(7, action::ERRNO | 1)]))),
+        ] {
+            let o = compiled(&buf);
+            let back = read_back(&o);
+            let o2 = compiled(&back);
+            assert_eq!(o.head, o2.head);
+            assert_eq!(o.exceptions, o2.exceptions);
+            assert_eq!(o.rules, o2.rules);
+            assert_eq!(o.cmps, o2.cmps);
+            assert_eq!(read_back(&o2), back);
+            for nr in 0..1030 {
+                for a0 in [0, 7, 8, 9] {
+                    let args = [a0, 0, 0, 0, 0, 0];
+                    for abi in Abi::ALL {
+                        assert_eq!(
+                            o.tables().decide(*abi, nr, &args),
+                            o2.tables().decide(*abi, nr, &args)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn default_allow_policies_allow_everything_else() {
+        let buf = {
+            let mut buf = vec![0u8; 256];
+            let mut w = Writer::new(&mut buf);
+            w.nest(attr::POLICY, |w| {
+                w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, Abi::X86_64 as u32)?;
+                    w.put(attr::ABI_PACKED, &pairs(&[(165, action::ERRNO | 1)]))?;
+                    cmp_rule(w, 135, action::ERRNO | 1, Op::Ne, 0)
+                })
+            })
+            .unwrap();
+            let n = w.len();
+            buf.truncate(n);
+            buf
+        };
+        let o = compiled(&buf);
+        let t = o.tables();
+        assert!(t.head.allows(Abi::X86_64, 0) && t.head.allows(Abi::X86_64, 1023));
+        assert!(!t.head.allows(Abi::X86_64, 165) && !t.head.allows(Abi::X86_64, 135));
+        assert_eq!(t.decide(Abi::X86_64, 135, &[0; 6]), action::ALLOW);
+        assert_eq!(
+            t.decide(Abi::X86_64, 135, &[1, 0, 0, 0, 0, 0]),
+            action::ERRNO | 1
+        );
+        // Read back: only the exceptions, not 1,022 allowed numbers.
+        assert!(read_back(&o).len() < 100);
     }
 
     #[test]

@@ -207,6 +207,46 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Appends an attribute of `len` payload bytes that `fill` writes (it
+    /// gets the zeroed payload).
+    pub fn put_with(
+        &mut self,
+        kind: u16,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), Error> {
+        let total = HDRLEN.checked_add(len).ok_or(Error::Overflow)?;
+        let padded = align(total).ok_or(Error::Overflow)?;
+        let end = self.len.checked_add(padded).ok_or(Error::Overflow)?;
+        if end > self.buf.len() {
+            return Err(Error::Overflow);
+        }
+        self.put_header(self.len, kind, total)?;
+        let body = self.len + HDRLEN;
+        let Some(dst) = self.buf.get_mut(body..end) else {
+            return Err(Error::Overflow);
+        };
+        dst.fill(0);
+        if let Some(payload) = dst.get_mut(..len) {
+            fill(payload);
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// Appends bytes that already are whole, aligned attributes.
+    pub fn put_raw(&mut self, attrs: &[u8]) -> Result<(), Error> {
+        let end = self.len.checked_add(attrs.len()).ok_or(Error::Overflow)?;
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            return Err(Error::Overflow);
+        };
+        for (d, s) in dst.iter_mut().zip(attrs) {
+            *d = *s;
+        }
+        self.len = end;
+        Ok(())
+    }
+
     /// Appends a `u32` attribute.
     pub fn put_u32(&mut self, kind: u16, v: u32) -> Result<(), Error> {
         self.put(kind, &v.to_ne_bytes())

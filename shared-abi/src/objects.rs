@@ -672,7 +672,7 @@ mod tests {
             ),
         ]);
         with(&p, |a| {
-            crate::engine::validate(a).unwrap();
+            crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO)).unwrap();
             let d = |path: &[u8], access| decide(a, &Object::File { path, access });
             assert_eq!(d(b"/etc/shadow", access::READ), action::ERRNO | 13);
             assert_eq!(d(b"/etc/shadow", access::WRITE), action::ALLOW);
@@ -712,7 +712,7 @@ mod tests {
             ),
         ]);
         with(&p, |a| {
-            crate::engine::validate(a).unwrap();
+            crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO)).unwrap();
             let inet = |ip4: [u8; 4], port| {
                 let mut ip = [0u8; 16];
                 ip[..4].copy_from_slice(&ip4);
@@ -888,7 +888,9 @@ mod tests {
         ];
         for (attrs, want) in cases {
             let p = policy(&[(attr::POLICY_OBJECT, attrs)]);
-            let got = with(&p, |a| crate::engine::validate(a).map(|_| ()));
+            let got = with(&p, |a| {
+                crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO)).map(|_| ())
+            });
             let e = got.expect_err(want);
             assert!(e.text().contains(want), "got {:?}, want {want:?}", e.text());
         }
@@ -901,18 +903,24 @@ mod tests {
                 (attr::OBJ_PATH, b"/x\0"),
             ],
         )]);
-        assert!(with(&p, |a| crate::engine::validate(a))
-            .unwrap_err()
-            .text()
-            .contains("class and an action only"));
+        assert!(with(&p, |a| crate::engine::validate(
+            a,
+            &mut Box::new(crate::engine::Scratch::ZERO)
+        ))
+        .unwrap_err()
+        .text()
+        .contains("class and an action only"));
         let d: &[(u16, &[u8])] = &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &allow)];
         let p = policy(&[
             (attr::POLICY_OBJECT_DEFAULT, d),
             (attr::POLICY_OBJECT_DEFAULT, d),
         ]);
-        assert!(with(&p, |a| crate::engine::validate(a))
-            .unwrap_err()
-            .text()
-            .contains("default given twice"));
+        assert!(with(&p, |a| crate::engine::validate(
+            a,
+            &mut Box::new(crate::engine::Scratch::ZERO)
+        ))
+        .unwrap_err()
+        .text()
+        .contains("default given twice"));
     }
 }
