@@ -45,8 +45,6 @@ extern "C" {
     pub(crate) fn sf_rcu_read_lock();
     /// `rcu_read_unlock()`.
     pub(crate) fn sf_rcu_read_unlock();
-    /// The six syscall argument registers of the current call.
-    pub(crate) fn sf_syscall_args(regs: *mut PtRegs, args: *mut u64);
     /// Skips the syscall; userspace sees `ret` as its result.
     pub(crate) fn sf_skip_syscall(regs: *mut PtRegs, ret: c_long);
     /// Skips the syscall and sends SIGSYS (TRAP).

@@ -144,22 +144,40 @@ fn for_each_policy_cached<'s>(
     own
 }
 
-/// The six argument registers of the current call; ia32 arguments are
-/// 32-bit registers.
+/// Word offsets in `struct pt_regs` of the six argument registers, as
+/// `syscall_get_arguments()` reads them (di, si, dx, r10, r8, r9 for x86_64
+/// and x32; bx, cx, dx, si, di, bp for ia32). The C glue checks each offset
+/// at build time.
+const ARGS_X86_64: [usize; 6] = [14, 13, 12, 7, 9, 8];
+const ARGS_IA32: [usize; 6] = [5, 11, 12, 13, 14, 4];
+
+/// Argument `i` of the current call; ia32 arguments are 32-bit registers.
+///
+/// # Safety
+/// `regs` must be the current task's syscall registers.
+#[inline(always)]
+unsafe fn arg(regs: *mut PtRegs, ia32: bool, i: u8) -> u64 {
+    let words = if ia32 { &ARGS_IA32 } else { &ARGS_X86_64 };
+    let Some(&w) = words.get(usize::from(i)) else {
+        return 0;
+    };
+    // SAFETY: `regs` points to a whole `struct pt_regs`, in which word `w`
+    // is the register named above (layout checked by the C glue).
+    let v = unsafe { regs.cast::<u64>().add(w).read() };
+    if ia32 {
+        v & 0xffff_ffff
+    } else {
+        v
+    }
+}
+
+/// The six argument registers of the current call.
 ///
 /// # Safety
 /// `regs` must be the current task's syscall registers.
 unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
-    let mut args = [0u64; 6];
-    // SAFETY: `regs` is this call's registers; `args` has room for the six
-    // values C writes.
-    unsafe { ffi::sf_syscall_args(regs, args.as_mut_ptr()) };
-    if ia32 {
-        for a in args.iter_mut() {
-            *a &= 0xffff_ffff;
-        }
-    }
-    args
+    // SAFETY: as this function's contract.
+    core::array::from_fn(|i| unsafe { arg(regs, ia32, i as u8) })
 }
 
 /// The levels at which policies sit (bit N: level N), for the C side's
@@ -259,16 +277,14 @@ unsafe fn decide_call(
     let (abi, nr) = classify(ia32, id);
     // One policy on the path: its answer is the verdict.
     if let Some(e) = cache.single(snap.gen, cgid) {
-        let (a, args) = match e.policy.lookup(abi, nr) {
-            Lookup::Fixed(a) => (a, None),
-            Lookup::Rules(x) => {
-                // SAFETY: `regs` is this call's registers.
-                let args = unsafe { read_args(regs, ia32) };
-                (e.policy.eval(x, &args), Some(args))
-            }
+        let a = match e.policy.lookup(abi, nr) {
+            Lookup::Fixed(a) => a,
+            // Only the registers the comparisons name are read.
+            // SAFETY: `regs` is this call's registers.
+            Lookup::Rules(x) => e.policy.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
         };
         // SAFETY: same contract as this function's.
-        unsafe { conclude(regs, a, e, cgid, abi, nr, ia32, args) };
+        unsafe { conclude(regs, a, e, cgid, abi, nr, ia32, None) };
         return;
     }
     // The decision: the strictest action of every policy on the path;

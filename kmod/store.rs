@@ -217,6 +217,13 @@ impl Compiled {
     pub(crate) fn eval(&self, e: &Exception, args: &[u64; 6]) -> u32 {
         self.tables().eval(e, args)
     }
+
+    /// As [`eval`](Self::eval), reading argument `i` with `arg(i)` only
+    /// when a comparison needs it.
+    #[inline(always)]
+    pub(crate) fn eval_with(&self, e: &Exception, arg: impl Fn(u8) -> u64) -> u32 {
+        self.tables().eval_with(e, arg)
+    }
 }
 
 /// Words of one ABI's bitmap in [`Stats::seen`].

@@ -130,15 +130,22 @@ void sf_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
-void sf_syscall_args(struct pt_regs *regs, u64 *args)
-{
-	unsigned long a[6];
-	int i;
-
-	syscall_get_arguments(current, regs, a);
-	for (i = 0; i < 6; i++)
-		args[i] = a[i];
-}
+/*
+ * The gate reads syscall arguments straight from pt_regs, by word offset
+ * (gate.rs ARGS_X86_64 and ARGS_IA32, the registers syscall_get_arguments()
+ * reads): pin the layout it assumes.
+ */
+#define SF_REG_WORD(r, w) static_assert(offsetof(struct pt_regs, r) == (w) * 8)
+SF_REG_WORD(bp, 4);
+SF_REG_WORD(bx, 5);
+SF_REG_WORD(r10, 7);
+SF_REG_WORD(r9, 8);
+SF_REG_WORD(r8, 9);
+SF_REG_WORD(cx, 11);
+SF_REG_WORD(dx, 12);
+SF_REG_WORD(si, 13);
+SF_REG_WORD(di, 14);
+static_assert(sizeof(struct pt_regs) >= 15 * 8);
 
 u64 sf_instruction_pointer(struct pt_regs *regs)
 {

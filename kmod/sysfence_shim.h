@@ -9,7 +9,7 @@
 
 /* Family version: proto.rs FAMILY_VERSION (the module refuses to load if
  * they differ). */
-#define SF_FAMILY_VERSION 2
+#define SF_FAMILY_VERSION 3
 
 #define SF_CMD_GET_INFO 1
 #define SF_CMD_POLICY_SET 2
@@ -43,7 +43,6 @@ int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own);
 int sf_cgroup_level_of(u64 id);
 void sf_rcu_read_lock(void);
 void sf_rcu_read_unlock(void);
-void sf_syscall_args(struct pt_regs *regs, u64 *args);
 u64 sf_instruction_pointer(struct pt_regs *regs);
 void sf_skip_syscall(struct pt_regs *regs, long ret);
 void sf_trap(struct pt_regs *regs, int nr, bool ia32, int data);

@@ -397,6 +397,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                                     .map(|x| match x.kind {
                                         attr::ABI_RULE => 1,
                                         attr::ABI_PACKED => x.payload.len() / 8,
+                                        attr::ABI_ALLOW => {
+                                            x.payload.iter().map(|b| b.count_ones() as usize).sum()
+                                        }
                                         _ => 0,
                                     })
                                     .sum::<usize>()

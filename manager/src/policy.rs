@@ -316,7 +316,8 @@ impl PolicyFile {
         }
         size += 5 * 24;
         for (_, rules) in &abis {
-            size += 16 + rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
+            size += 16 + 4 + attr::ALLOW_BYTES;
+            size += rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
         }
         let mut buf = vec![0u8; size];
         let mut w = Writer::new(&mut buf);
@@ -331,8 +332,26 @@ impl PolicyFile {
             for (abi, rules) in &abis {
                 w.nest(attr::POLICY_ABI, |w| {
                     w.put_u32(attr::ABI_ID, *abi as u32)?;
-                    // Runs of rules without comparisons go packed, in place,
-                    // so the order of the rules (which decides ties) holds.
+                    // Calls allowed without comparisons go in one bitmap:
+                    // "allow" is the weakest action, so where it sits
+                    // among the rules changes nothing.
+                    let mut allow = [0u8; attr::ALLOW_BYTES];
+                    let mut any = false;
+                    for r in rules
+                        .iter()
+                        .filter(|r| r.args.is_empty() && r.action == action::ALLOW)
+                    {
+                        if let Some(b) = allow.get_mut(r.nr as usize / 8) {
+                            *b |= 1 << (r.nr % 8);
+                            any = true;
+                        }
+                    }
+                    if any {
+                        w.put(attr::ABI_ALLOW, &allow)?;
+                    }
+                    // Runs of other rules without comparisons go packed, in
+                    // place, so the order of the rules (which decides ties
+                    // between actions of one kind) holds.
                     let mut packed: Vec<u8> = Vec::new();
                     let flush = |w: &mut Writer<'_>, packed: &mut Vec<u8>| {
                         if packed.is_empty() {
@@ -343,6 +362,9 @@ impl PolicyFile {
                         r
                     };
                     for r in rules {
+                        if r.args.is_empty() && r.action == action::ALLOW {
+                            continue;
+                        }
                         if r.args.is_empty() {
                             packed.extend_from_slice(&r.nr.to_ne_bytes());
                             packed.extend_from_slice(&r.action.to_ne_bytes());
@@ -508,11 +530,11 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
                     Abi::Ia32 => AbiName::Ia32,
                     Abi::X32 => AbiName::X32,
                 });
-                for r in a
-                    .nested_iter()
-                    .flatten()
-                    .filter(|x| x.kind == attr::ABI_RULE || x.kind == attr::ABI_PACKED)
-                {
+                for r in a.nested_iter().flatten().filter(|x| {
+                    x.kind == attr::ABI_RULE
+                        || x.kind == attr::ABI_PACKED
+                        || x.kind == attr::ABI_ALLOW
+                }) {
                     // One rule of this ABI, as read back.
                     let rule_of = |nr: u32, act: u32, args: Vec<ArgSpec>, last: AbiName| {
                         let (action, errno) = name_of(act);
@@ -527,6 +549,18 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
                         }
                     };
                     let last = *file.abis.last().unwrap_or(&AbiName::X86_64);
+                    if r.kind == attr::ABI_ALLOW {
+                        for (i, byte) in r.payload.iter().enumerate() {
+                            for b in 0..8u32 {
+                                if byte & (1 << b) != 0 {
+                                    let nr = i as u32 * 8 + b;
+                                    file.rules
+                                        .push(rule_of(nr, action::ALLOW, Vec::new(), last));
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     if r.kind == attr::ABI_PACKED {
                         for pair in r.payload.chunks_exact(8) {
                             let nr = u32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
@@ -696,12 +730,14 @@ rules:
 
     #[test]
     fn too_many_rules_are_refused_by_the_shared_validation() {
+        // (Rules that allow without comparisons travel as one bitmap, so
+        // these are errno rules.)
         let mut p = PolicyFile::parse("default: allow\nabis: [x86_64]").unwrap();
         for _ in 0..2049 {
             p.rules.push(RuleSpec {
                 syscalls: vec!["read".into()],
-                action: ActionName::Allow,
-                errno: None,
+                action: ActionName::Errno,
+                errno: Some(1),
                 args: vec![],
                 abis: None,
             });

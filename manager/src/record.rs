@@ -167,6 +167,9 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     let recording_wire = recording.to_wire()?;
     catch_stop_signals();
     set_policy(&mut client, id, &recording_wire)?;
+    // The module reads policies back in canonical form: what it holds now
+    // is what to look for at the end.
+    let recording_wire = get_policy_wire(&mut client, id)?.unwrap_or(recording_wire);
     eprintln!(
         "sysfence: recording cgroup {id} for {} s{} (Ctrl-C ends it early)",
         args.duration,

@@ -397,21 +397,49 @@ pub struct Tables<'t> {
     pub objects: &'t [u8],
 }
 
-/// Calls `f` for each rule of a `POLICY_ABI` nest, after validating it:
-/// `f(nr, action, comparisons, count)`. With `packed` false, packed rules
-/// (which never have comparisons) are skipped unread.
+/// What [`each_rule`] reports.
+enum Item<'x> {
+    /// An allow bitmap: each number set is allowed without comparisons.
+    Allow(&'x Bits),
+    /// One rule: number, action, comparisons and how many of them count.
+    Rule(u32, u32, &'x [ArgCmp; 6], usize),
+}
+
+/// Calls `f` for each rule of a `POLICY_ABI` nest, after validating it.
+/// With `packed` false, packed rules and allow bitmaps (which never have
+/// comparisons) are skipped unread.
 fn each_rule<'a>(
     abi: &Attr<'a>,
     packed: bool,
-    mut f: impl FnMut(u32, u32, &[ArgCmp; 6], usize, &Attr<'a>) -> Result<(), Invalid>,
+    mut f: impl FnMut(Item<'_>, &Attr<'a>) -> Result<(), Invalid>,
 ) -> Result<(), Invalid> {
     const NONE: [ArgCmp; 6] = [ArgCmp::EMPTY; 6];
     walk(
         abi.nested_iter(),
-        attr::ABI_PACKED,
+        attr::ABI_ALLOW,
         &[attr::ABI_RULE],
         &[attr::ABI_RULE, attr::ABI_PACKED],
         |r| {
+            if r.kind == attr::ABI_ALLOW {
+                let Some(bytes) = r.payload.first_chunk::<{ attr::ALLOW_BYTES }>() else {
+                    return bad("an allow bitmap is 128 bytes\0", &r);
+                };
+                if r.payload.len() != attr::ALLOW_BYTES {
+                    return bad("an allow bitmap is 128 bytes\0", &r);
+                }
+                if packed {
+                    let mut bits: Bits = [0; WORDS];
+                    let mut rest: &[u8] = bytes;
+                    for w in bits.iter_mut() {
+                        if let Some((b, tail)) = rest.split_first_chunk::<8>() {
+                            *w = u64::from_le_bytes(*b);
+                            rest = tail;
+                        }
+                    }
+                    f(Item::Allow(&bits), &r)?;
+                }
+                return Ok(());
+            }
             if r.kind == attr::ABI_PACKED {
                 if !packed {
                     return Ok(());
@@ -431,7 +459,7 @@ fn each_rule<'a>(
                     if !action::is_valid(act) {
                         return bad("unknown action, or errno above 4095\0", &r);
                     }
-                    f(nr, act, &NONE, 0, &r)?;
+                    f(Item::Rule(nr, act, &NONE, 0), &r)?;
                 }
                 return Ok(());
             }
@@ -470,7 +498,7 @@ fn each_rule<'a>(
             let (Some(nr), Some(act)) = (nr, act) else {
                 return bad("rule needs a syscall number and an action\0", &r);
             };
-            f(nr, act, &cmps, n, &r)
+            f(Item::Rule(nr, act, &cmps, n), &r)
         },
     )
 }
@@ -569,7 +597,7 @@ fn each_abi<'a>(
                     let mut id = None;
                     walk(
                         a.nested_iter(),
-                        attr::ABI_PACKED,
+                        attr::ABI_ALLOW,
                         &[attr::ABI_RULE],
                         &[attr::ABI_RULE, attr::ABI_PACKED],
                         |x| {
@@ -637,7 +665,22 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
             ) else {
                 return bad("unknown ABI\0", a);
             };
-            each_rule(a, true, |nr, act, _, n, r| {
+            each_rule(a, true, |item, r| {
+                let (nr, act, n) = match item {
+                    Item::Allow(bits) => {
+                        // "Allow" is the weakest action: it never changes an
+                        // answer already there, and is the answer elsewhere.
+                        for (h, b) in has_fixed.iter_mut().zip(bits) {
+                            *h |= b;
+                            total_rules += b.count_ones() as usize;
+                        }
+                        if total_rules > limits::MAX_RULES as usize {
+                            return bad("too many rules (the limit is 2048)\0", r);
+                        }
+                        return Ok(());
+                    }
+                    Item::Rule(nr, act, _, n) => (nr, act, n),
+                };
                 total_rules += 1;
                 if total_rules > limits::MAX_RULES as usize {
                     return bad("too many rules (the limit is 2048)\0", r);
@@ -645,15 +688,21 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
                 let k = nr as usize;
                 if n == 0 {
                     // Unconditional rules of one syscall merge into one
-                    // answer: the strictest.
+                    // answer, the strictest: `fixed` where `odd` is set,
+                    // else "allow".
                     if let Some(slot) = fixed.get_mut(k) {
-                        if !bit(has_fixed, nr) {
+                        let cur = if !bit(has_fixed, nr) {
+                            None
+                        } else if bit(odd, nr) {
+                            Some(*slot)
+                        } else {
+                            Some(action::ALLOW)
+                        };
+                        if cur.is_none_or(|c| action::stricter(act, c)) {
                             set_bit(has_fixed, nr, true);
                             *slot = act;
-                        } else if action::stricter(act, *slot) {
-                            *slot = act;
+                            set_bit(odd, nr, act != action::ALLOW);
                         }
-                        set_bit(odd, nr, *slot != action::ALLOW);
                     }
                 } else if let Some(slot) = conds.get_mut(k) {
                     if bit(has_cond, nr) {
@@ -718,10 +767,12 @@ fn abi_exceptions(
     let mut n = 0usize;
     each_bit(&any, |nr| {
         let k = nr as usize;
-        let base = if bit(has_fixed, nr) {
+        let base = if !bit(has_fixed, nr) {
+            None
+        } else if bit(odd, nr) {
             fixed.get(k).copied()
         } else {
-            None
+            Some(action::ALLOW)
         };
         let c = if bit(has_cond, nr) {
             conds.get(k).copied().unwrap_or(0)
@@ -852,7 +903,10 @@ pub fn compile(
         policy,
         |abi, a| {
             let conds = scratch.conds.get(abi.index());
-            each_rule(a, false, |nr, act, src, n, r| {
+            each_rule(a, false, |item, r| {
+                let Item::Rule(nr, act, src, n) = item else {
+                    return Ok(());
+                };
                 if n == 0 {
                     return Ok(());
                 }
@@ -953,6 +1007,13 @@ impl<'t> Tables<'t> {
 
     /// Evaluates the rules of exception `e` (from [`Tables::lookup`]).
     pub fn eval(&self, e: &Exception, args: &[u64; 6]) -> u32 {
+        self.eval_with(e, |i| args.get(usize::from(i)).copied().unwrap_or(0))
+    }
+
+    /// As [`Tables::eval`], reading argument `i` (0-5) with `arg(i)` only
+    /// when a comparison needs it.
+    #[inline]
+    pub fn eval_with(&self, e: &Exception, arg: impl Fn(u8) -> u64) -> u32 {
         let run = self
             .rules
             .get(e.start as usize..e.start.saturating_add(u32::from(e.len)) as usize)
@@ -966,10 +1027,7 @@ impl<'t> Tables<'t> {
                 .cmps
                 .get(r.cmp_start as usize..r.cmp_start.saturating_add(r.cmp_len) as usize)
                 .unwrap_or(&[]);
-            let all = cmps
-                .iter()
-                .all(|c| c.holds(args.get(c.index as usize).copied().unwrap_or(0)));
-            if all {
+            if cmps.iter().all(|c| c.holds(arg(c.index))) {
                 best = Some(r.action);
             }
         }
@@ -977,24 +1035,26 @@ impl<'t> Tables<'t> {
     }
 
     /// Calls `f(nr, action)` for the unconditional answers of ABI table
-    /// `t` that differ from the default or come with conditional rules, in
-    /// number order: the packed rules of the policy read back.
+    /// `t` that are not "allow" (those are the allow bitmap) and differ from
+    /// the default or come with conditional rules, in number order: the
+    /// packed rules of the policy read back.
     fn each_pair(&self, t: &AbiTable, mut f: impl FnMut(u32, u32)) {
         let run = self
             .exceptions
             .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)
             .unwrap_or(&[]);
-        let mut ex = run.iter().peekable();
-        for nr in 0..NRS as u32 {
-            while ex.next_if(|e| u32::from(e.nr) < nr).is_some() {}
-            if let Some(e) = ex.peek().filter(|e| u32::from(e.nr) == nr) {
-                if let Some(b) = e.base {
-                    f(nr, b);
-                }
-            } else if bit(&t.allow, nr) && self.head.default != action::ALLOW {
-                f(nr, action::ALLOW);
+        for e in run {
+            if let Some(b) = e.base {
+                f(u32::from(e.nr), b);
             }
         }
+    }
+
+    /// Whether ABI table `t` reads back with an allow bitmap: some call is
+    /// always allowed and the default is not "allow" (else the bitmap says
+    /// nothing the default does not).
+    fn has_allow_bitmap(&self, t: &AbiTable) -> bool {
+        self.head.default != action::ALLOW && t.allow.iter().any(|w| *w != 0)
     }
 
     /// The exact size of [`Tables::encode`]'s output.
@@ -1002,6 +1062,9 @@ impl<'t> Tables<'t> {
         let mut n = 2 * attr_size(4) + if self.head.record { attr_size(0) } else { 0 };
         for t in self.head.abis.iter().filter(|t| t.present) {
             n += attr_size(0) + attr_size(4);
+            if self.has_allow_bitmap(t) {
+                n += attr_size(attr::ALLOW_BYTES);
+            }
             let mut pairs = 0usize;
             self.each_pair(t, |_, _| pairs += 1);
             if pairs > 0 {
@@ -1059,6 +1122,14 @@ impl<'t> Tables<'t> {
             };
             w.nest(attr::POLICY_ABI, |w| {
                 w.put_u32(attr::ABI_ID, *abi as u32)?;
+                if self.has_allow_bitmap(t) {
+                    w.put_with(attr::ABI_ALLOW, attr::ALLOW_BYTES, |buf| {
+                        let bytes = t.allow.iter().flat_map(|w| w.to_le_bytes());
+                        for (d, s) in buf.iter_mut().zip(bytes) {
+                            *d = s;
+                        }
+                    })?;
+                }
                 let mut pairs = 0usize;
                 self.each_pair(t, |_, _| pairs += 1);
                 if pairs > 0 {
@@ -1300,6 +1371,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn bitmap(nrs: &[u32]) -> Vec<u8> {
+        let mut b = vec![0u8; attr::ALLOW_BYTES];
+        for &n in nrs {
+            b[n as usize / 8] |= 1 << (n % 8);
+        }
+        b
+    }
+
+    #[test]
+    fn an_allow_bitmap_is_the_same_as_allow_pairs() {
+        let nrs = [0u32, 1, 63, 64, 500, 1023];
+        let with_pairs = policy(|w| {
+            let p: Vec<_> = nrs.iter().map(|&n| (n, action::ALLOW)).collect();
+            w.put(attr::ABI_PACKED, &pairs(&p))?;
+            w.put(attr::ABI_PACKED, &pairs(&[(500, action::ERRNO | 9)]))
+        });
+        // The bitmap after the stricter pair: "allow" still loses.
+        let with_bitmap = policy(|w| {
+            w.put(attr::ABI_PACKED, &pairs(&[(500, action::ERRNO | 9)]))?;
+            w.put(attr::ABI_ALLOW, &bitmap(&nrs))
+        });
+        let (a, b) = (compiled(&with_pairs), compiled(&with_bitmap));
+        assert_eq!(a.head, b.head);
+        assert_eq!(a.exceptions, b.exceptions);
+        assert_eq!(b.tables().fixed(Abi::X86_64, 500), Some(action::ERRNO | 9));
+        assert!(b.tables().head.allows(Abi::X86_64, 1023));
+        assert_eq!(
+            shape_of(&with_pairs).unwrap(),
+            shape_of(&with_bitmap).unwrap()
+        );
+        // Read back (the allowed calls as a bitmap), it compiles the same.
+        assert_eq!(compiled(&read_back(&a)).head, a.head);
+    }
+
+    #[test]
+    fn malformed_allow_bitmaps_are_refused() {
+        let short = policy(|w| w.put(attr::ABI_ALLOW, &[0u8; 127]));
+        assert!(shape_of(&short).unwrap_err().text().contains("128 bytes"));
+        let twice = policy(|w| {
+            w.put(attr::ABI_ALLOW, &bitmap(&[1]))?;
+            w.put(attr::ABI_ALLOW, &bitmap(&[2]))
+        });
+        assert!(shape_of(&twice).unwrap_err().text().contains("repeated"));
     }
 
     #[test]

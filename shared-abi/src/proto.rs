@@ -15,7 +15,7 @@ pub const FAMILY_NAME: &str = "sysfence";
 
 /// Version of the generic netlink family. A manager refuses to drive a module
 /// whose family version differs from its own.
-pub const FAMILY_VERSION: u8 = 2;
+pub const FAMILY_VERSION: u8 = 3;
 
 /// Name of the multicast group that carries [`Cmd::Event`] messages.
 pub const MCGRP_EVENTS: &str = "events";
@@ -359,6 +359,14 @@ pub mod attr {
     /// as that many `ABI_RULE`s in the same place, at an eighth of the
     /// parsing cost (most of a container profile is such rules).
     pub const ABI_PACKED: u16 = 3;
+    /// binary, [`ALLOW_BYTES`] bytes, at most once: syscalls allowed without
+    /// comparisons, one bit each (bit N: byte N/8, bit N%8). The same as a
+    /// packed `(N, ALLOW)` pair for each bit set: a container profile's
+    /// hundreds of allowed calls in 128 bytes, read a word at a time.
+    pub const ABI_ALLOW: u16 = 4;
+    /// Size of an [`ABI_ALLOW`] bitmap: one bit per syscall number up to
+    /// [`super::limits::MAX_SYSCALL_NR`].
+    pub const ALLOW_BYTES: usize = (super::limits::MAX_SYSCALL_NR as usize + 1) / 8;
 
     // Inside ABI_RULE.
     /// u32 (required): syscall number in this ABI.

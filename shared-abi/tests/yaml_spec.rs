@@ -125,6 +125,7 @@ fn spec_matches_proto() {
         ("abi", "id", attr::ABI_ID.into()),
         ("abi", "rule", attr::ABI_RULE.into()),
         ("abi", "packed", attr::ABI_PACKED.into()),
+        ("abi", "allow", attr::ABI_ALLOW.into()),
         ("rule", "nr", attr::RULE_NR.into()),
         ("rule", "action", attr::RULE_ACTION.into()),
         ("rule", "arg", attr::RULE_ARG.into()),
