@@ -223,8 +223,9 @@ pub(crate) fn current_is_filtered() -> bool {
 ///
 /// Its first part is the fast path, kept small: a task whose path has a
 /// single policy, remembered by this CPU's cache, making a call that
-/// policy always allows (one bit) is counted and let go. Everything else
-/// goes to [`decide_call`].
+/// policy always allows (one bit) is counted and let go. The same policy's
+/// other calls are decided by [`decide_single`]; everything else goes to
+/// [`decide_call`].
 ///
 /// # Safety
 /// `regs` must be the current task's syscall registers, `cache` this CPU's
@@ -256,16 +257,44 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
             e.stats.allowed.fetch_add(1, Relaxed);
             return;
         }
+        // SAFETY: same contract as this function's; `e` is the path's only
+        // policy.
+        unsafe { decide_single(e, regs, id, cgid, ia32) };
+        return;
     }
     // SAFETY: same contract as this function's.
     unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
 }
 
-/// Decides a call the fast path did not let go.
+/// Decides a call of a task whose path has the single policy `e`, which
+/// does not simply allow it: a fixed answer, or its argument rules (only
+/// the registers they name are read).
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`].
+#[inline(never)]
+unsafe fn decide_single(e: &Entry, regs: *mut PtRegs, id: c_long, cgid: u64, ia32: bool) {
+    let (abi, nr) = classify(ia32, id);
+    let a = match e.policy.lookup(abi, nr) {
+        Lookup::Fixed(a) => a,
+        // SAFETY: `regs` is this call's registers.
+        Lookup::Rules(x) => e.policy.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
+    };
+    if a == action::ALLOW {
+        e.stats.allowed.fetch_add(1, Relaxed);
+        return;
+    }
+    // SAFETY: same contract as this function's.
+    unsafe { conclude(regs, a, e, cgid, id, ia32) };
+}
+
+/// Decides a call of a task with several policies on its path, or one the
+/// cache does not hold yet.
 ///
 /// # Safety
 /// As [`sf_rust_sys_enter`]; `snap` is the current snapshot.
 #[inline(never)]
+#[cold]
 unsafe fn decide_call(
     snap: &Snapshot,
     cache: &mut PathCache,
@@ -275,18 +304,6 @@ unsafe fn decide_call(
     ia32: bool,
 ) {
     let (abi, nr) = classify(ia32, id);
-    // One policy on the path: its answer is the verdict.
-    if let Some(e) = cache.single(snap.gen, cgid) {
-        let a = match e.policy.lookup(abi, nr) {
-            Lookup::Fixed(a) => a,
-            // Only the registers the comparisons name are read.
-            // SAFETY: `regs` is this call's registers.
-            Lookup::Rules(x) => e.policy.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
-        };
-        // SAFETY: same contract as this function's.
-        unsafe { conclude(regs, a, e, cgid, abi, nr, ia32, None) };
-        return;
-    }
     // The decision: the strictest action of every policy on the path;
     // among equals, the deepest cgroup's (it is seen first).
     let mut verdict: Option<(u32, &Entry)> = None;
@@ -316,27 +333,19 @@ unsafe fn decide_call(
             }
         }
         // SAFETY: same contract as this function's.
-        unsafe { conclude(regs, a, e, own, abi, nr, ia32, args) };
+        unsafe { conclude(regs, a, e, own, id, ia32) };
     }
 }
 
 /// Reports (when it is not a plain allow) and carries out action `a` of
-/// policy `e` for the current call; `args` are the registers if already
-/// read.
+/// policy `e` for the current call, syscall `id` of a task in cgroup `own`.
+/// Six arguments, all in registers, so that callers can jump here.
 ///
 /// # Safety
 /// As [`sf_rust_sys_enter`].
-#[allow(clippy::too_many_arguments)]
-unsafe fn conclude(
-    regs: *mut PtRegs,
-    a: u32,
-    e: &Entry,
-    own: u64,
-    abi: Abi,
-    nr: u32,
-    ia32: bool,
-    args: Option<[u64; 6]>,
-) {
+#[inline(never)]
+unsafe fn conclude(regs: *mut PtRegs, a: u32, e: &Entry, own: u64, id: c_long, ia32: bool) {
+    let (abi, nr) = classify(ia32, id);
     if a & action::ACTION_MASK != action::ALLOW {
         let d = Decision {
             policy_cgroup: e.cgroup,
@@ -347,10 +356,8 @@ unsafe fn conclude(
             object: None,
         };
         // The registers are read only if an event is really made.
-        events::report(&e.stats, &d, || {
-            // SAFETY: `regs` is this call's registers.
-            args.unwrap_or_else(|| unsafe { read_args(regs, ia32) })
-        });
+        // SAFETY: `regs` is this call's registers.
+        events::report(&e.stats, &d, || unsafe { read_args(regs, ia32) });
     }
     // SAFETY: same contract as this function's.
     unsafe { enforce(regs, a, e, nr, ia32) };

@@ -173,11 +173,24 @@ impl Compiled {
         }
     }
 
+    /// A hash of everything [`same_as`](Self::same_as) compares, a word at
+    /// a time.
     fn content_hash(&self) -> u64 {
-        let h = self.head.abis.iter().flat_map(|t| t.allow.iter()).fold(FNV_BASIS, |h, w| fnv1a(h, &w.to_ne_bytes()));
-        let h = fnv1a(h, &self.head.default.to_ne_bytes());
-        let h = self.exceptions.iter().fold(h, |h, e| fnv1a(h, &e.nr.to_ne_bytes()));
-        fnv1a(h, &(self.rules.len() as u64 ^ (self.object_attrs.len() as u64) << 32).to_ne_bytes())
+        let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+        let h = self.head.abis.iter().fold(FNV_BASIS, |h, t| {
+            let h = mix(h, u64::from(t.present) | u64::from(t.exc_len) << 8);
+            t.allow.iter().fold(h, |h, w| mix(h, *w))
+        });
+        let h = mix(h, u64::from(self.head.default) | u64::from(self.head.bad_abi) << 32);
+        let h = self.exceptions.iter().fold(h, |h, e| {
+            let base = e.base.map_or(u64::MAX, u64::from);
+            mix(mix(h, u64::from(e.nr) | u64::from(e.len) << 16), base)
+        });
+        let h = self.rules.iter().fold(h, |h, r| mix(h, u64::from(r.action) | u64::from(r.cmp_len) << 32));
+        let h = self.cmps.iter().fold(h, |h, c| {
+            mix(mix(mix(h, c.value), c.value_two), u64::from(c.index) | (c.op as u64) << 8)
+        });
+        self.object_attrs.iter().fold(mix(h, u64::from(self.head.record)), |h, b| mix(h, u64::from(*b)))
     }
 
     /// Whether `other` decides everything as this policy does, read back
@@ -439,12 +452,8 @@ fn copy_entries(extra: usize) -> Result<KVec<Entry>, AllocError> {
     Ok(v)
 }
 
+/// The FNV-1a offset basis, the seed of [`Compiled::content_hash`].
 const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a, 64-bit, continuing from `h`.
-fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
 
 /// An installed policy that compiled to the same tables as `c`, if any:
 /// cgroups with the same policy share one compiled object (10,000

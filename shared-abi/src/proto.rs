@@ -246,6 +246,9 @@ pub mod action {
         }
     }
 
+    /// The actions, strictest first.
+    pub const BY_STRICTNESS: [u32; 6] = [KILL_PROCESS, KILL_THREAD, TRAP, ERRNO, LOG, ALLOW];
+
     /// True when `a` takes precedence over `b` (is more restrictive).
     pub const fn stricter(a: u32, b: u32) -> bool {
         ((a & ACTION_MASK) as i32) < ((b & ACTION_MASK) as i32)
