@@ -22,7 +22,7 @@ loads=$(dmesg | grep -c 'sysfence: loaded: version ')
 unloads=$(dmesg | grep -c 'sysfence: unloaded')
 expect_eq "load messages" "$loads" "$rounds"
 expect_eq "unload messages" "$unloads" "$rounds"
-dmesg | grep -m1 'sysfence: loaded: version 0\.1\.0, netlink family sysfence v2' >/dev/null ||
+dmesg | grep -m1 'sysfence: loaded: version 0\.1\.0, netlink family sysfence v3' >/dev/null ||
   fail "the load message does not carry the version"
 
 # kmemleak only reports objects older than 5 s; scan twice to settle.

@@ -18,6 +18,9 @@
 //! - `sf-obj clone-into CGROUP_DIR NR`: a child made with clone3 and
 //!   CLONE_INTO_CGROUP issues syscall NR as its first call; prints its
 //!   outcome.
+//! - `sf-obj unshare FLAGS NR`: `unshare(FLAGS)` (a number, e.g. 0x2000000
+//!   for a cgroup namespace), then syscall NR from the same process; prints
+//!   `unshare ok|err E` and the call's outcome as `ok RET|err E`.
 //! - `sf-obj storm SECS PATH PORT`: open/close PATH and connect to
 //!   127.0.0.1:PORT in a loop for SECS (ignoring the outcome), for rmmod
 //!   tests.
@@ -463,6 +466,29 @@ fn clone_into_cmd(args: &[String]) {
     }
 }
 
+fn unshare_cmd(args: &[String]) {
+    let num = |s: &String| match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    };
+    let (Some(flags), Some(nr)) = (args.first().and_then(num), args.get(1).and_then(num)) else {
+        usage("unshare FLAGS NR")
+    };
+    // SAFETY: plain unshare of this (single-threaded) process.
+    if unsafe { libc::unshare(flags as i32) } == 0 {
+        println!("unshare ok");
+    } else {
+        println!("unshare err {}", errno());
+    }
+    // SAFETY: one raw syscall without pointer arguments.
+    let rc = unsafe { sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]) };
+    if (-4095..0).contains(&rc) {
+        println!("err {}", -rc);
+    } else {
+        println!("ok {rc}");
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
@@ -477,6 +503,7 @@ fn main() {
         Some("storm") => storm_cmd(rest),
         Some("threads") => threads_cmd(rest),
         Some("clone-into") => clone_into_cmd(rest),
-        _ => usage("open, exec, execveat, socket, connect, bind, race or storm"),
+        Some("unshare") => unshare_cmd(rest),
+        _ => usage("open, exec, execveat, socket, connect, bind, race, storm, threads, clone-into or unshare"),
     }
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-syscall [--abi x86_64|ia32] [--repeat N] NR [ARG...]`: issue one raw
-//! syscall (or the same one N times in a row).
+//! `sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR [ARG...]`:
+//! issue one raw syscall (or the same one N times in a row). `--spin-ms`
+//! first spins for MS milliseconds making no syscall at all (the clock is
+//! read through the vDSO), so that a test can move the process into a
+//! cgroup whose policy would break a shell.
 //!
 //! Prints `ok RET` or `err ERRNO` (of the last call) and exits 0 or 1
 //! accordingly (2 on a usage error), so guest tests can check exactly what
@@ -13,6 +16,7 @@ fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut abi = Abi::X86_64;
     let mut repeat = 1u64;
+    let mut spin_ms = 0u64;
     loop {
         match args.first().map(String::as_str) {
             Some("--abi") if args.len() >= 2 => {
@@ -27,7 +31,13 @@ fn main() -> ExitCode {
                     _ => return usage("--repeat wants a count of 1 or more"),
                 };
             }
-            Some(o @ ("--abi" | "--repeat")) => return usage(&format!("{o} needs a value")),
+            Some("--spin-ms") if args.len() >= 2 => {
+                spin_ms = match args[1].parse() {
+                    Ok(n) => n,
+                    _ => return usage("--spin-ms wants milliseconds"),
+                };
+            }
+            Some(o @ ("--abi" | "--repeat" | "--spin-ms")) => return usage(&format!("{o} needs a value")),
             _ => break,
         }
         args.drain(..2);
@@ -46,6 +56,10 @@ fn main() -> ExitCode {
             Err(e) => return usage(&e),
         };
     }
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(spin_ms) {
+        std::hint::spin_loop();
+    }
     let mut ret = 0;
     for _ in 0..repeat {
         // SAFETY: issuing the syscall the user asked for is this program's job.
@@ -61,6 +75,6 @@ fn main() -> ExitCode {
 }
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] NR [ARG...]");
+    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR [ARG...]");
     ExitCode::from(2)
 }
