@@ -260,22 +260,60 @@ pub(crate) struct Stats {
 }
 
 /// One bit per (ABI, syscall number): 3 x 1024 bits.
-pub(crate) struct Seen([[AtomicU64; SEEN_WORDS]; Abi::COUNT]);
+struct SeenBits([[AtomicU64; SEEN_WORDS]; Abi::COUNT]);
+
+/// The calls run under a recording policy: bitmaps allocated the first time
+/// a recording policy is set on the cgroup (most cgroups never record, and
+/// save the 384 bytes), freed with the counters.
+pub(crate) struct Seen(AtomicPtr<SeenBits>);
 
 impl Default for Seen {
     fn default() -> Self {
-        const ZERO: AtomicU64 = AtomicU64::new(0);
-        const ROW: [AtomicU64; SEEN_WORDS] = [ZERO; SEEN_WORDS];
-        Seen([ROW; Abi::COUNT])
+        Seen(AtomicPtr::new(ptr::null_mut()))
+    }
+}
+
+impl Drop for Seen {
+    fn drop(&mut self) {
+        let p = *self.0.get_mut();
+        if !p.is_null() {
+            // SAFETY: `p` came from `KBox::into_raw` in `ensure`, and the
+            // counters (hence this) are dropped only when no table holds
+            // them any more.
+            drop(unsafe { KBox::from_raw(p) });
+        }
     }
 }
 
 impl Seen {
+    fn bits(&self) -> Option<&SeenBits> {
+        let p = self.0.load(Ordering::Acquire);
+        // SAFETY: once set, the bitmaps live as long as `self` (see `Drop`).
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// Allocates the bitmaps if they are not yet (a writer, before it
+    /// publishes a recording policy for this cgroup).
+    fn ensure(&self) -> Result<(), AllocError> {
+        if self.bits().is_some() {
+            return Ok(());
+        }
+        const ZERO: AtomicU64 = AtomicU64::new(0);
+        const ROW: [AtomicU64; SEEN_WORDS] = [ZERO; SEEN_WORDS];
+        let b = KBox::new(SeenBits([ROW; Abi::COUNT]), GFP_KERNEL)?;
+        // Writers are serialized, so nobody else sets it meanwhile.
+        self.0.store(KBox::into_raw(b), Ordering::Release);
+        Ok(())
+    }
+
     /// Marks a call. The word is read first, so once a call is known the
     /// gate only reads the shared cache line and never writes it.
     pub(crate) fn mark(&self, abi: Abi, nr: u32) {
         let (word, bit) = ((nr / 64) as usize, 1u64 << (nr % 64));
-        if let Some(w) = self.0.get(abi.index()).and_then(|row| row.get(word)) {
+        let Some(bits) = self.bits() else {
+            return;
+        };
+        if let Some(w) = bits.0.get(abi.index()).and_then(|row| row.get(word)) {
             if w.load(Ordering::Relaxed) & bit == 0 {
                 w.fetch_or(bit, Ordering::Relaxed);
             }
@@ -284,8 +322,10 @@ impl Seen {
 
     /// Forgets every call (a new recording starts).
     fn clear(&self) {
-        for w in self.0.iter().flatten() {
-            w.store(0, Ordering::Relaxed);
+        if let Some(bits) = self.bits() {
+            for w in bits.0.iter().flatten() {
+                w.store(0, Ordering::Relaxed);
+            }
         }
     }
 
@@ -293,7 +333,7 @@ impl Seen {
     /// whether any bit is set.
     pub(crate) fn copy(&self, abi: Abi, out: &mut [u8; crate::proto::attr::SEEN_BYTES]) -> bool {
         let mut any = false;
-        if let Some(row) = self.0.get(abi.index()) {
+        if let Some(row) = self.bits().and_then(|b| b.0.get(abi.index())) {
             let mut at = 0usize;
             for w in row.iter() {
                 let v = w.load(Ordering::Relaxed);
@@ -483,6 +523,7 @@ pub(crate) fn set(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), 
             if let Some(e) = entries.get_mut(i) {
                 // A new recording starts with an empty record.
                 if policy.record && !e.policy.record {
+                    e.stats.seen.ensure()?;
                     e.stats.seen.clear();
                 }
                 e.policy = policy;
@@ -496,6 +537,9 @@ pub(crate) fn set(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), 
                 ));
             }
             let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
+            if policy.record {
+                stats.seen.ensure()?;
+            }
             let entry = Entry {
                 cgroup,
                 level,

@@ -481,7 +481,8 @@ fn unshare_cmd(args: &[String]) {
         println!("unshare err {}", errno());
     }
     // SAFETY: one raw syscall without pointer arguments.
-    let rc = unsafe { sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]) };
+    let rc =
+        unsafe { sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]) };
     if (-4095..0).contains(&rc) {
         println!("err {}", -rc);
     } else {

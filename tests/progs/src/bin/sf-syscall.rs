@@ -37,7 +37,9 @@ fn main() -> ExitCode {
                     _ => return usage("--spin-ms wants milliseconds"),
                 };
             }
-            Some(o @ ("--abi" | "--repeat" | "--spin-ms")) => return usage(&format!("{o} needs a value")),
+            Some(o @ ("--abi" | "--repeat" | "--spin-ms")) => {
+                return usage(&format!("{o} needs a value"))
+            }
             _ => break,
         }
         args.drain(..2);
