@@ -74,7 +74,9 @@ if len(sizes) > 1:
         check("under 4 KiB per distinct Docker-default policy", m < 4096, f"{m:,.0f} bytes")
     k = f"scale.mem.{sizes[-1]}.identical"
     if k in by:
-        check("identical policies shared", med(k) < m / 4, f"{med(k):,.0f} vs {m:,.0f} bytes")
+        # Shared, a cgroup pays its counters and table entry but not the
+        # compiled tables, which are most of a distinct policy's memory.
+        check("identical policies shared", med(k) < m / 2, f"{med(k):,.0f} vs {m:,.0f} bytes")
 if med("base.macro") and med("sf.macro"):
     x = med("sf.macro") / med("base.macro") - 1
     check("macro workload within 5% of bare", x <= 0.05, f"{x:+.1%}")
