@@ -60,6 +60,21 @@ else
   cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" || failed+=("cargo install bindgen-cli $BINDGEN_VERSION")
 fi
 
+# Coverage-guided fuzzing (fuzz/): a nightly toolchain and cargo-fuzz.
+CARGO_FUZZ_VERSION=0.12.0
+if rustup toolchain list | grep -q '^nightly'; then
+  sf_log "rustup: nightly present (cargo fuzz)"
+else
+  sf_log "rustup: adding a minimal nightly toolchain (cargo fuzz)"
+  rustup toolchain install nightly --profile minimal >/dev/null || failed+=("rustup toolchain install nightly")
+fi
+if [ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  sf_log "cargo-fuzz: $CARGO_FUZZ_VERSION present"
+else
+  sf_log "cargo-fuzz: installing $CARGO_FUZZ_VERSION with cargo (about a minute)"
+  cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" || failed+=("cargo install cargo-fuzz $CARGO_FUZZ_VERSION")
+fi
+
 if [ ${#failed[@]} -gt 0 ]; then
   printf '  failed: %s\n' "${failed[@]}" >&2
   sf_die "set-up incomplete (${#failed[@]} step(s) failed, listed above)"

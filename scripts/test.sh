@@ -39,6 +39,20 @@ if [ "$rc" -ne 0 ] && [ "${hf:-0}" -eq 0 ]; then
 fi
 sf_log "host: ${hp:-0} passed, ${hf:-0} failed ($((SECONDS - t0))s so far)"
 
+# Coverage-guided fuzzing, briefly (fuzz/run.sh runs one target longer):
+# each target from the corpus kept in fuzz/corpus, new inputs to a scratch
+# directory so the checkout stays clean.
+for target in policy_wire profiles; do
+  sf_log "host: cargo fuzz run $target (${SF_FUZZ_SECONDS:-20} s)"
+  if fuzz/run.sh "$target" "${SF_FUZZ_SECONDS:-20}" >"$SF_BUILD/fuzz-$target.log" 2>&1; then
+    record PASS "host/fuzz-$target"
+    grep -E '^Done [0-9]+ runs' "$SF_BUILD/fuzz-$target.log" | sed "s/^/  $target: /" >&2
+  else
+    tail -n 30 "$SF_BUILD/fuzz-$target.log" >&2
+    record FAIL "host/fuzz-$target"
+  fi
+done
+
 sf_log "guest: building kernel, module and initramfs, then running the suite"
 glog=$SF_BUILD/guest-suite.log
 qemu/run --timeout "${SF_GUEST_TIMEOUT:-3000}" -- sh tests/guest/run.sh "$@" | tee "$glog"

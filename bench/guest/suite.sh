@@ -25,7 +25,7 @@ res() {
 }
 cg_enter() { echo $$ >"$CG/$1/cgroup.procs"; }
 cg_leave() { echo $$ >"$CG/cgroup.procs"; }
-macro() { sf-bench "$@" --run "$MACRO_REPS" -- sh -c 'for i in 1 2 3 4 5 6; do ls /bin | wc -l >/dev/null; cat /etc/passwd | head -n 3 >/dev/null; echo x >/tmp/macro.$i; rm /tmp/macro.$i; sf-obj connect inet 127.0.0.1 9 >/dev/null; done'; }
+macro() { sf-bench "$@" --run-cpu "$MACRO_REPS" -- sh -c 'for i in 1 2 3 4 5 6; do ls /bin | wc -l >/dev/null; cat /etc/passwd | head -n 3 >/dev/null; echo x >/tmp/macro.$i; rm /tmp/macro.$i; sf-obj connect inet 127.0.0.1 9 >/dev/null; done'; }
 mres() { _k=$1 _c=$2; shift 2; set -- $(macro "$@"); echo "RESULT|$_k|$_c|$2|$4|$6|$7"; }
 echo x >/tmp/bench-file
 

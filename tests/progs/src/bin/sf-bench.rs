@@ -3,6 +3,9 @@
 //! syscall; `sf-bench --open PATH ITERATIONS REPEATS`: time an
 //! `open(PATH, O_RDONLY)` + `close` pair; `sf-bench --run REPEATS -- CMD...`:
 //! time whole runs of a command (fork, exec, wait), in ns per run;
+//! `sf-bench --run-cpu REPEATS -- CMD...`: the same, counting the CPU time
+//! of the caller's cgroup (cpu.stat `usage_usec`) instead, so that time the
+//! guest spends idle waiting for a timer is left out;
 //! `sf-bench --seccomp-install BPF_FILE N`: time installing a seccomp
 //! filter, once in each of N fresh children (`p50 P p99 Q max M ns`).
 //! A leading `--seccomp BPF_FILE` installs that raw filter (as libseccomp
@@ -74,7 +77,7 @@ fn print_stats(mut v: Vec<f64>, unit: &str) -> ! {
     std::process::exit(0)
 }
 
-fn run_cmd(args: &[String]) -> ! {
+fn run_cmd(args: &[String], cpu: bool) -> ! {
     let reps: usize = args
         .first()
         .and_then(|s| s.parse().ok())
@@ -88,9 +91,21 @@ fn run_cmd(args: &[String]) -> ! {
         usage("--run needs a command")
     };
     let mut v = Vec::with_capacity(reps);
+    // CPU time of this process's cgroup (`usage_usec` in cpu.stat, kept
+    // whether or not the cpu controller is on, exited tasks included), so
+    // that time the guest spends idle, waiting for a timer, is not counted.
+    let cg_usage = || -> Option<u64> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+        let stat = std::fs::read_to_string(format!("/sys/fs/cgroup{path}/cpu.stat")).ok()?;
+        stat.lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))
+            .and_then(|v| v.trim().parse().ok())
+    };
     // One untimed run first: page cache and dentries warm, as for the rest.
     for i in 0..=reps {
         let t = Instant::now();
+        let u0 = if cpu { cg_usage() } else { None };
         let st = std::process::Command::new(prog)
             .args(rest)
             .status()
@@ -99,10 +114,14 @@ fn run_cmd(args: &[String]) -> ! {
             usage(&format!("{prog} failed: {st}"));
         }
         if i > 0 {
-            v.push(t.elapsed().as_nanos() as f64);
+            match (u0, cg_usage()) {
+                (Some(a), Some(b)) => v.push(b.saturating_sub(a) as f64 * 1000.0),
+                _ if cpu => usage("--run-cpu: cannot read this cgroup's cpu.stat"),
+                _ => v.push(t.elapsed().as_nanos() as f64),
+            }
         }
     }
-    print_stats(v, "ns/run")
+    print_stats(v, if cpu { "cpu-ns/run" } else { "ns/run" })
 }
 
 fn seccomp_install(args: &[String]) -> ! {
@@ -176,7 +195,8 @@ fn main() {
         args.drain(..2);
     }
     match args.first().map(String::as_str) {
-        Some("--run") => run_cmd(&args[1..]),
+        Some("--run") => run_cmd(&args[1..], false),
+        Some("--run-cpu") => run_cmd(&args[1..], true),
         Some("--seccomp-install") => seccomp_install(&args[1..]),
         _ => {}
     }
