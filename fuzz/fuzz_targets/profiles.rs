@@ -24,11 +24,15 @@ use sysfence_abi::proto::attr;
 
 fn check_wire(wire: &[u8]) {
     let mut buf = vec![0u8; wire.len() + 4];
-    if Writer::new(&mut buf).put(attr::POLICY | F_NESTED, wire).is_err() {
+    if Writer::new(&mut buf)
+        .put(attr::POLICY | F_NESTED, wire)
+        .is_err()
+    {
         return; // too large for one attribute: the manager says so itself
     }
     let a = Iter::new(&buf).next().unwrap().unwrap();
-    engine::validate(&a, &mut Box::new(Scratch::ZERO)).expect("the manager encodes only valid policies");
+    engine::validate(&a, &mut Box::new(Scratch::ZERO))
+        .expect("the manager encodes only valid policies");
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -48,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
     if oci::looks_like_oci(text) {
         let _ = oci::depends_on_caps(text);
         let ctx = oci::Context {
-            caps: ["CAP_CHOWN", "CAP_SYS_ADMIN"].iter().map(|s| s.to_string()).collect(),
+            caps: ["CAP_CHOWN", "CAP_SYS_ADMIN"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             kernel: "6.12.0".into(),
         };
         if let Ok(imp) = oci::import(text, &ctx) {
