@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-flip CGROUP_ID SECONDS [MIN_REPLACES]`: sets version A of a policy
-//! (errno 13), then replaces it as fast as one process can, alternating with
-//! version B (errno 14), for SECONDS and until at least MIN_REPLACES were
-//! made (at most 10 minutes), ending on A; prints `replaces N` (not
-//! counting the first set).
+//! `sf-flip CGROUP_ID[,CGROUP_ID...] SECONDS [MIN_REPLACES]`: sets version
+//! A of a policy (errno 13) on each cgroup, then replaces them round-robin
+//! as fast as one process can, alternating with version B (errno 14), for
+//! SECONDS and until at least MIN_REPLACES were made (at most 10 minutes),
+//! ending on A everywhere; prints `replaces N` (not counting the first
+//! sets).
 //!
 //! Each version: default allow; getppid -> errno; socket(AF_VSOCK) ->
 //! errno (an argument rule); both ABIs. One process sends the requests so
@@ -48,51 +49,61 @@ fn policy(cg: u64, errno: u32) -> Vec<u8> {
     b
 }
 
+fn request(s: &mut Sock, fam: u16, msg: &[u8]) -> std::io::Result<()> {
+    match s.request(fam, Cmd::PolicySet as u8, msg)? {
+        (0, _, _) => Ok(()),
+        (e, m, _) => Err(std::io::Error::other(format!("errno {e} {m}"))),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let min: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let (Some(cg), Some(secs)) = (
-        args.first().and_then(|s| s.parse::<u64>().ok()),
-        args.get(1).and_then(|s| s.parse::<f64>().ok()),
-    ) else {
-        eprintln!("usage: sf-flip CGROUP_ID SECONDS [MIN_REPLACES]");
+    let cgs: Option<Vec<u64>> = args
+        .first()
+        .map(|l| {
+            l.split(',')
+                .map(|x| x.parse::<u64>().ok())
+                .collect::<Option<Vec<_>>>()
+        })
+        .unwrap_or(None);
+    let (Some(cgs), Some(secs)) = (cgs, args.get(1).and_then(|s| s.parse::<f64>().ok())) else {
+        eprintln!("usage: sf-flip CGROUP_ID[,CGROUP_ID...] SECONDS [MIN_REPLACES]");
         std::process::exit(2);
     };
     let (mut s, fam) = Sock::open_family_or_exit("sf-flip");
-    let versions = [policy(cg, 13), policy(cg, 14)];
+    let versions: Vec<[Vec<u8>; 2]> = cgs
+        .iter()
+        .map(|&cg| [policy(cg, 13), policy(cg, 14)])
+        .collect();
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(secs);
     let cap = start + Duration::from_secs(600);
     // Version A first (not counted), then B, A, B, ... ending on A.
-    if let Err(e) = s
-        .request(fam, Cmd::PolicySet as u8, &versions[0])
-        .and_then(|r| match r {
-            (0, _, _) => Ok(()),
-            (e, m, _) => Err(std::io::Error::other(format!("errno {e} {m}"))),
-        })
-    {
-        eprintln!("sf-flip: first version refused: {e}");
-        std::process::exit(1);
-    }
-    let mut n = 0u64;
-    while (Instant::now() < end || n < min) && Instant::now() < cap {
-        let v = &versions[(n % 2) as usize ^ 1];
-        match s.request(fam, Cmd::PolicySet as u8, v) {
-            Ok((0, _, _)) => n += 1,
-            Ok((e, m, _)) => {
-                eprintln!("sf-flip: replace {n} refused: errno {e} {m}");
-                std::process::exit(1);
-            }
-            Err(e) => {
-                eprintln!("sf-flip: {e}");
-                std::process::exit(1);
-            }
+    for v in &versions {
+        if let Err(e) = request(&mut s, fam, &v[0]) {
+            eprintln!("sf-flip: first version refused: {e}");
+            std::process::exit(1);
         }
     }
-    // End on version A, as the test started.
-    if n % 2 == 1 {
-        if let Ok((0, _, _)) = s.request(fam, Cmd::PolicySet as u8, &versions[0]) {
+    let mut n = 0u64;
+    let mut round = 0u64;
+    while (Instant::now() < end || n < min) && Instant::now() < cap {
+        round += 1;
+        for v in &versions {
+            if let Err(e) = request(&mut s, fam, &v[(round % 2) as usize]) {
+                eprintln!("sf-flip: replace {n} refused: {e}");
+                std::process::exit(1);
+            }
             n += 1;
+        }
+    }
+    // End on version A everywhere, as the test started.
+    if round % 2 == 1 {
+        for v in &versions {
+            if request(&mut s, fam, &v[0]).is_ok() {
+                n += 1;
+            }
         }
     }
     println!("replaces {n}");
