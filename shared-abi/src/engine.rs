@@ -171,7 +171,7 @@ fn each_bit(b: &Bits, mut f: impl FnMut(u32)) {
     }
 }
 
-/// Working memory for compiling one policy (about 19 KiB, no
+/// Working memory for compiling one policy (about 44 KiB, no
 /// initialization needed: [`validate`] sets up what [`compile`] reads).
 /// The caller allocates it, so the engine itself never allocates.
 pub struct Scratch {
