@@ -167,6 +167,14 @@ pub struct Writer<'a> {
     len: usize,
 }
 
+/// Copies `src` to the start of `dst`, as much as fits (element by element:
+/// no length-mismatch panic path in the module).
+fn copy(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
 impl<'a> Writer<'a> {
     /// Starts writing at the beginning of `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
@@ -193,18 +201,7 @@ impl<'a> Writer<'a> {
 
     /// Appends one attribute with the given payload.
     pub fn put(&mut self, kind: u16, payload: &[u8]) -> Result<(), Error> {
-        let total = HDRLEN.checked_add(payload.len()).ok_or(Error::Overflow)?;
-        let padded = align(total).ok_or(Error::Overflow)?;
-        let end = self.len.checked_add(padded).ok_or(Error::Overflow)?;
-        if end > self.buf.len() {
-            return Err(Error::Overflow);
-        }
-        self.put_header(self.len, kind, total)?;
-        let body = self.len + HDRLEN;
-        self.buf[body..body + payload.len()].copy_from_slice(payload);
-        self.buf[body + payload.len()..end].fill(0);
-        self.len = end;
-        Ok(())
+        self.put_with(kind, payload.len(), |dst| copy(dst, payload))
     }
 
     /// Appends an attribute of `len` payload bytes that `fill` writes (it
@@ -240,9 +237,7 @@ impl<'a> Writer<'a> {
         let Some(dst) = self.buf.get_mut(self.len..end) else {
             return Err(Error::Overflow);
         };
-        for (d, s) in dst.iter_mut().zip(attrs) {
-            *d = *s;
-        }
+        copy(dst, attrs);
         self.len = end;
         Ok(())
     }
@@ -259,21 +254,9 @@ impl<'a> Writer<'a> {
 
     /// Appends a NUL-terminated string attribute.
     pub fn put_str(&mut self, kind: u16, s: &str) -> Result<(), Error> {
-        let total = HDRLEN
-            .checked_add(s.len())
-            .and_then(|t| t.checked_add(1))
-            .ok_or(Error::Overflow)?;
-        let padded = align(total).ok_or(Error::Overflow)?;
-        let end = self.len.checked_add(padded).ok_or(Error::Overflow)?;
-        if end > self.buf.len() {
-            return Err(Error::Overflow);
-        }
-        self.put_header(self.len, kind, total)?;
-        let body = self.len + HDRLEN;
-        self.buf[body..body + s.len()].copy_from_slice(s.as_bytes());
-        self.buf[body + s.len()..end].fill(0);
-        self.len = end;
-        Ok(())
+        // The payload is zeroed first, so the NUL is already there.
+        let len = s.len().checked_add(1).ok_or(Error::Overflow)?;
+        self.put_with(kind, len, |dst| copy(dst, s.as_bytes()))
     }
 
     /// Appends a nested attribute whose payload `f` writes.
