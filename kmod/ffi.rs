@@ -23,6 +23,8 @@ pub(crate) struct GenlInfo {
 extern "C" {
     /// The version the C glue registers the family with.
     pub(crate) static sf_family_version: u8;
+    /// The `max_policies` module parameter (read-only after load).
+    pub(crate) static sf_max_policies: core::ffi::c_uint;
     /// Attaches the probe to the `sys_enter` tracepoint.
     pub(crate) fn sf_gate_attach() -> c_int;
     /// Detaches the probe and waits until no probe call runs.

@@ -48,8 +48,10 @@ pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entr
     for slot in ids.iter().take(n) {
         // SAFETY: C initialized the first `n` values.
         let id = unsafe { slot.assume_init() };
-        if let Some(e) = snap.find(id) {
-            f(e);
+        match snap.find(id) {
+            // A policy waiting for an exec (`ARM_ON_EXEC`) is not in force.
+            Some(e) if !e.stats.waiting.load(Relaxed) => f(e),
+            _ => {}
         }
     }
     own
@@ -106,7 +108,8 @@ fn for_each_policy_cached<'s>(
     cgid: u64,
     mut f: impl FnMut(&'s Entry),
 ) -> u64 {
-    if cache.gen == snap.gen && cache.cgid == cgid {
+    let gen = snap.gen();
+    if cache.gen == gen && cache.cgid == cgid {
         for p in cache.entries.iter().take(cache.n as usize) {
             // SAFETY: as in `PathCache::single`.
             f(unsafe { &**p });
@@ -128,7 +131,7 @@ fn for_each_policy_cached<'s>(
     });
     if fits && own == cgid {
         *cache = PathCache {
-            gen: snap.gen,
+            gen,
             cgid,
             n: n as u64,
             single: if n == 1 && !record {
@@ -178,6 +181,13 @@ unsafe fn arg(regs: *mut PtRegs, ia32: bool, i: u8) -> u64 {
 unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
     // SAFETY: as this function's contract.
     core::array::from_fn(|i| unsafe { arg(regs, ia32, i as u8) })
+}
+
+/// A task of cgroup `cgid` completed an exec (the `sched_process_exec`
+/// probe): see [`store::exec_done`].
+#[no_mangle]
+pub(crate) extern "C" fn sf_rust_exec_done(cgid: u64) {
+    store::exec_done(cgid);
 }
 
 /// The levels at which policies sit (bit N: level N), for the C side's
@@ -250,7 +260,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     // disabled for the whole probe and only the gate uses it (no syscall,
     // hence no gate, runs in interrupt context), so nothing else touches it.
     let cache = unsafe { &mut *cache.cast::<PathCache>() };
-    if let Some(e) = cache.single(snap.gen, cgid) {
+    if let Some(e) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
         let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
         if e.policy.allows(abi, id as u32) {

@@ -14,6 +14,7 @@ use crate::proto::{attr, features, limits, Cmd, FAMILY_VERSION, RELEASE};
 use crate::store::{self, Compiled, Reject};
 use core::ffi::c_int;
 use core::sync::atomic::Ordering::Relaxed;
+use kernel::alloc::KVVec;
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -62,11 +63,12 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
                 | features::HIERARCHY
                 | features::EVENTS
                 | features::RECORD
-                | features::OBJECTS,
+                | features::OBJECTS
+                | features::ARM_ON_EXEC,
         )?;
         w.put_u64(attr::INFO_OBJECTS_UNCHECKED, crate::hooks::missed())?;
         w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
-        w.put_u32(attr::INFO_MAX_POLICIES, limits::MAX_POLICIES)?;
+        w.put_u32(attr::INFO_MAX_POLICIES, store::max_policies())?;
         w.put_u32(attr::INFO_MAX_RULES, limits::MAX_RULES)?;
         w.put_u32(attr::INFO_EVENTS_PER_SEC, limits::EVENTS_PER_SEC)?;
         w.put_str(attr::INFO_RELEASE, RELEASE)
@@ -113,7 +115,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         // SAFETY: plain walk of the task list under RCU; process context.
         unsafe { ffi::sf_flag_subtree(cgroup) };
     }
-    let result = store::set(cgroup, level, compiled);
+    let result = store::set(cgroup, level, compiled, req.arm_on_exec);
     if first && result.is_ok() {
         // SAFETY: as above.
         unsafe { ffi::sf_flag_subtree(cgroup) };
@@ -134,29 +136,33 @@ fn policy_delete(payload: &[u8]) -> Result<(), Reject> {
 
 /// Encodes one policy as `CGROUP_ID` + `POLICY` into `w` (read back from
 /// its tables: see `engine::Tables::encode`).
-fn encode_policy(w: &mut Writer<'_>, cgroup: u64, policy: &Compiled) -> Result<(), crate::nla::Error> {
-    w.put_u64(attr::CGROUP_ID, cgroup)?;
-    w.nest(attr::POLICY, |w| policy.tables().encode(w))
+fn encode_policy(w: &mut Writer<'_>, e: &store::Entry) -> Result<(), crate::nla::Error> {
+    w.put_u64(attr::CGROUP_ID, e.cgroup)?;
+    w.nest(attr::POLICY, |w| e.policy.tables().encode(w))?;
+    if e.stats.waiting.load(core::sync::atomic::Ordering::Relaxed) {
+        w.put(attr::WAITING_FOR_EXEC, &[])?;
+    }
+    Ok(())
 }
 
 fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
     let req = engine::parse_request(payload, false).map_err(store::invalid)?;
     let cgroup = require_cgroup(req.cgroup_id)?;
-    let found = store::with_current(|s| -> Result<Option<KVec<u8>>, Reject> {
+    // Up to 64 KiB: kvmalloc, which falls back to vmalloc rather than
+    // failing (and warning) on a fragmented machine.
+    let found = store::with_current(|s| -> Result<Option<(KVVec<u8>, usize)>, Reject> {
         let Some(e) = s.find(cgroup) else {
             return Ok(None);
         };
         let size = e.policy.tables().encoded_len().saturating_add(32);
-        let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        let mut buf = KVVec::from_elem(0u8, size, GFP_KERNEL)?;
         let mut w = Writer::new(&mut buf);
-        encode_policy(&mut w, cgroup, &e.policy).map_err(overflow)?;
+        encode_policy(&mut w, e).map_err(overflow)?;
         let n = w.len();
-        let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
-        out.extend_from_slice(buf.get(..n).unwrap_or(&[]), GFP_KERNEL)?;
-        Ok(Some(out))
+        Ok(Some((buf, n)))
     });
     match found {
-        Some(Ok(Some(bytes))) => reply(info, Cmd::PolicyGet, &bytes),
+        Some(Ok(Some((buf, n)))) => reply(info, Cmd::PolicyGet, buf.get(..n).unwrap_or(&[])),
         Some(Err(e)) => Err(e),
         _ => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
     }
@@ -260,7 +266,7 @@ pub(crate) unsafe extern "C" fn sf_rust_dump_one(index: u64, buf: *mut u8, cap: 
             return 0;
         };
         let mut w = Writer::new(out);
-        match encode_policy(&mut w, e.cgroup, &e.policy) {
+        match encode_policy(&mut w, e) {
             Ok(()) => {
                 // SAFETY: the caller guarantees `len` is writable.
                 unsafe { *len = w.len() as u32 };

@@ -20,12 +20,12 @@ use crate::nla::Attr;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::alloc::flags::__GFP_ZERO;
-use kernel::alloc::{AllocError, KVBox};
+use kernel::alloc::{AllocError, KVBox, KVVec};
 use kernel::sync::Arc;
 
 /// `EMSGSIZE`, which 6.12's `kernel::error::code` lacks.
@@ -257,6 +257,11 @@ pub(crate) struct Stats {
     pub(crate) rl_count: AtomicU32,
     /// Calls run under a recording policy, one bitmap per ABI.
     pub(crate) seen: Seen,
+    /// The policy waits for the cgroup's next exec (`ARM_ON_EXEC`): the gate
+    /// and the object hooks pass it over until [`exec_done`] clears this.
+    /// Here rather than in the entry because the counters outlive table
+    /// versions, as the waiting state must.
+    pub(crate) waiting: AtomicBool,
 }
 
 /// One bit per (ABI, syscall number): 3 x 1024 bits.
@@ -378,7 +383,7 @@ pub(crate) const MAX_LEVELS: usize = 64;
 pub(crate) struct Snapshot {
     /// First, so that the RCU callback can get back to the snapshot.
     rcu: UnsafeCell<RcuHead>,
-    pub(crate) entries: KVec<Entry>,
+    pub(crate) entries: KVVec<Entry>,
     /// Bit N set: some policy sits on a cgroup at level N. The gate looks
     /// up only the task's ancestors at these levels.
     pub(crate) levels: u64,
@@ -387,14 +392,16 @@ pub(crate) struct Snapshot {
     /// This version's number: unique for the module's lifetime (a freed
     /// snapshot's address may be reused; its number is not), so the gate's
     /// per-CPU cache can tell versions apart.
-    pub(crate) gen: u64,
+    /// Moved on (to a fresh number) when a waiting policy starts, which
+    /// changes what the path of its cgroup holds without a new table.
+    gen: AtomicU64,
 }
 
 /// Source of [`Snapshot::gen`].
 static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
 
 impl Snapshot {
-    fn new(entries: KVec<Entry>) -> Self {
+    fn new(entries: KVVec<Entry>) -> Self {
         Snapshot {
             rcu: UnsafeCell::new(RcuHead {
                 _next: ptr::null_mut(),
@@ -404,9 +411,15 @@ impl Snapshot {
                 .iter()
                 .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0)),
             objects: entries.iter().any(|e| e.policy.objects),
-            gen: NEXT_GEN.fetch_add(1, Ordering::Relaxed),
+            gen: AtomicU64::new(NEXT_GEN.fetch_add(1, Ordering::Relaxed)),
             entries,
         }
+    }
+
+    /// This version's number (see [`Snapshot::gen`]'s field).
+    #[inline(always)]
+    pub(crate) fn gen(&self) -> u64 {
+        self.gen.load(Ordering::Acquire)
     }
 
     /// The entry for a cgroup id.
@@ -474,13 +487,26 @@ pub(crate) fn barrier() {
     unsafe { ffi::sf_rcu_barrier() };
 }
 
+/// The policy limit: the `max_policies` module parameter, checked at init.
+static MAX_POLICIES: AtomicU32 = AtomicU32::new(limits::MAX_POLICIES);
+
+/// Sets the policy limit (module init, before any request).
+pub(crate) fn set_max_policies(n: u32) {
+    MAX_POLICIES.store(n, Ordering::Relaxed);
+}
+
+/// The policy limit.
+pub(crate) fn max_policies() -> u32 {
+    MAX_POLICIES.load(Ordering::Relaxed)
+}
+
 /// Number of policies installed.
 pub(crate) fn count() -> usize {
     with_current(|s| s.entries.len()).unwrap_or(0)
 }
 
-fn copy_entries(extra: usize) -> Result<KVec<Entry>, AllocError> {
-    let mut v = KVec::with_capacity(count().saturating_add(extra), GFP_KERNEL)?;
+fn copy_entries(extra: usize) -> Result<KVVec<Entry>, AllocError> {
+    let mut v = KVVec::with_capacity(count().saturating_add(extra), GFP_KERNEL)?;
     if let Some(Err(e)) = with_current(|s| -> Result<(), AllocError> {
         for e in s.entries.iter() {
             v.push(e.clone(), GFP_KERNEL)?;
@@ -509,8 +535,49 @@ pub(crate) fn find_identical(c: &Compiled) -> Option<Arc<Compiled>> {
     .flatten()
 }
 
-/// Creates or atomically replaces the policy of `cgroup`.
-pub(crate) fn set(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), Reject> {
+/// Policies waiting for an exec, so that the exec probe returns at once
+/// when there are none.
+static WAITING: AtomicU32 = AtomicU32::new(0);
+
+/// Puts a cgroup's policy in (`on`) or out of the waiting state.
+fn set_waiting(stats: &Stats, on: bool) {
+    if stats.waiting.swap(on, Ordering::SeqCst) != on {
+        if on {
+            WAITING.fetch_add(1, Ordering::SeqCst);
+        } else {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A task of cgroup `cgroup` completed an exec: a policy waiting for it
+/// starts now, before the new program's first instruction. Runs in the
+/// `sched_process_exec` probe (preemption disabled): no lock, no sleep.
+pub(crate) fn exec_done(cgroup: u64) {
+    if WAITING.load(Ordering::SeqCst) == 0 {
+        return;
+    }
+    with_current(|s| {
+        if let Some(e) = s.find(cgroup) {
+            if e.stats.waiting.swap(false, Ordering::SeqCst) {
+                WAITING.fetch_sub(1, Ordering::SeqCst);
+                // Every CPU's path cache may hold the path without this
+                // policy: a fresh number makes each rebuild it.
+                s.gen
+                    .store(NEXT_GEN.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+            }
+        }
+    });
+}
+
+/// Creates or atomically replaces the policy of `cgroup`; with `arm_on_exec`
+/// it waits for the cgroup's next exec, without it it applies at once.
+pub(crate) fn set(
+    cgroup: u64,
+    level: u32,
+    policy: Arc<Compiled>,
+    arm_on_exec: bool,
+) -> Result<(), Reject> {
     if level as usize >= MAX_LEVELS {
         return Err(Reject::new(
             EINVAL,
@@ -527,19 +594,24 @@ pub(crate) fn set(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), 
                     e.stats.seen.clear();
                 }
                 e.policy = policy;
+                // The new version is published below; the gate reads the
+                // waiting flag on every path rebuild, and the new table's
+                // number forces one.
+                set_waiting(&e.stats, arm_on_exec);
             }
         }
         Err(i) => {
-            if entries.len() >= limits::MAX_POLICIES as usize {
+            if entries.len() >= max_policies() as usize {
                 return Err(Reject::new(
                     ENOSPC,
-                    c_str!("policy limit reached (65536 policies in all)"),
+                    c_str!("policy limit reached (the module's max_policies; see sysfence status)"),
                 ));
             }
             let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
             if policy.record {
                 stats.seen.ensure()?;
             }
+            set_waiting(&stats, arm_on_exec);
             let entry = Entry {
                 cgroup,
                 level,
@@ -563,6 +635,9 @@ pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
     let Ok(i) = entries.binary_search_by_key(&cgroup, |e| e.cgroup) else {
         return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
     };
+    if let Some(e) = entries.get(i) {
+        set_waiting(&e.stats, false);
+    }
     if let Some(tail) = entries.get_mut(i..) {
         tail.rotate_left(1);
     }
@@ -578,14 +653,15 @@ pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
 /// Drops every policy (module exit, after the gate is detached).
 pub(crate) fn clear() {
     publish(None);
+    WAITING.store(0, Ordering::SeqCst);
 }
 
-/// Truncation for `KVec`, which 6.12 lacks.
+/// Truncation for the kernel's `Vec`, which 6.12 lacks.
 trait TruncateTo {
     fn truncate_to(&mut self, len: usize);
 }
 
-impl<T> TruncateTo for KVec<T> {
+impl<T> TruncateTo for KVVec<T> {
     fn truncate_to(&mut self, len: usize) {
         while self.len() > len {
             let last = self.len() - 1;

@@ -59,6 +59,17 @@ impl kernel::Module for Sysfence {
             pr_err!("the C glue and proto.rs disagree on the family version\n");
             return Err(EINVAL);
         }
+        // SAFETY: a module parameter of the C glue, set before init runs and
+        // read-only (0444) afterwards.
+        let max = unsafe { ffi::sf_max_policies };
+        if max == 0 || max > proto::limits::MAX_POLICIES {
+            pr_err!(
+                "max_policies={max}: it must be 1-{}\n",
+                proto::limits::MAX_POLICIES
+            );
+            return Err(EINVAL);
+        }
+        store::set_max_policies(max);
         store::scratch_alloc()?;
         // SAFETY: nothing can push yet (the gate is not attached).
         unsafe { ffi::sf_ev_start() };

@@ -288,6 +288,15 @@ static struct genl_family sf_family = {
 /* The family version, for the Rust side's check at load. */
 const u8 sf_family_version = SF_FAMILY_VERSION;
 
+/*
+ * The most policies held at once: 65536 (the protocol's limit) unless an
+ * operator caps the module's memory lower at load. Read once by the Rust
+ * side at init, which refuses to load outside 1-65536.
+ */
+unsigned int sf_max_policies = 65536;
+module_param_named(max_policies, sf_max_policies, uint, 0444);
+MODULE_PARM_DESC(max_policies, "most policies held at once, 1-65536 (default 65536)");
+
 int sf_nl_register(void)
 {
 	return genl_register_family(&sf_family);

@@ -31,6 +31,7 @@ void sf_rust_emit_event(const void *rec, u32 size);
 bool sf_rust_obj_wanted(void);
 u64 sf_rust_levels(void);
 bool sf_rust_ids_filtered(const u64 *ids, int n);
+void sf_rust_exec_done(u64 cgroup_id);
 int sf_rust_obj_decide(u32 class, u32 a, u32 b, u32 c, const void *data, u32 len);
 
 /* C glue called from Rust (ffi.rs declares the same). */

@@ -38,7 +38,7 @@
 
 #include "sysfence_shim.h"
 
-static struct tracepoint *sf_tp_enter, *sf_tp_exit, *sf_tp_fork, *sf_tp_attach;
+static struct tracepoint *sf_tp_enter, *sf_tp_exit, *sf_tp_fork, *sf_tp_attach, *sf_tp_exec;
 static bool sf_trimmed;
 
 static void sf_find(struct tracepoint *tp, void *priv)
@@ -51,6 +51,8 @@ static void sf_find(struct tracepoint *tp, void *priv)
 		sf_tp_fork = tp;
 	else if (!strcmp(tp->name, "cgroup_attach_task"))
 		sf_tp_attach = tp;
+	else if (!strcmp(tp->name, "sched_process_exec"))
+		sf_tp_exec = tp;
 }
 
 /* Number of probes on a tracepoint. */
@@ -111,6 +113,21 @@ static void sf_probe_fork(void *data, struct task_struct *parent,
 	if (sf_cgrp_filtered(task_dfl_cgroup(child)))
 		sf_flag(child);
 	rcu_read_unlock();
+}
+
+/*
+ * A task completed an exec: a policy waiting for its cgroup's next exec
+ * (ARM_ON_EXEC) starts now, before the new program's first instruction.
+ */
+static void sf_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
+			  struct linux_binprm *bprm)
+{
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(p));
+	rcu_read_unlock();
+	sf_rust_exec_done(id);
 }
 
 static void sf_probe_attach(void *data, struct cgroup *dst, const char *path,
@@ -189,13 +206,19 @@ int sf_tasks_start(void)
 	int err;
 
 	for_each_kernel_tracepoint(sf_find, NULL);
-	if (!sf_tp_fork || !sf_tp_attach)
+	if (!sf_tp_fork || !sf_tp_attach || !sf_tp_exec)
 		return -ENOENT;
 	err = tracepoint_probe_register(sf_tp_fork, (void *)sf_probe_fork, NULL);
 	if (err)
 		return err;
 	err = tracepoint_probe_register(sf_tp_attach, (void *)sf_probe_attach, NULL);
 	if (err) {
+		tracepoint_probe_unregister(sf_tp_fork, (void *)sf_probe_fork, NULL);
+		return err;
+	}
+	err = tracepoint_probe_register(sf_tp_exec, (void *)sf_probe_exec, NULL);
+	if (err) {
+		tracepoint_probe_unregister(sf_tp_attach, (void *)sf_probe_attach, NULL);
 		tracepoint_probe_unregister(sf_tp_fork, (void *)sf_probe_fork, NULL);
 		return err;
 	}
@@ -218,6 +241,7 @@ void sf_tasks_stop(void)
 	if (READ_ONCE(sf_trimmed) && sf_other_tracers())
 		sf_flag_all();
 	WRITE_ONCE(sf_trimmed, false);
+	tracepoint_probe_unregister(sf_tp_exec, (void *)sf_probe_exec, NULL);
 	tracepoint_probe_unregister(sf_tp_attach, (void *)sf_probe_attach, NULL);
 	tracepoint_probe_unregister(sf_tp_fork, (void *)sf_probe_fork, NULL);
 	tracepoint_synchronize_unregister();

@@ -17,6 +17,7 @@ PACKAGES=(
   musl-tools                                     # static guest test programs
   libseccomp-dev python3-seccomp                 # real seccomp (libseccomp), to compare against
   strace crun python3                            # host tools tests use over 9p
+  runc containerd                                # container runtimes the OCI hook is tested with
 )
 
 failed=()

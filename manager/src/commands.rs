@@ -230,7 +230,25 @@ pub fn load_policy(
 
 /// Sets (or replaces) the policy of cgroup `id` from its wire encoding.
 pub fn set_policy(client: &mut Client, id: u64, payload: &[u8]) -> Result<(), Box<dyn Error>> {
+    set_policy_with(client, id, payload, false)
+}
+
+/// As [`set_policy`]; with `arm_on_exec` the policy waits for the cgroup's
+/// next exec (`ARM_ON_EXEC`: for runtime hooks).
+pub fn set_policy_with(
+    client: &mut Client,
+    id: u64,
+    payload: &[u8],
+    arm_on_exec: bool,
+) -> Result<(), Box<dyn Error>> {
     let mut msg = cgroup_attr(id);
+    if arm_on_exec {
+        let mut flag = [0u8; 4];
+        Writer::new(&mut flag)
+            .put(attr::ARM_ON_EXEC, &[])
+            .map_err(|_| "internal encoding error")?;
+        msg.extend_from_slice(&flag);
+    }
     let mut nest = vec![0u8; payload.len() + 4];
     Writer::new(&mut nest)
         .put(attr::POLICY | F_NESTED, payload)
@@ -380,6 +398,8 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             struct Item {
                 cgroup_id: u64,
                 rules: usize,
+                /// Set by `oci-hook`: not in force until the cgroup's next exec.
+                waiting_for_exec: bool,
             }
             let mut items = Vec::new();
             for r in &replies {
@@ -410,14 +430,20 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 items.push(Item {
                     cgroup_id: id,
                     rules,
+                    waiting_for_exec: find(r, attr::WAITING_FOR_EXEC).is_some(),
                 });
             }
             if json {
                 println!("{}", serde_json::to_string(&items)?);
             } else {
-                println!("{:>12}  {:>6}", "CGROUP-ID", "RULES");
+                println!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES");
                 for i in &items {
-                    println!("{:>12}  {:>6}", i.cgroup_id, i.rules);
+                    let state = if i.waiting_for_exec {
+                        "waiting for exec"
+                    } else {
+                        "in force"
+                    };
+                    println!("{:>12}  {:>6}  {state}", i.cgroup_id, i.rules);
                 }
             }
             Ok(Code::Ok)
@@ -492,7 +518,27 @@ pub fn stats(args: &StatsArgs) -> Res {
     let id = args.target.resolve()?.id;
     let s = fetch_stats(&mut Client::connect()?, id)?;
     if args.json {
-        println!("{}", serde_json::to_string(&s)?);
+        // The counters, and the calls a recording policy saw, by ABI.
+        let mut recorded = serde_json::Map::new();
+        for abi in Abi::ALL {
+            let names: Vec<String> = s
+                .seen_numbers(*abi)
+                .into_iter()
+                .map(|n| {
+                    sysfence_abi::names::name(*abi, n).map_or_else(|| n.to_string(), str::to_string)
+                })
+                .collect();
+            if !names.is_empty() {
+                recorded.insert(abi.name().to_string(), names.into());
+            }
+        }
+        if recorded.is_empty() {
+            println!("{}", serde_json::to_string(&s)?);
+        } else {
+            let mut v = serde_json::to_value(&s)?;
+            v["recorded"] = recorded.into();
+            println!("{v}");
+        }
     } else {
         println!(
             "cgroup {}: allowed {} denied {} logged {} killed {} trapped {} events sent {} dropped {}",

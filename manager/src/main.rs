@@ -7,6 +7,7 @@ mod client;
 mod commands;
 mod events;
 mod exit;
+mod hook;
 mod objects;
 mod oci;
 mod policy;
@@ -112,6 +113,36 @@ enum Command {
     /// Example: sysfence record --container 4f1c2a --duration 300 -o web.json
     #[command(verbatim_doc_comment)]
     Record(record::RecordArgs),
+    /// The OCI runtime hook: put a container under its policy before its
+    /// program runs.
+    ///
+    /// Give it to the runtime as a createRuntime hook and as a poststop
+    /// hook (the same command); the runtime passes the container's state
+    /// on stdin. The policy is the one the annotation sysfence.dev/policy
+    /// names: an absolute path, or a name looked up in --policy-dir
+    /// (NAME.yaml, NAME.yml, NAME.json); a native policy, a SyscallPolicy
+    /// resource or a seccomp profile (whose capability conditions follow
+    /// the container's bounding set). At createRuntime the policy is set on
+    /// the container's cgroup to start at the cgroup's next exec: the
+    /// runtime's own set-up (mounts, pivot_root, dropping capabilities)
+    /// runs unfiltered, and the container's program is filtered from its
+    /// first instruction, as with a seccomp filter the runtime installs.
+    /// Afterwards the policy is a live policy like any other: change it
+    /// with `sysfence policy apply --container ID`. At poststop the hook
+    /// removes it.
+    ///
+    /// Fails closed: on any error (unknown policy, bad file, module not
+    /// loaded) it explains on stderr and exits 1, and the runtime does not
+    /// start the container.
+    ///
+    /// Example, in config.json:
+    ///   "hooks": {
+    ///     "createRuntime": [{"path": "/usr/bin/sysfence", "args": ["sysfence", "oci-hook"]}],
+    ///     "poststop": [{"path": "/usr/bin/sysfence", "args": ["sysfence", "oci-hook"]}]
+    ///   },
+    ///   "annotations": {"sysfence.dev/policy": "web"}
+    #[command(verbatim_doc_comment)]
+    OciHook(hook::HookArgs),
     /// Measurements for the benchmark suite (bench/run.sh).
     ///
     /// Example: sysfence bench apply-latency --cgroup bench docker-default.json --count 2000
@@ -140,6 +171,7 @@ fn main() -> ExitCode {
         Command::Run(args) => return run::run(&args),
         Command::Record(args) => record::run(&args),
         Command::Top(args) => top::run(&args),
+        Command::OciHook(args) => hook::run(&args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -27,7 +27,7 @@ use std::fmt;
 use sysfence_abi::engine::{self, ArgCmp};
 use sysfence_abi::names;
 use sysfence_abi::nla::{Attr, Error as NlaError, Iter, Writer};
-use sysfence_abi::proto::{action, attr, Abi, Op};
+use sysfence_abi::proto::{action, attr, limits, Abi, Op};
 
 /// An action name in a policy file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -393,10 +393,23 @@ impl PolicyFile {
             }
             Ok(())
         };
-        enc(&mut w).map_err(|_| PolicyError("policy too large to encode".into()))?;
+        // One netlink attribute: a 16-bit length, header included.
+        let max = limits::MAX_POLICY_BYTES as usize - 4;
+        let too_large = |size: String| {
+            let rules: usize = abis.iter().map(|(_, r)| r.len()).sum();
+            PolicyError(format!(
+                "policy too large: it encodes to {size} bytes ({rules} rules), and the kernel takes at most {max} bytes per policy; use fewer argument rules or object rules"
+            ))
+        };
+        // The buffer has room for everything, so only a section over the
+        // 16-bit attribute length fails here.
+        enc(&mut w).map_err(|_| too_large(format!("more than {max}")))?;
         self.objects.encode(&mut w)?;
         let n = w.len();
         buf.truncate(n);
+        if n > max {
+            return Err(too_large(n.to_string()));
+        }
         // The module runs the same validation; run it here first so errors
         // point at the file, not at bytes.
         let mut nest = vec![0u8; n + 4];
@@ -743,5 +756,24 @@ rules:
             });
         }
         assert!(p.to_wire().unwrap_err().0.contains("too many rules"));
+    }
+
+    #[test]
+    fn a_policy_over_64_kib_is_refused_with_its_size() {
+        let mut text = String::from("default: allow\nabis: [x86_64]\nrules:\n");
+        for i in 0..1500 {
+            text += &format!(
+                "  - {{syscalls: [socket], action: errno, errno: 1, args: [{{index: 0, op: eq, value: {i}}}, {{index: 1, op: eq, value: 1}}]}}\n"
+            );
+        }
+        let e = PolicyFile::parse(&text).unwrap().to_wire().unwrap_err().0;
+        assert!(
+            e.starts_with("policy too large: it encodes to more than 65531 bytes"),
+            "{e}"
+        );
+        assert!(
+            e.contains("(1500 rules)") && e.contains("at most 65531 bytes"),
+            "{e}"
+        );
     }
 }

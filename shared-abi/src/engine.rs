@@ -109,6 +109,8 @@ pub struct Request<'a> {
     pub cgroup_id: Option<u64>,
     /// `POLICY`, when present (not yet validated: see [`validate`]).
     pub policy: Option<Attr<'a>>,
+    /// `ARM_ON_EXEC` (only with a policy).
+    pub arm_on_exec: bool,
 }
 
 /// Parses the attributes of a request (the bytes after the generic netlink
@@ -125,6 +127,12 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
             match a.kind {
                 attr::CGROUP_ID => req.cgroup_id = Some(get_u64(&a)?),
                 attr::POLICY if allow_policy => req.policy = Some(a),
+                attr::ARM_ON_EXEC if allow_policy => {
+                    if !a.payload.is_empty() {
+                        return bad("arm-on-exec is a flag: it takes no value\0", &a);
+                    }
+                    req.arm_on_exec = true;
+                }
                 _ => return bad("attribute not valid in this request\0", &a),
             }
             Ok(())

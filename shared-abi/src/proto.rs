@@ -59,6 +59,9 @@ pub mod features {
     /// Object rules ([`super::attr::POLICY_OBJECT`]): file open, exec,
     /// socket create, connect and bind.
     pub const OBJECTS: u64 = 1 << 4;
+    /// Policies set to start at the cgroup's next exec
+    /// ([`super::attr::ARM_ON_EXEC`]), for runtime hooks.
+    pub const ARM_ON_EXEC: u64 = 1 << 5;
 }
 
 /// Classes of object rules ([`attr::OBJ_CLASS`]).
@@ -297,8 +300,19 @@ pub mod attr {
     /// because every return instance of a hook was in use (see
     /// docs/architecture.md); 0 in any normal run.
     pub const INFO_OBJECTS_UNCHECKED: u16 = 12;
+    /// flag (`policy-set` only): the policy waits, and the cgroup's tasks
+    /// run unfiltered, until a task of the cgroup completes an `execve`;
+    /// from then on it applies as if set at that moment, before the new
+    /// program's first instruction. For runtime hooks, which run before
+    /// the runtime's own set-up of the container (mounts, pivot_root,
+    /// capabilities) that the policy may forbid. A set without it makes a
+    /// waiting policy apply at once.
+    pub const ARM_ON_EXEC: u16 = 13;
+    /// flag (`policy-get` and `policy-dump` replies): the policy is waiting
+    /// for the cgroup's next exec ([`ARM_ON_EXEC`]).
+    pub const WAITING_FOR_EXEC: u16 = 14;
     /// Largest top-level attribute id.
-    pub const MAX: u16 = 12;
+    pub const MAX: u16 = 14;
 
     // Inside POLICY.
     /// u32 (required): the action for syscalls no rule matches.

@@ -70,6 +70,7 @@ fn spec_matches_proto() {
         ("features", "events", features::EVENTS),
         ("features", "record", features::RECORD),
         ("features", "objects", features::OBJECTS),
+        ("features", "arm-on-exec", features::ARM_ON_EXEC),
         ("class", "file", class::FILE.into()),
         ("class", "exec", class::EXEC.into()),
         ("class", "socket", class::SOCKET.into()),
@@ -83,6 +84,8 @@ fn spec_matches_proto() {
             "info-objects-unchecked",
             attr::INFO_OBJECTS_UNCHECKED.into(),
         ),
+        ("main", "arm-on-exec", attr::ARM_ON_EXEC.into()),
+        ("main", "waiting-for-exec", attr::WAITING_FOR_EXEC.into()),
         ("policy", "object", attr::POLICY_OBJECT.into()),
         (
             "policy",

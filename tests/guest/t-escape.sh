@@ -22,6 +22,14 @@ P
 expect_run "getppid in the cgroup" "err 13" in_cg esc sf-syscall 110
 # int $0x80 from a 64-bit process: the ia32 ABI, not described: killed.
 expect_signal "ia32 call (int 0x80) under an x86_64-only policy" 31 in_cg esc sf-syscall --abi ia32 64
+# sysenter from a 64-bit process (the guest CPU is Intel-flavoured for this:
+# AMD CPUs refuse sysenter in 64-bit mode): the compat entry, decided as
+# ia32. The process cannot return from it (see sf-syscall), so what tells
+# is whether its write ran and which signal ended it.
+out=$(in_cg free sf-syscall --sysenter sysenter-ran 2>/dev/null)
+[ "$out" = sysenter-ran ] || fail "sysenter did not reach the kernel outside a policy: '$out'"
+out=$(in_cg esc sf-syscall --sysenter sysenter-ran 2>/dev/null; echo "rc=$?")
+expect_eq "sysenter write under an x86_64-only policy" "$out" "rc=$((128 + 31))"
 # The x32 bit: decided as an x32 call, not as the x86_64 getppid it hides.
 expect_signal "x32-bit getppid (0x4000006e)" 31 in_cg esc sf-syscall 0x4000006e
 # High bits above 32: the kernel dispatches (int)nr, and so does the gate.

@@ -6,8 +6,9 @@
 # with KASAN, lockdep and kmemleak, and beside the storms, that is far below
 # the bench kernel's 18,000 per second; the rate is printed), syscall storms
 # in four of them (sf-hammer, two threads each), fork/exec churn in a fifth,
-# and event subscribers coming and going; then it stops them, checks the
-# counters against what the storms saw, deletes half the policies and
+# and event subscribers coming and going, beside one that stays for the
+# phase; then it stops them, checks the counters against what the storms
+# saw and against the events received plus drops, deletes half the policies and
 # checks their tasks run unfiltered, and unloads the module. The runner
 # fails the run on any lockdep, KASAN, kmemleak or WARNING report.
 . "$(dirname "$0")/lib.sh"
@@ -19,7 +20,7 @@ i=0
 while [ "$i" -lt "$ncg" ]; do cg_new "soak/c$i" >/dev/null; i=$((i + 1)); done
 ids=$(i=0; while [ "$i" -lt "$ncg" ]; do printf '%s%s' "${i:+,}" "$(stat -c %i /sys/fs/cgroup/soak/c$i)"; i=$((i + 1)); done | sed 's/^,//')
 start=$(date +%s)
-phases=0 replaces=0 calls=0
+phases=0 replaces=0 calls=0 events=0
 while :; do
   left=$((total - ($(date +%s) - start)))
   [ "$left" -gt 0 ] || break
@@ -28,18 +29,40 @@ while :; do
   rm -f "$stop"
   # Every cgroup gets version A before anything runs in it.
   sf-flip "$ids" 0 >/dev/null || fail "setting the first policies failed"
+  # One subscriber for the whole phase: with it, every denial in soak/c2 is
+  # either sent as an event or counted as dropped.
+  sysfence events --cgroup soak/c2 --json >/tmp/soak.ev 2>/tmp/soak.everr &
+  evpid=$!
+  sleep 2 # subscribed long before this, even under TCG
+  jobs=
   k=0
   while [ "$k" -lt 4 ]; do
     (spawn_in_cg "soak/c$k" sf-hammer 2 "$((secs + 30))" "$stop" >"/tmp/soak.h$k") &
+    jobs="$jobs $!"
     k=$((k + 1))
   done
   (spawn_in_cg soak/c4 sh -c "while [ ! -e $stop ]; do sf-syscall 110 >/dev/null; /bin/true; done") &
+  jobs="$jobs $!"
   (while [ ! -e "$stop" ]; do sysfence events --json --duration 1 >/dev/null 2>&1; done) &
+  jobs="$jobs $!"
   (while [ ! -e "$stop" ]; do sysfence events --cgroup soak/c0 --duration 1 >/dev/null 2>&1; done) &
+  jobs="$jobs $!"
   out=$(sf-flip "$ids" "$secs") || fail "policy churn failed in phase $phases: $out"
   n=${out#replaces }
   touch "$stop"
-  wait
+  wait $jobs
+  # The storms are over: give the subscriber time to read what is queued.
+  sleep 3
+  kill "$evpid"
+  wait "$evpid"
+  [ -s /tmp/soak.everr ] && fail "phase $phases: the phase-long subscriber: $(cat /tmp/soak.everr)"
+  got=$(wc -l </tmp/soak.ev)
+  sent=$(stat_of soak/c2 events_sent)
+  eventful=$(($(stat_of soak/c2 denied) + $(stat_of soak/c2 logged)))
+  expect_eq "phase $phases: events received = sent for soak/c2" "$got" "$sent"
+  expect_eq "phase $phases: sent + dropped = eventful decisions in soak/c2" "$((sent + $(stat_of soak/c2 events_dropped)))" "$eventful"
+  [ "$got" -gt 0 ] || fail "phase $phases: no event received from soak/c2"
+  events=$((events + got))
   [ "$n" -gt 0 ] || fail "phase $phases: no replace went through"
   replaces=$((replaces + n))
   # Counters: each storm's refused calls are its policy's denials exactly.
@@ -76,4 +99,4 @@ sleep 6
 leaks=$(kmemleak_scan)
 [ -z "$leaks" ] || fail "kmemleak reports after the soak: $leaks"
 el=$(( $(date +%s) - start ))
-echo "soak: $phases phase(s) in $el s, $replaces replaces across $ncg cgroups ($((replaces / (el > 0 ? el : 1))) per second), $calls storm calls, module reloaded $phases time(s)"
+echo "soak: $phases phase(s) in $el s, $replaces replaces across $ncg cgroups ($((replaces / (el > 0 ? el : 1))) per second), $calls storm calls, $events events received, module reloaded $phases time(s)"

@@ -96,6 +96,8 @@ pub mod nl {
     pub struct Sock {
         fd: i32,
         seq: u32,
+        /// The receive buffer, kept across requests.
+        buf: Vec<u8>,
     }
 
     impl Sock {
@@ -118,7 +120,28 @@ pub mod nl {
                     4,
                 )
             };
-            Ok(Sock { fd, seq: 1 })
+            Ok(Sock {
+                fd,
+                seq: 1,
+                buf: vec![0u8; 1 << 17],
+            })
+        }
+
+        /// Asks the kernel not to echo the request in error ACKs
+        /// (`NETLINK_CAP_ACK`): less work per refused request for a fuzzer.
+        pub fn cap_acks(&mut self) {
+            const NETLINK_CAP_ACK: i32 = 10;
+            let one: i32 = 1;
+            // SAFETY: `one` is a valid int for the option's size.
+            unsafe {
+                libc::setsockopt(
+                    self.fd,
+                    libc::SOL_NETLINK,
+                    NETLINK_CAP_ACK,
+                    (&one as *const i32).cast(),
+                    4,
+                )
+            };
         }
 
         /// Sends one message (`payload` after the genl header) and returns the
@@ -144,7 +167,7 @@ pub mod nl {
                 return Err(Error::last_os_error());
             }
             let mut replies = Vec::new();
-            let mut buf = vec![0u8; 1 << 17];
+            let buf = &mut self.buf;
             loop {
                 // SAFETY: `buf` is writable for its length.
                 let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), buf.len(), 0) };

@@ -8,6 +8,14 @@
 //! Prints `ok RET` or `err ERRNO` (of the last call) and exits 0 or 1
 //! accordingly (2 on a usage error), so guest tests can check exactly what
 //! the kernel answered.
+//!
+//! `sf-syscall --sysenter TEXT`: writes TEXT to standard output with the
+//! ia32 `write` entered through `sysenter` from this 64-bit process (Intel
+//! CPUs only; AMD ones raise #UD, and the process dies of SIGILL). The
+//! kernel returns from such a call to the 32-bit vDSO, which a 64-bit
+//! process does not have, so the process never continues: it dies of a
+//! signal after the call (SIGSEGV, SIGILL, or SIGALRM after 2 s at the
+//! latest). Whether TEXT appeared tells whether the call ran.
 
 use std::process::ExitCode;
 use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
@@ -17,6 +25,12 @@ fn main() -> ExitCode {
     let mut abi = Abi::X86_64;
     let mut repeat = 1u64;
     let mut spin_ms = 0u64;
+    if args.first().map(String::as_str) == Some("--sysenter") {
+        return match args.get(1) {
+            Some(text) if args.len() == 2 && text.len() <= 2048 => sysenter_write(text),
+            _ => usage("--sysenter wants one TEXT of at most 2048 bytes"),
+        };
+    }
     loop {
         match args.first().map(String::as_str) {
             Some("--abi") if args.len() >= 2 => {
@@ -76,7 +90,48 @@ fn main() -> ExitCode {
     }
 }
 
+/// The ia32 `write(1, text, len)` through `sysenter`; never returns.
+fn sysenter_write(text: &str) -> ! {
+    // SAFETY: a fresh anonymous private mapping; nothing else refers to it.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT,
+            -1,
+            0,
+        )
+    };
+    if page == libc::MAP_FAILED || page as u64 > u64::from(u32::MAX) - 4096 {
+        eprintln!("sf-syscall: no mapping below 4 GiB for the ia32 stack");
+        std::process::exit(2);
+    }
+    let base = page as u64 as u32;
+    // The compat sysenter entry reads the sixth argument from the word at
+    // the user's ebp (where the vDSO keeps it): offset 0 of the page. The
+    // text goes at offset 64.
+    // SAFETY: the page is 4096 bytes, writable, and the text at most 2048.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), (page as *mut u8).add(64), text.len());
+        libc::alarm(2);
+        // SAFETY: sysenter leaves this process for good (see above), so
+        // clobbering ebx and ebp, which inline asm may not name, is sound.
+        core::arch::asm!(
+            "mov ebx, 1",
+            "mov ebp, {stack:e}",
+            "sysenter",
+            "ud2",
+            stack = in(reg) base,
+            in("eax") 4u32,
+            in("ecx") base + 64,
+            in("edx") text.len() as u32,
+            options(noreturn),
+        );
+    }
+}
+
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR [ARG...]");
+    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR [ARG...]\n       sf-syscall --sysenter TEXT");
     ExitCode::from(2)
 }

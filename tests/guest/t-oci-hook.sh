@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0
+# The OCI runtime hook (issue 8). First the kernel side it relies on, with
+# the hook fed a runtime's state by hand: a policy set to start at the
+# cgroup's next exec leaves the tasks already there unfiltered, starts for
+# the whole cgroup when one of them completes an exec, shows as waiting
+# until then, and a hook error fails closed. Then real runtimes from
+# Debian's packages, run through the host root (chroot /host): runc and
+# crun run a busybox bundle with the hook, and containerd runs an image
+# imported from a tarball built here. In each the container's first calls
+# are under the policy while the runtime's own set-up (mounts, pivot_root)
+# is not, and a live change reaches the running container.
+. "$(dirname "$0")/lib.sh"
+
+HOOK=/tmp/hook
+mkdir -p "$HOOK/policies"
+cat >"$HOOK/policies/deny-getppid.yaml" <<'P'
+default: allow
+rules:
+  - {syscalls: [getppid], action: errno, errno: 13}
+P
+state() { printf '{"ociVersion":"1.0.2","id":"%s","status":"%s","pid":%s,"bundle":"%s","annotations":{%s}}' "$@"; }
+hook() { sysfence oci-hook --policy-dir "$HOOK/policies" --state-dir "$HOOK/state"; }
+
+# --- Arm on exec, without a runtime -------------------------------------
+cg_new hk >/dev/null
+mkdir -p "$HOOK/bundle"
+echo '{}' >"$HOOK/bundle/config.json"
+# Two processes already in the cgroup, spinning without syscalls, then
+# calling getppid: one ends before anything execs in the cgroup, one after.
+spawn_in_cg hk sf-syscall --spin-ms 2500 110 >/tmp/hk.early &
+early=$!
+spawn_in_cg hk sf-syscall --spin-ms 7000 110 >/tmp/hk.late &
+late=$!
+sleep 1
+state c1 creating "$early" "$HOOK/bundle" '"sysfence.dev/policy":"deny-getppid"' | hook ||
+  fail "the hook refused a good state"
+sysfence policy list | grep -q "waiting for exec" || fail "the policy does not show as waiting: $(sysfence policy list)"
+wait "$early"
+expect_eq "a task of the cgroup before any exec" "$(cut -d' ' -f1 /tmp/hk.early)" ok
+expect_run "the first exec in the cgroup starts the policy" "err 13" in_cg hk sf-syscall 110
+sysfence policy list | grep -q "in force" || fail "the policy did not start: $(sysfence policy list)"
+wait "$late"
+expect_eq "a task already there, after the exec" "$(cat /tmp/hk.late)" "err 13"
+# A live apply without the flag is in force at once; poststop removes the
+# policy the hook set.
+state c1 stopped 0 "$HOOK/bundle" '' | hook || fail "poststop failed"
+sysfence policy get --cgroup hk >/dev/null 2>&1 && fail "poststop left the policy"
+[ -e "$HOOK/state/c1" ] && fail "poststop left its record"
+
+# Fails closed, saying why: an unknown policy, a path outside the policy
+# directory by name, a missing pid, a bad id, garbage on stdin.
+spawn_in_cg hk sleep 30 &
+sleeper=$!
+expect_refused() {
+  _want=$1
+  shift
+  out=$(state "$@" | hook 2>&1) && fail "the hook accepted: $*"
+  echo "$out" | grep -q "$_want" || fail "unclear hook error for $*: $out"
+}
+expect_refused "no policy nope.yaml, nope.yml, nope.json or nope in $HOOK/policies" c2 creating "$sleeper" "$HOOK/bundle" '"sysfence.dev/policy":"nope"'
+expect_refused "give an absolute path or a policy name" c2 creating "$sleeper" "$HOOK/bundle" '"sysfence.dev/policy":"../../etc/passwd"'
+expect_refused "the state has no pid" c2 creating 0 "$HOOK/bundle" '"sysfence.dev/policy":"deny-getppid"'
+expect_refused "unusable container id" ../x creating "$sleeper" "$HOOK/bundle" '"sysfence.dev/policy":"deny-getppid"'
+out=$(echo 'not json' | hook 2>&1) && fail "the hook accepted garbage"
+echo "$out" | grep -q "not OCI state JSON" || fail "unclear: $out"
+echo "default: sometimes" >"$HOOK/policies/bad.yaml"
+expect_refused "unknown variant" c2 creating "$sleeper" "$HOOK/bundle" '"sysfence.dev/policy":"bad"'
+expect_eq "nothing applied by refused hooks" "$(sysfence policy list --json)" "[]"
+# Without the annotation: nothing to do.
+state c3 creating "$sleeper" "$HOOK/bundle" '' | hook || fail "the hook failed without an annotation"
+expect_eq "no annotation, no policy" "$(sysfence policy list --json)" "[]"
+kill "$sleeper"
+wait "$sleeper" 2>/dev/null
+rmdir /sys/fs/cgroup/hk
+
+# --- Real runtimes, through the host root --------------------------------
+host_env_up
+HR=/host
+SYSFENCE=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sysfence
+SFSYSCALL=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sf-syscall
+mkdir -p $HR/run/sysfence-test/policies
+cp "$HOOK/policies/deny-getppid.yaml" $HR/run/sysfence-test/policies/
+# Records the calls the container's program makes, and refuses getppid.
+cat >$HR/run/sysfence-test/policies/record.yaml <<'P'
+default: allow
+record: true
+rules:
+  - {syscalls: [getppid], action: errno, errno: 13}
+P
+
+# bundle DIR RUNTIME ARGS...: a busybox bundle whose config runs ARGS, with
+# the hook for createRuntime and poststop and the record policy.
+bundle() {
+  _b=$1
+  shift
+  mkdir -p "$HR$_b/rootfs/bin" "$HR$_b/rootfs/proc" "$HR$_b/rootfs/dev" "$HR$_b/rootfs/sys" "$HR$_b/rootfs/tmp"
+  cp /bin/busybox "$HR$_b/rootfs/bin/busybox"
+  for a in sh sleep cat echo; do ln -sf busybox "$HR$_b/rootfs/bin/$a"; done
+  cp "$HR$SFSYSCALL" "$HR$_b/rootfs/bin/sf-syscall"
+  chroot $HR sh -c "cd $_b && rm -f config.json && runc spec" || fail "runc spec failed"
+  chroot $HR python3 - "$_b/config.json" "$SYSFENCE" "$@" <<'PY' || fail "editing config.json failed"
+import json, sys
+path, sysfence, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = args
+c["root"]["readonly"] = False
+hook = {"path": sysfence, "args": ["sysfence", "oci-hook", "--policy-dir", "/run/sysfence-test/policies"]}
+c["hooks"] = {"createRuntime": [hook], "poststop": [hook]}
+c.setdefault("annotations", {})["sysfence.dev/policy"] = "record"
+c["linux"]["cgroupsPath"] = "/sysfence-oci/" + path.split("/")[-2]
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+# seen_of CGROUP: the syscalls recorded under its policy.
+seen_of() { sysfence stats --cgroup "$1" --json; }
+
+# check_runtime NAME CMD: run a bundle with runtime CMD (runc or crun).
+check_runtime() {
+  _n=$1 _rt=$2
+  _b=/run/sysfence-test/$_n
+  bundle "$_b" sh -c 'sf-syscall 110; while :; do sf-syscall 110; sleep 0.2; done'
+  chroot $HR sh -c "cd $_b && $_rt --root /run/$_n-state create $_n" >/tmp/$_n.out 2>&1 ||
+    fail "$_n create failed: $(cat /tmp/$_n.out)"
+  _cg=sysfence-oci/$_n
+  sysfence policy list | grep -q "waiting for exec" || fail "$_n: the policy is not waiting after create"
+  chroot $HR sh -c "cd $_b && $_rt --root /run/$_n-state start $_n" >/tmp/$_n.start 2>&1 ||
+    fail "$_n start failed: $(cat /tmp/$_n.start)"
+  sleep 2
+  st=$(seen_of $_cg)
+  echo "$st" | grep -q '"execve"' || fail "$_n: the container's calls were not recorded: $st"
+  echo "$st" | grep -qE '"(pivot_root|mount|sethostname)"' &&
+    fail "$_n: the runtime's set-up ran under the policy: $st"
+  # The container's output (its stdio is the create command's): its very
+  # first getppid was refused.
+  out=$(grep -m 1 -E '^(ok|err) ' /tmp/$_n.out)
+  expect_eq "$_n: the container's first getppid" "$out" "err 13"
+  # A live change reaches the running container.
+  sed 's/errno: 13/errno: 14/' $HR/run/sysfence-test/policies/deny-getppid.yaml >/tmp/$_n.p14
+  # Timed: the whole `sysfence policy apply` command, start to exit (the
+  # kernel's ACK), which is when the container's next call is under it.
+  t=$(sf-bench --run 5 -- sysfence policy apply --cgroup "$_cg" /tmp/$_n.p14) || fail "$_n: live apply failed"
+  echo "$_n: live change, sysfence policy apply: $t"
+  sleep 1
+  tail -n 1 /tmp/$_n.out | grep -qx "err 14" || fail "$_n: the running container did not get the new policy: $(tail -n 3 /tmp/$_n.out)"
+  chroot $HR sh -c "$_rt --root /run/$_n-state kill $_n KILL" 2>/dev/null
+  sleep 1
+  chroot $HR sh -c "$_rt --root /run/$_n-state delete -f $_n" >/dev/null 2>&1 || fail "$_n delete failed"
+  sysfence policy get --cgroup "$_cg" >/dev/null 2>&1 && fail "$_n: poststop left the policy"
+  echo "$_n: first calls under the policy, set-up not, live change in force"
+}
+
+for rt in runc crun; do
+  check_runtime $rt $rt
+done
+host_env_down
+exit 0
