@@ -119,8 +119,18 @@ fn policy_of_value(v: serde_json::Value, at: &str) -> Result<SyscallPolicy, Stri
             resource::KIND
         ));
     }
-    let p: SyscallPolicy = serde_path_to_error::deserialize(v)
-        .map_err(|e| format!("{at}: {}: {}", e.path().clone(), e.into_inner()))?;
+    let p: SyscallPolicy = match serde_path_to_error::deserialize(v.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            // The flattened policy fields lose serde's path: the manager's
+            // own parser names the field.
+            let text = serde_yaml::to_string(&v).unwrap_or_default();
+            return Err(match resource::SyscallPolicy::parse(&text) {
+                Err(better) => format!("{at}: {better}"),
+                Ok(_) => format!("{at}: {}: {}", e.path().clone(), e.into_inner()),
+            });
+        }
+    };
     if p.metadata.name.as_deref().unwrap_or("").is_empty() {
         return Err(format!("{at}: metadata.name is missing"));
     }
