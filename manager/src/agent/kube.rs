@@ -10,6 +10,7 @@
 //! restarted agent never mistakes an empty cache for "no policies".
 
 use super::cgroups::Index;
+use super::crd::NodeStatus;
 use super::crd::SyscallPolicy;
 use super::inputs::{key_of, node_entry, pod_info, policy_input};
 use super::kernel::execute;
@@ -23,6 +24,7 @@ use kube::runtime::reflector::{reflector, Store};
 use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
 use kube::{Api, Client};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,6 +88,9 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (mut pols_synced, mut pods_synced) = (false, false);
     let mut due: Option<tokio::time::Instant> = None;
+    // What this agent last wrote for each policy: the watch may not have
+    // brought our own patch back yet.
+    let mut sent: HashMap<PolicyKey, Option<NodeStatus>> = HashMap::new();
     tokio::pin!(stop);
     loop {
         let wait = async {
@@ -125,7 +130,7 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
             }
             () = wait => {
                 due = None;
-                pass(&client, &cfg, &shared, &pol_store, &pod_store).await;
+                pass(&client, &cfg, &shared, &pol_store, &pod_store, &mut sent).await;
             }
         }
         let mut h = shared.health.lock().expect("health lock");
@@ -141,6 +146,7 @@ async fn pass(
     shared: &Shared,
     pol_store: &Store<SyscallPolicy>,
     pod_store: &Store<Pod>,
+    sent: &mut HashMap<PolicyKey, Option<NodeStatus>>,
 ) {
     let policies = pol_store.state();
     let inputs: Vec<_> = policies.iter().map(|p| policy_input(p)).collect();
@@ -212,19 +218,25 @@ async fn pass(
         m.reconciles += 1;
         m.last_reconcile = Some(SystemTime::now());
     }
-    // Status: only where it changed.
+    // Status: only where it changed, from what the API server shows or
+    // from what this agent last wrote.
     let now = rfc3339(SystemTime::now());
+    sent.retain(|k, _| plan.outcomes.contains_key(k));
     for p in &policies {
         let key = key_of(p);
         let Some(outcome) = plan.outcomes.get(&key) else {
             continue;
         };
-        let before = node_entry(p, &cfg.node);
+        let shown = node_entry(p, &cfg.node);
+        let before = match sent.get(&key) {
+            Some(last) if last.as_ref() != shown => last.as_ref(),
+            _ => shown,
+        };
         let after = node_status(&cfg.node, outcome, &ex.failed, before, &now);
         if after.as_ref() == before {
             continue;
         }
-        let ok = match patch_status(client, &key, &cfg.node, after).await {
+        let ok = match patch_status(client, &key, &cfg.node, after.clone()).await {
             Ok(()) => true,
             Err(e) => {
                 log(format!("status of SyscallPolicy {key}: {e}"));
@@ -233,6 +245,7 @@ async fn pass(
         };
         let mut m = shared.metrics.lock().expect("metrics lock");
         if ok {
+            sent.insert(key, after);
             m.status_patches_ok += 1;
         } else {
             m.status_patches_failed += 1;
