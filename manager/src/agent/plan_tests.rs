@@ -168,7 +168,7 @@ fn apply_then_nothing_then_replace_on_change_then_delete() {
     let mut k = Fake::default();
     let mut st = State::default();
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
-    let (p, failed) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, failed) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 11 web New", "apply 12 web New"]);
     let key = web.key.clone();
     let s = node_status("n1", &p.outcomes[&key], &failed, None, "T0").unwrap();
@@ -183,7 +183,7 @@ fn apply_then_nothing_then_replace_on_change_then_delete() {
     assert_eq!(k.sets, 2);
 
     // Idempotent: nothing sent, and the status (times included) unchanged.
-    let (p, failed) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, failed) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert!(p.actions.is_empty(), "{:?}", kinds(&p));
     assert_eq!(k.sets, 2);
     let s2 = node_status("n1", &p.outcomes[&key], &failed, Some(&s), "T1").unwrap();
@@ -199,7 +199,7 @@ fn apply_then_nothing_then_replace_on_change_then_delete() {
             WEB.replace("errno", "kill-process")
         ),
     );
-    let (p, _) = pass(&[narrower.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&narrower), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 11 web Changed", "delete 12 NotSelected"]);
     assert!(!k.policies.contains_key(&12) && !st.cgroups.contains_key(&12));
 
@@ -233,7 +233,7 @@ fn containers_that_are_not_running_or_elsewhere_are_not_selected() {
     let mut st = State::default();
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
     let (p, _) = pass(
-        &[web.clone()],
+        std::slice::from_ref(&web),
         &[stopped, no_id, other_node, other_ns],
         &mut k,
         &mut st,
@@ -280,7 +280,7 @@ fn the_oldest_policy_wins_a_conflict_and_the_other_takes_over_when_it_goes() {
     let (p2, _) = pass(&[old.clone(), new.clone()], &pods, &mut k, &mut st, &cg);
     assert!(p2.actions.is_empty());
     // The old one goes: the new one replaces it, nothing is deleted.
-    let (p, _) = pass(&[new.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&new), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 11 aa-new Changed"]);
     assert_eq!(st.cgroups[&11].policy, "shop/aa-new");
     // Ties on time go by name.
@@ -311,7 +311,7 @@ fn manual_policies_are_never_touched() {
     }
     let mut st = State::default();
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
-    let (p, failed) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, failed) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert!(p.actions.is_empty(), "{:?}", kinds(&p));
     let s = node_status("n1", &p.outcomes[&web.key], &failed, None, "T").unwrap();
     assert_eq!((s.matched_containers, s.applied_containers), (2, 0));
@@ -325,7 +325,7 @@ fn manual_policies_are_never_touched() {
     assert_eq!(k.policies.len(), 3);
     // The operator deletes one by hand: the agent takes it over.
     k.policies.remove(&12);
-    let (p, _) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 12 web New"]);
     assert_eq!(k.policies[&11], b"by hand");
 }
@@ -337,14 +337,14 @@ fn drift_is_corrected_while_selected_and_left_alone_after() {
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
     let mut k = Fake::default();
     let mut st = State::default();
-    pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     // Replaced by hand: restored while the resource selects it.
     k.policies.insert(11, b"by hand".to_vec());
-    let (p, _) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 11 web Drifted"]);
     // Deleted by hand (or the module reloaded): applied again.
     k.policies.clear();
-    let (p, _) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 11 web Missing"]);
     // Replaced by hand, then the resource goes: the operator's stays.
     k.policies.insert(11, b"by hand".to_vec());
@@ -354,7 +354,7 @@ fn drift_is_corrected_while_selected_and_left_alone_after() {
     assert!(st.cgroups.is_empty());
     // Owned, but gone from the kernel, and no longer wanted: forgotten.
     k.policies.clear();
-    pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     k.policies.clear();
     let (p, _) = pass(&[], &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["forget 11 GoneFromKernel"]);
@@ -367,14 +367,14 @@ fn containers_that_go_lose_their_policy() {
     let mut k = Fake::default();
     let mut st = State::default();
     let pods = vec![pod("web-0", "u0", &[("app", "web")], &[("a", "c1")])];
-    pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     // The container restarted: new ID, new cgroup.
     let pods = vec![pod("web-0", "u0", &[("app", "web")], &[("a", "c9")])];
-    let (p, _) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 19 web New", "delete 11 ContainerGone"]);
     // The pod's labels change: no longer selected.
     let pods = vec![pod("web-0", "u0", &[("app", "other")], &[("a", "c9")])];
-    let (p, _) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["delete 19 NotSelected"]);
 }
 
@@ -385,7 +385,7 @@ fn an_invalid_policy_keeps_what_its_containers_have() {
     let mut k = Fake::default();
     let mut st = State::default();
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
-    pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     let before = k.policies.clone();
     let broken = policy(
         "web",
@@ -400,7 +400,7 @@ fn an_invalid_policy_keeps_what_its_containers_have() {
         &[("app", "web")],
         &[("a", "c1"), ("b", "c2")],
     )];
-    let (p, failed) = pass(&[broken.clone()], &pods2, &mut k, &mut st, &cg);
+    let (p, failed) = pass(std::slice::from_ref(&broken), &pods2, &mut k, &mut st, &cg);
     assert!(p.actions.is_empty(), "{:?}", kinds(&p));
     assert_eq!(k.policies, before);
     let s = node_status("n1", &p.outcomes[&broken.key], &failed, None, "T").unwrap();
@@ -440,9 +440,21 @@ fn an_unfound_cgroup_is_reported_and_keeps_what_it_has() {
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
     let pods = vec![pod("web-0", "u0", &[("app", "web")], &[("a", "c1")])];
     let (mut k, mut st) = (Fake::default(), State::default());
-    pass(&[web.clone()], &pods, &mut k, &mut st, &ids(&[("c1", 11)]));
+    pass(
+        std::slice::from_ref(&web),
+        &pods,
+        &mut k,
+        &mut st,
+        &ids(&[("c1", 11)]),
+    );
     // The cgroup cannot be found this time (a wrong root, a slow runtime).
-    let (p, failed) = pass(&[web.clone()], &pods, &mut k, &mut st, &ids(&[]));
+    let (p, failed) = pass(
+        std::slice::from_ref(&web),
+        &pods,
+        &mut k,
+        &mut st,
+        &ids(&[]),
+    );
     assert!(p.actions.is_empty(), "{:?}", kinds(&p));
     assert!(k.policies.contains_key(&11));
     let s = node_status("n1", &p.outcomes[&web.key], &failed, None, "T").unwrap();
@@ -463,7 +475,7 @@ fn failures_are_reported_and_retried() {
         ..Fake::default()
     };
     let mut st = State::default();
-    let (p, failed) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, failed) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(failed.len(), 1);
     assert!(st.cgroups.is_empty());
     let s = node_status("n1", &p.outcomes[&web.key], &failed, None, "T0").unwrap();
@@ -476,7 +488,7 @@ fn failures_are_reported_and_retried() {
         .unwrap()
         .contains("too many policies"));
     k.fail_set = None;
-    let (p, failed) = pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    let (p, failed) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 11 web New"]);
     let s2 = node_status("n1", &p.outcomes[&web.key], &failed, Some(&s), "T1").unwrap();
     assert_eq!(s2.conditions[0].status, "True");
@@ -501,14 +513,14 @@ fn a_restarted_agent_converges_from_its_state_file_without_changes() {
     let mut k = Fake::default();
     let mut st = State::load(&file).unwrap();
     assert!(st.cgroups.is_empty());
-    pass(&[web.clone()], &pods, &mut k, &mut st, &cg);
+    pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     st.save(&file).unwrap();
     // The agent is gone for a while: the kernel keeps everything; a pod
     // goes meanwhile. Back, it reads its state and only removes that one.
     let mut st2 = State::load(&file).unwrap();
     assert_eq!(st2, st);
     let pods = vec![pod("web-0", "u0", &[("app", "web")], &[("a", "c1")])];
-    let (p, _) = pass(&[web.clone()], &pods, &mut k, &mut st2, &cg);
+    let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st2, &cg);
     assert_eq!(kinds(&p), ["delete 12 ContainerGone"]);
     // A corrupt state file is an error that says what to do.
     std::fs::write(&file, "{").unwrap();
