@@ -403,7 +403,7 @@ fn plan_with(
         writeln!(o, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         if plan.actions.is_empty() {
-            writeln!(o, "nothing to do: every selected container has its policy")?;
+            writeln!(o, "no change to make")?;
         }
         for (i, a) in plan.actions.iter().enumerate() {
             let err = ex.done.get(i).and_then(|d| d.error.as_deref());

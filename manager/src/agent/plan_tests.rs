@@ -661,7 +661,7 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
         ..args
     };
     let out = super::plan_with(&args, &policies, &pods, &live, &mut st, &mut k).unwrap();
-    assert!(out.starts_with("nothing to do"), "{out}");
+    assert!(out.starts_with("no change to make"), "{out}");
     assert!(
         out.contains(
             "shop/web: 1 of 1 selected containers applied after this plan; Ready=True (Applied)"
