@@ -25,10 +25,11 @@ mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,lib/sysfence,usr/bin,us
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$SF_ROOT/qemu/init" "$root/init"
 cp "$ko" "$root/lib/sysfence/sysfence.ko"
-install -m 0755 "$bins/sysfence" "$root/bin/sysfence"
+# Stripped: the manager with the node agent is about 100 MB of debug info.
+install -s -m 0755 "$bins/sysfence" "$root/bin/sysfence"
 for b in "$bins"/sf-*; do
   case $b in *.d) continue ;; esac
-  install -m 0755 "$b" "$root/bin/"
+  install -s -m 0755 "$b" "$root/bin/"
 done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"

@@ -346,10 +346,10 @@ impl Client {
             let buf = &buf[..];
             let mut off = 0;
             while off + NLMSG_HDRLEN <= n {
-                let len = u32_at(&buf, off).unwrap_or(0) as usize;
-                let ty = u16_at(&buf, off + 4).unwrap_or(0);
-                let fl = u16_at(&buf, off + 6).unwrap_or(0);
-                let mseq = u32_at(&buf, off + 8).unwrap_or(0);
+                let len = u32_at(buf, off).unwrap_or(0) as usize;
+                let ty = u16_at(buf, off + 4).unwrap_or(0);
+                let fl = u16_at(buf, off + 6).unwrap_or(0);
+                let mseq = u32_at(buf, off + 8).unwrap_or(0);
                 if len < NLMSG_HDRLEN || off + len > n {
                     return Err(ClientError::Malformed("bad message length"));
                 }
@@ -404,7 +404,7 @@ mod tests {
         let mut hdr = vec![0u8; echo_len];
         hdr[..4].copy_from_slice(&(echo_len as u32).to_ne_bytes());
         p.extend_from_slice(&hdr);
-        while p.len() % 4 != 0 {
+        while !p.len().is_multiple_of(4) {
             p.push(0);
         }
         let mut tlv = vec![0u8; 64];

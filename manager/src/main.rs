@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence`: set, change and remove the syscall policy of running containers.
 
+#[cfg(feature = "agent")]
+mod agent;
 mod bench;
 mod caps;
 mod client;
@@ -143,6 +145,16 @@ enum Command {
     ///   "annotations": {"sysfence.dev/policy": "web"}
     #[command(verbatim_doc_comment)]
     OciHook(hook::HookArgs),
+    /// The Kubernetes node agent: SyscallPolicy resources applied to the
+    /// containers of this node's pods.
+    ///
+    /// Examples:
+    ///   sysfence agent crd > crd.yaml
+    ///   sysfence agent run --node-name "$NODE_NAME"
+    ///   sysfence agent plan --policies policies/ --pods pods.json
+    #[cfg(feature = "agent")]
+    #[command(subcommand, verbatim_doc_comment)]
+    Agent(agent::AgentCmd),
     /// Measurements for the benchmark suite (bench/run.sh).
     ///
     /// Example: sysfence bench apply-latency --cgroup bench docker-default.json --count 2000
@@ -173,6 +185,8 @@ fn main() -> ExitCode {
         Command::Top(args) => top::run(&args),
         Command::OciHook(args) => hook::run(&args),
         Command::Bench(cmd) => bench::run(cmd),
+        #[cfg(feature = "agent")]
+        Command::Agent(cmd) => agent::run(cmd),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -226,12 +240,12 @@ mod tests {
             let mut sub = sub.clone();
             let help = sub.render_long_help().to_string();
             let name = sub.get_name().to_string();
-            if name == "policy" {
+            if name == "policy" || name == "agent" {
                 for s in sub.get_subcommands_mut().filter(|s| s.get_name() != "help") {
                     let h = s.render_long_help().to_string();
                     assert!(
                         h.contains("Example"),
-                        "policy {} --help has no example",
+                        "{name} {} --help has no example",
                         s.get_name()
                     );
                 }

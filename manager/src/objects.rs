@@ -39,8 +39,24 @@ pub enum NumOrName {
     Name(String),
 }
 
+/// In a CustomResourceDefinition, a number or a string is Kubernetes'
+/// int-or-string (an untagged enum's `anyOf` is not a structural schema).
+#[cfg(feature = "agent")]
+impl schemars::JsonSchema for NumOrName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NumOrName".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "x-kubernetes-int-or-string": true })
+    }
+}
+
 /// A file access kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum AccessName {
     Read,
@@ -50,6 +66,7 @@ pub enum AccessName {
 
 /// One object rule (which fields apply depends on its section).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ObjRule {
     /// files, exec: this exact path.
@@ -90,6 +107,7 @@ pub struct ObjRule {
 
 /// Default actions per class.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +124,7 @@ pub struct Defaults {
 
 /// The `objects` section.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Objects {
     #[serde(default, skip_serializing_if = "is_default")]

@@ -31,6 +31,7 @@ use sysfence_abi::proto::{action, attr, limits, Abi, Op};
 
 /// An action name in a policy file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionName {
     #[default]
@@ -44,6 +45,7 @@ pub enum ActionName {
 
 /// An ABI name in a policy file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 pub enum AbiName {
     #[serde(rename = "x86_64")]
     X86_64,
@@ -65,6 +67,7 @@ impl From<AbiName> for Abi {
 
 /// A comparison operator name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum OpName {
     Ne,
@@ -78,6 +81,7 @@ pub enum OpName {
 
 /// One argument comparison.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ArgSpec {
     pub index: u8,
@@ -89,6 +93,7 @@ pub struct ArgSpec {
 
 /// One rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RuleSpec {
     pub syscalls: Vec<String>,
@@ -103,6 +108,7 @@ pub struct RuleSpec {
 
 /// A policy file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyFile {
     pub default: ActionName,
@@ -117,7 +123,7 @@ pub struct PolicyFile {
     pub record: bool,
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
-    /// Rules on files, programs and sockets (see [`crate::objects`]).
+    /// Rules on files, programs and sockets (docs/ABI.md, objects).
     #[serde(default, skip_serializing_if = "Objects::is_empty")]
     pub objects: Objects,
 }

@@ -49,6 +49,7 @@ pub struct Metadata {
 
 /// `spec.mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// The policy as written.
@@ -61,6 +62,7 @@ pub enum Mode {
 
 /// A Kubernetes label selector.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LabelSelector {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -71,6 +73,7 @@ pub struct LabelSelector {
 
 /// One `matchExpressions` entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Requirement {
     pub key: String,
@@ -81,6 +84,7 @@ pub struct Requirement {
 
 /// A `matchExpressions` operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 pub enum SelectorOp {
     In,
     NotIn,

@@ -169,11 +169,10 @@ fn container(root: &Path, prefix: &str) -> Result<Resolved, String> {
             }
             let name = e.file_name().to_string_lossy().into_owned();
             match container_id_of(&name) {
-                Some(id) => {
-                    if id.starts_with(prefix) && !found.iter().any(|(f, _)| f == id) {
-                        found.push((id.to_string(), e.path()));
-                    }
+                Some(id) if id.starts_with(prefix) && !found.iter().any(|(f, _)| f == id) => {
+                    found.push((id.to_string(), e.path()));
                 }
+                Some(_) => {}
                 None if depth < 8 => stack.push((e.path(), depth + 1)),
                 None => {}
             }

@@ -46,11 +46,11 @@ pub fn ordinary_syscalls() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in v["syscalls"].as_array().into_iter().flatten() {
         let plain = s["action"] == "SCMP_ACT_ALLOW"
-            && s["args"].as_array().map_or(true, Vec::is_empty)
+            && s["args"].as_array().is_none_or(Vec::is_empty)
             && s.get("includes")
-                .map_or(true, |i| i.as_object().map_or(true, |o| o.is_empty()))
+                .is_none_or(|i| i.as_object().is_none_or(|o| o.is_empty()))
             && s.get("excludes")
-                .map_or(true, |i| i.as_object().map_or(true, |o| o.is_empty()));
+                .is_none_or(|i| i.as_object().is_none_or(|o| o.is_empty()));
         if plain {
             for n in s["names"].as_array().into_iter().flatten() {
                 if let Some(n) = n.as_str() {

@@ -11,6 +11,12 @@
 # saw and against the events received plus drops, deletes half the policies and
 # checks their tasks run unfiltered, and unloads the module. The runner
 # fails the run on any lockdep, KASAN, kmemleak or WARNING report.
+#
+# SF_SOAK_MIN_RATE=N fails the soak when the churn averaged fewer than N
+# replaces per second. The emulated debug kernel manages about 440 per
+# second with nothing else running, so the 1,000-per-second soak of issue 7
+# runs on the bench kernel (qemu/run --kernel bench), where the same checks
+# hold except kmemleak's, which that kernel does not have (said in the log).
 . "$(dirname "$0")/lib.sh"
 total=${SF_SOAK_SECONDS:-40}
 phase=${SF_SOAK_PHASE:-30}
@@ -95,8 +101,14 @@ i=0
 while [ "$i" -lt "$ncg" ]; do rmdir "/sys/fs/cgroup/soak/c$i"; i=$((i + 1)); done
 rmdir /sys/fs/cgroup/soak
 rm -f "$stop" /tmp/soak.h*
-sleep 6
-leaks=$(kmemleak_scan)
-[ -z "$leaks" ] || fail "kmemleak reports after the soak: $leaks"
 el=$(( $(date +%s) - start ))
+if [ -e /sys/kernel/debug/kmemleak ]; then
+  sleep 6
+  leaks=$(kmemleak_scan)
+  [ -z "$leaks" ] || fail "kmemleak reports after the soak: $leaks"
+else
+  echo "soak: this kernel has no kmemleak; leaks not checked"
+fi
 echo "soak: $phases phase(s) in $el s, $replaces replaces across $ncg cgroups ($((replaces / (el > 0 ? el : 1))) per second), $calls storm calls, $events events received, module reloaded $phases time(s)"
+rate=$((replaces / (el > 0 ? el : 1)))
+[ "$rate" -ge "${SF_SOAK_MIN_RATE:-0}" ] || fail "churn averaged $rate replaces per second, below SF_SOAK_MIN_RATE=$SF_SOAK_MIN_RATE"

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The kernel side of the agent: the module (through netlink, or an
+//! in-memory stand-in in tests), the state file that says which cgroups'
+//! policies the agent applied, and carrying a plan's actions out.
+
+use super::reconcile::{content_hash, Action, Placed, Plan};
+use crate::client::{find, Client, ClientError};
+use crate::commands::{self, Stats};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use sysfence_abi::proto::{attr, Cmd};
+
+/// What the agent needs from the module.
+pub trait Kernel {
+    /// Every cgroup with a policy → hash of the policy's canonical read-back.
+    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String>;
+    /// Sets or replaces a cgroup's policy; returns the hash of its read-back.
+    fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String>;
+    /// Removes a cgroup's policy (none there is no error).
+    fn delete(&mut self, cgroup: u64) -> Result<(), String>;
+    /// The counters of a cgroup's policy.
+    fn stats(&mut self, cgroup: u64) -> Result<Stats, String>;
+}
+
+/// The module, through generic netlink. Reconnects after an error (the
+/// family's id changes when the module is reloaded).
+#[derive(Default)]
+pub struct Netlink {
+    client: Option<Client>,
+}
+
+impl Netlink {
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<T, Box<dyn std::error::Error>>,
+    ) -> Result<T, String> {
+        if self.client.is_none() {
+            self.client = Some(Client::connect().map_err(|e| e.to_string())?);
+        }
+        let c = self.client.as_mut().expect("connected above");
+        let r = f(c).map_err(|e| e.to_string());
+        if r.is_err() {
+            self.client = None;
+        }
+        r
+    }
+}
+
+impl Kernel for Netlink {
+    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String> {
+        self.with(|c| {
+            let mut out = BTreeMap::new();
+            for r in c.dump(Cmd::PolicyDump, &[])? {
+                let id = find(&r, attr::CGROUP_ID)
+                    .and_then(|a| a.u64())
+                    .ok_or("dump entry without cgroup id")?;
+                let p = find(&r, attr::POLICY).ok_or("dump entry without policy")?;
+                out.insert(id, content_hash(p.payload));
+            }
+            Ok(out)
+        })
+    }
+
+    fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
+        self.with(|c| {
+            commands::set_policy(c, cgroup, wire)?;
+            let back =
+                commands::get_policy_wire(c, cgroup)?.ok_or("the policy just set is not there")?;
+            Ok(content_hash(&back))
+        })
+    }
+
+    fn delete(&mut self, cgroup: u64) -> Result<(), String> {
+        self.with(|c| match commands::delete_policy(c, cgroup) {
+            Err(e)
+                if matches!(
+                    e.downcast_ref::<ClientError>(),
+                    Some(ClientError::Refused {
+                        errno: libc::ENOENT,
+                        ..
+                    })
+                ) =>
+            {
+                Ok(())
+            }
+            r => r,
+        })
+    }
+
+    fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
+        self.with(|c| commands::fetch_stats(c, cgroup))
+    }
+}
+
+/// One cgroup whose policy the agent applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owned {
+    /// The SyscallPolicy, `namespace/name`.
+    pub policy: String,
+    /// Hash of the wire encoding the agent sent.
+    pub desired: u64,
+    /// Hash of the kernel's read-back right after.
+    pub kernel: u64,
+    /// `namespace/pod`.
+    pub pod: String,
+    pub pod_uid: String,
+    pub container: String,
+    pub container_id: String,
+    pub path: PathBuf,
+}
+
+/// The cgroups whose policies the agent applied: `/run/sysfence/agent/
+/// state.json`. It lives on tmpfs, like the kernel's policies, so both are
+/// gone after a reboot and survive an agent restart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    pub cgroups: BTreeMap<u64, Owned>,
+}
+
+/// Where the state file is by default.
+pub const STATE_FILE: &str = "/run/sysfence/agent/state.json";
+
+impl State {
+    /// Reads the state file; a missing one is an empty state.
+    pub fn load(path: &Path) -> Result<State, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "{}: {e} (delete it to start over: the agent then owns no policy)",
+                    path.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
+                version: 1,
+                ..State::default()
+            }),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Writes the state file atomically (a temporary file renamed over it).
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(&tmp, text + "\n").map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// How one action went.
+#[derive(Clone, Debug)]
+pub struct Done {
+    pub error: Option<String>,
+    pub took: Duration,
+}
+
+/// What carrying out a plan did.
+#[derive(Clone, Debug, Default)]
+pub struct Executed {
+    /// One per action, in order.
+    pub done: Vec<Done>,
+    /// cgroup → error, for the applies that failed.
+    pub failed: HashMap<u64, String>,
+}
+
+/// Carries out a plan's actions and brings the state up to date: applied
+/// cgroups are owned, deleted and forgotten ones are not, and containers
+/// whose policy is already in place get their names refreshed.
+pub fn execute(plan: &Plan, kernel: &mut dyn Kernel, state: &mut State) -> Executed {
+    let mut ex = Executed::default();
+    for a in &plan.actions {
+        let t0 = Instant::now();
+        let error = match a {
+            Action::Apply {
+                cgroup,
+                policy,
+                container,
+                wire,
+                ..
+            } => match kernel.set(cgroup.id, wire) {
+                Ok(back) => {
+                    state.cgroups.insert(
+                        cgroup.id,
+                        Owned {
+                            policy: policy.to_string(),
+                            desired: content_hash(wire),
+                            kernel: back,
+                            pod: format!("{}/{}", container.namespace, container.pod),
+                            pod_uid: container.pod_uid.clone(),
+                            container: container.container.clone(),
+                            container_id: container.container_id.clone(),
+                            path: cgroup.path.clone(),
+                        },
+                    );
+                    None
+                }
+                Err(e) => {
+                    ex.failed.insert(cgroup.id, e.clone());
+                    Some(e)
+                }
+            },
+            Action::Delete { cgroup, .. } => match kernel.delete(*cgroup) {
+                Ok(()) => {
+                    state.cgroups.remove(cgroup);
+                    None
+                }
+                Err(e) => Some(e),
+            },
+            Action::Forget { cgroup, .. } => {
+                state.cgroups.remove(cgroup);
+                None
+            }
+        };
+        ex.done.push(Done {
+            error,
+            took: t0.elapsed(),
+        });
+    }
+    for (key, o) in &plan.outcomes {
+        for p in o.containers.iter().filter(|p| p.placed == Placed::Applied) {
+            if let Some(owned) = p.cgroup.as_ref().and_then(|c| state.cgroups.get_mut(&c.id)) {
+                owned.policy = key.to_string();
+                owned.pod = format!("{}/{}", p.container.namespace, p.container.pod);
+                owned.container = p.container.container.clone();
+            }
+        }
+    }
+    ex
+}
+
+/// An in-memory module for tests: its read-back differs from what was
+/// sent (as the real one's canonical form does), and it can be told to
+/// fail.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub struct Fake {
+    pub policies: BTreeMap<u64, Vec<u8>>,
+    pub fail_set: Option<String>,
+    pub sets: u32,
+    pub deletes: u32,
+}
+
+#[cfg(test)]
+impl Fake {
+    /// The "canonical read-back" of a wire encoding.
+    pub fn canonical(wire: &[u8]) -> Vec<u8> {
+        let mut v = b"canon:".to_vec();
+        v.extend(wire.iter().rev());
+        v
+    }
+}
+
+#[cfg(test)]
+impl Kernel for Fake {
+    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String> {
+        Ok(self
+            .policies
+            .iter()
+            .map(|(k, v)| (*k, content_hash(v)))
+            .collect())
+    }
+    fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
+        if let Some(e) = &self.fail_set {
+            return Err(e.clone());
+        }
+        self.sets += 1;
+        let back = Fake::canonical(wire);
+        let h = content_hash(&back);
+        self.policies.insert(cgroup, back);
+        Ok(h)
+    }
+    fn delete(&mut self, cgroup: u64) -> Result<(), String> {
+        self.deletes += 1;
+        self.policies.remove(&cgroup);
+        Ok(())
+    }
+    fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
+        if !self.policies.contains_key(&cgroup) {
+            return Err(format!("cgroup {cgroup} has no policy"));
+        }
+        Ok(Stats {
+            cgroup_id: cgroup,
+            allowed: 100 + cgroup,
+            denied: 3,
+            logged: 2,
+            ..Stats::default()
+        })
+    }
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Prometheus metrics and health endpoints: a small HTTP/1.1 responder on
+//! tokio (`GET /metrics`, `/healthz`, `/readyz`; anything else is 404).
+
+use super::kernel::{Kernel, State};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Upper bounds of the apply latency histogram, in seconds.
+const BUCKETS: [f64; 11] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.0,
+];
+
+/// The agent's own counters and gauges.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    pub policies: usize,
+    pub matched: usize,
+    pub applied: usize,
+    pub applies_ok: u64,
+    pub applies_failed: u64,
+    pub deletes_ok: u64,
+    pub deletes_failed: u64,
+    pub reconciles: u64,
+    pub reconcile_errors: u64,
+    pub status_patches_ok: u64,
+    pub status_patches_failed: u64,
+    pub watch_errors: u64,
+    pub last_reconcile: Option<SystemTime>,
+    /// Cumulative counts per bucket, then +Inf.
+    apply_buckets: [u64; BUCKETS.len() + 1],
+    apply_sum: f64,
+}
+
+impl Metrics {
+    /// Records one apply (set or replace) and how long it took.
+    pub fn observe_apply(&mut self, took: Duration, ok: bool) {
+        if ok {
+            self.applies_ok += 1;
+        } else {
+            self.applies_failed += 1;
+        }
+        let s = took.as_secs_f64();
+        self.apply_sum += s;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.apply_buckets[i] += 1;
+            }
+        }
+        self.apply_buckets[BUCKETS.len()] += 1;
+    }
+}
+
+/// Whether the agent is alive and ready.
+#[derive(Clone, Debug)]
+pub struct Health {
+    /// The last time the reconcile loop went round (a pass or a wait).
+    pub last_tick: Instant,
+    /// Both watchers have listed once.
+    pub synced: bool,
+    /// The last pass reached the module.
+    pub kernel_ok: bool,
+    /// Alive while the loop ticked within this.
+    pub stall: Duration,
+}
+
+impl Health {
+    pub fn new(stall: Duration) -> Health {
+        let now = Instant::now();
+        Health {
+            last_tick: now,
+            synced: false,
+            kernel_ok: false,
+            stall,
+        }
+    }
+    pub fn alive(&self) -> bool {
+        self.last_tick.elapsed() <= self.stall
+    }
+    pub fn ready(&self) -> bool {
+        self.synced && self.kernel_ok
+    }
+}
+
+/// What the endpoints read.
+pub struct Shared {
+    pub metrics: Mutex<Metrics>,
+    pub health: Mutex<Health>,
+    pub state: Mutex<State>,
+    pub kernel: Mutex<Box<dyn Kernel + Send>>,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The metrics in Prometheus' text format. The kernel's per-policy
+/// counters are read now, for every cgroup the agent owns.
+pub fn render(shared: &Shared) -> String {
+    let m = shared.metrics.lock().expect("metrics lock").clone();
+    let h = shared.health.lock().expect("health lock").clone();
+    let mut o = String::new();
+    let mut one = |name: &str, kind: &str, help: &str, lines: &[(String, f64)]| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in lines {
+            let _ = writeln!(o, "{name}{labels} {v}");
+        }
+    };
+    let plain = |v: f64| vec![(String::new(), v)];
+    one(
+        "sysfence_agent_policies",
+        "gauge",
+        "SyscallPolicy resources the agent sees.",
+        &plain(m.policies as f64),
+    );
+    one(
+        "sysfence_agent_containers",
+        "gauge",
+        "Running containers on this node selected by a policy, and those whose cgroup holds it.",
+        &[
+            ("{state=\"matched\"}".into(), m.matched as f64),
+            ("{state=\"applied\"}".into(), m.applied as f64),
+        ],
+    );
+    let owned: Vec<(u64, super::kernel::Owned)> = shared
+        .state
+        .lock()
+        .expect("state lock")
+        .cgroups
+        .iter()
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    one(
+        "sysfence_agent_owned_cgroups",
+        "gauge",
+        "Cgroups whose policy the agent applied.",
+        &plain(owned.len() as f64),
+    );
+    one(
+        "sysfence_agent_applies_total",
+        "counter",
+        "Policies set or replaced in the kernel, by result.",
+        &[
+            ("{result=\"ok\"}".into(), m.applies_ok as f64),
+            ("{result=\"error\"}".into(), m.applies_failed as f64),
+        ],
+    );
+    one(
+        "sysfence_agent_deletes_total",
+        "counter",
+        "Policies removed from the kernel, by result.",
+        &[
+            ("{result=\"ok\"}".into(), m.deletes_ok as f64),
+            ("{result=\"error\"}".into(), m.deletes_failed as f64),
+        ],
+    );
+    let _ = writeln!(
+        o,
+        "# HELP sysfence_agent_apply_duration_seconds Time to set or replace one policy, read-back included.\n# TYPE sysfence_agent_apply_duration_seconds histogram"
+    );
+    for (i, b) in BUCKETS.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "sysfence_agent_apply_duration_seconds_bucket{{le=\"{b}\"}} {}",
+            m.apply_buckets[i]
+        );
+    }
+    let total = m.apply_buckets[BUCKETS.len()];
+    let _ = writeln!(
+        o,
+        "sysfence_agent_apply_duration_seconds_bucket{{le=\"+Inf\"}} {total}\nsysfence_agent_apply_duration_seconds_sum {}\nsysfence_agent_apply_duration_seconds_count {total}",
+        m.apply_sum
+    );
+    let mut one = |name: &str, kind: &str, help: &str, lines: &[(String, f64)]| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in lines {
+            let _ = writeln!(o, "{name}{labels} {v}");
+        }
+    };
+    one(
+        "sysfence_agent_reconciles_total",
+        "counter",
+        "Reconcile passes.",
+        &plain(m.reconciles as f64),
+    );
+    one(
+        "sysfence_agent_reconcile_errors_total",
+        "counter",
+        "Reconcile passes that could not run (the module unreachable, the state file unwritable).",
+        &plain(m.reconcile_errors as f64),
+    );
+    one(
+        "sysfence_agent_last_reconcile_timestamp_seconds",
+        "gauge",
+        "When the last reconcile pass ended (Unix time).",
+        &plain(m.last_reconcile.map_or(0.0, |t| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64())
+        })),
+    );
+    one(
+        "sysfence_agent_status_patches_total",
+        "counter",
+        "Status updates sent to the API server, by result.",
+        &[
+            ("{result=\"ok\"}".into(), m.status_patches_ok as f64),
+            ("{result=\"error\"}".into(), m.status_patches_failed as f64),
+        ],
+    );
+    one(
+        "sysfence_agent_watch_errors_total",
+        "counter",
+        "Errors of the API watches (each is retried with backoff).",
+        &plain(m.watch_errors as f64),
+    );
+    one(
+        "sysfence_agent_ready",
+        "gauge",
+        "1 when both watches have listed and the module answered the last pass.",
+        &plain(if h.ready() { 1.0 } else { 0.0 }),
+    );
+    // The kernel's decisions, per container.
+    let mut lines = Vec::new();
+    {
+        let mut k = shared.kernel.lock().expect("kernel lock");
+        for (cg, w) in &owned {
+            let Ok(s) = k.stats(*cg) else { continue };
+            let (ns, pod) = w.pod.split_once('/').unwrap_or(("", &w.pod));
+            let base = format!(
+                "namespace=\"{}\",pod=\"{}\",container=\"{}\",policy=\"{}\",cgroup=\"{cg}\"",
+                escape(ns),
+                escape(pod),
+                escape(&w.container),
+                escape(w.policy.split_once('/').map_or(&w.policy[..], |x| x.1)),
+            );
+            for (action, v) in [
+                ("allowed", s.allowed),
+                ("denied", s.denied),
+                ("logged", s.logged),
+                ("killed", s.killed),
+                ("trapped", s.trapped),
+            ] {
+                lines.push((format!("{{{base},action=\"{action}\"}}"), v as f64));
+            }
+        }
+    }
+    one(
+        "sysfence_decisions_total",
+        "counter",
+        "The kernel's decisions on the calls of each container the agent filters, by action.",
+        &lines,
+    );
+    o
+}
+
+/// One response: status line, type and body.
+pub fn respond(shared: &Shared, path: &str) -> (&'static str, &'static str, String) {
+    let path = path.split('?').next().unwrap_or(path);
+    match path {
+        "/metrics" => (
+            "200 OK",
+            "text/plain; version=0.0.4; charset=utf-8",
+            render(shared),
+        ),
+        "/healthz" => {
+            if shared.health.lock().expect("health lock").alive() {
+                ("200 OK", "text/plain", "ok\n".into())
+            } else {
+                (
+                    "503 Service Unavailable",
+                    "text/plain",
+                    "the reconcile loop is stuck\n".into(),
+                )
+            }
+        }
+        "/readyz" => {
+            let h = shared.health.lock().expect("health lock").clone();
+            if h.ready() {
+                ("200 OK", "text/plain", "ok\n".into())
+            } else if !h.synced {
+                (
+                    "503 Service Unavailable",
+                    "text/plain",
+                    "waiting for the first list of SyscallPolicies and pods from the API server\n"
+                        .into(),
+                )
+            } else {
+                (
+                    "503 Service Unavailable",
+                    "text/plain",
+                    "the sysfence module did not answer the last reconcile\n".into(),
+                )
+            }
+        }
+        _ => ("404 Not Found", "text/plain", "not found\n".into()),
+    }
+}
+
+/// Serves the endpoints until the task is dropped.
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let mut n = 0;
+            let read = tokio::time::timeout(Duration::from_secs(5), async {
+                while n < buf.len() {
+                    match sock.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => n += k,
+                    }
+                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            })
+            .await;
+            if read.is_err() {
+                return;
+            }
+            let head = String::from_utf8_lossy(&buf[..n]);
+            let mut parts = head.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+            let (status, ctype, body) = if method == "GET" || method == "HEAD" {
+                // The kernel's counters are read with blocking netlink calls.
+                let path = path.to_string();
+                let s = shared.clone();
+                tokio::task::spawn_blocking(move || respond(&s, &path))
+                    .await
+                    .unwrap_or((
+                        "500 Internal Server Error",
+                        "text/plain",
+                        "internal error\n".into(),
+                    ))
+            } else {
+                ("405 Method Not Allowed", "text/plain", "GET only\n".into())
+            };
+            let body = if method == "HEAD" {
+                String::new()
+            } else {
+                body
+            };
+            let msg = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(msg.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        });
+    }
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The agent's decisions, as one pure function: from the policies, the pods
+//! on this node, what the kernel holds and what the agent owns, to the
+//! changes to make and what to report. No I/O happens here; `kube.rs` (the
+//! watchers) and `plan` (files) feed it, `kernel.rs` carries its actions
+//! out.
+//!
+//! Rules, in the order they are applied:
+//!
+//! 1. A policy selects the running containers (with a container ID) of the
+//!    pods of its own namespace whose labels its `selector` matches,
+//!    restricted to `containers` when that is given. A policy without a
+//!    selector selects nothing (`selector: {}` selects every pod).
+//! 2. A container selected by several policies goes to the oldest
+//!    (`metadata.creationTimestamp`, then namespace/name): adding a policy
+//!    never takes a container away from the one that protects it now.
+//!    The others report it under their `Conflict` condition.
+//! 3. A cgroup whose policy the agent did not apply (an operator's `sysfence
+//!    policy apply`) is left alone and reported (`Conflict`, reason
+//!    `ManualPolicy`); deleting that policy by hand hands it to the agent.
+//! 4. A policy whose spec the kernel would refuse (`Invalid`) keeps its
+//!    containers' current policies: nothing is applied or removed for it.
+//! 5. A cgroup is (re)applied only when what the kernel holds is not what
+//!    the agent last applied there for this very policy content (compared
+//!    by hashes of the wire encoding sent and of the kernel's canonical
+//!    read-back), so a reconcile that finds everything in place sends
+//!    nothing but one dump request.
+//! 6. An owned cgroup no policy claims any more is deleted if the kernel
+//!    still holds what the agent put there, and forgotten (left alone) if
+//!    someone replaced it by hand or it is already gone. A container whose
+//!    cgroup cannot be found keeps what it has.
+
+use super::kernel::{Owned, State};
+use crate::agent::cgroups::{Cgroup, Lookup};
+use crate::resource::{LabelSelector, SelectorOp};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+/// A policy's namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for PolicyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// One SyscallPolicy, as the planner needs it.
+#[derive(Clone, Debug)]
+pub struct PolicyInput {
+    pub key: PolicyKey,
+    pub generation: Option<i64>,
+    /// `metadata.creationTimestamp` (RFC 3339, so it sorts as text).
+    pub created: Option<String>,
+    pub selector: Option<LabelSelector>,
+    pub containers: Vec<String>,
+    /// The effective policy's wire encoding, or why the kernel would
+    /// refuse it.
+    pub wire: Result<Vec<u8>, String>,
+}
+
+/// One pod, as the planner needs it.
+#[derive(Clone, Debug, Default)]
+pub struct PodInfo {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub node: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub containers: Vec<ContainerInfo>,
+}
+
+/// One of a pod's (regular) containers.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerInfo {
+    pub name: String,
+    /// The runtime's container ID, without `containerd://`.
+    pub id: Option<String>,
+    pub running: bool,
+}
+
+/// A container, named for people and for the state file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ContainerRef {
+    pub namespace: String,
+    pub pod: String,
+    pub pod_uid: String,
+    pub container: String,
+    pub container_id: String,
+}
+
+impl fmt::Display for ContainerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.namespace, self.pod, self.container)
+    }
+}
+
+/// Whether `labels` satisfy a Kubernetes label selector.
+pub fn selects(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    sel.match_labels
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v))
+        && sel.match_expressions.iter().all(|r| {
+            let have = labels.get(&r.key);
+            match r.operator {
+                SelectorOp::In => have.is_some_and(|v| r.values.contains(v)),
+                SelectorOp::NotIn => !have.is_some_and(|v| r.values.contains(v)),
+                SelectorOp::Exists => have.is_some(),
+                SelectorOp::DoesNotExist => have.is_none(),
+            }
+        })
+}
+
+/// 64-bit FNV-1a: a hash that stays the same across Rust releases, for
+/// the state file.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Why a cgroup gets a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyWhy {
+    /// It had none.
+    New,
+    /// The policy changed, or the container now goes to another policy.
+    Changed,
+    /// Someone replaced the agent's policy by hand.
+    Drifted,
+    /// The kernel no longer holds the agent's policy (deleted by hand, or
+    /// the module was reloaded).
+    Missing,
+}
+
+/// Why an owned cgroup loses its policy, or is forgotten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropWhy {
+    /// Its SyscallPolicy was deleted.
+    PolicyDeleted,
+    /// The container stopped or its pod went away.
+    ContainerGone,
+    /// The policy no longer selects it.
+    NotSelected,
+    /// (Forget) the kernel holds no policy there any more.
+    GoneFromKernel,
+    /// (Forget) someone replaced the agent's policy by hand: theirs now.
+    ChangedByHand,
+}
+
+/// One change to make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Set or replace the policy of a cgroup.
+    Apply {
+        cgroup: Cgroup,
+        policy: PolicyKey,
+        container: ContainerRef,
+        wire: Vec<u8>,
+        why: ApplyWhy,
+    },
+    /// Remove the agent's policy from a cgroup.
+    Delete {
+        cgroup: u64,
+        owned: Owned,
+        why: DropWhy,
+    },
+    /// Stop owning a cgroup, without touching the kernel.
+    Forget {
+        cgroup: u64,
+        owned: Owned,
+        why: DropWhy,
+    },
+}
+
+/// Where one selected container stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// The kernel holds this version of the policy.
+    Applied,
+    /// An `Apply` action is planned.
+    Applying,
+    /// No cgroup found for it (yet): not applied.
+    NoCgroup,
+    /// Its cgroup has a policy the agent did not apply: left alone.
+    Manual,
+    /// The policy is invalid: the container keeps what it has.
+    Held,
+    /// Another (older) policy holds it.
+    Conflict(PolicyKey),
+}
+
+/// One selected container of a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub container: ContainerRef,
+    pub cgroup: Option<Cgroup>,
+    pub placed: Placed,
+}
+
+/// What the plan says about one policy on this node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub generation: Option<i64>,
+    /// Why the kernel would refuse the spec.
+    pub invalid: Option<String>,
+    pub no_selector: bool,
+    /// Every container it selects, in order.
+    pub containers: Vec<Placement>,
+}
+
+/// What to do and what to report.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub outcomes: BTreeMap<PolicyKey, Outcome>,
+}
+
+/// Everything the planner looks at.
+pub struct World<'a> {
+    /// Only pods on this node (all pods given when `None`).
+    pub node: Option<&'a str>,
+    pub policies: &'a [PolicyInput],
+    pub pods: &'a [PodInfo],
+    /// cgroup id → hash of the kernel's read-back of its policy.
+    pub kernel: &'a BTreeMap<u64, u64>,
+    /// The cgroups whose policies the agent applied.
+    pub state: &'a State,
+    pub cgroups: &'a dyn Lookup,
+}
+
+/// Decides.
+pub fn plan(w: &World<'_>) -> Plan {
+    let mut order: Vec<&PolicyInput> = w.policies.iter().collect();
+    order.sort_by(|a, b| (&a.created, &a.key).cmp(&(&b.created, &b.key)));
+    let pods: Vec<&PodInfo> = w
+        .pods
+        .iter()
+        .filter(|p| w.node.is_none() || p.node.as_deref() == w.node)
+        .collect();
+
+    let mut plan = Plan::default();
+    // (pod uid, container id) → the policy that holds it.
+    let mut holder: HashMap<(String, String), PolicyKey> = HashMap::new();
+    // Owned cgroups something still claims (no delete).
+    let mut claimed: HashSet<u64> = HashSet::new();
+    // Containers whose cgroup was not found: their owned cgroups are kept.
+    let mut unresolved: HashSet<(String, String)> = HashSet::new();
+
+    for p in order {
+        let mut out = Outcome {
+            generation: p.generation,
+            invalid: p.wire.as_ref().err().cloned(),
+            no_selector: p.selector.is_none(),
+            containers: Vec::new(),
+        };
+        let Some(sel) = &p.selector else {
+            plan.outcomes.insert(p.key.clone(), out);
+            continue;
+        };
+        for pod in pods
+            .iter()
+            .filter(|pod| pod.namespace == p.key.namespace && selects(sel, &pod.labels))
+        {
+            for c in &pod.containers {
+                if !p.containers.is_empty() && !p.containers.contains(&c.name) {
+                    continue;
+                }
+                let (Some(id), true) = (&c.id, c.running) else {
+                    continue;
+                };
+                let cref = ContainerRef {
+                    namespace: pod.namespace.clone(),
+                    pod: pod.name.clone(),
+                    pod_uid: pod.uid.clone(),
+                    container: c.name.clone(),
+                    container_id: id.clone(),
+                };
+                let cid = (pod.uid.clone(), id.clone());
+                let cgroup = w.cgroups.find(&pod.uid, id);
+                if let Some(first) = holder.get(&cid) {
+                    out.containers.push(Placement {
+                        container: cref,
+                        cgroup,
+                        placed: Placed::Conflict(first.clone()),
+                    });
+                    continue;
+                }
+                holder.insert(cid.clone(), p.key.clone());
+                let placed = match &cgroup {
+                    None => {
+                        unresolved.insert(cid);
+                        Placed::NoCgroup
+                    }
+                    Some(cg) => {
+                        let owned = w.state.cgroups.get(&cg.id);
+                        let live = w.kernel.get(&cg.id);
+                        if owned.is_some() {
+                            claimed.insert(cg.id);
+                        }
+                        match (&p.wire, owned, live) {
+                            (_, None, Some(_)) => Placed::Manual,
+                            (Err(_), _, _) => Placed::Held,
+                            (Ok(wire), owned, live) => {
+                                let want = content_hash(wire);
+                                let why = match (owned, live) {
+                                    (None, _) => Some(ApplyWhy::New),
+                                    (Some(_), None) => Some(ApplyWhy::Missing),
+                                    (Some(o), Some(_)) if o.desired != want => {
+                                        Some(ApplyWhy::Changed)
+                                    }
+                                    (Some(o), Some(k)) if o.kernel != *k => Some(ApplyWhy::Drifted),
+                                    _ => None,
+                                };
+                                match why {
+                                    None => Placed::Applied,
+                                    Some(why) => {
+                                        plan.actions.push(Action::Apply {
+                                            cgroup: cg.clone(),
+                                            policy: p.key.clone(),
+                                            container: cref.clone(),
+                                            wire: wire.clone(),
+                                            why,
+                                        });
+                                        Placed::Applying
+                                    }
+                                }
+                            }
+                        }
+                    }
+                };
+                out.containers.push(Placement {
+                    container: cref,
+                    cgroup,
+                    placed,
+                });
+            }
+        }
+        plan.outcomes.insert(p.key.clone(), out);
+    }
+
+    // Owned cgroups nothing claims.
+    let policies: BTreeSet<String> = w.policies.iter().map(|p| p.key.to_string()).collect();
+    let running: HashSet<(&str, &str)> = pods
+        .iter()
+        .flat_map(|p| {
+            p.containers
+                .iter()
+                .filter(|c| c.running)
+                .filter_map(move |c| Some((p.uid.as_str(), c.id.as_deref()?)))
+        })
+        .collect();
+    for (&cg, o) in &w.state.cgroups {
+        if claimed.contains(&cg)
+            || unresolved.contains(&(o.pod_uid.clone(), o.container_id.clone()))
+        {
+            continue;
+        }
+        let why = if !policies.contains(&o.policy) {
+            DropWhy::PolicyDeleted
+        } else if !running.contains(&(o.pod_uid.as_str(), o.container_id.as_str())) {
+            DropWhy::ContainerGone
+        } else {
+            DropWhy::NotSelected
+        };
+        let owned = o.clone();
+        plan.actions.push(match w.kernel.get(&cg) {
+            None => Action::Forget {
+                cgroup: cg,
+                owned,
+                why: DropWhy::GoneFromKernel,
+            },
+            Some(k) if *k == o.kernel => Action::Delete {
+                cgroup: cg,
+                owned,
+                why,
+            },
+            Some(_) => Action::Forget {
+                cgroup: cg,
+                owned,
+                why: DropWhy::ChangedByHand,
+            },
+        });
+    }
+    plan
+}

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+# Container plumbing for guest tests (sourced after lib.sh and host_env_up):
+# Debian's runc, crun and containerd run through the host root
+# (`chroot /host`), with bundles and state on the tmpfs over /host/run.
+#
+#   make_bundle DIR ARGS...   a busybox bundle at /host/DIR whose process
+#                             runs ARGS (busybox, sf-syscall in its rootfs)
+#   containerd_up             containerd on /run/containerd, and the image
+#                             sysfence.test/busybox:1 imported into the
+#                             namespace sftest from an OCI archive built
+#                             from a bundle's rootfs (oci-image.py)
+#   containerd_down
+# $CTR is the ctr command line for that namespace (run it with chroot $HR).
+
+HR=/host
+SYSFENCE=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sysfence
+SFSYSCALL=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sf-syscall
+CTR="ctr --address /run/containerd/containerd.sock -n sftest"
+
+make_bundle() {
+  _b=$1
+  shift
+  mkdir -p "$HR$_b/rootfs/bin" "$HR$_b/rootfs/proc" "$HR$_b/rootfs/dev" "$HR$_b/rootfs/sys" "$HR$_b/rootfs/tmp"
+  cp /bin/busybox "$HR$_b/rootfs/bin/busybox"
+  for _a in sh sleep cat echo; do ln -sf busybox "$HR$_b/rootfs/bin/$_a"; done
+  cp "$HR$SFSYSCALL" "$HR$_b/rootfs/bin/sf-syscall"
+  chroot $HR sh -c "cd $_b && rm -f config.json && runc spec" || fail "runc spec failed"
+  chroot $HR python3 - "$_b/config.json" "$@" <<'PY' || fail "editing config.json failed"
+import json, sys
+path, args = sys.argv[1], sys.argv[2:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = args
+c["root"]["readonly"] = False
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+containerd_up() {
+  _img=/run/sysfence-test/image
+  make_bundle $_img true
+  chroot $HR python3 "${SF_ROOT#/host}/tests/guest/oci-image.py" $_img/rootfs $_img/image.tar sysfence.test/busybox:1 ||
+    fail "building the image archive failed"
+  mkdir -p $HR/run/containerd
+  chroot $HR containerd --root /run/containerd-root --state /run/containerd \
+    --address /run/containerd/containerd.sock >/tmp/containerd.log 2>&1 &
+  CTRD_PID=$!
+  _i=0
+  until chroot $HR $CTR version >/dev/null 2>&1; do
+    _i=$((_i + 1))
+    [ $_i -lt 60 ] || fail "containerd did not start: $(tail -n 20 /tmp/containerd.log)"
+    sleep 1
+  done
+  chroot $HR $CTR images import --snapshotter native $_img/image.tar >/tmp/ctr.import 2>&1 ||
+    fail "ctr images import failed: $(cat /tmp/ctr.import)"
+}
+
+containerd_down() {
+  kill "$CTRD_PID" 2>/dev/null
+  wait "$CTRD_PID" 2>/dev/null
+  return 0
+}

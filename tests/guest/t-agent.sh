@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0
+# The node agent's cgroup side, for real (issue 8). No Kubernetes API
+# server can run here, so the pods come from a file in `kubectl get pods -o
+# json` form and `sysfence agent plan --apply` runs the agent's reconcile
+# on it (its API side is tested on the host against recorded API traffic).
+# The containers are real: containerd runs them, from an image imported
+# from a tarball, in the cgroups the kubelet would give them: one pod under
+# the systemd driver's layout, one under cgroupfs'. The agent must find
+# each container's cgroup from the pod UID and container ID, apply the
+# policy its labels select, replace it when the policy changes, remove it
+# when the pod goes, and leave a policy applied by hand alone.
+. "$(dirname "$0")/lib.sh"
+host_env_up
+. "$(dirname "$0")/containers.sh"
+containerd_up
+
+UA=6b1f0d2e-7a41-4c55-9d7e-0a1b2c3d4e5f
+UB=0c9e8d7f-1a2b-4c3d-8e9f-a0b1c2d3e4f5
+IA=a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1
+IB=b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2
+CGA=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$(echo $UA | tr - _).slice/cri-containerd-$IA.scope
+CGB=/kubepods/besteffort/pod$UB/$IB
+
+# The containers: the image's rootfs (read-only, shared), an idle loop.
+M=/run/sysfence-test/agent-rootfs
+mkdir -p $HR$M
+chroot $HR $CTR images mount --snapshotter native sysfence.test/busybox:1 $M >/tmp/agent.mount 2>&1 ||
+  fail "ctr images mount failed: $(cat /tmp/agent.mount)"
+run_container() {
+  _id=$1 _cg=$2 _b=/run/sysfence-test/agent-$1
+  make_bundle $_b sh -c 'while :; do sleep 1; done'
+  chroot $HR python3 - $_b/config.json $M "$_cg" <<'PY' || fail "editing the spec failed"
+import json, sys
+path, root, cg = sys.argv[1:4]
+c = json.load(open(path))
+c["root"] = {"path": root, "readonly": True}
+c["linux"]["cgroupsPath"] = cg
+json.dump(c, open(path, "w"), indent=1)
+PY
+  chroot $HR $CTR run -d --config $_b/config.json $_id >/tmp/agent.run 2>&1 || fail "ctr run $_id failed: $(cat /tmp/agent.run)"
+  [ -d /sys/fs/cgroup$_cg ] || fail "container $_id is not in $_cg"
+}
+run_container $IA $CGA
+run_container $IB $CGB
+in_ctr() { chroot $HR $CTR task exec --exec-id "p$$-$2" "$1" sf-syscall 110 2>&1; }
+case $(in_ctr $IA 0) in ok*) ;; *) fail "container A is filtered before any policy" ;; esac
+
+# The pods, as the API server lists them.
+pod() { # NAME UID LABEL CONTAINER-ID QOS
+  printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"shop","uid":"%s","labels":{"app":"%s"}},' "$1" "$2" "$3"
+  printf '"spec":{"nodeName":"guest","containers":[{"name":"main","image":"sysfence.test/busybox:1"}]},'
+  printf '"status":{"phase":"Running","qosClass":"%s","containerStatuses":[{"name":"main","containerID":"containerd://%s","image":"sysfence.test/busybox:1","imageID":"","ready":true,"restartCount":0,"state":{"running":{"startedAt":"2026-11-23T10:00:00Z"}}}]}}' "$5" "$4"
+}
+P=/tmp/agent-policies
+mkdir -p $P
+printf '{"apiVersion":"v1","kind":"List","items":[%s,%s]}\n' \
+  "$(pod web-0 $UA web $IA Burstable)" "$(pod db-0 $UB db $IB BestEffort)" >/tmp/pods.json
+printf '{"apiVersion":"v1","kind":"List","items":[%s]}\n' "$(pod db-0 $UB db $IB BestEffort)" >/tmp/pods-b.json
+policy() { # NAME APP ERRNO
+  cat <<R
+apiVersion: sysfence.dev/v1alpha1
+kind: SyscallPolicy
+metadata: {name: $1, namespace: shop}
+spec:
+  selector: {matchLabels: {app: $2}}
+  default: allow
+  rules:
+    - {syscalls: [getppid], action: errno, errno: $3}
+R
+}
+policy web web 13 >$P/web.yaml
+policy db db 14 >$P/db.yaml
+plan() { # PODS-FILE [ARGS...]
+  _pods=$1
+  shift
+  sysfence agent plan --policies $P --pods "$_pods" --node-name guest --state-file /tmp/agent-state.json --json "$@"
+}
+
+# A policy applied by hand elsewhere: the agent must never touch it.
+cg_new manual >/dev/null
+apply manual <<'Q'
+default: allow
+rules:
+  - {syscalls: [getppid], action: errno, errno: 22}
+Q
+manual=$(sysfence policy get --cgroup manual --json)
+
+out=$(plan /tmp/pods.json --apply) || fail "agent plan --apply failed: $out"
+expect_eq "container A (systemd layout)" "$(in_ctr $IA 1)" "err 13"
+expect_eq "container B (cgroupfs layout)" "$(in_ctr $IB 2)" "err 14"
+# Nothing to do the second time.
+out=$(plan /tmp/pods.json --apply) || fail "second plan failed: $out"
+echo "$out" | grep -q '"actions":\[\]' || fail "a converged node still had actions: $out"
+
+# The policy changes: the agent replaces it in the running container.
+policy web web 15 >$P/web.yaml
+t=$(sf-bench --run 1 -- sysfence agent plan --policies $P --pods /tmp/pods.json --node-name guest --state-file /tmp/agent-state.json --apply) ||
+  fail "plan after a policy change failed"
+echo "agent: policy change to enforcement (one reconcile pass, sysfence agent plan --apply): $t"
+expect_eq "container A after the change" "$(in_ctr $IA 3)" "err 15"
+expect_eq "container B unchanged" "$(in_ctr $IB 4)" "err 14"
+
+# The pod goes: its container's policy is removed; the other stays.
+out=$(plan /tmp/pods-b.json --apply) || fail "plan without pod A failed: $out"
+case $(in_ctr $IA 5) in ok*) ;; *) fail "container A is still filtered after its pod went" ;; esac
+expect_eq "container B still filtered" "$(in_ctr $IB 6)" "err 14"
+expect_eq "the hand-applied policy" "$(sysfence policy get --cgroup manual --json)" "$manual"
+
+# Clean up.
+for id in $IA $IB; do
+  chroot $HR $CTR task kill -s KILL $id >/dev/null 2>&1
+done
+sleep 2
+for id in $IA $IB; do
+  chroot $HR $CTR task delete $id >/dev/null 2>&1
+  chroot $HR $CTR containers delete $id >/dev/null 2>&1
+done
+printf '{"apiVersion":"v1","kind":"List","items":[]}\n' >/tmp/pods-none.json
+plan /tmp/pods-none.json --apply >/dev/null || fail "the last plan failed"
+sysfence policy delete --cgroup manual
+expect_eq "policies left" "$(sysfence policy list --json)" "[]"
+chroot $HR $CTR images unmount $M >/dev/null 2>&1 || umount $HR$M 2>/dev/null
+containerd_down
+host_env_down
+exit 0
