@@ -67,7 +67,8 @@ stat_of() { sysfence stats --cgroup "$1" --json | sed -E "s/.*\"$2\":([0-9]+).*/
 
 # host_env_up: make the host root (/host, read-only over 9p) a place where
 # host programs that need a live system run with `chroot /host`: the
-# guest's proc, sysfs, cgroup2 and dev there, and tmpfs over /run and /tmp.
+# guest's proc, sysfs, cgroup2 and dev there, and a tmpfs over /run (not
+# over /tmp: a checkout there, as CI's may be, would disappear under it).
 # host_env_down undoes it.
 _hmounted() { grep -q " $1 " /proc/mounts; }
 host_env_up() {
@@ -75,12 +76,11 @@ host_env_up() {
   _hmounted /host/sys || mount -t sysfs sysfs /host/sys || fail "mount /host/sys"
   _hmounted /host/sys/fs/cgroup || mount -t cgroup2 cgroup2 /host/sys/fs/cgroup || fail "mount /host/sys/fs/cgroup"
   _hmounted /host/dev || mount -o bind /dev /host/dev || fail "mount /host/dev"
-  for _d in /host/run /host/tmp; do
-    _hmounted $_d || mount -t tmpfs tmpfs $_d || fail "mount $_d"
-  done
+  case $SF_ROOT/ in /host/run/*) fail "the checkout is under /run, which host_env_up hides" ;; esac
+  _hmounted /host/run || mount -t tmpfs tmpfs /host/run || fail "mount /host/run"
 }
 host_env_down() {
-  for _d in /host/tmp /host/run /host/dev /host/sys/fs/cgroup /host/sys /host/proc; do
+  for _d in /host/run /host/dev /host/sys/fs/cgroup /host/sys /host/proc; do
     _hmounted $_d && { umount $_d || umount -l $_d; }
   done
   return 0
