@@ -21,6 +21,19 @@ kmemleak_scan() {
   cat /sys/kernel/debug/kmemleak
 }
 
+# kmemleak_check AFTER: fail on any leak kmemleak suspects (after letting
+# young objects age past its 5 s threshold); on a kernel without kmemleak
+# (the bench kernel) say that leaks were not checked.
+kmemleak_check() {
+  if [ -e /sys/kernel/debug/kmemleak ]; then
+    sleep 6
+    _leaks=$(kmemleak_scan)
+    [ -z "$_leaks" ] || fail "kmemleak reports after $1: $_leaks"
+  else
+    echo "this kernel has no kmemleak: leaks after $1 not checked"
+  fi
+}
+
 # cg_new NAME: create (or reuse) a cgroup under /sys/fs/cgroup; prints its path.
 cg_new() {
   mkdir -p "/sys/fs/cgroup/$1" || fail "cannot create cgroup $1"

@@ -24,10 +24,4 @@ expect_run "still enforced" "err 13" in_cg keep sf-syscall 110
 sysfence policy delete --cgroup fuzz 2>/dev/null
 sysfence policy delete --cgroup keep 2>/dev/null || fail "delete failed"
 rmdir /sys/fs/cgroup/fuzz /sys/fs/cgroup/keep
-if [ -e /sys/kernel/debug/kmemleak ]; then
-  sleep 6
-  leaks=$(kmemleak_scan)
-  [ -z "$leaks" ] || fail "kmemleak reports after the fuzzing: $leaks"
-else
-  echo "this kernel has no kmemleak (the bench kernel): leaks not checked"
-fi
+kmemleak_check "the fuzzing"

@@ -57,8 +57,13 @@ while :; do
   n=${out#replaces }
   touch "$stop"
   wait $jobs
-  # The storms are over: give the subscriber time to read what is queued.
-  sleep 3
+  # The storms are over: let the subscriber read what is queued (until it
+  # has as many as were sent, or 30 s pass), then stop it.
+  w=0
+  while [ "$(wc -l </tmp/soak.ev)" -lt "$(stat_of soak/c2 events_sent)" ] && [ "$w" -lt 30 ]; do
+    sleep 1
+    w=$((w + 1))
+  done
   kill "$evpid"
   wait "$evpid"
   [ -s /tmp/soak.everr ] && fail "phase $phases: the phase-long subscriber: $(cat /tmp/soak.everr)"
@@ -102,13 +107,7 @@ while [ "$i" -lt "$ncg" ]; do rmdir "/sys/fs/cgroup/soak/c$i"; i=$((i + 1)); don
 rmdir /sys/fs/cgroup/soak
 rm -f "$stop" /tmp/soak.h*
 el=$(( $(date +%s) - start ))
-if [ -e /sys/kernel/debug/kmemleak ]; then
-  sleep 6
-  leaks=$(kmemleak_scan)
-  [ -z "$leaks" ] || fail "kmemleak reports after the soak: $leaks"
-else
-  echo "soak: this kernel has no kmemleak; leaks not checked"
-fi
+kmemleak_check "the soak"
 echo "soak: $phases phase(s) in $el s, $replaces replaces across $ncg cgroups ($((replaces / (el > 0 ? el : 1))) per second), $calls storm calls, $events events received, module reloaded $phases time(s)"
 rate=$((replaces / (el > 0 ? el : 1)))
 [ "$rate" -ge "${SF_SOAK_MIN_RATE:-0}" ] || fail "churn averaged $rate replaces per second, below SF_SOAK_MIN_RATE=$SF_SOAK_MIN_RATE"
