@@ -4,8 +4,8 @@
 //!
 //! The runtime (runc, crun, containerd's shim) runs the hook with the
 //! container's state on standard input. At `createRuntime` (state
-//! `creating`) the hook finds the policy the container's annotations name
-//! and sets it on the container's cgroup with `ARM_ON_EXEC`: the runtime's
+//! `creating`) the hook finds the container's policy and sets it on the
+//! container's cgroup with `ARM_ON_EXEC`: the runtime's
 //! own set-up of the container (mounts, pivot_root, capabilities, which a
 //! policy may well forbid) runs unfiltered, and the policy starts when that
 //! set-up execs the container's program, before its first instruction, as a
@@ -13,10 +13,21 @@
 //! `stopped`) it removes the policy it set. It fails closed: any error is
 //! printed and the hook exits 1, so the runtime refuses to start the
 //! container.
+//!
+//! Which policy, in this order:
+//! 1. the file or policy name the annotation `sysfence.dev/policy` gives;
+//! 2. for a Kubernetes pod's container (CRI annotations), the policy the node
+//!    agent's SyscallPolicies select for it, from the agent's selection
+//!    (`crate::selection`); the hook then leaves a claim, so the agent owns
+//!    the cgroup from its next pass;
+//! 3. `--default`;
+//!
+//! and else none: the container runs unfiltered.
 
 use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy_with};
+use crate::commands::{delete_policy, get_policy_wire, load_policy, set_policy_with};
 use crate::exit::Code;
+use crate::selection::{self, content_hash, Owned, PodContainer, Selection, Verdict};
 use crate::target::{Resolved, Target};
 use clap::Args;
 use serde::Deserialize;
@@ -33,14 +44,40 @@ pub struct HookArgs {
     /// NAME.yml, NAME.json or NAME).
     #[arg(long, value_name = "DIR", default_value = "/etc/sysfence/policies")]
     pub policy_dir: PathBuf,
-    /// The policy for containers without the annotation (a file). Without
-    /// it such containers are left unfiltered.
+    /// The policy (a file) for containers that get none from the
+    /// annotation or the agent's selection. Without it they run unfiltered.
     #[arg(long, value_name = "FILE")]
     pub default: Option<String>,
     /// Where the hook remembers which cgroup it gave a policy, so that
     /// `poststop` can remove it.
     #[arg(long, value_name = "DIR", default_value = "/run/sysfence/oci")]
     pub state_dir: PathBuf,
+    /// The node agent's directory (beside its --state-file): a Kubernetes
+    /// container without the annotation gets the policy the agent's
+    /// SyscallPolicies select for it, from selection.json there. With no
+    /// selection.json (no agent on the node) this step is skipped.
+    #[arg(long, value_name = "DIR", default_value = selection::AGENT_DIR)]
+    pub agent_dir: PathBuf,
+    /// How long to wait for the agent to list a pod it has not seen yet
+    /// (it sees a pod when the scheduler binds it, normally well before its
+    /// containers are created). Then the hook fails: the container does not
+    /// start and the kubelet retries.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub agent_wait: u64,
+}
+
+/// The policy a container gets.
+enum Choice {
+    /// A policy file.
+    File(String),
+    /// The agent's selection: policy `key`, encoded, for `pod` (`ns/name`).
+    Agent {
+        key: String,
+        wire: Vec<u8>,
+        pod: String,
+        container: PodContainer,
+    },
 }
 
 /// The state a runtime gives its hooks (OCI runtime spec, "State").
@@ -96,7 +133,7 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
             let config = read_config(state.bundle.as_deref())?;
             let mut annotations = config.annotations;
             annotations.extend(state.annotations.clone());
-            let Some(file) = policy_file(args, &annotations)? else {
+            let Some(choice) = choose(args, &annotations)? else {
                 return Ok(Code::Ok);
             };
             let pid = state
@@ -115,13 +152,49 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                         .into(),
                 );
             }
-            let caps = config
-                .process
-                .and_then(|p| p.capabilities)
-                .map(|c| c.bounding.join(","));
-            let policy = load_for(&file, &target, caps.as_deref())?;
             let mut client = Client::connect()?;
-            set_policy_with(&mut client, target.id, &policy.to_wire()?, true)?;
+            match choice {
+                Choice::File(file) => {
+                    let caps = config
+                        .process
+                        .and_then(|p| p.capabilities)
+                        .map(|c| c.bounding.join(","));
+                    let policy = load_for(&file, &target, caps.as_deref())?;
+                    set_policy_with(&mut client, target.id, &policy.to_wire()?, true)?;
+                }
+                Choice::Agent {
+                    key,
+                    wire,
+                    pod,
+                    container,
+                } => {
+                    set_policy_with(&mut client, target.id, &wire, true)?;
+                    let claim = get_policy_wire(&mut client, target.id)
+                        .map_err(|e| e.to_string())
+                        .and_then(|back| {
+                            back.ok_or_else(|| "the policy just set is not there".into())
+                        })
+                        .and_then(|back| {
+                            let owned = Owned {
+                                policy: key.clone(),
+                                desired: content_hash(&wire),
+                                kernel: content_hash(&back),
+                                pod,
+                                pod_uid: container.pod_uid,
+                                container: container.name,
+                                container_id: state.id.clone(),
+                                path: target.dir.clone().unwrap_or_default(),
+                            };
+                            selection::write_claim(&args.agent_dir, target.id, &owned)
+                        });
+                    if let Err(e) = claim {
+                        // Nothing half-done: the agent would take a policy
+                        // it does not know of for one set by hand.
+                        let _ = delete_policy(&mut client, target.id);
+                        return Err(format!("policy {key} from the agent's selection: {e}").into());
+                    }
+                }
+            }
             std::fs::create_dir_all(&args.state_dir)
                 .and_then(|()| std::fs::write(&record, format!("{}\n", target.id)))
                 .map_err(|e| format!("{}: {e}", record.display()))?;
@@ -190,14 +263,74 @@ fn read_config(bundle: Option<&Path>) -> Result<Config, Box<dyn Error>> {
     Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?)
 }
 
+/// The container's policy: the annotation's, else the agent's selection's,
+/// else `--default`, else none.
+fn choose(
+    args: &HookArgs,
+    annotations: &BTreeMap<String, String>,
+) -> Result<Option<Choice>, String> {
+    if let Some(file) = annotated_file(args, annotations)? {
+        return Ok(Some(Choice::File(file)));
+    }
+    if let Some(c) = PodContainer::from_annotations(annotations).filter(|c| !c.sandbox) {
+        match agent_verdict(args, &c)? {
+            Some((Verdict::Policy { key, wire, pod }, _)) => {
+                return Ok(Some(Choice::Agent {
+                    key,
+                    wire,
+                    pod,
+                    container: c,
+                }))
+            }
+            Some((Verdict::Invalid { key, error }, _)) => {
+                return Err(format!(
+                    "pod {} container {}: its SyscallPolicy {key} cannot be applied: {error}",
+                    c.pod_uid, c.name
+                ))
+            }
+            Some((Verdict::UnknownPod, sel)) => {
+                return Err(format!(
+                    "pod {} is not in the sysfence agent's selection ({}, written {}) after {} s: the agent has not seen this pod (is it running, and watching this node?). The container is not started; the kubelet retries",
+                    c.pod_uid,
+                    args.agent_dir.join(selection::SELECTION_FILE).display(),
+                    if sel.updated.is_empty() { "at an unknown time" } else { &sel.updated },
+                    args.agent_wait
+                ))
+            }
+            Some((Verdict::NotSelected, _)) | None => {}
+        }
+    }
+    Ok(args.default.clone().map(Choice::File))
+}
+
+/// What the agent's selection says about a pod's container, waiting up to
+/// `--agent-wait` for a pod the agent has not listed yet; `None` when
+/// there is no selection (no agent on this node).
+fn agent_verdict(
+    args: &HookArgs,
+    c: &PodContainer,
+) -> Result<Option<(Verdict, Selection)>, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.agent_wait);
+    loop {
+        let Some(sel) = Selection::load(&args.agent_dir)? else {
+            return Ok(None);
+        };
+        let v = sel.verdict(&c.pod_uid, &c.name);
+        if v != Verdict::UnknownPod || std::time::Instant::now() >= deadline {
+            return Ok(Some((v, sel)));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The policy file the annotation names (a path, or a name under
-/// `--policy-dir`), else `--default`, else none.
-fn policy_file(
+/// `--policy-dir`), if it names one.
+fn annotated_file(
     args: &HookArgs,
     annotations: &BTreeMap<String, String>,
 ) -> Result<Option<String>, String> {
     let Some(v) = annotations.get(ANNOTATION) else {
-        return Ok(args.default.clone());
+        return Ok(None);
     };
     let v = v.trim();
     if v.starts_with('/') {
@@ -234,6 +367,8 @@ mod tests {
             policy_dir: dir.to_path_buf(),
             default: None,
             state_dir: dir.join("state"),
+            agent_dir: dir.join("agent"),
+            agent_wait: 0,
         }
     }
 
@@ -245,20 +380,131 @@ mod tests {
         let a = args(&dir);
         let ann = |v: &str| BTreeMap::from([(ANNOTATION.to_string(), v.to_string())]);
         assert_eq!(
-            policy_file(&a, &ann("web")).unwrap(),
+            annotated_file(&a, &ann("web")).unwrap(),
             Some(dir.join("web.yaml").display().to_string())
         );
         assert_eq!(
-            policy_file(&a, &ann("/x/y.json")).unwrap(),
+            annotated_file(&a, &ann("/x/y.json")).unwrap(),
             Some("/x/y.json".into())
         );
-        assert!(policy_file(&a, &ann("../etc/passwd"))
+        assert!(annotated_file(&a, &ann("../etc/passwd"))
             .unwrap_err()
             .contains("give an absolute path"));
-        assert!(policy_file(&a, &ann("nope"))
+        assert!(annotated_file(&a, &ann("nope"))
             .unwrap_err()
             .contains("no policy nope.yaml"));
-        assert_eq!(policy_file(&a, &BTreeMap::new()).unwrap(), None);
+        assert_eq!(annotated_file(&a, &BTreeMap::new()).unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn kubernetes_containers_get_the_agents_selection() {
+        use crate::selection::{SelectedPod, SelectedPolicy};
+        let dir = std::env::temp_dir().join(format!("sf-hook-sel-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("web.yaml"), "default: allow\n").unwrap();
+        let mut a = args(&dir);
+        let cri = |uid: &str, name: &str, kind: &str| {
+            BTreeMap::from([
+                ("io.kubernetes.cri.sandbox-uid".to_string(), uid.to_string()),
+                (
+                    "io.kubernetes.cri.container-name".to_string(),
+                    name.to_string(),
+                ),
+                (
+                    "io.kubernetes.cri.container-type".to_string(),
+                    kind.to_string(),
+                ),
+            ])
+        };
+        let what = |a: &HookArgs, ann: &BTreeMap<String, String>| match choose(a, ann) {
+            Ok(Some(Choice::File(f))) => format!("file {f}"),
+            Ok(Some(Choice::Agent {
+                key,
+                wire,
+                pod,
+                container,
+            })) => {
+                format!("agent {key} {wire:?} {pod} {}", container.name)
+            }
+            Ok(None) => "none".into(),
+            Err(e) => format!("error {e}"),
+        };
+        // No agent on the node: as any container.
+        assert_eq!(what(&a, &cri("u1", "main", "container")), "none");
+        let mut sel = Selection::default();
+        sel.policies.insert(
+            "shop/web".into(),
+            SelectedPolicy {
+                wire: Some("0a0b".into()),
+                error: None,
+            },
+        );
+        sel.policies.insert(
+            "shop/bad".into(),
+            SelectedPolicy {
+                wire: None,
+                error: Some("errno 5000 is above 4095".into()),
+            },
+        );
+        sel.pods.insert(
+            "u1".into(),
+            SelectedPod {
+                namespace: "shop".into(),
+                name: "web-0".into(),
+                containers: BTreeMap::from([
+                    ("main".into(), "shop/web".into()),
+                    ("side".into(), "shop/bad".into()),
+                ]),
+            },
+        );
+        sel.updated = "2026-11-23T10:00:00Z".into();
+        sel.save(&a.agent_dir).unwrap();
+        assert_eq!(
+            what(&a, &cri("u1", "main", "container")),
+            "agent shop/web [10, 11] shop/web-0 main"
+        );
+        assert!(what(&a, &cri("u1", "side", "container"))
+            .contains("shop/bad cannot be applied: errno 5000"));
+        // Not selected, the sandbox, a container outside Kubernetes: the default.
+        a.default = Some("/d.yaml".into());
+        assert_eq!(what(&a, &cri("u1", "helper", "container")), "file /d.yaml");
+        assert_eq!(what(&a, &cri("u1", "", "sandbox")), "file /d.yaml");
+        assert_eq!(what(&a, &BTreeMap::new()), "file /d.yaml");
+        // The annotation comes first.
+        let mut ann = cri("u1", "main", "container");
+        ann.insert(ANNOTATION.into(), "web".into());
+        assert_eq!(
+            what(&a, &ann),
+            format!("file {}", dir.join("web.yaml").display())
+        );
+        // A pod the agent has not listed: fail closed, after the wait.
+        let t0 = std::time::Instant::now();
+        a.agent_wait = 1;
+        let e = what(&a, &cri("u9", "main", "container"));
+        assert!(
+            e.contains("pod u9 is not in the sysfence agent's selection")
+                && e.contains("written 2026-11-23T10:00:00Z"),
+            "{e}"
+        );
+        assert!(t0.elapsed() >= std::time::Duration::from_secs(1));
+        // ... and one the agent lists during the wait is found.
+        a.agent_wait = 10;
+        let later = sel.clone();
+        let agent_dir = a.agent_dir.clone();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut s = later;
+            let p = s.pods["u1"].clone();
+            s.pods.insert("u2".into(), p);
+            s.save(&agent_dir).unwrap();
+        });
+        assert_eq!(
+            what(&a, &cri("u2", "main", "container")),
+            "agent shop/web [10, 11] shop/web-0 main"
+        );
+        writer.join().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -9,6 +9,10 @@
 # each container's cgroup from the pod UID and container ID, apply the
 # policy its labels select, replace it when the policy changes, remove it
 # when the pod goes, and leave a policy applied by hand alone.
+# Then a pod the agent knows before its container exists: its container
+# runs with the OCI hook and the CRI annotations containerd's CRI plugin
+# writes; the hook finds its policy in the agent's selection, so its first
+# call is filtered, and the agent takes the cgroup over as its own.
 . "$(dirname "$0")/lib.sh"
 host_env_up
 . "$(dirname "$0")/containers.sh"
@@ -70,10 +74,14 @@ R
 }
 policy web web 13 >$P/web.yaml
 policy db db 14 >$P/db.yaml
+# The agent's directory (state, selection, the hook's claims), on the host
+# root's /run, where the hook, run by containerd there, finds it.
+AD=/run/sysfence-test/agent
+STATE=$HR$AD/state.json
 plan() { # PODS-FILE [ARGS...]
   _pods=$1
   shift
-  sysfence agent plan --policies $P --pods "$_pods" --node-name guest --state-file /tmp/agent-state.json --json "$@"
+  sysfence agent plan --policies $P --pods "$_pods" --node-name guest --state-file $STATE --json "$@"
 }
 
 # A policy applied by hand elsewhere: the agent must never touch it.
@@ -98,12 +106,101 @@ echo "$out" | grep -q '"actions": \[\]' || fail "a converged node still had acti
 cat >/tmp/agent-flip.sh <<F
 if grep -q 'errno: 15' $P/web.yaml; then e=16; else e=15; fi
 sed -i "s/errno: [0-9]*/errno: \$e/" $P/web.yaml
-exec sysfence agent plan --policies $P --pods /tmp/pods.json --node-name guest --state-file /tmp/agent-state.json --apply >/dev/null
+exec sysfence agent plan --policies $P --pods /tmp/pods.json --node-name guest --state-file $STATE --apply >/dev/null
 F
 t=$(sf-bench --run 3 -- sh /tmp/agent-flip.sh) || fail "plan after a policy change failed"
 echo "agent: policy change to enforcement, one reconcile pass (sysfence agent plan --apply): $t"
 expect_eq "container A after the changes" "$(in_ctr $IA 3)" "err 16"
 expect_eq "container B unchanged" "$(in_ctr $IB 4)" "err 14"
+
+# --- a pod the agent knows before its container runs: the OCI hook ---------
+# web-1 is bound to this node and its container not created yet. A pass
+# publishes the selection; then containerd creates the container with the
+# hook and the annotations of containerd's CRI plugin, and the container's
+# first getppid already gets the web policy's errno (16 since the flips).
+UC=3d2c1b0a-9f8e-4d7c-a6b5-c4d3e2f1a0b9
+IC=c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3
+CGC=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$(echo $UC | tr - _).slice/cri-containerd-$IC.scope
+pending() { # NAME UID LABEL
+  printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"shop","uid":"%s","labels":{"app":"%s"}},' "$1" "$2" "$3"
+  printf '"spec":{"nodeName":"guest","containers":[{"name":"main","image":"sysfence.test/busybox:1"}]},'
+  printf '"status":{"phase":"Pending","qosClass":"Burstable"}}'
+}
+printf '{"apiVersion":"v1","kind":"List","items":[%s,%s,%s]}\n' \
+  "$(pod web-0 $UA web $IA Burstable)" "$(pod db-0 $UB db $IB BestEffort)" "$(pending web-1 $UC web)" >/tmp/pods-c0.json
+printf '{"apiVersion":"v1","kind":"List","items":[%s,%s,%s]}\n' \
+  "$(pod web-0 $UA web $IA Burstable)" "$(pod db-0 $UB db $IB BestEffort)" "$(pod web-1 $UC web $IC Burstable)" >/tmp/pods-c1.json
+out=$(plan /tmp/pods-c0.json --apply) || fail "plan with the pending pod failed: $out"
+echo "$out" | grep -q '"action"' && fail "a pod with no container yet led to actions: $out"
+grep -q "\"$UC\"" $HR$AD/selection.json || fail "the selection lacks the pending pod: $(cat $HR$AD/selection.json)"
+
+# The hook, fed by hand, for a pod the agent has not listed: it waits
+# (1 s here) and fails closed; nothing is applied.
+cg_new agent-unknown >/dev/null
+sleep 60 &
+unknown=$!
+echo $unknown >/sys/fs/cgroup/agent-unknown/cgroup.procs
+before=$(sysfence policy list --json)
+out=$(printf '{"ociVersion":"1.0.2","id":"unknown","status":"creating","pid":%s,"annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-uid":"99999999-0000-4000-8000-000000000000","io.kubernetes.cri.container-name":"main"}}' $unknown |
+  sysfence oci-hook --agent-dir $HR$AD --agent-wait 1 --state-dir /tmp/agent-hook 2>&1) &&
+  fail "the hook accepted a pod the agent has not listed: $out"
+echo "$out" | grep -q "is not in the sysfence agent's selection" || fail "unclear hook error for an unknown pod: $out"
+expect_eq "policies after the refused hook" "$(sysfence policy list --json)" "$before"
+kill $unknown
+wait $unknown 2>/dev/null
+
+BC=/run/sysfence-test/agent-$IC
+make_bundle $BC sh -c 'sf-syscall 110; while :; do sleep 1; done'
+chroot $HR python3 - $BC/config.json $M "$CGC" "$SYSFENCE" $AD $UC <<'PY' || fail "editing the spec failed"
+import json, sys
+path, root, cg, sysfence, ad, uid = sys.argv[1:7]
+c = json.load(open(path))
+c["root"] = {"path": root, "readonly": True}
+c["linux"]["cgroupsPath"] = cg
+hook = {"path": sysfence, "args": ["sysfence", "oci-hook", "--agent-dir", ad, "--state-dir", "/run/sysfence-test/agent-oci"]}
+c["hooks"] = {"createRuntime": [hook], "poststop": [hook]}
+c["annotations"] = {
+    "io.kubernetes.cri.container-type": "container",
+    "io.kubernetes.cri.sandbox-id": "5a" * 32,
+    "io.kubernetes.cri.sandbox-name": "web-1",
+    "io.kubernetes.cri.sandbox-namespace": "shop",
+    "io.kubernetes.cri.sandbox-uid": uid,
+    "io.kubernetes.cri.container-name": "main",
+}
+json.dump(c, open(path, "w"), indent=1)
+PY
+chroot $HR $CTR run --config $BC/config.json $IC >/tmp/agent-c.out 2>&1 &
+crun_c=$!
+i=0
+until grep -q -E '^(ok|err) ' /tmp/agent-c.out; do
+  kill -0 $crun_c 2>/dev/null || fail "ctr run of the hooked container ended: $(cat /tmp/agent-c.out)"
+  i=$((i + 1))
+  [ $i -lt 60 ] || fail "the hooked container printed nothing in 60 s: $(cat /tmp/agent-c.out)"
+  sleep 1
+done
+expect_eq "the hooked container's first getppid" "$(grep -m 1 -E '^(ok|err) ' /tmp/agent-c.out)" "err 16"
+cgc=$(stat -c %i /sys/fs/cgroup$CGC) || fail "container C is not in $CGC"
+[ -f $HR$AD/claims/$cgc.json ] || fail "the hook left no claim: $(ls $HR$AD/claims 2>&1)"
+
+# The kubelet reports it running: the agent owns it without sending
+# anything (its policy is already the one wanted), and counts it applied.
+out=$(plan /tmp/pods-c1.json --apply) || fail "plan with container C running failed: $out"
+echo "$out" | grep -q '"actions": \[\]' || fail "the agent re-applied what the hook had set: $out"
+echo "$out" | grep -q '"appliedContainers": 2' || fail "the web policy does not count container C as applied: $out"
+[ -z "$(ls $HR$AD/claims)" ] || fail "claims left after the agent took them: $(ls $HR$AD/claims)"
+grep -q "\"$cgc\"" $STATE || fail "the agent's state lacks container C's cgroup: $(cat $STATE)"
+# A change reaches it like any container the agent applied.
+sed -i "s/errno: 16/errno: 17/" $P/web.yaml
+out=$(plan /tmp/pods-c1.json --apply) || fail "plan after the change failed: $out"
+expect_eq "container C after a change" "$(in_ctr $IC 7)" "err 17"
+expect_eq "container A after a change" "$(in_ctr $IA 8)" "err 17"
+# It stops: poststop removes its policy, and the agent forgets it.
+chroot $HR $CTR task kill -s KILL $IC >/dev/null 2>&1
+wait $crun_c 2>/dev/null
+chroot $HR $CTR task delete $IC >/dev/null 2>&1
+chroot $HR $CTR containers delete $IC >/dev/null 2>&1 || fail "ctr containers delete of C failed"
+sysfence policy list --json | tr -c '0-9' '\n' | grep -qx "$cgc" && fail "container C's policy outlived it"
+echo "agent + hook: the pending pod's container filtered from its first call, owned by the agent after"
 
 # The pod goes: its container's policy is removed; the other stays.
 out=$(plan /tmp/pods-b.json --apply) || fail "plan without pod A failed: $out"

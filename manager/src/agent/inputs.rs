@@ -78,6 +78,11 @@ pub fn pod_info(p: &Pod) -> PodInfo {
         uid: md.uid.clone().unwrap_or_default(),
         node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
         labels: md.labels.clone().unwrap_or_default(),
+        spec_containers: p
+            .spec
+            .as_ref()
+            .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default(),
         containers,
     }
 }

@@ -94,23 +94,7 @@ impl Kernel for Netlink {
     }
 }
 
-/// One cgroup whose policy the agent applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Owned {
-    /// The SyscallPolicy, `namespace/name`.
-    pub policy: String,
-    /// Hash of the wire encoding the agent sent.
-    pub desired: u64,
-    /// Hash of the kernel's read-back right after.
-    pub kernel: u64,
-    /// `namespace/pod`.
-    pub pod: String,
-    pub pod_uid: String,
-    pub container: String,
-    pub container_id: String,
-    pub path: PathBuf,
-}
+pub use crate::selection::Owned;
 
 /// The cgroups whose policies the agent applied: `/run/sysfence/agent/
 /// state.json`. It lives on tmpfs, like the kernel's policies, so both are
@@ -152,6 +136,54 @@ impl State {
         std::fs::write(&tmp, text + "\n").map_err(|e| format!("{}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
     }
+}
+
+/// The agent's directory: where its state file is, beside the selection
+/// and the hook's claims (`crate::selection`).
+pub fn agent_dir(state_file: &Path) -> PathBuf {
+    state_file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The OCI hook's claims taken into the state, to remove once it is saved.
+#[derive(Debug, Default)]
+pub struct Adopted {
+    /// A line for each claim, and for each file that is not one, to log.
+    pub log: Vec<String>,
+    files: Vec<PathBuf>,
+}
+
+impl Adopted {
+    /// Removes the claim files (call after the state is saved).
+    pub fn remove_files(&self) {
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// Takes the OCI hook's claims into the state: each cgroup the hook put
+/// under a policy from the selection is owned from now on, as if the agent
+/// had applied it (the hook's record is the newer, so it replaces one the
+/// agent had).
+pub fn adopt_claims(agent_dir: &Path, state: &mut State) -> Adopted {
+    let (claims, bad) = crate::selection::read_claims(agent_dir);
+    let mut a = Adopted::default();
+    for (file, why) in bad {
+        a.log
+            .push(format!("{}: not a claim, removed: {why}", file.display()));
+        a.files.push(file);
+    }
+    for c in claims {
+        a.log.push(format!(
+            "cgroup {} of {}/{}: the OCI hook applied {}; the agent owns it now",
+            c.cgroup, c.owned.pod, c.owned.container, c.owned.policy
+        ));
+        state.cgroups.insert(c.cgroup, c.owned);
+        a.files.push(c.file);
+    }
+    a
 }
 
 /// How one action went.

@@ -13,7 +13,7 @@ use super::cgroups::Index;
 use super::crd::NodeStatus;
 use super::crd::SyscallPolicy;
 use super::inputs::{key_of, node_entry, pod_info, policy_input};
-use super::kernel::execute;
+use super::kernel::{adopt_claims, agent_dir, execute};
 use super::metrics::Shared;
 use super::reconcile::{self, Action, PolicyKey, World};
 use super::status::{node_status, rfc3339};
@@ -151,6 +151,23 @@ async fn pass(
     let policies = pol_store.state();
     let inputs: Vec<_> = policies.iter().map(|p| policy_input(p)).collect();
     let pods: Vec<_> = pod_store.state().iter().map(|p| pod_info(p)).collect();
+    let dir = agent_dir(&cfg.state_file);
+    {
+        // First, what the OCI hook reads to filter new containers of these
+        // pods from their first instruction: it may be waiting for it.
+        let mut sel = reconcile::selection(Some(&cfg.node), &inputs, &pods);
+        sel.updated = rfc3339(std::time::SystemTime::now());
+        if let Err(e) = sel.save(&dir) {
+            log(format!(
+                "the selection file: {e} (the OCI hook cannot filter new containers from their start)"
+            ));
+            shared
+                .metrics
+                .lock()
+                .expect("metrics lock")
+                .reconcile_errors += 1;
+        }
+    }
     let index = Index::scan(&cfg.cgroup_root);
     let (plan, ex) = {
         let mut kernel = shared.kernel.lock().expect("kernel lock");
@@ -168,6 +185,10 @@ async fn pass(
             }
         };
         let mut state = shared.state.lock().expect("state lock");
+        let adopted = adopt_claims(&dir, &mut state);
+        for line in &adopted.log {
+            log(line);
+        }
         let plan = reconcile::plan(&World {
             node: Some(&cfg.node),
             policies: &inputs,
@@ -177,7 +198,11 @@ async fn pass(
             cgroups: &index,
         });
         let ex = execute(&plan, &mut **kernel, &mut state);
-        if let Err(e) = state.save(&cfg.state_file) {
+        let saved = state.save(&cfg.state_file);
+        if saved.is_ok() {
+            adopted.remove_files();
+        }
+        if let Err(e) = saved {
             log(format!(
                 "the state file: {e} (a restarted agent will not know these policies are its own)"
             ));

@@ -353,17 +353,29 @@ fn plan_with(
             args.cgroup_root.display()
         );
     }
-    let plan = reconcile::plan(&World {
+    let dir = kernel::agent_dir(&args.state_file);
+    let adopted = kernel::adopt_claims(&dir, state);
+    for line in &adopted.log {
+        eprintln!("sysfence: {line}");
+    }
+    let world = World {
         node: args.node_name.as_deref(),
         policies: &inputs,
         pods: &pods,
         kernel: live,
         state,
         cgroups: &index,
-    });
+    };
+    let plan = reconcile::plan(&world);
     let ex = if args.apply {
+        // What the OCI hook reads to filter containers of these pods from
+        // their first instruction.
+        let mut sel = reconcile::selection(world.node, world.policies, world.pods);
+        sel.updated = status::rfc3339(std::time::SystemTime::now());
+        sel.save(&dir)?;
         let ex = kernel::execute(&plan, kernel, state);
         state.save(&args.state_file)?;
+        adopted.remove_files();
         ex
     } else {
         kernel::Executed::default()

@@ -31,6 +31,7 @@ fn pod(name: &str, uid: &str, labels: &[(&str, &str)], ctrs: &[(&str, &str)]) ->
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        spec_containers: ctrs.iter().map(|(n, _)| n.to_string()).collect(),
         containers: ctrs
             .iter()
             .map(|(n, id)| ContainerInfo {
@@ -216,6 +217,166 @@ fn apply_then_nothing_then_replace_on_change_then_delete() {
     let (p, _) = pass(&[], &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["delete 11 PolicyDeleted"]);
     assert!(k.policies.is_empty() && st.cgroups.is_empty());
+}
+
+#[test]
+fn the_selection_names_each_pods_containers_policy_before_they_run() {
+    use crate::selection::{hex_decode, Verdict};
+    let mut pending = pod("web-1", "U1", &[("app", "web")], &[]);
+    pending.spec_containers = vec!["nginx".into(), "log".into()];
+    let running = pod("web-0", "u0", &[("app", "web")], &[("nginx", "c1")]);
+    let db = pod("db-0", "u2", &[("app", "db")], &[("pg", "c2")]);
+    let mut elsewhere = pod("web-9", "u9", &[("app", "web")], &[("nginx", "c9")]);
+    elsewhere.node = Some("n2".into());
+    let old = policy("web-old", "2023-01-01T00:00:00Z", WEB);
+    let newer = policy(
+        "web-new",
+        "2024-01-01T00:00:00Z",
+        &format!(
+            "  containers: [log]
+{WEB}"
+        ),
+    );
+    let bad = policy(
+        "db",
+        "2024-01-01T00:00:00Z",
+        "  selector: {matchLabels: {app: db}}
+  default: allow
+  rules: [{syscalls: [frobnicate], action: errno}]
+",
+    );
+    let pods = [pending, running, db, elsewhere];
+    let sel = selection(Some("n1"), &[newer, old.clone(), bad], &pods);
+    // Every pod of the node, by UID in lower case; not the other node's.
+    assert_eq!(
+        sel.pods.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["u0", "u1", "u2"]
+    );
+    // The oldest policy wins, for containers not yet running too.
+    let v = sel.verdict("u1", "log");
+    let Verdict::Policy { key, wire, pod } = v else {
+        panic!("{v:?}")
+    };
+    assert_eq!((key.as_str(), pod.as_str()), ("shop/web-old", "shop/web-1"));
+    assert_eq!(Ok(wire), old.wire);
+    assert!(matches!(sel.verdict("u1", "nginx"), Verdict::Policy { .. }));
+    assert_eq!(sel.verdict("u1", "sidecar"), Verdict::NotSelected);
+    assert!(
+        matches!(sel.verdict("u2", "pg"), Verdict::Invalid { error, .. } if error.contains("frobnicate"))
+    );
+    assert_eq!(sel.verdict("u9", "nginx"), Verdict::UnknownPod);
+    // Only policies some container gets, each once.
+    assert_eq!(
+        sel.policies.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["shop/db", "shop/web-old"]
+    );
+    assert!(hex_decode(sel.policies["shop/web-old"].wire.as_deref().unwrap()).is_some());
+}
+
+#[test]
+fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
+    use crate::selection::content_hash;
+    let web = policy("web", "2024-01-01T00:00:00Z", WEB);
+    let wire = web.wire.clone().unwrap();
+    let mut k = Fake::default();
+    let mut st = State::default();
+    // The hook sets the policy on the new container's cgroup and claims it
+    // (what adopt_claims puts in the state).
+    let back = k.set(21, &wire).unwrap();
+    st.cgroups.insert(
+        21,
+        Owned {
+            policy: "shop/web".into(),
+            desired: content_hash(&wire),
+            kernel: back,
+            pod: "shop/web-1".into(),
+            pod_uid: "u1".into(),
+            container: "nginx".into(),
+            container_id: "c21".into(),
+            path: "/cg/21".into(),
+        },
+    );
+    let sets = k.sets;
+    // Starting: the pod's status does not list the container yet.
+    let mut starting = pod("web-1", "u1", &[("app", "web")], &[]);
+    starting.spec_containers = vec!["nginx".into()];
+    let cg = ids(&[("c21", 21)]);
+    let (p, _) = pass(
+        std::slice::from_ref(&web),
+        &[starting.clone()],
+        &mut k,
+        &mut st,
+        &cg,
+    );
+    assert!(p.actions.is_empty(), "{:?}", kinds(&p));
+    assert!(k.policies.contains_key(&21) && st.cgroups.contains_key(&21));
+    // Running: the agent's own, already in place: nothing sent.
+    let running = pod("web-1", "u1", &[("app", "web")], &[("nginx", "c21")]);
+    let (p, failed) = pass(
+        std::slice::from_ref(&web),
+        std::slice::from_ref(&running),
+        &mut k,
+        &mut st,
+        &cg,
+    );
+    assert!(p.actions.is_empty(), "{:?}", kinds(&p));
+    assert_eq!(k.sets, sets);
+    let s = node_status("n1", &p.outcomes[&web.key], &failed, None, "T0").unwrap();
+    assert_eq!((s.matched_containers, s.applied_containers), (1, 1));
+    // A change reaches it like any container the agent applied.
+    let changed = policy(
+        "web",
+        "2024-01-01T00:00:00Z",
+        &WEB.replace("errno", "kill-process"),
+    );
+    let (p, _) = pass(
+        std::slice::from_ref(&changed),
+        &[running],
+        &mut k,
+        &mut st,
+        &cg,
+    );
+    assert_eq!(kinds(&p), ["apply 21 web Changed"]);
+    // A container whose start failed (its cgroup is gone) is not kept.
+    let (p, _) = pass(
+        std::slice::from_ref(&changed),
+        &[starting],
+        &mut k,
+        &mut st,
+        &ids(&[]),
+    );
+    assert_eq!(kinds(&p), ["delete 21 ContainerGone"]);
+}
+
+#[test]
+fn the_agent_takes_over_the_hooks_claims() {
+    use super::kernel::adopt_claims;
+    use crate::selection::{read_claims, write_claim};
+    let dir = TempDir::new("claims");
+    let o = Owned {
+        policy: "shop/web".into(),
+        desired: 1,
+        kernel: 2,
+        pod: "shop/web-1".into(),
+        pod_uid: "u1".into(),
+        container: "nginx".into(),
+        container_id: "c21".into(),
+        path: "/cg/21".into(),
+    };
+    write_claim(&dir.0, 21, &o).unwrap();
+    std::fs::write(dir.0.join("claims/x.json"), "{}").unwrap();
+    let mut st = State::default();
+    let a = adopt_claims(&dir.0, &mut st);
+    assert_eq!(st.cgroups.get(&21), Some(&o));
+    assert_eq!(a.log.len(), 2, "{:?}", a.log);
+    assert!(a
+        .log
+        .iter()
+        .any(|l| l.contains("the OCI hook applied shop/web")));
+    // The files stay until the state is saved, then go.
+    assert_eq!(read_claims(&dir.0).0.len(), 1);
+    a.remove_files();
+    assert_eq!(read_claims(&dir.0), (vec![], vec![]));
 }
 
 #[test]

@@ -29,10 +29,17 @@
 //!    still holds what the agent put there, and forgotten (left alone) if
 //!    someone replaced it by hand or it is already gone. A container whose
 //!    cgroup cannot be found keeps what it has.
+//! 7. A cgroup the OCI hook put under a policy from the agent's selection
+//!    (`crate::selection`; its claim is in the state like the agent's own
+//!    applies) keeps it while the container is starting: its pod is here
+//!    and has it in its spec, its status does not list it yet (and shows no
+//!    other container of its name running), and its cgroup exists. Rules 5
+//!    and 6 take over once the status lists it.
 
 use super::kernel::{Owned, State};
 use crate::agent::cgroups::{Cgroup, Lookup};
 use crate::resource::{LabelSelector, SelectorOp};
+use crate::selection::{hex_encode, SelectedPod, SelectedPolicy, Selection};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -71,6 +78,10 @@ pub struct PodInfo {
     pub uid: String,
     pub node: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// The regular containers of its spec, by name, whether or not they
+    /// exist yet.
+    pub spec_containers: Vec<String>,
+    /// The containers its status lists.
     pub containers: Vec<ContainerInfo>,
 }
 
@@ -115,13 +126,7 @@ pub fn selects(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
         })
 }
 
-/// 64-bit FNV-1a: a hash that stays the same across Rust releases, for
-/// the state file.
-pub fn content_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
+pub use crate::selection::content_hash;
 
 /// Why a cgroup gets a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,15 +238,87 @@ pub struct World<'a> {
     pub cgroups: &'a dyn Lookup,
 }
 
+/// The policies, oldest first (rule 2).
+fn oldest_first(policies: &[PolicyInput]) -> Vec<&PolicyInput> {
+    let mut order: Vec<&PolicyInput> = policies.iter().collect();
+    order.sort_by(|a, b| (&a.created, &a.key).cmp(&(&b.created, &b.key)));
+    order
+}
+
+/// The pods of this node (all of them when `node` is `None`).
+fn node_pods<'a>(node: Option<&str>, pods: &'a [PodInfo]) -> Vec<&'a PodInfo> {
+    pods.iter()
+        .filter(|p| node.is_none() || p.node.as_deref() == node)
+        .collect()
+}
+
+/// Whether policy `p` selects container `name` of `pod` (rule 1, without
+/// the running check).
+fn selects_container(p: &PolicyInput, pod: &PodInfo, name: &str) -> bool {
+    pod.namespace == p.key.namespace
+        && p.selector.as_ref().is_some_and(|s| selects(s, &pod.labels))
+        && (p.containers.is_empty() || p.containers.iter().any(|c| c == name))
+}
+
+/// What the OCI hook needs to put a container under its policy before it
+/// runs (`crate::selection`): every pod of the node, with the policy each of
+/// its spec's containers gets under rules 1 and 2, whether the container
+/// exists yet or not. `updated` is left for the caller.
+pub fn selection(node: Option<&str>, policies: &[PolicyInput], pods: &[PodInfo]) -> Selection {
+    let order = oldest_first(policies);
+    let mut sel = Selection {
+        version: 1,
+        node: node.map(str::to_string),
+        ..Selection::default()
+    };
+    for pod in node_pods(node, pods) {
+        let mut containers = BTreeMap::new();
+        for name in &pod.spec_containers {
+            if let Some(p) = order.iter().find(|p| selects_container(p, pod, name)) {
+                let key = p.key.to_string();
+                sel.policies
+                    .entry(key.clone())
+                    .or_insert_with(|| match &p.wire {
+                        Ok(wire) => SelectedPolicy {
+                            wire: Some(hex_encode(wire)),
+                            error: None,
+                        },
+                        Err(e) => SelectedPolicy {
+                            wire: None,
+                            error: Some(e.clone()),
+                        },
+                    });
+                containers.insert(name.clone(), key);
+            }
+        }
+        sel.pods.insert(
+            pod.uid.to_ascii_lowercase(),
+            SelectedPod {
+                namespace: pod.namespace.clone(),
+                name: pod.name.clone(),
+                containers,
+            },
+        );
+    }
+    sel
+}
+
+/// Whether an owned container is starting (rule 7): its pod's spec has it,
+/// the pod's status neither lists its ID nor shows another container of its
+/// name running (a restart shows the previous one, stopped), and its cgroup
+/// exists.
+fn starting(pod: &PodInfo, o: &Owned, cgroups: &dyn Lookup) -> bool {
+    pod.spec_containers.contains(&o.container)
+        && !pod.containers.iter().any(|c| {
+            c.id.as_deref() == Some(o.container_id.as_str()) || (c.name == o.container && c.running)
+        })
+        && cgroups.find(&o.pod_uid, &o.container_id).is_some()
+}
+
 /// Decides.
 pub fn plan(w: &World<'_>) -> Plan {
-    let mut order: Vec<&PolicyInput> = w.policies.iter().collect();
-    order.sort_by(|a, b| (&a.created, &a.key).cmp(&(&b.created, &b.key)));
-    let pods: Vec<&PodInfo> = w
-        .pods
-        .iter()
-        .filter(|p| w.node.is_none() || p.node.as_deref() == w.node)
-        .collect();
+    let order = oldest_first(w.policies);
+    let pods = node_pods(w.node, w.pods);
 
     let mut plan = Plan::default();
     // (pod uid, container id) → the policy that holds it.
@@ -258,16 +335,13 @@ pub fn plan(w: &World<'_>) -> Plan {
             no_selector: p.selector.is_none(),
             containers: Vec::new(),
         };
-        let Some(sel) = &p.selector else {
+        if p.selector.is_none() {
             plan.outcomes.insert(p.key.clone(), out);
             continue;
-        };
-        for pod in pods
-            .iter()
-            .filter(|pod| pod.namespace == p.key.namespace && selects(sel, &pod.labels))
-        {
+        }
+        for pod in &pods {
             for c in &pod.containers {
-                if !p.containers.is_empty() && !p.containers.contains(&c.name) {
+                if !selects_container(p, pod, &c.name) {
                     continue;
                 }
                 let (Some(id), true) = (&c.id, c.running) else {
@@ -354,9 +428,16 @@ pub fn plan(w: &World<'_>) -> Plan {
                 .filter_map(move |c| Some((p.uid.as_str(), c.id.as_deref()?)))
         })
         .collect();
+    let by_uid: HashMap<&str, &PodInfo> = pods.iter().map(|p| (p.uid.as_str(), *p)).collect();
     for (&cg, o) in &w.state.cgroups {
         if claimed.contains(&cg)
             || unresolved.contains(&(o.pod_uid.clone(), o.container_id.clone()))
+        {
+            continue;
+        }
+        if by_uid
+            .get(o.pod_uid.as_str())
+            .is_some_and(|pod| starting(pod, o, w.cgroups))
         {
             continue;
         }
