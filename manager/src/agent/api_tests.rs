@@ -365,6 +365,21 @@ async fn reconciles_from_recorded_api_traffic_survives_an_outage_and_a_restart()
         v.sort();
         v
     });
+    // The selection the OCI hook reads, beside the state file.
+    let sel = crate::selection::Selection::load(&t.0.join("run"))
+        .unwrap()
+        .expect("selection.json");
+    assert_eq!(sel.node.as_deref(), Some("node-1"));
+    assert!(!sel.updated.is_empty());
+    let web_pod = &sel.pods["0f6a4c3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b"];
+    assert_eq!(
+        web_pod.containers.get("nginx").map(String::as_str),
+        Some("shop/web")
+    );
+    assert!(matches!(
+        sel.verdict("0f6a4c3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b", "nginx"),
+        crate::selection::Verdict::Policy { .. }
+    ));
     // Metrics and health.
     let (code, _, text) = metrics::respond(&a.shared, "/metrics");
     assert_eq!(code, "200 OK");
