@@ -149,9 +149,14 @@ expect_eq "policies after the refused hook" "$(sysfence policy list --json)" "$b
 kill $unknown
 wait $unknown 2>/dev/null
 
-BC=/run/sysfence-test/agent-$IC
-make_bundle $BC sh -c 'sf-syscall 110; while :; do sleep 1; done'
-chroot $HR python3 - $BC/config.json $M "$CGC" "$SYSFENCE" $AD $UC <<'PY' || fail "editing the spec failed"
+# run_hooked ID CGROUP POD-UID OUT: containerd runs container ID (named main)
+# of pod POD-UID in CGROUP with the OCI hook and the annotations of
+# containerd's CRI plugin, attached in the background (output in OUT, the
+# ctr process in $hooked), until it printed its first getppid's answer.
+run_hooked() {
+  _id=$1 _cg=$2 _uid=$3 _out=$4 _b=/run/sysfence-test/agent-$1
+  make_bundle $_b sh -c 'sf-syscall 110; while :; do sleep 1; done'
+  chroot $HR python3 - $_b/config.json $M "$_cg" "$SYSFENCE" $AD $_uid <<'PY' || fail "editing the spec failed"
 import json, sys
 path, root, cg, sysfence, ad, uid = sys.argv[1:7]
 c = json.load(open(path))
@@ -162,22 +167,31 @@ c["hooks"] = {"createRuntime": [hook], "poststop": [hook]}
 c["annotations"] = {
     "io.kubernetes.cri.container-type": "container",
     "io.kubernetes.cri.sandbox-id": "5a" * 32,
-    "io.kubernetes.cri.sandbox-name": "web-1",
+    "io.kubernetes.cri.sandbox-name": "web",
     "io.kubernetes.cri.sandbox-namespace": "shop",
     "io.kubernetes.cri.sandbox-uid": uid,
     "io.kubernetes.cri.container-name": "main",
 }
 json.dump(c, open(path, "w"), indent=1)
 PY
-chroot $HR $CTR run --config $BC/config.json $IC >/tmp/agent-c.out 2>&1 &
-crun_c=$!
-i=0
-until grep -q -E '^(ok|err) ' /tmp/agent-c.out; do
-  kill -0 $crun_c 2>/dev/null || fail "ctr run of the hooked container ended: $(cat /tmp/agent-c.out)"
-  i=$((i + 1))
-  [ $i -lt 60 ] || fail "the hooked container printed nothing in 60 s: $(cat /tmp/agent-c.out)"
-  sleep 1
-done
+  chroot $HR $CTR run --config $_b/config.json $_id >$_out 2>&1 &
+  hooked=$!
+  _i=0
+  until grep -q -E '^(ok|err) ' $_out; do
+    kill -0 $hooked 2>/dev/null || fail "ctr run of hooked container $_id ended: $(cat $_out)"
+    _i=$((_i + 1))
+    [ $_i -lt 60 ] || fail "hooked container $_id printed nothing in 60 s: $(cat $_out)"
+    sleep 1
+  done
+}
+# stop_ctr ID PID: kill container ID (attached `ctr run` PID) and delete it.
+stop_ctr() {
+  chroot $HR $CTR task kill -s KILL $1 >/dev/null 2>&1
+  wait $2 2>/dev/null
+  chroot $HR $CTR task delete $1 >/dev/null 2>&1
+  chroot $HR $CTR containers delete $1 >/dev/null 2>&1 || fail "ctr containers delete $1 failed"
+}
+run_hooked $IC $CGC $UC /tmp/agent-c.out
 expect_eq "the hooked container's first getppid" "$(grep -m 1 -E '^(ok|err) ' /tmp/agent-c.out)" "err 16"
 cgc=$(stat -c %i /sys/fs/cgroup$CGC) || fail "container C is not in $CGC"
 [ -f $HR$AD/claims/$cgc.json ] || fail "the hook left no claim: $(ls $HR$AD/claims 2>&1)"
@@ -195,12 +209,111 @@ out=$(plan /tmp/pods-c1.json --apply) || fail "plan after the change failed: $ou
 expect_eq "container C after a change" "$(in_ctr $IC 7)" "err 17"
 expect_eq "container A after a change" "$(in_ctr $IA 8)" "err 17"
 # It stops: poststop removes its policy, and the agent forgets it.
-chroot $HR $CTR task kill -s KILL $IC >/dev/null 2>&1
-wait $crun_c 2>/dev/null
-chroot $HR $CTR task delete $IC >/dev/null 2>&1
-chroot $HR $CTR containers delete $IC >/dev/null 2>&1 || fail "ctr containers delete of C failed"
+stop_ctr $IC $hooked
 sysfence policy list --json | tr -c '0-9' '\n' | grep -qx "$cgc" && fail "container C's policy outlived it"
 echo "agent + hook: the pending pod's container filtered from its first call, owned by the agent after"
+
+# --- the agent itself: `sysfence agent run` against a stand-in API server --
+# fake-apiserver.py serves the objects of JSON files as lists and watch
+# events, and takes the status patches. The agent takes over the state
+# `plan --apply` left (as after a restart) and must change nothing; then a
+# policy change is timed from the write of the resource to enforcement in
+# container A (the watch, the 200 ms debounce, one pass); then a pod bound
+# to the node gets a container with the hook: filtered from its first call.
+API=/run/sysfence-test/api
+mkdir -p $HR$API/policies $HR$API/pods
+put() { # DIR NAME JSON: write an object file atomically
+  printf '%s\n' "$3" >$HR$API/$1/.$2.tmp && mv $HR$API/$1/.$2.tmp $HR$API/$1/$2.json
+}
+jpolicy() { # NAME APP ERRNO
+  printf '{"apiVersion":"sysfence.dev/v1alpha1","kind":"SyscallPolicy","metadata":{"name":"%s","namespace":"shop"},"spec":{"selector":{"matchLabels":{"app":"%s"}},"default":"allow","rules":[{"syscalls":["getppid"],"action":"errno","errno":%s}]}}' "$1" "$2" "$3"
+}
+put policies web "$(jpolicy web web 17)"
+put policies db "$(jpolicy db db 14)"
+put pods web-0 "$(pod web-0 $UA web $IA Burstable)"
+put pods db-0 "$(pod db-0 $UB db $IB BestEffort)"
+chroot $HR python3 "${SF_ROOT#/host}/tests/guest/fake-apiserver.py" $API 18080 >/tmp/api.log 2>&1 &
+api=$!
+cat >/tmp/agent-kubeconfig <<K
+apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: "http://127.0.0.1:18080"}}]
+users: [{name: fake, user: {}}]
+contexts: [{name: fake, context: {cluster: fake, user: fake, namespace: default}}]
+current-context: fake
+K
+KUBECONFIG=/tmp/agent-kubeconfig sysfence agent run --node-name guest --cgroup-root /sys/fs/cgroup \
+  --state-file $STATE --metrics-addr 127.0.0.1:9479 >/tmp/agent-run.log 2>&1 &
+agent=$!
+# wait_for WHAT SECONDS CMD...
+wait_for() {
+  _what=$1 _n=$(($2 * 10))
+  shift 2
+  until "$@"; do
+    kill -0 $agent 2>/dev/null || fail "the agent died waiting for $_what: $(cat /tmp/agent-run.log)"
+    _n=$((_n - 1))
+    [ $_n -gt 0 ] || fail "timed out waiting for $_what; agent: $(tail -n 20 /tmp/agent-run.log); api: $(tail -n 5 /tmp/api.log)"
+    sleep 0.1
+  done
+}
+applied() { # POLICY N: the last status patch of POLICY reports N applied
+  grep "\"shop/$1\"" $HR$API/patches.jsonl 2>/dev/null | tail -n 1 | grep -q "\"appliedContainers\": $2[,}]"
+}
+wait_for "web's status" 120 applied web 1
+wait_for "db's status" 60 applied db 1
+grep -qE '^sysfence agent: (apply|delete) ' /tmp/agent-run.log &&
+  fail "the agent changed policies the plan had put in place: $(cat /tmp/agent-run.log)"
+expect_eq "container A under the agent" "$(in_ctr $IA 9)" "err 17"
+# probe_a: a new process in container A's cgroup makes one getppid.
+cat >/tmp/probe-a.sh <<F
+echo \$\$ >/sys/fs/cgroup$CGA/cgroup.procs && exec sf-syscall 110
+F
+cat >/tmp/live-flip.sh <<F
+if grep -q '"errno":18' $HR$API/policies/web.json; then e=19; else e=18; fi
+printf '%s\n' '$(jpolicy web web XX)' | sed "s/XX/\$e/" >$HR$API/policies/.web.tmp
+mv $HR$API/policies/.web.tmp $HR$API/policies/web.json
+n=0
+until [ "\$(sh /tmp/probe-a.sh)" = "err \$e" ]; do
+  n=\$((n + 1))
+  [ \$n -lt 1000 ] || { echo "errno \$e not in force after 1000 probes" >&2; exit 1; }
+done
+F
+t=$(sf-bench --run 5 -- sh /tmp/live-flip.sh) || fail "timing the live agent failed"
+echo "agent run: policy change to enforcement (resource written to a new process refused; watch, 200 ms debounce, one pass): $t"
+e=$(sed 's/.*"errno":\([0-9]*\).*/\1/' $HR$API/policies/web.json)
+expect_eq "container A after the live changes" "$(sh /tmp/probe-a.sh)" "err $e"
+expect_eq "container B unchanged by them" "$(in_ctr $IB 10)" "err 14"
+
+# A pod is bound to the node; its container is created with the hook.
+UD=5e4d3c2b-1a0f-4e9d-b8c7-d6e5f4a3b2c1
+ID=d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4
+CGD=/kubepods/burstable/pod$UD/$ID
+put pods web-2 "$(pending web-2 $UD web)"
+wait_for "the selection to list the new pod" 30 grep -q "\"$UD\"" $HR$AD/selection.json
+run_hooked $ID $CGD $UD /tmp/agent-d.out
+hooked_d=$hooked
+expect_eq "the new pod's container's first getppid" "$(grep -m 1 -E '^(ok|err) ' /tmp/agent-d.out)" "err $e"
+cgd=$(stat -c %i /sys/fs/cgroup$CGD) || fail "container D is not in $CGD"
+put pods web-2 "$(pod web-2 $UD web $ID Burstable)"
+wait_for "web's status to count the new container" 60 applied web 2
+[ -z "$(ls $HR$AD/claims)" ] || fail "claims left after the agent's pass: $(ls $HR$AD/claims)"
+grep -q "the OCI hook applied shop/web; the agent owns it now" /tmp/agent-run.log ||
+  fail "the agent did not take the hook's claim: $(cat /tmp/agent-run.log)"
+grep -q "^sysfence agent: apply shop/web to shop/web-2" /tmp/agent-run.log &&
+  fail "the agent re-applied what the hook had set: $(cat /tmp/agent-run.log)"
+metrics=$(chroot $HR python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9479/metrics').read().decode())") ||
+  fail "no /metrics"
+echo "$metrics" | grep -q 'sysfence_decisions_total{.*pod="web-2".*action="denied"} [1-9]' ||
+  fail "no denied decisions of the new pod in /metrics: $(echo "$metrics" | grep decisions)"
+# The pod goes: the agent removes the policy of its (still running) container.
+rm $HR$API/pods/web-2.json
+wait_for "the agent to remove the gone pod's policy" 60 sh -c "! sysfence policy list --json | tr -c '0-9' '\n' | grep -qx $cgd"
+kill $agent
+wait $agent 2>/dev/null
+kill $api
+wait $api 2>/dev/null
+stop_ctr $ID $hooked_d
+echo "agent run: converged without changes, live change enforced, a new pod filtered from its first call through the hook"
 
 # The pod goes: its container's policy is removed; the other stays.
 out=$(plan /tmp/pods-b.json --apply) || fail "plan without pod A failed: $out"
