@@ -399,7 +399,6 @@ mod tests {
 
     #[test]
     fn kubernetes_containers_get_the_agents_selection() {
-        use crate::selection::{SelectedPod, SelectedPolicy};
         let dir = std::env::temp_dir().join(format!("sf-hook-sel-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -433,40 +432,14 @@ mod tests {
         };
         // No agent on the node: as any container.
         assert_eq!(what(&a, &cri("u1", "main", "container")), "none");
-        let mut sel = Selection::default();
-        sel.policies.insert(
-            "shop/web".into(),
-            SelectedPolicy {
-                wire: Some("0a0b".into()),
-                error: None,
-            },
-        );
-        sel.policies.insert(
-            "shop/bad".into(),
-            SelectedPolicy {
-                wire: None,
-                error: Some("errno 5000 is above 4095".into()),
-            },
-        );
-        sel.pods.insert(
-            "u1".into(),
-            SelectedPod {
-                namespace: "shop".into(),
-                name: "web-0".into(),
-                containers: BTreeMap::from([
-                    ("main".into(), "shop/web".into()),
-                    ("side".into(), "shop/bad".into()),
-                ]),
-            },
-        );
-        sel.updated = "2026-11-23T10:00:00Z".into();
+        let sel = crate::selection::tests::sample();
         sel.save(&a.agent_dir).unwrap();
         assert_eq!(
             what(&a, &cri("u1", "main", "container")),
-            "agent shop/web [10, 11] shop/web-0 main"
+            "agent shop/web [1, 2] shop/web-0 main"
         );
         assert!(what(&a, &cri("u1", "side", "container"))
-            .contains("shop/bad cannot be applied: errno 5000"));
+            .contains("shop/bad cannot be applied: unknown syscall `frob`"));
         // Not selected, the sandbox, a container outside Kubernetes: the default.
         a.default = Some("/d.yaml".into());
         assert_eq!(what(&a, &cri("u1", "helper", "container")), "file /d.yaml");
@@ -502,7 +475,7 @@ mod tests {
         });
         assert_eq!(
             what(&a, &cri("u2", "main", "container")),
-            "agent shop/web [10, 11] shop/web-0 main"
+            "agent shop/web [1, 2] shop/web-0 main"
         );
         writer.join().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();

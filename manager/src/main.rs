@@ -134,6 +134,7 @@ enum Command {
     ///     the agent owns the cgroup from its next pass. A pod the agent
     ///     has not listed within --agent-wait seconds fails the hook;
     ///  3. --default;
+    ///
     /// else the container runs unfiltered. At createRuntime the policy is set on
     /// the container's cgroup to start at the cgroup's next exec: the
     /// runtime's own set-up (mounts, pivot_root, dropping capabilities)

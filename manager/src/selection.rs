@@ -312,7 +312,7 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn ann(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -365,23 +365,18 @@ mod tests {
         assert_eq!(PodContainer::from_annotations(&ann(&[("x", "y")])), None);
     }
 
-    #[test]
-    fn verdicts() {
+    /// A selection: pod u1 (shop/web-0) with container main under shop/web
+    /// (wire 01 02) and side under shop/bad (invalid).
+    pub(crate) fn sample() -> Selection {
         let mut s = Selection::default();
-        s.policies.insert(
-            "shop/web".into(),
-            SelectedPolicy {
-                wire: Some("0102".into()),
-                error: None,
-            },
-        );
-        s.policies.insert(
-            "shop/bad".into(),
-            SelectedPolicy {
-                wire: None,
-                error: Some("unknown syscall `frob`".into()),
-            },
-        );
+        let pol = |wire: Option<&str>, error: Option<&str>| SelectedPolicy {
+            wire: wire.map(str::to_string),
+            error: error.map(str::to_string),
+        };
+        s.policies
+            .insert("shop/web".into(), pol(Some("0102"), None));
+        s.policies
+            .insert("shop/bad".into(), pol(None, Some("unknown syscall `frob`")));
         s.pods.insert(
             "u1".into(),
             SelectedPod {
@@ -390,10 +385,21 @@ mod tests {
                 containers: BTreeMap::from([
                     ("main".into(), "shop/web".into()),
                     ("side".into(), "shop/bad".into()),
-                    ("lost".into(), "shop/gone".into()),
                 ]),
             },
         );
+        s.updated = "2026-11-23T10:00:00Z".into();
+        s
+    }
+
+    #[test]
+    fn verdicts() {
+        let mut s = sample();
+        s.pods
+            .get_mut("u1")
+            .unwrap()
+            .containers
+            .insert("lost".into(), "shop/gone".into());
         assert_eq!(s.verdict("u2", "main"), Verdict::UnknownPod);
         assert_eq!(s.verdict("u1", "other"), Verdict::NotSelected);
         assert_eq!(
