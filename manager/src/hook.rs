@@ -15,11 +15,12 @@
 //! container.
 //!
 //! Which policy, in this order:
-//! 1. the file or policy name the annotation `sysfence.dev/policy` gives;
-//! 2. for a Kubernetes pod's container (CRI annotations), the policy the node
+//! 1. for a Kubernetes pod's container (CRI annotations), the policy the node
 //!    agent's SyscallPolicies select for it, from the agent's selection
 //!    (`crate::selection`); the hook then leaves a claim, so the agent owns
 //!    the cgroup from its next pass;
+//! 2. the file or policy name the annotation `sysfence.dev/policy` gives
+//!    (second, as a pod's author may be able to set it);
 //! 3. `--default`;
 //!
 //! and else none: the container runs unfiltered.
@@ -53,9 +54,10 @@ pub struct HookArgs {
     #[arg(long, value_name = "DIR", default_value = "/run/sysfence/oci")]
     pub state_dir: PathBuf,
     /// The node agent's directory (beside its --state-file): a Kubernetes
-    /// container without the annotation gets the policy the agent's
-    /// SyscallPolicies select for it, from selection.json there. With no
-    /// selection.json (no agent on the node) this step is skipped.
+    /// pod's container gets the policy the agent's SyscallPolicies select
+    /// for it, from selection.json there, before the annotation is looked
+    /// at. With no selection.json (the agent has not run since the node
+    /// booted) this step is skipped, unless --require-agent.
     #[arg(long, value_name = "DIR", default_value = selection::AGENT_DIR)]
     pub agent_dir: PathBuf,
     /// How long to wait for the agent to list a pod it has not seen yet
@@ -65,6 +67,19 @@ pub struct HookArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=600))]
     pub agent_wait: u64,
+    /// Pods of these namespaces never wait for the agent: one it has not
+    /// listed runs without the selection's policy (the annotation and
+    /// --default still apply), so the agent's own pod and the control
+    /// plane's static pods can start while the agent is away. Repeat it for
+    /// several; the default is kube-system and sysfence-system.
+    #[arg(long, value_name = "NAMESPACE", default_values_t = ["kube-system".to_string(), "sysfence-system".to_string()])]
+    pub exempt_namespace: Vec<String>,
+    /// Fail pods' containers (outside the exempt namespaces) when there is
+    /// no selection.json, after --agent-wait: the agent has not run since
+    /// the node booted. Without it such containers run without the
+    /// selection's policy. Use it when every node runs the agent.
+    #[arg(long)]
+    pub require_agent: bool,
 }
 
 /// The policy a container gets.
@@ -153,14 +168,13 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                 );
             }
             let mut client = Client::connect()?;
-            match choice {
+            let (wire, claim) = match choice {
                 Choice::File(file) => {
                     let caps = config
                         .process
                         .and_then(|p| p.capabilities)
                         .map(|c| c.bounding.join(","));
-                    let policy = load_for(&file, &target, caps.as_deref())?;
-                    set_policy_with(&mut client, target.id, &policy.to_wire()?, true)?;
+                    (load_for(&file, &target, caps.as_deref())?.to_wire()?, None)
                 }
                 Choice::Agent {
                     key,
@@ -168,36 +182,41 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                     pod,
                     container,
                 } => {
-                    set_policy_with(&mut client, target.id, &wire, true)?;
-                    let claim = get_policy_wire(&mut client, target.id)
-                        .map_err(|e| e.to_string())
-                        .and_then(|back| {
-                            back.ok_or_else(|| "the policy just set is not there".into())
-                        })
-                        .and_then(|back| {
-                            let owned = Owned {
-                                policy: key.clone(),
-                                desired: content_hash(&wire),
-                                kernel: content_hash(&back),
-                                pod,
-                                pod_uid: container.pod_uid,
-                                container: container.name,
-                                container_id: state.id.clone(),
-                                path: target.dir.clone().unwrap_or_default(),
-                            };
-                            selection::write_claim(&args.agent_dir, target.id, &owned)
-                        });
-                    if let Err(e) = claim {
-                        // Nothing half-done: the agent would take a policy
-                        // it does not know of for one set by hand.
-                        let _ = delete_policy(&mut client, target.id);
-                        return Err(format!("policy {key} from the agent's selection: {e}").into());
-                    }
+                    let owned = Owned {
+                        policy: key,
+                        desired: content_hash(&wire),
+                        kernel: 0,
+                        pod,
+                        pod_uid: container.pod_uid,
+                        container: container.name,
+                        container_id: state.id.clone(),
+                        path: target.dir.clone().unwrap_or_default(),
+                    };
+                    (wire, Some(owned))
                 }
-            }
-            std::fs::create_dir_all(&args.state_dir)
+            };
+            set_policy_with(&mut client, target.id, &wire, true)?;
+            // The record for poststop, and the agent's claim: both, or the
+            // policy goes again (nothing half-done).
+            let done = std::fs::create_dir_all(&args.state_dir)
                 .and_then(|()| std::fs::write(&record, format!("{}\n", target.id)))
-                .map_err(|e| format!("{}: {e}", record.display()))?;
+                .map_err(|e| format!("{}: {e}", record.display()))
+                .and_then(|()| match claim {
+                    None => Ok(()),
+                    Some(mut owned) => {
+                        let back = get_policy_wire(&mut client, target.id)
+                            .map_err(|e| e.to_string())?
+                            .ok_or("the policy just set is not there")?;
+                        owned.kernel = content_hash(&back);
+                        selection::write_claim(&args.agent_dir, target.id, &owned)
+                            .map_err(|e| format!("the claim for the agent: {e}"))
+                    }
+                });
+            if let Err(e) = done {
+                let _ = delete_policy(&mut client, target.id);
+                let _ = std::fs::remove_file(&record);
+                return Err(e.into());
+            }
             Ok(Code::Ok)
         }
         // poststop: remove the policy this hook set, if any.
@@ -263,18 +282,17 @@ fn read_config(bundle: Option<&Path>) -> Result<Config, Box<dyn Error>> {
     Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?)
 }
 
-/// The container's policy: the annotation's, else the agent's selection's,
-/// else `--default`, else none.
+/// The container's policy: for a pod's container the agent's selection
+/// selects, the selection's; else the annotation's; else `--default`; else
+/// none.
 fn choose(
     args: &HookArgs,
     annotations: &BTreeMap<String, String>,
 ) -> Result<Option<Choice>, String> {
-    if let Some(file) = annotated_file(args, annotations)? {
-        return Ok(Some(Choice::File(file)));
-    }
-    if let Some(c) = PodContainer::from_annotations(annotations).filter(|c| !c.sandbox) {
-        match agent_verdict(args, &c)? {
-            Some((Verdict::Policy { key, wire, pod }, _)) => {
+    if let Some(c) = PodContainer::from_annotations(annotations)?.filter(|c| !c.sandbox) {
+        let exempt = args.exempt_namespace.contains(&c.namespace);
+        match agent_verdict(args, &c, exempt)? {
+            Lookup::Found(Verdict::Policy { key, wire, pod }) => {
                 return Ok(Some(Choice::Agent {
                     key,
                     wire,
@@ -282,42 +300,63 @@ fn choose(
                     container: c,
                 }))
             }
-            Some((Verdict::Invalid { key, error }, _)) => {
+            Lookup::Found(Verdict::Invalid { key, error }) => {
                 return Err(format!(
                     "pod {} container {}: its SyscallPolicy {key} cannot be applied: {error}",
                     c.pod_uid, c.name
                 ))
             }
-            Some((Verdict::UnknownPod, sel)) => {
+            Lookup::Found(Verdict::UnknownPod) | Lookup::NoSelection if exempt => {}
+            Lookup::Found(Verdict::UnknownPod) => {
                 return Err(format!(
-                    "pod {} is not in the sysfence agent's selection ({}, written {}) after {} s: the agent has not seen this pod (is it running, and watching this node?). The container is not started; the kubelet retries",
+                    "pod {} (namespace {}) is not in the sysfence agent's selection ({}) after {} s: the agent has not seen this pod (is it running, and watching this node?). The container is not started; the kubelet retries",
                     c.pod_uid,
+                    if c.namespace.is_empty() { "unknown" } else { &c.namespace },
                     args.agent_dir.join(selection::SELECTION_FILE).display(),
-                    if sel.updated.is_empty() { "at an unknown time" } else { &sel.updated },
                     args.agent_wait
                 ))
             }
-            Some((Verdict::NotSelected, _)) | None => {}
+            Lookup::NoSelection if args.require_agent => {
+                return Err(format!(
+                    "--require-agent: no {} after {} s: the sysfence agent has not run on this node since it booted. The container is not started; the kubelet retries",
+                    args.agent_dir.join(selection::SELECTION_FILE).display(),
+                    args.agent_wait
+                ))
+            }
+            Lookup::Found(Verdict::NotSelected) | Lookup::NoSelection => {}
         }
+    }
+    if let Some(file) = annotated_file(args, annotations)? {
+        return Ok(Some(Choice::File(file)));
     }
     Ok(args.default.clone().map(Choice::File))
 }
 
+/// What the agent's selection says.
+enum Lookup {
+    Found(Verdict),
+    /// There is no selection file.
+    NoSelection,
+}
+
 /// What the agent's selection says about a pod's container, waiting up to
-/// `--agent-wait` for a pod the agent has not listed yet; `None` when
-/// there is no selection (no agent on this node).
-fn agent_verdict(
-    args: &HookArgs,
-    c: &PodContainer,
-) -> Result<Option<(Verdict, Selection)>, String> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.agent_wait);
+/// `--agent-wait` for a pod the agent has not listed yet (or, with
+/// `--require-agent`, for the selection itself); an exempt namespace's pod
+/// does not wait.
+fn agent_verdict(args: &HookArgs, c: &PodContainer, exempt: bool) -> Result<Lookup, String> {
+    let wait = if exempt { 0 } else { args.agent_wait };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
     loop {
-        let Some(sel) = Selection::load(&args.agent_dir)? else {
-            return Ok(None);
+        let found = match Selection::load(&args.agent_dir)? {
+            None => Lookup::NoSelection,
+            Some(sel) => Lookup::Found(sel.verdict(&c.pod_uid, &c.name)),
         };
-        let v = sel.verdict(&c.pod_uid, &c.name);
-        if v != Verdict::UnknownPod || std::time::Instant::now() >= deadline {
-            return Ok(Some((v, sel)));
+        let waiting = match &found {
+            Lookup::Found(v) => *v == Verdict::UnknownPod,
+            Lookup::NoSelection => args.require_agent,
+        };
+        if !waiting || std::time::Instant::now() >= deadline {
+            return Ok(found);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -369,6 +408,8 @@ mod tests {
             state_dir: dir.join("state"),
             agent_dir: dir.join("agent"),
             agent_wait: 0,
+            exempt_namespace: vec!["kube-system".into(), "sysfence-system".into()],
+            require_agent: false,
         }
     }
 
@@ -404,9 +445,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("web.yaml"), "default: allow\n").unwrap();
         let mut a = args(&dir);
-        let cri = |uid: &str, name: &str, kind: &str| {
+        let cri_in = |ns: &str, uid: &str, name: &str, kind: &str| {
             BTreeMap::from([
                 ("io.kubernetes.cri.sandbox-uid".to_string(), uid.to_string()),
+                (
+                    "io.kubernetes.cri.sandbox-namespace".to_string(),
+                    ns.to_string(),
+                ),
                 (
                     "io.kubernetes.cri.container-name".to_string(),
                     name.to_string(),
@@ -417,6 +462,7 @@ mod tests {
                 ),
             ])
         };
+        let cri = |uid: &str, name: &str, kind: &str| cri_in("shop", uid, name, kind);
         let what = |a: &HookArgs, ann: &BTreeMap<String, String>| match choose(a, ann) {
             Ok(Some(Choice::File(f))) => format!("file {f}"),
             Ok(Some(Choice::Agent {
@@ -430,8 +476,20 @@ mod tests {
             Ok(None) => "none".into(),
             Err(e) => format!("error {e}"),
         };
-        // No agent on the node: as any container.
+        // No agent on the node: as any container; with --require-agent,
+        // fail closed (the exempt namespaces excepted).
         assert_eq!(what(&a, &cri("u1", "main", "container")), "none");
+        a.require_agent = true;
+        assert!(what(&a, &cri("u1", "main", "container")).contains("--require-agent: no "));
+        assert_eq!(
+            what(&a, &cri_in("kube-system", "u1", "main", "container")),
+            "none"
+        );
+        a.require_agent = false;
+        // A pod's container whose annotations do not say which: fail closed.
+        let mut partial = cri("u1", "main", "container");
+        partial.remove("io.kubernetes.cri.sandbox-uid");
+        assert!(what(&a, &partial).contains("lack the pod UID"));
         let sel = crate::selection::tests::sample();
         sel.save(&a.agent_dir).unwrap();
         assert_eq!(
@@ -445,24 +503,35 @@ mod tests {
         assert_eq!(what(&a, &cri("u1", "helper", "container")), "file /d.yaml");
         assert_eq!(what(&a, &cri("u1", "", "sandbox")), "file /d.yaml");
         assert_eq!(what(&a, &BTreeMap::new()), "file /d.yaml");
-        // The annotation comes first.
+        // The selection comes before the annotation (which a pod's author
+        // may set), and the annotation before the default.
         let mut ann = cri("u1", "main", "container");
+        ann.insert(ANNOTATION.into(), "web".into());
+        assert_eq!(what(&a, &ann), "agent shop/web [1, 2] shop/web-0 main");
+        let mut ann = cri("u1", "helper", "container");
         ann.insert(ANNOTATION.into(), "web".into());
         assert_eq!(
             what(&a, &ann),
             format!("file {}", dir.join("web.yaml").display())
         );
-        // A pod the agent has not listed: fail closed, after the wait.
+        // A pod the agent has not listed: fail closed, after the wait...
         let t0 = std::time::Instant::now();
         a.agent_wait = 1;
         let e = what(&a, &cri("u9", "main", "container"));
         assert!(
-            e.contains("pod u9 is not in the sysfence agent's selection")
-                && e.contains("written 2026-11-23T10:00:00Z"),
+            e.contains("pod u9 (namespace shop) is not in the sysfence agent's selection"),
             "{e}"
         );
         assert!(t0.elapsed() >= std::time::Duration::from_secs(1));
-        // ... and one the agent lists during the wait is found.
+        // ... but not in an exempt namespace, where it does not wait.
+        a.agent_wait = 30;
+        let t0 = std::time::Instant::now();
+        assert_eq!(
+            what(&a, &cri_in("sysfence-system", "u9", "agent", "container")),
+            "file /d.yaml"
+        );
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+        // One the agent lists during the wait is found.
         a.agent_wait = 10;
         let later = sel.clone();
         let agent_dir = a.agent_dir.clone();

@@ -122,17 +122,18 @@ enum Command {
     /// Give it to the runtime as a createRuntime hook and as a poststop
     /// hook (the same command); the runtime passes the container's state
     /// on stdin. The policy, in this order:
-    ///  1. the one the annotation sysfence.dev/policy names: an absolute
-    ///     path, or a name looked up in --policy-dir (NAME.yaml, NAME.yml,
-    ///     NAME.json); a native policy, a SyscallPolicy resource or a
-    ///     seccomp profile (whose capability conditions follow the
-    ///     container's bounding set);
-    ///  2. for a Kubernetes pod's container (the CRI annotations of
+    ///  1. for a Kubernetes pod's container (the CRI annotations of
     ///     containerd or CRI-O give its pod UID and name), the one the node
     ///     agent's SyscallPolicies select for it, from the agent's
     ///     selection.json in --agent-dir; the hook leaves a claim there so
     ///     the agent owns the cgroup from its next pass. A pod the agent
-    ///     has not listed within --agent-wait seconds fails the hook;
+    ///     has not listed within --agent-wait seconds fails the hook,
+    ///     except in the --exempt-namespace namespaces;
+    ///  2. the one the annotation sysfence.dev/policy names: an absolute
+    ///     path, or a name looked up in --policy-dir (NAME.yaml, NAME.yml,
+    ///     NAME.json); a native policy, a SyscallPolicy resource or a
+    ///     seccomp profile (whose capability conditions follow the
+    ///     container's bounding set);
     ///  3. --default;
     ///
     /// else the container runs unfiltered. At createRuntime the policy is set on

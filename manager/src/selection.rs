@@ -178,6 +178,8 @@ impl Selection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodContainer {
     pub pod_uid: String,
+    /// The pod's namespace (empty when the annotations do not say).
+    pub namespace: String,
     /// The container's name in the pod spec.
     pub name: String,
     /// The pod's sandbox ("pause") container, which no policy selects.
@@ -185,35 +187,60 @@ pub struct PodContainer {
 }
 
 impl PodContainer {
-    /// The pod UID and container name in a container's annotations:
-    /// containerd's CRI plugin writes `io.kubernetes.cri.sandbox-uid`,
-    /// `io.kubernetes.cri.container-name` and
-    /// `io.kubernetes.cri.container-type`; CRI-O writes the kubelet's labels
-    /// (`io.kubernetes.pod.uid`, `io.kubernetes.container.name`) as JSON in
-    /// `io.kubernetes.cri-o.Labels`, and `io.kubernetes.cri-o.ContainerType`.
-    /// `None` for a container that is not a pod's.
-    pub fn from_annotations(a: &BTreeMap<String, String>) -> Option<PodContainer> {
+    /// The pod and container a container's annotations name:
+    /// containerd's CRI plugin writes `io.kubernetes.cri.container-type`,
+    /// `io.kubernetes.cri.sandbox-uid`, `io.kubernetes.cri.sandbox-namespace`
+    /// and `io.kubernetes.cri.container-name`; CRI-O writes
+    /// `io.kubernetes.cri-o.ContainerType` and the kubelet's labels
+    /// (`io.kubernetes.pod.uid`, `io.kubernetes.pod.namespace`,
+    /// `io.kubernetes.container.name`) as JSON in `io.kubernetes.cri-o.Labels`.
+    /// `Ok(None)` for a container that is not a pod's; an error for a pod's
+    /// container whose annotations do not say which pod or container it is
+    /// (the hook then fails closed rather than let it run unfiltered).
+    pub fn from_annotations(a: &BTreeMap<String, String>) -> Result<Option<PodContainer>, String> {
         let get = |k: &str| a.get(k).filter(|v| !v.is_empty()).cloned();
-        if let Some(uid) = get("io.kubernetes.cri.sandbox-uid") {
-            let sandbox = get("io.kubernetes.cri.container-type").as_deref() == Some("sandbox");
-            return Some(PodContainer {
-                pod_uid: uid.to_ascii_lowercase(),
-                name: get("io.kubernetes.cri.container-name").unwrap_or_default(),
-                sandbox,
-            });
-        }
-        let labels: BTreeMap<String, String> = get("io.kubernetes.cri-o.Labels")
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default();
-        let label = |k: &str| labels.get(k).cloned().or_else(|| get(k));
-        let uid = label("io.kubernetes.pod.uid")?;
-        let sandbox = get("io.kubernetes.cri-o.ContainerType").as_deref() == Some("sandbox")
-            || label("io.kubernetes.container.name").is_none();
-        Some(PodContainer {
+        let containerd = get("io.kubernetes.cri.container-type");
+        let crio = get("io.kubernetes.cri-o.ContainerType");
+        let labels: BTreeMap<String, String> = match get("io.kubernetes.cri-o.Labels") {
+            None => BTreeMap::new(),
+            Some(j) => serde_json::from_str(&j).map_err(|e| {
+                format!(
+                    "annotation io.kubernetes.cri-o.Labels is not a JSON object of strings: {e}"
+                )
+            })?,
+        };
+        let label = |k: &str| labels.get(k).filter(|v| !v.is_empty()).cloned();
+        let (kind, uid, ns, name) =
+            if containerd.is_some() || get("io.kubernetes.cri.sandbox-uid").is_some() {
+                (
+                    containerd,
+                    get("io.kubernetes.cri.sandbox-uid"),
+                    get("io.kubernetes.cri.sandbox-namespace"),
+                    get("io.kubernetes.cri.container-name"),
+                )
+            } else if crio.is_some() || label("io.kubernetes.pod.uid").is_some() {
+                (
+                    crio,
+                    label("io.kubernetes.pod.uid"),
+                    label("io.kubernetes.pod.namespace"),
+                    label("io.kubernetes.container.name"),
+                )
+            } else {
+                return Ok(None);
+            };
+        let sandbox = kind.as_deref() == Some("sandbox");
+        let (Some(uid), Some(name)) = (uid, name.or_else(|| sandbox.then(String::new))) else {
+            return Err(
+                "a pod's container whose CRI annotations lack the pod UID or the container name: cannot tell which policy it gets"
+                    .into(),
+            );
+        };
+        Ok(Some(PodContainer {
             pod_uid: uid.to_ascii_lowercase(),
-            name: label("io.kubernetes.container.name").unwrap_or_default(),
+            namespace: ns.unwrap_or_default(),
+            name,
             sandbox,
-        })
+        }))
     }
 }
 
@@ -336,33 +363,65 @@ pub(crate) mod tests {
         let c = PodContainer::from_annotations(&ann(&[
             ("io.kubernetes.cri.container-type", "container"),
             ("io.kubernetes.cri.sandbox-uid", uid),
+            ("io.kubernetes.cri.sandbox-namespace", "shop"),
             ("io.kubernetes.cri.container-name", "main"),
         ]))
+        .unwrap()
         .unwrap();
         assert_eq!(
-            (c.pod_uid.as_str(), c.name.as_str(), c.sandbox),
-            (uid, "main", false)
+            (
+                c.pod_uid.as_str(),
+                c.namespace.as_str(),
+                c.name.as_str(),
+                c.sandbox
+            ),
+            (uid, "shop", "main", false)
         );
         let s = PodContainer::from_annotations(&ann(&[
             ("io.kubernetes.cri.container-type", "sandbox"),
             ("io.kubernetes.cri.sandbox-uid", uid),
         ]))
+        .unwrap()
         .unwrap();
         assert!(s.sandbox);
         let labels = format!(
-            r#"{{"io.kubernetes.pod.uid":"{}","io.kubernetes.container.name":"main","io.kubernetes.pod.name":"web-0"}}"#,
+            r#"{{"io.kubernetes.pod.uid":"{}","io.kubernetes.container.name":"main","io.kubernetes.pod.namespace":"shop"}}"#,
             uid.to_uppercase()
         );
         let o = PodContainer::from_annotations(&ann(&[
             ("io.kubernetes.cri-o.ContainerType", "container"),
             ("io.kubernetes.cri-o.Labels", &labels),
         ]))
+        .unwrap()
         .unwrap();
         assert_eq!(
-            (o.pod_uid.as_str(), o.name.as_str(), o.sandbox),
-            (uid, "main", false)
+            (
+                o.pod_uid.as_str(),
+                o.namespace.as_str(),
+                o.name.as_str(),
+                o.sandbox
+            ),
+            (uid, "shop", "main", false)
         );
-        assert_eq!(PodContainer::from_annotations(&ann(&[("x", "y")])), None);
+        assert_eq!(
+            PodContainer::from_annotations(&ann(&[("x", "y")])),
+            Ok(None)
+        );
+        // A pod's container that does not say which: fail closed.
+        for bad in [
+            vec![("io.kubernetes.cri.container-type", "container")],
+            vec![
+                ("io.kubernetes.cri.container-type", "container"),
+                ("io.kubernetes.cri.sandbox-uid", uid),
+            ],
+            vec![("io.kubernetes.cri-o.ContainerType", "container")],
+            vec![("io.kubernetes.cri-o.Labels", "[1]")],
+        ] {
+            assert!(
+                PodContainer::from_annotations(&ann(&bad)).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     /// A selection: pod u1 (shop/web-0) with container main under shop/web

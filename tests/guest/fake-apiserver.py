@@ -109,7 +109,9 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 
     def send_json(self, code, obj):
-        b = json.dumps(obj).encode()
+        self.send_body(code, json.dumps(obj).encode())
+
+    def send_body(self, code, b):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(b)))
@@ -127,7 +129,9 @@ class H(http.server.BaseHTTPRequestHandler):
             with lock:
                 items = [o for o in objects[kind].values() if matches(kind, o, sel)]
                 lst = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": str(rv[0])}, "items": items}
-            return self.send_json(200, lst)
+                # Serialized under the lock: a snapshot as of its version.
+                body = json.dumps(lst).encode()
+            return self.send_body(200, body)
         since = int(q.get("resourceVersion", ["0"])[0] or 0)
         timeout = min(int(q.get("timeoutSeconds", ["290"])[0]), 290)
         self.send_response(200)

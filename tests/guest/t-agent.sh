@@ -146,6 +146,12 @@ out=$(printf '{"ociVersion":"1.0.2","id":"unknown","status":"creating","pid":%s,
   fail "the hook accepted a pod the agent has not listed: $out"
 echo "$out" | grep -q "is not in the sysfence agent's selection" || fail "unclear hook error for an unknown pod: $out"
 expect_eq "policies after the refused hook" "$(sysfence policy list --json)" "$before"
+# The same in kube-system, exempt by default (the control plane's static
+# pods, the agent's own pod): no wait, no policy, no error.
+out=$(printf '{"ociVersion":"1.0.2","id":"unknown","status":"creating","pid":%s,"annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-uid":"99999999-0000-4000-8000-000000000000","io.kubernetes.cri.sandbox-namespace":"kube-system","io.kubernetes.cri.container-name":"main"}}' $unknown |
+  sysfence oci-hook --agent-dir $HR$AD --agent-wait 30 --state-dir /tmp/agent-hook 2>&1) ||
+  fail "the hook refused an unlisted pod of an exempt namespace: $out"
+expect_eq "policies after the exempt pod" "$(sysfence policy list --json)" "$before"
 kill $unknown
 wait $unknown 2>/dev/null
 

@@ -51,7 +51,9 @@ pub fn node_entry<'a>(p: &'a SyscallPolicy, node: &str) -> Option<&'a NodeStatus
 }
 
 /// A pod as the planner needs it: its regular containers, running or
-/// not, with their runtime IDs.
+/// not, with their runtime IDs. Its UID is the one its cgroup and its
+/// containers' CRI annotations carry: for a static pod's mirror, the
+/// kubelet's (`kubernetes.io/config.mirror`), not the API server's.
 pub fn pod_info(p: &Pod) -> PodInfo {
     let md = &p.metadata;
     let containers = p
@@ -68,6 +70,7 @@ pub fn pod_info(p: &Pod) -> PodInfo {
                         .filter(|s| !s.is_empty())
                         .map(|s| super::cgroups::strip_runtime(s).to_string()),
                     running: c.state.as_ref().is_some_and(|s| s.running.is_some()),
+                    terminated: c.state.as_ref().is_some_and(|s| s.terminated.is_some()),
                 })
                 .collect()
         })
@@ -75,7 +78,15 @@ pub fn pod_info(p: &Pod) -> PodInfo {
     PodInfo {
         namespace: md.namespace.clone().unwrap_or_else(|| "default".into()),
         name: md.name.clone().unwrap_or_default(),
-        uid: md.uid.clone().unwrap_or_default(),
+        // A static pod's mirror names the UID the kubelet (and so the
+        // runtime and the cgroup tree) knows it by in this annotation.
+        uid: md
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kubernetes.io/config.mirror"))
+            .or(md.uid.as_ref())
+            .map(|u| u.to_ascii_lowercase())
+            .unwrap_or_default(),
         node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
         labels: md.labels.clone().unwrap_or_default(),
         spec_containers: p

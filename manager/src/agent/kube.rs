@@ -168,9 +168,17 @@ async fn pass(
                 .reconcile_errors += 1;
         }
     }
-    let index = Index::scan(&cfg.cgroup_root);
     let (plan, ex) = {
         let mut kernel = shared.kernel.lock().expect("kernel lock");
+        let mut state = shared.state.lock().expect("state lock");
+        // The hook's claims first, then the cgroups, then the kernel: a
+        // claim taken here has its cgroup in the scan and its policy in the
+        // dump, so it cannot be mistaken for a container gone.
+        let adopted = adopt_claims(&dir, &mut state);
+        for line in &adopted.log {
+            log(line);
+        }
+        let index = Index::scan(&cfg.cgroup_root);
         let live = match kernel.policies() {
             Ok(l) => l,
             Err(e) => {
@@ -184,11 +192,6 @@ async fn pass(
                 return;
             }
         };
-        let mut state = shared.state.lock().expect("state lock");
-        let adopted = adopt_claims(&dir, &mut state);
-        for line in &adopted.log {
-            log(line);
-        }
         let plan = reconcile::plan(&World {
             node: Some(&cfg.node),
             policies: &inputs,

@@ -86,7 +86,9 @@ pub enum AgentCmd {
     ///
     /// With --apply the actions are carried out and the state file
     /// updated, so a later `plan --apply` (or the agent) removes what this
-    /// one applied once it is no longer wanted. Do not run it beside a
+    /// one applied once it is no longer wanted; the OCI hook's claims are
+    /// taken, and the selection the hook reads (selection.json, beside the
+    /// state file) is written, as the agent does. Do not run it beside a
     /// running agent on the same node.
     ///
     /// Examples:
@@ -319,6 +321,15 @@ fn plan(args: &PlanArgs) -> Res {
     let policies = inputs::load_policies(&args.policies)?;
     let pods = inputs::load_pods(&args.pods)?;
     let mut state = State::load(&args.state_file)?;
+    // The OCI hook's claims before the kernel's dump, as in the agent.
+    let adopted = kernel::adopt_claims(&kernel::agent_dir(&args.state_file), &mut state);
+    for line in &adopted.log {
+        if args.apply {
+            eprintln!("sysfence: {line}");
+        } else {
+            eprintln!("sysfence: (not carried out without --apply) {line}");
+        }
+    }
     let mut kernel = kernel::Netlink::default();
     let live = match kernel.policies() {
         Ok(l) => l,
@@ -328,7 +339,15 @@ fn plan(args: &PlanArgs) -> Res {
             BTreeMap::new()
         }
     };
-    let out = plan_with(args, &policies, &pods, &live, &mut state, &mut kernel)?;
+    let out = plan_with(
+        args,
+        &policies,
+        &pods,
+        &live,
+        &mut state,
+        &mut kernel,
+        &adopted,
+    )?;
     print!("{out}");
     Ok(Code::Ok)
 }
@@ -342,6 +361,7 @@ fn plan_with(
     live: &BTreeMap<u64, u64>,
     state: &mut State,
     kernel: &mut dyn Kernel,
+    adopted: &kernel::Adopted,
 ) -> Result<String, Box<dyn Error>> {
     use std::fmt::Write as _;
     let inputs: Vec<_> = policies.iter().map(inputs::policy_input).collect();
@@ -354,10 +374,6 @@ fn plan_with(
         );
     }
     let dir = kernel::agent_dir(&args.state_file);
-    let adopted = kernel::adopt_claims(&dir, state);
-    for line in &adopted.log {
-        eprintln!("sysfence: {line}");
-    }
     let world = World {
         node: args.node_name.as_deref(),
         policies: &inputs,

@@ -38,6 +38,7 @@ fn pod(name: &str, uid: &str, labels: &[(&str, &str)], ctrs: &[(&str, &str)]) ->
                 name: n.to_string(),
                 id: Some(id.to_string()),
                 running: true,
+                terminated: false,
             })
             .collect(),
     }
@@ -310,6 +311,11 @@ fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
     );
     assert!(p.actions.is_empty(), "{:?}", kinds(&p));
     assert!(k.policies.contains_key(&21) && st.cgroups.contains_key(&21));
+    // Created, not started: the status lists its ID, waiting. Still kept.
+    let mut created = pod("web-1", "u1", &[("app", "web")], &[("nginx", "c21")]);
+    created.containers[0].running = false;
+    let (p, _) = pass(std::slice::from_ref(&web), &[created], &mut k, &mut st, &cg);
+    assert!(p.actions.is_empty(), "{:?}", kinds(&p));
     // Running: the agent's own, already in place: nothing sent.
     let running = pod("web-1", "u1", &[("app", "web")], &[("nginx", "c21")]);
     let (p, failed) = pass(
@@ -529,7 +535,9 @@ fn containers_that_go_lose_their_policy() {
     let mut st = State::default();
     let pods = vec![pod("web-0", "u0", &[("app", "web")], &[("a", "c1")])];
     pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
-    // The container restarted: new ID, new cgroup.
+    // The container restarted: new ID, new cgroup; the old cgroup went
+    // with the old container.
+    let cg = ids(&[("c9", 19)]);
     let pods = vec![pod("web-0", "u0", &[("app", "web")], &[("a", "c9")])];
     let (p, _) = pass(std::slice::from_ref(&web), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["apply 19 web New", "delete 11 ContainerGone"]);
@@ -712,8 +720,24 @@ fn pods_from_the_api_objects() {
     assert_eq!(p.containers[0].id.as_deref(), Some("abc"));
     assert!(p.containers[0].running);
     assert_eq!(p.containers[1].id.as_deref(), Some("def"));
-    assert!(!p.containers[1].running);
+    assert!(!p.containers[1].running && !p.containers[1].terminated);
     assert_eq!(p.containers[2].id, None);
+    assert_eq!(p.spec_containers, ["nginx", "side", "gone"]);
+    // A static pod's mirror: the kubelet's UID, which its cgroup carries.
+    let mirror: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "etcd-n1", "namespace": "kube-system", "uid": "1b2c3d4e-0000-4000-8000-000000000001",
+                     "annotations": {"kubernetes.io/config.mirror": "9F86D081884C7D659A2FEAA0C55AD015",
+                                     "kubernetes.io/config.source": "file"}},
+        "spec": {"nodeName": "n1", "containers": [{"name": "etcd"}]},
+        "status": {"containerStatuses": [
+            {"name": "etcd", "containerID": "containerd://e1", "image": "i", "imageID": "", "ready": false, "restartCount": 1,
+             "state": {"terminated": {"exitCode": 1}}}
+        ]}
+    }))
+    .unwrap();
+    let m = pod_info(&mirror);
+    assert_eq!(m.uid, "9f86d081884c7d659a2feaa0c55ad015");
+    assert!(m.containers[0].terminated && !m.containers[0].running);
 }
 
 #[test]
@@ -771,7 +795,16 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
     let mut k = Fake::default();
     let mut st = State::default();
     let live = k.policies().unwrap();
-    let out = super::plan_with(&args, &policies, &pods, &live, &mut st, &mut k).unwrap();
+    let out = super::plan_with(
+        &args,
+        &policies,
+        &pods,
+        &live,
+        &mut st,
+        &mut k,
+        &super::kernel::Adopted::default(),
+    )
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let acts: Vec<(String, String)> = v["actions"]
         .as_array()
@@ -821,7 +854,16 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
         apply: false,
         ..args
     };
-    let out = super::plan_with(&args, &policies, &pods, &live, &mut st, &mut k).unwrap();
+    let out = super::plan_with(
+        &args,
+        &policies,
+        &pods,
+        &live,
+        &mut st,
+        &mut k,
+        &super::kernel::Adopted::default(),
+    )
+    .unwrap();
     assert!(out.starts_with("no change to make"), "{out}");
     assert!(
         out.contains(

@@ -32,9 +32,8 @@
 //! 7. A cgroup the OCI hook put under a policy from the agent's selection
 //!    (`crate::selection`; its claim is in the state like the agent's own
 //!    applies) keeps it while the container is starting: its pod is here
-//!    and has it in its spec, its status does not list it yet (and shows no
-//!    other container of its name running), and its cgroup exists. Rules 5
-//!    and 6 take over once the status lists it.
+//!    and has it in its spec, its status does not show it running or ended,
+//!    and its cgroup exists. Rules 5 and 6 take over once it runs.
 
 use super::kernel::{Owned, State};
 use crate::agent::cgroups::{Cgroup, Lookup};
@@ -92,6 +91,9 @@ pub struct ContainerInfo {
     /// The runtime's container ID, without `containerd://`.
     pub id: Option<String>,
     pub running: bool,
+    /// It ran and ended (a container created but not started yet is
+    /// neither running nor terminated).
+    pub terminated: bool,
 }
 
 /// A container, named for people and for the state file.
@@ -304,13 +306,12 @@ pub fn selection(node: Option<&str>, policies: &[PolicyInput], pods: &[PodInfo])
 }
 
 /// Whether an owned container is starting (rule 7): its pod's spec has it,
-/// the pod's status neither lists its ID nor shows another container of its
-/// name running (a restart shows the previous one, stopped), and its cgroup
-/// exists.
+/// the pod's status does not show it running or ended (it may list it
+/// created, or not at all yet), and its cgroup exists.
 fn starting(pod: &PodInfo, o: &Owned, cgroups: &dyn Lookup) -> bool {
     pod.spec_containers.contains(&o.container)
         && !pod.containers.iter().any(|c| {
-            c.id.as_deref() == Some(o.container_id.as_str()) || (c.name == o.container && c.running)
+            c.id.as_deref() == Some(o.container_id.as_str()) && (c.running || c.terminated)
         })
         && cgroups.find(&o.pod_uid, &o.container_id).is_some()
 }
