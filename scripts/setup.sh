@@ -18,6 +18,7 @@ PACKAGES=(
   libseccomp-dev python3-seccomp                 # real seccomp (libseccomp), to compare against
   strace crun python3                            # host tools tests use over 9p
   runc containerd                                # container runtimes the OCI hook is tested with
+  ca-certificates                                # trust roots kube-rs loads (t-agent's stand-in API server)
 )
 
 failed=()

@@ -7,7 +7,9 @@
 # kernel log gains a bug report (qemu/splat-patterns) while it runs.
 here=$(cd "$(dirname "$0")" && pwd)
 patterns=$here/../../qemu/splat-patterns
-per_test_timeout=${SF_TEST_TIMEOUT:-600}
+# Each test's limit: t-agent, the longest, takes about 600 s on the emulated
+# debug kernel (containerd, five containers, the agent).
+per_test_timeout=${SF_TEST_TIMEOUT:-900}
 grep -v '^#' "$patterns" >/tmp/splat-patterns
 
 if [ $# -gt 0 ]; then
