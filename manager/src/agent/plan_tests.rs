@@ -772,6 +772,26 @@ fn owned_entries_keep_their_file_format() {
 
 /// `agent plan` end to end: files in, a real cgroup tree of every layout,
 /// the in-memory kernel.
+/// `agent plan` on files against the fake kernel, with no claims.
+fn plan_files(
+    args: &super::PlanArgs,
+    policies: &[SyscallPolicy],
+    pods: &[k8s_openapi::api::core::v1::Pod],
+    st: &mut State,
+    k: &mut Fake,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let live = k.policies().unwrap();
+    super::plan_with(
+        args,
+        policies,
+        pods,
+        &live,
+        st,
+        k,
+        &super::kernel::Adopted::default(),
+    )
+}
+
 #[test]
 fn plan_command_from_files_on_a_real_cgroup_tree() {
     use super::cgroups::tests::{layout, Driver, Runtime, C1, C2, UID};
@@ -794,17 +814,7 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
     let pods = super::inputs::load_pods(&args.pods).unwrap();
     let mut k = Fake::default();
     let mut st = State::default();
-    let live = k.policies().unwrap();
-    let out = super::plan_with(
-        &args,
-        &policies,
-        &pods,
-        &live,
-        &mut st,
-        &mut k,
-        &super::kernel::Adopted::default(),
-    )
-    .unwrap();
+    let out = plan_files(&args, &policies, &pods, &mut st, &mut k).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let acts: Vec<(String, String)> = v["actions"]
         .as_array()
@@ -848,22 +858,12 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
     );
     assert_eq!(pol("bank/idle")["status"], serde_json::Value::Null);
     // Again: nothing to do; the text form says so.
-    let live = k.policies().unwrap();
     let args = super::PlanArgs {
         json: false,
         apply: false,
         ..args
     };
-    let out = super::plan_with(
-        &args,
-        &policies,
-        &pods,
-        &live,
-        &mut st,
-        &mut k,
-        &super::kernel::Adopted::default(),
-    )
-    .unwrap();
+    let out = plan_files(&args, &policies, &pods, &mut st, &mut k).unwrap();
     assert!(out.starts_with("no change to make"), "{out}");
     assert!(
         out.contains(
