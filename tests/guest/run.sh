@@ -1,30 +1,46 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The guest test driver: runs every tests/guest/t-*.sh (or those named on the
-# command line), each in its own shell with a time limit, and prints
-#   TEST-RESULT PASS|FAIL NAME SECONDS
-# per test and a last line "N passed, M failed". A test also fails when the
-# kernel log gains a bug report (qemu/splat-patterns) while it runs.
+# command line), each in its own shell within its own time budget, and prints
+#   TEST-RESULT PASS|FAIL NAME SECONDS budget=BUDGET share=PERCENT%
+# per test, a table of the tests by their share of their budget, and a last
+# line "N passed, M failed". A test also fails when the kernel log gains a
+# bug report (qemu/splat-patterns) while it runs.
+#
+# Budgets: each test says how long it may take in a header line
+#   # budget: SECONDS
+# (120 when it does not). A test still running at its budget is killed and
+# fails, so one slow test cannot eat the time of the whole guest run. A test
+# should need at most half of its budget on the emulated debug kernel; the
+# table flags those that need more. SF_TEST_TIMEOUT=S gives every test S
+# seconds instead (long soaks by hand).
 here=$(cd "$(dirname "$0")" && pwd)
 patterns=$here/../../qemu/splat-patterns
-# Each test's limit: t-agent, the longest, takes about 600 s on the emulated
-# debug kernel (containerd, five containers, the agent).
-per_test_timeout=${SF_TEST_TIMEOUT:-900}
 grep -v '^#' "$patterns" >/tmp/splat-patterns
 
+# budget_of TEST: its budget in seconds.
+budget_of() {
+  [ -n "${SF_TEST_TIMEOUT:-}" ] && { echo "$SF_TEST_TIMEOUT"; return; }
+  _b=$(sed -n 's/^# budget: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+  echo "${_b:-120}"
+}
+
 if [ $# -gt 0 ]; then
-  tests=$(for t in "$@"; do echo "$here/$t"; done)
+  tests=$(for t in "$@"; do echo "$here/${t%.sh}.sh"; done)
 else
   tests=$(ls "$here"/t-*.sh)
 fi
 passed=0 failed=0
+: >/tmp/run.shares
 for t in $tests; do
   name=$(basename "$t" .sh)
+  [ -f "$t" ] || { echo "no test $t"; failed=$((failed + 1)); echo "TEST-RESULT FAIL $name 0 budget=0 share=0%"; continue; }
+  budget=$(budget_of "$t")
   # Consume the log so far; the serial console keeps the whole log anyway.
   dmesg -c >/dev/null
   start=$(date +%s)
-  echo "=== $name"
-  timeout -s KILL "$per_test_timeout" sh "$t"
+  echo "=== $name (budget ${budget} s)"
+  timeout -s KILL "$budget" sh "$t"
   rc=$?
   secs=$(($(date +%s) - start))
   dmesg -c >/tmp/dmesg.new
@@ -33,14 +49,23 @@ for t in $tests; do
     cat /tmp/dmesg.new
     rc=99
   fi
-  [ "$rc" = 137 ] && echo "$name: killed after ${per_test_timeout}s"
+  [ "$rc" = 137 ] && echo "$name: killed at its budget of ${budget} s"
+  share=$((secs * 100 / budget))
   if [ "$rc" = 0 ]; then
     passed=$((passed + 1))
-    echo "TEST-RESULT PASS $name $secs"
+    verdict=PASS
   else
     failed=$((failed + 1))
-    echo "TEST-RESULT FAIL $name $secs"
+    verdict=FAIL
   fi
+  echo "TEST-RESULT $verdict $name $secs budget=$budget share=$share%"
+  echo "$share $name $secs $budget" >>/tmp/run.shares
+done
+echo "--- time per test, by share of its budget (over 50%: needs room)"
+sort -rn /tmp/run.shares | while read -r share name secs budget; do
+  flag=""
+  [ "$share" -gt 50 ] && flag="  <- over half its budget"
+  printf '%4s%%  %5s s of %5s s  %s%s\n' "$share" "$secs" "$budget" "$name" "$flag"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/
 # Threads hammer two syscalls (one with an argument rule) while the policy
 # flips between two versions thousands of times: every call is answered by
 # one version or the other (errno 13 or 14), never by no policy, a mix or

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: containers
+# covers: kmod/ shared-abi/ manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs tests/differential/
 # The same semantics as seccomp, proven differentially: a battery of raw
 # syscalls (every x86_64 syscall, argument-dependent calls, ia32 calls) runs
 # once under real seccomp (the filter libseccomp builds from a profile, as

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/ manager/src/events.rs
 # Events: a subscriber sees denials, LOG hits, traps and kills with the
 # task, call, arguments and action; a burst is rate-limited per policy, and
 # events received plus drops equal what the counters say.

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: qemu/ scripts/build-initramfs.sh
 # The guest gives tests what the harness promises: cgroup2, tracefs, the host
 # root over 9p with working host tools, a writable run directory, the static
 # programs, and both syscall entry paths.

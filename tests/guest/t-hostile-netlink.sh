@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/
 # Hostile input: every class of malformed request is refused with its
 # extended-ack message (or errno), and changes nothing.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/
 # Children of fork, vfork, clone, clone3, threads and programs after execve stay
 # under the cgroup's policy; nested cgroups: every policy on the path
 # applies and the strictest action wins.

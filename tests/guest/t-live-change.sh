@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/
 # One running process sees its policy change, live, with no restart:
 # allow, deny (errno 1), errno 13, log, allow; then delete restores it.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/
 # Generated and mutated netlink requests (sf-nlfuzz): every one answered,
 # every policy-set answered exactly as the shared engine predicts, the
 # module responsive afterwards, another cgroup's policy untouched, and no

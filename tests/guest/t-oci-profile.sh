@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs manager/src/commands.rs
 # Docker's default seccomp profile, applied unchanged: its decisions as real
 # syscall outcomes, its capability conditions (from --caps or from a task in
 # the cgroup), export back to OCI JSON, and clear errors.

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ manager/src/record.rs manager/src/oci.rs manager/src/run.rs
 # sysfence record: learn what a running workload calls, write a minimal OCI
 # profile; the same workload replays under it, a call it never made is
 # refused, the container's own policy is back afterwards, and the learning

@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: manager/src/resource.rs manager/src/policy.rs manager/src/commands.rs
 # The SyscallPolicy resource: applied like any policy, audit mode logs what
 # enforce mode refuses, a bad resource is refused naming the field and
 # changes nothing, and a live policy exports back to a resource that

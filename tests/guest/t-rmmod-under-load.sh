@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ shared-abi/
 # rmmod while filtered tasks storm syscalls: the probe detaches, callers in
 # flight finish, everything is freed and every task is unfiltered.
 . "$(dirname "$0")/lib.sh"

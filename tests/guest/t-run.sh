@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ manager/src/run.rs
 # sysfence run: the policy is in force from the command's execve on, the
 # exit status passes through, the transient cgroup is removed afterwards.
 . "$(dirname "$0")/lib.sh"

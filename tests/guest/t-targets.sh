@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: manager/src/target.rs
 # Targets: containers found by id prefix in the real cgroup layouts of
 # Docker, containerd (Kubernetes and ctr), CRI-O, Podman and systemd-nspawn,
 # under both cgroup drivers; --pid; ambiguity and absence are clear errors.

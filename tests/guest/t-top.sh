@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# lane: kernel
+# covers: kmod/ manager/src/top.rs manager/src/events.rs
 # sysfence top: the cgroup whose tasks try rare, refused calls ranks first;
 # counts are per interval; rare calls are named; ordinary calls are not.
 . "$(dirname "$0")/lib.sh"

@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sf-battery seccomp BPF_FILE | sf-battery cgroup CGROUP_DIR | sf-battery none`:
-//! the differential battery. Each invocation runs in its own child: the
-//! child first puts itself under the filter (installs the raw seccomp BPF
-//! program libseccomp made from a profile, or moves into the cgroup that
-//! has the sysfence policy made from the same profile), then issues one
-//! raw syscall and exits with the outcome. Prints one line per invocation:
+//! the differential battery. A child first puts itself under the filter
+//! (installs the raw seccomp BPF program libseccomp made from a profile, or
+//! moves into the cgroup that has the sysfence policy made from the same
+//! profile), then issues the battery's raw syscalls one after the other,
+//! storing each outcome in memory shared with the parent (no syscall in
+//! between). A call that kills the child (KILL, TRAP) is recorded as that
+//! signal and a new child carries on from the next call, so every call is
+//! decided as in a child of its own, at a handful of forks per battery
+//! instead of one per call. Prints one line per invocation:
 //! `ABI NAME ARGS => ok | err N | sig N`. Running it in both modes and
 //! diffing the output compares the two filters call for call.
 //!
 //! Invocations are chosen to have no lasting effect whatever the filter:
 //! invalid descriptors, pointers and flags, so that an allowed call fails
-//! in the kernel (EBADF, EFAULT, EINVAL) rather than doing anything.
+//! in the kernel (EBADF, EFAULT, EINVAL) rather than doing anything, so
+//! that no outcome depends on the calls made before it in the same child.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicI64, Ordering};
 use sysfence_abi::names;
 use sysfence_abi::proto::Abi;
 use sysfence_testprogs::{raw_syscall, Abi as Entry};
 
 const M1: u64 = u64::MAX; // -1
-const SIGALRM_SECS: u32 = 5;
+/// A call that makes no progress for this long is ended by SIGALRM.
+const STALL_SECS: u64 = 5;
 
 /// Calls that, even with invalid arguments, would block, end the child
 /// before it reports, touch the terminal or leave state behind: left out of
@@ -207,8 +214,8 @@ fn main() {
         (Some("none"), None) => Mode::None,
         _ => die("usage: sf-battery seccomp BPF_FILE | cgroup CGROUP_DIR | none"),
     };
-    let out = std::io::stdout();
-    let mut out = out.lock();
+    let mut calls = Vec::new();
+    let mut shown = Vec::new();
     for (abi, name, a) in invocations() {
         let Some(nr) = names::number(abi, name) else {
             continue;
@@ -218,47 +225,8 @@ fn main() {
         } else {
             Entry::X86_64
         };
-        // SAFETY: fork in a single-threaded program; the child only enters
-        // the filter, makes one raw call and _exits.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            // SAFETY: bounds a call that blocks; set before the filter.
-            unsafe { libc::alarm(SIGALRM_SECS) };
-            if let Err(e) = enter(&mode) {
-                eprintln!("sf-battery: {e}");
-                // SAFETY: ends the child at once.
-                unsafe { libc::_exit(200) };
-            }
-            // SAFETY: a raw syscall chosen to have no lasting effect (see
-            // the module comment).
-            unsafe {
-                let r = raw_syscall(entry, u64::from(nr), a);
-                let code = if (-4095..0).contains(&r) {
-                    (-r).min(199) as i32
-                } else {
-                    0
-                };
-                raw_syscall(
-                    Entry::X86_64,
-                    libc::SYS_exit_group as u64,
-                    [code as u64, 0, 0, 0, 0, 0],
-                );
-                libc::_exit(201);
-            }
-        }
-        let mut status = 0;
-        // SAFETY: waits for our own child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        let outcome = if libc::WIFSIGNALED(status) {
-            format!("sig {}", libc::WTERMSIG(status))
-        } else {
-            match libc::WEXITSTATUS(status) {
-                0 => "ok".to_string(),
-                200 => die("the child could not enter the filter"),
-                c => format!("err {c}"),
-            }
-        };
-        let shown: Vec<String> = a
+        calls.push((entry, u64::from(nr), a));
+        let args: Vec<String> = a
             .iter()
             .map(|v| {
                 if *v == M1 {
@@ -268,13 +236,165 @@ fn main() {
                 }
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "{} {name}({}) => {outcome}",
-            abi.name(),
-            shown.join(",")
-        );
+        shown.push(format!("{} {name}({})", abi.name(), args.join(",")));
     }
+    let outcomes = run_battery(&mode, &calls);
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    for (call, outcome) in shown.iter().zip(&outcomes) {
+        let _ = writeln!(out, "{call} => {outcome}");
+    }
+}
+
+/// One outcome slot per invocation, plus a progress counter, in memory
+/// shared with the children (`MAP_SHARED`), so that a child reports each
+/// outcome with a plain store: no syscall, which the filter under test
+/// might refuse, between two calls of the battery.
+struct Slots {
+    base: *mut AtomicI64,
+    len: usize,
+}
+
+impl Slots {
+    fn new(calls: usize) -> Slots {
+        let len = calls + 1;
+        // SAFETY: a fresh anonymous shared mapping; nothing else refers to
+        // that address range.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len * std::mem::size_of::<AtomicI64>(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            die(&format!("mmap: {}", std::io::Error::last_os_error()));
+        }
+        Slots {
+            base: p.cast(),
+            len,
+        }
+    }
+
+    /// Slot 0 counts the calls done; slot `i + 1` holds call `i`'s errno
+    /// (0 for success).
+    fn slot(&self, i: usize) -> &AtomicI64 {
+        assert!(i < self.len);
+        // SAFETY: `i` is in bounds of the mapping, which lives as long as
+        // `self`, is zero-filled (a valid AtomicI64) and suitably aligned.
+        unsafe { &*self.base.add(i) }
+    }
+    fn done(&self) -> &AtomicI64 {
+        self.slot(0)
+    }
+    fn errno(&self, call: usize) -> &AtomicI64 {
+        self.slot(call + 1)
+    }
+}
+
+/// The child's part: enter the filter, then make calls `from..` in order,
+/// recording each outcome, and exit. Never returns.
+fn child(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], from: usize, slots: &Slots) -> ! {
+    if let Err(e) = enter(mode) {
+        eprintln!("sf-battery: {e}");
+        // SAFETY: ends the child at once.
+        unsafe { libc::_exit(200) };
+    }
+    for (i, (entry, nr, a)) in calls.iter().enumerate().skip(from) {
+        // SAFETY: a raw syscall chosen to have no lasting effect (see the
+        // module comment).
+        let r = unsafe { raw_syscall(*entry, *nr, *a) };
+        let code = if (-4095..0).contains(&r) { -r } else { 0 };
+        slots.errno(i).store(code, Ordering::SeqCst);
+        slots.done().store(i as i64 + 1, Ordering::SeqCst);
+    }
+    // SAFETY: exit_group, raw, as the battery's calls are; _exit if even
+    // that was refused.
+    unsafe {
+        raw_syscall(
+            Entry::X86_64,
+            libc::SYS_exit_group as u64,
+            [0, 0, 0, 0, 0, 0],
+        );
+        libc::_exit(201);
+    }
+}
+
+/// Waits for `pid`; if it makes no progress for `STALL_SECS` (a call that
+/// blocks), sends it SIGALRM, as the alarm of a one-call child would.
+/// Returns its wait status.
+fn reap(pid: libc::pid_t, slots: &Slots) -> i32 {
+    let mut last = slots.done().load(Ordering::SeqCst);
+    let mut since = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: waits for our own child without blocking.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return status;
+        }
+        if r < 0 {
+            die(&format!("waitpid: {}", std::io::Error::last_os_error()));
+        }
+        let now = slots.done().load(Ordering::SeqCst);
+        if now != last {
+            last = now;
+            since = std::time::Instant::now();
+        } else if since.elapsed().as_secs() >= STALL_SECS {
+            // SAFETY: signals our own child, which has not been reaped.
+            unsafe { libc::kill(pid, libc::SIGALRM) };
+            since = std::time::Instant::now();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Runs every call, as few children as it takes: a child carries on
+/// through the battery until a call kills it; the next child starts at the
+/// call after that one. Returns each call's outcome.
+fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])]) -> Vec<String> {
+    let slots = Slots::new(calls.len());
+    let mut outcomes = Vec::with_capacity(calls.len());
+    while outcomes.len() < calls.len() {
+        let from = outcomes.len();
+        slots.done().store(from as i64, Ordering::SeqCst);
+        // SAFETY: fork in a single-threaded program; the child makes only
+        // the battery's raw calls and stores to the shared slots.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            die(&format!("fork: {}", std::io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            child(mode, calls, from, &slots);
+        }
+        let status = reap(pid, &slots);
+        let done = usize::try_from(slots.done().load(Ordering::SeqCst)).unwrap_or(from);
+        for i in from..done {
+            outcomes.push(match slots.errno(i).load(Ordering::SeqCst) {
+                0 => "ok".to_string(),
+                e => format!("err {}", e.min(199)),
+            });
+        }
+        if libc::WIFSIGNALED(status) {
+            // Call `done` killed the child (or blocked until SIGALRM).
+            if done < calls.len() {
+                outcomes.push(format!("sig {}", libc::WTERMSIG(status)));
+            }
+        } else {
+            match libc::WEXITSTATUS(status) {
+                0 if done == calls.len() => {}
+                200 => die("the child could not enter the filter"),
+                c => die(&format!(
+                    "a child ended with status {c} after {done} of {} calls",
+                    calls.len()
+                )),
+            }
+        }
+    }
+    outcomes
 }
 
 fn die(msg: &str) -> ! {

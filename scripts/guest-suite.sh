@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The guest suite: builds the test kernel, module and initramfs (or takes
+# them from the cache), then runs the guest tests in two guests side by side
+# and prints every line they print, marked with the guest's lane:
+#   [LANE] TEST-RESULT PASS|FAIL NAME SECONDS budget=B share=P%
+# A guest that timed out, died or whose kernel log shows a bug report adds a
+# line "GUEST-FAIL WHAT". Exits non-zero if anything failed.
+#
+#   scripts/guest-suite.sh [--quick] [GUEST-TEST...]
+#
+# Lanes: each test names its lane in a "# lane:" header line, "kernel" (the
+# default: the module's own paths, races, soaks) or "containers" (host
+# programs over the host root: containerd, runc, crun, python3, the agent).
+# Each lane is one guest with 2 vCPUs; emulated vCPUs are host threads, so
+# two guests keep both host cores busy where one guest running one test at
+# a time mostly uses one. SF_LANES=1 runs every test in one guest.
+#
+# Time: each test has a budget ("# budget:" header, tests/guest/run.sh), and
+# a guest may take the sum of its tests' budgets plus 120 s for boot and
+# shutdown (SF_GUEST_TIMEOUT=S sets it instead).
+#
+# --quick picks only the tests that the changes can affect: a test whose own
+# file changed, a test in which a changed file's name appears (a helper it
+# sources, a test program it runs), or a test with a "# covers:" prefix that
+# a changed path starts with. Changes are counted from SF_QUICK_BASE
+# (default: origin/main if there is one, else HEAD), committed or not.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$SF_ROOT"
+mkdir -p "$SF_BUILD"
+
+quick=0
+if [ "${1:-}" = --quick ]; then
+  quick=1
+  shift
+fi
+
+budget_of() { # TEST: its budget in seconds
+  local b
+  b=$(sed -n 's/^# budget: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+  echo "${b:-120}"
+}
+lane_of() { # TEST: the guest it runs in
+  local l
+  [ "${SF_LANES:-2}" = 1 ] && { echo all; return; }
+  l=$(sed -n 's/^# lane: *\([a-z]*\).*/\1/p' "$1" | head -n 1)
+  echo "${l:-kernel}"
+}
+changed_files() { # what differs from the --quick base, committed or not
+  local base
+  base=${SF_QUICK_BASE:-$(git rev-parse -q --verify origin/main || echo HEAD)}
+  { git diff --name-only "$base" --; git ls-files --others --exclude-standard; } | sort -u
+}
+affected() { # TEST CHANGED-FILE...: true if the change can affect TEST
+  local t=$1 f covers p
+  shift
+  covers=$(sed -n 's/^# covers: *//p' "$t")
+  for f in "$@"; do
+    [ "$f" = "$t" ] && return 0
+    case $f in tests/guest/t-*.sh) continue ;; esac # another test's own file
+    grep -qF "$(basename "$f")" "$t" && return 0
+    for p in $covers; do case $f in "$p"*) return 0 ;; esac; done
+  done
+  return 1
+}
+
+rc=0
+tests=()
+if [ $# -gt 0 ]; then
+  for t in "$@"; do
+    t=tests/guest/$(basename "${t%.sh}").sh
+    if [ -f "$t" ]; then tests+=("$t"); else echo "GUEST-FAIL guest/$(basename "$t" .sh) (no such test)"; rc=1; fi
+  done
+elif [ "$quick" = 1 ]; then
+  mapfile -t changed < <(changed_files)
+  for t in tests/guest/t-*.sh; do affected "$t" "${changed[@]}" && tests+=("$t"); done
+  sf_log "quick: ${#changed[@]} changed file(s); guest tests they can affect: ${tests[*]:-none}"
+else
+  tests=(tests/guest/t-*.sh)
+fi
+[ ${#tests[@]} -gt 0 ] || exit "$rc"
+
+sf_log "guest: building kernel, module and initramfs"
+if ! scripts/build-initramfs.sh test >"$SF_BUILD/initramfs.log" 2>&1; then
+  tail -n 40 "$SF_BUILD/initramfs.log" >&2
+  echo "GUEST-FAIL guest/build (see $SF_BUILD/initramfs.log)"
+  exit 1
+fi
+
+declare -A lane_tests=() lane_budget=()
+for t in "${tests[@]}"; do
+  l=$(lane_of "$t")
+  lane_tests[$l]+="$(basename "$t") "
+  lane_budget[$l]=$((${lane_budget[$l]:-0} + $(budget_of "$t")))
+done
+
+declare -A lane_pid=() lane_timeout=()
+t0=$SECONDS
+for l in "${!lane_tests[@]}"; do
+  lane_timeout[$l]=${SF_GUEST_TIMEOUT:-$((${lane_budget[$l]} + 120))}
+  sf_log "guest lane $l (timeout ${lane_timeout[$l]} s): ${lane_tests[$l]}"
+  log=$SF_BUILD/guest-$l.log
+  : >"$log"
+  # shellcheck disable=SC2086 # the test list is words
+  {
+    start=$SECONDS
+    qemu/run --no-build --timeout "${lane_timeout[$l]}" -- sh tests/guest/run.sh ${lane_tests[$l]} >>"$log" 2>&1
+    echo "$? $((SECONDS - start))" >"$SF_BUILD/guest-$l.rc"
+  } &
+  lane_pid[$l]=$!
+  # Every line as it comes, marked with its lane.
+  tail -n +1 -s 0.5 --pid="${lane_pid[$l]}" -F "$log" 2>/dev/null | sed -u "s/^/[$l] /" &
+done
+wait
+
+for l in "${!lane_tests[@]}"; do
+  read -r grc secs <"$SF_BUILD/guest-$l.rc"
+  log=$SF_BUILD/guest-$l.log
+  n=$(grep -c '^TEST-RESULT ' "$log")
+  case $grc in
+    0) ;;
+    1) [ "$n" -gt 0 ] || { echo "GUEST-FAIL guest/$l (no test ran)"; rc=1; } ;;
+    124) echo "GUEST-FAIL guest/$l (timed out)"; rc=1 ;;
+    125) echo "GUEST-FAIL guest/$l kernel log (bug report or guest died; see $log)"; rc=1 ;;
+    *) echo "GUEST-FAIL guest/$l (runner exit $grc)"; rc=1 ;;
+  esac
+  [ "$grc" = 0 ] || rc=1
+  sf_log "guest lane $l: ${secs} s of its ${lane_timeout[$l]} s timeout ($((secs * 100 / ${lane_timeout[$l]}))%), $(grep -c '^TEST-RESULT PASS ' "$log") passed, $(grep -c '^TEST-RESULT FAIL ' "$log") failed"
+done
+sf_log "guest suite: $((SECONDS - t0)) s"
+exit "$rc"
