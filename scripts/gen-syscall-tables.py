@@ -14,11 +14,21 @@ TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 OUT = "shared-abi/src/syscalls.rs"
 
 def read_tables():
-    with tarfile.open(TARBALL) as t:
-        def tbl(name):
-            m = t.getmember(f"linux-source-6.12/arch/x86/entry/syscalls/{name}")
-            return t.extractfile(m).read().decode()
-        return tbl("syscall_64.tbl"), tbl("syscall_32.tbl")
+    # One pass over the compressed stream, stopping once both tables are
+    # read (about a fifth of the way in): random access (getmember) would
+    # index all 90,000 members first, about ten times slower.
+    want = {f"linux-source-6.12/arch/x86/entry/syscalls/{n}": n for n in ("syscall_64.tbl", "syscall_32.tbl")}
+    got = {}
+    with tarfile.open(TARBALL, "r|xz") as t:
+        for m in t:
+            if m.name in want:
+                got[want[m.name]] = t.extractfile(m).read().decode()
+                if len(got) == len(want):
+                    break
+    missing = sorted(set(want.values()) - set(got))
+    if missing:
+        sys.exit(f"{TARBALL}: no {', '.join(missing)} under linux-source-6.12/arch/x86/entry/syscalls/")
+    return got["syscall_64.tbl"], got["syscall_32.tbl"]
 
 def parse(text, abis):
     rows = []

@@ -2,19 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # The guest suite: builds the test kernel, module and initramfs (or takes
 # them from the cache), then runs the guest tests in two guests side by side
-# and prints every line they print, marked with the guest's lane:
-#   [LANE] TEST-RESULT PASS|FAIL NAME SECONDS budget=B share=P%
+# and prints every line they print, marked with their guest:
+#   [gN] TEST-RESULT PASS|FAIL NAME SECONDS budget=B share=P%
 # A guest that timed out, died or whose kernel log shows a bug report adds a
 # line "GUEST-FAIL WHAT". Exits non-zero if anything failed.
 #
 #   scripts/guest-suite.sh [--quick] [GUEST-TEST...]
 #
-# Lanes: each test names its lane in a "# lane:" header line, "kernel" (the
-# default: the module's own paths, races, soaks) or "containers" (host
-# programs over the host root: containerd, runc, crun, python3, the agent).
-# Each lane is one guest with 2 vCPUs; emulated vCPUs are host threads, so
-# two guests keep both host cores busy where one guest running one test at
-# a time mostly uses one. SF_LANES=1 runs every test in one guest.
+# Guests: the tests are spread over SF_GUESTS guests (2) run side by side,
+# each with 2 vCPUs, by their budgets: longest first, each to the guest
+# with the least budget so far. Emulated vCPUs are host threads, so two
+# guests keep both host cores busy where one guest running one test at a
+# time mostly uses one. Guest lines are marked [g1], [g2], ...
 #
 # Time: each test has a budget ("# budget:" header, tests/guest/run.sh), and
 # a guest may take the sum of its tests' budgets plus 120 s for boot and
@@ -36,16 +35,11 @@ if [ "${1:-}" = --quick ]; then
   shift
 fi
 
-budget_of() { # TEST: its budget in seconds
+budget_of() { # TEST: its budget in seconds (as tests/guest/run.sh reads it)
   local b
+  [ -z "${SF_TEST_TIMEOUT:-}" ] || { echo "$SF_TEST_TIMEOUT"; return; }
   b=$(sed -n 's/^# budget: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
   echo "${b:-120}"
-}
-lane_of() { # TEST: the guest it runs in
-  local l
-  [ "${SF_LANES:-2}" = 1 ] && { echo all; return; }
-  l=$(sed -n 's/^# lane: *\([a-z]*\).*/\1/p' "$1" | head -n 1)
-  echo "${l:-kernel}"
 }
 changed_files() { # what differs from the --quick base, committed or not
   local base
@@ -88,18 +82,21 @@ if ! scripts/build-initramfs.sh test >"$SF_BUILD/initramfs.log" 2>&1; then
   exit 1
 fi
 
+guests=${SF_GUESTS:-2}
 declare -A lane_tests=() lane_budget=()
-for t in "${tests[@]}"; do
-  l=$(lane_of "$t")
-  lane_tests[$l]+="$(basename "$t") "
-  lane_budget[$l]=$((${lane_budget[$l]:-0} + $(budget_of "$t")))
-done
+for l in $(seq 1 "$guests"); do lane_budget[g$l]=0; done
+while read -r b t; do
+  best=g1
+  for l in "${!lane_budget[@]}"; do [ "${lane_budget[$l]}" -lt "${lane_budget[$best]}" ] && best=$l; done
+  lane_tests[$best]+="$(basename "$t") "
+  lane_budget[$best]=$((${lane_budget[$best]} + b))
+done < <(for t in "${tests[@]}"; do echo "$(budget_of "$t") $t"; done | sort -k1,1nr -k2)
 
 declare -A lane_pid=() lane_timeout=()
 t0=$SECONDS
 for l in "${!lane_tests[@]}"; do
   lane_timeout[$l]=${SF_GUEST_TIMEOUT:-$((${lane_budget[$l]} + 120))}
-  sf_log "guest lane $l (timeout ${lane_timeout[$l]} s): ${lane_tests[$l]}"
+  sf_log "guest $l (timeout ${lane_timeout[$l]} s): ${lane_tests[$l]}"
   log=$SF_BUILD/guest-$l.log
   : >"$log"
   # shellcheck disable=SC2086 # the test list is words
@@ -126,7 +123,7 @@ for l in "${!lane_tests[@]}"; do
     *) echo "GUEST-FAIL guest/$l (runner exit $grc)"; rc=1 ;;
   esac
   [ "$grc" = 0 ] || rc=1
-  sf_log "guest lane $l: ${secs} s of its ${lane_timeout[$l]} s timeout ($((secs * 100 / ${lane_timeout[$l]}))%), $(grep -c '^TEST-RESULT PASS ' "$log") passed, $(grep -c '^TEST-RESULT FAIL ' "$log") failed"
+  sf_log "guest $l: ${secs} s of its ${lane_timeout[$l]} s timeout ($((secs * 100 / ${lane_timeout[$l]}))%), $(grep -c '^TEST-RESULT PASS ' "$log") passed, $(grep -c '^TEST-RESULT FAIL ' "$log") failed"
 done
 sf_log "guest suite: $((SECONDS - t0)) s"
 exit "$rc"

@@ -75,10 +75,10 @@ done
 # and a guest that timed out, died or logged a kernel bug counts once more.
 glog=$SF_BUILD/guest-suite.log
 scripts/guest-suite.sh $([ "$quick" = 1 ] && echo --quick) "$@" 2>&1 | tee "$glog"
-gp=$(grep -c '^\[[a-z]*\] TEST-RESULT PASS ' "$glog")
-gf=$(grep -c '^\[[a-z]*\] TEST-RESULT FAIL ' "$glog")
+gp=$(grep -c '^\[g[0-9]*\] TEST-RESULT PASS ' "$glog")
+gf=$(grep -c '^\[g[0-9]*\] TEST-RESULT FAIL ' "$glog")
 passed=$((passed + gp)) failed=$((failed + gf))
-while read -r _ _ _ name _; do failures+=("guest/$name"); done < <(grep '^\[[a-z]*\] TEST-RESULT FAIL ' "$glog")
+while read -r _ _ _ name _; do failures+=("guest/$name"); done < <(grep '^\[g[0-9]*\] TEST-RESULT FAIL ' "$glog")
 while read -r _ what; do record FAIL "$what"; done < <(grep '^GUEST-FAIL ' "$glog")
 
 sf_log "total time $((SECONDS - t0))s"

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: containers
+# budget: 600
 # covers: manager/src/agent/ manager/src/hook.rs manager/src/selection.rs manager/src/target.rs
 # The node agent's cgroup side, for real (issue 8). No Kubernetes API
 # server can run here, so the pods come from a file in `kubectl get pods -o
@@ -345,6 +344,7 @@ case $(probe $CGA) in ok*) ;; *) fail "container A is still filtered after its p
 expect_eq "container B still filtered" "$(probe $CGB)" "err 14"
 expect_eq "the hand-applied policy" "$(sysfence policy get --cgroup manual --json)" "$manual"
 
+mark "pod A gone"
 # Clean up.
 for id in $IA $IB; do
   chroot $HR $CTR task kill -s KILL $id >/dev/null 2>&1
@@ -354,12 +354,15 @@ for id in $IA $IB; do
   chroot $HR $CTR task delete $id >/dev/null 2>&1
   chroot $HR $CTR containers delete $id >/dev/null 2>&1
 done
+mark "containers deleted"
 printf '{"apiVersion":"v1","kind":"List","items":[]}\n' >/tmp/pods-none.json
 last=$(plan /tmp/pods-none.json --apply) || fail "the last plan failed: $last"
 sysfence policy delete --cgroup manual 2>/dev/null || fail "deleting the hand-applied policy failed"
 left=$(sysfence policy list --json)
 [ "$left" = "[]" ] || fail "policies left: $left; the last plan: $last"
+mark "no policies left"
 chroot $HR $CTR images unmount $M >/dev/null 2>&1 || umount $HR$M 2>/dev/null
 containerd_down
+mark "containerd stopped"
 host_env_down
 exit 0

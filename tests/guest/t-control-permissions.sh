@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ shared-abi/ manager/src/client.rs
 # Only an admin outside every filtered cgroup may change policies; other
 # network namespaces cannot even find the family.

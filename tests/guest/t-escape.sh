@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 150
 # covers: kmod/ shared-abi/ manager/src/objects.rs
 # Escape attempts by a root task inside a filtered cgroup (issue 7): other
 # ABIs and odd syscall numbers, namespaces, user-namespace root, setuid

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: qemu/ scripts/build-initramfs.sh
 # The guest gives tests what the harness promises: cgroup2, tracefs, the host
 # root over 9p with working host tools, a writable run directory, the static

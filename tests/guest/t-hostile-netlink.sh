@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ shared-abi/
 # Hostile input: every class of malformed request is refused with its
 # extended-ack message (or errno), and changes nothing.

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ shared-abi/
 # Children of fork, vfork, clone, clone3, threads and programs after execve stay
 # under the cgroup's policy; nested cgroups: every policy on the path

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ shared-abi/
 # One running process sees its policy change, live, with no restart:
 # allow, deny (errno 1), errno 13, log, allow; then delete restores it.

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 240
 # covers: kmod/ shared-abi/ manager/src/status.rs manager/src/client.rs
 # sysfence.ko loads, logs its version, and unloads cleanly, 100 times over,
 # leaving nothing behind that kmemleak can find.

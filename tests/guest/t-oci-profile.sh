@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs manager/src/commands.rs
 # Docker's default seccomp profile, applied unchanged: its decisions as real
 # syscall outcomes, its capability conditions (from --caps or from a task in

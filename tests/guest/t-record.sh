@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ manager/src/record.rs manager/src/oci.rs manager/src/run.rs
 # sysfence record: learn what a running workload calls, write a minimal OCI
 # profile; the same workload replays under it, a call it never made is

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: manager/src/resource.rs manager/src/policy.rs manager/src/commands.rs
 # The SyscallPolicy resource: applied like any policy, audit mode logs what
 # enforce mode refuses, a bad resource is refused naming the field and

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 100
 # covers: kmod/ shared-abi/
 # rmmod while filtered tasks storm syscalls: the probe detaches, callers in
 # flight finish, everything is freed and every task is unfiltered.

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ shared-abi/
 # Only tasks under a policy take the syscall slow path, yet every way a
 # task comes under a policy filters it from its next call: a policy set on a

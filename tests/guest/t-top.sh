@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
-# lane: kernel
+# budget: 60
 # covers: kmod/ manager/src/top.rs manager/src/events.rs
 # sysfence top: the cgroup whose tasks try rare, refused calls ranks first;
 # counts are per interval; rare calls are named; ordinary calls are not.
