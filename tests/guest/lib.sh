@@ -4,6 +4,11 @@
 
 SF_KO=${SF_KO:-/lib/sysfence/sysfence.ko}
 
+# mark WHAT: print how far into the test WHAT was reached, so that a slow
+# test shows where its time goes.
+SF_T0=$(date +%s)
+mark() { echo "$(basename "$0" .sh): $1 at $(($(date +%s) - SF_T0)) s"; }
+
 # fail MSG...: print why and end the test as failed.
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

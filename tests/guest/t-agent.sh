@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 600
+# budget: 900
 # covers: manager/src/agent/ manager/src/hook.rs manager/src/selection.rs manager/src/target.rs
 # The node agent's cgroup side, for real (issue 8). No Kubernetes API
 # server can run here, so the pods come from a file in `kubectl get pods -o
@@ -19,6 +19,7 @@
 host_env_up
 . "$(dirname "$0")/containers.sh"
 containerd_up
+mark "containerd up, image imported"
 
 UA=6b1f0d2e-7a41-4c55-9d7e-0a1b2c3d4e5f
 UB=0c9e8d7f-1a2b-4c3d-8e9f-a0b1c2d3e4f5
@@ -47,14 +48,13 @@ PY
   [ -d /sys/fs/cgroup$_cg ] || fail "container $_id is not in $_cg"
 }
 run_container $IA $CGA
+mark "container A created"
 run_container $IB $CGB
 in_ctr() { chroot $HR $CTR task exec --exec-id "p$$-$2" "$1" sf-syscall 110 2>&1; }
 # probe CGROUP: a new process in a container's cgroup makes one getppid
 # (what the filter keys on; much quicker than `ctr task exec`, which the
 # first checks of each container use).
 probe() { sh -c "echo \$\$ >/sys/fs/cgroup$1/cgroup.procs && exec sf-syscall 110"; }
-T0=$(date +%s)
-mark() { echo "t-agent: $1 at $(($(date +%s) - T0)) s"; }
 case $(in_ctr $IA 0) in ok*) ;; *) fail "container A is filtered before any policy" ;; esac
 
 mark "containers A and B running"
@@ -268,14 +268,17 @@ SSL_CERT_FILE=$HR/etc/ssl/certs/ca-certificates.crt KUBECONFIG=/tmp/agent-kubeco
 agent=$!
 # wait_for WHAT SECONDS CMD...
 wait_for() {
-  _what=$1 _n=$(($2 * 10))
+  # Every half second: each check is a few processes, which on a loaded
+  # emulated guest take CPU from the agent that is being waited for.
+  _what=$1 _n=$(($2 * 2))
   shift 2
   until "$@"; do
     kill -0 $agent 2>/dev/null || fail "the agent died waiting for $_what: $(cat /tmp/agent-run.log)"
     _n=$((_n - 1))
     [ $_n -gt 0 ] || fail "timed out waiting for $_what; agent: $(tail -n 20 /tmp/agent-run.log); api: $(tail -n 5 /tmp/api.log)"
-    sleep 0.1
+    sleep 0.5
   done
+  mark "$_what"
 }
 applied() { # POLICY N: the last status patch of POLICY reports N applied
   grep "\"shop/$1\"" $HR$API/patches.jsonl 2>/dev/null | tail -n 1 | grep -q "\"appliedContainers\": $2[,}]"
@@ -314,6 +317,7 @@ put pods web-2 "$(pending web-2 $UD web)"
 wait_for "the selection to list the new pod" 30 grep -q "\"$UD\"" $HR$AD/selection.json
 run_hooked $ID $CGD $UD /tmp/agent-d.out
 hooked_d=$hooked
+mark "the new pod's container started with the hook"
 expect_eq "the new pod's container's first getppid" "$(grep -m 1 -E '^(ok|err) ' /tmp/agent-d.out)" "err $e"
 cgd=$(stat -c %i /sys/fs/cgroup$CGD) || fail "container D is not in $CGD"
 put pods web-2 "$(pod web-2 $UD web $ID Burstable)"
@@ -328,6 +332,7 @@ metrics=$(chroot $HR python3 -c "import urllib.request; print(urllib.request.url
 echo "$metrics" | grep -q 'sysfence_decisions_total{.*pod="web-2".*action="denied"} [1-9]' ||
   fail "no denied decisions of the new pod in /metrics: $(echo "$metrics" | grep decisions)"
 # The pod goes: the agent removes the policy of its (still running) container.
+mark "metrics read"
 rm $HR$API/pods/web-2.json
 wait_for "the agent to remove the gone pod's policy" 60 sh -c "! sysfence policy list --json | tr -c '0-9' '\n' | grep -qx $cgd"
 kill $agent

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 60
+# budget: 100
 # covers: manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs manager/src/commands.rs
 # Docker's default seccomp profile, applied unchanged: its decisions as real
 # syscall outcomes, its capability conditions (from --caps or from a task in

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 400
+# budget: 600
 # covers: kmod/ shared-abi/
 # Soak on the debug kernel (issue 7): phases of SF_SOAK_PHASE seconds (30)
 # for SF_SOAK_SECONDS in all (CI: 40; the closing note reports 600). Each
@@ -55,7 +55,9 @@ while :; do
   jobs="$jobs $!"
   (while [ ! -e "$stop" ]; do sysfence events --cgroup soak/c0 --duration 1 >/dev/null 2>&1; done) &
   jobs="$jobs $!"
+  mark "phase $phases: storms started"
   out=$(sf-flip "$ids" "$secs") || fail "policy churn failed in phase $phases: $out"
+  mark "phase $phases: churn done"
   n=${out#replaces }
   touch "$stop"
   wait $jobs
@@ -68,6 +70,7 @@ while :; do
   done
   kill "$evpid"
   wait "$evpid"
+  mark "phase $phases: storms stopped, events read"
   [ -s /tmp/soak.everr ] && fail "phase $phases: the phase-long subscriber: $(cat /tmp/soak.everr)"
   got=$(wc -l </tmp/soak.ev)
   sent=$(stat_of soak/c2 events_sent)
@@ -88,6 +91,7 @@ while :; do
     calls=$((calls + $2))
     k=$((k + 1))
   done
+  mark "phase $phases: counters checked"
   # Half the policies deleted: their tasks run unfiltered at once.
   k=0
   while [ "$k" -lt "$ncg" ]; do
@@ -100,6 +104,7 @@ while :; do
     *) fail "phase $phases: a task under a deleted policy: got '$out', want 'ok PPID'" ;;
   esac
   expect_run "phase $phases: a task under a remaining policy" "err 13" in_cg soak/c1 sf-syscall 110
+  mark "phase $phases: half the policies deleted"
   rmmod sysfence || fail "rmmod failed after phase $phases"
   phases=$((phases + 1))
 done
@@ -109,7 +114,9 @@ while [ "$i" -lt "$ncg" ]; do rmdir "/sys/fs/cgroup/soak/c$i"; i=$((i + 1)); don
 rmdir /sys/fs/cgroup/soak
 rm -f "$stop" /tmp/soak.h*
 el=$(( $(date +%s) - start ))
+mark "cgroups removed"
 kmemleak_check "the soak"
+mark "kmemleak scanned"
 echo "soak: $phases phase(s) in $el s, $replaces replaces across $ncg cgroups ($((replaces / (el > 0 ? el : 1))) per second), $calls storm calls, $events events received, module reloaded $phases time(s)"
 rate=$((replaces / (el > 0 ? el : 1)))
 [ "$rate" -ge "${SF_SOAK_MIN_RATE:-0}" ] || fail "churn averaged $rate replaces per second, below SF_SOAK_MIN_RATE=$SF_SOAK_MIN_RATE"

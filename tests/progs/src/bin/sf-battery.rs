@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-battery seccomp BPF_FILE | sf-battery cgroup CGROUP_DIR | sf-battery none`:
+//! `sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none`:
 //! the differential battery. A child first puts itself under the filter
 //! (installs the raw seccomp BPF program libseccomp made from a profile, or
 //! moves into the cgroup that has the sysfence policy made from the same
@@ -8,7 +8,8 @@
 //! between). A call that kills the child (KILL, TRAP) is recorded as that
 //! signal and a new child carries on from the next call, so every call is
 //! decided as in a child of its own, at a handful of forks per battery
-//! instead of one per call. Prints one line per invocation:
+//! instead of one per call (`--one-per-child` forks for every call, the
+//! reference t-differential checks this against). Prints one line per invocation:
 //! `ABI NAME ARGS => ok | err N | sig N`. Running it in both modes and
 //! diffing the output compares the two filters call for call.
 //!
@@ -200,7 +201,11 @@ fn enter(mode: &Mode) -> Result<(), String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let one_per_child = args.first().is_some_and(|a| a == "--one-per-child");
+    if one_per_child {
+        args.remove(0);
+    }
     let mode = match (args.first().map(String::as_str), args.get(1)) {
         (Some("seccomp"), Some(f)) => {
             Mode::Seccomp(std::fs::read(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))))
@@ -212,7 +217,7 @@ fn main() {
                 .unwrap_or_else(|e| die(&format!("{d}: {e}"))),
         ),
         (Some("none"), None) => Mode::None,
-        _ => die("usage: sf-battery seccomp BPF_FILE | cgroup CGROUP_DIR | none"),
+        _ => die("usage: sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none"),
     };
     let mut calls = Vec::new();
     let mut shown = Vec::new();
@@ -238,7 +243,7 @@ fn main() {
             .collect();
         shown.push(format!("{} {name}({})", abi.name(), args.join(",")));
     }
-    let outcomes = run_battery(&mode, &calls);
+    let outcomes = run_battery(&mode, &calls, one_per_child);
     let out = std::io::stdout();
     let mut out = out.lock();
     for (call, outcome) in shown.iter().zip(&outcomes) {
@@ -295,15 +300,21 @@ impl Slots {
     }
 }
 
-/// The child's part: enter the filter, then make calls `from..` in order,
-/// recording each outcome, and exit. Never returns.
-fn child(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], from: usize, slots: &Slots) -> ! {
+/// The child's part: enter the filter, then make calls `from..to` in
+/// order, recording each outcome, and exit. Never returns.
+fn child(
+    mode: &Mode,
+    calls: &[(Entry, u64, [u64; 6])],
+    from: usize,
+    to: usize,
+    slots: &Slots,
+) -> ! {
     if let Err(e) = enter(mode) {
         eprintln!("sf-battery: {e}");
         // SAFETY: ends the child at once.
         unsafe { libc::_exit(200) };
     }
-    for (i, (entry, nr, a)) in calls.iter().enumerate().skip(from) {
+    for (i, (entry, nr, a)) in calls.iter().enumerate().take(to).skip(from) {
         // SAFETY: a raw syscall chosen to have no lasting effect (see the
         // module comment).
         let r = unsafe { raw_syscall(*entry, *nr, *a) };
@@ -354,12 +365,15 @@ fn reap(pid: libc::pid_t, slots: &Slots) -> i32 {
 
 /// Runs every call, as few children as it takes: a child carries on
 /// through the battery until a call kills it; the next child starts at the
-/// call after that one. Returns each call's outcome.
-fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])]) -> Vec<String> {
+/// call after that one. With `one_per_child`, every call gets a child of
+/// its own (the reference the batched run must equal). Returns each call's
+/// outcome.
+fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], one_per_child: bool) -> Vec<String> {
     let slots = Slots::new(calls.len());
     let mut outcomes = Vec::with_capacity(calls.len());
     while outcomes.len() < calls.len() {
         let from = outcomes.len();
+        let to = if one_per_child { from + 1 } else { calls.len() };
         slots.done().store(from as i64, Ordering::SeqCst);
         // SAFETY: fork in a single-threaded program; the child makes only
         // the battery's raw calls and stores to the shared slots.
@@ -368,7 +382,7 @@ fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])]) -> Vec<String> {
             die(&format!("fork: {}", std::io::Error::last_os_error()));
         }
         if pid == 0 {
-            child(mode, calls, from, &slots);
+            child(mode, calls, from, to, &slots);
         }
         let status = reap(pid, &slots);
         let done = usize::try_from(slots.done().load(Ordering::SeqCst)).unwrap_or(from);
@@ -380,12 +394,12 @@ fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])]) -> Vec<String> {
         }
         if libc::WIFSIGNALED(status) {
             // Call `done` killed the child (or blocked until SIGALRM).
-            if done < calls.len() {
+            if done < to {
                 outcomes.push(format!("sig {}", libc::WTERMSIG(status)));
             }
         } else {
             match libc::WEXITSTATUS(status) {
-                0 if done == calls.len() => {}
+                0 if done == to => {}
                 200 => die("the child could not enter the filter"),
                 c => die(&format!(
                     "a child ended with status {c} after {done} of {} calls",
