@@ -4,10 +4,15 @@
 # them from the cache), then runs the guest tests in two guests side by side
 # and prints every line they print, marked with their guest:
 #   [gN] TEST-RESULT PASS|FAIL NAME SECONDS budget=B share=P%
-# A guest that timed out, died or whose kernel log shows a bug report adds a
-# line "GUEST-FAIL WHAT". Exits non-zero if anything failed.
+# Then, from the guests' logs: "GUEST-TEST-FAIL guest/NAME" for each failed
+# test, "GUEST-FAIL WHAT" for a guest that timed out, died or whose kernel
+# log shows a bug report (one more failure each), and last
+# "GUEST-SUMMARY N passed, M failed" (the tests). Exits non-zero if
+# anything failed.
 #
-#   scripts/guest-suite.sh [--quick] [GUEST-TEST...]
+#   scripts/guest-suite.sh [--quick] [--list] [GUEST-TEST...]
+#
+# --list prints which tests would run in which guest, and runs nothing.
 #
 # Guests: the tests are spread over SF_GUESTS guests (2) run side by side,
 # each with 2 vCPUs, by their budgets: longest first, each to the guest
@@ -21,19 +26,24 @@
 #
 # --quick picks only the tests that the changes can affect: a test whose own
 # file changed, a test in which a changed file's name appears (a helper it
-# sources, a test program it runs), or a test with a "# covers:" prefix that
-# a changed path starts with. Changes are counted from SF_QUICK_BASE
-# (default: origin/main if there is one, else HEAD), committed or not.
+# sources, a test program of tests/progs it runs; a change to what all those
+# programs share picks every test that runs one), or a test with a
+# "# covers:" prefix that a changed path starts with. Changes are counted
+# from SF_QUICK_BASE (default: origin/main if there is one, else HEAD),
+# committed or not.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$SF_ROOT"
 mkdir -p "$SF_BUILD"
 
-quick=0
-if [ "${1:-}" = --quick ]; then
-  quick=1
-  shift
-fi
+quick=0 list=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1; shift ;;
+    --list) list=1; shift ;;
+    *) break ;;
+  esac
+done
 
 budget_of() { # TEST: its budget in seconds (as tests/guest/run.sh reads it)
   local b
@@ -47,13 +57,18 @@ changed_files() { # what differs from the --quick base, committed or not
   { git diff --name-only "$base" --; git ls-files --others --exclude-standard; } | sort -u
 }
 affected() { # TEST CHANGED-FILE...: true if the change can affect TEST
-  local t=$1 f covers p
+  local t=$1 f covers p needle
   shift
   covers=$(sed -n 's/^# covers: *//p' "$t")
   for f in "$@"; do
     [ "$f" = "$t" ] && return 0
     case $f in tests/guest/t-*.sh) continue ;; esac # another test's own file
-    grep -qF "$(basename "$f")" "$t" && return 0
+    case $f in
+      tests/progs/src/bin/*.rs) needle=$(basename "$f" .rs) ;; # the program's name
+      tests/progs/*) needle=sf- ;; # shared by every test program
+      *) needle=$(basename "$f") ;;
+    esac
+    grep -qF -- "$needle" "$t" && return 0
     for p in $covers; do case $f in "$p"*) return 0 ;; esac; done
   done
   return 1
@@ -75,9 +90,14 @@ else
 fi
 [ ${#tests[@]} -gt 0 ] || exit "$rc"
 
+if [ "$list" = 1 ]; then
+  for t in "${tests[@]}"; do echo "$(basename "$t" .sh)"; done
+  exit "$rc"
+fi
+
 sf_log "guest: building kernel, module and initramfs"
-if ! scripts/build-initramfs.sh test >"$SF_BUILD/initramfs.log" 2>&1; then
-  tail -n 40 "$SF_BUILD/initramfs.log" >&2
+# Its progress lines (a kernel build prints one every 30 s) as they come.
+if ! scripts/build-initramfs.sh test 2>&1 >/dev/null | tee "$SF_BUILD/initramfs.log" >&2; then
   echo "GUEST-FAIL guest/build (see $SF_BUILD/initramfs.log)"
   exit 1
 fi
@@ -106,15 +126,19 @@ for l in "${!lane_tests[@]}"; do
     echo "$? $((SECONDS - start))" >"$SF_BUILD/guest-$l.rc"
   } &
   lane_pid[$l]=$!
-  # Every line as it comes, marked with its lane.
+  # Every line as it comes, marked with its guest.
   tail -n +1 -s 0.5 --pid="${lane_pid[$l]}" -F "$log" 2>/dev/null | sed -u "s/^/[$l] /" &
 done
 wait
 
+gp=0 gf=0
 for l in "${!lane_tests[@]}"; do
-  read -r grc secs <"$SF_BUILD/guest-$l.rc"
+  read -r grc secs <"$SF_BUILD/guest-$l.rc" || { grc=255 secs=0; }
   log=$SF_BUILD/guest-$l.log
   n=$(grep -c '^TEST-RESULT ' "$log")
+  p=$(grep -c '^TEST-RESULT PASS ' "$log")
+  gp=$((gp + p)) gf=$((gf + n - p))
+  grep '^TEST-RESULT FAIL ' "$log" | while read -r _ _ name _; do echo "GUEST-TEST-FAIL guest/$name"; done
   case $grc in
     0) ;;
     1) [ "$n" -gt 0 ] || { echo "GUEST-FAIL guest/$l (no test ran)"; rc=1; } ;;
@@ -123,7 +147,8 @@ for l in "${!lane_tests[@]}"; do
     *) echo "GUEST-FAIL guest/$l (runner exit $grc)"; rc=1 ;;
   esac
   [ "$grc" = 0 ] || rc=1
-  sf_log "guest $l: ${secs} s of its ${lane_timeout[$l]} s timeout ($((secs * 100 / ${lane_timeout[$l]}))%), $(grep -c '^TEST-RESULT PASS ' "$log") passed, $(grep -c '^TEST-RESULT FAIL ' "$log") failed"
+  sf_log "guest $l: ${secs} s of its ${lane_timeout[$l]} s timeout ($((secs * 100 / ${lane_timeout[$l]}))%), $p passed, $((n - p)) failed"
 done
 sf_log "guest suite: $((SECONDS - t0)) s"
+echo "GUEST-SUMMARY $gp passed, $gf failed"
 exit "$rc"

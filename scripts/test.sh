@@ -71,14 +71,13 @@ for target in "${fuzz_targets[@]}"; do
   fi
 done
 
-# The guest suite (scripts/guest-suite.sh): its TEST-RESULT lines count,
-# and a guest that timed out, died or logged a kernel bug counts once more.
+# The guest suite (scripts/guest-suite.sh): its tests count one each, and
+# a guest that timed out, died or logged a kernel bug counts once more.
 glog=$SF_BUILD/guest-suite.log
 scripts/guest-suite.sh $([ "$quick" = 1 ] && echo --quick) "$@" 2>&1 | tee "$glog"
-gp=$(grep -c '^\[g[0-9]*\] TEST-RESULT PASS ' "$glog")
-gf=$(grep -c '^\[g[0-9]*\] TEST-RESULT FAIL ' "$glog")
-passed=$((passed + gp)) failed=$((failed + gf))
-while read -r _ _ _ name _; do failures+=("guest/$name"); done < <(grep '^\[g[0-9]*\] TEST-RESULT FAIL ' "$glog")
+read -r gp gf < <(sed -n 's/^GUEST-SUMMARY \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$glog")
+passed=$((passed + ${gp:-0})) failed=$((failed + ${gf:-0}))
+while read -r _ name; do failures+=("$name"); done < <(grep '^GUEST-TEST-FAIL ' "$glog")
 while read -r _ what; do record FAIL "$what"; done < <(grep '^GUEST-FAIL ' "$glog")
 
 sf_log "total time $((SECONDS - t0))s"
