@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
+# budget: 360
 # covers: kmod/ shared-abi/
 # Generated and mutated netlink requests (sf-nlfuzz): every one answered,
 # every policy-set answered exactly as the shared engine predicts, the
