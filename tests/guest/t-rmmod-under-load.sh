@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 120
+# budget: 180
 # covers: kmod/ shared-abi/
 # rmmod while filtered tasks storm syscalls: the probe detaches, callers in
 # flight finish, everything is freed and every task is unfiltered.
