@@ -13,12 +13,8 @@
 #   scripts/test.sh --quick            the development lane: host tests
 #                                      without fuzzing, then only the guest
 #                                      tests that what changed can affect
-#
-# --quick compares the work tree with SF_QUICK_BASE (default: origin/main
-# if there is one, else HEAD) and picks a guest test when its own file
-# changed, when a changed file's name appears in it (a helper it sources, a
-# test program it runs), or when a changed path starts with one of the
-# prefixes of its "# covers:" header line. CI runs everything.
+#                                      (how they are picked: see
+#                                      scripts/guest-suite.sh); CI runs all
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$SF_ROOT"
