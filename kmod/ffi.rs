@@ -14,6 +14,12 @@ pub(crate) struct PtRegs {
     _opaque: [u8; 0],
 }
 
+/// `struct cgroup`, opaque.
+#[repr(C)]
+pub(crate) struct Cgroup {
+    _opaque: [u8; 0],
+}
+
 /// `struct genl_info`, opaque.
 #[repr(C)]
 pub(crate) struct GenlInfo {
@@ -84,7 +90,8 @@ extern "C" {
     /// Unregisters the object hooks and waits for running handlers;
     /// idempotent. May sleep.
     pub(crate) fn sf_hooks_detach();
-    /// Calls the hooks could not check (all return instances in use).
+    /// Calls of filtered tasks the hooks refused because all return
+    /// instances were in use.
     pub(crate) fn sf_hooks_missed() -> u64;
     /// Kills the current process (SIGKILL).
     pub(crate) fn sf_obj_kill();
@@ -97,4 +104,18 @@ extern "C" {
     pub(crate) fn sf_tasks_stop();
     /// Puts every thread in the subtree of cgroup `id` on the slow path.
     pub(crate) fn sf_flag_subtree(id: u64);
+    /// Registers the containment kprobes (`sysfence_contain.c`). May sleep.
+    pub(crate) fn sf_contain_attach() -> c_int;
+    /// Unregisters them and waits for running handlers. May sleep.
+    pub(crate) fn sf_contain_detach();
+    /// A cgroup's level (root: 0).
+    pub(crate) fn sf_cgroup_level(cgrp: *const Cgroup) -> c_int;
+    /// The id of `cgrp`'s ancestor at `level` (itself at its own level), or
+    /// 0 when `level` is not on its path.
+    pub(crate) fn sf_cgroup_ancestor_id(cgrp: *const Cgroup, level: c_int) -> u64;
+    /// Blocks new netlink requests and waits for the running ones (module
+    /// exit, first step). May sleep.
+    pub(crate) fn sf_nl_fence();
+    /// Hits of a hooked function that found no free return instance.
+    pub(crate) fn sf_hooks_no_instance() -> u64;
 }

@@ -28,10 +28,10 @@ pub(crate) fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
 }
 
 /// Calls `f` for each policy on the current task's cgroup path, deepest
-/// first; returns the id of the task's own cgroup. Only the levels at which
-/// some policy exists are looked at (`Snapshot::levels`), and the ids come
-/// from one call into C.
-pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
+/// first, those waiting for an exec included; returns the id of the task's
+/// own cgroup. Only the levels at which some policy exists are looked at
+/// (`Snapshot::levels`), and the ids come from one call into C.
+pub(crate) fn for_each_entry<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
     let mut ids = [MaybeUninit::<u64>::uninit(); MAX_LEVELS];
     let mut own = 0u64;
     // SAFETY: called with preemption disabled or under rcu_read_lock, as C
@@ -48,13 +48,21 @@ pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entr
     for slot in ids.iter().take(n) {
         // SAFETY: C initialized the first `n` values.
         let id = unsafe { slot.assume_init() };
-        match snap.find(id) {
-            // A policy waiting for an exec (`ARM_ON_EXEC`) is not in force.
-            Some(e) if !e.stats.waiting.load(Relaxed) => f(e),
-            _ => {}
+        if let Some(e) = snap.find(id) {
+            f(e);
         }
     }
     own
+}
+
+/// As [`for_each_entry`], for the policies in force: a policy waiting for
+/// an exec (`ARM_ON_EXEC`) is not.
+pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
+    for_each_entry(snap, |e| {
+        if !e.stats.waiting.load(Relaxed) {
+            f(e)
+        }
+    })
 }
 
 /// Keeps the stricter of the verdict so far and policy `e`'s action `a`;
@@ -183,11 +191,11 @@ unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
     core::array::from_fn(|i| unsafe { arg(regs, ia32, i as u8) })
 }
 
-/// A task of cgroup `cgid` completed an exec (the `sched_process_exec`
-/// probe): see [`store::exec_done`].
+/// The current task, of cgroup `cgid`, completed an exec (the
+/// `sched_process_exec` probe): see [`store::exec_done`].
 #[no_mangle]
-pub(crate) extern "C" fn sf_rust_exec_done(cgid: u64) {
-    store::exec_done(cgid);
+pub(crate) extern "C" fn sf_rust_exec_done(_cgid: u64) {
+    store::exec_done();
 }
 
 /// The levels at which policies sit (bit N: level N), for the C side's

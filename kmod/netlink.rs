@@ -95,6 +95,12 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let level = unsafe { ffi::sf_cgroup_level_of(cgroup) };
     let level = u32::try_from(level)
         .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
+    if level == 0 {
+        return Err(Reject::new(
+            EINVAL,
+            c_str!("refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included"),
+        ));
+    }
     // Object rules are in force from the moment the policy is: the hooks
     // go on before it is published.
     if compiled.objects {

@@ -550,24 +550,34 @@ fn set_waiting(stats: &Stats, on: bool) {
     }
 }
 
-/// A task of cgroup `cgroup` completed an exec: a policy waiting for it
-/// starts now, before the new program's first instruction. Runs in the
-/// `sched_process_exec` probe (preemption disabled): no lock, no sleep.
-pub(crate) fn exec_done(cgroup: u64) {
+/// The current task completed an exec: every policy waiting for it on the
+/// task's cgroup path (its own cgroup's, or an ancestor's: an exec in a
+/// sub-cgroup of the armed cgroup counts) starts now, before the new
+/// program's first instruction. Runs in the `sched_process_exec` probe
+/// (preemption disabled): no lock, no sleep.
+pub(crate) fn exec_done() {
     if WAITING.load(Ordering::SeqCst) == 0 {
         return;
     }
+    let mut started = false;
     with_current(|s| {
-        if let Some(e) = s.find(cgroup) {
+        crate::gate::for_each_entry(s, |e| {
             if e.stats.waiting.swap(false, Ordering::SeqCst) {
                 WAITING.fetch_sub(1, Ordering::SeqCst);
-                // Every CPU's path cache may hold the path without this
-                // policy: a fresh number makes each rebuild it.
-                s.gen
-                    .store(NEXT_GEN.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+                started = true;
             }
-        }
+        });
     });
+    if started {
+        // Every CPU's path cache may hold the path without the policy: a
+        // fresh number for the table current *now* (a writer may have
+        // published another since the one read above) makes each rebuild
+        // it, and reread the flag cleared above.
+        with_current(|s| {
+            s.gen
+                .store(NEXT_GEN.fetch_add(1, Ordering::Relaxed), Ordering::SeqCst)
+        });
+    }
 }
 
 /// Creates or atomically replaces the policy of `cgroup`; with `arm_on_exec`
@@ -594,10 +604,6 @@ pub(crate) fn set(
                     e.stats.seen.clear();
                 }
                 e.policy = policy;
-                // The new version is published below; the gate reads the
-                // waiting flag on every path rebuild, and the new table's
-                // number forces one.
-                set_waiting(&e.stats, arm_on_exec);
             }
         }
         Err(i) => {
@@ -611,7 +617,6 @@ pub(crate) fn set(
             if policy.record {
                 stats.seen.ensure()?;
             }
-            set_waiting(&stats, arm_on_exec);
             let entry = Entry {
                 cgroup,
                 level,
@@ -625,7 +630,17 @@ pub(crate) fn set(
             }
         }
     }
-    publish(Some(KBox::new(Snapshot::new(entries), GFP_KERNEL)?));
+    let next = KBox::new(Snapshot::new(entries), GFP_KERNEL)?;
+    // Nothing can fail from here: only now may the policy (new, or the one
+    // replaced, whose counters it keeps) enter or leave the waiting state.
+    // The gate reads the flag on every path rebuild, and the new table's
+    // number forces one.
+    if let Ok(i) = next.entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
+        if let Some(e) = next.entries.get(i) {
+            set_waiting(&e.stats, arm_on_exec);
+        }
+    }
+    publish(Some(next));
     Ok(())
 }
 

@@ -34,6 +34,7 @@ mod objects;
 #[path = "../shared-abi/src/proto.rs"]
 mod proto;
 
+mod contain;
 mod events;
 mod ffi;
 mod gate;
@@ -87,10 +88,22 @@ impl kernel::Module for Sysfence {
             store::scratch_free();
             return Err(e);
         }
-        // SAFETY: registers the static family; undone in `drop`.
-        if let Err(e) = to_result(unsafe { ffi::sf_nl_register() }) {
+        // SAFETY: registers static kprobes; undone in `drop` or below. No
+        // policy exists, so they refuse nothing yet.
+        if let Err(e) = to_result(unsafe { ffi::sf_contain_attach() }) {
             // SAFETY: both were set up just above, in this order.
             unsafe {
+                ffi::sf_tasks_stop();
+                ffi::sf_gate_detach();
+            }
+            store::scratch_free();
+            return Err(e);
+        }
+        // SAFETY: registers the static family; undone in `drop`.
+        if let Err(e) = to_result(unsafe { ffi::sf_nl_register() }) {
+            // SAFETY: the three were set up just above, in this order.
+            unsafe {
+                ffi::sf_contain_detach();
                 ffi::sf_tasks_stop();
                 ffi::sf_gate_detach();
             }
@@ -109,6 +122,13 @@ impl kernel::Module for Sysfence {
 
 impl Drop for Sysfence {
     fn drop(&mut self) {
+        // First, no request handler may run any more: one in flight could
+        // otherwise re-attach the hooks or publish a table after they are
+        // torn down below.
+        // SAFETY: the family is registered; waits for running handlers.
+        unsafe { ffi::sf_nl_fence() };
+        // SAFETY: attached in `init`; returns once no handler runs.
+        unsafe { ffi::sf_contain_detach() };
         // SAFETY: started in `init`, while the gate is still attached.
         unsafe { ffi::sf_tasks_stop() };
         // SAFETY: attached in `init`; returns once no probe call runs.

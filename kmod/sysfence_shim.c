@@ -43,18 +43,59 @@ static void sf_probe(void *data, struct pt_regs *regs, long id)
 			  this_cpu_ptr(&sf_gate_cache), in_ia32_syscall());
 }
 
+/*
+ * The legacy vsyscall page (gettimeofday, time and getcpu at
+ * 0xffffffffff600000): the page fault handler emulates its calls, which
+ * never reach sys_enter. The emulate_vsyscall tracepoint fires before the
+ * emulation, with the task's user registers at task_pt_regs(): the call is
+ * decided there as the x86_64 syscall it stands for. One the policy refuses
+ * is made fatal: the probe moves the saved instruction pointer, and
+ * emulate_vsyscall() answers that with SIGSYS (force_exit_sig), as it does
+ * for a seccomp filter that changes it. The emulation cannot be made to
+ * fail with an errno, so errno and trap actions kill as well; log logs.
+ */
+static struct tracepoint *sf_vsyscall_tp;
+
+static void sf_vsyscall_probe(void *data, int vnr)
+{
+	static const int nrs[] = { __NR_gettimeofday, __NR_time, __NR_getcpu };
+	struct pt_regs *regs = task_pt_regs(current);
+	int nr;
+
+	if (vnr < 0 || vnr >= ARRAY_SIZE(nrs))
+		return;
+	nr = nrs[vnr];
+	regs->orig_ax = nr;
+	sf_rust_sys_enter(regs, nr, cgroup_id(task_dfl_cgroup(current)),
+			  this_cpu_ptr(&sf_gate_cache), false);
+	if (regs->orig_ax != nr)
+		regs->ip ^= 1;
+}
+
 static void sf_find_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sys_enter"))
 		sf_sys_enter_tp = tp;
+	else if (!strcmp(tp->name, "emulate_vsyscall"))
+		sf_vsyscall_tp = tp;
 }
 
 int sf_gate_attach(void)
 {
+	int err;
+
 	for_each_kernel_tracepoint(sf_find_tp, NULL);
 	if (!sf_sys_enter_tp)
 		return -ENOENT;
-	return tracepoint_probe_register(sf_sys_enter_tp, (void *)sf_probe, NULL);
+	err = tracepoint_probe_register(sf_sys_enter_tp, (void *)sf_probe, NULL);
+	if (err || !sf_vsyscall_tp)
+		return err; /* a kernel without vsyscall emulation has no page */
+	err = tracepoint_probe_register(sf_vsyscall_tp, (void *)sf_vsyscall_probe, NULL);
+	if (err) {
+		tracepoint_probe_unregister(sf_sys_enter_tp, (void *)sf_probe, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	return err;
 }
 
 void sf_gate_detach(void)
@@ -62,6 +103,8 @@ void sf_gate_detach(void)
 	if (!sf_sys_enter_tp)
 		return;
 	tracepoint_probe_unregister(sf_sys_enter_tp, (void *)sf_probe, NULL);
+	if (sf_vsyscall_tp)
+		tracepoint_probe_unregister(sf_vsyscall_tp, (void *)sf_vsyscall_probe, NULL);
 	/* No probe call may still be running (or return into freed text). */
 	tracepoint_synchronize_unregister();
 }
@@ -161,19 +204,35 @@ void sf_skip_syscall(struct pt_regs *regs, long ret)
 
 /* ---- kill and trap ----------------------------------------------------- */
 
+/*
+ * Makes `sig` fatal to the current task whatever it does, as seccomp's kill
+ * does (force_sig_seccomp with HANDLER_EXIT, which is not exported): under
+ * the signal lock the action becomes SIG_DFL and SA_IMMUTABLE (so another
+ * thread's sigaction() is refused, and a tracer is not told: get_signal()
+ * skips ptrace_signal() for it), the signal is unblocked, and
+ * SIGNAL_UNKILLABLE is cleared (a PID namespace's init dies too). The
+ * caller sends the signal next.
+ */
+void sf_force_fatal(int sig)
+{
+	struct k_sigaction *action = &current->sighand->action[sig - 1];
+	unsigned long flags;
+
+	spin_lock_irqsave(&current->sighand->siglock, flags);
+	action->sa.sa_handler = SIG_DFL;
+	action->sa.sa_flags |= SA_IMMUTABLE;
+	sigdelset(&current->blocked, sig);
+	recalc_sigpending();
+	current->signal->flags &= ~SIGNAL_UNKILLABLE;
+	spin_unlock_irqrestore(&current->sighand->siglock, flags);
+}
+
 static void sf_sigsys(struct pt_regs *regs, int nr, bool ia32, int data, bool fatal)
 {
 	struct kernel_siginfo info;
-	unsigned long flags;
 
-	if (fatal) {
-		/* As seccomp's kill does: SIGSYS can be neither caught nor blocked. */
-		spin_lock_irqsave(&current->sighand->siglock, flags);
-		current->sighand->action[SIGSYS - 1].sa.sa_handler = SIG_DFL;
-		sigdelset(&current->blocked, SIGSYS);
-		recalc_sigpending();
-		spin_unlock_irqrestore(&current->sighand->siglock, flags);
-	}
+	if (fatal)
+		sf_force_fatal(SIGSYS);
 	clear_siginfo(&info);
 	info.si_signo = SIGSYS;
 	info.si_code = SYS_SECCOMP;
@@ -220,14 +279,21 @@ void sf_kill_thread(struct pt_regs *regs, int nr, bool ia32)
 
 static struct genl_family sf_family;
 
+/* Set at module exit, under the genl mutex: no handler runs after it. */
+static bool sf_closing;
+
 static int sf_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	if (READ_ONCE(sf_closing))
+		return -ESHUTDOWN;
 	return sf_rust_doit(info->genlhdr->cmd, genlmsg_data(info->genlhdr),
 			    genlmsg_len(info->genlhdr), info);
 }
 
 static int sf_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	if (READ_ONCE(sf_closing))
+		return -ESHUTDOWN;
 	for (;;) {
 		void *hdr;
 		u32 len = 0;
@@ -252,23 +318,49 @@ static int sf_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-#define SF_OP(c, f) { .cmd = (c), .validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP, .doit = sf_doit, .flags = (f) }
+/*
+ * Who may do what: policies, their counters and the events are security
+ * configuration, so everything but GET_INFO needs CAP_SYS_ADMIN in the
+ * initial user namespace, of the process sending and of the socket's opener
+ * (netlink_capable). CAP_NET_ADMIN is not enough: CNI plugins and
+ * kube-proxy hold it. The family core first checks CAP_NET_ADMIN
+ * (GENL_ADMIN_PERM); pre_doit and the dump's start then check
+ * CAP_SYS_ADMIN, the latter before the dump pins the module, so a dump
+ * nobody reads can be started only by the operator.
+ */
+static int sf_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
+		       struct genl_info *info)
+{
+	if (ops->cmd != SF_CMD_GET_INFO && !netlink_capable(skb, CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
 
-static const struct genl_small_ops sf_ops[] = {
+static int sf_dump_start(struct netlink_callback *cb)
+{
+	return netlink_capable(cb->skb, CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
+#define SF_VALIDATE (GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP)
+#define SF_OP(c, f) { .cmd = (c), .validate = SF_VALIDATE, .doit = sf_doit, .flags = (f) }
+
+static const struct genl_ops sf_ops[] = {
 	SF_OP(SF_CMD_GET_INFO, 0),
 	SF_OP(SF_CMD_POLICY_SET, GENL_ADMIN_PERM),
 	SF_OP(SF_CMD_POLICY_DELETE, GENL_ADMIN_PERM),
-	SF_OP(SF_CMD_POLICY_GET, 0),
+	SF_OP(SF_CMD_POLICY_GET, GENL_ADMIN_PERM),
 	{
 		.cmd = SF_CMD_POLICY_DUMP,
-		.validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP,
+		.validate = SF_VALIDATE,
+		.start = sf_dump_start,
 		.dumpit = sf_dumpit,
+		.flags = GENL_ADMIN_PERM,
 	},
-	SF_OP(SF_CMD_STATS_GET, 0),
+	SF_OP(SF_CMD_STATS_GET, GENL_ADMIN_PERM),
 };
 
 static const struct genl_multicast_group sf_mcgrps[] = {
-	{ .name = "events", .flags = GENL_MCAST_CAP_NET_ADMIN },
+	{ .name = "events", .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
 static struct genl_family sf_family = {
@@ -278,8 +370,9 @@ static struct genl_family sf_family = {
 	.netnsok = false,
 	.parallel_ops = false,
 	.module = THIS_MODULE,
-	.small_ops = sf_ops,
-	.n_small_ops = ARRAY_SIZE(sf_ops),
+	.pre_doit = sf_pre_doit,
+	.ops = sf_ops,
+	.n_ops = ARRAY_SIZE(sf_ops),
 	.resv_start_op = SF_CMD_EVENT + 1,
 	.mcgrps = sf_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(sf_mcgrps),
@@ -305,6 +398,19 @@ int sf_nl_register(void)
 void sf_nl_unregister(void)
 {
 	genl_unregister_family(&sf_family);
+}
+
+/*
+ * Module exit, first step: once the genl mutex is ours, no handler of the
+ * family runs (it is not parallel_ops), and every later one refuses. So no
+ * policy change can re-attach a hook or publish a table while the module
+ * tears them down.
+ */
+void sf_nl_fence(void)
+{
+	genl_lock();
+	WRITE_ONCE(sf_closing, true);
+	genl_unlock();
 }
 
 /* Sends `len` bytes of attributes as the reply to `info`'s request. */
@@ -457,15 +563,19 @@ int sf_nl_event(const void *buf, u32 len)
 }
 
 /*
- * Sets the extended-ack message (a static string) and, when `offset` is
- * within the request's attributes, points the error at that attribute.
+ * Sets the extended-ack message (a static string) and, when a whole
+ * attribute header fits at `offset` within the request's attributes, points
+ * the error at that attribute. `offset` is u32::MAX for "no attribute";
+ * the test is written so that nothing can wrap.
  */
 void sf_nl_set_err(struct genl_info *info, const char *msg, u32 offset)
 {
+	u32 len = max(genlmsg_len(info->genlhdr), 0);
+
 	if (!info->extack)
 		return;
 	info->extack->_msg = msg; /* `msg` is a static string of the module */
-	if (offset + NLA_HDRLEN <= genlmsg_len(info->genlhdr))
+	if (offset <= len && len - offset >= NLA_HDRLEN)
 		NL_SET_BAD_ATTR(info->extack,
 				(const struct nlattr *)((const u8 *)genlmsg_data(info->genlhdr) + offset));
 }

@@ -64,9 +64,18 @@ int sf_hooks_attach(void);
 void sf_hooks_detach(void);
 u64 sf_hooks_missed(void);
 void sf_obj_kill(void);
+void sf_force_fatal(int sig);
+u64 sf_hooks_no_instance(void);
 long sf_current_syscall(bool *ia32);
 int sf_tasks_start(void);
 void sf_tasks_stop(void);
 void sf_flag_subtree(u64 id);
+bool sf_rust_move_refused(const struct cgroup *mover, const struct cgroup *moved,
+			  const struct cgroup *dst);
+int sf_contain_attach(void);
+void sf_contain_detach(void);
+int sf_cgroup_level(const struct cgroup *cgrp);
+u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level);
+void sf_nl_fence(void);
 
 #endif

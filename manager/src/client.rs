@@ -225,13 +225,13 @@ impl Client {
         self.request_raw(self.family, cmd as u8, FAMILY_VERSION, attrs, true)
     }
 
-    /// Joins the events multicast group (needs CAP_NET_ADMIN).
+    /// Joins the events multicast group (needs CAP_SYS_ADMIN).
     pub fn subscribe_events(&mut self) -> Result<(), ClientError> {
         let g = self
             .events_group
             .ok_or(ClientError::Malformed("the family has no events group"))?;
         // Room for bursts: 4 MiB holds several thousand events. FORCE
-        // passes the rmem_max cap (we have CAP_NET_ADMIN); else best effort.
+        // passes the rmem_max cap (CAP_NET_ADMIN, which the operator has); else best effort.
         let size: libc::c_int = 4 << 20;
         // SAFETY: `size` is a valid int for the option's length.
         let forced = unsafe {
@@ -251,7 +251,7 @@ impl Client {
             .map_err(|e| match e.raw_os_error() {
                 Some(errno @ 1) => ClientError::Refused {
                     errno,
-                    msg: Some("subscribing to events needs CAP_NET_ADMIN".into()),
+                    msg: Some("subscribing to events needs CAP_SYS_ADMIN".into()),
                 },
                 _ => ClientError::Io(e),
             })

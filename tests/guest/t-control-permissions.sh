@@ -14,6 +14,23 @@ echo "$p" | apply perm
 # Non-root: refused with EPERM, and nothing changes.
 out=$(echo "$p" | su -s /bin/sh nobody -c 'sysfence policy delete --cgroup 12345' 2>&1) && fail "non-root changed a policy"
 echo "$out" | grep -q 'Operation not permitted' || fail "non-root refusal not EPERM: $out"
+# Reading is privileged too (policies and counters are security
+# configuration: CAP_SYS_ADMIN), and so are the events; status is not.
+for cmd in "policy list" "policy get --cgroup perm" "stats --cgroup perm"; do
+  out=$(su -s /bin/sh nobody -c "sysfence $cmd" 2>&1) && fail "nobody ran 'sysfence $cmd': $out"
+  echo "$out" | grep -qi 'not permitted' || fail "nobody's '$cmd' refusal not EPERM: $out"
+done
+out=$(su -s /bin/sh nobody -c 'timeout 5 sysfence events --count 1' 2>&1) && fail "nobody subscribed to the events: $out"
+echo "$out" | grep -q 'CAP_SYS_ADMIN' || fail "nobody's events refusal unclear: $out"
+su -s /bin/sh nobody -c 'sysfence status' >/dev/null 2>&1 || fail "status refused to nobody"
+# A policy on the root cgroup would lock the operator out: refused by the
+# manager, and by the module past it (t-hostile-netlink, `root-cgroup`).
+out=$(echo 'default: allow' | sysfence policy apply --cgroup / - 2>&1) && fail "a policy on the root cgroup was accepted"
+echo "$out" | grep -q 'root cgroup' || fail "the manager's root cgroup refusal unclear: $out"
+# Extended acks on the errors, as root: ENOENT and EINVAL with their
+# messages (the kernel log is checked for any warning by the runner).
+out=$(sysfence policy get --cgroup 424242 2>&1) && fail "a missing policy was found"
+echo "$out" | grep -q 'no policy on this cgroup\|no cgroup' || fail "ENOENT reply unclear: $out"
 # A root task inside a filtered cgroup: refused, whatever it targets.
 echo 'default: allow' | apply jail
 out=$(in_cg jail sysfence policy delete --cgroup perm 2>&1) && fail "a filtered task deleted a policy"

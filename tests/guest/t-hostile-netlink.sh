@@ -50,6 +50,7 @@ seven-comparisons errno=22 msg=more than 6 argument comparisons in a rule
 deep-nesting errno=22 msg=attribute has the wrong nested flag
 too-many-rules errno=22 msg=too many rules (the limit is 2048)
 no-such-cgroup errno=2 msg=no cgroup with this id
+root-cgroup errno=22 msg=refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included
 delete-with-policy errno=22 msg=attribute not valid in this request
 get-without-cgroup errno=22 msg=missing cgroup id attribute
 stats-truncated errno=22 msg=truncated attribute

@@ -91,10 +91,22 @@ expect_run "connect 127.0.0.1:1500" "err 111" o connect inet 127.0.0.1 1500
 expect_run "connect v4-mapped" "err 71" o connect inet6 127.0.0.2 1500
 expect_run "connect [::1]:22" "err 72" o connect inet6 ::1 22
 expect_run "connect [::1]:23" "err 111" o connect inet6 ::1 23
+# Unix names are decided on the socket reached, so the peers must exist.
+sf-attack unix-serve /tmp/o/sock @sfdummy1 30 >/dev/null &
+srv1=$!
+sf-attack unix-serve @sfabs @sfdummy2 30 >/dev/null &
+srv2=$!
+i=0
+while { [ ! -S /tmp/o/sock ] || ! grep -q '@sfdummy2' /proc/net/unix; } && [ $i -lt 100 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
 expect_run "connect unix path" "err 73" o connect unix /tmp/o/sock
 expect_run "connect other unix path" "err 2" o connect unix /tmp/o/other
 expect_run "connect abstract" "err 74" o connect unix @sfabs
 expect_run "connect other abstract" "err 111" o connect unix @sfother
+kill "$srv1" "$srv2" 2>/dev/null
+wait "$srv1" "$srv2" 2>/dev/null
 expect_run "outside: connect" "err 111" sf-obj connect inet 127.0.0.2 1500
 expect_run "bind 8080" "err 75" o bind inet 127.0.0.1 8080
 expect_run "bind 9090" "ok" o bind inet 127.0.0.1 9090

@@ -57,7 +57,7 @@ pub enum AgentCmd {
     /// containers, conditions Ready and Conflict, lastError). Needs the
     /// sysfence module loaded, the host's network namespace (the module's
     /// netlink family lives there), the host's cgroup2 mount and
-    /// CAP_NET_ADMIN; runs in the cluster with its service account.
+    /// CAP_SYS_ADMIN; runs in the cluster with its service account.
     ///
     /// Policies stay in the kernel when the agent stops or loses the API
     /// server; on its return it lists everything and converges. It only

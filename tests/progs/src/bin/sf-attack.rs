@@ -456,6 +456,43 @@ fn unix_cmd(args: &[String], dgram: bool) -> Outcome {
     }
 }
 
+/// `unix-serve STREAM DGRAM SECS`: a listening stream socket bound to
+/// STREAM and a datagram socket bound to DGRAM (bound in that order, so a
+/// caller may wait for DGRAM to exist), kept open for SECS seconds; the
+/// stream socket accepts and closes whatever connects. For the peers that
+/// `unix-connect` and `unix-sendto` need.
+fn unix_serve_cmd(args: &[String]) -> Outcome {
+    const FORM: &str = "unix-serve STREAM DGRAM SECS";
+    let [stream, dgram, secs] = exact(args, FORM);
+    let secs: u64 = secs.parse().unwrap_or_else(|_| usage(FORM));
+    let bound = |kind: i32, path: &str| -> Result<i32, i32> {
+        let sa = unix_addr(path);
+        // SAFETY: a socket bound to a sockaddr of its own length.
+        let fd = sys(i64::from(unsafe { libc::socket(libc::AF_UNIX, kind, 0) }))? as i32;
+        // SAFETY: as above.
+        let rc = unsafe { libc::bind(fd, sa.as_ptr().cast(), sa.len() as libc::socklen_t) };
+        sys(i64::from(rc))?;
+        Ok(fd)
+    };
+    let s = bound(libc::SOCK_STREAM, stream)?;
+    // SAFETY: listen on a bound stream socket.
+    sys(i64::from(unsafe { libc::listen(s, 64) }))?;
+    let _d = bound(libc::SOCK_DGRAM, dgram)?;
+    // SAFETY: non-blocking accept loop on our own socket.
+    unsafe { libc::fcntl(s, libc::F_SETFL, libc::O_NONBLOCK) };
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        // SAFETY: accept with no address wanted.
+        let c = unsafe { libc::accept(s, std::ptr::null_mut(), std::ptr::null_mut()) };
+        if c >= 0 {
+            close(c);
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    Ok(String::new())
+}
+
 fn inet_cmd(args: &[String], cmd: &str) -> Outcome {
     let form = format!("{cmd} ADDR PORT");
     let [addr, port] = exact(args, &form);
@@ -751,6 +788,7 @@ fn main() {
         "bind-read" => bind_read_cmd(rest),
         "unix-connect" => unix_cmd(rest, false),
         "unix-sendto" => unix_cmd(rest, true),
+        "unix-serve" => unix_serve_cmd(rest),
         "udp-sendto" | "tcp-fastopen" | "tcp-connect" => inet_cmd(rest, cmd),
         "socket-hi" => socket_hi_cmd(rest),
         "memfd-exec" => memfd_exec(rest),

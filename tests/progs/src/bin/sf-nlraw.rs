@@ -313,6 +313,8 @@ fn main() {
         set,
         set_with(u64::MAX - 1, abi_with(|_| {})),
     ));
+    // The root cgroup (id 1): a policy there would hold the operator too.
+    classes.push(("root-cgroup", set, set_with(1, abi_with(|_| {}))));
     // Other commands.
     classes.push((
         "delete-with-policy",

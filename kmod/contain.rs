@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Containment: the decision behind the cgroup kprobes of
+//! `sysfence_contain.c` (see there for the mechanism and the routes).
+//!
+//! A move (of a task into cgroup `dst`, asked by the current task) is
+//! refused when the mover is under a policy in force and either the mover's
+//! or the moved task's policies would not all apply at `dst`. Policies
+//! apply to a cgroup's whole subtree, so "all apply" means: the deepest
+//! cgroup on the path holding a policy in force is `dst` or an ancestor of
+//! it. Moves inside the filtered subtree, into deeper cgroups or into a
+//! cgroup that is under the same policies, keep working; an operator's
+//! task, under no policy, moves anything.
+
+use crate::ffi::{self, Cgroup};
+use crate::store::{self, Entry, Snapshot, MAX_LEVELS};
+use core::sync::atomic::Ordering::Relaxed;
+
+/// The level of the deepest cgroup on `cgrp`'s path (itself included)
+/// that holds a policy in force, and that policy.
+fn deepest_in_force<'s>(snap: &'s Snapshot, cgrp: *const Cgroup) -> Option<(i32, &'s Entry)> {
+    // SAFETY: `cgrp` is alive for the call (the caller holds RCU and the
+    // kernel's cgroup locks keep it).
+    let top = unsafe { ffi::sf_cgroup_level(cgrp) }.min(MAX_LEVELS as i32 - 1);
+    (0..=top).rev().find_map(|l| {
+        if snap.levels & (1u64 << l) == 0 {
+            return None;
+        }
+        // SAFETY: as above; `l` is within the cgroup's levels.
+        let id = unsafe { ffi::sf_cgroup_ancestor_id(cgrp, l) };
+        match snap.find(id) {
+            Some(e) if !e.stats.waiting.load(Relaxed) => Some((l, e)),
+            _ => None,
+        }
+    })
+}
+
+/// Whether every policy in force on `from`'s path also applies at `dst`.
+fn keeps(snap: &Snapshot, from: *const Cgroup, dst: *const Cgroup) -> bool {
+    match deepest_in_force(snap, from) {
+        None => true,
+        // SAFETY: `dst` is alive for the call, as the caller guarantees.
+        Some((level, e)) => unsafe { ffi::sf_cgroup_ancestor_id(dst, level) } == e.cgroup,
+    }
+}
+
+/// Whether the current task (in cgroup `mover`) may not move a task of
+/// cgroup `moved` to cgroup `dst`. A refusal counts as a denied call of the
+/// mover's deepest policy (`sysfence stats`); the C side logs it.
+///
+/// # Safety
+/// The three cgroups must stay alive for the call (RCU held by the caller,
+/// which runs in a kprobe on the kernel's cgroup functions).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn sf_rust_move_refused(
+    mover: *const Cgroup,
+    moved: *const Cgroup,
+    dst: *const Cgroup,
+) -> bool {
+    if mover.is_null() || moved.is_null() || dst.is_null() {
+        return false;
+    }
+    store::with_current(|snap| {
+        let Some((_, e)) = deepest_in_force(snap, mover) else {
+            return false;
+        };
+        if keeps(snap, mover, dst) && keeps(snap, moved, dst) {
+            return false;
+        }
+        e.stats.denied.fetch_add(1, Relaxed);
+        true
+    })
+    .unwrap_or(false)
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Containment: a task under a policy never moves itself or any other task
+ * to a cgroup where fewer of the policies in force apply. Decided in the
+ * kernel's own cgroup functions, where the destination is already resolved,
+ * so no route around it depends on a name: every cgroup.procs or
+ * cgroup.threads write (any mount, cgroup namespace or chroot; any
+ * descriptor, passed in or not) ends in cgroup_attach_task(), and
+ * clone3(CLONE_INTO_CGROUP) with any kind of descriptor (O_PATH included)
+ * reaches sched_cgroup_fork() with the cgroup it named in kargs->cgrp.
+ * contain.rs decides; this file only hands it the cgroups.
+ *
+ * Mechanism: a kprobe on each function's first instruction. A refused move
+ * makes the function return -EPERM at once, as kernel/fail_function.c does:
+ * the pre-handler sets the return value and emulates the function's `ret`
+ * (int3_emulate_ret), so nothing returns into module text. For
+ * cgroup_attach_task() that is its caller's ordinary error; for
+ * sched_cgroup_fork() it is fork's own error path (bad_fork_cancel_cgroup),
+ * which releases what cgroup_can_fork() took. The post-handler keeps the
+ * probes from being optimized into jumps, which would ignore the new ip.
+ *
+ * Context: int3 (NMI-like). The decision takes no lock: an RCU read of the
+ * policy table and of the cgroups (held alive by the caller's cgroup locks),
+ * atomic counters, and a rate-limited printk (NMI-safe).
+ */
+#include <linux/module.h>
+#include <linux/kprobes.h>
+#include <linux/cgroup.h>
+#include <linux/sched/task.h>
+#include <linux/rcupdate.h>
+#include <asm/text-patching.h>
+
+#include "sysfence_shim.h"
+
+static void sf_return_now(struct pt_regs *regs, long ret)
+{
+	regs->ax = ret;
+	int3_emulate_ret(regs);
+}
+
+static void sf_refused(const struct cgroup *dst, const struct task_struct *t)
+{
+	pr_notice_ratelimited("refused moving %s[%d] to cgroup %llu: fewer policies apply there (asked by %s[%d])\n",
+			      t->comm, task_pid_nr(t), cgroup_id(dst),
+			      current->comm, task_pid_nr(current));
+}
+
+/* int cgroup_attach_task(struct cgroup *dst_cgrp, struct task_struct *leader,
+ *			  bool threadgroup) */
+static int sf_pre_attach(struct kprobe *p, struct pt_regs *regs)
+{
+	struct cgroup *dst = (struct cgroup *)regs->di;
+	struct task_struct *task = (struct task_struct *)regs->si;
+	bool refused;
+
+	/* Policies are on the default hierarchy only; v1 moves are free. */
+	if (!sf_rust_levels() || dst->root != &cgrp_dfl_root)
+		return 0;
+	rcu_read_lock();
+	refused = sf_rust_move_refused(task_dfl_cgroup(current), task_dfl_cgroup(task), dst);
+	rcu_read_unlock();
+	if (!refused)
+		return 0;
+	sf_refused(dst, task);
+	sf_return_now(regs, -EPERM);
+	return 1;
+}
+
+/* int sched_cgroup_fork(struct task_struct *p, struct kernel_clone_args *kargs) */
+static int sf_pre_fork(struct kprobe *p, struct pt_regs *regs)
+{
+	const struct kernel_clone_args *kargs = (const struct kernel_clone_args *)regs->si;
+	const struct cgroup *own;
+	bool refused;
+
+	if (!(kargs->flags & CLONE_INTO_CGROUP) || !kargs->cgrp || !sf_rust_levels())
+		return 0;
+	rcu_read_lock();
+	own = task_dfl_cgroup(current);
+	refused = sf_rust_move_refused(own, own, kargs->cgrp);
+	rcu_read_unlock();
+	if (!refused)
+		return 0;
+	sf_refused(kargs->cgrp, current);
+	sf_return_now(regs, -EPERM);
+	return 1;
+}
+
+static void sf_post_nop(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+{
+}
+
+static struct kprobe sf_attach_kp = {
+	.symbol_name = "cgroup_attach_task",
+	.pre_handler = sf_pre_attach,
+	.post_handler = sf_post_nop,
+};
+
+static struct kprobe sf_fork_kp = {
+	.symbol_name = "sched_cgroup_fork",
+	.pre_handler = sf_pre_fork,
+	.post_handler = sf_post_nop,
+};
+
+static struct kprobe *sf_contain_kps[] = { &sf_attach_kp, &sf_fork_kp };
+
+/* Module init: containment is always on (it costs nothing but on moves). */
+int sf_contain_attach(void)
+{
+	return register_kprobes(sf_contain_kps, ARRAY_SIZE(sf_contain_kps));
+}
+
+/* Module exit: returns once no handler runs (unregister_kprobes waits). */
+void sf_contain_detach(void)
+{
+	unregister_kprobes(sf_contain_kps, ARRAY_SIZE(sf_contain_kps));
+}
+
+/* Accessors for contain.rs: a cgroup's level and its ancestor's id. */
+int sf_cgroup_level(const struct cgroup *cgrp)
+{
+	return cgrp->level;
+}
+
+u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level)
+{
+	if (level < 0 || level > cgrp->level)
+		return 0;
+	return cgroup_id(cgrp->ancestors[level]);
+}
