@@ -316,6 +316,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             let id = resolved.id;
             let policy = load_policy(&file, &resolved, caps.as_deref(), verbose)?;
             let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
+            for w in policy.warnings() {
+                eprintln!("sysfence: {file}: warning: {w}");
+            }
             if dry_run {
                 println!("{file}: valid ({} bytes on the wire)", payload.len());
                 return Ok(Code::Ok);

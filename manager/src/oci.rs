@@ -628,6 +628,20 @@ mod tests {
             act::ALLOW
         );
         assert_eq!(decide(p, x, "personality", [1, 0, 0, 0, 0, 0]), eperm);
+        // personality's argument is an unsigned int: a 64-bit -1 is the
+        // kernel's 0xffffffff, which the profile allows (seccomp, comparing
+        // 64 bits, refuses it; docs/ABI.md, argument widths).
+        assert_eq!(decide(p, x, "personality", [u64::MAX; 6]), act::ALLOW);
+        assert_eq!(
+            decide(p, x, "personality", [0x1_0000_0008, 0, 0, 0, 0, 0]),
+            act::ALLOW
+        );
+        assert_eq!(
+            decide(p, x, "socket", [40 | 1 << 32, 1, 0, 0, 0, 0]),
+            eperm,
+            "AF_VSOCK with high bits"
+        );
+        assert!(p.warnings().is_empty(), "{:?}", p.warnings());
         assert_eq!(decide(p, x, "mount", [0; 6]), eperm);
         assert_eq!(
             decide(p, x, "clone", [0x11, 0, 0, 0, 0, 0]),

@@ -248,6 +248,7 @@ impl PolicyFile {
                     op,
                     value: a.value,
                     value_two,
+                    ..ArgCmp::EMPTY
                 });
             }
             let abis: Vec<Abi> = match &r.abis {
@@ -432,7 +433,51 @@ impl PolicyFile {
     }
 }
 
+/// Whether `v` fits in `bits` bits, zero- or sign-extended (an `int` -1
+/// written as 64 bits fits 32).
+fn fits(v: u64, bits: u8) -> bool {
+    bits >= 64 || v >> bits == 0 || (bits > 0 && (v as i64) >> (bits - 1) == -1)
+}
+
 impl PolicyFile {
+    /// What deserves a word on stderr though the policy is valid, one line
+    /// each: comparison values with bits above what the kernel reads of
+    /// their argument (docs/ABI.md, argument widths).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            for a in &r.args {
+                let v = match a.op {
+                    OpName::MaskedEq => a.value_two.unwrap_or(0),
+                    _ => a.value,
+                };
+                let narrow = self
+                    .abis
+                    .iter()
+                    .filter(|abi| r.abis.as_ref().is_none_or(|l| l.contains(abi)))
+                    .flat_map(|abi| {
+                        let abi = Abi::from(*abi);
+                        r.syscalls.iter().filter_map(move |n| {
+                            let nr = names::number(abi, n)?;
+                            let bits = engine::arg_bits(abi, nr, a.index);
+                            (!fits(v, bits)).then_some((abi, n, bits))
+                        })
+                    })
+                    .next();
+                if let Some((abi, name, bits)) = narrow {
+                    out.push(format!(
+                        "a rule on {name} ({}) compares argument {}{} with {v:#x}, which has bits above the {bits} the kernel reads of it: it is compared as {:#x}",
+                        abi.name(),
+                        a.index,
+                        if a.op == OpName::MaskedEq { " (masked)" } else { "" },
+                        v & engine::width_mask(bits),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The policy as the decisions it makes, one line each, in a canonical
     /// order: its defaults, then per ABI and syscall number the rules that
     /// apply, in their order (which decides ties). Two policies with the
@@ -745,6 +790,34 @@ rules:
         assert!(e("default: allow\nrules: [{syscalls: [read], action: allow, args: [{index: 6, op: eq, value: 1}]}]").contains("index 6"));
         assert!(e("default: allow\nbogus: 1").contains("unknown field"));
         assert!(e("default: sometimes").contains("unknown variant"));
+    }
+
+    #[test]
+    fn int_arguments_are_decided_at_32_bits_and_odd_values_warned_about() {
+        let p = PolicyFile::parse(
+            "default: allow\nabis: [x86_64, ia32]\nrules:\n  - {syscalls: [socket], action: errno, errno: 97, args: [{index: 0, op: eq, value: 1}]}\n  - {syscalls: [kill], action: errno, errno: 1, args: [{index: 1, op: eq, value: 0xffffffffffffffff}]}\n  - {syscalls: [mmap], action: errno, errno: 1, args: [{index: 1, op: eq, value: 0x100000000}], abis: [x86_64]}",
+        )
+        .unwrap();
+        let d = |nr, a: [u64; 6]| decide_with(&p, Abi::X86_64, nr, a);
+        assert_eq!(d(41, [1 | 1 << 32, 0, 0, 0, 0, 0]), action::ERRNO | 97);
+        assert_eq!(d(62, [0, 0xffff_ffff, 0, 0, 0, 0]), action::ERRNO | 1);
+        assert_eq!(d(9, [0, 0x1_0000_0000, 0, 0, 0, 0]), action::ERRNO | 1);
+        assert_eq!(d(9, [0, 0, 0, 0, 0, 0]), action::ALLOW);
+        // -1 fits an int; 2^32 fits mmap's length on x86_64: nothing to say.
+        assert_eq!(p.warnings(), Vec::<String>::new());
+        let odd = PolicyFile::parse(
+            "default: allow\nrules:\n  - {syscalls: [socket], action: errno, args: [{index: 0, op: eq, value: 0x100000001}]}\n  - {syscalls: [ioctl], action: errno, args: [{index: 1, op: masked-eq, value: 0xffffffffffffffff, valueTwo: 0x100005412}]}",
+        )
+        .unwrap();
+        assert_eq!(
+            odd.warnings(),
+            [
+                "a rule on socket (x86_64) compares argument 0 with 0x100000001, which has bits above the 32 the kernel reads of it: it is compared as 0x1",
+                "a rule on ioctl (x86_64) compares argument 1 (masked) with 0x100005412, which has bits above the 32 the kernel reads of it: it is compared as 0x5412",
+            ]
+        );
+        assert!(fits(u64::MAX, 32) && fits(0xffff_ffff, 32) && !fits(0x1_ffff_ffff, 32));
+        assert!(fits(0xffff, 16) && !fits(0x1_0000, 16) && fits(1 << 63, 64));
     }
 
     #[test]

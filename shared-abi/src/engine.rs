@@ -8,13 +8,58 @@
 //! caller allocates tables of that [`Shape`], and [`compile`] fills them.
 //!
 //! Semantics, as seccomp's: each ABI has its own rules; a rule matches when
-//! all its argument comparisons hold; among the matching rules of a syscall
+//! all its argument comparisons hold (each made at the width the kernel
+//! reads the argument, see [`arg_bits`], where seccomp compares all 64
+//! bits); among the matching rules of a syscall
 //! the most restrictive action wins (see [`action::stricter`]); when none
 //! matches, the policy's default action applies; an ABI without rules in the
 //! policy gets the `bad ABI` action.
 
 use crate::nla::{Attr, Iter, Writer, F_NESTED};
 use crate::proto::{action, attr, limits, Abi, Op};
+
+// The syscall tables (generated from the kernel) live beside this file and
+// are a child of the engine, so that the module, which compiles shared-abi's
+// files one by one, gets the argument widths with the engine; the crate
+// re-exports them as `sysfence_abi::syscalls`.
+#[path = "syscalls.rs"]
+pub mod syscalls;
+
+/// The width in bits at which the kernel reads argument `index` (0-5) of
+/// call `nr` of `abi`: the declared type of the call's parameter, as the
+/// x86 syscall wrappers cast each register to it (`int` 32, `umode_t` 16,
+/// pointers and `long` 64; never more than 32 for ia32). Arguments of
+/// calls the tables do not list, and arguments beyond a call's own, are
+/// read whole (64 bits; 32 for ia32).
+pub fn arg_bits(abi: Abi, nr: u32, index: u8) -> u8 {
+    let (table, reg) = match abi {
+        Abi::X86_64 => (syscalls::X86_64_ARG_BITS, 64),
+        Abi::X32 => (syscalls::X32_ARG_BITS, 64),
+        Abi::Ia32 => (syscalls::IA32_ARG_BITS, 32),
+    };
+    let bits = match table.binary_search_by_key(&nr, |(n, _)| *n) {
+        Ok(i) => table
+            .get(i)
+            .and_then(|(_, w)| w.get(usize::from(index)))
+            .copied()
+            .unwrap_or(reg),
+        Err(_) => reg,
+    };
+    if bits > reg {
+        reg
+    } else {
+        bits
+    }
+}
+
+/// The mask of the low `bits` bits (all 64 from 64 on).
+pub const fn width_mask(bits: u8) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
 
 /// Why a policy or request was refused: a fixed message (sent to userspace
 /// as the extended-ack text) and the byte offset of the offending attribute
@@ -244,31 +289,43 @@ pub struct ArgCmp {
     pub index: u8,
     /// Operator.
     pub op: Op,
-    /// Value (the mask, for MASKED_EQ).
+    /// Value (the mask, for MASKED_EQ), as the policy gave it.
     pub value: u64,
     /// Masked value for MASKED_EQ; 0 otherwise.
     pub value_two: u64,
+    /// The bits of the argument the kernel reads ([`width_mask`] of
+    /// [`arg_bits`]; [`compile`] sets it): the argument, the value and the
+    /// masked value are all cut to these bits before they are compared.
+    pub arg_mask: u64,
 }
 
 impl ArgCmp {
-    /// An all-zero placeholder for preallocated tables.
+    /// A placeholder for preallocated tables.
     pub const EMPTY: ArgCmp = ArgCmp {
         index: 0,
         op: Op::Eq,
         value: 0,
         value_two: 0,
+        arg_mask: u64::MAX,
     };
 
-    /// Whether argument value `arg` satisfies this comparison.
+    /// Whether argument register value `arg` satisfies this comparison, at
+    /// the width the kernel reads the argument: unsigned, on the low bits
+    /// of [`ArgCmp::arg_mask`] of the register and of the rule's values (so
+    /// `socket(AF_UNIX | 1 << 32)` is `socket(AF_UNIX)`, as to the kernel,
+    /// and an `int` rule value of -1 given as 64 bits is the 32-bit -1).
+    #[inline(always)]
     pub fn holds(&self, arg: u64) -> bool {
+        let m = self.arg_mask;
+        let (arg, value) = (arg & m, self.value & m);
         match self.op {
-            Op::Ne => arg != self.value,
-            Op::Lt => arg < self.value,
-            Op::Le => arg <= self.value,
-            Op::Eq => arg == self.value,
-            Op::Ge => arg >= self.value,
-            Op::Gt => arg > self.value,
-            Op::MaskedEq => arg & self.value == self.value_two,
+            Op::Ne => arg != value,
+            Op::Lt => arg < value,
+            Op::Le => arg <= value,
+            Op::Eq => arg == value,
+            Op::Ge => arg >= value,
+            Op::Gt => arg > value,
+            Op::MaskedEq => arg & value == self.value_two & m,
         }
     }
 }
@@ -547,6 +604,7 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
             op,
             value,
             value_two,
+            arg_mask: u64::MAX,
         }),
         (Op::MaskedEq, None) => bad("masked-eq needs a second value\0", a),
         (_, Some(_)) => bad("only masked-eq takes a second value\0", a),
@@ -555,6 +613,7 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
             op,
             value,
             value_two: 0,
+            arg_mask: u64::MAX,
         }),
     }
 }
@@ -941,8 +1000,13 @@ pub fn compile(
                 };
                 // Element by element: equal lengths are known, and this keeps
                 // copy_from_slice's length-mismatch panic out of the module.
+                // Each comparison is made at the width the kernel reads its
+                // argument.
                 for (d, s) in dst.iter_mut().zip(src) {
-                    *d = *s;
+                    *d = ArgCmp {
+                        arg_mask: width_mask(arg_bits(abi, nr, s.index)),
+                        ..*s
+                    };
                 }
                 *rule = Rule {
                     action: act,
@@ -1550,6 +1614,211 @@ mod tests {
         });
         assert_eq!(shape_of(&packed).unwrap(), shape_of(&nests).unwrap());
         assert!(packed.len() < nests.len());
+    }
+
+    /// A rule on `nr` of `abi` with comparisons (index, op, value, value-two).
+    fn arg_rule(
+        w: &mut Writer<'_>,
+        nr: u32,
+        act: u32,
+        cmps: &[(u32, Op, u64, u64)],
+    ) -> Result<(), crate::nla::Error> {
+        w.nest(attr::ABI_RULE, |w| {
+            w.put_u32(attr::RULE_NR, nr)?;
+            w.put_u32(attr::RULE_ACTION, act)?;
+            for &(index, op, v, two) in cmps {
+                w.nest(attr::RULE_ARG, |w| {
+                    w.put_u32(attr::ARG_INDEX, index)?;
+                    w.put_u32(attr::ARG_OP, op as u32)?;
+                    w.put_u64(attr::ARG_VALUE, v)?;
+                    if op == Op::MaskedEq {
+                        w.put_u64(attr::ARG_VALUE_TWO, two)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A default-allow policy describing every ABI, with the rules `f` writes
+    /// into the nest of ABI `abi`.
+    fn on_abi(abi: Abi, f: impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error>) -> Vec<u8> {
+        let mut buf = vec![0u8; 1024];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+            for a in Abi::ALL {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, *a as u32)?;
+                    if *a == abi {
+                        f(w)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    const SOCKET: u32 = 41;
+    const MMAP: u32 = 9;
+    const PERSONALITY: u32 = 135;
+    const DENY: u32 = action::ERRNO | 1;
+
+    #[test]
+    fn argument_widths_come_from_the_kernels_declarations() {
+        let x = Abi::X86_64;
+        // socket(int, int, int): 32 bits each; the unused registers whole.
+        assert_eq!(
+            (0..6).map(|i| arg_bits(x, SOCKET, i)).collect::<Vec<_>>(),
+            [32, 32, 32, 64, 64, 64]
+        );
+        assert_eq!(arg_bits(x, PERSONALITY, 0), 32); // unsigned int
+        assert!((0..6).all(|i| arg_bits(x, MMAP, i) == 64)); // unsigned long
+        assert_eq!(arg_bits(x, 56, 0), 64, "clone's flags are unsigned long");
+        assert_eq!(arg_bits(x, 16, 1), 32, "ioctl's cmd is unsigned int");
+        assert_eq!(arg_bits(x, 257, 3), 16, "openat's mode is umode_t");
+        assert_eq!(arg_bits(x, 1023, 0), 64, "a number without a call: whole");
+        // x32's own entry points: compat_ulong_t is 32 bits.
+        assert_eq!(arg_bits(Abi::X32, 514, 2), 32, "x32 ioctl's arg");
+        assert_eq!(arg_bits(Abi::X32, MMAP, 1), 64);
+        // ia32: never more than the 32-bit registers; old uids are 16.
+        for nr in 0..1024 {
+            assert!((0..6).all(|i| arg_bits(Abi::Ia32, nr, i) <= 32));
+        }
+        assert_eq!(arg_bits(Abi::Ia32, 23, 0), 16, "setuid16's old_uid_t");
+        assert_eq!(arg_bits(Abi::Ia32, 213, 0), 32, "setuid32's uid_t");
+        assert_eq!(width_mask(64), u64::MAX);
+        assert_eq!(width_mask(32), 0xffff_ffff);
+        assert_eq!(width_mask(16), 0xffff);
+        // The tables are sorted, as the lookup needs.
+        for t in [
+            syscalls::X86_64_ARG_BITS,
+            syscalls::X32_ARG_BITS,
+            syscalls::IA32_ARG_BITS,
+        ] {
+            assert!(t.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+
+    #[test]
+    fn int_arguments_are_compared_at_32_bits() {
+        let x = Abi::X86_64;
+        let buf = on_abi(x, |w| {
+            arg_rule(w, SOCKET, action::ERRNO | 97, &[(0, Op::Eq, 1, 0)])?;
+            arg_rule(w, PERSONALITY, DENY, &[(0, Op::Eq, 8, 0)])?;
+            // A signed int rule value of -1, written as 64 bits.
+            arg_rule(w, 62, DENY, &[(1, Op::Eq, u64::MAX, 0)])?; // kill(_, -1)
+            arg_rule(w, MMAP, DENY, &[(1, Op::Eq, 0x1000, 0)])?;
+            arg_rule(w, MMAP, DENY, &[(0, Op::Eq, 0x1_0000_0000, 0)])?;
+            // ioctl(_, TIOCSTI), as CVE-2019-10063's profile meant it.
+            arg_rule(w, 16, DENY, &[(1, Op::MaskedEq, 0xffff, 0x5412)])
+        });
+        let o = compiled(&buf);
+        let t = o.tables();
+        let d = |nr, a: [u64; 6]| t.decide(x, nr, &a);
+        let a0 = |v| [v, 0, 0, 0, 0, 0];
+        let a1 = |v| [0, v, 0, 0, 0, 0];
+        // socket(AF_UNIX | 1 << 32) is socket(AF_UNIX) to the kernel.
+        assert_eq!(d(SOCKET, a0(1)), action::ERRNO | 97);
+        assert_eq!(d(SOCKET, a0(1 | 1 << 32)), action::ERRNO | 97);
+        assert_eq!(d(SOCKET, a0(0xffff_ffff_0000_0001)), action::ERRNO | 97);
+        assert_eq!(d(SOCKET, a0(2 | 1 << 32)), action::ALLOW);
+        // personality(0x1_0000_0008) is personality(8).
+        assert_eq!(d(PERSONALITY, a0(0x1_0000_0008)), DENY);
+        assert_eq!(d(PERSONALITY, a0(0x1_0000_0009)), action::ALLOW);
+        // -1 as an int, zero- or sign-extended, is the rule's -1.
+        assert_eq!(d(62, a1(0xffff_ffff)), DENY);
+        assert_eq!(d(62, a1(u64::MAX)), DENY);
+        assert_eq!(d(62, a1(0xffff_fffe)), action::ALLOW);
+        // 64-bit arguments (mmap's length, its address) compare all 64 bits.
+        assert_eq!(d(MMAP, a1(0x1000)), DENY);
+        assert_eq!(d(MMAP, a1(0x1_0000_1000)), action::ALLOW);
+        assert_eq!(d(MMAP, a0(0x1_0000_0000)), DENY);
+        assert_eq!(d(MMAP, a0(0)), action::ALLOW);
+        // Masked-eq at the width: high bits in cmd do not dodge it.
+        assert_eq!(d(16, a1(0x5412)), DENY);
+        assert_eq!(d(16, a1(0x1_0000_5412)), DENY);
+        assert_eq!(d(16, a1(0x5413)), action::ALLOW);
+    }
+
+    #[test]
+    fn ordering_and_masks_at_the_width() {
+        let x = Abi::X86_64;
+        let buf = on_abi(x, |w| {
+            // personality(p) with p > 8 and p != 0xffffffff (as a profile
+            // of the differential suite has it).
+            arg_rule(
+                w,
+                PERSONALITY,
+                DENY,
+                &[(0, Op::Gt, 8, 0), (0, Op::Ne, 0xffff_ffff, 0)],
+            )?;
+            // The rule's mask and masked value are cut to the width too.
+            arg_rule(
+                w,
+                SOCKET,
+                DENY,
+                &[(
+                    1,
+                    Op::MaskedEq,
+                    0xffff_ffff_0000_00ff,
+                    0xffff_ffff_0000_0005,
+                )],
+            )
+        });
+        let o = compiled(&buf);
+        let t = o.tables();
+        let d = |nr, a: [u64; 6]| t.decide(x, nr, &a);
+        assert_eq!(d(PERSONALITY, [9, 0, 0, 0, 0, 0]), DENY);
+        assert_eq!(d(PERSONALITY, [1 << 32, 0, 0, 0, 0, 0]), action::ALLOW);
+        assert_eq!(d(PERSONALITY, [u64::MAX, 0, 0, 0, 0, 0]), action::ALLOW);
+        assert_eq!(d(SOCKET, [0, 5, 0, 0, 0, 0]), DENY);
+        assert_eq!(d(SOCKET, [0, 0x7_0000_0105, 0, 0, 0, 0]), DENY);
+        assert_eq!(d(SOCKET, [0, 6, 0, 0, 0, 0]), action::ALLOW);
+    }
+
+    #[test]
+    fn ia32_and_16_bit_arguments_at_their_width() {
+        let i = Abi::Ia32;
+        // ia32 chmod (15): mode is umode_t, 16 bits; ia32 personality
+        // (136): the rule's 64-bit -1 is the 32-bit register's -1.
+        let buf = on_abi(i, |w| {
+            arg_rule(w, 15, DENY, &[(1, Op::Eq, 0o4755, 0)])?;
+            arg_rule(w, 136, DENY, &[(0, Op::Eq, u64::MAX, 0)])
+        });
+        let o = compiled(&buf);
+        let t = o.tables();
+        assert_eq!(t.decide(i, 15, &[0, 0o4755, 0, 0, 0, 0]), DENY);
+        assert_eq!(t.decide(i, 15, &[0, 0x1_0000 | 0o4755, 0, 0, 0, 0]), DENY);
+        assert_eq!(t.decide(i, 15, &[0, 0o755, 0, 0, 0, 0]), action::ALLOW);
+        assert_eq!(t.decide(i, 136, &[0xffff_ffff, 0, 0, 0, 0, 0]), DENY);
+        // The same numbers on x86_64 are other calls, with no rules.
+        assert_eq!(
+            t.decide(Abi::X86_64, 15, &[0, 0o4755, 0, 0, 0, 0]),
+            action::ALLOW
+        );
+    }
+
+    #[test]
+    fn read_back_keeps_the_values_given_and_decides_the_same() {
+        let buf = on_abi(Abi::X86_64, |w| {
+            arg_rule(w, SOCKET, DENY, &[(0, Op::Eq, 0x1_0000_0001, 0)])
+        });
+        let o = compiled(&buf);
+        let back = read_back(&o);
+        let o2 = compiled(&back);
+        assert_eq!(o.cmps, o2.cmps);
+        assert_eq!(o.cmps[0].value, 0x1_0000_0001);
+        assert_eq!(o.cmps[0].arg_mask, 0xffff_ffff);
+        assert_eq!(read_back(&o2), back);
+        let args = [1, 0, 0, 0, 0, 0];
+        assert_eq!(o2.tables().decide(Abi::X86_64, SOCKET, &args), DENY);
     }
 
     #[test]

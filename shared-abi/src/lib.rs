@@ -13,7 +13,9 @@
 //! - [`engine`]: policy validation, compilation and the syscall decision,
 //!   run identically by the module and the manager's tests.
 //! - [`objects`]: object rules (files, exec, sockets) and their decision.
-//! - [`syscalls`], [`names`]: syscall tables generated from the kernel.
+//! - [`syscalls`], [`names`]: syscall tables generated from the kernel:
+//!   numbers, names and the width of each argument (a child of [`engine`],
+//!   which compares arguments at those widths).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -23,4 +25,4 @@ pub mod names;
 pub mod nla;
 pub mod objects;
 pub mod proto;
-pub mod syscalls;
+pub use engine::syscalls;

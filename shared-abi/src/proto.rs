@@ -196,7 +196,9 @@ pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
 
 wire_enum! {
     /// Argument comparison operators, numbered as libseccomp's
-    /// `enum scmp_compare`. Comparisons are unsigned and 64-bit.
+    /// `enum scmp_compare`. Comparisons are unsigned, at the width the
+    /// kernel reads the argument (`engine::arg_bits`: 32 bits for an `int`,
+    /// 64 for a pointer or a `long`).
     Op: u32 {
         /// `arg != value`
         Ne = 1,
