@@ -38,8 +38,11 @@ fn deepest_in_force<'s>(snap: &'s Snapshot, cgrp: *const Cgroup) -> Option<(i32,
 fn keeps(snap: &Snapshot, from: *const Cgroup, dst: *const Cgroup) -> bool {
     match deepest_in_force(snap, from) {
         None => true,
-        // SAFETY: `dst` is alive for the call, as the caller guarantees.
-        Some((level, e)) => unsafe { ffi::sf_cgroup_ancestor_id(dst, level) } == e.cgroup,
+        Some((level, e)) => {
+            // SAFETY: `dst` is alive for the call, as the caller guarantees.
+            let id = unsafe { ffi::sf_cgroup_ancestor_id(dst, level) };
+            id == e.cgroup
+        }
     }
 }
 

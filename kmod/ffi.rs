@@ -116,6 +116,4 @@ extern "C" {
     /// Blocks new netlink requests and waits for the running ones (module
     /// exit, first step). May sleep.
     pub(crate) fn sf_nl_fence();
-    /// Hits of a hooked function that found no free return instance.
-    pub(crate) fn sf_hooks_no_instance() -> u64;
 }

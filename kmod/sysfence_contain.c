@@ -23,6 +23,8 @@
  * policy table and of the cgroups (held alive by the caller's cgroup locks),
  * atomic counters, and a rate-limited printk (NMI-safe).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/kprobes.h>
 #include <linux/cgroup.h>
@@ -38,7 +40,7 @@ static void sf_return_now(struct pt_regs *regs, long ret)
 	int3_emulate_ret(regs);
 }
 
-static void sf_refused(const struct cgroup *dst, const struct task_struct *t)
+static void sf_refused(const struct cgroup *dst, struct task_struct *t)
 {
 	pr_notice_ratelimited("refused moving %s[%d] to cgroup %llu: fewer policies apply there (asked by %s[%d])\n",
 			      t->comm, task_pid_nr(t), cgroup_id(dst),

@@ -32,7 +32,7 @@
  *   (-EPERM, counted in sf_hooks_missed()) by returning from the function at
  *   once, as kernel/fail_function.c does.
  * - Paths are absolute, from the root of the task's mount namespace
- *   (d_absolute_path), not from the task's root: chroot, which a container's
+ *   (sysfence_path.c), not from the task's root: chroot, which a container's
  *   root (or any user, in a user namespace of its own) may call, renames
  *   nothing. Operations that do rename a namespace's files (pivot_root, bind
  *   and move mounts) are refused to tasks under read or write file rules.
@@ -46,6 +46,7 @@
 #include <linux/percpu.h>
 #include <linux/sched/signal.h>
 #include <linux/mount.h>
+#include <uapi/linux/mount.h>
 #include <linux/socket.h>
 #include <linux/un.h>
 #include <net/af_unix.h>
@@ -154,9 +155,9 @@ static void sf_apply(struct pt_regs *regs, u32 class, u32 a, u32 b, u32 c,
 static const char *sf_path_in(const struct path *path, u32 *len, int slot)
 {
 	char *buf = this_cpu_ptr(sf_pathbuf) + slot * PATH_MAX;
-	char *p = d_absolute_path(path, buf, PATH_MAX);
+	const char *p = sf_absolute_path(path, buf, PATH_MAX);
 
-	if (IS_ERR(p))
+	if (!p)
 		p = d_path(path, buf, PATH_MAX);
 
 	if (IS_ERR(p)) {

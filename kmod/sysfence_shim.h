@@ -77,5 +77,7 @@ void sf_contain_detach(void);
 int sf_cgroup_level(const struct cgroup *cgrp);
 u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level);
 void sf_nl_fence(void);
+struct path;
+const char *sf_absolute_path(const struct path *path, char *buf, u32 len);
 
 #endif

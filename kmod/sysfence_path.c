@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Absolute paths for the object hooks: a file's path from the root of its
+ * mount namespace, whatever root the task has chosen. d_path() names files
+ * from the task's root, which chroot() moves (a container's root may call
+ * it, and any user may in a user namespace of its own); d_absolute_path()
+ * does what is needed here but is not exported in 6.12. This is its walk,
+ * kept to what the hooks need: up the dentries of each mount, across
+ * mountpoints through the mount tree (struct mount, from the kernel's own
+ * fs/mount.h), to the namespace's root mount.
+ *
+ * Context: kretprobe return handlers (preemption disabled). No sleeping,
+ * no reference taken: the walk runs under RCU (dentries, names and mounts
+ * are freed after a grace period), names are copied with
+ * copy_from_kernel_nofault(), and a rename meanwhile (rename_lock's
+ * sequence) makes it start over, at most a few times before it takes the
+ * lock's reader side. A mount moved meanwhile can give a stale name once:
+ * moving mounts is refused to tasks under file rules (sysfence_hooks.c).
+ */
+#include <linux/module.h>
+#include <linux/dcache.h>
+#include <linux/mount.h>
+#include <linux/path.h>
+#include <linux/rcupdate.h>
+#include <linux/seqlock.h>
+#include <linux/uaccess.h>
+#include <../fs/mount.h>
+
+#include "sysfence_shim.h"
+
+struct sf_buf {
+	char *start; /* the buffer */
+	char *pos;   /* what is written so far starts here */
+};
+
+static bool sf_prepend(struct sf_buf *b, const char *s, u32 len)
+{
+	if (len > b->pos - b->start)
+		return false;
+	b->pos -= len;
+	if (copy_from_kernel_nofault(b->pos, s, len))
+		memset(b->pos, 'x', len); /* a racing rename: retried */
+	return true;
+}
+
+static bool sf_prepend_name(struct sf_buf *b, const struct qstr *q)
+{
+	const char *name = smp_load_acquire(&q->name);
+	u32 len = READ_ONCE(q->len);
+
+	return sf_prepend(b, name, len) && sf_prepend(b, "/", 1);
+}
+
+/* 0: reached the namespace's root; 1: on no namespace (detached, or an
+ * internal mount); -ENAMETOOLONG: does not fit. */
+static int sf_walk(const struct path *path, struct sf_buf *b)
+{
+	const struct dentry *d = path->dentry;
+	const struct mount *m = real_mount(path->mnt);
+
+	for (;;) {
+		const struct dentry *parent = READ_ONCE(d->d_parent);
+
+		if (d == m->mnt.mnt_root) {
+			const struct mount *up = READ_ONCE(m->mnt_parent);
+			struct mnt_namespace *ns;
+
+			if (up != m) {
+				d = READ_ONCE(m->mnt_mountpoint);
+				m = up;
+				continue;
+			}
+			ns = READ_ONCE(m->mnt_ns);
+			return !IS_ERR_OR_NULL(ns) && !is_anon_ns(ns) ? 0 : 1;
+		}
+		if (d == parent)
+			return 1; /* a dentry outside its mount's tree */
+		if (!sf_prepend_name(b, &d->d_name))
+			return -ENAMETOOLONG;
+		d = parent;
+	}
+}
+
+/*
+ * Writes the absolute path of `path` at the end of `buf` (`len` bytes) and
+ * returns where it starts, NUL-terminated; NULL if it is on no mount of a
+ * namespace (the caller then names it as d_path does) or does not fit.
+ */
+const char *sf_absolute_path(const struct path *path, char *buf, u32 len)
+{
+	struct sf_buf b;
+	unsigned int seq = 0;
+	int tries = 0, rc;
+
+	if (len < 2)
+		return NULL;
+	rcu_read_lock();
+	do {
+		b.start = buf;
+		b.pos = buf + len - 1;
+		*b.pos = 0;
+		if (++tries > 3) {
+			read_seqlock_excl(&rename_lock);
+			rc = sf_walk(path, &b);
+			read_sequnlock_excl(&rename_lock);
+			break;
+		}
+		seq = read_seqbegin(&rename_lock);
+		rc = sf_walk(path, &b);
+	} while (read_seqretry(&rename_lock, seq));
+	rcu_read_unlock();
+	if (rc)
+		return NULL;
+	if (b.pos == buf + len - 1) /* the root itself */
+		sf_prepend(&b, "/", 1);
+	return b.pos;
+}
