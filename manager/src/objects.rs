@@ -101,8 +101,42 @@ pub struct ObjRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unix_prefix: Option<String>,
     pub action: ActionName,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // The errno of an errno action: 1-4095, not the kernel's own codes
+    // (checked as it is read, so that the error names its line). A plain
+    // comment: a doc comment would change the CRD's schema.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "errno_field"
+    )]
     pub errno: Option<u16>,
+}
+
+fn errno_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    let e = u16::deserialize(d)?;
+    match errno_problem(u32::from(e)) {
+        Some(why) => Err(serde::de::Error::custom(why)),
+        None => Ok(Some(e)),
+    }
+}
+
+/// Why `e` cannot be an object rule's errno, if it cannot: the module
+/// refuses the same (`action::is_object_errno`), with a terser message.
+pub fn errno_problem(e: u32) -> Option<String> {
+    if action::is_object_errno(e) {
+        return None;
+    }
+    Some(if e == 0 {
+        "errno 0 is not an errno: an object rule refusing with 0 would let the operation go ahead; give 1-4095 (EPERM is 1, EACCES 13)".into()
+    } else if e > sysfence_abi::proto::limits::MAX_ERRNO {
+        format!("errno {e} is above 4095")
+    } else {
+        format!(
+            "errno {e} is one of the kernel's own codes ({}-{}: ERESTARTSYS, ERESTART_RESTARTBLOCK, EOPENSTALE...), which programs never see and on which the kernel restarts or retries; give an errno programs know (EPERM is 1, EACCES 13)",
+            action::KERNEL_ERRNO_FIRST,
+            action::KERNEL_ERRNO_LAST
+        )
+    })
 }
 
 /// Default actions per class.
@@ -486,7 +520,13 @@ fn object_action(a: ActionName, errno: Option<u16>, what: &str) -> Result<u32, P
             "{what}: object actions are allow, log, errno and kill-process"
         ));
     }
-    action_value(a, errno, what)
+    let v = action_value(a, errno, what)?;
+    if a == ActionName::Errno {
+        if let Some(why) = errno_problem(v & action::DATA_MASK) {
+            return err(format!("{what}.errno: {why}"));
+        }
+    }
+    Ok(v)
 }
 
 /// The attributes of one rule of class `c`, checked.
@@ -607,6 +647,39 @@ objects:
 ";
 
     #[test]
+    fn object_errnos_are_checked_however_the_policy_was_made() {
+        // Built in code (a resource's spec, a program), not read from text:
+        // to_wire checks the errno as the module will.
+        let mut p =
+            PolicyFile::parse(&P.replace("{family: inet6, unixPrefix", "{unixPrefix")).unwrap();
+        for (e, want) in [
+            (0u16, "objects.exec[0].errno: errno 0 is not an errno"),
+            (
+                514,
+                "objects.exec[0].errno: errno 514 is one of the kernel's own codes",
+            ),
+            (
+                531,
+                "objects.exec[0].errno: errno 531 is one of the kernel's own codes",
+            ),
+        ] {
+            p.objects.exec[0].errno = Some(e);
+            let got = p.to_wire().unwrap_err().0;
+            assert!(got.contains(want), "{e}: {got}");
+        }
+        for e in [1u16, 13, 511, 532, 4095] {
+            p.objects.exec[0].errno = Some(e);
+            p.to_wire().unwrap_or_else(|x| panic!("errno {e}: {x}"));
+        }
+        // Syscall rules keep seccomp's errnos, 0 included.
+        let s = PolicyFile::parse(
+            "default: allow\nrules: [{syscalls: [mount], action: errno, errno: 0}, {syscalls: [umount2], action: errno, errno: 512}]",
+        )
+        .unwrap();
+        assert!(s.to_wire().is_ok());
+    }
+
+    #[test]
     fn objects_round_trip_through_the_wire() {
         let bad = PolicyFile::parse(P).unwrap();
         // family inet6 with a Unix path: the kernel's own check refuses it.
@@ -670,6 +743,26 @@ objects:
                 "defaults: {exec: allow",
                 "defaults: {exec: allow, mount: allow",
                 "objects.defaults.mount: unknown field",
+            ),
+            (
+                "action: errno, errno: 13}",
+                "action: errno, errno: 0}",
+                "objects.files[0].errno: errno 0 is not an errno: an object rule refusing with 0 would let the operation go ahead; give 1-4095 (EPERM is 1, EACCES 13) (line 5)",
+            ),
+            (
+                "errno: 97}",
+                "errno: 512}",
+                "objects.sockets[0].errno: errno 512 is one of the kernel's own codes (512-531: ERESTARTSYS",
+            ),
+            (
+                "errno: 111}",
+                "errno: 516}",
+                "objects.connect[0].errno: errno 516 is one of the kernel's own codes",
+            ),
+            (
+                "errno: 111}",
+                "errno: 4096}",
+                "objects.connect[0].errno: errno 4096 is above 4095",
             ),
         ];
         let base = P.replace("{family: inet6, unixPrefix", "{unixPrefix");

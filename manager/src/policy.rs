@@ -132,6 +132,19 @@ fn default_abis() -> Vec<AbiName> {
     vec![AbiName::X86_64, AbiName::Ia32]
 }
 
+/// ` (line N)`: where in `text` reading a `T` fails. The document is read
+/// once more, from the text (the first reading, from the parsed document,
+/// gives the field's path but no position), and fails at the same field.
+pub fn line_of_error<T: serde::de::DeserializeOwned>(text: &str) -> String {
+    match serde_yaml::from_str::<T>(text)
+        .err()
+        .and_then(|e| e.location())
+    {
+        Some(l) => format!(" (line {})", l.line()),
+        None => String::new(),
+    }
+}
+
 /// A policy that cannot be applied, with where and why.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PolicyError(pub String);
@@ -203,7 +216,11 @@ impl PolicyFile {
             } else {
                 path
             };
-            PolicyError(format!("{at}: {}", e.into_inner()))
+            PolicyError(format!(
+                "{at}: {}{}",
+                e.into_inner(),
+                line_of_error::<Self>(text)
+            ))
         })
     }
 

@@ -413,6 +413,21 @@ fn check_action(a: u32, at: &Attr<'_>) -> Result<(), Invalid> {
             at,
         );
     }
+    if kind == action::ERRNO {
+        let e = a & action::DATA_MASK;
+        if e == 0 {
+            return bad(
+                "errno 0 is not an errno: an object rule would let the operation go ahead (give 1-4095)\0",
+                at,
+            );
+        }
+        if !action::is_object_errno(e) {
+            return bad(
+                "errno 512-531 are the kernel's own codes (ERESTARTSYS...), not for object rules\0",
+                at,
+            );
+        }
+    }
     Ok(())
 }
 
@@ -740,6 +755,11 @@ mod tests {
         let conn = U(class::CONNECT);
         let allow = U(action::ALLOW);
         let trap = U(action::TRAP);
+        let errno0 = U(action::ERRNO);
+        let restartsys = U(action::ERRNO | 512);
+        let restart_block = U(action::ERRNO | 516);
+        let enograce = U(action::ERRNO | 531);
+        let too_big = U(action::ERRNO | 4096);
         let cases: &[(&[(u16, &[u8])], &str)] = &[
             (
                 &[(attr::OBJ_ACTION, &allow)],
@@ -885,6 +905,26 @@ mod tests {
                 ],
                 "needs an address",
             ),
+            (
+                &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &errno0)],
+                "errno 0 is not an errno",
+            ),
+            (
+                &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &restartsys)],
+                "the kernel's own codes",
+            ),
+            (
+                &[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &restart_block)],
+                "the kernel's own codes",
+            ),
+            (
+                &[(attr::OBJ_CLASS, &sock), (attr::OBJ_ACTION, &enograce)],
+                "the kernel's own codes",
+            ),
+            (
+                &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &too_big)],
+                "errno above 4095",
+            ),
         ];
         for (attrs, want) in cases {
             let p = policy(&[(attr::POLICY_OBJECT, attrs)]);
@@ -922,5 +962,27 @@ mod tests {
         .unwrap_err()
         .text()
         .contains("default given twice"));
+        // Defaults are held to the same errnos; errnos beside those are fine.
+        let d: &[(u16, &[u8])] = &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &errno0)];
+        let p = policy(&[(attr::POLICY_OBJECT_DEFAULT, d)]);
+        assert!(with(&p, |a| crate::engine::validate(
+            a,
+            &mut Box::new(crate::engine::Scratch::ZERO)
+        ))
+        .unwrap_err()
+        .text()
+        .contains("errno 0 is not an errno"));
+        for e in [1u32, 13, 511, 532, 4095] {
+            let act = U(action::ERRNO | e);
+            let r: &[(u16, &[u8])] = &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &act)];
+            let p = policy(&[(attr::POLICY_OBJECT, r), (attr::POLICY_OBJECT_DEFAULT, r)]);
+            with(&p, |a| {
+                crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO))
+            })
+            .unwrap_or_else(|x| panic!("errno {e}: {}", x.text()));
+        }
+        // Syscall rules keep seccomp's range: errno 0 and 512 are fine there.
+        assert!(action::is_valid(action::ERRNO) && action::is_valid(action::ERRNO | 512));
+        assert!(!action::is_object_errno(0) && !action::is_object_errno(516));
     }
 }

@@ -251,6 +251,26 @@ pub mod action {
         }
     }
 
+    /// The first of the kernel's own error codes (`ERESTARTSYS`,
+    /// include/linux/errno.h): "never seen by user programs", and some of
+    /// them steer the kernel (the `ERESTART*` codes restart the call,
+    /// `EOPENSTALE` retries an open). An object rule may not return one.
+    pub const KERNEL_ERRNO_FIRST: u32 = 512;
+    /// The last of the kernel's own error codes (`ENOGRACE`).
+    pub const KERNEL_ERRNO_LAST: u32 = 531;
+
+    /// True when `e` can be the errno of an object rule's (or object
+    /// default's) errno action: 1 to `MAX_ERRNO`, but not one of the
+    /// kernel's own codes. 0 is refused: an object hook that returns 0
+    /// lets the operation go ahead. (A syscall rule, as seccomp's, may
+    /// return any errno up to `MAX_ERRNO`, 0 included: the call is skipped
+    /// and returns 0.)
+    pub const fn is_object_errno(e: u32) -> bool {
+        e != 0
+            && e <= super::limits::MAX_ERRNO
+            && !(e >= KERNEL_ERRNO_FIRST && e <= KERNEL_ERRNO_LAST)
+    }
+
     /// The actions, strictest first.
     pub const BY_STRICTNESS: [u32; 6] = [KILL_PROCESS, KILL_THREAD, TRAP, ERRNO, LOG, ALLOW];
 
