@@ -434,6 +434,55 @@ impl Objects {
         self.section_mut(c).push(r);
     }
 
+    /// Rules that cannot do what they seem to, one line each (for
+    /// `policy apply`): a connect rule on the unspecified address, which a
+    /// connect never reaches (Linux connects 0.0.0.0 and `::` to the host
+    /// itself, and the module decides them as 127.0.0.1 and `::1`), and
+    /// IPv4-mapped rule addresses, which match nothing (the module matches
+    /// a mapped address as IPv4).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, rules) in [("connect", &self.connect), ("bind", &self.bind)] {
+            for (i, r) in rules.iter().enumerate() {
+                let Some(a) = &r.address else { continue };
+                let Ok((bytes, len)) = cidr(a, "") else {
+                    continue;
+                };
+                // Whether `ip` is in the rule's block (`len` leading bits).
+                let within = |ip: &[u8]| {
+                    (0..len).all(|b| {
+                        let (k, m) = ((b / 8) as usize, 0x80u8 >> (b % 8));
+                        bytes.get(k).map(|x| x & m) == ip.get(k).map(|x| x & m)
+                    })
+                };
+                let mut lo = vec![0u8; bytes.len()];
+                if bytes.len() == 4 {
+                    lo[0] = 127;
+                    lo[3] = 1;
+                } else {
+                    lo[15] = 1;
+                }
+                let any = vec![0u8; bytes.len()];
+                if name == "connect" && within(&any) && !within(&lo) {
+                    out.push(format!(
+                        "objects.connect[{i}]: `{a}` names the unspecified address, which a connect never reaches: Linux connects it to the host itself, and sysfence decides it as {} (name that instead)",
+                        if bytes.len() == 4 { "127.0.0.1" } else { "::1" }
+                    ));
+                }
+                let mapped = bytes.len() == 16
+                    && len >= 96
+                    && bytes[..10].iter().all(|&b| b == 0)
+                    && bytes[10..12] == [0xff, 0xff];
+                if mapped {
+                    out.push(format!(
+                        "objects.{name}[{i}]: `{a}` is an IPv4-mapped address, which matches nothing: sysfence matches a mapped address as IPv4 (write it as IPv4)"
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// One line per object decision rule, for `policy diff`.
     pub fn decision_lines(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -677,6 +726,37 @@ objects:
         )
         .unwrap();
         assert!(s.to_wire().is_ok());
+    }
+
+    #[test]
+    fn connect_rules_that_cannot_match_are_warned_about() {
+        let p = PolicyFile::parse(
+            "default: allow
+objects:
+  connect:
+    - {address: 0.0.0.0, action: errno}
+    - {address: 0.0.0.0/8, ports: 22, action: errno}
+    - {address: 0.0.0.0/0, action: log}
+    - {address: '::', action: errno}
+    - {address: '::/127', action: errno}
+    - {address: 127.0.0.1, action: errno}
+    - {address: '::ffff:10.0.0.0/104', action: errno}
+  bind:
+    - {address: 0.0.0.0, action: errno}
+    - {address: '::ffff:127.0.0.1', action: errno}
+",
+        )
+        .unwrap();
+        assert_eq!(
+            p.warnings(),
+            [
+                "objects.connect[0]: `0.0.0.0` names the unspecified address, which a connect never reaches: Linux connects it to the host itself, and sysfence decides it as 127.0.0.1 (name that instead)",
+                "objects.connect[1]: `0.0.0.0/8` names the unspecified address, which a connect never reaches: Linux connects it to the host itself, and sysfence decides it as 127.0.0.1 (name that instead)",
+                "objects.connect[3]: `::` names the unspecified address, which a connect never reaches: Linux connects it to the host itself, and sysfence decides it as ::1 (name that instead)",
+                "objects.connect[6]: `::ffff:10.0.0.0/104` is an IPv4-mapped address, which matches nothing: sysfence matches a mapped address as IPv4 (write it as IPv4)",
+                "objects.bind[1]: `::ffff:127.0.0.1` is an IPv4-mapped address, which matches nothing: sysfence matches a mapped address as IPv4 (write it as IPv4)",
+            ]
+        );
     }
 
     #[test]

@@ -459,9 +459,10 @@ fn fits(v: u64, bits: u8) -> bool {
 impl PolicyFile {
     /// What deserves a word on stderr though the policy is valid, one line
     /// each: comparison values with bits above what the kernel reads of
-    /// their argument (docs/ABI.md, argument widths).
+    /// their argument (docs/ABI.md, argument widths), object rules that
+    /// cannot match ([`Objects::warnings`]).
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = self.objects.warnings();
         for r in &self.rules {
             for a in &r.args {
                 let v = match a.op {

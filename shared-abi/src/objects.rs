@@ -501,6 +501,43 @@ fn rule_matches(f: &Fields<'_>, obj: &Object<'_>) -> bool {
     }
 }
 
+/// The addresses a connect (or a send to an address, which is decided as
+/// a connect) to `a` reaches. Linux connects the unspecified address to the
+/// host itself: IPv4 0.0.0.0 to 127.0.0.1 (`ip_route_output_key_hash_rcu`),
+/// and `::` to `::1`, or to `::ffff:127.0.0.1` from a socket bound to an
+/// IPv4-mapped address (`tcp_v6_connect`, `ip6_datagram_connect`); the
+/// mapped `::ffff:0.0.0.0` is IPv4 0.0.0.0 here. So 0.0.0.0 is decided as
+/// 127.0.0.1, and `::` as the stricter of `::1` and 127.0.0.1: a rule on
+/// the host's own services cannot be dodged by naming "any".
+pub fn reached(a: Addr<'_>) -> (Addr<'_>, Option<Addr<'_>>) {
+    match a {
+        Addr::Inet { family, ip, port } if ip == [0u8; 16] => {
+            let mut v4 = [0u8; 16];
+            v4[0] = 127;
+            v4[3] = 1;
+            let lo4 = Addr::Inet {
+                family: AF_INET,
+                ip: v4,
+                port,
+            };
+            if family == AF_INET {
+                return (lo4, None);
+            }
+            let mut v6 = [0u8; 16];
+            v6[15] = 1;
+            (
+                Addr::Inet {
+                    family,
+                    ip: v6,
+                    port,
+                },
+                Some(lo4),
+            )
+        }
+        other => (other, None),
+    }
+}
+
 /// The action a validated policy takes on `obj`.
 pub fn decide(policy: &Attr<'_>, obj: &Object<'_>) -> u32 {
     decide_payload(policy.payload, obj)
@@ -508,6 +545,25 @@ pub fn decide(policy: &Attr<'_>, obj: &Object<'_>) -> u32 {
 
 /// As [`decide`], from the `POLICY` attribute's payload.
 pub fn decide_payload(policy: &[u8], obj: &Object<'_>) -> u32 {
+    let Object::Connect(a) = obj else {
+        return decide_one(policy, obj);
+    };
+    let (first, also) = reached(*a);
+    let d = decide_one(policy, &Object::Connect(first));
+    match also {
+        Some(b) => {
+            let e = decide_one(policy, &Object::Connect(b));
+            if action::stricter(e, d) {
+                e
+            } else {
+                d
+            }
+        }
+        None => d,
+    }
+}
+
+fn decide_one(policy: &[u8], obj: &Object<'_>) -> u32 {
     let want = obj.class();
     let mut best: Option<u32> = None;
     let mut default = action::ALLOW;
@@ -746,6 +802,148 @@ mod tests {
             );
             assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
         });
+    }
+
+    /// A sockaddr_in or sockaddr_in6 for `ip` (4 or 16 bytes) and `port`.
+    fn sockaddr(ip: &[u8], port: u16) -> Vec<u8> {
+        let mut b;
+        if ip.len() == 4 {
+            b = vec![0u8; 16];
+            b[..2].copy_from_slice(&(AF_INET as u16).to_ne_bytes());
+            b[4..8].copy_from_slice(ip);
+        } else {
+            b = vec![0u8; 28];
+            b[..2].copy_from_slice(&(AF_INET6 as u16).to_ne_bytes());
+            b[8..24].copy_from_slice(ip);
+        }
+        b[2..4].copy_from_slice(&port.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn connects_to_any_address_are_decided_as_the_loopback() {
+        let conn = U(class::CONNECT);
+        let bind = U(class::BIND);
+        let deny = U(action::ERRNO | 111);
+        let kill = U(action::KILL_PROCESS);
+        let mut lo6 = [0u8; 16];
+        lo6[15] = 1;
+        let p = policy(&[
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &deny),
+                    (attr::OBJ_ADDR, &[127, 0, 0, 1]),
+                    (attr::OBJ_PORT_MIN, &U(22)),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &kill),
+                    (attr::OBJ_ADDR, &lo6),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &bind),
+                    (attr::OBJ_ACTION, &deny),
+                    (attr::OBJ_ADDR, &[127, 0, 0, 1]),
+                ],
+            ),
+        ]);
+        with(&p, |a| {
+            crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO)).unwrap();
+            let mut s = [0u8; UNIX_NAME_MAX];
+            let mut d = |ip: &[u8], port| {
+                let b = sockaddr(ip, port);
+                decide(a, &Object::Connect(parse_sockaddr(&b, &mut s)))
+            };
+            assert_eq!(d(&[127, 0, 0, 1], 22), action::ERRNO | 111);
+            assert_eq!(d(&[0, 0, 0, 0], 22), action::ERRNO | 111, "0.0.0.0");
+            assert_eq!(d(&[0, 0, 0, 0], 80), action::ALLOW);
+            assert_eq!(d(&[0, 0, 0, 1], 22), action::ALLOW, "only 0.0.0.0 itself");
+            assert_eq!(d(&lo6, 443), action::KILL_PROCESS);
+            assert_eq!(d(&[0u8; 16], 443), action::KILL_PROCESS, "::");
+
+            let mut mapped_any = [0u8; 16];
+            mapped_any[10..12].copy_from_slice(&[0xff, 0xff]);
+            assert_eq!(d(&mapped_any, 22), action::ERRNO | 111, "::ffff:0.0.0.0");
+            assert_eq!(d(&mapped_any, 80), action::ALLOW);
+            let mut mapped_lo = mapped_any;
+            mapped_lo[12..].copy_from_slice(&[127, 0, 0, 1]);
+            assert_eq!(d(&mapped_lo, 22), action::ERRNO | 111, "::ffff:127.0.0.1");
+            // Binding to any address is not binding to the loopback.
+            let b = sockaddr(&[0, 0, 0, 0], 22);
+            let any = parse_sockaddr(&b, &mut s);
+            assert_eq!(decide(a, &Object::Bind(any)), action::ALLOW);
+            let b = sockaddr(&[127, 0, 0, 1], 22);
+            let lo = parse_sockaddr(&b, &mut s);
+            assert_eq!(decide(a, &Object::Bind(lo)), action::ERRNO | 111);
+        });
+        // From a socket bound to an IPv4-mapped address, :: reaches
+        // 127.0.0.1: a rule on the IPv4 loopback holds for :: too.
+        let p = policy(&[(
+            attr::POLICY_OBJECT,
+            &[
+                (attr::OBJ_CLASS, &conn),
+                (attr::OBJ_ACTION, &deny),
+                (attr::OBJ_ADDR, &[127, 0, 0, 1]),
+                (attr::OBJ_PORT_MIN, &U(22)),
+            ],
+        )]);
+        with(&p, |a| {
+            let mut s = [0u8; UNIX_NAME_MAX];
+            let mut d = |ip: &[u8], port| {
+                let b = sockaddr(ip, port);
+                decide(a, &Object::Connect(parse_sockaddr(&b, &mut s)))
+            };
+            assert_eq!(d(&[0u8; 16], 22), action::ERRNO | 111, "::");
+            assert_eq!(d(&lo6, 22), action::ALLOW, "::1 is not 127.0.0.1");
+            assert_eq!(d(&[0u8; 16], 23), action::ALLOW);
+        });
+        // Under an allow-list, "any" is allowed where the loopback is.
+        let allow = U(action::ALLOW);
+        let p = policy(&[
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &conn),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_ADDR, &[127, 0, 0, 0]),
+                    (attr::OBJ_ADDR_PREFIX, &U(8)),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT_DEFAULT,
+                &[(attr::OBJ_CLASS, &conn), (attr::OBJ_ACTION, &deny)],
+            ),
+        ]);
+        with(&p, |a| {
+            let mut s = [0u8; UNIX_NAME_MAX];
+            let b = sockaddr(&[0, 0, 0, 0], 5432);
+            let any = Object::Connect(parse_sockaddr(&b, &mut s));
+            assert_eq!(decide(a, &any), action::ALLOW);
+            let b = sockaddr(&[10, 0, 0, 1], 5432);
+            let far = Object::Connect(parse_sockaddr(&b, &mut s));
+            assert_eq!(decide(a, &far), action::ERRNO | 111);
+            // :: only where both loopbacks are allowed: ::1 is not here.
+            let b = sockaddr(&[0u8; 16], 5432);
+            let any6 = Object::Connect(parse_sockaddr(&b, &mut s));
+            assert_eq!(decide(a, &any6), action::ERRNO | 111);
+        });
+        // Events still show what the program asked for.
+        let mut out = [0u8; 32];
+        let any = Object::Connect(Addr::Inet {
+            family: AF_INET,
+            ip: [0; 16],
+            port: 22,
+        });
+        let n = describe(&any, &mut out);
+        assert_eq!(&out[..n], b"inet 0.0.0.0:22");
     }
 
     #[test]
