@@ -543,24 +543,56 @@ pub fn decide(policy: &Attr<'_>, obj: &Object<'_>) -> u32 {
     decide_payload(policy.payload, obj)
 }
 
+/// The stricter of two actions (`a` on a tie).
+fn strictest(a: u32, b: Option<u32>) -> u32 {
+    match b {
+        Some(b) if action::stricter(b, a) => b,
+        _ => a,
+    }
+}
+
 /// As [`decide`], from the `POLICY` attribute's payload.
 pub fn decide_payload(policy: &[u8], obj: &Object<'_>) -> u32 {
-    let Object::Connect(a) = obj else {
-        return decide_one(policy, obj);
-    };
-    let (first, also) = reached(*a);
-    let d = decide_one(policy, &Object::Connect(first));
-    match also {
-        Some(b) => {
-            let e = decide_one(policy, &Object::Connect(b));
-            if action::stricter(e, d) {
-                e
-            } else {
-                d
-            }
+    match obj {
+        Object::Connect(a) => {
+            let (first, also) = reached(*a);
+            let d = decide_one(policy, &Object::Connect(first));
+            strictest(d, also.map(|b| decide_one(policy, &Object::Connect(b))))
         }
-        None => d,
+        &Object::File { path, access: acc } if acc & access::TREE != 0 => {
+            // The directory's own decision, then the rules inside it.
+            let own = Object::File {
+                path,
+                access: acc & !access::TREE,
+            };
+            strictest(decide_one(policy, &own), inside(policy, path, acc))
+        }
+        other => decide_one(policy, other),
     }
+}
+
+/// For a directory being moved ([`access::TREE`]): the strictest action of
+/// the file rules that protect a path inside `dir`, or `dir` itself, from
+/// the reads and writes in `acc` (allow rules protect nothing).
+fn inside(policy: &[u8], dir: &[u8], acc: u32) -> Option<u32> {
+    let rw = acc & (access::READ | access::WRITE);
+    let mut best: Option<u32> = None;
+    for a in crate::nla::Iter::new(policy).flatten() {
+        if a.kind != attr::POLICY_OBJECT {
+            continue;
+        }
+        let Ok(f) = fields(&a) else {
+            continue;
+        };
+        let hit = f.class == class::FILE
+            && f.action & action::ACTION_MASK != action::ALLOW
+            && f.access.is_none_or(|x| x & rw != 0)
+            && f.path.is_some_and(|p| path_matches(dir, true, p));
+        if hit && best.is_none_or(|b| action::stricter(f.action, b)) {
+            best = Some(f.action);
+        }
+    }
+    best
 }
 
 fn decide_one(policy: &[u8], obj: &Object<'_>) -> u32 {
@@ -801,6 +833,155 @@ mod tests {
                 action::ERRNO | 111
             );
             assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
+        });
+    }
+
+    #[test]
+    fn moving_a_directory_answers_for_the_rules_inside_it() {
+        let file = U(class::FILE);
+        let eacces = U(action::ERRNO | 13);
+        let kill = U(action::KILL_PROCESS);
+        let log = U(action::LOG);
+        let allow = U(action::ALLOW);
+        let read = U(access::READ);
+        let create = U(access::CREATE);
+        let p = policy(&[
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &eacces),
+                    (attr::OBJ_PATH, b"/etc/shadow\0"),
+                    (attr::OBJ_ACCESS, &read),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &kill),
+                    (attr::OBJ_PATH, b"/srv/keys\0"),
+                    (attr::OBJ_PREFIX, b""),
+                ],
+            ),
+            (
+                // Create only: moving its directory away uncovers nothing.
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &kill),
+                    (attr::OBJ_PATH, b"/var/lock/new\0"),
+                    (attr::OBJ_ACCESS, &create),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &log),
+                    (attr::OBJ_PATH, b"/home/a/notes\0"),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/opt/app\0"),
+                    (attr::OBJ_PREFIX, b""),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &eacces),
+                    (attr::OBJ_PATH, b"/etcx/y\0"),
+                ],
+            ),
+        ]);
+        with(&p, |a| {
+            crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO)).unwrap();
+            const RW: u32 = access::READ | access::WRITE;
+            let mv = |path: &[u8]| {
+                decide(
+                    a,
+                    &Object::File {
+                        path,
+                        access: RW | access::TREE,
+                    },
+                )
+            };
+            let rw = |path: &[u8]| decide(a, &Object::File { path, access: RW });
+            // Moving /etc answers as /etc/shadow read and written would.
+            assert_eq!(rw(b"/etc"), action::ALLOW);
+            assert_eq!(mv(b"/etc"), action::ERRNO | 13);
+            assert_eq!(rw(b"/etc/shadow"), action::ERRNO | 13);
+            // Prefix rules: inside the directory moved, or around it.
+            assert_eq!(mv(b"/srv"), action::KILL_PROCESS);
+            assert_eq!(mv(b"/srv/keys"), action::KILL_PROCESS);
+            assert_eq!(mv(b"/srv/keys/old"), action::KILL_PROCESS);
+            assert_eq!(mv(b"/srv/www"), action::ALLOW);
+            // Every rule is inside /.
+            assert_eq!(mv(b"/"), action::KILL_PROCESS);
+            assert_eq!(mv(b"/var"), action::ALLOW, "create-only rule");
+            assert_eq!(mv(b"/home"), action::LOG);
+            assert_eq!(mv(b"/opt"), action::ALLOW, "an allow rule adds nothing");
+            assert_eq!(mv(b"/et"), action::ALLOW, "components, not bytes");
+            assert_eq!(mv(b"/etcx"), action::ERRNO | 13);
+        });
+        // An allow-list: the tree check never loosens the directory's own
+        // decision, and allow rules inside do not turn it into "allow".
+        let deny = U(action::ERRNO | 1);
+        let p = policy(&[
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/app\0"),
+                    (attr::OBJ_PREFIX, b""),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &allow),
+                    (attr::OBJ_PATH, b"/etc/hosts\0"),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &log),
+                    (attr::OBJ_PATH, b"/etc/passwd\0"),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT,
+                &[
+                    (attr::OBJ_CLASS, &file),
+                    (attr::OBJ_ACTION, &eacces),
+                    (attr::OBJ_PATH, b"/app/secret\0"),
+                ],
+            ),
+            (
+                attr::POLICY_OBJECT_DEFAULT,
+                &[(attr::OBJ_CLASS, &file), (attr::OBJ_ACTION, &deny)],
+            ),
+        ]);
+        with(&p, |a| {
+            crate::engine::validate(a, &mut Box::new(crate::engine::Scratch::ZERO)).unwrap();
+            let tree = access::READ | access::WRITE | access::TREE;
+            let mv = |path: &[u8]| decide(a, &Object::File { path, access: tree });
+            assert_eq!(mv(b"/app/data"), action::ALLOW);
+            assert_eq!(mv(b"/app"), action::ERRNO | 13, "its own rule is inside");
+            // /etc's own decision is the default; the log and allow rules
+            // inside do not weaken it.
+            assert_eq!(mv(b"/etc"), action::ERRNO | 1);
+            assert_eq!(mv(b"/tmp"), action::ERRNO | 1);
         });
     }
 

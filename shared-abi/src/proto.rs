@@ -102,7 +102,18 @@ pub mod access {
     pub const WRITE: u32 = 2;
     /// The open created the file.
     pub const CREATE: u32 = 4;
-    /// Every bit.
+    /// In a decision only, never in a rule: the object is a directory being
+    /// moved or renamed (with `READ | WRITE`, as the old name of any
+    /// rename). Every file rule with read or write protection (an action
+    /// other than allow, for read or write or any access) on a path inside
+    /// the directory, or on the directory itself, then applies as if its
+    /// own path had been opened for reading and writing: moving `/etc`
+    /// gives the action of a rule on `/etc/shadow`. The answer is the
+    /// stricter of that and the plain decision on the directory's path, so
+    /// it is never less strict than the directory's own decision (an
+    /// allow rule inside adds nothing; a default still applies).
+    pub const TREE: u32 = 8;
+    /// Every bit a rule may name (`TREE` is for decisions only).
     pub const ALL: u32 = READ | WRITE | CREATE;
 }
 
