@@ -435,13 +435,25 @@ impl Objects {
     }
 
     /// Rules that cannot do what they seem to, one line each (for
-    /// `policy apply`): a connect rule on the unspecified address, which a
+    /// `policy apply`): exec rules naming programs (one line for all: a
+    /// path does not stop the program run another way), a connect rule on
+    /// the unspecified address, which a
     /// connect never reaches (Linux connects 0.0.0.0 and `::` to the host
     /// itself, and the module decides them as 127.0.0.1 and `::1`), and
     /// IPv4-mapped rule addresses, which match nothing (the module matches
     /// a mapped address as IPv4).
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        let named = self
+            .exec
+            .iter()
+            .filter(|r| r.path.is_some() || r.prefix.is_some())
+            .count();
+        if named > 0 {
+            out.push(format!(
+                "{named} exec rule(s) name programs by path, which does not stop the same program run through the dynamic loader (/lib64/ld-linux-x86-64.so.2 PROGRAM), from a copy or from a memfd: see \"Exec rules: what they cover\" in docs/SECURITY.md"
+            ));
+        }
         for (name, rules) in [("connect", &self.connect), ("bind", &self.bind)] {
             for (i, r) in rules.iter().enumerate() {
                 let Some(a) = &r.address else { continue };
@@ -726,6 +738,30 @@ objects:
         )
         .unwrap();
         assert!(s.to_wire().is_ok());
+    }
+
+    #[test]
+    fn exec_rules_naming_programs_get_one_warning() {
+        let p = PolicyFile::parse(
+            "default: allow
+objects:
+  exec:
+    - {path: /usr/bin/curl, action: errno}
+    - {prefix: /opt/tools, action: kill-process}
+    - {action: log}
+",
+        )
+        .unwrap();
+        assert_eq!(
+            p.warnings(),
+            ["2 exec rule(s) name programs by path, which does not stop the same program run through the dynamic loader (/lib64/ld-linux-x86-64.so.2 PROGRAM), from a copy or from a memfd: see \"Exec rules: what they cover\" in docs/SECURITY.md"]
+        );
+        // An exec rule on every program names none; other classes neither.
+        let p = PolicyFile::parse(
+            "default: allow\nobjects:\n  exec: [{action: log}]\n  files: [{path: /usr/bin/curl, action: errno}]",
+        )
+        .unwrap();
+        assert_eq!(p.warnings(), Vec::<String>::new());
     }
 
     #[test]
