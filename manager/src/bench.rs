@@ -74,7 +74,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             caps,
             count,
         } => {
-            let r = target.resolve()?;
+            let r = target.resolve_for_policy()?;
             let mut a = load_policy(&file, &r, caps_for(&file, &caps)?, false)?;
             if a.default != ActionName::Errno {
                 return Err("apply-latency wants a profile whose default is errno".into());

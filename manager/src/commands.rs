@@ -241,6 +241,10 @@ pub fn set_policy_with(
     payload: &[u8],
     arm_on_exec: bool,
 ) -> Result<(), Box<dyn Error>> {
+    // Whatever led here (apply, record, run, the hook, the agent).
+    if id == target::ROOT_ID {
+        return Err(target::ROOT_REFUSED.into());
+    }
     let mut msg = cgroup_attr(id);
     if arm_on_exec {
         let mut flag = [0u8; 4];
@@ -312,7 +316,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             caps,
             verbose,
         } => {
-            let resolved = target.resolve()?;
+            let resolved = target.resolve_for_policy()?;
             let id = resolved.id;
             let policy = load_policy(&file, &resolved, caps.as_deref(), verbose)?;
             let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;

@@ -142,7 +142,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     if u32::from(args.errno) > sysfence_abi::proto::limits::MAX_ERRNO {
         return Err(format!("--errno {}: above 4095", args.errno).into());
     }
-    let id = args.target.resolve()?.id;
+    let id = args.target.resolve_for_policy()?.id;
     let mut client = Client::connect()?;
     let before = get_policy_wire(&mut client, id)?;
     let mut recording = match &before {

@@ -24,6 +24,12 @@ use std::path::{Path, PathBuf};
 /// Where cgroup v2 is mounted.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
+/// The id of cgroup v2's root cgroup (the inode number of its directory).
+pub const ROOT_ID: u64 = 1;
+
+/// Why no policy goes on the root cgroup (the module refuses it too).
+pub const ROOT_REFUSED: &str = "refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included";
+
 /// Which cgroup a command acts on: exactly one of the three.
 #[derive(Args, Clone, Debug)]
 #[group(required = true, multiple = false)]
@@ -50,10 +56,50 @@ pub struct Resolved {
     pub dir: Option<PathBuf>,
 }
 
+impl Resolved {
+    /// Whether this is the root cgroup (by id: a bare id has no directory).
+    pub fn is_root(&self) -> bool {
+        self.id == ROOT_ID
+    }
+}
+
 impl Target {
     /// Resolves under the real cgroup mount.
     pub fn resolve(&self) -> Result<Resolved, String> {
         self.resolve_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
+    }
+
+    /// As [`Target::resolve`], for a command that sets a policy: a target
+    /// that is the root cgroup (`--cgroup 1`, `--cgroup /sys/fs/cgroup`,
+    /// `--cgroup .`, `--pid` of a task in the root cgroup) is refused.
+    pub fn resolve_for_policy(&self) -> Result<Resolved, String> {
+        self.resolve_for_policy_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
+    }
+
+    /// As [`Target::resolve_for_policy`], under `root` and `proc`.
+    pub fn resolve_for_policy_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+        let r = self.resolve_in(root, proc)?;
+        let is_root_dir = || -> Option<bool> {
+            let (a, b) = (
+                std::fs::metadata(r.dir.as_ref()?).ok()?,
+                std::fs::metadata(root).ok()?,
+            );
+            Some(a.dev() == b.dev() && a.ino() == b.ino())
+        };
+        if r.is_root() || is_root_dir() == Some(true) {
+            return Err(format!("{}: {ROOT_REFUSED}", self.spec()));
+        }
+        Ok(r)
+    }
+
+    /// The target as given on the command line, for messages.
+    fn spec(&self) -> String {
+        match (&self.cgroup, self.pid, &self.container) {
+            (Some(c), _, _) => format!("--cgroup {c}"),
+            (_, Some(p), _) => format!("--pid {p}"),
+            (_, _, Some(c)) => format!("--container {c}"),
+            _ => "the target".into(),
+        }
     }
 
     /// Resolves under `root` (cgroup2 mount) and `proc` (for `--pid`).
@@ -309,6 +355,44 @@ mod tests {
         assert!(by_container(t.path(), "web").is_ok());
         let e = by_container(t.path(), "deadbeef").unwrap_err();
         assert!(e.contains("no container cgroup"), "{e}");
+    }
+
+    #[test]
+    fn the_root_cgroup_is_refused_for_a_policy_however_it_is_named() {
+        let t = tree(&["a/b"]);
+        let proc = tempdir::Dir::new();
+        for (pid, line) in [(10u32, "0::/\n"), (11, "0::/a/b\n")] {
+            let d = proc.path().join(pid.to_string());
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("cgroup"), line).unwrap();
+        }
+        let target = |cgroup: Option<&str>, pid: Option<u32>| Target {
+            cgroup: cgroup.map(str::to_string),
+            pid,
+            container: None,
+        };
+        let root = t.path().to_str().unwrap().to_string();
+        for (tg, shown) in [
+            (target(Some("1"), None), "--cgroup 1".to_string()),
+            (target(Some(""), None), "--cgroup ".to_string()),
+            (target(Some("."), None), "--cgroup .".to_string()),
+            (target(Some("a/.."), None), "--cgroup a/..".to_string()),
+            (target(Some(&root), None), format!("--cgroup {root}")),
+            (target(None, Some(10)), "--pid 10".to_string()),
+        ] {
+            let e = tg.resolve_for_policy_in(t.path(), proc.path()).unwrap_err();
+            assert_eq!(e, format!("{shown}: {ROOT_REFUSED}"));
+            // Reading about the root cgroup is still fine.
+            assert!(tg.resolve_in(t.path(), proc.path()).is_ok(), "{shown}");
+        }
+        for tg in [target(Some("a/b"), None), target(None, Some(11))] {
+            let r = tg.resolve_for_policy_in(t.path(), proc.path()).unwrap();
+            assert_eq!(r.dir.unwrap(), t.path().join("a/b"));
+        }
+        assert_eq!(
+            ROOT_REFUSED,
+            "refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included"
+        );
     }
 
     #[test]

@@ -60,3 +60,14 @@ fn a_policy_without_exec_rules_applies_quietly() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn the_root_cgroup_is_refused_even_in_a_dry_run() {
+    let (out, _) = apply("root.yaml", "default: allow\n", &["--cgroup", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "sysfence: --cgroup 1: refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included\n"
+    );
+    assert!(out.stdout.is_empty());
+}
