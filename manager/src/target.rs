@@ -34,8 +34,9 @@ pub const ROOT_REFUSED: &str = "refusing a policy on the root cgroup: it would a
 #[derive(Args, Clone, Debug)]
 #[group(required = true, multiple = false)]
 pub struct Target {
-    /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup) or a
-    /// cgroup id (the inode number of its directory).
+    /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup; or as
+    /// in /proc/PID/cgroup, `/system.slice/x.scope`) or a cgroup id (the
+    /// inode number of its directory).
     #[arg(long, value_name = "PATH|ID")]
     pub cgroup: Option<String>,
     /// The cgroup of this process.
@@ -141,7 +142,10 @@ fn dir(path: &Path) -> Result<Resolved, String> {
 }
 
 /// `--cgroup`: a number is an id; anything else a path, absolute or
-/// relative to the cgroup root.
+/// relative to the cgroup root. An absolute path that is no cgroup
+/// directory is a cgroup path as the kernel writes them (`/proc/PID/cgroup`:
+/// `/` is the root cgroup, `/system.slice` one below it), when there is
+/// such a cgroup.
 fn cgroup(root: &Path, spec: &str) -> Result<Resolved, String> {
     if let Ok(id) = spec.parse::<u64>() {
         return Ok(Resolved {
@@ -150,10 +154,15 @@ fn cgroup(root: &Path, spec: &str) -> Result<Resolved, String> {
         });
     }
     let p = Path::new(spec);
-    dir(&if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
+    if !p.is_absolute() {
+        return dir(&root.join(p));
+    }
+    dir(p).or_else(|e| {
+        let rel = spec.trim_start_matches('/');
+        match dir(&root.join(rel)) {
+            Ok(r) if !p.starts_with(root) => Ok(r),
+            _ => Err(e),
+        }
     })
 }
 
@@ -378,6 +387,7 @@ mod tests {
             (target(Some("."), None), "--cgroup .".to_string()),
             (target(Some("a/.."), None), "--cgroup a/..".to_string()),
             (target(Some(&root), None), format!("--cgroup {root}")),
+            (target(Some("/"), None), "--cgroup /".to_string()),
             (target(None, Some(10)), "--pid 10".to_string()),
         ] {
             let e = tg.resolve_for_policy_in(t.path(), proc.path()).unwrap_err();
@@ -411,5 +421,8 @@ mod tests {
         assert_eq!(r2.dir.as_deref(), r.dir.as_deref());
         assert!(by("a/nope").unwrap_err().contains("a/nope"));
         assert_eq!(by("1234").unwrap().dir, None);
+        // Cgroup paths as /proc/PID/cgroup writes them.
+        assert_eq!(by("/a/b").unwrap().dir.as_deref(), r.dir.as_deref());
+        assert!(by("/a/nope").unwrap_err().contains("/a/nope"));
     }
 }
