@@ -27,7 +27,7 @@ when there is one (a few seconds), else from the tarball in one pass (about
 20 s); every later run reads that copy, in under a second. With --check it
 only compares and exits 1 if the committed file differs.
 """
-import os, re, shutil, subprocess, sys, tarfile, textwrap
+import atexit, os, re, shutil, subprocess, sys, tarfile, tempfile, textwrap
 
 TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 OUT = "shared-abi/src/syscalls.rs"
@@ -71,7 +71,16 @@ def subset(tree):
     if os.path.isfile(os.path.join(sub, ".complete")):
         return sub
     keep = set(TABLES) | set(HEADERS)
-    tmp = f"{sub}.tmp-{os.getpid()}"
+    try:
+        os.makedirs(cache_dir(), exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=os.path.basename(sub) + ".tmp-", dir=cache_dir())
+    except OSError:
+        # No cache to write to: read the tree itself, or a copy for this run.
+        if tree:
+            return tree
+        sub = None
+        tmp = tempfile.mkdtemp(prefix="sysfence-syscall-src-")
+        atexit.register(shutil.rmtree, tmp, True)
 
     def put(rel, data):
         path = os.path.join(tmp, rel)
@@ -83,7 +92,7 @@ def subset(tree):
         for rel in sorted(keep) + source_files(tree):
             put(rel, read(tree, rel))
     else:
-        print(f"reading {TARBALL} once (about 20 s); the files that matter go to {sub}", file=sys.stderr)
+        print(f"reading {TARBALL} once (about 20 s); the files that matter go to {sub or tmp}", file=sys.stderr)
         with tarfile.open(TARBALL, "r|xz") as t:
             for m in t:
                 rel = m.name.split("/", 1)[1] if "/" in m.name else ""
@@ -95,6 +104,8 @@ def subset(tree):
     for rel in keep:
         if not os.path.isfile(os.path.join(tmp, rel)):
             sys.exit(f"{tree or TARBALL}: no {rel}")
+    if sub is None:
+        return tmp
     open(os.path.join(tmp, ".complete"), "w").close()
     try:
         os.rename(tmp, sub)
