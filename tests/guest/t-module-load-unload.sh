@@ -2,7 +2,8 @@
 # budget: 240
 # covers: kmod/ shared-abi/ manager/src/status.rs manager/src/client.rs
 # sysfence.ko loads, logs its version, and unloads cleanly, 100 times over,
-# leaving nothing behind that kmemleak can find.
+# and 12 more times while policy changes race the unload, leaving nothing
+# behind that kmemleak can find.
 . "$(dirname "$0")/lib.sh"
 
 rounds=${SF_LOAD_ROUNDS:-100}
@@ -19,6 +20,63 @@ while [ "$i" -lt "$rounds" ]; do
   module_loaded && fail "module still listed after rmmod in round $i"
   i=$((i + 1))
 done
+
+# rmmod and insmod raced against policy set and delete (issue 17): a change
+# in flight while the module unloads must not leave a probe or hook
+# registered, free anything twice or leak (the kmemleak check below covers
+# these rounds too). Two churners set and delete a policy with object rules
+# (which attach and detach the hooks) without pause, and a workload storms
+# opens and connects in its cgroup, while the module goes and comes back;
+# after each unload no sysfence kprobe may remain.
+race_rounds=${SF_RACE_ROUNDS:-12}
+insmod "$SF_KO" || fail "insmod failed before the races"
+cg_new race >/dev/null
+cat >/tmp/race.yaml <<'P'
+default: allow
+rules:
+  - {syscalls: [getppid], action: errno, errno: 13}
+objects:
+  files:
+    - {prefix: /tmp/race-secret, access: [read], action: errno, errno: 13}
+P
+churn() {
+  while [ ! -e /tmp/race.stop ]; do
+    sysfence policy apply --cgroup race /tmp/race.yaml >/dev/null 2>&1
+    sysfence policy delete --cgroup race >/dev/null 2>&1
+  done
+}
+rm -f /tmp/race.stop
+churn &
+c1=$!
+churn &
+c2=$!
+(spawn_in_cg race sf-obj storm 600 /tmp/race.yaml 9 >/dev/null 2>&1) &
+load=$!
+i=0
+while [ "$i" -lt "$race_rounds" ]; do
+  n=0
+  until rmmod sysfence 2>/dev/null; do
+    n=$((n + 1))
+    [ "$n" -lt 50 ] || fail "rmmod kept failing in race round $i"
+    sleep 0.1
+  done
+  if grep -E 'security_|cgroup_attach_task|sched_cgroup_fork' /sys/kernel/debug/kprobes/list 2>/dev/null; then
+    fail "kprobes left registered after rmmod in race round $i"
+  fi
+  insmod "$SF_KO" || fail "insmod failed in race round $i"
+  sleep 0.2
+  i=$((i + 1))
+done
+touch /tmp/race.stop
+wait "$c1" "$c2"
+kill "$load" 2>/dev/null
+wait "$load" 2>/dev/null
+sysfence policy delete --cgroup race >/dev/null 2>&1
+rmdir /sys/fs/cgroup/race
+rm -f /tmp/race.yaml /tmp/race.stop
+rmmod sysfence || fail "rmmod after the races failed"
+mark "$race_rounds race rounds"
+rounds=$((rounds + race_rounds + 1))
 
 loads=$(dmesg | grep -c 'sysfence: loaded: version ')
 unloads=$(dmesg | grep -c 'sysfence: unloaded')

@@ -48,6 +48,19 @@ expect_eq "a task already there, after the exec" "$(cat /tmp/hk.late)" "err 13"
 state c1 stopped 0 "$HOOK/bundle" '' | hook || fail "poststop failed"
 sysfence policy get --cgroup hk >/dev/null 2>&1 && fail "poststop left the policy"
 [ -e "$HOOK/state/c1" ] && fail "poststop left its record"
+# An exec in a sub-cgroup of the armed cgroup starts the policy too (the
+# armed cgroup's whole subtree is the container).
+cg_new hk/sub >/dev/null
+spawn_in_cg hk sleep 30 &
+sub_sleeper=$!
+state c2 creating "$sub_sleeper" "$HOOK/bundle" '"sysfence.dev/policy":"deny-getppid"' | hook ||
+  fail "the hook refused a good state (c2)"
+expect_run "the first exec, in a sub-cgroup, starts the policy" "err 13" in_cg hk/sub sf-syscall 110
+sysfence policy list | grep -q "in force" || fail "an exec in a sub-cgroup did not start the policy: $(sysfence policy list)"
+state c2 stopped 0 "$HOOK/bundle" '' | hook || fail "poststop failed (c2)"
+kill "$sub_sleeper" 2>/dev/null
+wait "$sub_sleeper" 2>/dev/null
+rmdir /sys/fs/cgroup/hk/sub
 
 # Fails closed, saying why: an unknown policy, a path outside the policy
 # directory by name, a missing pid, a bad id, garbage on stdin.
