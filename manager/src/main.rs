@@ -69,7 +69,7 @@ enum Command {
     /// (ABI, syscall, the six argument registers) and the action taken.
     /// The kernel sends at most 1000 events per second per policy and
     /// counts the rest as dropped (see `sysfence stats`). Needs
-    /// CAP_NET_ADMIN. Runs until interrupted, --count or --duration.
+    /// CAP_SYS_ADMIN. Runs until interrupted, --count or --duration.
     ///
     /// Example: sysfence events --cgroup mycontainer --json
     Events(events::EventsArgs),
