@@ -131,7 +131,7 @@ fn finish(
             println!("rules/policy:    at most {}", m.max_rules);
             if m.objects_unchecked > 0 {
                 println!(
-                    "object checks:   {} NOT MADE (more filtered tasks inside one hooked function at once than the hook's 1024 return instances)",
+                    "object checks:   {} calls REFUSED (more filtered tasks inside one hooked function at once than the hook's return instances, hook_instances=, default 1024)",
                     m.objects_unchecked
                 );
             }
