@@ -595,6 +595,7 @@ pub(crate) fn set(
         ));
     }
     let mut entries = copy_entries(1)?;
+    let existed = entries.binary_search_by_key(&cgroup, |e| e.cgroup).is_ok();
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         Ok(i) => {
             if let Some(e) = entries.get_mut(i) {
@@ -633,11 +634,14 @@ pub(crate) fn set(
     let next = KBox::new(Snapshot::new(entries), GFP_KERNEL)?;
     // Nothing can fail from here: only now may the policy (new, or the one
     // replaced, whose counters it keeps) enter or leave the waiting state.
-    // The gate reads the flag on every path rebuild, and the new table's
-    // number forces one.
+    // A policy in force stays in force (arm-on-exec on a replace would
+    // take it out of force at once, for tasks that may never exec); a new
+    // or waiting one waits if asked. The gate reads the flag on every path
+    // rebuild, and the new table's number forces one.
     if let Ok(i) = next.entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         if let Some(e) = next.entries.get(i) {
-            set_waiting(&e.stats, arm_on_exec);
+            let waits = !existed || e.stats.waiting.load(Ordering::SeqCst);
+            set_waiting(&e.stats, arm_on_exec && waits);
         }
     }
     publish(Some(next));

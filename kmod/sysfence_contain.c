@@ -13,11 +13,14 @@
  * Mechanism: a kprobe on each function's first instruction. A refused move
  * makes the function return -EPERM at once, as kernel/fail_function.c does:
  * the pre-handler sets the return value and emulates the function's `ret`
- * (int3_emulate_ret), so nothing returns into module text. For
+ * (int3_emulate_ret), so nothing returns into module text
+ * (sf_register_early_return() keeps the probes int3-based). For
  * cgroup_attach_task() that is its caller's ordinary error; for
  * sched_cgroup_fork() it is fork's own error path (bad_fork_cancel_cgroup),
  * which releases what cgroup_can_fork() took. The post-handler keeps the
  * probes from being optimized into jumps, which would ignore the new ip.
+ * A whole-process move checks every thread (threads may sit in threaded
+ * cgroups of their own).
  *
  * Context: int3 (NMI-like). The decision takes no lock: an RCU read of the
  * policy table and of the cgroups (held alive by the caller's cgroup locks),
@@ -47,23 +50,48 @@ static void sf_refused(const struct cgroup *dst, struct task_struct *t)
 			      current->comm, task_pid_nr(current));
 }
 
+/*
+ * Whether moving `task` (and with `threadgroup` every thread of its
+ * process: a thread may sit in a threaded cgroup of its own) to `dst` is
+ * refused; the one whose move is refused in `*who`. RCU held.
+ */
+static bool sf_attach_refused(struct task_struct *task, bool threadgroup,
+			      const struct cgroup *dst, struct task_struct **who)
+{
+	const struct cgroup *mover = task_dfl_cgroup(current);
+	struct task_struct *t = task;
+
+	if (!threadgroup) {
+		*who = task;
+		return sf_rust_move_refused(mover, task_dfl_cgroup(task), dst);
+	}
+	for_each_thread(task, t) {
+		if (sf_rust_move_refused(mover, task_dfl_cgroup(t), dst)) {
+			*who = t;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* int cgroup_attach_task(struct cgroup *dst_cgrp, struct task_struct *leader,
  *			  bool threadgroup) */
 static int sf_pre_attach(struct kprobe *p, struct pt_regs *regs)
 {
 	struct cgroup *dst = (struct cgroup *)regs->di;
-	struct task_struct *task = (struct task_struct *)regs->si;
+	struct task_struct *task = (struct task_struct *)regs->si, *who = task;
 	bool refused;
 
 	/* Policies are on the default hierarchy only; v1 moves are free. */
 	if (!sf_rust_levels() || dst->root != &cgrp_dfl_root)
 		return 0;
 	rcu_read_lock();
-	refused = sf_rust_move_refused(task_dfl_cgroup(current), task_dfl_cgroup(task), dst);
+	refused = sf_attach_refused(task, (bool)regs->dx, dst, &who);
+	if (refused)
+		sf_refused(dst, who);
 	rcu_read_unlock();
 	if (!refused)
 		return 0;
-	sf_refused(dst, task);
 	sf_return_now(regs, -EPERM);
 	return 1;
 }
@@ -104,18 +132,24 @@ static struct kprobe sf_fork_kp = {
 	.post_handler = sf_post_nop,
 };
 
-static struct kprobe *sf_contain_kps[] = { &sf_attach_kp, &sf_fork_kp };
-
-/* Module init: containment is always on (it costs nothing but on moves). */
+/* Module init: containment is always on (a trap per fork and per move). */
 int sf_contain_attach(void)
 {
-	return register_kprobes(sf_contain_kps, ARRAY_SIZE(sf_contain_kps));
+	int err = sf_register_early_return(&sf_attach_kp);
+
+	if (err)
+		return err;
+	err = sf_register_early_return(&sf_fork_kp);
+	if (err)
+		unregister_kprobe(&sf_attach_kp);
+	return err;
 }
 
-/* Module exit: returns once no handler runs (unregister_kprobes waits). */
+/* Module exit: returns once no handler runs (unregister_kprobe waits). */
 void sf_contain_detach(void)
 {
-	unregister_kprobes(sf_contain_kps, ARRAY_SIZE(sf_contain_kps));
+	unregister_kprobe(&sf_fork_kp);
+	unregister_kprobe(&sf_attach_kp);
 }
 
 /* Accessors for contain.rs: a cgroup's level and its ancestor's id. */

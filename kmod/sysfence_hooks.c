@@ -25,12 +25,12 @@
  * - Hooks are registered while some policy has object rules and removed
  *   when none has, so hosts without object rules pay nothing.
  * - No call runs unchecked for want of a return instance: beside each
- *   kretprobe sits a plain kprobe on the same function, registered first so
- *   that it runs after the kretprobe's own pre-handler. When the kretprobe
- *   found no free instance (its entry handler did not run for this hit) and
- *   the task is under object rules, the plain kprobe refuses the call
- *   (-EPERM, counted in sf_hooks_missed()) by returning from the function at
- *   once, as kernel/fail_function.c does.
+ *   kretprobe sits a plain kprobe on the same function (its guard),
+ *   registered first so that it runs after the kretprobe's own
+ *   pre-handler. When the task holds no return instance for this call and
+ *   is under object rules, the guard refuses the call (-EPERM, counted in
+ *   sf_hooks_missed()) by returning from the function at once, as
+ *   kernel/fail_function.c does (sf_register_early_return()).
  * - Paths are absolute, from the root of the task's mount namespace
  *   (sysfence_path.c), not from the task's root: chroot, which a container's
  *   root (or any user, in a user namespace of its own) may call, renames
@@ -51,6 +51,7 @@
 #include <linux/un.h>
 #include <net/af_unix.h>
 #include <asm/text-patching.h>
+#include <linux/rethook.h>
 
 #include "sysfence_shim.h"
 
@@ -82,9 +83,6 @@ struct sf_args {
 	unsigned long a0, a1, a2, a3, a4;
 };
 
-/* The kprobe hit whose kretprobe entry handler ran on this CPU (int3
- * context: nothing else runs here in between). */
-static DEFINE_PER_CPU(struct pt_regs *, sf_hook_hit);
 /* Calls refused because no return instance was free. */
 static atomic64_t sf_refused_no_instance;
 
@@ -95,7 +93,6 @@ static int sf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
 
-	__this_cpu_write(sf_hook_hit, regs);
 	if (!sf_rust_obj_wanted())
 		return 1;
 	s->a0 = regs->di;
@@ -104,26 +101,6 @@ static int sf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	s->a3 = regs->cx;
 	s->a4 = regs->r8;
 	return 0;
-}
-
-/*
- * The plain kprobe beside each kretprobe: runs after the kretprobe's
- * pre-handler. If that found no free instance, the entry handler above did
- * not run for this hit; a task under object rules then gets -EPERM, the
- * function returning at once (int3 context: lock-free checks only).
- */
-static int sf_fail_closed(struct kprobe *p, struct pt_regs *regs)
-{
-	if (__this_cpu_read(sf_hook_hit) == regs) {
-		__this_cpu_write(sf_hook_hit, NULL);
-		return 0;
-	}
-	if (!sf_rust_obj_wanted())
-		return 0;
-	atomic64_inc(&sf_refused_no_instance);
-	regs->ax = -EPERM;
-	int3_emulate_ret(regs);
-	return 1;
 }
 
 /* A post-handler keeps a kprobe from being optimized into a jump, which
@@ -147,9 +124,12 @@ static void sf_apply(struct pt_regs *regs, u32 class, u32 a, u32 b, u32 c,
 
 /*
  * The resolved path of `path` and its length: absolute, from the root of
- * the mount namespace, whatever the task's root; a file on no mount of the
- * namespace (pipes, sockets, memfds, a detached tree) has the name d_path
- * gives it ("pipe:[N]", "/memfd:NAME (deleted)"), and an unnamed one is "".
+ * the mount namespace, whatever the task's root (sysfence_path.c). A file
+ * on a kernel-internal mount (pipes, sockets, memfds, overlayfs' backing
+ * files) or a detached one has the name d_path gives it ("pipe:[N]",
+ * "/memfd:NAME (deleted)"). NULL when the file cannot be named with
+ * certainty (a clone of a tree, from open_tree() or fsmount(), not
+ * attached; a dentry outside its mount; too long): the caller refuses.
  * `slot` (0 or 1) picks the per-CPU buffer.
  */
 static const char *sf_path_in(const struct path *path, u32 *len, int slot)
@@ -157,15 +137,22 @@ static const char *sf_path_in(const struct path *path, u32 *len, int slot)
 	char *buf = this_cpu_ptr(sf_pathbuf) + slot * PATH_MAX;
 	const char *p = sf_absolute_path(path, buf, PATH_MAX);
 
+	if (IS_ERR(p))
+		return NULL;
 	if (!p)
 		p = d_path(path, buf, PATH_MAX);
-
-	if (IS_ERR(p)) {
-		*len = 0;
-		return "";
-	}
+	if (IS_ERR(p))
+		return NULL;
 	*len = strlen(p);
 	return p;
+}
+
+/* A call on a file that cannot be named is refused (to tasks under object
+ * rules: the hooks run for no one else). */
+static void sf_unnamed(struct pt_regs *regs)
+{
+	if (regs_return_value(regs) == 0)
+		regs_set_return_value(regs, -EPERM);
 }
 
 static const char *sf_path(const struct path *path, u32 *len)
@@ -188,7 +175,10 @@ static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (file->f_mode & FMODE_CREATED)
 		access |= SF_ACCESS_CREATE;
 	p = sf_path(&file->f_path, &len);
-	sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p, len);
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p, len);
 	return 0;
 }
 
@@ -199,7 +189,10 @@ static int sf_ret_bprm_check(struct kretprobe_instance *ri, struct pt_regs *regs
 	u32 len = 0;
 	const char *p = bprm->file ? sf_path(&bprm->file->f_path, &len) : "";
 
-	sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, p, len);
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, p, len);
 	return 0;
 }
 
@@ -271,6 +264,10 @@ static void sf_unix_peer(struct pt_regs *regs, const struct sock *other)
 	if (u->path.dentry) {
 		const char *p = sf_path_in(&u->path, &len, 0);
 
+		if (!p) {
+			sf_unnamed(regs);
+			return;
+		}
 		len = min_t(u32, len, PATH_MAX - sizeof(sa_family_t) - 1);
 		memcpy(out + sizeof(sa_family_t), p, len);
 		out[sizeof(sa_family_t) + len] = 0;
@@ -339,6 +336,10 @@ static void sf_apply_two(struct pt_regs *regs, const struct path *old,
 		nacc |= sf_moved(new->dentry);
 	o = sf_path_in(old, &olen, 0);
 	n = sf_path_in(new, &nlen, 1);
+	if (!o || !n) {
+		sf_unnamed(regs);
+		return;
+	}
 	rc = sf_rust_obj_decide(SF_CLASS_FILE, sf_moved(old->dentry), 0, 0, o, olen);
 	if (!rc)
 		rc = sf_rust_obj_decide(SF_CLASS_FILE, nacc, 0, 0, n, nlen);
@@ -376,7 +377,10 @@ static int sf_ret_path_truncate(struct kretprobe_instance *ri, struct pt_regs *r
 	u32 len = 0;
 	const char *p = sf_path((const struct path *)s->a0, &len);
 
-	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, 0, 0, p, len);
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, 0, 0, p, len);
 	return 0;
 }
 
@@ -387,12 +391,15 @@ static int sf_ret_file_truncate(struct kretprobe_instance *ri, struct pt_regs *r
 	u32 len = 0;
 	const char *p = sf_path(&((struct file *)s->a0)->f_path, &len);
 
-	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, 0, 0, p, len);
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, 0, 0, p, len);
 	return 0;
 }
 
 /* unlink and rmdir take a name away from what it names: decided as a
- * write of it (and of what is inside, for a directory). */
+ * write of it (and, for a directory, of every path inside it). */
 static int sf_ret_path_remove(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
@@ -400,16 +407,23 @@ static int sf_ret_path_remove(struct kretprobe_instance *ri, struct pt_regs *reg
 	struct path victim = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a1 };
 	u32 len = 0;
 	const char *p = sf_path(&victim, &len);
+	u32 access = SF_ACCESS_WRITE | (d_is_dir(victim.dentry) ? SF_ACCESS_TREE : 0);
 
-	sf_apply(regs, SF_CLASS_FILE, sf_moved(victim.dentry), 0, 0, p, len);
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p, len);
 	return 0;
 }
 
 /*
- * pivot_root, bind mounts and moved mounts give a namespace's files other
- * absolute names. The resolved source of a bind or move mount(2) is not
- * known at its hook, so all three are decided as a move of the whole
- * namespace ("/"): refused to a task under any read or write file rule.
+ * Mounts give a namespace's files other absolute names (bind and moved
+ * mounts, pivot_root, a detached tree), or put other files under the names
+ * rules know (a file system mounted over a path, overlayfs over a
+ * directory). The resolved source of a bind or move mount(2) is not known
+ * at its hook, so all are decided as a move of the whole namespace ("/"):
+ * refused to a task under any read or write file rule. A remount and a
+ * change of propagation type change no name, and are let through.
  */
 static int sf_ret_renames_tree(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -421,8 +435,24 @@ static int sf_ret_renames_tree(struct kretprobe_instance *ri, struct pt_regs *re
 static int sf_ret_sb_mount(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
+	unsigned long flags = s->a3;
 
-	if (s->a3 & (MS_BIND | MS_MOVE))
+	/* In path_mount()'s order: remount, bind, propagation, move, new. */
+	if (flags & MS_REMOUNT)
+		return 0;
+	if (!(flags & MS_BIND) &&
+	    (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)))
+		return 0;
+	return sf_ret_renames_tree(ri, regs);
+}
+
+/* umount with MNT_DETACH leaves the tree reachable through open files and
+ * directories, named from its own root. */
+static int sf_ret_sb_umount(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sf_args *s = (struct sf_args *)ri->data;
+
+	if (s->a1 & MNT_DETACH)
 		return sf_ret_renames_tree(ri, regs);
 	return 0;
 }
@@ -437,7 +467,10 @@ static int sf_ret_path_create(struct kretprobe_instance *ri, struct pt_regs *reg
 	u32 len = 0;
 	const char *p = sf_path(&new, &len);
 
-	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, p, len);
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, p, len);
 	return 0;
 }
 
@@ -464,6 +497,7 @@ static const struct {
 	{ "security_unix_stream_connect", sf_ret_unix_stream_connect },
 	{ "security_unix_may_send", sf_ret_unix_may_send },
 	{ "security_sb_mount", sf_ret_sb_mount },
+	{ "security_sb_umount", sf_ret_sb_umount },
 	{ "security_sb_pivotroot", sf_ret_renames_tree },
 	{ "security_move_mount", sf_ret_renames_tree },
 };
@@ -471,7 +505,42 @@ static const struct {
 static struct kretprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
 static struct kretprobe *sf_hook_ptrs[ARRAY_SIZE(sf_hooks)];
 static struct kprobe sf_guards[ARRAY_SIZE(sf_hook_defs)];
-static struct kprobe *sf_guard_ptrs[ARRAY_SIZE(sf_hooks)];
+
+/*
+ * Whether the kretprobe of this guard holds a return instance for this
+ * very call: rethook_hook() pushed its node on the task's list, with the
+ * stack pointer at the function's entry as its frame (the kretprobe's
+ * pre-handler runs before the guard's, at the same entry or, on an
+ * ftrace-based kretprobe, just before it).
+ */
+static bool sf_has_instance(const struct kprobe *guard, const struct pt_regs *regs)
+{
+	const struct kretprobe *rp = &sf_hooks[guard - sf_guards];
+	const struct llist_node *n = READ_ONCE(current->rethooks.first);
+	const struct rethook_node *rhn;
+
+	if (!n)
+		return false;
+	rhn = container_of(n, struct rethook_node, llist);
+	return rhn->rethook == rp->rh && rhn->frame == regs->sp;
+}
+
+/*
+ * The plain kprobe beside each kretprobe (its guard). If the kretprobe
+ * found no free instance, nothing would check this call: a task under
+ * object rules then gets -EPERM, the function returning at once (int3
+ * context: lock-free checks only).
+ */
+static int sf_fail_closed(struct kprobe *p, struct pt_regs *regs)
+{
+	if (sf_has_instance(p, regs) || !sf_rust_obj_wanted())
+		return 0;
+	atomic64_inc(&sf_refused_no_instance);
+	regs->ax = -EPERM;
+	int3_emulate_ret(regs);
+	return 1;
+}
+
 static bool sf_hooks_on;
 static unsigned long sf_missed_before;
 
@@ -494,7 +563,6 @@ int sf_hooks_attach(void)
 		g->symbol_name = sf_hook_defs[i].sym;
 		g->pre_handler = sf_fail_closed;
 		g->post_handler = sf_post_nop;
-		sf_guard_ptrs[i] = g;
 
 		/* A kretprobe is registered only from a zeroed state. */
 		memset(rp, 0, sizeof(*rp));
@@ -506,15 +574,20 @@ int sf_hooks_attach(void)
 		sf_hook_ptrs[i] = rp;
 	}
 	/* The guards first: a kprobe's handlers run newest first. */
-	err = register_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
-	if (err) {
-		free_percpu(sf_pathbuf);
-		sf_pathbuf = NULL;
-		return err;
+	for (i = 0; i < ARRAY_SIZE(sf_guards); i++) {
+		err = sf_register_early_return(&sf_guards[i]);
+		if (err) {
+			while (i--)
+				unregister_kprobe(&sf_guards[i]);
+			free_percpu(sf_pathbuf);
+			sf_pathbuf = NULL;
+			return err;
+		}
 	}
 	err = register_kretprobes(sf_hook_ptrs, ARRAY_SIZE(sf_hooks));
 	if (err) {
-		unregister_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
+		for (i = 0; i < ARRAY_SIZE(sf_guards); i++)
+			unregister_kprobe(&sf_guards[i]);
 		free_percpu(sf_pathbuf);
 		sf_pathbuf = NULL;
 		return err;
@@ -532,7 +605,8 @@ void sf_hooks_detach(void)
 	/* Waits for running handlers; pending instances skip the handler. */
 	/* The guards first: alone, they would take every hit for one that
 	 * found no instance. */
-	unregister_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
+	for (i = 0; i < ARRAY_SIZE(sf_guards); i++)
+		unregister_kprobe(&sf_guards[i]);
 	unregister_kretprobes(sf_hook_ptrs, ARRAY_SIZE(sf_hooks));
 	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
 		sf_missed_before += sf_hooks[i].nmissed;

@@ -51,14 +51,25 @@ static bool sf_prepend_name(struct sf_buf *b, const struct qstr *q)
 	return sf_prepend(b, name, len) && sf_prepend(b, "/", 1);
 }
 
-/* 0: reached the namespace's root; 1: on no namespace (detached, or an
- * internal mount); -ENAMETOOLONG: does not fit. */
+/* Steps (names and mount crossings) before a walk gives up: more than any
+ * path PATH_MAX long can take, so only a cycle (mounts moved during the
+ * walk, which mount_lock would exclude) reaches it. */
+#define SF_WALK_STEPS (PATH_MAX / 2 + 64)
+
+/*
+ * 0: reached the root of a mount namespace; 1: on a kernel-internal mount
+ * or a detached one (the caller names the file as d_path does); -EPERM:
+ * not nameable with certainty (an anonymous namespace's tree, cloned by
+ * open_tree() or made by fsmount() and not attached; a dentry outside its
+ * mount; a cycle); -ENAMETOOLONG.
+ */
 static int sf_walk(const struct path *path, struct sf_buf *b)
 {
 	const struct dentry *d = path->dentry;
 	const struct mount *m = real_mount(path->mnt);
+	int steps = SF_WALK_STEPS;
 
-	for (;;) {
+	while (steps--) {
 		const struct dentry *parent = READ_ONCE(d->d_parent);
 
 		if (d == m->mnt.mnt_root) {
@@ -71,20 +82,24 @@ static int sf_walk(const struct path *path, struct sf_buf *b)
 				continue;
 			}
 			ns = READ_ONCE(m->mnt_ns);
-			return !IS_ERR_OR_NULL(ns) && !is_anon_ns(ns) ? 0 : 1;
+			if (IS_ERR_OR_NULL(ns))
+				return 1;
+			return is_anon_ns(ns) ? -EPERM : 0;
 		}
 		if (d == parent)
-			return 1; /* a dentry outside its mount's tree */
+			return -EPERM; /* a dentry outside its mount's tree */
 		if (!sf_prepend_name(b, &d->d_name))
 			return -ENAMETOOLONG;
 		d = parent;
 	}
+	return -EPERM;
 }
 
 /*
  * Writes the absolute path of `path` at the end of `buf` (`len` bytes) and
- * returns where it starts, NUL-terminated; NULL if it is on no mount of a
- * namespace (the caller then names it as d_path does) or does not fit.
+ * returns where it starts, NUL-terminated; NULL on a kernel-internal or
+ * detached mount (the caller then names it as d_path does); an ERR_PTR
+ * when it cannot be named with certainty or does not fit.
  */
 const char *sf_absolute_path(const struct path *path, char *buf, u32 len)
 {
@@ -93,7 +108,7 @@ const char *sf_absolute_path(const struct path *path, char *buf, u32 len)
 	int tries = 0, rc;
 
 	if (len < 2)
-		return NULL;
+		return ERR_PTR(-ENAMETOOLONG);
 	rcu_read_lock();
 	do {
 		b.start = buf;
@@ -109,6 +124,8 @@ const char *sf_absolute_path(const struct path *path, char *buf, u32 len)
 		rc = sf_walk(path, &b);
 	} while (read_seqretry(&rename_lock, seq));
 	rcu_read_unlock();
+	if (rc < 0)
+		return ERR_PTR(rc);
 	if (rc)
 		return NULL;
 	if (b.pos == buf + len - 1) /* the root itself */

@@ -19,6 +19,8 @@
 #include <net/genetlink.h>
 #include <asm/syscall.h>
 #include <asm/unistd.h>
+#include <linux/kprobes.h>
+#include <asm/ftrace.h>
 
 #include "sysfence_shim.h"
 
@@ -273,6 +275,46 @@ void sf_kill_thread(struct pt_regs *regs, int nr, bool ia32)
 		regs->bx = 0;
 	else
 		regs->di = 0;
+}
+
+/* ---- kprobes that may return early -------------------------------------- */
+
+/*
+ * Registers a kprobe whose pre-handler may make the probed function return
+ * at once (the containment probes, the object hooks' guards): that sets
+ * the return value and emulates the function's `ret` (int3_emulate_ret:
+ * ip from the stack, sp past it), which only an int3-based kprobe honours.
+ * Where a kprobe on a function's entry goes through ftrace (kernels with
+ * CONFIG_KPROBES_ON_FTRACE), ftrace restores ip but not sp, so the probe
+ * is moved past the __fentry__ call: there the prologue has not run yet,
+ * the return address is still at the top of the stack, and the arguments
+ * are in their registers. `kp` must have symbol_name, pre_handler and
+ * post_handler set (a post-handler keeps the probe from being optimized
+ * into a jump, which would ignore the new ip); it may be registered again
+ * only from a zeroed state, which this function restores itself.
+ */
+int sf_register_early_return(struct kprobe *kp)
+{
+	int err = register_kprobe(kp);
+
+#ifdef CONFIG_KPROBES_ON_FTRACE
+	if (!err && kprobe_ftrace(kp)) {
+		struct kprobe fresh = {
+			.addr = (kprobe_opcode_t *)((unsigned long)kp->addr + MCOUNT_INSN_SIZE),
+			.pre_handler = kp->pre_handler,
+			.post_handler = kp->post_handler,
+		};
+
+		unregister_kprobe(kp);
+		*kp = fresh;
+		err = register_kprobe(kp);
+		if (!err && kprobe_ftrace(kp)) {
+			unregister_kprobe(kp);
+			err = -EOPNOTSUPP;
+		}
+	}
+#endif
+	return err;
 }
 
 /* ---- generic netlink --------------------------------------------------- */

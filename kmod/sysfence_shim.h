@@ -77,6 +77,8 @@ void sf_contain_detach(void);
 int sf_cgroup_level(const struct cgroup *cgrp);
 u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level);
 void sf_nl_fence(void);
+struct kprobe;
+int sf_register_early_return(struct kprobe *kp);
 struct path;
 const char *sf_absolute_path(const struct path *path, char *buf, u32 len);
 
