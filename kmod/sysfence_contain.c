@@ -145,11 +145,13 @@ int sf_contain_attach(void)
 	return err;
 }
 
-/* Module exit: returns once no handler runs (unregister_kprobe waits). */
+/* Module exit: returns once no handler runs (unregister_kprobes waits,
+ * one grace period for both). */
 void sf_contain_detach(void)
 {
-	unregister_kprobe(&sf_fork_kp);
-	unregister_kprobe(&sf_attach_kp);
+	struct kprobe *kps[] = { &sf_fork_kp, &sf_attach_kp };
+
+	unregister_kprobes(kps, ARRAY_SIZE(kps));
 }
 
 /* Accessors for contain.rs: a cgroup's level and its ancestor's id. */

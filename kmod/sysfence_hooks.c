@@ -505,6 +505,7 @@ static const struct {
 static struct kretprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
 static struct kretprobe *sf_hook_ptrs[ARRAY_SIZE(sf_hooks)];
 static struct kprobe sf_guards[ARRAY_SIZE(sf_hook_defs)];
+static struct kprobe *sf_guard_ptrs[ARRAY_SIZE(sf_hook_defs)];
 
 /*
  * Whether the kretprobe of this guard holds a return instance for this
@@ -563,6 +564,7 @@ int sf_hooks_attach(void)
 		g->symbol_name = sf_hook_defs[i].sym;
 		g->pre_handler = sf_fail_closed;
 		g->post_handler = sf_post_nop;
+		sf_guard_ptrs[i] = g;
 
 		/* A kretprobe is registered only from a zeroed state. */
 		memset(rp, 0, sizeof(*rp));
@@ -586,8 +588,7 @@ int sf_hooks_attach(void)
 	}
 	err = register_kretprobes(sf_hook_ptrs, ARRAY_SIZE(sf_hooks));
 	if (err) {
-		for (i = 0; i < ARRAY_SIZE(sf_guards); i++)
-			unregister_kprobe(&sf_guards[i]);
+		unregister_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
 		free_percpu(sf_pathbuf);
 		sf_pathbuf = NULL;
 		return err;
@@ -605,8 +606,8 @@ void sf_hooks_detach(void)
 	/* Waits for running handlers; pending instances skip the handler. */
 	/* The guards first: alone, they would take every hit for one that
 	 * found no instance. */
-	for (i = 0; i < ARRAY_SIZE(sf_guards); i++)
-		unregister_kprobe(&sf_guards[i]);
+	/* One grace period for all (unregister_kprobes), not one each. */
+	unregister_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
 	unregister_kretprobes(sf_hook_ptrs, ARRAY_SIZE(sf_hooks));
 	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
 		sf_missed_before += sf_hooks[i].nmissed;

@@ -57,9 +57,9 @@ for t in $tests; do
     cat /tmp/dmesg.new
     rc=99
   fi
-  # A failed test may leave policies behind: the next test gets a fresh
-  # module, as it would after a clean end.
-  if [ "$rc" != 0 ] && [ -e /sys/module/sysfence ] && rmmod sysfence; then
+  # A failed test may leave policies behind, or the module unloaded: the
+  # next test gets a fresh module, as it would after a clean end.
+  if [ "$rc" != 0 ] && { [ ! -e /sys/module/sysfence ] || rmmod sysfence; }; then
     insmod "${SF_KO:-/lib/sysfence/sysfence.ko}" || echo "$name: the module could not be loaded again after the test failed"
   fi
   share=$((secs * 100 / budget))

@@ -29,9 +29,11 @@ mkdir -p "$HOOK/bundle"
 echo '{}' >"$HOOK/bundle/config.json"
 # Two processes already in the cgroup, spinning without syscalls, then
 # calling getppid: one ends before anything execs in the cgroup, one after.
-spawn_in_cg hk sf-syscall --spin-ms 2500 110 >/tmp/hk.early &
+# (6 and 14 s: the hook, the guest's first run of the manager, took over 2 s
+# to read the first one's cgroup in a loaded run.)
+spawn_in_cg hk sf-syscall --spin-ms 6000 110 >/tmp/hk.early &
 early=$!
-spawn_in_cg hk sf-syscall --spin-ms 7000 110 >/tmp/hk.late &
+spawn_in_cg hk sf-syscall --spin-ms 14000 110 >/tmp/hk.late &
 late=$!
 sleep 1
 state c1 creating "$early" "$HOOK/bundle" '"sysfence.dev/policy":"deny-getppid"' | hook ||
