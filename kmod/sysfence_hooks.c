@@ -160,12 +160,25 @@ static const char *sf_path(const struct path *path, u32 *len)
 	return sf_path_in(path, len, 0);
 }
 
+/* Decides `path` as an object of `class` with `access`; a file that cannot
+ * be named is refused. */
+static void sf_apply_path(struct pt_regs *regs, u32 class, u32 access,
+			  const struct path *path)
+{
+	u32 len = 0;
+	const char *p = sf_path(path, &len);
+
+	if (!p)
+		sf_unnamed(regs);
+	else
+		sf_apply(regs, class, access, 0, 0, p, len);
+}
+
 static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
 	struct file *file = (struct file *)s->a0;
-	u32 access = 0, len = 0;
-	const char *p;
+	u32 access = 0;
 
 	if (file->f_mode & FMODE_READ)
 		access |= SF_ACCESS_READ;
@@ -174,11 +187,7 @@ static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
 		access |= SF_ACCESS_WRITE;
 	if (file->f_mode & FMODE_CREATED)
 		access |= SF_ACCESS_CREATE;
-	p = sf_path(&file->f_path, &len);
-	if (!p)
-		sf_unnamed(regs);
-	else
-		sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p, len);
+	sf_apply_path(regs, SF_CLASS_FILE, access, &file->f_path);
 	return 0;
 }
 
@@ -186,13 +195,10 @@ static int sf_ret_bprm_check(struct kretprobe_instance *ri, struct pt_regs *regs
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
 	struct linux_binprm *bprm = (struct linux_binprm *)s->a0;
-	u32 len = 0;
-	const char *p = bprm->file ? sf_path(&bprm->file->f_path, &len) : "";
-
-	if (!p)
-		sf_unnamed(regs);
+	if (bprm->file)
+		sf_apply_path(regs, SF_CLASS_EXEC, 0, &bprm->file->f_path);
 	else
-		sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, p, len);
+		sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, "", 0);
 	return 0;
 }
 
@@ -374,13 +380,7 @@ static int sf_ret_path_rename(struct kretprobe_instance *ri, struct pt_regs *reg
 static int sf_ret_path_truncate(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
-	u32 len = 0;
-	const char *p = sf_path((const struct path *)s->a0, &len);
-
-	if (!p)
-		sf_unnamed(regs);
-	else
-		sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, 0, 0, p, len);
+	sf_apply_path(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, (const struct path *)s->a0);
 	return 0;
 }
 
@@ -388,13 +388,7 @@ static int sf_ret_path_truncate(struct kretprobe_instance *ri, struct pt_regs *r
 static int sf_ret_file_truncate(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sf_args *s = (struct sf_args *)ri->data;
-	u32 len = 0;
-	const char *p = sf_path(&((struct file *)s->a0)->f_path, &len);
-
-	if (!p)
-		sf_unnamed(regs);
-	else
-		sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, 0, 0, p, len);
+	sf_apply_path(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, &((struct file *)s->a0)->f_path);
 	return 0;
 }
 
@@ -405,14 +399,9 @@ static int sf_ret_path_remove(struct kretprobe_instance *ri, struct pt_regs *reg
 	struct sf_args *s = (struct sf_args *)ri->data;
 	const struct path *dir = (const struct path *)s->a0;
 	struct path victim = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a1 };
-	u32 len = 0;
-	const char *p = sf_path(&victim, &len);
 	u32 access = SF_ACCESS_WRITE | (d_is_dir(victim.dentry) ? SF_ACCESS_TREE : 0);
 
-	if (!p)
-		sf_unnamed(regs);
-	else
-		sf_apply(regs, SF_CLASS_FILE, access, 0, 0, p, len);
+	sf_apply_path(regs, SF_CLASS_FILE, access, &victim);
 	return 0;
 }
 
@@ -464,13 +453,7 @@ static int sf_ret_path_create(struct kretprobe_instance *ri, struct pt_regs *reg
 	struct sf_args *s = (struct sf_args *)ri->data;
 	const struct path *dir = (const struct path *)s->a0;
 	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a1 };
-	u32 len = 0;
-	const char *p = sf_path(&new, &len);
-
-	if (!p)
-		sf_unnamed(regs);
-	else
-		sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, 0, 0, p, len);
+	sf_apply_path(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, &new);
 	return 0;
 }
 
