@@ -28,7 +28,7 @@ fn deepest_in_force<'s>(snap: &'s Snapshot, cgrp: *const Cgroup) -> Option<(i32,
         // SAFETY: as above; `l` is within the cgroup's levels.
         let id = unsafe { ffi::sf_cgroup_ancestor_id(cgrp, l) };
         match snap.find(id) {
-            Some(e) if !e.stats.waiting.load(Relaxed) => Some((l, e)),
+            Some(e) if e.in_force().is_some() => Some((l, e)),
             _ => None,
         }
     })

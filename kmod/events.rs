@@ -13,7 +13,7 @@ use crate::event::{Event, COMM_MAX, ENCODED_MAX};
 use crate::ffi;
 use crate::nla::Writer;
 use crate::proto::{limits, Abi};
-use crate::store::{self, Stats};
+use crate::store::{self, ShadowRecord, Stats};
 use core::sync::atomic::Ordering::Relaxed;
 
 /// Size of a ring slot in `sysfence_shim.c`.
@@ -48,6 +48,26 @@ pub(crate) struct Decision<'a> {
     pub(crate) action: u32,
     /// For an object decision: its class and its text.
     pub(crate) object: Option<(u32, &'a [u8])>,
+    /// For a shadow's decision (`action` is then the shadow's answer): its
+    /// record's number and the action enforced.
+    pub(crate) shadow: Option<(u64, u32)>,
+}
+
+/// Records one differing call of a shadow (its record and its events):
+/// the record counts every one; an event goes out, as for enforcing
+/// policies, if someone listens and the shadow's own rate limit allows.
+pub(crate) fn note_shadow(rec: &ShadowRecord, d: &Decision<'_>, args: impl FnOnce() -> [u64; 6]) {
+    let mut comm = [0u8; COMM_MAX + 1];
+    let (mut pid, mut tid) = (0u32, 0u32);
+    // SAFETY: the out-pointers are valid, and `comm` has room for the size
+    // passed.
+    unsafe { ffi::sf_current_task_info(&mut pid, &mut tid, comm.as_mut_ptr(), comm.len() as u32) };
+    // SAFETY: plain clock read.
+    let now = unsafe { ffi::sf_ktime_ns() };
+    let class = d.object.map_or(0, |(c, _)| c);
+    let enforced = d.shadow.map_or(0, |(_, e)| e);
+    rec.note(crate::shadow::slot_key(d.abi, d.nr, class), d.action, enforced, now, &comm);
+    report(&rec.events, d, args);
 }
 
 /// Reports one decision of the policy whose counters are `stats`; `args`
@@ -79,6 +99,10 @@ pub(crate) fn report(stats: &Stats, d: &Decision<'_>, args: impl FnOnce() -> [u6
     if let Some((class, text)) = d.object {
         ev.obj_class = class;
         crate::event::set_text(&mut ev.object, text);
+    }
+    if let Some((record, enforced)) = d.shadow {
+        ev.shadow = record;
+        ev.enforced = enforced;
     }
     // SAFETY: the out-pointers are valid, and `comm` has room for
     // `COMM_MAX + 1` bytes, the size passed.
@@ -130,14 +154,22 @@ pub(crate) unsafe extern "C" fn sf_rust_emit_event(rec: *const u8, size: u32) {
     // SAFETY: pairs with the unlock below; the snapshot read needs RCU.
     unsafe { ffi::sf_rcu_read_lock() };
     store::with_current(|s| {
-        if let Some(e) = s.find(ev.policy_cgroup) {
-            let c = if sent {
-                &e.stats.events_sent
-            } else {
-                &e.stats.events_dropped
-            };
-            c.fetch_add(1, Relaxed);
-        }
+        let Some(e) = s.find(ev.policy_cgroup) else {
+            return;
+        };
+        // A shadow event counts in its own record, if that is still the
+        // cgroup's (a record replaced meanwhile is gone with its counts).
+        let stats = match &e.shadow {
+            _ if ev.shadow == 0 => &*e.stats,
+            Some(sh) if sh.record.id == ev.shadow => &sh.record.events,
+            _ => return,
+        };
+        let c = if sent {
+            &stats.events_sent
+        } else {
+            &stats.events_dropped
+        };
+        c.fetch_add(1, Relaxed);
     });
     // SAFETY: pairs with the lock above.
     unsafe { ffi::sf_rcu_read_unlock() };

@@ -8,7 +8,8 @@ use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
 use crate::engine::Lookup;
-use crate::store::{self, Entry, Snapshot, MAX_LEVELS};
+use crate::shadow::{self, NO_POLICY};
+use crate::store::{self, Compiled, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long, c_void};
 use core::mem::MaybeUninit;
 use core::sync::atomic::Ordering::Relaxed;
@@ -56,10 +57,20 @@ pub(crate) fn for_each_entry<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry
 }
 
 /// As [`for_each_entry`], for the policies in force: a policy waiting for
-/// an exec (`ARM_ON_EXEC`) is not.
+/// an exec (`ARM_ON_EXEC`) is not, nor a cgroup that has only a shadow.
 pub(crate) fn for_each_policy<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
     for_each_entry(snap, |e| {
-        if !e.stats.waiting.load(Relaxed) {
+        if e.in_force().is_some() {
+            f(e)
+        }
+    })
+}
+
+/// As [`for_each_entry`], for the entries the gate decides with: a policy
+/// in force, or a shadow.
+pub(crate) fn for_each_active<'s>(snap: &'s Snapshot, mut f: impl FnMut(&'s Entry)) -> u64 {
+    for_each_entry(snap, |e| {
+        if e.active() {
             f(e)
         }
     })
@@ -79,38 +90,44 @@ pub(crate) fn keep_stricter<'s>(verdict: &mut Option<(u32, &'s Entry)>, a: u32, 
 const CACHED: usize = 5;
 
 /// The gate's per-CPU cache (the 128 bytes `sf_gate_cache` in C): the
-/// policies on the path of the cgroup that made this CPU's last filtered
-/// call, valid while the table version is `gen`.
+/// entries on the path of the cgroup that made this CPU's last filtered
+/// call (policies in force and shadows), valid while the table version is
+/// `gen`.
 #[repr(C)]
 struct PathCache {
     gen: u64,
     cgid: u64,
     n: u64,
-    /// The path's only policy, when it has exactly one and that one is not
-    /// recording: the fast path needs nothing else. Null otherwise.
+    /// The path's only entry, when it has exactly one, in force, not
+    /// recording and without a shadow: the fast path needs nothing else.
+    /// Null otherwise.
     single: *const Entry,
+    /// `single`'s enforcing policy.
+    single_policy: *const Compiled,
     entries: [*const Entry; CACHED],
 }
 const _: () = assert!(core::mem::size_of::<PathCache>() <= 128);
 
 impl PathCache {
-    /// The path's only policy, if this cache holds the path of `cgid`
-    /// under table version `gen` and it has a single, non-recording one.
+    /// The path's only entry and its policy, if this cache holds the path
+    /// of `cgid` under table version `gen` and it has a single,
+    /// non-recording, unshadowed one.
     #[inline(always)]
-    fn single(&self, gen: u64, cgid: u64) -> Option<&Entry> {
+    fn single(&self, gen: u64, cgid: u64) -> Option<(&Entry, &Compiled)> {
         if self.gen != gen || self.cgid != cgid || self.single.is_null() {
             return None;
         }
-        // SAFETY: stored from the snapshot numbered `gen`; numbers are never
-        // reused and that snapshot is the current one, alive for this call.
-        Some(unsafe { &*self.single })
+        // SAFETY: both stored from the snapshot numbered `gen` (the policy
+        // is held by the entry's `Arc`); numbers are never reused and that
+        // snapshot is the current one, alive for this call.
+        Some(unsafe { (&*self.single, &*self.single_policy) })
     }
 }
 
-/// As [`for_each_policy`], through this CPU's cache: a task of the cgroup
+/// As [`for_each_active`], through this CPU's cache: a task of the cgroup
 /// that made the last call here, under the same table version, skips the
 /// ancestor walk and the lookups. Returns the task's cgroup id.
-fn for_each_policy_cached<'s>(
+fn for_each_active_cached<'s>(
     snap: &'s Snapshot,
     cache: &mut PathCache,
     cgid: u64,
@@ -125,8 +142,10 @@ fn for_each_policy_cached<'s>(
         return cgid;
     }
     let mut list = [core::ptr::null::<Entry>(); CACHED];
-    let (mut n, mut fits, mut record) = (0usize, true, false);
-    let own = for_each_policy(snap, |e| {
+    let (mut n, mut fits) = (0usize, true);
+    // The path's only entry, while it may take the fast path.
+    let mut single: Option<(&Entry, &Compiled)> = None;
+    let own = for_each_active(snap, |e| {
         match list.get_mut(n) {
             Some(slot) => {
                 *slot = e;
@@ -134,19 +153,23 @@ fn for_each_policy_cached<'s>(
             }
             None => fits = false,
         }
-        record |= e.policy.record;
+        single = match e.in_force() {
+            Some(p) if n == 1 && !p.record && e.shadow.is_none() => Some((e, p)),
+            _ => None,
+        };
         f(e)
     });
     if fits && own == cgid {
+        let (single, single_policy) = match single {
+            Some((e, p)) if n == 1 => (e as *const Entry, p as *const Compiled),
+            _ => (core::ptr::null(), core::ptr::null()),
+        };
         *cache = PathCache {
             gen,
             cgid,
             n: n as u64,
-            single: if n == 1 && !record {
-                list[0]
-            } else {
-                core::ptr::null()
-            },
+            single,
+            single_policy,
             entries: list,
         };
     } else {
@@ -268,16 +291,16 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     // disabled for the whole probe and only the gate uses it (no syscall,
     // hence no gate, runs in interrupt context), so nothing else touches it.
     let cache = unsafe { &mut *cache.cast::<PathCache>() };
-    if let Some(e) = cache.single(snap.gen(), cgid) {
+    if let Some((e, p)) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
         let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        if e.policy.allows(abi, id as u32) {
+        if p.allows(abi, id as u32) {
             e.stats.allowed.fetch_add(1, Relaxed);
             return;
         }
         // SAFETY: same contract as this function's; `e` is the path's only
-        // policy.
-        unsafe { decide_single(e, regs, id, cgid, ia32) };
+        // policy and `p` its enforcing one.
+        unsafe { decide_single(e, p, regs, id, cgid, ia32) };
         return;
     }
     // SAFETY: same contract as this function's.
@@ -291,12 +314,19 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
 /// # Safety
 /// As [`sf_rust_sys_enter`].
 #[inline(never)]
-unsafe fn decide_single(e: &Entry, regs: *mut PtRegs, id: c_long, cgid: u64, ia32: bool) {
+unsafe fn decide_single(
+    e: &Entry,
+    p: &Compiled,
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    ia32: bool,
+) {
     let (abi, nr) = classify(ia32, id);
-    let a = match e.policy.lookup(abi, nr) {
+    let a = match p.lookup(abi, nr) {
         Lookup::Fixed(a) => a,
         // SAFETY: `regs` is this call's registers.
-        Lookup::Rules(x) => e.policy.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
+        Lookup::Rules(x) => p.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
     };
     if a == action::ALLOW {
         e.stats.allowed.fetch_add(1, Relaxed);
@@ -321,6 +351,10 @@ unsafe fn decide_call(
     cgid: u64,
     ia32: bool,
 ) {
+    if snap.shadows {
+        // SAFETY: same contract as this function's.
+        return unsafe { decide_shadowed(snap, cache, regs, id, cgid, ia32) };
+    }
     let (abi, nr) = classify(ia32, id);
     // The decision: the strictest action of every policy on the path;
     // among equals, the deepest cgroup's (it is seen first).
@@ -328,21 +362,63 @@ unsafe fn decide_call(
     let mut args = None;
     // The deepest recording policy on the path, if any.
     let mut recorder: Option<&Entry> = None;
-    let own = for_each_policy_cached(snap, cache, cgid, |e| {
-        if recorder.is_none() && e.policy.record {
+    let own = for_each_active_cached(snap, cache, cgid, |e| {
+        // Without shadows every active entry is in force.
+        let Some(p) = e.in_force() else {
+            return;
+        };
+        if recorder.is_none() && p.record {
             recorder = Some(e);
         }
-        // Most calls: a fixed answer, no registers read.
-        let a = match e.policy.lookup(abi, nr) {
-            Lookup::Fixed(a) => a,
-            Lookup::Rules(x) => {
-                // SAFETY: `regs` is this call's registers.
-                let v = *args.get_or_insert_with(|| unsafe { read_args(regs, ia32) });
-                e.policy.eval(x, &v)
-            }
-        };
+        // SAFETY: `regs` is this call's registers.
+        let a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
         keep_stricter(&mut verdict, a, e);
     });
+    // SAFETY: same contract as this function's.
+    unsafe { finish(verdict, recorder, abi, nr, own, regs, id, ia32) };
+}
+
+/// Policy `p`'s answer for the current call: most calls have a fixed one,
+/// and no register is read; rules read them once into `args`.
+///
+/// # Safety
+/// `regs` must be the current task's syscall registers.
+#[inline(always)]
+unsafe fn answer(
+    p: &Compiled,
+    abi: Abi,
+    nr: u32,
+    args: &mut Option<[u64; 6]>,
+    regs: *mut PtRegs,
+    ia32: bool,
+) -> u32 {
+    match p.lookup(abi, nr) {
+        Lookup::Fixed(a) => a,
+        Lookup::Rules(x) => {
+            // SAFETY: as this function's contract.
+            let v = *args.get_or_insert_with(|| unsafe { read_args(regs, ia32) });
+            p.eval(x, &v)
+        }
+    }
+}
+
+/// Carries out the verdict of the path's policies (none: the call runs
+/// uncounted), marking it for the deepest recording policy.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn finish(
+    verdict: Option<(u32, &Entry)>,
+    recorder: Option<&Entry>,
+    abi: Abi,
+    nr: u32,
+    own: u64,
+    regs: *mut PtRegs,
+    id: c_long,
+    ia32: bool,
+) {
     if let Some((a, e)) = verdict {
         if let Some(r) = recorder {
             let kind = a & action::ACTION_MASK;
@@ -353,6 +429,118 @@ unsafe fn decide_call(
         // SAFETY: same contract as this function's.
         unsafe { conclude(regs, a, e, own, id, ia32) };
     }
+}
+
+/// The enforcing answers on a task's path (deepest first; `NO_POLICY`
+/// where an entry has none in force) and their entries, to predict each
+/// shadow's answer from: only the shadow's own policy is consulted anew.
+pub(crate) struct PathAnswers<'s> {
+    acts: [u32; MAX_LEVELS],
+    ents: [Option<&'s Entry>; MAX_LEVELS],
+    n: usize,
+}
+
+impl<'s> PathAnswers<'s> {
+    pub(crate) fn new() -> Self {
+        PathAnswers {
+            acts: [NO_POLICY; MAX_LEVELS],
+            ents: [None; MAX_LEVELS],
+            n: 0,
+        }
+    }
+
+    /// Adds the next (less deep) entry and its enforcing answer.
+    pub(crate) fn push(&mut self, a: u32, e: &'s Entry) {
+        if let (Some(slot), Some(ent)) = (self.acts.get_mut(self.n), self.ents.get_mut(self.n)) {
+            *slot = a;
+            *ent = Some(e);
+            self.n += 1;
+        }
+    }
+
+    /// For each shadow on the path whose promotion would change the
+    /// answer `enforced`, calls `f` with its entry, record and that answer;
+    /// `ask` gives a shadow policy's own answer.
+    pub(crate) fn each_difference(
+        &self,
+        enforced: u32,
+        mut ask: impl FnMut(&Compiled) -> u32,
+        mut f: impl FnMut(&'s Entry, &'s store::ShadowRecord, u32),
+    ) {
+        let acts = self.acts.get(..self.n).unwrap_or(&[]);
+        for (i, e) in self.ents.iter().take(self.n).enumerate() {
+            let Some(e) = *e else {
+                continue;
+            };
+            let Some(sh) = &e.shadow else {
+                continue;
+            };
+            let sa = sh.policy.as_deref().map_or(NO_POLICY, &mut ask);
+            let would = shadow::with_shadow(acts, i, sa);
+            if shadow::differs(enforced, would) {
+                f(e, &sh.record, would);
+            }
+        }
+    }
+}
+
+/// Decides a call of a task with a shadow somewhere on its path: as
+/// [`decide_call`], and then, for each shadow, the answer the path would
+/// give were it promoted (shared-abi's `shadow` module); a difference is
+/// recorded in the shadow's record. Only the shadow's policy is looked up
+/// anew: the other answers are kept from the first pass. Nothing here
+/// changes what the task gets.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`]; `snap` is the current snapshot.
+#[inline(never)]
+#[cold]
+unsafe fn decide_shadowed(
+    snap: &Snapshot,
+    cache: &mut PathCache,
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    ia32: bool,
+) {
+    let (abi, nr) = classify(ia32, id);
+    let mut verdict: Option<(u32, &Entry)> = None;
+    let mut args = None;
+    let mut recorder: Option<&Entry> = None;
+    let mut path = PathAnswers::new();
+    let own = for_each_active_cached(snap, cache, cgid, |e| {
+        let mut a = NO_POLICY;
+        if let Some(p) = e.in_force() {
+            if recorder.is_none() && p.record {
+                recorder = Some(e);
+            }
+            // SAFETY: `regs` is this call's registers.
+            a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
+            keep_stricter(&mut verdict, a, e);
+        }
+        path.push(a, e);
+    });
+    let enforced = verdict.map_or(action::ALLOW, |(a, _)| a);
+    path.each_difference(
+        enforced,
+        // SAFETY: `regs` is this call's registers.
+        |p| unsafe { answer(p, abi, nr, &mut args, regs, ia32) },
+        |e, rec, would| {
+            let d = Decision {
+                policy_cgroup: e.cgroup,
+                task_cgroup: own,
+                abi,
+                nr,
+                action: would,
+                object: None,
+                shadow: Some((rec.id, enforced)),
+            };
+            // SAFETY: `regs` is this call's registers.
+            events::note_shadow(rec, &d, || unsafe { read_args(regs, ia32) });
+        },
+    );
+    // SAFETY: same contract as this function's.
+    unsafe { finish(verdict, recorder, abi, nr, own, regs, id, ia32) };
 }
 
 /// Reports (when it is not a plain allow) and carries out action `a` of
@@ -372,6 +560,7 @@ unsafe fn conclude(regs: *mut PtRegs, a: u32, e: &Entry, own: u64, id: c_long, i
             nr,
             action: a,
             object: None,
+            shadow: None,
         };
         // The registers are read only if an event is really made.
         // SAFETY: `regs` is this call's registers.

@@ -13,6 +13,7 @@ use crate::ffi;
 use crate::gate;
 use crate::objects::{describe, parse_sockaddr, Addr, Object, UNIX_NAME_MAX};
 use crate::proto::{action, class};
+use crate::shadow::NO_POLICY;
 use crate::store::{self, Entry};
 use core::ffi::c_int;
 use core::sync::atomic::Ordering::Relaxed;
@@ -45,7 +46,7 @@ pub(crate) extern "C" fn sf_rust_obj_wanted() -> bool {
             return false;
         }
         let mut found = false;
-        gate::for_each_policy(snap, |e| found |= e.policy.objects);
+        gate::for_each_active(snap, |e| found |= objects_of(e).is_some());
         found
     })
     .unwrap_or(false)
@@ -96,17 +97,74 @@ pub(crate) unsafe extern "C" fn sf_rust_obj_decide(
     store::with_current(|snap| decide(snap, &obj)).unwrap_or(0)
 }
 
+/// Whether entry `e` has object rules in its policy in force or its
+/// shadow: `Some(in force's, if any)`.
+fn objects_of(e: &Entry) -> Option<Option<&store::Compiled>> {
+    let enforcing = e.in_force().filter(|p| p.objects);
+    let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_deref()).is_some_and(|p| p.objects);
+    (enforcing.is_some() || shadow).then_some(enforcing)
+}
+
+/// A policy's answer for an object: its object rules' (allow without any).
+fn object_answer(p: &store::Compiled, obj: &Object<'_>) -> u32 {
+    if p.objects {
+        p.decide_object(obj)
+    } else {
+        action::ALLOW
+    }
+}
+
+/// The call that reached the hook, for events and shadow records.
+fn current_call() -> (crate::proto::Abi, u32) {
+    let mut ia32 = false;
+    // SAFETY: `ia32` is a valid out-pointer; reads the current task.
+    let nr = unsafe { ffi::sf_current_syscall(&mut ia32) };
+    gate::classify(ia32, nr)
+}
+
 fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
     if !snap.objects {
         return 0;
     }
     let mut verdict: Option<(u32, &Entry)> = None;
-    let own = gate::for_each_policy(snap, |e| {
-        if !e.policy.objects {
+    let mut path = gate::PathAnswers::new();
+    let own = gate::for_each_active(snap, |e| {
+        let Some(enforcing) = objects_of(e) else {
             return;
+        };
+        let a = enforcing.map_or(NO_POLICY, |p| p.decide_object(obj));
+        if a != NO_POLICY {
+            gate::keep_stricter(&mut verdict, a, e);
         }
-        gate::keep_stricter(&mut verdict, e.policy.decide_object(obj), e);
+        path.push(a, e);
     });
+    // The object's text, made only for an event or a record.
+    let mut buf = [0u8; crate::event::OBJECT_MAX];
+    let mut text_len = None;
+    let mut text = |buf: &mut [u8; crate::event::OBJECT_MAX]| -> usize {
+        *text_len.get_or_insert_with(|| describe(obj, buf))
+    };
+    if snap.shadows {
+        let enforced = verdict.map_or(action::ALLOW, |(a, _)| a);
+        let (abi, nr) = current_call();
+        path.each_difference(
+            enforced,
+            |p| object_answer(p, obj),
+            |e, rec, would| {
+                let n = text(&mut buf);
+                let d = Decision {
+                    policy_cgroup: e.cgroup,
+                    task_cgroup: own,
+                    abi,
+                    nr,
+                    action: would,
+                    object: Some((obj.class(), buf.get(..n).unwrap_or(&[]))),
+                    shadow: Some((rec.id, enforced)),
+                };
+                events::note_shadow(rec, &d, || [0; 6]);
+            },
+        );
+    }
     let Some((a, e)) = verdict else {
         return 0;
     };
@@ -116,19 +174,16 @@ fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
         s.allowed.fetch_add(1, Relaxed);
         return 0;
     }
-    let mut ia32 = false;
-    // SAFETY: `ia32` is a valid out-pointer; reads the current task.
-    let nr = unsafe { ffi::sf_current_syscall(&mut ia32) };
-    let (abi, nr) = gate::classify(ia32, nr);
-    let mut text = [0u8; crate::event::OBJECT_MAX];
-    let n = describe(obj, &mut text);
+    let (abi, nr) = current_call();
+    let n = text(&mut buf);
     let d = Decision {
         policy_cgroup: e.cgroup,
         task_cgroup: own,
         abi,
         nr,
         action: a,
-        object: Some((obj.class(), text.get(..n).unwrap_or(&[]))),
+        object: Some((obj.class(), buf.get(..n).unwrap_or(&[]))),
+        shadow: None,
     };
     events::report(s, &d, || [0; 6]);
     match kind {

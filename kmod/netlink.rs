@@ -64,7 +64,8 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
                 | features::EVENTS
                 | features::RECORD
                 | features::OBJECTS
-                | features::ARM_ON_EXEC,
+                | features::ARM_ON_EXEC
+                | features::SHADOW,
         )?;
         w.put_u64(attr::INFO_OBJECTS_UNCHECKED, crate::hooks::missed())?;
         w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
@@ -85,6 +86,12 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let policy = req
         .policy
         .ok_or_else(|| Reject::new(EINVAL, c_str!("missing policy attribute")))?;
+    if req.shadow && req.arm_on_exec {
+        return Err(Reject::new(
+            EINVAL,
+            c_str!("a shadow does not wait for an exec: it changes nothing a task sees"),
+        ));
+    }
     let built = Compiled::build(&policy)?;
     let compiled = match store::find_identical(&built) {
         // The same tables as a policy the module already holds.
@@ -121,7 +128,11 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         // SAFETY: plain walk of the task list under RCU; process context.
         unsafe { ffi::sf_flag_subtree(cgroup) };
     }
-    let result = store::set(cgroup, level, compiled, req.arm_on_exec);
+    let result = if req.shadow {
+        store::set_shadow(cgroup, level, compiled)
+    } else {
+        store::set(cgroup, level, compiled, req.arm_on_exec)
+    };
     if first && result.is_ok() {
         // SAFETY: as above.
         unsafe { ffi::sf_flag_subtree(cgroup) };
@@ -140,15 +151,44 @@ fn policy_delete(payload: &[u8]) -> Result<(), Reject> {
     result
 }
 
-/// Encodes one policy as `CGROUP_ID` + `POLICY` into `w` (read back from
-/// its tables: see `engine::Tables::encode`).
+/// Promotes the shadow of a cgroup, or discards it.
+fn shadow_change(payload: &[u8], promote: bool) -> Result<(), Reject> {
+    refuse_if_filtered()?;
+    let req = engine::parse_request(payload, false).map_err(store::invalid)?;
+    let cgroup = require_cgroup(req.cgroup_id)?;
+    let result = if promote {
+        store::promote(cgroup)
+    } else {
+        store::discard_shadow(cgroup)
+    };
+    let _ = crate::hooks::sync();
+    result
+}
+
+/// Encodes one cgroup's policies as `CGROUP_ID`, `POLICY` (the enforcing
+/// one, if any) and `SHADOW_POLICY` or `SHADOW_NONE` into `w` (read back
+/// from their tables: see `engine::Tables::encode`).
 fn encode_policy(w: &mut Writer<'_>, e: &store::Entry) -> Result<(), crate::nla::Error> {
     w.put_u64(attr::CGROUP_ID, e.cgroup)?;
-    w.nest(attr::POLICY, |w| e.policy.tables().encode(w))?;
-    if e.stats.waiting.load(core::sync::atomic::Ordering::Relaxed) {
+    if let Some(p) = &e.policy {
+        w.nest(attr::POLICY, |w| p.tables().encode(w))?;
+    }
+    if e.stats.waiting.load(Relaxed) {
         w.put(attr::WAITING_FOR_EXEC, &[])?;
     }
+    match e.shadow.as_ref().map(|s| s.policy.as_ref()) {
+        Some(Some(p)) => w.nest(attr::SHADOW_POLICY, |w| p.tables().encode(w))?,
+        Some(None) => w.put(attr::SHADOW_NONE, &[])?,
+        None => {}
+    }
     Ok(())
+}
+
+/// Bytes [`encode_policy`] may write for `e`.
+fn encoded_size(e: &store::Entry) -> usize {
+    let len = |p: Option<&Arc<Compiled>>| p.map_or(0, |p| p.tables().encoded_len().saturating_add(8));
+    let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_ref());
+    len(e.policy.as_ref()).saturating_add(len(shadow)).saturating_add(32)
 }
 
 fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
@@ -160,7 +200,7 @@ fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
         let Some(e) = s.find(cgroup) else {
             return Ok(None);
         };
-        let size = e.policy.tables().encoded_len().saturating_add(32);
+        let size = encoded_size(e);
         let mut buf = KVVec::from_elem(0u8, size, GFP_KERNEL)?;
         let mut w = Writer::new(&mut buf);
         encode_policy(&mut w, e).map_err(overflow)?;
@@ -215,6 +255,72 @@ fn stats_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
     }
 }
 
+/// Bytes of one `SR_ENTRY` at most: nest, 5 u32, 3 u64, the names.
+const SR_ENTRY_MAX: usize =
+    4 + 5 * 8 + 3 * 12 + limits::SHADOW_COMMS as usize * (4 + crate::event::COMM_MAX + 1 + 3);
+
+/// Writes a shadow record as a `SHADOW_RECORD` nest.
+fn encode_record(w: &mut Writer<'_>, r: &store::ShadowRecord) -> Result<(), crate::nla::Error> {
+    w.nest(attr::SHADOW_RECORD, |w| {
+        w.put_u64(attr::SR_SINCE_NS, r.since_ns)?;
+        w.put_u64(attr::SR_DIFFERED, r.differed.load(Relaxed))?;
+        w.put_u64(attr::SR_EVENTS_SENT, r.events.events_sent.load(Relaxed))?;
+        w.put_u64(attr::SR_EVENTS_DROPPED, r.events.events_dropped.load(Relaxed))?;
+        w.put_u64(attr::SR_UNTRACKED, r.untracked.load(Relaxed))?;
+        let mut result = Ok(());
+        r.for_each(|key, shadow, enforced, count, first, last, names, n| {
+            let Some((abi, nr, class)) = crate::shadow::key_parts(key) else {
+                return;
+            };
+            if result.is_err() {
+                return;
+            }
+            result = w.nest(attr::SR_ENTRY, |w| {
+                w.put_u32(attr::SRE_ABI, abi as u32)?;
+                w.put_u32(attr::SRE_NR, nr)?;
+                w.put_u32(attr::SRE_OBJ_CLASS, class)?;
+                w.put_u32(attr::SRE_SHADOW_ACTION, shadow)?;
+                w.put_u32(attr::SRE_ENFORCED_ACTION, enforced)?;
+                w.put_u64(attr::SRE_COUNT, count)?;
+                w.put_u64(attr::SRE_FIRST_NS, first)?;
+                w.put_u64(attr::SRE_LAST_NS, last)?;
+                for name in names.iter().take(n) {
+                    let end = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+                    let text = core::str::from_utf8(name.get(..end).unwrap_or(&[])).unwrap_or("?");
+                    w.put_str(attr::SRE_COMM, text)?;
+                }
+                Ok(())
+            });
+        });
+        result
+    })
+}
+
+fn shadow_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
+    let req = engine::parse_request(payload, false).map_err(store::invalid)?;
+    let cgroup = require_cgroup(req.cgroup_id)?;
+    const CAP: usize = 96 + limits::SHADOW_SLOTS as usize * SR_ENTRY_MAX;
+    let mut buf = KVVec::from_elem(0u8, CAP, GFP_KERNEL)?;
+    let found = store::with_current(|s| -> Result<usize, Reject> {
+        let e = s
+            .find(cgroup)
+            .ok_or_else(|| Reject::new(ENOENT, c_str!("no policy on this cgroup")))?;
+        let sh = e
+            .shadow
+            .as_ref()
+            .ok_or_else(|| Reject::new(ENOENT, c_str!("this cgroup has no shadow policy")))?;
+        let mut w = Writer::new(&mut buf);
+        w.put_u64(attr::CGROUP_ID, cgroup).map_err(overflow)?;
+        encode_record(&mut w, &sh.record).map_err(overflow)?;
+        Ok(w.len())
+    });
+    match found {
+        Some(Ok(n)) => reply(info, Cmd::ShadowGet, buf.get(..n).unwrap_or(&[])),
+        Some(Err(e)) => Err(e),
+        None => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
+    }
+}
+
 /// Handles one request (every command but the dump).
 ///
 /// # Safety
@@ -239,6 +345,9 @@ pub(crate) unsafe extern "C" fn sf_rust_doit(
         Ok(Cmd::PolicyDelete) => policy_delete(payload),
         Ok(Cmd::PolicyGet) => policy_get(info, payload),
         Ok(Cmd::StatsGet) => stats_get(info, payload),
+        Ok(Cmd::PolicyPromote) => shadow_change(payload, true),
+        Ok(Cmd::ShadowDiscard) => shadow_change(payload, false),
+        Ok(Cmd::ShadowGet) => shadow_get(info, payload),
         _ => Err(Reject::new(store::eopnotsupp(), c_str!("unknown command"))),
     };
     match result {

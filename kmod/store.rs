@@ -355,14 +355,187 @@ impl Seen {
     }
 }
 
-/// One cgroup's policy.
+/// One cgroup's policies: the enforcing one, a shadow, or both.
 #[derive(Clone)]
 pub(crate) struct Entry {
     pub(crate) cgroup: u64,
     /// The cgroup's level (root: 0), below [`MAX_LEVELS`].
     pub(crate) level: u32,
-    pub(crate) policy: Arc<Compiled>,
+    /// The enforcing policy; `None` when the cgroup has only a shadow.
+    pub(crate) policy: Option<Arc<Compiled>>,
+    /// The shadow: evaluated, recorded, never enforced.
+    pub(crate) shadow: Option<Shadow>,
     pub(crate) stats: Arc<Stats>,
+}
+
+impl Entry {
+    /// The enforcing policy, if it is in force (set, and not waiting for an
+    /// exec).
+    #[inline(always)]
+    pub(crate) fn in_force(&self) -> Option<&Compiled> {
+        match &self.policy {
+            Some(p) if !self.stats.waiting.load(Ordering::Relaxed) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Whether the gate has anything to do for this entry: a policy in
+    /// force or a shadow.
+    pub(crate) fn active(&self) -> bool {
+        self.shadow.is_some() || self.in_force().is_some()
+    }
+
+    /// Whether either policy has object rules.
+    fn has_objects(&self) -> bool {
+        self.policy.as_ref().is_some_and(|p| p.objects)
+            || self
+                .shadow
+                .as_ref()
+                .and_then(|s| s.policy.as_ref())
+                .is_some_and(|p| p.objects)
+    }
+}
+
+/// A cgroup's shadow policy and its record.
+#[derive(Clone)]
+pub(crate) struct Shadow {
+    /// The candidate; `None` is "no policy" (left by a promote of a shadow
+    /// set on a cgroup that had none).
+    pub(crate) policy: Option<Arc<Compiled>>,
+    pub(crate) record: Arc<ShadowRecord>,
+}
+
+/// One (ABI, syscall, object class) the shadow decided differently.
+/// All-zero is a free slot (`key` 0).
+struct Slot {
+    key: AtomicU32,
+    shadow_action: AtomicU32,
+    enforced_action: AtomicU32,
+    count: AtomicU64,
+    first_ns: AtomicU64,
+    last_ns: AtomicU64,
+    comms: [CommSlot; limits::SHADOW_COMMS as usize],
+}
+
+/// A program's name in a slot: claimed by its hash, then its text (16
+/// bytes, two words) written once by the claimant.
+struct CommSlot {
+    hash: AtomicU64,
+    text: [AtomicU64; 2],
+}
+
+/// Source of [`ShadowRecord::id`].
+static NEXT_RECORD: AtomicU64 = AtomicU64::new(1);
+
+/// What a shadow would have changed since it was set: counters, and a
+/// fixed, lock-free table of the differing calls (shared-abi's `shadow`
+/// module says where each goes). Written by the gate and the object hooks
+/// with preemption disabled; read by `shadow-get`.
+pub(crate) struct ShadowRecord {
+    /// Unique for the module's lifetime, never 0 (events name it).
+    pub(crate) id: u64,
+    pub(crate) since_ns: u64,
+    /// The shadow's own event counters and rate limit.
+    pub(crate) events: Stats,
+    pub(crate) differed: AtomicU64,
+    pub(crate) untracked: AtomicU64,
+    slots: KVBox<[Slot; limits::SHADOW_SLOTS as usize]>,
+}
+
+impl ShadowRecord {
+    /// An empty record (a writer, before it publishes the shadow).
+    pub(crate) fn new() -> Result<Self, AllocError> {
+        let b = KVBox::<[Slot; limits::SHADOW_SLOTS as usize]>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+        // SAFETY: the memory is zeroed (__GFP_ZERO), and a `Slot` is only
+        // atomic integers, for which all-zero is a valid value (a free slot).
+        let slots = unsafe { b.assume_init() };
+        Ok(ShadowRecord {
+            id: NEXT_RECORD.fetch_add(1, Ordering::Relaxed),
+            // SAFETY: plain clock read.
+            since_ns: unsafe { ffi::sf_ktime_ns() },
+            events: Stats::default(),
+            differed: AtomicU64::new(0),
+            untracked: AtomicU64::new(0),
+            slots,
+        })
+    }
+
+    /// Counts one differing call of program `comm`, at `now`. Lock-free:
+    /// a slot is claimed by a compare-and-swap of its key.
+    pub(crate) fn note(&self, key: u32, shadow: u32, enforced: u32, now: u64, comm: &[u8; 16]) {
+        self.differed.fetch_add(1, Ordering::Relaxed);
+        let slot = crate::shadow::probe(key).find_map(|i| {
+            let s = self.slots.get(i)?;
+            match s.key.compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => Some(s),
+                Err(k) if k == key => Some(s),
+                Err(_) => None,
+            }
+        });
+        let Some(s) = slot else {
+            self.untracked.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let _ = s.first_ns.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        s.last_ns.fetch_max(now, Ordering::Relaxed);
+        s.shadow_action.store(shadow, Ordering::Relaxed);
+        s.enforced_action.store(enforced, Ordering::Relaxed);
+        s.count.fetch_add(1, Ordering::Release);
+        let h = crate::shadow::comm_hash(comm);
+        for c in s.comms.iter() {
+            match c.hash.compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => {
+                    let (lo, hi) = comm.split_at(8);
+                    let word = |b: &[u8]| b.try_into().map(u64::from_ne_bytes).unwrap_or(0);
+                    c.text[0].store(word(lo), Ordering::Relaxed);
+                    c.text[1].store(word(hi), Ordering::Release);
+                    return;
+                }
+                Err(x) if x == h => return,
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Calls `f` for each entry in use: key, shadow action, enforced
+    /// action, count, first and last time, and the programs' names.
+    pub(crate) fn for_each(
+        &self,
+        mut f: impl FnMut(u32, u32, u32, u64, u64, u64, &[[u8; 16]], usize),
+    ) {
+        for s in self.slots.iter() {
+            let key = s.key.load(Ordering::Acquire);
+            let count = s.count.load(Ordering::Acquire);
+            if key == 0 || count == 0 {
+                continue;
+            }
+            let mut names = [[0u8; 16]; limits::SHADOW_COMMS as usize];
+            let mut n = 0usize;
+            for c in s.comms.iter() {
+                if c.hash.load(Ordering::Acquire) == 0 {
+                    break;
+                }
+                let hi = c.text[1].load(Ordering::Acquire).to_ne_bytes();
+                let lo = c.text[0].load(Ordering::Relaxed).to_ne_bytes();
+                if let Some(slot) = names.get_mut(n) {
+                    slot[..8].copy_from_slice(&lo);
+                    slot[8..].copy_from_slice(&hi);
+                    slot[15] = 0;
+                    n += 1;
+                }
+            }
+            f(
+                key,
+                s.shadow_action.load(Ordering::Relaxed),
+                s.enforced_action.load(Ordering::Relaxed),
+                count,
+                s.first_ns.load(Ordering::Relaxed),
+                s.last_ns.load(Ordering::Relaxed),
+                &names,
+                n,
+            );
+        }
+    }
 }
 
 /// `struct rcu_head` (`callback_head`: two pointers; the C glue checks the
@@ -389,6 +562,8 @@ pub(crate) struct Snapshot {
     pub(crate) levels: u64,
     /// Some policy has object rules (the object hooks are attached).
     pub(crate) objects: bool,
+    /// Some cgroup has a shadow (the gate takes its shadow path for them).
+    pub(crate) shadows: bool,
     /// This version's number: unique for the module's lifetime (a freed
     /// snapshot's address may be reused; its number is not), so the gate's
     /// per-CPU cache can tell versions apart.
@@ -410,7 +585,8 @@ impl Snapshot {
             levels: entries
                 .iter()
                 .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0)),
-            objects: entries.iter().any(|e| e.policy.objects),
+            objects: entries.iter().any(Entry::has_objects),
+            shadows: entries.iter().any(|e| e.shadow.is_some()),
             gen: AtomicU64::new(NEXT_GEN.fetch_add(1, Ordering::Relaxed)),
             entries,
         }
@@ -527,10 +703,14 @@ const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 /// tables).
 pub(crate) fn find_identical(c: &Compiled) -> Option<Arc<Compiled>> {
     with_current(|s| {
-        s.entries
-            .iter()
-            .find(|e| e.policy.same_as(c))
-            .map(|e| e.policy.clone())
+        s.entries.iter().find_map(|e| {
+            let shadow = e.shadow.as_ref().and_then(|x| x.policy.as_ref());
+            [e.policy.as_ref(), shadow]
+                .into_iter()
+                .flatten()
+                .find(|p| p.same_as(c))
+                .cloned()
+        })
     })
     .flatten()
 }
@@ -580,33 +760,23 @@ pub(crate) fn exec_done() {
     }
 }
 
-/// Creates or atomically replaces the policy of `cgroup`; with `arm_on_exec`
-/// it waits for the cgroup's next exec, without it it applies at once.
-pub(crate) fn set(
-    cgroup: u64,
-    level: u32,
-    policy: Arc<Compiled>,
-    arm_on_exec: bool,
-) -> Result<(), Reject> {
+fn check_level(level: u32) -> Result<(), Reject> {
     if level as usize >= MAX_LEVELS {
         return Err(Reject::new(
             EINVAL,
             c_str!("cgroup nested too deep (policies can sit at levels 0-63)"),
         ));
     }
+    Ok(())
+}
+
+/// The entries of the current table, with `cgroup`'s found or inserted
+/// (new: no policy, no shadow, fresh counters, at `level`); returns its
+/// index and whether it existed.
+fn entries_with(cgroup: u64, level: u32) -> Result<(KVVec<Entry>, usize, bool), Reject> {
     let mut entries = copy_entries(1)?;
-    let existed = entries.binary_search_by_key(&cgroup, |e| e.cgroup).is_ok();
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
-        Ok(i) => {
-            if let Some(e) = entries.get_mut(i) {
-                // A new recording starts with an empty record.
-                if policy.record && !e.policy.record {
-                    e.stats.seen.ensure()?;
-                    e.stats.seen.clear();
-                }
-                e.policy = policy;
-            }
-        }
+        Ok(i) => Ok((entries, i, true)),
         Err(i) => {
             if entries.len() >= max_policies() as usize {
                 return Err(Reject::new(
@@ -614,23 +784,55 @@ pub(crate) fn set(
                     c_str!("policy limit reached (the module's max_policies; see sysfence status)"),
                 ));
             }
-            let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
-            if policy.record {
-                stats.seen.ensure()?;
-            }
             let entry = Entry {
                 cgroup,
                 level,
-                policy,
-                stats,
+                policy: None,
+                shadow: None,
+                stats: Arc::new(Stats::default(), GFP_KERNEL)?,
             };
             // Insert at `i`: push, then rotate into place.
             entries.push(entry, GFP_KERNEL)?;
             if let Some(tail) = entries.get_mut(i..) {
                 tail.rotate_right(1);
             }
+            Ok((entries, i, false))
         }
     }
+}
+
+/// Publishes `entries` (none left: no table).
+fn publish_entries(entries: KVVec<Entry>) -> Result<(), Reject> {
+    if entries.is_empty() {
+        publish(None);
+    } else {
+        publish(Some(KBox::new(Snapshot::new(entries), GFP_KERNEL)?));
+    }
+    Ok(())
+}
+
+/// Creates or atomically replaces the enforcing policy of `cgroup` (its
+/// shadow, if any, stays); with `arm_on_exec` it waits for the cgroup's
+/// next exec, without it it applies at once.
+pub(crate) fn set(
+    cgroup: u64,
+    level: u32,
+    policy: Arc<Compiled>,
+    arm_on_exec: bool,
+) -> Result<(), Reject> {
+    check_level(level)?;
+    let (mut entries, i, _) = entries_with(cgroup, level)?;
+    let Some(e) = entries.get_mut(i) else {
+        return Err(Reject::new(EINVAL, c_str!("internal error")));
+    };
+    let had_policy = e.policy.is_some();
+    // A new recording starts with an empty record.
+    if policy.record && !e.policy.as_ref().is_some_and(|p| p.record) {
+        e.stats.seen.ensure()?;
+        e.stats.seen.clear();
+    }
+    e.policy = Some(policy);
+    let stats = e.stats.clone();
     let next = KBox::new(Snapshot::new(entries), GFP_KERNEL)?;
     // Nothing can fail from here: only now may the policy (new, or the one
     // replaced, whose counters it keeps) enter or leave the waiting state.
@@ -638,22 +840,78 @@ pub(crate) fn set(
     // take it out of force at once, for tasks that may never exec); a new
     // or waiting one waits if asked. The gate reads the flag on every path
     // rebuild, and the new table's number forces one.
-    if let Ok(i) = next.entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
-        if let Some(e) = next.entries.get(i) {
-            let waits = !existed || e.stats.waiting.load(Ordering::SeqCst);
-            set_waiting(&e.stats, arm_on_exec && waits);
-        }
-    }
+    let waits = !had_policy || stats.waiting.load(Ordering::SeqCst);
+    set_waiting(&stats, arm_on_exec && waits);
     publish(Some(next));
     Ok(())
 }
 
-/// Removes the policy of `cgroup`.
-pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
+/// Sets or replaces the shadow of `cgroup`, with an empty record; the
+/// enforcing policy, if any, stays.
+pub(crate) fn set_shadow(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), Reject> {
+    check_level(level)?;
+    if policy.record {
+        return Err(Reject::new(EINVAL, c_str!("a shadow policy cannot record")));
+    }
+    let record = Arc::new(ShadowRecord::new()?, GFP_KERNEL)?;
+    let (mut entries, i, _) = entries_with(cgroup, level)?;
+    if let Some(e) = entries.get_mut(i) {
+        e.shadow = Some(Shadow {
+            policy: Some(policy),
+            record,
+        });
+    }
+    publish_entries(entries)
+}
+
+/// Swaps the enforcing policy of `cgroup` with its shadow in one new
+/// table, with an empty record: the gate reads one table per call, so each
+/// call is decided wholly by the old policies or wholly by the new ones.
+pub(crate) fn promote(cgroup: u64) -> Result<(), Reject> {
+    let mut entries = copy_entries(0)?;
+    let e = entries
+        .binary_search_by_key(&cgroup, |e| e.cgroup)
+        .ok()
+        .and_then(|i| entries.get_mut(i))
+        .ok_or_else(|| Reject::new(ENOENT, c_str!("no policy on this cgroup")))?;
+    let Some(shadow) = e.shadow.take() else {
+        return Err(Reject::new(ENOENT, c_str!("this cgroup has no shadow policy")));
+    };
+    if e.stats.waiting.load(Ordering::SeqCst) {
+        return Err(Reject::new(
+            EBUSY,
+            c_str!("the policy waits for the cgroup's next exec: promote once it is in force"),
+        ));
+    }
+    let record = Arc::new(ShadowRecord::new()?, GFP_KERNEL)?;
+    // A recording policy that becomes the shadow records nothing there
+    // (only enforcing policies mark calls).
+    let old = core::mem::replace(&mut e.policy, shadow.policy);
+    e.shadow = Some(Shadow { policy: old, record });
+    publish_entries(entries)
+}
+
+/// Drops the shadow of `cgroup` and its record; the entry goes too when it
+/// has no enforcing policy.
+pub(crate) fn discard_shadow(cgroup: u64) -> Result<(), Reject> {
     let mut entries = copy_entries(0)?;
     let Ok(i) = entries.binary_search_by_key(&cgroup, |e| e.cgroup) else {
         return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
     };
+    let Some(e) = entries.get_mut(i) else {
+        return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
+    };
+    if e.shadow.take().is_none() {
+        return Err(Reject::new(ENOENT, c_str!("this cgroup has no shadow policy")));
+    }
+    if e.policy.is_none() {
+        remove_at(&mut entries, i);
+    }
+    publish_entries(entries)
+}
+
+/// Takes entry `i` out of `entries` (its waiting state with it).
+fn remove_at(entries: &mut KVVec<Entry>, i: usize) {
     if let Some(e) = entries.get(i) {
         set_waiting(&e.stats, false);
     }
@@ -661,12 +919,16 @@ pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
         tail.rotate_left(1);
     }
     entries.truncate_to(entries.len().saturating_sub(1));
-    if entries.is_empty() {
-        publish(None);
-    } else {
-        publish(Some(KBox::new(Snapshot::new(entries), GFP_KERNEL)?));
-    }
-    Ok(())
+}
+
+/// Removes the policy of `cgroup`, its shadow included.
+pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
+    let mut entries = copy_entries(0)?;
+    let Ok(i) = entries.binary_search_by_key(&cgroup, |e| e.cgroup) else {
+        return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
+    };
+    remove_at(&mut entries, i);
+    publish_entries(entries)
 }
 
 /// Drops every policy (module exit, after the gate is detached).

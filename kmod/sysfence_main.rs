@@ -33,6 +33,9 @@ mod objects;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../shared-abi/src/proto.rs"]
 mod proto;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../shared-abi/src/shadow.rs"]
+mod shadow;
 
 mod contain;
 mod events;

@@ -399,6 +399,9 @@ static const struct genl_ops sf_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 	},
 	SF_OP(SF_CMD_STATS_GET, GENL_ADMIN_PERM),
+	SF_OP(SF_CMD_POLICY_PROMOTE, GENL_ADMIN_PERM),
+	SF_OP(SF_CMD_SHADOW_DISCARD, GENL_ADMIN_PERM),
+	SF_OP(SF_CMD_SHADOW_GET, GENL_ADMIN_PERM),
 };
 
 static const struct genl_multicast_group sf_mcgrps[] = {
@@ -415,7 +418,12 @@ static struct genl_family sf_family = {
 	.pre_doit = sf_pre_doit,
 	.ops = sf_ops,
 	.n_ops = ARRAY_SIZE(sf_ops),
-	.resv_start_op = SF_CMD_EVENT + 1,
+	/*
+	 * Every command's attributes are parsed and validated by the Rust side
+	 * (strictly: unknown attributes are refused), so none takes the core's
+	 * reject-all policy that commands from resv_start_op on would get.
+	 */
+	.resv_start_op = SF_CMD_SHADOW_GET + 1,
 	.mcgrps = sf_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(sf_mcgrps),
 };

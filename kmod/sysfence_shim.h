@@ -9,7 +9,7 @@
 
 /* Family version: proto.rs FAMILY_VERSION (the module refuses to load if
  * they differ). */
-#define SF_FAMILY_VERSION 3
+#define SF_FAMILY_VERSION 4
 
 #define SF_CMD_GET_INFO 1
 #define SF_CMD_POLICY_SET 2
@@ -18,6 +18,9 @@
 #define SF_CMD_POLICY_DUMP 5
 #define SF_CMD_STATS_GET 6
 #define SF_CMD_EVENT 7
+#define SF_CMD_POLICY_PROMOTE 8
+#define SF_CMD_SHADOW_DISCARD 9
+#define SF_CMD_SHADOW_GET 10
 
 struct pt_regs;
 struct cgroup;

@@ -31,9 +31,16 @@ pub enum PolicyCmd {
     /// the new policy from the next call on; no call sees a mix of the old
     /// and the new.
     ///
+    /// With --shadow the policy goes in as the cgroup's shadow instead: it
+    /// is evaluated on every call beside the enforcing policy, changes
+    /// nothing the tasks see, and records each call it would decide
+    /// differently (`policy shadow-report`, `events`); `policy promote`
+    /// then makes it the enforcing policy in one step.
+    ///
     /// Examples:
     ///   sysfence policy apply --cgroup mycontainer policy.yaml
     ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN docker-default.json
+    ///   sysfence policy apply --container 4f1c2a --shadow stricter.json
     #[command(verbatim_doc_comment)]
     Apply {
         #[command(flatten)]
@@ -43,6 +50,10 @@ pub enum PolicyCmd {
         /// Check and encode the policy, but do not apply it.
         #[arg(long)]
         dry_run: bool,
+        /// Set the policy as the cgroup's shadow (evaluated and recorded,
+        /// never enforced); the enforcing policy, if any, stays.
+        #[arg(long)]
+        shadow: bool,
         /// For seccomp profiles: the capabilities to evaluate `includes` and
         /// `excludes` against, comma-separated (CAP_SYS_ADMIN,net_raw); an
         /// empty string means none.
@@ -95,6 +106,44 @@ pub enum PolicyCmd {
         #[command(flatten)]
         target: Target,
         /// Print JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+        /// Print the cgroup's shadow policy instead.
+        #[arg(long)]
+        shadow: bool,
+    },
+    /// Make a cgroup's shadow its enforcing policy, in one atomic step.
+    ///
+    /// Every call is decided wholly by the old policies or wholly by the
+    /// new ones. The policy that was enforcing becomes the shadow, with an
+    /// empty record, so `promote` again rolls back. A shadow set on a
+    /// cgroup with no policy leaves "no policy" as the shadow.
+    ///
+    /// Example: sysfence policy shadow-report --container 4f1c2a && sysfence policy promote --container 4f1c2a
+    Promote {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Drop a cgroup's shadow policy and its record.
+    ///
+    /// Example: sysfence policy discard-shadow --container 4f1c2a
+    DiscardShadow {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// What a cgroup's shadow would have changed since it was set.
+    ///
+    /// One line per syscall (and object class) it would have decided
+    /// differently: how many calls, the shadow's and the enforced answer,
+    /// which programs made them, first and last seen. Exit status 0 when
+    /// the record is clean, 4 when it is not, so a script can gate
+    /// `promote` on it.
+    ///
+    /// Example: sysfence policy shadow-report --container 4f1c2a --json
+    ShadowReport {
+        #[command(flatten)]
+        target: Target,
+        /// Print one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -241,15 +290,36 @@ pub fn set_policy_with(
     payload: &[u8],
     arm_on_exec: bool,
 ) -> Result<(), Box<dyn Error>> {
+    set_flagged(
+        client,
+        id,
+        payload,
+        arm_on_exec.then_some(attr::ARM_ON_EXEC),
+    )
+}
+
+/// Sets (or replaces) the shadow policy of cgroup `id` from its wire
+/// encoding, with an empty record.
+pub fn set_shadow(client: &mut Client, id: u64, payload: &[u8]) -> Result<(), Box<dyn Error>> {
+    set_flagged(client, id, payload, Some(attr::SHADOW))
+}
+
+/// `policy-set` with an optional flag attribute (`ARM_ON_EXEC`, `SHADOW`).
+fn set_flagged(
+    client: &mut Client,
+    id: u64,
+    payload: &[u8],
+    flag: Option<u16>,
+) -> Result<(), Box<dyn Error>> {
     // Whatever led here (apply, record, run, the hook, the agent).
     if id == target::ROOT_ID {
         return Err(target::ROOT_REFUSED.into());
     }
     let mut msg = cgroup_attr(id);
-    if arm_on_exec {
+    if let Some(kind) = flag {
         let mut flag = [0u8; 4];
         Writer::new(&mut flag)
-            .put(attr::ARM_ON_EXEC, &[])
+            .put(kind, &[])
             .map_err(|_| "internal encoding error")?;
         msg.extend_from_slice(&flag);
     }
@@ -273,15 +343,36 @@ const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOW
 
 /// The policy the kernel holds for a cgroup, as a policy file.
 fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
+    live_policy_of(target, attr::POLICY)
+}
+
+/// The enforcing (`POLICY`) or shadow (`SHADOW_POLICY`) policy of a
+/// cgroup, as a policy file.
+fn live_policy_of(target: &Target, which: u16) -> Result<PolicyFile, Box<dyn Error>> {
     let id = target.resolve()?.id;
-    let wire = get_policy_wire(&mut Client::connect()?, id)?
-        .ok_or_else(|| format!("cgroup {id} has no policy"))?;
+    let wire = get_wire(&mut Client::connect()?, id, which)?.ok_or_else(|| {
+        if which == attr::SHADOW_POLICY {
+            format!("cgroup {id} has no shadow policy")
+        } else {
+            format!("cgroup {id} has no policy")
+        }
+    })?;
     policy_of_wire(&wire)
 }
 
 /// The `POLICY` payload the kernel holds for cgroup `id`, or `None` when it
-/// has none.
+/// has none (no entry, or only a shadow).
 pub fn get_policy_wire(client: &mut Client, id: u64) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
+    get_wire(client, id, attr::POLICY)
+}
+
+/// Attribute `which` (`POLICY` or `SHADOW_POLICY`) of cgroup `id`'s
+/// `policy-get` reply, or `None` when absent.
+pub fn get_wire(
+    client: &mut Client,
+    id: u64,
+    which: u16,
+) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
     let replies = match client.request(Cmd::PolicyGet, &cgroup_attr(id)) {
         Err(crate::client::ClientError::Refused {
             errno: libc::ENOENT,
@@ -290,8 +381,7 @@ pub fn get_policy_wire(client: &mut Client, id: u64) -> Result<Option<Vec<u8>>, 
         r => r?,
     };
     let reply = replies.first().ok_or("no reply")?;
-    let p = find(reply, attr::POLICY).ok_or("reply without a policy")?;
-    Ok(Some(p.payload.to_vec()))
+    Ok(find(reply, which).map(|p| p.payload.to_vec()))
 }
 
 /// Decodes a `POLICY` payload into a policy file.
@@ -313,6 +403,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             target,
             file,
             dry_run,
+            shadow,
             caps,
             verbose,
         } => {
@@ -327,8 +418,13 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 println!("{file}: valid ({} bytes on the wire)", payload.len());
                 return Ok(Code::Ok);
             }
-            set_policy(&mut Client::connect()?, id, &payload)?;
-            eprintln!("sysfence: policy applied to cgroup {id}");
+            if shadow {
+                set_shadow(&mut Client::connect()?, id, &payload)?;
+                eprintln!("sysfence: shadow policy set on cgroup {id} (recorded, not enforced; see `sysfence policy shadow-report`)");
+            } else {
+                set_policy(&mut Client::connect()?, id, &payload)?;
+                eprintln!("sysfence: policy applied to cgroup {id}");
+            }
             Ok(Code::Ok)
         }
         PolicyCmd::Diff {
@@ -390,8 +486,32 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             }
             Ok(Code::Ok)
         }
-        PolicyCmd::Get { target, json } => {
-            let file = live_policy(&target)?;
+        PolicyCmd::Promote { target } => {
+            let id = target.resolve()?.id;
+            crate::shadow::promote(&mut Client::connect()?, id)?;
+            eprintln!("sysfence: shadow promoted on cgroup {id}; the policy it replaced is the shadow now (promote again to roll back)");
+            Ok(Code::Ok)
+        }
+        PolicyCmd::DiscardShadow { target } => {
+            let id = target.resolve()?.id;
+            crate::shadow::discard(&mut Client::connect()?, id)?;
+            eprintln!("sysfence: shadow policy removed from cgroup {id}");
+            Ok(Code::Ok)
+        }
+        PolicyCmd::ShadowReport { target, json } => {
+            crate::shadow::report(target.resolve()?.id, json)
+        }
+        PolicyCmd::Get {
+            target,
+            json,
+            shadow,
+        } => {
+            let which = if shadow {
+                attr::SHADOW_POLICY
+            } else {
+                attr::POLICY
+            };
+            let file = live_policy_of(&target, which)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&file)?);
             } else {
@@ -404,9 +524,17 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             #[derive(Serialize)]
             struct Item {
                 cgroup_id: u64,
+                /// Rules of the enforcing policy.
                 rules: usize,
+                /// Whether the cgroup has an enforcing policy (it may have
+                /// only a shadow).
+                enforcing: bool,
                 /// Set by `oci-hook`: not in force until the cgroup's next exec.
                 waiting_for_exec: bool,
+                /// The cgroup has a shadow policy ("none" after a promote
+                /// of a shadow set on a cgroup without a policy).
+                #[serde(skip_serializing_if = "Option::is_none")]
+                shadow: Option<&'static str>,
             }
             let mut items = Vec::new();
             for r in &replies {
@@ -434,10 +562,19 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                             .sum()
                     })
                     .unwrap_or(0);
+                let shadow = if find(r, attr::SHADOW_POLICY).is_some() {
+                    Some("policy")
+                } else if find(r, attr::SHADOW_NONE).is_some() {
+                    Some("none")
+                } else {
+                    None
+                };
                 items.push(Item {
                     cgroup_id: id,
                     rules,
+                    enforcing: find(r, attr::POLICY).is_some(),
                     waiting_for_exec: find(r, attr::WAITING_FOR_EXEC).is_some(),
+                    shadow,
                 });
             }
             if json {
@@ -445,12 +582,19 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             } else {
                 println!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES");
                 for i in &items {
-                    let state = if i.waiting_for_exec {
+                    let state = if !i.enforcing {
+                        "no policy"
+                    } else if i.waiting_for_exec {
                         "waiting for exec"
                     } else {
                         "in force"
                     };
-                    println!("{:>12}  {:>6}  {state}", i.cgroup_id, i.rules);
+                    let shadow = match i.shadow {
+                        Some("none") => ", shadow: no policy",
+                        Some(_) => ", shadow",
+                        None => "",
+                    };
+                    println!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules);
                 }
             }
             Ok(Code::Ok)

@@ -56,6 +56,12 @@ struct JsonEvent<'a> {
     /// For an object decision: the path or address.
     #[serde(skip_serializing_if = "Option::is_none")]
     object: Option<&'a str>,
+    /// A shadow event: `action` is what the cgroup's shadow would have
+    /// answered; the task got `enforced`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    shadow: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enforced: Option<String>,
 }
 
 fn abi_name(e: &Event) -> &'static str {
@@ -71,15 +77,29 @@ fn errno_of(e: &Event) -> Option<u32> {
     (e.action & action::ACTION_MASK == action::ERRNO).then_some(e.action & action::DATA_MASK)
 }
 
+/// An action as `errno(N)` or its name.
+pub fn action_text(a: u32) -> String {
+    if a & action::ACTION_MASK == action::ERRNO {
+        format!("errno({})", a & action::DATA_MASK)
+    } else {
+        action::name(a).to_string()
+    }
+}
+
 /// The text form of one event: one line, fields in a fixed order.
 pub fn format_text(e: &Event) -> String {
     let call = match syscall_name(e) {
         Some(n) => format!("{n}({})", e.nr),
         None => format!("#{}", e.nr),
     };
-    let act = match errno_of(e) {
-        Some(n) => format!("errno({n})"),
-        None => action::name(e.action).to_string(),
+    let act = if e.is_shadow() {
+        format!(
+            "shadow {} (enforced {})",
+            action_text(e.action),
+            action_text(e.enforced)
+        )
+    } else {
+        action_text(e.action)
     };
     // What the decision was about: the object, or the argument registers.
     let about = if e.obj_class != 0 {
@@ -122,6 +142,8 @@ pub fn format_json(e: &Event) -> Result<String, serde_json::Error> {
         errno: errno_of(e),
         object_class: (e.obj_class != 0).then(|| class::name(e.obj_class)),
         object: (e.obj_class != 0).then(|| e.object_str()),
+        shadow: e.is_shadow(),
+        enforced: e.is_shadow().then(|| action_text(e.enforced)),
     })
 }
 

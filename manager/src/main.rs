@@ -17,6 +17,7 @@ mod record;
 mod resource;
 mod run;
 mod selection;
+mod shadow;
 mod status;
 mod target;
 mod top;

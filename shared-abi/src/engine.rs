@@ -156,6 +156,8 @@ pub struct Request<'a> {
     pub policy: Option<Attr<'a>>,
     /// `ARM_ON_EXEC` (only with a policy).
     pub arm_on_exec: bool,
+    /// `SHADOW` (only with a policy): set the policy as the shadow.
+    pub shadow: bool,
 }
 
 /// Parses the attributes of a request (the bytes after the generic netlink
@@ -177,6 +179,12 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
                         return bad("arm-on-exec is a flag: it takes no value\0", &a);
                     }
                     req.arm_on_exec = true;
+                }
+                attr::SHADOW if allow_policy => {
+                    if !a.payload.is_empty() {
+                        return bad("shadow is a flag: it takes no value\0", &a);
+                    }
+                    req.shadow = true;
                 }
                 _ => return bad("attribute not valid in this request\0", &a),
             }

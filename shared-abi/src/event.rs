@@ -41,6 +41,13 @@ pub struct Event {
     pub obj_class: u32,
     /// For an object decision, the object as text, NUL-padded.
     pub object: [u8; OBJECT_MAX],
+    /// For a shadow event, the module's number of the shadow's record (never
+    /// 0; it tells a record from the one that replaced it); 0 otherwise.
+    /// On the wire only as the `EVENT_SHADOW` flag.
+    pub shadow: u64,
+    /// For a shadow event, the action enforced (what the task saw); `action`
+    /// is then the shadow's answer.
+    pub enforced: u32,
 }
 
 impl Default for Event {
@@ -58,6 +65,8 @@ impl Default for Event {
             time_ns: 0,
             obj_class: 0,
             object: [0; OBJECT_MAX],
+            shadow: 0,
+            enforced: 0,
         }
     }
 }
@@ -94,7 +103,9 @@ pub const ENCODED_MAX: usize = HDRLEN
     + 4 // object class
     + HDRLEN
     + OBJECT_MAX
-    + 4; // object, padding
+    + 4 // object, padding
+    + 2 * HDRLEN
+    + 4; // shadow flag, enforced action
 
 /// Why an event could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +126,11 @@ impl Event {
     /// The object of an object decision (empty for a syscall decision).
     pub fn object_str(&self) -> &str {
         text_of(&self.object)
+    }
+
+    /// Whether this is a shadow event (see [`Event::shadow`]).
+    pub fn is_shadow(&self) -> bool {
+        self.shadow != 0
     }
 
     /// The call's ABI, if the value is a known one.
@@ -140,6 +156,10 @@ impl Event {
             if self.obj_class != 0 {
                 w.put_u32(attr::EVENT_OBJ_CLASS, self.obj_class)?;
                 w.put_str(attr::EVENT_OBJECT, self.object_str())?;
+            }
+            if self.is_shadow() {
+                w.put(attr::EVENT_SHADOW, &[])?;
+                w.put_u32(attr::EVENT_ENFORCED_ACTION, self.enforced)?;
             }
             Ok(())
         })
@@ -187,6 +207,8 @@ impl Event {
                 attr::EVENT_TIME_NS => e.time_ns = a.u64().ok_or(bad)?,
                 attr::EVENT_OBJ_CLASS => e.obj_class = a.u32().ok_or(bad)?,
                 attr::EVENT_OBJECT => set_text(&mut e.object, a.str().ok_or(bad)?.as_bytes()),
+                attr::EVENT_SHADOW => e.shadow = 1,
+                attr::EVENT_ENFORCED_ACTION => e.enforced = a.u32().ok_or(bad)?,
                 _ => continue,
             }
             if a.kind < 32 {
@@ -262,6 +284,20 @@ mod tests {
         let d = Event::decode(&buf[..n]).unwrap();
         assert_eq!(d, e);
         assert_eq!(d.object_str().len(), OBJECT_MAX - 1);
+        // A shadow event: the flag and the enforced action; the record's
+        // number stays in the module.
+        e.shadow = 42;
+        e.enforced = action::ALLOW;
+        let mut w = Writer::new(&mut buf);
+        e.encode(&mut w).unwrap();
+        let n = w.len();
+        assert!(n <= ENCODED_MAX);
+        let d = Event::decode(&buf[..n]).unwrap();
+        assert!(d.is_shadow());
+        assert_eq!(
+            (d.shadow, d.enforced, d.action),
+            (1, action::ALLOW, e.action)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`engine`]: policy validation, compilation and the syscall decision,
 //!   run identically by the module and the manager's tests.
 //! - [`objects`]: object rules (files, exec, sockets) and their decision.
+//! - [`shadow`]: how a shadow policy's answer is predicted and recorded.
 //! - [`syscalls`], [`names`]: syscall tables generated from the kernel:
 //!   numbers, names and the width of each argument (a child of [`engine`],
 //!   which compares arguments at those widths).
@@ -25,4 +26,5 @@ pub mod names;
 pub mod nla;
 pub mod objects;
 pub mod proto;
+pub mod shadow;
 pub use engine::syscalls;

@@ -15,7 +15,7 @@ pub const FAMILY_NAME: &str = "sysfence";
 
 /// Version of the generic netlink family. A manager refuses to drive a module
 /// whose family version differs from its own.
-pub const FAMILY_VERSION: u8 = 3;
+pub const FAMILY_VERSION: u8 = 4;
 
 /// Name of the multicast group that carries [`Cmd::Event`] messages.
 pub const MCGRP_EVENTS: &str = "events";
@@ -43,6 +43,11 @@ pub mod limits {
     /// Longest path in an object rule, in bytes (the kernel's PATH_MAX
     /// without the NUL).
     pub const MAX_PATH: u32 = 4_095;
+    /// Entries (ABI, syscall, object class) a shadow record holds; further
+    /// differing calls are counted in `SR_DIFFERED` and `SR_UNTRACKED`.
+    pub const SHADOW_SLOTS: u32 = 256;
+    /// Programs (comm) a shadow record entry names.
+    pub const SHADOW_COMMS: u32 = 4;
 }
 
 /// Feature bits reported by `get-info` ([`attr::INFO_FEATURES`]).
@@ -62,6 +67,9 @@ pub mod features {
     /// Policies set to start at the cgroup's next exec
     /// ([`super::attr::ARM_ON_EXEC`]), for runtime hooks.
     pub const ARM_ON_EXEC: u64 = 1 << 5;
+    /// Shadow policies ([`super::attr::SHADOW`]), promotion and the shadow
+    /// record ([`super::Cmd::ShadowGet`]).
+    pub const SHADOW: u64 = 1 << 6;
 }
 
 /// Classes of object rules ([`attr::OBJ_CLASS`]).
@@ -157,6 +165,17 @@ wire_enum! {
         StatsGet = 6,
         /// Multicast on [`super::MCGRP_EVENTS`]: one decision worth reporting.
         Event = 7,
+        /// Request: `CGROUP_ID`. The cgroup's shadow becomes its enforcing
+        /// policy and the enforcing policy its shadow, in one step (the
+        /// gate decides each call by one version of the table), with a new,
+        /// empty shadow record; promoting again swaps back. Admin only.
+        PolicyPromote = 8,
+        /// Request: `CGROUP_ID`. Drops the cgroup's shadow and its record
+        /// (and the cgroup's entry, when it has no enforcing policy). Admin
+        /// only.
+        ShadowDiscard = 9,
+        /// Request: `CGROUP_ID`. Reply: `CGROUP_ID` + `SHADOW_RECORD`.
+        ShadowGet = 10,
     }
 }
 
@@ -344,8 +363,69 @@ pub mod attr {
     /// flag (`policy-get` and `policy-dump` replies): the policy is waiting
     /// for the cgroup's next exec ([`ARM_ON_EXEC`]).
     pub const WAITING_FOR_EXEC: u16 = 14;
+    /// flag (`policy-set` only): the policy is set as the cgroup's
+    /// **shadow**: evaluated beside the enforcing policies on every call of
+    /// the subtree, it changes nothing any task sees; each call it would
+    /// decide differently is counted in its record (`SHADOW_RECORD`) and
+    /// reported as an event with `EVENT_SHADOW`. Setting a shadow replaces
+    /// the previous one and starts an empty record. A cgroup may have a
+    /// shadow and no enforcing policy. Not with `ARM_ON_EXEC`, and a shadow
+    /// may not record (`POLICY_RECORD`).
+    pub const SHADOW: u16 = 15;
+    /// nest (`POLICY_*`) (`policy-get` and `policy-dump` replies): the
+    /// cgroup's shadow policy. The enforcing one is `POLICY`, absent when
+    /// the cgroup has only a shadow.
+    pub const SHADOW_POLICY: u16 = 16;
+    /// flag (`policy-get` and `policy-dump` replies): the cgroup's shadow is
+    /// "no policy" (what the cgroup had before a promote of a shadow set on
+    /// a cgroup without a policy): its record counts the calls that no
+    /// policy of the cgroup would change.
+    pub const SHADOW_NONE: u16 = 17;
+    /// nest (`SR_*`) (`shadow-get` reply): the shadow's record.
+    pub const SHADOW_RECORD: u16 = 18;
     /// Largest top-level attribute id.
-    pub const MAX: u16 = 14;
+    pub const MAX: u16 = 18;
+
+    // Inside SHADOW_RECORD.
+    /// u64: `CLOCK_MONOTONIC` ns when the shadow (and its record) was set.
+    pub const SR_SINCE_NS: u16 = 1;
+    /// u64: calls the shadow decided differently from the enforcing
+    /// policies (every one, whether or not a slot below holds it).
+    pub const SR_DIFFERED: u16 = 2;
+    /// u64: shadow events multicast (as `STATS_EVENTS_SENT`, for the
+    /// shadow's own rate limit).
+    pub const SR_EVENTS_SENT: u16 = 3;
+    /// u64: shadow events dropped. While someone listens, sent + dropped
+    /// grows by one for every differing call.
+    pub const SR_EVENTS_DROPPED: u16 = 4;
+    /// u64: differing calls counted in `SR_DIFFERED` that no entry holds
+    /// (the record's [`super::limits::SHADOW_SLOTS`] slots were full).
+    pub const SR_UNTRACKED: u16 = 5;
+    /// nest (`SRE_*`), repeated: one (ABI, syscall, object class) that the
+    /// shadow decided differently.
+    pub const SR_ENTRY: u16 = 6;
+
+    // Inside SR_ENTRY.
+    /// u32: the `Abi` of the calls.
+    pub const SRE_ABI: u16 = 1;
+    /// u32: the syscall number (for an object decision, the call that
+    /// reached the object).
+    pub const SRE_NR: u16 = 2;
+    /// u32: 0 for syscall decisions, else the object's `class::*`.
+    pub const SRE_OBJ_CLASS: u16 = 3;
+    /// u32: the shadow's answer (the latest, with data).
+    pub const SRE_SHADOW_ACTION: u16 = 4;
+    /// u32: the answer enforced (the latest, with data).
+    pub const SRE_ENFORCED_ACTION: u16 = 5;
+    /// u64: differing calls.
+    pub const SRE_COUNT: u16 = 6;
+    /// u64: `CLOCK_MONOTONIC` ns of the first.
+    pub const SRE_FIRST_NS: u16 = 7;
+    /// u64: `CLOCK_MONOTONIC` ns of the latest.
+    pub const SRE_LAST_NS: u16 = 8;
+    /// string, repeated (up to [`super::limits::SHADOW_COMMS`]): the
+    /// programs (comm) that made them, in the order first seen.
+    pub const SRE_COMM: u16 = 9;
 
     // Inside POLICY.
     /// u32 (required): the action for syscalls no rule matches.
@@ -499,4 +579,10 @@ pub mod attr {
     /// 127.0.0.1:22`, `inet6 [::1]:22`, `unix /path`, `family 2 type 1
     /// protocol 0`; cut at [`crate::event::OBJECT_MAX`] bytes.
     pub const EVENT_OBJECT: u16 = 12;
+    /// flag: a shadow event: `EVENT_CGROUP_ID`'s shadow would have answered
+    /// `EVENT_ACTION`, and the call got `EVENT_ENFORCED_ACTION` (what the
+    /// task saw).
+    pub const EVENT_SHADOW: u16 = 13;
+    /// u32 (shadow events only): the action enforced.
+    pub const EVENT_ENFORCED_ACTION: u16 = 14;
 }

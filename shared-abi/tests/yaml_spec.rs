@@ -156,6 +156,44 @@ fn spec_matches_proto() {
         ("event", "action", attr::EVENT_ACTION.into()),
         ("event", "task-cgroup-id", attr::EVENT_TASK_CGROUP_ID.into()),
         ("event", "time-ns", attr::EVENT_TIME_NS.into()),
+        ("event", "shadow", attr::EVENT_SHADOW.into()),
+        (
+            "event",
+            "enforced-action",
+            attr::EVENT_ENFORCED_ACTION.into(),
+        ),
+        ("features", "shadow", features::SHADOW),
+        ("main", "shadow", attr::SHADOW.into()),
+        ("main", "shadow-policy", attr::SHADOW_POLICY.into()),
+        ("main", "shadow-none", attr::SHADOW_NONE.into()),
+        ("main", "shadow-record", attr::SHADOW_RECORD.into()),
+        ("shadow-record", "since-ns", attr::SR_SINCE_NS.into()),
+        ("shadow-record", "differed", attr::SR_DIFFERED.into()),
+        ("shadow-record", "events-sent", attr::SR_EVENTS_SENT.into()),
+        (
+            "shadow-record",
+            "events-dropped",
+            attr::SR_EVENTS_DROPPED.into(),
+        ),
+        ("shadow-record", "untracked", attr::SR_UNTRACKED.into()),
+        ("shadow-record", "entry", attr::SR_ENTRY.into()),
+        ("shadow-entry", "abi", attr::SRE_ABI.into()),
+        ("shadow-entry", "nr", attr::SRE_NR.into()),
+        ("shadow-entry", "obj-class", attr::SRE_OBJ_CLASS.into()),
+        (
+            "shadow-entry",
+            "shadow-action",
+            attr::SRE_SHADOW_ACTION.into(),
+        ),
+        (
+            "shadow-entry",
+            "enforced-action",
+            attr::SRE_ENFORCED_ACTION.into(),
+        ),
+        ("shadow-entry", "count", attr::SRE_COUNT.into()),
+        ("shadow-entry", "first-ns", attr::SRE_FIRST_NS.into()),
+        ("shadow-entry", "last-ns", attr::SRE_LAST_NS.into()),
+        ("shadow-entry", "comm", attr::SRE_COMM.into()),
     ];
     for a in Abi::ALL {
         want.push(("abi", a.name(), *a as u64));
@@ -172,6 +210,9 @@ fn spec_matches_proto() {
         "policy-dump",
         "stats-get",
         "event",
+        "policy-promote",
+        "shadow-discard",
+        "shadow-get",
     ];
     assert_eq!(Cmd::ALL.len(), cmd_names.len());
     for (c, n) in Cmd::ALL.iter().zip(cmd_names) {

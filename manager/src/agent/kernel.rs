@@ -56,8 +56,10 @@ impl Kernel for Netlink {
                 let id = find(&r, attr::CGROUP_ID)
                     .and_then(|a| a.u64())
                     .ok_or("dump entry without cgroup id")?;
-                let p = find(&r, attr::POLICY).ok_or("dump entry without policy")?;
-                out.insert(id, content_hash(p.payload));
+                // A cgroup with only a shadow has no enforcing policy.
+                if let Some(p) = find(&r, attr::POLICY) {
+                    out.insert(id, content_hash(p.payload));
+                }
             }
             Ok(out)
         })
