@@ -10,6 +10,12 @@
 //! errno (an argument rule); both ABIs. One process sends the requests so
 //! the rate is the module's, not process start-up's (see
 //! `t-atomic-replace.sh`, which runs `sf-hammer` against it).
+//!
+//! `sf-flip --promote ...`: the same, but version B is set once as each
+//! cgroup's shadow and every later request is a `policy-promote`, which
+//! swaps the two (`t-shadow.sh`). Either way, the latency of each request
+//! after the first sets goes to standard error as `latency_us p50 X p99 Y
+//! max Z`.
 
 use std::time::{Duration, Instant};
 use sysfence_abi::nla::Writer;
@@ -50,14 +56,45 @@ fn policy(cg: u64, errno: u32) -> Vec<u8> {
 }
 
 fn request(s: &mut Sock, fam: u16, msg: &[u8]) -> std::io::Result<()> {
-    match s.request(fam, Cmd::PolicySet as u8, msg)? {
+    send(s, fam, Cmd::PolicySet, msg)
+}
+
+fn send(s: &mut Sock, fam: u16, cmd: Cmd, msg: &[u8]) -> std::io::Result<()> {
+    match s.request(fam, cmd as u8, msg)? {
         (0, _, _) => Ok(()),
         (e, m, _) => Err(std::io::Error::other(format!("errno {e} {m}"))),
     }
 }
 
+/// `msg` (a `policy-set`) with the `SHADOW` flag.
+fn as_shadow(msg: &[u8]) -> Vec<u8> {
+    let mut m = msg.to_vec();
+    let mut flag = [0u8; 4];
+    Writer::new(&mut flag).put(attr::SHADOW, &[]).unwrap();
+    m.extend_from_slice(&flag);
+    m
+}
+
+/// A `policy-promote` request for cgroup `cg`.
+fn promote_msg(cg: u64) -> Vec<u8> {
+    let mut b = vec![0u8; 12];
+    Writer::new(&mut b).put_u64(attr::CGROUP_ID, cg).unwrap();
+    b
+}
+
+fn percentile(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() - 1) * p / 100).min(sorted.len() - 1)]
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let promote = args.first().map(String::as_str) == Some("--promote");
+    if promote {
+        args.remove(0);
+    }
     let min: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
     let cgs: Option<Vec<u64>> = args
         .first()
@@ -81,30 +118,56 @@ fn main() {
     let cap = start + Duration::from_secs(600);
     // Version A first (not counted), then B, A, B, ... ending on A.
     for v in &versions {
-        if let Err(e) = request(&mut s, fam, &v[0]) {
+        let first = request(&mut s, fam, &v[0]).and_then(|()| {
+            if promote {
+                request(&mut s, fam, &as_shadow(&v[1]))
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = first {
             eprintln!("sf-flip: first version refused: {e}");
             std::process::exit(1);
         }
     }
+    let promotes: Vec<Vec<u8>> = cgs.iter().map(|&cg| promote_msg(cg)).collect();
+    // Version `which` of cgroup `i`: a set, or (promote mode) a swap.
+    let step = |s: &mut Sock, i: usize, which: usize| -> std::io::Result<()> {
+        if promote {
+            send(s, fam, Cmd::PolicyPromote, &promotes[i])
+        } else {
+            request(s, fam, &versions[i][which])
+        }
+    };
     let mut n = 0u64;
     let mut round = 0u64;
+    let mut lat = Vec::new();
     while (Instant::now() < end || n < min) && Instant::now() < cap {
         round += 1;
-        for v in &versions {
-            if let Err(e) = request(&mut s, fam, &v[(round % 2) as usize]) {
+        for i in 0..cgs.len() {
+            let t = Instant::now();
+            if let Err(e) = step(&mut s, i, (round % 2) as usize) {
                 eprintln!("sf-flip: replace {n} refused: {e}");
                 std::process::exit(1);
             }
+            lat.push(t.elapsed().as_micros() as u64);
             n += 1;
         }
     }
     // End on version A everywhere, as the test started.
     if round % 2 == 1 {
-        for v in &versions {
-            if request(&mut s, fam, &v[0]).is_ok() {
+        for i in 0..cgs.len() {
+            if step(&mut s, i, 0).is_ok() {
                 n += 1;
             }
         }
     }
+    lat.sort_unstable();
+    eprintln!(
+        "latency_us p50 {} p99 {} max {}",
+        percentile(&lat, 50),
+        percentile(&lat, 99),
+        lat.last().copied().unwrap_or(0)
+    );
     println!("replaces {n}");
 }
