@@ -137,7 +137,7 @@ pub fn parse_call(abi: Abi, words: &[String]) -> Result<Call, Usage> {
 }
 
 /// What decided a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum By {
     /// Rule `i` of the loaded policy.
     Rule(usize),
@@ -180,11 +180,11 @@ fn matches(r: &RuleSpec, call: &Call) -> bool {
         .abis
         .as_ref()
         .is_none_or(|l| l.iter().any(|a| Abi::from(*a) == call.abi));
-    on_abi
-        && r.syscalls
-            .iter()
-            .any(|n| names::number(call.abi, n) == Some(call.nr))
-        && r.args.iter().all(|a| holds(call, a))
+    // A number has one name in the kernel's table (and a name one number).
+    let Some(name) = names::name(call.abi, call.nr) else {
+        return false;
+    };
+    on_abi && r.syscalls.iter().any(|n| n == name) && r.args.iter().all(|a| holds(call, a))
 }
 
 /// The first rule that matches `call` with the action `decided`: the one

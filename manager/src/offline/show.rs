@@ -205,7 +205,12 @@ pub fn show(a: &ShowArgs) -> Result<Code, Box<dyn Error>> {
     let l = load(&a.file, &ctx)?;
     report(&l, COUNT);
     let (_, c) = Compiled::of_policy(&l.policy).map_err(|e| format!("{}: {e}", a.file))?;
-    let s = shown(&c, l.policy.objects.decision_lines());
+    let objects = if l.policy.objects.is_empty() {
+        Vec::new()
+    } else {
+        l.policy.objects.decision_lines()
+    };
+    let s = shown(&c, objects);
     if a.json {
         out(&(serde_json::to_string_pretty(&s)? + "\n"))?;
     } else {
