@@ -2,7 +2,7 @@
 //! `sysfence policy diff`: a cgroup's live policy against a file, or a
 //! file against a file, decision by decision.
 
-use super::{canonical_lines, load, report, Conditions, Context, MaybeTarget, COUNT};
+use super::{canonical_lines, load, out, report, Conditions, Context, MaybeTarget, COUNT};
 use crate::client::Client;
 use crate::commands;
 use crate::exit::{Code, Usage};
@@ -45,29 +45,28 @@ pub fn diff(a: &DiffArgs) -> Result<Code, Box<dyn Error>> {
 
 /// Prints the lines only in `old` (`- `) and only in `new` (`+ `), or
 /// one JSON object under `keys`; whether there were none.
-pub fn print(old: &[String], new: &[String], keys: [&str; 2], json: bool) -> bool {
+pub fn print(old: &[String], new: &[String], keys: [&str; 2], json: bool) -> std::io::Result<bool> {
     let only_old: Vec<&String> = old.iter().filter(|l| !new.contains(l)).collect();
     let only_new: Vec<&String> = new.iter().filter(|l| !old.contains(l)).collect();
-    if json {
+    let text = if json {
         let mut m = serde_json::Map::new();
         m.insert(
             keys[0].into(),
-            only_old.clone().into_iter().cloned().collect(),
+            only_old.iter().map(|l| l.as_str()).collect(),
         );
         m.insert(
             keys[1].into(),
-            only_new.clone().into_iter().cloned().collect(),
+            only_new.iter().map(|l| l.as_str()).collect(),
         );
-        println!("{}", serde_json::Value::Object(m));
+        format!("{}\n", serde_json::Value::Object(m))
     } else {
-        for l in &only_old {
-            println!("- {l}");
-        }
-        for l in &only_new {
-            println!("+ {l}");
-        }
-    }
-    only_old.is_empty() && only_new.is_empty()
+        let minus = only_old.iter().map(|l| format!("- {l}\n"));
+        minus
+            .chain(only_new.iter().map(|l| format!("+ {l}\n")))
+            .collect()
+    };
+    out(&text)?;
+    Ok(only_old.is_empty() && only_new.is_empty())
 }
 
 /// The live policy of a target against a file.
@@ -79,7 +78,7 @@ fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, 
     let live = commands::policy_of_wire(&wire)?.decision_lines();
     let want = commands::load_policy(file, &resolved, caps, false)?;
     let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
-    if print(&live, &want, ["only_live", "only_file"], json) {
+    if print(&live, &want, ["only_live", "only_file"], json)? {
         eprintln!("sysfence: the live policy of cgroup {id} and {file} decide every call alike");
         Ok(Code::Ok)
     } else {
@@ -96,7 +95,7 @@ fn files(x: &str, y: &str, cond: &Conditions, json: bool) -> Result<Code, Box<dy
         report(&l, COUNT);
         lines.push(canonical_lines(&l.policy).map_err(|e| format!("{f}: {e}"))?);
     }
-    if print(&lines[0], &lines[1], ["only_a", "only_b"], json) {
+    if print(&lines[0], &lines[1], ["only_a", "only_b"], json)? {
         eprintln!("sysfence: {x} and {y} decide every call alike");
         Ok(Code::Ok)
     } else {
