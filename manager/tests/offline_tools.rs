@@ -147,6 +147,36 @@ fn test_decides_calls_and_exits_zero_whatever_the_decision() {
 }
 
 #[test]
+fn test_decides_a_list_of_calls() {
+    let p = file("l.yaml", NATIVE);
+    let list = file(
+        "calls.txt",
+        "# the battery's way\nmount\nia32 ptrace\nsocket 40\n",
+    );
+    let o = sysfence(&["policy", "test", &p, "--calls", &list]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[1].starts_with("ia32 ptrace() [nr 26]: kill-process"),
+        "{lines:?}"
+    );
+    let o = sysfence(&["policy", "test", "--json", &p, "--calls", &list]);
+    let actions: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(actions, ["errno(1)", "kill-process", "errno(97)"]);
+    let o = sysfence(&["policy", "test", &p, "--calls", &list, "--", "read"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn test_usage_errors_exit_2() {
     let p = file("u.yaml", NATIVE);
     for args in [

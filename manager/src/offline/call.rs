@@ -3,7 +3,8 @@
 //! get, decided by the compiled tables, and which rule of the file that is.
 
 use super::{
-    act, cmp_text, is_uretprobe, load, report, Compiled, Conditions, Context, Loaded, COUNT,
+    act, cmp_text, is_uretprobe, load, out, read, report, Compiled, Conditions, Context, Loaded,
+    COUNT,
 };
 use crate::exit::{Code, Usage};
 use crate::policy::{action_text, action_value, op_value, ArgSpec, RuleSpec};
@@ -46,12 +47,18 @@ pub struct TestArgs {
     pub abi: AbiArg,
     #[command(flatten)]
     pub cond: Conditions,
-    /// Print one JSON object.
+    /// Print one JSON object (with --calls, one per call, one per line).
     #[arg(long)]
     pub json: bool,
+    /// Decide the calls listed in the file LIST ('-': standard input),
+    /// one per line: an optional ABI name, the syscall, its arguments
+    /// (`ia32 mount`, `socket 40 1 0`); blank lines and lines starting
+    /// with # are skipped.
+    #[arg(long, value_name = "LIST", conflicts_with = "call")]
+    pub calls: Option<String>,
     /// The call: a syscall name or number, then up to six arguments
     /// (decimal, -N, or 0x hex; missing ones are 0).
-    #[arg(last = true, required = true, value_name = "CALL")]
+    #[arg(last = true, required_unless_present = "calls", value_name = "CALL")]
     pub call: Vec<String>,
 }
 
@@ -96,13 +103,11 @@ fn by_number(abi: Abi, v: u64) -> (Abi, u32) {
 /// Parses `SYSCALL [ARG...]` for `abi`.
 pub fn parse_call(abi: Abi, words: &[String]) -> Result<Call, Usage> {
     let Some((first, rest)) = words.split_first() else {
-        return Err(Usage(
-            "policy test: give the call after --: SYSCALL [ARG...]".into(),
-        ));
+        return Err(Usage("give the call after --: SYSCALL [ARG...]".into()));
     };
     if rest.len() > 6 {
         return Err(Usage(format!(
-            "policy test: {} arguments given, a syscall has at most 6",
+            "{} arguments given, a syscall has at most 6",
             rest.len()
         )));
     }
@@ -110,19 +115,15 @@ pub fn parse_call(abi: Abi, words: &[String]) -> Result<Call, Usage> {
         Some(v) => by_number(abi, v),
         None => (
             abi,
-            names::number(abi, first).ok_or_else(|| {
-                Usage(format!(
-                    "policy test: no syscall `{first}` on {}",
-                    abi.name()
-                ))
-            })?,
+            names::number(abi, first)
+                .ok_or_else(|| Usage(format!("no syscall `{first}` on {}", abi.name())))?,
         ),
     };
     let mut args = [0u64; 6];
     for (i, (slot, w)) in args.iter_mut().zip(rest).enumerate() {
         let v = int(w).ok_or_else(|| {
             Usage(format!(
-                "policy test: argument {i}: `{w}` is not an integer (decimal, -N or 0x hex)"
+                "argument {i}: `{w}` is not an integer (decimal, -N or 0x hex)"
             ))
         })?;
         // ia32 registers are 32 bits: that is all the kernel sees.
@@ -322,17 +323,54 @@ fn json(l: &Loaded, v: &Verdict) -> Result<String, serde_json::Error> {
     })
 }
 
+/// The calls of a `--calls` list, one per line, for `abi` unless a line
+/// names its own.
+pub fn calls_of(text: &str, abi: Abi) -> Result<Vec<Call>, Usage> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        if words.first().is_none_or(|w| w.starts_with('#')) {
+            continue;
+        }
+        let own = Abi::ALL.iter().find(|a| a.name() == words[0]).copied();
+        if own.is_some() {
+            words.remove(0);
+        }
+        let call = parse_call(own.unwrap_or(abi), &words)
+            .map_err(|e| Usage(format!("policy test --calls: line {}: {}", i + 1, e.0)))?;
+        out.push(call);
+    }
+    Ok(out)
+}
+
+/// The calls to decide: the list of `--calls`, or the one after `--`.
+fn calls(a: &TestArgs) -> Result<Vec<Call>, Box<dyn Error>> {
+    let abi = Abi::from(a.abi);
+    match &a.calls {
+        Some(_) if a.file == "-" && a.calls.as_deref() == Some("-") => Err(Usage(
+            "policy test: the policy and --calls cannot both be standard input".into(),
+        )
+        .into()),
+        Some(f) => Ok(calls_of(&read(f)?, abi)?),
+        None => {
+            let c = parse_call(abi, &a.call).map_err(|e| Usage(format!("policy test: {}", e.0)))?;
+            Ok(vec![c])
+        }
+    }
+}
+
 pub fn test(a: &TestArgs) -> Result<Code, Box<dyn Error>> {
-    let call = parse_call(a.abi.into(), &a.call)?;
+    let calls = calls(a)?;
     let ctx = Context::new(&a.cond)?;
     let l = load(&a.file, &ctx)?;
     report(&l, COUNT);
     let (_, c) = Compiled::of_policy(&l.policy).map_err(|e| format!("{}: {e}", a.file))?;
-    let v = decide(&l, &c, call);
-    if a.json {
-        println!("{}", json(&l, &v)?);
-    } else {
-        println!("{}", line(&l, &v));
+    let mut text = String::new();
+    for call in calls {
+        let v = decide(&l, &c, call);
+        text += &if a.json { json(&l, &v)? } else { line(&l, &v) };
+        text.push('\n');
     }
+    out(&text)?;
     Ok(Code::Ok)
 }

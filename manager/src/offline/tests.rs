@@ -2,7 +2,7 @@
 //! Host tests of the offline tools: every answer must be the engine's, and
 //! the rule named must be one that gives it.
 
-use super::call::{decide, parse_call, By, Call};
+use super::call::{calls_of, decide, parse_call, By, Call};
 use super::check::check_one;
 use super::show::shown;
 use super::*;
@@ -265,6 +265,31 @@ fn calls_are_read_as_the_kernel_dispatches_them() {
     )
     .is_err());
     assert!(parse_call(Abi::X86_64, &[]).is_err());
+}
+
+#[test]
+fn a_calls_list_has_one_call_a_line_with_its_abi_if_named() {
+    let c = calls_of(
+        "# a comment\nmount\n\n  ia32 socket 40 1\nx32 0x40000001\n",
+        Abi::X86_64,
+    )
+    .unwrap();
+    let got: Vec<(Abi, u32, u64)> = c.iter().map(|c| (c.abi, c.nr, c.args[0])).collect();
+    assert_eq!(
+        got,
+        [
+            (Abi::X86_64, 165, 0),
+            (Abi::Ia32, 359, 40),
+            (Abi::X32, 1, 0)
+        ]
+    );
+    let e = calls_of("read\nia32 frobnicate\n", Abi::X86_64)
+        .unwrap_err()
+        .0;
+    assert_eq!(
+        e,
+        "policy test --calls: line 2: no syscall `frobnicate` on ia32"
+    );
 }
 
 /// Arguments that exercise the profiles' argument rules.
