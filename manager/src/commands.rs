@@ -5,6 +5,7 @@ use crate::caps;
 use crate::client::{find, Client};
 use crate::exit::Code;
 use crate::oci;
+use crate::offline;
 use crate::policy::{from_wire, PolicyFile};
 use crate::resource::{self, SyscallPolicy};
 use crate::target::{self, Target};
@@ -37,14 +38,20 @@ pub enum PolicyCmd {
     /// differently (`policy shadow-report`, `events`); `policy promote`
     /// then makes it the enforcing policy in one step.
     ///
+    /// With --dry-run no target is needed (nor the module): the file is
+    /// checked, encoded and compiled as the module would, a profile's
+    /// capabilities taken from --caps, a target's task, or else Docker's
+    /// default set.
+    ///
     /// Examples:
     ///   sysfence policy apply --cgroup mycontainer policy.yaml
     ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN docker-default.json
     ///   sysfence policy apply --container 4f1c2a --shadow stricter.json
+    ///   sysfence policy apply --dry-run docker-default.json
     #[command(verbatim_doc_comment)]
     Apply {
         #[command(flatten)]
-        target: Target,
+        target: offline::MaybeTarget,
         /// The policy file ('-' for standard input).
         file: String,
         /// Check and encode the policy, but do not apply it.
@@ -63,25 +70,64 @@ pub enum PolicyCmd {
         #[arg(long, short)]
         verbose: bool,
     },
-    /// Compare a cgroup's live policy with a file, decision by decision.
+    /// Compare a cgroup's live policy with a file, or two files, decision
+    /// by decision.
     ///
-    /// Prints `- LINE` for what only the live policy does and `+ LINE` for
-    /// what only the file does; exit status 0 when they decide every call
-    /// alike, 4 when they differ.
+    /// Prints `- LINE` for what only the live policy (or A) does and
+    /// `+ LINE` for what only the file (or B) does; exit status 0 when they
+    /// decide every call alike, 4 when they differ. Both sides are compared
+    /// in the canonical form the module reads policies back in. Against a
+    /// live policy, a profile's capabilities come from --caps or a task in
+    /// the cgroup; between two files, from --caps or Docker's default set.
     ///
-    /// Example: sysfence policy diff --container 4f1c2a policy.yaml
-    Diff {
-        #[command(flatten)]
-        target: Target,
-        /// The policy file (native, SyscallPolicy or seccomp profile).
-        file: String,
-        /// For a seccomp profile: capabilities to evaluate it against.
-        #[arg(long, value_name = "LIST")]
-        caps: Option<String>,
-        /// Print one JSON object: {"only_live": [...], "only_file": [...]}.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Examples:
+    ///   sysfence policy diff --container 4f1c2a policy.yaml
+    ///   sysfence policy diff docker-default.json policy.yaml
+    #[command(verbatim_doc_comment)]
+    Diff(offline::DiffArgs),
+    /// Check policy files offline, as the module would: parse, encode,
+    /// validate and compile each.
+    ///
+    /// Prints `FILE: ok (...)` for each valid file and the error, naming
+    /// the file (and the line where the parser gives one), for the others;
+    /// exit status 1 if any file fails. No module is needed.
+    ///
+    /// Example: sysfence policy check --strict policies/*.yaml docker-default.json
+    Check(offline::CheckArgs),
+    /// Print the decisions a policy file makes, in canonical form.
+    ///
+    /// From the tables the module would compile it to: the default, the
+    /// action for other ABIs, and per ABI each syscall that does not get
+    /// the default, with its argument rules (the first that holds
+    /// decides, else the action marked `otherwise`); then the object
+    /// rules. No module is needed.
+    ///
+    /// Example: sysfence policy show --caps '' docker-default.json
+    Show(offline::ShowArgs),
+    /// Decide one call with a policy file, and say which rule decided it.
+    ///
+    /// The call is decided by the tables the module would compile the file
+    /// to; the rule is named by where it is in the file (`rules[2]`,
+    /// `spec.rules[0]`, `syscalls[7]`), or `default`, or `badAbi`. Exit
+    /// status 0 whatever the decision. No module is needed.
+    ///
+    /// Examples:
+    ///   sysfence policy test docker-default.json -- socket 40 1 0
+    ///   sysfence policy test --abi ia32 --json policy.yaml -- mount
+    #[command(verbatim_doc_comment)]
+    Test(offline::TestArgs),
+    /// Write a policy file in another format, on standard output.
+    ///
+    /// The result is read back and compared with the original, decision
+    /// by decision; what the format cannot say (object rules, badAbi and
+    /// record in an OCI profile) is warned about on stderr. No module is
+    /// needed.
+    ///
+    /// Examples:
+    ///   sysfence policy convert policy.yaml --to oci > profile.json
+    ///   sysfence policy convert docker-default.json --to syscallpolicy --name web
+    #[command(verbatim_doc_comment)]
+    Convert(offline::ConvertArgs),
     /// Print a cgroup's policy as an OCI seccomp profile (JSON) or as a
     /// SyscallPolicy resource (YAML).
     ///
@@ -339,7 +385,7 @@ pub fn delete_policy(client: &mut Client, id: u64) -> Result<(), Box<dyn Error>>
 }
 
 /// Docker's default capability set, for messages.
-const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
+pub(crate) const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
 
 /// The policy the kernel holds for a cgroup, as a policy file.
 fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
@@ -407,16 +453,15 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             caps,
             verbose,
         } => {
-            let resolved = target.resolve_for_policy()?;
+            if dry_run {
+                return offline::dry_run(target.get(), &file, caps.as_deref(), verbose);
+            }
+            let resolved = offline::need_target(&target)?.resolve_for_policy()?;
             let id = resolved.id;
             let policy = load_policy(&file, &resolved, caps.as_deref(), verbose)?;
             let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
             for w in policy.warnings() {
                 eprintln!("sysfence: {file}: warning: {w}");
-            }
-            if dry_run {
-                println!("{file}: valid ({} bytes on the wire)", payload.len());
-                return Ok(Code::Ok);
             }
             if shadow {
                 set_shadow(&mut Client::connect()?, id, &payload)?;
@@ -427,40 +472,11 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             }
             Ok(Code::Ok)
         }
-        PolicyCmd::Diff {
-            target,
-            file,
-            caps,
-            json,
-        } => {
-            let resolved = target.resolve()?;
-            let live = live_policy(&target)?.decision_lines();
-            let want = load_policy(&file, &resolved, caps.as_deref(), false)?.decision_lines();
-            let only_live: Vec<&String> = live.iter().filter(|l| !want.contains(l)).collect();
-            let only_file: Vec<&String> = want.iter().filter(|l| !live.contains(l)).collect();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"only_live": only_live, "only_file": only_file})
-                );
-            } else {
-                for l in &only_live {
-                    println!("- {l}");
-                }
-                for l in &only_file {
-                    println!("+ {l}");
-                }
-            }
-            if only_live.is_empty() && only_file.is_empty() {
-                eprintln!(
-                    "sysfence: the live policy of cgroup {} and {file} decide every call alike",
-                    resolved.id
-                );
-                Ok(Code::Ok)
-            } else {
-                Ok(Code::Differs)
-            }
-        }
+        PolicyCmd::Diff(args) => offline::diff(&args),
+        PolicyCmd::Check(args) => offline::check(&args),
+        PolicyCmd::Show(args) => offline::show(&args),
+        PolicyCmd::Test(args) => offline::test(&args),
+        PolicyCmd::Convert(args) => offline::convert(&args),
         PolicyCmd::Export {
             target,
             format,

@@ -4,13 +4,15 @@
 use std::process::ExitCode;
 
 /// Exit codes of the `sysfence` command. Clap itself exits with 2 on a usage
-/// error, so that value is reserved for it.
+/// error; [`Usage`] errors found after parsing exit with 2 as well.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     /// Success.
     Ok = 0,
     /// A runtime error, explained on stderr.
     Error = 1,
+    /// A usage error found after the command line was parsed ([`Usage`]).
+    Usage = 2,
     /// The sysfence kernel module is not loaded.
     ModuleNotLoaded = 3,
     /// `policy diff`: the live policy and the file differ.
@@ -23,6 +25,9 @@ impl Code {
     /// The exit code for an error: the module's absence and a protocol
     /// mismatch have their own codes, anything else is [`Code::Error`].
     pub fn of_error(err: &(dyn std::error::Error + 'static)) -> Code {
+        if err.is::<Usage>() {
+            return Code::Usage;
+        }
         match err.downcast_ref::<crate::client::ClientError>() {
             Some(crate::client::ClientError::NoFamily) => Code::ModuleNotLoaded,
             Some(crate::client::ClientError::Version(_)) => Code::AbiMismatch,
@@ -30,6 +35,20 @@ impl Code {
         }
     }
 }
+
+/// A command line clap accepted but the command cannot use (arguments that
+/// depend on each other, a syscall name no ABI knows): exit status 2, as
+/// for clap's own usage errors.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 impl From<Code> for ExitCode {
     fn from(code: Code) -> Self {
@@ -55,5 +74,7 @@ mod tests {
         );
         let other: Box<dyn std::error::Error> = "x".into();
         assert_eq!(Code::of_error(other.as_ref()), Code::Error);
+        let usage: Box<dyn std::error::Error> = Box::new(super::Usage("x".into()));
+        assert_eq!(Code::of_error(usage.as_ref()), Code::Usage);
     }
 }

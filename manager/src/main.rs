@@ -12,6 +12,7 @@ mod exit;
 mod hook;
 mod objects;
 mod oci;
+mod offline;
 mod policy;
 mod record;
 mod resource;
@@ -57,7 +58,8 @@ enum Command {
     ///
     /// Example: sysfence status --json
     Status(status::Args),
-    /// Apply, show, list and delete policies.
+    /// Apply, show, list and delete policies; check, show, test, diff and
+    /// convert policy files without the module.
     #[command(subcommand)]
     Policy(commands::PolicyCmd),
     /// Show the counters of a cgroup's policy.

@@ -155,6 +155,9 @@ pub struct Imported {
     pub unknown: Vec<String>,
     /// Rules left out by their Docker conditions (index and reason).
     pub skipped: Vec<String>,
+    /// Where each rule of `policy` comes from in the profile, one per rule
+    /// (`syscalls[3]`, or the ia32 multiplexer form of one), for messages.
+    pub origins: Vec<String>,
 }
 
 /// Whether `text` looks like an OCI/Docker profile (rather than a native
@@ -373,6 +376,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
     let mut unknown = Vec::new();
     let mut skipped = Vec::new();
     let mut derived = Vec::new();
+    let mut origins = Vec::new();
     for (i, s) in p.syscalls.iter().enumerate() {
         let what = format!("syscalls[{i}]");
         let (act, errno) = action(&what, &s.action, s.errno_ret)?;
@@ -403,7 +407,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
                 .any(|a| sysfence_abi::names::number((*a).into(), &n).is_some());
             let multiplexed = abis.contains(&AbiName::Ia32) && multiplexed(&n).is_some();
             if multiplexed {
-                derived.push((n.clone(), act, errno));
+                derived.push((what.clone(), n.clone(), act, errno));
             }
             if multiplexed && !anywhere {
                 // `send` and `recv` exist on ia32 only through socketcall.
@@ -426,6 +430,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             vec![args]
         };
         for g in groups {
+            origins.push(what.clone());
             rules.push(RuleSpec {
                 syscalls: known.clone(),
                 action: act,
@@ -443,7 +448,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
     // unless the profile has a rule of its own for the multiplexer, which
     // then decides alone. The same here, so a profile means what it means
     // under seccomp.
-    for (n, act, errno) in derived {
+    for (what, n, act, errno) in derived {
         let Some((mux, call)) = multiplexed(&n) else {
             continue;
         };
@@ -453,6 +458,9 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
         if own_rule {
             continue;
         }
+        origins.push(format!(
+            "{what} (its ia32 {mux} form, arg0 == {call}, for {n})"
+        ));
         rules.push(RuleSpec {
             syscalls: vec![mux.to_string()],
             action: act,
@@ -478,6 +486,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
         },
         unknown,
         skipped,
+        origins,
     })
 }
 

@@ -185,7 +185,7 @@ pub fn action_value(a: ActionName, errno: Option<u16>, what: &str) -> Result<u32
     Ok(v)
 }
 
-fn op_value(o: OpName) -> Op {
+pub(crate) fn op_value(o: OpName) -> Op {
     match o {
         OpName::Ne => Op::Ne,
         OpName::Lt => Op::Lt,
