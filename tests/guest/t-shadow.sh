@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 180
+# budget: 240
 # covers: kmod/ shared-abi/ manager/src/shadow.rs manager/src/commands.rs manager/src/events.rs
 # Shadow policies on a live workload: a candidate set beside the enforcing
 # policy changes nothing the tasks see, records exactly the calls it would
@@ -119,7 +119,7 @@ rm -f /tmp/hammer.stop
 spawn_in_cg sh sf-hammer 2 600 /tmp/hammer.stop >/tmp/sh.hammer &
 hammer=$!
 sleep 1
-out=$(sf-flip --promote "$id" "${SF_SHADOW_SECS:-8}" "${SF_SHADOW_PROMOTES:-2000}" 2>/tmp/sh.lat) || fail "promoting failed: $out $(cat /tmp/sh.lat)"
+out=$(sf-flip --promote "$id" "${SF_SHADOW_SECS:-4}" "${SF_SHADOW_PROMOTES:-2000}" 2>/tmp/sh.lat) || fail "promoting failed: $out $(cat /tmp/sh.lat)"
 touch /tmp/hammer.stop
 wait "$hammer" || fail "sf-hammer failed"
 read -r _ calls _ e13 _ e14 _ other </tmp/sh.hammer
