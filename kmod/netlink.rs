@@ -86,12 +86,6 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let policy = req
         .policy
         .ok_or_else(|| Reject::new(EINVAL, c_str!("missing policy attribute")))?;
-    if req.shadow && req.arm_on_exec {
-        return Err(Reject::new(
-            EINVAL,
-            c_str!("a shadow does not wait for an exec: it changes nothing a task sees"),
-        ));
-    }
     let built = Compiled::build(&policy)?;
     let compiled = match store::find_identical(&built) {
         // The same tables as a policy the module already holds.

@@ -178,11 +178,23 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
                     if !a.payload.is_empty() {
                         return bad("arm-on-exec is a flag: it takes no value\0", &a);
                     }
+                    if req.shadow {
+                        return bad(
+                            "a shadow does not wait for an exec: it changes nothing a task sees\0",
+                            &a,
+                        );
+                    }
                     req.arm_on_exec = true;
                 }
                 attr::SHADOW if allow_policy => {
                     if !a.payload.is_empty() {
                         return bad("shadow is a flag: it takes no value\0", &a);
+                    }
+                    if req.arm_on_exec {
+                        return bad(
+                            "a shadow does not wait for an exec: it changes nothing a task sees\0",
+                            &a,
+                        );
                     }
                     req.shadow = true;
                 }

@@ -154,3 +154,40 @@ mod tests {
         assert_ne!(comm_hash(b"nginx"), comm_hash(b"redis"));
     }
 }
+
+#[cfg(test)]
+mod request_tests {
+    use crate::engine::parse_request;
+    use crate::nla::Writer;
+    use crate::proto::attr;
+
+    fn flags(kinds: &[u16]) -> ([u8; 32], usize) {
+        let mut buf = [0u8; 32];
+        let mut w = Writer::new(&mut buf);
+        w.put_u64(attr::CGROUP_ID, 7).unwrap();
+        for k in kinds {
+            w.put(*k, &[]).unwrap();
+        }
+        let n = w.len();
+        (buf, n)
+    }
+
+    #[test]
+    fn a_shadow_is_a_flag_of_policy_set_and_never_waits_for_an_exec() {
+        let (b, n) = flags(&[attr::SHADOW]);
+        let r = parse_request(&b[..n], true).unwrap();
+        assert!(r.shadow && !r.arm_on_exec);
+        assert!(
+            parse_request(&b[..n], false).is_err(),
+            "only policy-set takes it"
+        );
+        for order in [
+            [attr::SHADOW, attr::ARM_ON_EXEC],
+            [attr::ARM_ON_EXEC, attr::SHADOW],
+        ] {
+            let (b, n) = flags(&order);
+            let e = parse_request(&b[..n], true).unwrap_err();
+            assert!(e.text().contains("shadow does not wait"), "{}", e.text());
+        }
+    }
+}

@@ -188,6 +188,7 @@ fn predict(payload: &[u8], scratch: &mut Scratch) -> Option<&'static str> {
         return Some("missing policy attribute");
     };
     match engine::validate(&p, scratch) {
+        Ok(shape) if req.shadow && shape.record => Some("a shadow policy cannot record"),
         Ok(_) => None,
         Err(e) => Some(e.text()),
     }
