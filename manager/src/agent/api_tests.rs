@@ -7,10 +7,11 @@
 //! in-memory one, the cgroups a real tree in a temporary directory.
 
 use super::cgroups::tests::{layout, Driver, Runtime, TempDir, C1, C2, UID};
-use super::kernel::{Fake, Kernel, State};
+use super::kernel::{Fake, Kernel, Live, State};
 use super::kube::{field_manager, run, Config};
 use super::metrics::{self, Health, Metrics, Shared};
 use crate::commands::Stats;
+use crate::shadow::Report;
 use bytes::Bytes;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use http::{Request, Response};
@@ -20,7 +21,7 @@ use http_body_util::BodyExt;
 use http_body_util::StreamBody;
 use kube::client::Body;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -41,7 +42,7 @@ fn fixture_json(name: &str) -> Value {
 struct SharedFake(Arc<Mutex<Fake>>);
 
 impl Kernel for SharedFake {
-    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String> {
+    fn policies(&mut self) -> Result<Live, String> {
         self.0.lock().unwrap().policies()
     }
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
@@ -52,6 +53,18 @@ impl Kernel for SharedFake {
     }
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
         self.0.lock().unwrap().stats(cgroup)
+    }
+    fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
+        self.0.lock().unwrap().set_shadow(cgroup, wire)
+    }
+    fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
+        self.0.lock().unwrap().promote(cgroup)
+    }
+    fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String> {
+        self.0.lock().unwrap().discard_shadow(cgroup)
+    }
+    fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
+        self.0.lock().unwrap().shadow_report(cgroup)
     }
 }
 

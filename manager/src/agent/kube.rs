@@ -16,7 +16,7 @@ use super::inputs::{key_of, node_entry, pod_info, policy_input};
 use super::kernel::{adopt_claims, agent_dir, execute};
 use super::metrics::Shared;
 use super::reconcile::{self, Action, PolicyKey, World};
-use super::status::{node_status, rfc3339};
+use super::status::{node_status, rfc3339, with_shadow};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Patch, PatchParams};
@@ -222,7 +222,9 @@ async fn pass(
         let mut m = shared.metrics.lock().expect("metrics lock");
         for (a, d) in plan.actions.iter().zip(&ex.done) {
             match a {
-                Action::Apply { .. } => m.observe_apply(d.took, d.error.is_none()),
+                Action::Apply { .. } | Action::Promote { .. } => {
+                    m.observe_apply(d.took, d.error.is_none())
+                }
                 Action::Delete { .. } if d.error.is_none() => m.deletes_ok += 1,
                 Action::Delete { .. } => m.deletes_failed += 1,
                 Action::Forget { .. } => {}
@@ -237,10 +239,13 @@ async fn pass(
             .flat_map(|o| &o.containers)
             .filter(|p| {
                 matches!(p.placed, reconcile::Placed::Applied)
-                    || (p.placed == reconcile::Placed::Applying
-                        && p.cgroup
-                            .as_ref()
-                            .is_some_and(|c| !ex.failed.contains_key(&c.id)))
+                    || (matches!(
+                        p.placed,
+                        reconcile::Placed::Applying | reconcile::Placed::Promoting
+                    ) && p
+                        .cgroup
+                        .as_ref()
+                        .is_some_and(|c| !ex.failed.contains_key(&c.id)))
             })
             .count();
         m.reconciles += 1;
@@ -260,7 +265,8 @@ async fn pass(
             Some(last) if last.as_ref() != shown => last.as_ref(),
             _ => shown,
         };
-        let after = node_status(&cfg.node, outcome, &ex.failed, before, &now);
+        let after = node_status(&cfg.node, outcome, &ex.failed, before, &now)
+            .map(|n| with_shadow(n, outcome, &ex.shadows));
         if after.as_ref() == before {
             continue;
         }

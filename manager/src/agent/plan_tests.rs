@@ -89,8 +89,20 @@ fn kinds(p: &Plan) -> Vec<String> {
                 cgroup,
                 why,
                 policy,
+                shadow: false,
                 ..
             } => format!("apply {} {} {why:?}", cgroup.id, policy.name),
+            Action::Apply {
+                cgroup,
+                why,
+                policy,
+                shadow: true,
+                ..
+            } => format!("shadow {} {} {why:?}", cgroup.id, policy.name),
+            Action::Promote { cgroup, policy, .. } => format!("promote {cgroup} {}", policy.name),
+            Action::Delete { cgroup, why, owned } if owned.shadow => {
+                format!("discard {cgroup} {why:?}")
+            }
             Action::Delete { cgroup, why, .. } => format!("delete {cgroup} {why:?}"),
             Action::Forget { cgroup, why, .. } => format!("forget {cgroup} {why:?}"),
         })
@@ -295,6 +307,7 @@ fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
             container: "nginx".into(),
             container_id: "c21".into(),
             path: "/cg/21".into(),
+            shadow: false,
         },
     );
     let sets = k.sets;
@@ -368,6 +381,7 @@ fn the_agent_takes_over_the_hooks_claims() {
         container: "nginx".into(),
         container_id: "c21".into(),
         path: "/cg/21".into(),
+        shadow: false,
     };
     write_claim(&dir.0, 21, &o).unwrap();
     std::fs::write(dir.0.join("claims/x.json"), "{}").unwrap();
@@ -758,6 +772,7 @@ fn owned_entries_keep_their_file_format() {
             container: "nginx".into(),
             container_id: "abc".into(),
             path: "/sys/fs/cgroup/x".into(),
+            shadow: false,
         },
     );
     let v = serde_json::to_value(&st).unwrap();
