@@ -1109,6 +1109,14 @@ fn shadow_mode_changes_manual_shadows_and_the_hook() {
     let (p, _) = pass_ex(std::slice::from_ref(&shadow), &pods, &mut k, &mut st, &cg);
     assert_eq!(kinds(&p), ["shadow 11 web New"]);
     assert_eq!(p.outcomes[&shadow.key].containers[1].placed, Placed::Manual);
+    let s = node_status("n1", &p.outcomes[&shadow.key], &HashMap::new(), None, "T").unwrap();
+    assert!(
+        s.conditions[1]
+            .message
+            .contains("has a shadow the agent did not set"),
+        "{}",
+        s.conditions[1].message
+    );
 
     // The hook never applies a shadow-mode policy (it enforces).
     let sel = selection(Some("n1"), std::slice::from_ref(&shadow), &pods);

@@ -54,10 +54,17 @@ pub fn node_status(
             }
             (Placed::Manual, _) => {
                 let id = p.cgroup.as_ref().map_or(0, |c| c.id);
-                manual.push(format!(
-                    "{} (cgroup {id} has a policy the agent did not apply; `sysfence policy delete --cgroup {id}` on the node hands it over)",
-                    p.container
-                ));
+                manual.push(if o.shadow {
+                    format!(
+                        "{} (cgroup {id} has a shadow the agent did not set; `sysfence policy discard-shadow --cgroup {id}` on the node hands it over)",
+                        p.container
+                    )
+                } else {
+                    format!(
+                        "{} (cgroup {id} has a policy the agent did not apply; `sysfence policy delete --cgroup {id}` on the node hands it over)",
+                        p.container
+                    )
+                });
             }
             (Placed::Held, _) => {}
             (Placed::Conflict(k), _) => conflicts.push(format!("{} (held by {k})", p.container)),
