@@ -448,6 +448,32 @@ spec:
     }
 
     #[test]
+    fn shadow_mode_is_the_policy_as_written_and_lower_case() {
+        let r = SyscallPolicy::parse(&WEB.replacen(
+            "  containers:",
+            "  mode: shadow\n  containers:",
+            1,
+        ))
+        .unwrap();
+        assert_eq!(r.mode, Mode::Shadow);
+        let enforce = SyscallPolicy::parse(WEB).unwrap();
+        // The same content: promoting the shadow is enforcing the policy.
+        assert_eq!(
+            r.effective().to_wire().unwrap(),
+            enforce.effective().to_wire().unwrap()
+        );
+        assert!(r.to_yaml().unwrap().contains("mode: shadow"));
+        let e = SyscallPolicy::parse(&WEB.replacen(
+            "  containers:",
+            "  mode: Shadow\n  containers:",
+            1,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("spec.mode: unknown variant `Shadow`"), "{e}");
+    }
+
+    #[test]
     fn resources_are_told_apart_from_native_files() {
         assert!(looks_like_resource(WEB));
         assert!(!looks_like_resource("default: allow\n"));
