@@ -79,8 +79,10 @@ pub enum AgentCmd {
     /// and pods (--pods: a PodList as `kubectl get pods -A -o json` prints
     /// it, or a Pod), finds the containers' cgroups under --cgroup-root,
     /// compares with the kernel (when the module is loaded) and the agent's
-    /// state file, and prints the actions (apply, delete, forget) and each
-    /// policy's status as the agent would report it. The same code decides
+    /// state file, and prints the actions (apply, delete, forget; for
+    /// `mode: shadow`, apply-shadow, promote, discard-shadow) and each
+    /// policy's status as the agent would report it (a shadow's record
+    /// only with --apply, which reads it). The same code decides
     /// as in `sysfence agent run`.
     ///
     /// With --apply the actions are carried out and the state file
