@@ -314,6 +314,10 @@ pub fn load_policy(
         if verbose && (r.selector.is_some() || !r.containers.is_empty()) {
             eprintln!("sysfence: {file}: spec.selector and spec.containers are for the node agent; applying to the target given");
         }
+        if r.mode == resource::Mode::Shadow {
+            // The agent sets it as a shadow; here `--shadow` says which.
+            eprintln!("sysfence: {file}: spec.mode shadow is read by the node agent; `policy apply` sets the policy as written, as the shadow only with --shadow");
+        }
         Ok(r.effective())
     } else {
         if caps.is_some() {

@@ -191,6 +191,7 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                         container: container.name,
                         container_id: state.id.clone(),
                         path: target.dir.clone().unwrap_or_default(),
+                        shadow: false,
                     };
                     (wire, Some(owned))
                 }

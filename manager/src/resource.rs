@@ -10,7 +10,9 @@
 //!   name: web
 //!   namespace: shop                # optional
 //! spec:
-//!   mode: enforce                  # or audit: every refusal becomes `log`
+//!   mode: enforce                  # or audit: every refusal becomes `log`;
+//!                                  # or shadow: the agent sets it as the
+//!                                  # cgroups' shadow (recorded, not enforced)
 //!   selector:                      # which pods (read by the node agent;
 //!     matchLabels: {app: web}      # `policy apply` names its target itself)
 //!   containers: [nginx]            # optional, agent only
@@ -58,6 +60,11 @@ pub enum Mode {
     /// Every action that would refuse, trap or kill becomes `log`: see what
     /// a policy would do without doing it.
     Audit,
+    /// (Node agent) the policy as written, set as the shadow of each
+    /// selected container's cgroup: evaluated on every call and recorded,
+    /// never enforced; what enforces there stays. Lower case, like the
+    /// other modes.
+    Shadow,
 }
 
 /// A Kubernetes label selector.
@@ -438,6 +445,32 @@ spec:
             SyscallPolicy::parse(WEB).unwrap().effective().default,
             ActionName::Errno
         );
+    }
+
+    #[test]
+    fn shadow_mode_is_the_policy_as_written_and_lower_case() {
+        let r = SyscallPolicy::parse(&WEB.replacen(
+            "  containers:",
+            "  mode: shadow\n  containers:",
+            1,
+        ))
+        .unwrap();
+        assert_eq!(r.mode, Mode::Shadow);
+        let enforce = SyscallPolicy::parse(WEB).unwrap();
+        // The same content: promoting the shadow is enforcing the policy.
+        assert_eq!(
+            r.effective().to_wire().unwrap(),
+            enforce.effective().to_wire().unwrap()
+        );
+        assert!(r.to_yaml().unwrap().contains("mode: shadow"));
+        let e = SyscallPolicy::parse(&WEB.replacen(
+            "  containers:",
+            "  mode: Shadow\n  containers:",
+            1,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("spec.mode: unknown variant `Shadow`"), "{e}");
     }
 
     #[test]

@@ -60,6 +60,10 @@ pub struct Owned {
     pub container: String,
     pub container_id: String,
     pub path: PathBuf,
+    /// The agent's policy there is the cgroup's shadow, not its enforcing
+    /// policy (a `mode: shadow` SyscallPolicy).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shadow: bool,
 }
 
 /// `selection.json`.
@@ -488,6 +492,7 @@ pub(crate) mod tests {
             container: "main".into(),
             container_id: "c1".into(),
             path: "/sys/fs/cgroup/x".into(),
+            shadow: false,
         };
         write_claim(&dir, 42, &o).unwrap();
         std::fs::write(claims_dir(&dir).join("junk.json"), "{").unwrap();

@@ -335,12 +335,39 @@ echo "$metrics" | grep -q 'sysfence_decisions_total{.*pod="web-2".*action="denie
 mark "metrics read"
 rm $HR$API/pods/web-2.json
 wait_for "the agent to remove the gone pod's policy" 60 sh -c "! sysfence policy list --json | tr -c '0-9' '\n' | grep -qx $cgd"
+
+mark "live agent pod removal done"
+# Shadow mode: db becomes the shadow of container B's cgroup (the agent's
+# enforcing db policy there is removed): B's getppid gets through, and the
+# calls the shadow would refuse are counted in db's status; then mode
+# enforce promotes the shadow in one step and the call is refused.
+shadowed() { # POLICY: its last status patch has a shadow part
+  grep "\"shop/$1\"" $HR$API/patches.jsonl 2>/dev/null | tail -n 1 | grep -q '"shadow": {'
+}
+counted() { # POLICY: its last status patch counts 3 or more getppid calls the shadow would refuse
+  grep "\"shop/$1\"" $HR$API/patches.jsonl 2>/dev/null | tail -n 1 | grep -qE '"bySyscall": \{"getppid": ([3-9]|[1-9][0-9]+)[,}]'
+}
+put policies db "$(jpolicy db db 15 | sed 's/"spec":{/"spec":{"mode":"shadow",/')"
+wait_for "db's shadow status" 60 shadowed db
+for i in 1 2 3; do
+  case $(probe $CGB) in ok*) ;; *) fail "container B is refused under db's shadow: $(probe $CGB)" ;; esac
+done
+# Counts alone are patched at most once a resync (30 s), on the next pass.
+wait_for "db's status to count B's getppid calls" 150 counted db
+put policies db "$(jpolicy db db 15)"
+refused_b() { [ "$(probe $CGB)" = "err 15" ]; }
+wait_for "container B refused after the promote" 60 refused_b
+grep -q "^sysfence agent: promote shop/db's shadow" /tmp/agent-run.log ||
+  fail "the agent did not promote db's shadow: $(tail -n 20 /tmp/agent-run.log)"
+grep -q "^sysfence agent: apply shop/db to" /tmp/agent-run.log &&
+  fail "the agent set db instead of promoting its shadow: $(tail -n 20 /tmp/agent-run.log)"
+echo "agent run: shadow mode counted B's calls in the status; enforce promoted the shadow and refused them"
 kill $agent
 wait $agent 2>/dev/null
 kill $api
 wait $api 2>/dev/null
 stop_ctr $ID $hooked_d
-echo "agent run: converged without changes, live change enforced, a new pod filtered from its first call through the hook"
+echo "agent run: converged without changes, live change enforced, a new pod filtered from its first call through the hook, shadow mode then promoted"
 
 mark "live agent done"
 # The pod goes: its container's policy is removed; the other stays.

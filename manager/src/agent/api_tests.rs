@@ -7,10 +7,11 @@
 //! in-memory one, the cgroups a real tree in a temporary directory.
 
 use super::cgroups::tests::{layout, Driver, Runtime, TempDir, C1, C2, UID};
-use super::kernel::{Fake, Kernel, State};
+use super::kernel::{Fake, Kernel, Live, State};
 use super::kube::{field_manager, run, Config};
 use super::metrics::{self, Health, Metrics, Shared};
 use crate::commands::Stats;
+use crate::shadow::Report;
 use bytes::Bytes;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use http::{Request, Response};
@@ -20,7 +21,7 @@ use http_body_util::BodyExt;
 use http_body_util::StreamBody;
 use kube::client::Body;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -41,7 +42,7 @@ fn fixture_json(name: &str) -> Value {
 struct SharedFake(Arc<Mutex<Fake>>);
 
 impl Kernel for SharedFake {
-    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String> {
+    fn policies(&mut self) -> Result<Live, String> {
         self.0.lock().unwrap().policies()
     }
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
@@ -52,6 +53,18 @@ impl Kernel for SharedFake {
     }
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
         self.0.lock().unwrap().stats(cgroup)
+    }
+    fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
+        self.0.lock().unwrap().set_shadow(cgroup, wire)
+    }
+    fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
+        self.0.lock().unwrap().promote(cgroup)
+    }
+    fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String> {
+        self.0.lock().unwrap().discard_shadow(cgroup)
+    }
+    fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
+        self.0.lock().unwrap().shadow_report(cgroup)
     }
 }
 
@@ -592,4 +605,109 @@ async fn the_http_endpoints_answer() {
     }
     assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200 OK"));
     server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_reports_would_refuse_then_enforce_promotes() {
+    use crate::shadow::Difference;
+    let t = TempDir::new("api-shadow");
+    let root = t.0.join("cgroup");
+    let (_, web) = layout(Runtime::Containerd, Driver::Systemd, "burstable", UID, C1);
+    t.mkdirs(&[format!("cgroup/{web}")]);
+    let web_cg = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(root.join(&web)).unwrap());
+    let state_file = t.0.join("run/state.json");
+    let kernel = SharedFake::default();
+    // The record the module will have kept once the shadow is set: nginx
+    // called getppid 500 times, which the policy would refuse.
+    kernel.0.lock().unwrap().reports.insert(
+        web_cg,
+        Report {
+            cgroup_id: web_cg,
+            differed: 500,
+            differences: vec![Difference {
+                abi: "x86_64",
+                nr: 110,
+                syscall: Some("getppid"),
+                object_class: None,
+                shadow: "errno(1)".into(),
+                enforced: "allow".into(),
+                count: 500,
+                comms: vec!["nginx".into()],
+                first_seen: 0.0,
+                last_seen: 0.0,
+            }],
+            ..Report::default()
+        },
+    );
+    // Only web, in shadow mode.
+    let mut list = fixture_json("policies-list.json");
+    let mut web_pol = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["metadata"]["name"] == "web")
+        .unwrap()
+        .clone();
+    web_pol["spec"]["mode"] = json!("shadow");
+    web_pol["spec"]["rules"][0]["syscalls"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("getppid"));
+    list["items"] = json!([web_pol.clone()]);
+    let script = Arc::new(Mutex::new(Script::default()));
+    {
+        let mut s = script.lock().unwrap();
+        s.policy_lists.push_back(Reply::Ok(list.to_string()));
+        s.pod_lists.push_back(Reply::Ok(fixture("pods-list.json")));
+    }
+    let a = start(script.clone(), kernel.clone(), &root, &state_file);
+    until("web's status", || {
+        !script.lock().unwrap().patches().is_empty()
+    })
+    .await;
+    let n = entry(&script.lock().unwrap().patches()[0]);
+    assert_eq!(n["appliedContainers"], 1, "{n:#}");
+    assert_eq!(n["conditions"][0]["status"], "True");
+    assert_eq!(n["shadow"]["containers"], 1, "{n:#}");
+    assert_eq!(n["shadow"]["differed"], 500);
+    assert_eq!(n["shadow"]["wouldRefuse"]["total"], 500);
+    assert_eq!(n["shadow"]["wouldRefuse"]["bySyscall"]["getppid"], 500);
+    {
+        let k = kernel.0.lock().unwrap();
+        assert_eq!((k.sets, k.shadow_sets), (0, 1));
+        assert!(!k.policies.contains_key(&web_cg));
+        assert!(k.shadows.contains_key(&web_cg));
+    }
+    assert!(State::load(&state_file).unwrap().cgroups[&web_cg].shadow);
+
+    // mode: enforce, by a watch event: promoted, nothing set; the shadow
+    // left behind is discarded and the status has no shadow part.
+    until("the policy watch", || {
+        script.lock().unwrap().policy_watch.is_some()
+    })
+    .await;
+    web_pol["spec"]["mode"] = json!("enforce");
+    web_pol["metadata"]["generation"] = json!(2);
+    web_pol["metadata"]["resourceVersion"] = json!("150");
+    send_events(
+        script.lock().unwrap().policy_watch.as_ref().unwrap(),
+        json!({"type": "MODIFIED", "object": web_pol}).to_string() + "\n",
+    );
+    until("web's status after enforce", || {
+        script.lock().unwrap().patches().len() >= 2
+    })
+    .await;
+    let n = entry(&script.lock().unwrap().patches()[1]);
+    assert_eq!(n["observedGeneration"], 2, "{n:#}");
+    assert_eq!(n["appliedContainers"], 1);
+    assert!(n.get("shadow").is_none(), "{n:#}");
+    {
+        let k = kernel.0.lock().unwrap();
+        assert_eq!((k.promotes, k.sets, k.discards), (1, 0, 1));
+        assert!(k.policies.contains_key(&web_cg));
+        assert!(k.shadows.is_empty());
+    }
+    assert!(!State::load(&state_file).unwrap().cgroups[&web_cg].shadow);
+    let _ = a.stop.send(());
+    a.agent.await.unwrap();
 }

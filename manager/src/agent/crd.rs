@@ -36,7 +36,11 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct SyscallPolicySpec {
     /// enforce (default): the policy as written; audit: every action that
-    /// would refuse, trap or kill is `log` instead.
+    /// would refuse, trap or kill is `log` instead; shadow: the policy as
+    /// written, set as the shadow of each selected container's cgroup
+    /// (evaluated on every call and recorded in `status.nodes[].shadow`,
+    /// never enforced; what enforces there stays). Changing shadow to
+    /// enforce promotes the shadow in one step.
     #[serde(default)]
     pub mode: Mode,
     /// The pods of this namespace whose containers get the policy.
@@ -88,6 +92,36 @@ pub struct NodeStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// Shadow mode: what the shadows of this node's selected containers
+    /// recorded since they were set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<ShadowStatus>,
+}
+
+/// The shadow records of one node's containers, summed.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShadowStatus {
+    /// Containers whose shadow record was read.
+    pub containers: u32,
+    /// Calls the policy would have decided otherwise than what enforces
+    /// there (refused, or let through what is refused now).
+    pub differed: u64,
+    /// Of those, calls the policy would refuse (errno, trap or kill) that
+    /// got through.
+    pub would_refuse: WouldRefuse,
+}
+
+/// Calls a shadow would refuse.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WouldRefuse {
+    pub total: u64,
+    /// By syscall name (`#NR` when unknown), every ABI and object class
+    /// together. Calls the record had no room to itemize are only in
+    /// `differed`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub by_syscall: std::collections::BTreeMap<String, u64>,
 }
 
 /// A condition, as Kubernetes' API conventions describe them.

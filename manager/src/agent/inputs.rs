@@ -30,6 +30,7 @@ pub fn policy_input(p: &SyscallPolicy) -> PolicyInput {
         selector: p.spec.selector.clone(),
         containers: p.spec.containers.clone(),
         wire: r.effective().to_wire().map_err(|e| e.to_string()),
+        shadow: p.spec.mode == resource::Mode::Shadow,
     }
 }
 

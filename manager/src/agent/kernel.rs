@@ -6,22 +6,54 @@
 use super::reconcile::{content_hash, Action, Placed, Plan};
 use crate::client::{find, Client, ClientError};
 use crate::commands::{self, Stats};
+use crate::shadow::Report;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sysfence_abi::proto::{attr, Cmd};
 
+/// What the kernel holds, from one dump: cgroup id → hash of the canonical
+/// read-back, of the enforcing policies and of the shadows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Live {
+    pub enforcing: BTreeMap<u64, u64>,
+    /// A shadow that is "no policy" (`SHADOW_NONE`, left by promoting over
+    /// a cgroup without one) is not listed: the agent never sets one.
+    pub shadows: BTreeMap<u64, u64>,
+}
+
 /// What the agent needs from the module.
 pub trait Kernel {
-    /// Every cgroup with a policy → hash of the policy's canonical read-back.
-    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String>;
+    /// Every cgroup with a policy or a shadow, from one dump.
+    fn policies(&mut self) -> Result<Live, String>;
     /// Sets or replaces a cgroup's policy; returns the hash of its read-back.
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String>;
     /// Removes a cgroup's policy (none there is no error).
     fn delete(&mut self, cgroup: u64) -> Result<(), String>;
     /// The counters of a cgroup's policy.
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String>;
+    /// Sets or replaces a cgroup's shadow (the enforcing policy stays);
+    /// returns the hash of its read-back.
+    fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String>;
+    /// Swaps a cgroup's shadow and its enforcing policy in one step;
+    /// returns the hash of the read-back of the (new) enforcing policy.
+    fn promote(&mut self, cgroup: u64) -> Result<u64, String>;
+    /// Drops a cgroup's shadow and its record (none there is no error).
+    fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String>;
+    /// A cgroup's shadow record.
+    fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String>;
+}
+
+/// Whether an error is the module's ENOENT (nothing there).
+fn is_enoent(e: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        e.downcast_ref::<ClientError>(),
+        Some(ClientError::Refused {
+            errno: libc::ENOENT,
+            ..
+        })
+    )
 }
 
 /// The module, through generic netlink. Reconnects after an error (the
@@ -49,16 +81,19 @@ impl Netlink {
 }
 
 impl Kernel for Netlink {
-    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String> {
+    fn policies(&mut self) -> Result<Live, String> {
         self.with(|c| {
-            let mut out = BTreeMap::new();
+            let mut out = Live::default();
             for r in c.dump(Cmd::PolicyDump, &[])? {
                 let id = find(&r, attr::CGROUP_ID)
                     .and_then(|a| a.u64())
                     .ok_or("dump entry without cgroup id")?;
                 // A cgroup with only a shadow has no enforcing policy.
                 if let Some(p) = find(&r, attr::POLICY) {
-                    out.insert(id, content_hash(p.payload));
+                    out.enforcing.insert(id, content_hash(p.payload));
+                }
+                if let Some(p) = find(&r, attr::SHADOW_POLICY) {
+                    out.shadows.insert(id, content_hash(p.payload));
                 }
             }
             Ok(out)
@@ -76,23 +111,55 @@ impl Kernel for Netlink {
 
     fn delete(&mut self, cgroup: u64) -> Result<(), String> {
         self.with(|c| match commands::delete_policy(c, cgroup) {
-            Err(e)
-                if matches!(
-                    e.downcast_ref::<ClientError>(),
-                    Some(ClientError::Refused {
-                        errno: libc::ENOENT,
-                        ..
-                    })
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if is_enoent(&*e) => Ok(()),
             r => r,
         })
     }
 
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
         self.with(|c| commands::fetch_stats(c, cgroup))
+    }
+
+    fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
+        self.with(|c| {
+            commands::set_shadow(c, cgroup, wire)?;
+            let back = commands::get_wire(c, cgroup, attr::SHADOW_POLICY)?
+                .ok_or("the shadow just set is not there")?;
+            Ok(content_hash(&back))
+        })
+    }
+
+    fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
+        self.with(|c| {
+            crate::shadow::promote(c, cgroup)?;
+            let back = commands::get_policy_wire(c, cgroup)?
+                .ok_or("the policy just promoted is not there")?;
+            Ok(content_hash(&back))
+        })
+    }
+
+    fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String> {
+        // `shadow::discard` words ENOENT for people; ask the module directly.
+        self.with(|c| {
+            let mut msg = vec![0u8; 12];
+            let mut w = sysfence_abi::nla::Writer::new(&mut msg);
+            w.put_u64(attr::CGROUP_ID, cgroup)
+                .map_err(|_| "internal encoding error")?;
+            let n = w.len();
+            msg.truncate(n);
+            match c.request(Cmd::ShadowDiscard, &msg) {
+                Err(ClientError::Refused {
+                    errno: libc::ENOENT,
+                    ..
+                }) => Ok(()),
+                Err(e) => Err(e.into()),
+                Ok(_) => Ok(()),
+            }
+        })
+    }
+
+    fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
+        self.with(|c| crate::shadow::fetch(c, cgroup))
     }
 }
 
@@ -197,6 +264,9 @@ pub struct Executed {
     pub done: Vec<Done>,
     /// cgroup → error, for the applies that failed.
     pub failed: HashMap<u64, String>,
+    /// cgroup → its shadow's record (or why it could not be read), for
+    /// the containers of `mode: shadow` policies whose shadow is in place.
+    pub shadows: BTreeMap<u64, Result<Report, String>>,
 }
 
 /// Carries out a plan's actions and brings the state up to date: applied
@@ -212,8 +282,13 @@ pub fn execute(plan: &Plan, kernel: &mut dyn Kernel, state: &mut State) -> Execu
                 policy,
                 container,
                 wire,
+                shadow,
                 ..
-            } => match kernel.set(cgroup.id, wire) {
+            } => match if *shadow {
+                kernel.set_shadow(cgroup.id, wire)
+            } else {
+                kernel.set(cgroup.id, wire)
+            } {
                 Ok(back) => {
                     state.cgroups.insert(
                         cgroup.id,
@@ -226,6 +301,7 @@ pub fn execute(plan: &Plan, kernel: &mut dyn Kernel, state: &mut State) -> Execu
                             container: container.container.clone(),
                             container_id: container.container_id.clone(),
                             path: cgroup.path.clone(),
+                            shadow: *shadow,
                         },
                     );
                     None
@@ -235,7 +311,35 @@ pub fn execute(plan: &Plan, kernel: &mut dyn Kernel, state: &mut State) -> Execu
                     Some(e)
                 }
             },
-            Action::Delete { cgroup, .. } => match kernel.delete(*cgroup) {
+            // The shadow left behind is what enforced before: "no policy"
+            // (the planner promotes only where nothing enforced). Kept, it
+            // would go on recording every call that policy refuses against
+            // nothing, and nobody owns it; so it goes.
+            Action::Promote { cgroup, owned, .. } => match kernel.promote(*cgroup) {
+                Ok(back) => {
+                    state.cgroups.insert(
+                        *cgroup,
+                        Owned {
+                            kernel: back,
+                            shadow: false,
+                            ..owned.clone()
+                        },
+                    );
+                    kernel
+                        .discard_shadow(*cgroup)
+                        .err()
+                        .map(|e| format!("promoted; discarding the shadow left behind: {e}"))
+                }
+                Err(e) => {
+                    ex.failed.insert(*cgroup, e.clone());
+                    Some(e)
+                }
+            },
+            Action::Delete { cgroup, owned, .. } => match if owned.shadow {
+                kernel.discard_shadow(*cgroup)
+            } else {
+                kernel.delete(*cgroup)
+            } {
                 Ok(()) => {
                     state.cgroups.remove(cgroup);
                     None
@@ -261,19 +365,39 @@ pub fn execute(plan: &Plan, kernel: &mut dyn Kernel, state: &mut State) -> Execu
             }
         }
     }
+    // The records, after the actions: a shadow set just now has one too.
+    for o in plan.outcomes.values().filter(|o| o.shadow) {
+        for p in &o.containers {
+            let Some(cg) = &p.cgroup else { continue };
+            let placed = match p.placed {
+                Placed::Applied => true,
+                Placed::Applying => !ex.failed.contains_key(&cg.id),
+                _ => false,
+            };
+            if placed {
+                ex.shadows.insert(cg.id, kernel.shadow_report(cg.id));
+            }
+        }
+    }
     ex
 }
 
 /// An in-memory module for tests: its read-back differs from what was
 /// sent (as the real one's canonical form does), and it can be told to
-/// fail.
+/// fail. A shadow's record is what the test puts in `reports`.
 #[cfg(test)]
 #[derive(Debug, Default)]
 pub struct Fake {
     pub policies: BTreeMap<u64, Vec<u8>>,
+    pub shadows: BTreeMap<u64, Vec<u8>>,
+    /// cgroup → its shadow's record (dropped with the shadow).
+    pub reports: BTreeMap<u64, Report>,
     pub fail_set: Option<String>,
     pub sets: u32,
     pub deletes: u32,
+    pub shadow_sets: u32,
+    pub promotes: u32,
+    pub discards: u32,
 }
 
 #[cfg(test)]
@@ -288,12 +412,18 @@ impl Fake {
 
 #[cfg(test)]
 impl Kernel for Fake {
-    fn policies(&mut self) -> Result<BTreeMap<u64, u64>, String> {
-        Ok(self
-            .policies
-            .iter()
-            .map(|(k, v)| (*k, content_hash(v)))
-            .collect())
+    fn policies(&mut self) -> Result<Live, String> {
+        // An empty shadow is "no policy" (`SHADOW_NONE`): not listed.
+        let hashes = |m: &BTreeMap<u64, Vec<u8>>| {
+            m.iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (*k, content_hash(v)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Ok(Live {
+            enforcing: hashes(&self.policies),
+            shadows: hashes(&self.shadows),
+        })
     }
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         if let Some(e) = &self.fail_set {
@@ -321,5 +451,44 @@ impl Kernel for Fake {
             logged: 2,
             ..Stats::default()
         })
+    }
+    fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
+        if let Some(e) = &self.fail_set {
+            return Err(e.clone());
+        }
+        self.shadow_sets += 1;
+        let back = Fake::canonical(wire);
+        let h = content_hash(&back);
+        self.shadows.insert(cgroup, back);
+        self.reports.entry(cgroup).or_insert_with(|| Report {
+            cgroup_id: cgroup,
+            clean: true,
+            ..Report::default()
+        });
+        Ok(h)
+    }
+    fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
+        // As the module: the shadow becomes the policy, the policy (or "no
+        // policy", here an empty entry) the shadow.
+        let shadow = self
+            .shadows
+            .remove(&cgroup)
+            .ok_or(format!("cgroup {cgroup} has no shadow policy"))?;
+        self.promotes += 1;
+        let old = self.policies.insert(cgroup, shadow.clone());
+        self.shadows.insert(cgroup, old.unwrap_or_default());
+        Ok(content_hash(&shadow))
+    }
+    fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String> {
+        self.discards += 1;
+        self.shadows.remove(&cgroup);
+        self.reports.remove(&cgroup);
+        Ok(())
+    }
+    fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
+        self.reports
+            .get(&cgroup)
+            .cloned()
+            .ok_or(format!("cgroup {cgroup} has no shadow policy"))
     }
 }

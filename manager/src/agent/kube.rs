@@ -16,7 +16,7 @@ use super::inputs::{key_of, node_entry, pod_info, policy_input};
 use super::kernel::{adopt_claims, agent_dir, execute};
 use super::metrics::Shared;
 use super::reconcile::{self, Action, PolicyKey, World};
-use super::status::{node_status, rfc3339};
+use super::status::{node_status, rfc3339, with_shadow};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Patch, PatchParams};
@@ -91,6 +91,9 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
     // What this agent last wrote for each policy: the watch may not have
     // brought our own patch back yet.
     let mut sent: HashMap<PolicyKey, Option<NodeStatus>> = HashMap::new();
+    // When this agent last sent a status whose only news were a shadow's
+    // counts.
+    let mut counted: HashMap<PolicyKey, tokio::time::Instant> = HashMap::new();
     tokio::pin!(stop);
     loop {
         let wait = async {
@@ -130,7 +133,7 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
             }
             () = wait => {
                 due = None;
-                pass(&client, &cfg, &shared, &pol_store, &pod_store, &mut sent).await;
+                pass(&client, &cfg, &shared, &pol_store, &pod_store, &mut sent, &mut counted).await;
             }
         }
         let mut h = shared.health.lock().expect("health lock");
@@ -147,6 +150,7 @@ async fn pass(
     pol_store: &Store<SyscallPolicy>,
     pod_store: &Store<Pod>,
     sent: &mut HashMap<PolicyKey, Option<NodeStatus>>,
+    counted: &mut HashMap<PolicyKey, tokio::time::Instant>,
 ) {
     let policies = pol_store.state();
     let inputs: Vec<_> = policies.iter().map(|p| policy_input(p)).collect();
@@ -222,7 +226,9 @@ async fn pass(
         let mut m = shared.metrics.lock().expect("metrics lock");
         for (a, d) in plan.actions.iter().zip(&ex.done) {
             match a {
-                Action::Apply { .. } => m.observe_apply(d.took, d.error.is_none()),
+                Action::Apply { .. } | Action::Promote { .. } => {
+                    m.observe_apply(d.took, d.error.is_none())
+                }
                 Action::Delete { .. } if d.error.is_none() => m.deletes_ok += 1,
                 Action::Delete { .. } => m.deletes_failed += 1,
                 Action::Forget { .. } => {}
@@ -237,10 +243,13 @@ async fn pass(
             .flat_map(|o| &o.containers)
             .filter(|p| {
                 matches!(p.placed, reconcile::Placed::Applied)
-                    || (p.placed == reconcile::Placed::Applying
-                        && p.cgroup
-                            .as_ref()
-                            .is_some_and(|c| !ex.failed.contains_key(&c.id)))
+                    || (matches!(
+                        p.placed,
+                        reconcile::Placed::Applying | reconcile::Placed::Promoting
+                    ) && p
+                        .cgroup
+                        .as_ref()
+                        .is_some_and(|c| !ex.failed.contains_key(&c.id)))
             })
             .count();
         m.reconciles += 1;
@@ -250,6 +259,7 @@ async fn pass(
     // from what this agent last wrote.
     let now = rfc3339(SystemTime::now());
     sent.retain(|k, _| plan.outcomes.contains_key(k));
+    counted.retain(|k, _| plan.outcomes.contains_key(k));
     for p in &policies {
         let key = key_of(p);
         let Some(outcome) = plan.outcomes.get(&key) else {
@@ -260,9 +270,22 @@ async fn pass(
             Some(last) if last.as_ref() != shown => last.as_ref(),
             _ => shown,
         };
-        let after = node_status(&cfg.node, outcome, &ex.failed, before, &now);
+        let after = node_status(&cfg.node, outcome, &ex.failed, before, &now)
+            .map(|n| with_shadow(n, outcome, &ex.shadows));
         if after.as_ref() == before {
             continue;
+        }
+        // A shadow's counts change with every call it would decide
+        // otherwise, and each patch comes back as a watch event that
+        // starts a pass: without a limit, a busy workload would have its
+        // status patched every debounce. Counts alone go out once a resync.
+        let only_counts = matches!((&after, before), (Some(a), Some(b))
+            if a.shadow.is_some() && NodeStatus { shadow: b.shadow.clone(), ..a.clone() } == *b);
+        if only_counts && counted.get(&key).is_some_and(|t| t.elapsed() < cfg.resync) {
+            continue;
+        }
+        if only_counts {
+            counted.insert(key.clone(), tokio::time::Instant::now());
         }
         let ok = match patch_status(client, &key, &cfg.node, after.clone()).await {
             Ok(()) => true,

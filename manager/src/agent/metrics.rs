@@ -228,7 +228,9 @@ pub fn render(shared: &Shared) -> String {
     let mut lines = Vec::new();
     {
         let mut k = shared.kernel.lock().expect("kernel lock");
-        for (cg, w) in &owned {
+        // A shadow's cgroup: its counters are those of whatever enforces
+        // there, not of this policy (its record is in the status).
+        for (cg, w) in owned.iter().filter(|(_, w)| !w.shadow) {
             let Ok(s) = k.stats(*cg) else { continue };
             let (ns, pod) = w.pod.split_once('/').unwrap_or(("", &w.pod));
             let base = format!(

@@ -37,7 +37,6 @@ use clap::{Args, Subcommand};
 use kernel::{Kernel, State};
 use reconcile::{Action, ApplyWhy, DropWhy, World};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::error::Error;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -80,8 +79,10 @@ pub enum AgentCmd {
     /// and pods (--pods: a PodList as `kubectl get pods -A -o json` prints
     /// it, or a Pod), finds the containers' cgroups under --cgroup-root,
     /// compares with the kernel (when the module is loaded) and the agent's
-    /// state file, and prints the actions (apply, delete, forget) and each
-    /// policy's status as the agent would report it. The same code decides
+    /// state file, and prints the actions (apply, delete, forget; for
+    /// `mode: shadow`, apply-shadow, promote, discard-shadow) and each
+    /// policy's status as the agent would report it (a shadow's record
+    /// only with --apply, which reads it). The same code decides
     /// as in `sysfence agent run`.
     ///
     /// With --apply the actions are carried out and the state file
@@ -218,14 +219,29 @@ pub fn describe(a: &Action, error: Option<&str>) -> String {
             policy,
             container,
             why,
+            shadow,
             ..
         } => format!(
-            "apply {policy} to {container} (cgroup {}, {})",
+            "{} {policy} to {container} (cgroup {}, {})",
+            if *shadow { "shadow" } else { "apply" },
             cgroup.id,
             apply_why(*why)
         ),
+        Action::Promote {
+            cgroup,
+            owned,
+            policy,
+        } => format!(
+            "promote {policy}'s shadow on {}/{} (cgroup {cgroup}, mode shadow to enforce), then discard the shadow left behind",
+            owned.pod, owned.container
+        ),
         Action::Delete { cgroup, owned, why } => format!(
-            "delete {} from {}/{} (cgroup {cgroup}, {})",
+            "{} {} from {}/{} (cgroup {cgroup}, {})",
+            if owned.shadow {
+                "discard the shadow"
+            } else {
+                "delete"
+            },
             owned.policy,
             owned.pod,
             owned.container,
@@ -260,6 +276,7 @@ fn drop_why(w: DropWhy) -> &'static str {
         DropWhy::NotSelected => "no longer selected",
         DropWhy::GoneFromKernel => "no longer in the kernel",
         DropWhy::ChangedByHand => "replaced by hand",
+        DropWhy::ModeChanged => "mode changed",
     }
 }
 
@@ -287,9 +304,10 @@ fn action_out(a: &Action, error: Option<String>) -> ActionOut {
             policy,
             container,
             why,
+            shadow,
             ..
         } => ActionOut {
-            action: "apply",
+            action: if *shadow { "apply-shadow" } else { "apply" },
             cgroup: cgroup.id,
             path: Some(cgroup.path.clone()),
             policy: policy.to_string(),
@@ -298,12 +316,26 @@ fn action_out(a: &Action, error: Option<String>) -> ActionOut {
             why: apply_why(*why),
             error,
         },
+        Action::Promote {
+            cgroup,
+            owned,
+            policy,
+        } => ActionOut {
+            action: "promote",
+            cgroup: *cgroup,
+            path: Some(owned.path.clone()),
+            policy: policy.to_string(),
+            container: format!("{}/{}", owned.pod, owned.container),
+            container_id: owned.container_id.clone(),
+            why: "mode changed",
+            error,
+        },
         Action::Delete { cgroup, owned, why } | Action::Forget { cgroup, owned, why } => {
             ActionOut {
-                action: if matches!(a, Action::Delete { .. }) {
-                    "delete"
-                } else {
-                    "forget"
+                action: match a {
+                    Action::Delete { .. } if owned.shadow => "discard-shadow",
+                    Action::Delete { .. } => "delete",
+                    _ => "forget",
                 },
                 cgroup: *cgroup,
                 path: Some(owned.path.clone()),
@@ -336,7 +368,7 @@ fn plan(args: &PlanArgs) -> Res {
         Err(e) if args.apply => return Err(format!("--apply: {e}").into()),
         Err(e) => {
             eprintln!("sysfence: {e}\nsysfence: planning as if the kernel held no policy");
-            BTreeMap::new()
+            kernel::Live::default()
         }
     };
     let out = plan_with(
@@ -358,7 +390,7 @@ fn plan_with(
     args: &PlanArgs,
     policies: &[crd::SyscallPolicy],
     pods: &[k8s_openapi::api::core::v1::Pod],
-    live: &BTreeMap<u64, u64>,
+    live: &kernel::Live,
     state: &mut State,
     kernel: &mut dyn Kernel,
     adopted: &kernel::Adopted,
@@ -402,10 +434,10 @@ fn plan_with(
         .iter()
         .map(|p| {
             let key = inputs::key_of(p);
-            let st = plan
-                .outcomes
-                .get(&key)
-                .and_then(|o| status::node_status(node, o, &ex.failed, None, &now));
+            let st = plan.outcomes.get(&key).and_then(|o| {
+                status::node_status(node, o, &ex.failed, None, &now)
+                    .map(|n| status::with_shadow(n, o, &ex.shadows))
+            });
             (key.to_string(), st)
         })
         .collect();

@@ -89,8 +89,20 @@ fn kinds(p: &Plan) -> Vec<String> {
                 cgroup,
                 why,
                 policy,
+                shadow: false,
                 ..
             } => format!("apply {} {} {why:?}", cgroup.id, policy.name),
+            Action::Apply {
+                cgroup,
+                why,
+                policy,
+                shadow: true,
+                ..
+            } => format!("shadow {} {} {why:?}", cgroup.id, policy.name),
+            Action::Promote { cgroup, policy, .. } => format!("promote {cgroup} {}", policy.name),
+            Action::Delete { cgroup, why, owned } if owned.shadow => {
+                format!("discard {cgroup} {why:?}")
+            }
             Action::Delete { cgroup, why, .. } => format!("delete {cgroup} {why:?}"),
             Action::Forget { cgroup, why, .. } => format!("forget {cgroup} {why:?}"),
         })
@@ -295,6 +307,7 @@ fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
             container: "nginx".into(),
             container_id: "c21".into(),
             path: "/cg/21".into(),
+            shadow: false,
         },
     );
     let sets = k.sets;
@@ -368,6 +381,7 @@ fn the_agent_takes_over_the_hooks_claims() {
         container: "nginx".into(),
         container_id: "c21".into(),
         path: "/cg/21".into(),
+        shadow: false,
     };
     write_claim(&dir.0, 21, &o).unwrap();
     std::fs::write(dir.0.join("claims/x.json"), "{}").unwrap();
@@ -758,6 +772,7 @@ fn owned_entries_keep_their_file_format() {
             container: "nginx".into(),
             container_id: "abc".into(),
             path: "/sys/fs/cgroup/x".into(),
+            shadow: false,
         },
     );
     let v = serde_json::to_value(&st).unwrap();
@@ -902,4 +917,255 @@ fn plan_inputs_are_checked_with_the_file_named() {
     put("{\"kind\": \"PodList\", \"items\": [{\"kind\": \"Service\"}]}");
     let e = super::inputs::load_pods(&f).unwrap_err();
     assert!(e.contains("kind `Service` is not Pod"), "{e}");
+}
+
+/// One pass, with what carrying it out read (the shadow records).
+fn pass_ex(
+    pols: &[PolicyInput],
+    pods: &[PodInfo],
+    k: &mut Fake,
+    st: &mut State,
+    cg: &dyn Lookup,
+) -> (Plan, super::kernel::Executed) {
+    let live = k.policies().unwrap();
+    let plan = plan(&World {
+        node: Some("n1"),
+        policies: pols,
+        pods,
+        kernel: &live,
+        state: st,
+        cgroups: cg,
+    });
+    let ex = execute(&plan, k, st);
+    (plan, ex)
+}
+
+/// A shadow record's line: `count` calls of `syscall` the shadow answered
+/// `shadow` and that got `enforced`.
+fn diff(syscall: &'static str, nr: u32, shadow: &str, enforced: &str, count: u64) -> Difference {
+    Difference {
+        abi: "x86_64",
+        nr,
+        syscall: Some(syscall),
+        object_class: None,
+        shadow: shadow.into(),
+        enforced: enforced.into(),
+        count,
+        comms: vec!["app".into()],
+        first_seen: 0.0,
+        last_seen: 0.0,
+    }
+}
+
+fn record(cgroup: u64, differences: Vec<Difference>) -> Report {
+    Report {
+        cgroup_id: cgroup,
+        differed: differences.iter().map(|d| d.count).sum(),
+        clean: differences.is_empty(),
+        differences,
+        ..Report::default()
+    }
+}
+
+use crate::shadow::{Difference, Report};
+
+const STRICT: &str = "  selector: {matchLabels: {app: web}}\n  default: allow\n  rules: [{syscalls: [getppid], action: errno}]\n";
+
+#[test]
+fn shadow_mode_records_then_promotes_on_enforce() {
+    use super::status::with_shadow;
+    let cg = ids(&[("c1", 11), ("c2", 12)]);
+    let pods = [pod(
+        "web-0",
+        "u0",
+        &[("app", "web")],
+        &[("nginx", "c1"), ("side", "c2")],
+    )];
+    let mut k = Fake::default();
+    // An operator's policy enforces on the sidecar: a shadow goes beside it.
+    k.policies.insert(12, b"operator".to_vec());
+    let mut st = State::default();
+    let shadow = policy(
+        "web",
+        "2024-01-01T00:00:00Z",
+        &format!("  mode: shadow\n{STRICT}"),
+    );
+    let (p, ex) = pass_ex(std::slice::from_ref(&shadow), &pods, &mut k, &mut st, &cg);
+    assert_eq!(kinds(&p), ["shadow 11 web New", "shadow 12 web New"]);
+    assert_eq!((k.sets, k.shadow_sets), (0, 2));
+    assert_eq!(k.policies.keys().collect::<Vec<_>>(), [&12]);
+    assert!(st.cgroups[&11].shadow && st.cgroups[&12].shadow);
+    // The records are read after the actions (empty so far).
+    assert_eq!(ex.shadows.len(), 2);
+    let s = node_status("n1", &p.outcomes[&shadow.key], &ex.failed, None, "T0").unwrap();
+    let s = with_shadow(s, &p.outcomes[&shadow.key], &ex.shadows);
+    assert_eq!(s.conditions[0].status, "True");
+    assert!(s.conditions[0].message.starts_with("shadow set on 2 of 2"));
+    let sh = s.shadow.as_ref().unwrap();
+    assert_eq!(
+        (sh.containers, sh.differed, sh.would_refuse.total),
+        (2, 0, 0)
+    );
+
+    // The workloads call getppid; the sidecar also makes a call the
+    // operator's policy refuses and the shadow would let through.
+    k.reports.insert(
+        11,
+        record(11, vec![diff("getppid", 110, "errno(1)", "allow", 500)]),
+    );
+    k.reports.insert(
+        12,
+        record(
+            12,
+            vec![
+                diff("getppid", 110, "errno(1)", "log", 20),
+                diff("ptrace", 101, "allow", "errno(1)", 7),
+            ],
+        ),
+    );
+    let (p, ex) = pass_ex(std::slice::from_ref(&shadow), &pods, &mut k, &mut st, &cg);
+    assert!(p.actions.is_empty(), "{:?}", kinds(&p));
+    let s = node_status("n1", &p.outcomes[&shadow.key], &ex.failed, None, "T1").unwrap();
+    let s = with_shadow(s, &p.outcomes[&shadow.key], &ex.shadows);
+    let sh = s.shadow.clone().unwrap();
+    assert_eq!((sh.containers, sh.differed), (2, 527));
+    assert_eq!(sh.would_refuse.total, 520);
+    assert_eq!(
+        sh.would_refuse.by_syscall,
+        BTreeMap::from([("getppid".to_string(), 520)])
+    );
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["shadow"]["wouldRefuse"]["bySyscall"]["getppid"], 520);
+
+    // Enforce: promoted in one step where nothing else enforces; the
+    // operator's policy on the sidecar is left alone and the shadow there
+    // discarded.
+    let enforce = policy("web", "2024-01-01T00:00:00Z", STRICT);
+    let (p, ex) = pass_ex(std::slice::from_ref(&enforce), &pods, &mut k, &mut st, &cg);
+    assert_eq!(kinds(&p), ["promote 11 web", "discard 12 ModeChanged"]);
+    assert!(ex.done.iter().all(|d| d.error.is_none()));
+    assert_eq!((k.promotes, k.sets, k.discards), (1, 0, 2));
+    let wire = enforce.wire.clone().unwrap();
+    // What enforces on the container is the policy: getppid is refused.
+    assert_eq!(k.policies[&11], Fake::canonical(&wire));
+    assert_eq!(k.policies[&12], b"operator");
+    assert!(k.shadows.is_empty() && k.reports.is_empty());
+    assert!(!st.cgroups[&11].shadow);
+    assert!(!st.cgroups.contains_key(&12));
+    let o = &p.outcomes[&enforce.key];
+    assert_eq!(o.containers[0].placed, Placed::Promoting);
+    assert_eq!(o.containers[1].placed, Placed::Manual);
+    let s = node_status("n1", o, &ex.failed, None, "T2").unwrap();
+    let s = with_shadow(s, o, &ex.shadows);
+    assert_eq!(s.shadow, None);
+    assert_eq!(s.applied_containers, 1);
+
+    // In place: nothing to do.
+    let (p, _) = pass_ex(std::slice::from_ref(&enforce), &pods, &mut k, &mut st, &cg);
+    assert!(p.actions.is_empty(), "{:?}", kinds(&p));
+
+    // Back to shadow: the agent's enforcing policy goes, the shadow comes.
+    let (p, _) = pass_ex(std::slice::from_ref(&shadow), &pods, &mut k, &mut st, &cg);
+    assert_eq!(
+        kinds(&p),
+        [
+            "delete 11 ModeChanged",
+            "shadow 11 web New",
+            "shadow 12 web New"
+        ]
+    );
+    assert!(!k.policies.contains_key(&11));
+    assert!(k.shadows.contains_key(&11) && st.cgroups[&11].shadow);
+
+    // Deleted: the agent's shadows are discarded, the operator's policy
+    // stays.
+    let (p, _) = pass_ex(&[], &pods, &mut k, &mut st, &cg);
+    assert_eq!(
+        kinds(&p),
+        ["discard 11 PolicyDeleted", "discard 12 PolicyDeleted"]
+    );
+    assert!(k.shadows.is_empty() && st.cgroups.is_empty());
+    assert_eq!(k.policies.keys().collect::<Vec<_>>(), [&12]);
+}
+
+#[test]
+fn shadow_mode_changes_manual_shadows_and_the_hook() {
+    let cg = ids(&[("c1", 11), ("c2", 12)]);
+    let pods = [pod(
+        "web-0",
+        "u0",
+        &[("app", "web")],
+        &[("nginx", "c1"), ("side", "c2")],
+    )];
+    let mut k = Fake::default();
+    // An operator's shadow on the sidecar: not the agent's to replace.
+    k.shadows.insert(12, b"trial".to_vec());
+    let mut st = State::default();
+    let shadow = policy(
+        "web",
+        "2024-01-01T00:00:00Z",
+        &format!("  mode: shadow\n{STRICT}"),
+    );
+    let (p, _) = pass_ex(std::slice::from_ref(&shadow), &pods, &mut k, &mut st, &cg);
+    assert_eq!(kinds(&p), ["shadow 11 web New"]);
+    assert_eq!(p.outcomes[&shadow.key].containers[1].placed, Placed::Manual);
+    let s = node_status("n1", &p.outcomes[&shadow.key], &HashMap::new(), None, "T").unwrap();
+    assert!(
+        s.conditions[1]
+            .message
+            .contains("has a shadow the agent did not set"),
+        "{}",
+        s.conditions[1].message
+    );
+
+    // The hook never applies a shadow-mode policy (it enforces).
+    let sel = selection(Some("n1"), std::slice::from_ref(&shadow), &pods);
+    assert!(sel.policies.is_empty());
+    assert!(sel.pods["u0"].containers.is_empty());
+
+    // A new content in shadow mode replaces the shadow.
+    let changed = policy(
+        "web",
+        "2024-01-01T00:00:00Z",
+        &format!(
+            "  mode: shadow\n{}",
+            STRICT.replace("errno", "kill-process")
+        ),
+    );
+    let (p, _) = pass_ex(std::slice::from_ref(&changed), &pods, &mut k, &mut st, &cg);
+    assert_eq!(kinds(&p), ["shadow 11 web Changed"]);
+
+    // Enforce with yet another content: not what the shadow holds, so no
+    // promote: the shadow is discarded and the policy applied.
+    let enforce = policy("web", "2024-01-01T00:00:00Z", WEB);
+    let (p, _) = pass_ex(std::slice::from_ref(&enforce), &pods, &mut k, &mut st, &cg);
+    assert_eq!(
+        kinds(&p),
+        [
+            "discard 11 ModeChanged",
+            "apply 11 web New",
+            "apply 12 web New"
+        ]
+    );
+    assert_eq!(k.promotes, 0);
+    assert_eq!(k.shadows.keys().collect::<Vec<_>>(), [&12]);
+    assert!(!st.cgroups[&11].shadow);
+
+    // A shadow the agent set, replaced by hand, is the operator's: on
+    // enforce, it is forgotten, not discarded.
+    let mut k = Fake::default();
+    let mut st = State::default();
+    pass_ex(std::slice::from_ref(&shadow), &pods, &mut k, &mut st, &cg);
+    k.shadows.insert(11, b"by hand".to_vec());
+    let enforce = policy("web", "2024-01-01T00:00:00Z", STRICT);
+    let (p, _) = pass_ex(std::slice::from_ref(&enforce), &pods, &mut k, &mut st, &cg);
+    assert_eq!(
+        kinds(&p),
+        [
+            "forget 11 ModeChanged",
+            "apply 11 web New",
+            "promote 12 web"
+        ]
+    );
+    assert_eq!(k.shadows.get(&11).map(Vec::as_slice), Some(&b"by hand"[..]));
 }

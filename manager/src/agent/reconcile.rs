@@ -34,8 +34,23 @@
 //!    applies) keeps it while the container is starting: its pod is here
 //!    and has it in its spec, its status does not show it running or ended,
 //!    and its cgroup exists. Rules 5 and 6 take over once it runs.
+//! 8. A `mode: shadow` policy is set as the shadow of its containers'
+//!    cgroups: whatever enforces there (an operator's policy, or none)
+//!    stays, and only a shadow the agent did not set is `Manual`. The
+//!    OCI hook never applies it (the selection leaves its containers out:
+//!    they start unfiltered and get the shadow once running). When a
+//!    policy's mode changes:
+//!    - shadow → enforce: if the cgroup has no enforcing policy and its
+//!      shadow is still the agent's, of this very content, it is promoted
+//!      (one atomic step) and the shadow left behind ("no policy") is
+//!      discarded. Otherwise the agent's shadow is discarded and rules 3
+//!      and 5 apply: an enforcing policy the agent did not set is left
+//!      alone (`Manual`), none gets the policy applied.
+//!    - enforce (or audit) → shadow: the agent's enforcing policy is
+//!      removed and the policy set as the shadow; the containers run
+//!      unfiltered (but recorded) until it is enforced again.
 
-use super::kernel::{Owned, State};
+use super::kernel::{Live, Owned, State};
 use crate::agent::cgroups::{Cgroup, Lookup};
 use crate::resource::{LabelSelector, SelectorOp};
 use crate::selection::{hex_encode, SelectedPod, SelectedPolicy, Selection};
@@ -67,6 +82,8 @@ pub struct PolicyInput {
     /// The effective policy's wire encoding, or why the kernel would
     /// refuse it.
     pub wire: Result<Vec<u8>, String>,
+    /// `mode: shadow`: set as the cgroups' shadow, not enforced (rule 8).
+    pub shadow: bool,
 }
 
 /// One pod, as the planner needs it.
@@ -157,20 +174,31 @@ pub enum DropWhy {
     GoneFromKernel,
     /// (Forget) someone replaced the agent's policy by hand: theirs now.
     ChangedByHand,
+    /// The policy's mode changed between shadow and enforce (rule 8).
+    ModeChanged,
 }
 
 /// One change to make.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Set or replace the policy of a cgroup.
+    /// Set or replace the policy of a cgroup (its shadow, with `shadow`).
     Apply {
         cgroup: Cgroup,
         policy: PolicyKey,
         container: ContainerRef,
         wire: Vec<u8>,
         why: ApplyWhy,
+        shadow: bool,
     },
-    /// Remove the agent's policy from a cgroup.
+    /// Promote the agent's shadow of a cgroup to its enforcing policy, then
+    /// discard the shadow left behind (rule 8).
+    Promote {
+        cgroup: u64,
+        owned: Owned,
+        policy: PolicyKey,
+    },
+    /// Remove the agent's policy from a cgroup (discard its shadow, when
+    /// the agent's was the shadow).
     Delete {
         cgroup: u64,
         owned: Owned,
@@ -191,6 +219,8 @@ pub enum Placed {
     Applied,
     /// An `Apply` action is planned.
     Applying,
+    /// A `Promote` action is planned (shadow → enforce).
+    Promoting,
     /// No cgroup found for it (yet): not applied.
     NoCgroup,
     /// Its cgroup has a policy the agent did not apply: left alone.
@@ -213,6 +243,8 @@ pub struct Placement {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
     pub generation: Option<i64>,
+    /// `mode: shadow`: the containers' cgroups hold it as their shadow.
+    pub shadow: bool,
     /// Why the kernel would refuse the spec.
     pub invalid: Option<String>,
     pub no_selector: bool,
@@ -233,8 +265,8 @@ pub struct World<'a> {
     pub node: Option<&'a str>,
     pub policies: &'a [PolicyInput],
     pub pods: &'a [PodInfo],
-    /// cgroup id → hash of the kernel's read-back of its policy.
-    pub kernel: &'a BTreeMap<u64, u64>,
+    /// What the kernel holds: the enforcing policies and the shadows.
+    pub kernel: &'a Live,
     /// The cgroups whose policies the agent applied.
     pub state: &'a State,
     pub cgroups: &'a dyn Lookup,
@@ -276,7 +308,13 @@ pub fn selection(node: Option<&str>, policies: &[PolicyInput], pods: &[PodInfo])
     for pod in node_pods(node, pods) {
         let mut containers = BTreeMap::new();
         for name in &pod.spec_containers {
-            if let Some(p) = order.iter().find(|p| selects_container(p, pod, name)) {
+            // A shadow is set by the agent once the container runs: the
+            // hook, which enforces, leaves these containers alone.
+            if let Some(p) = order
+                .iter()
+                .find(|p| selects_container(p, pod, name))
+                .filter(|p| !p.shadow)
+            {
                 let key = p.key.to_string();
                 sel.policies
                     .entry(key.clone())
@@ -332,6 +370,7 @@ pub fn plan(w: &World<'_>) -> Plan {
     for p in order {
         let mut out = Outcome {
             generation: p.generation,
+            shadow: p.shadow,
             invalid: p.wire.as_ref().err().cloned(),
             no_selector: p.selector.is_none(),
             containers: Vec::new(),
@@ -372,12 +411,59 @@ pub fn plan(w: &World<'_>) -> Plan {
                         Placed::NoCgroup
                     }
                     Some(cg) => {
-                        let owned = w.state.cgroups.get(&cg.id);
-                        let live = w.kernel.get(&cg.id);
+                        let mut owned = w.state.cgroups.get(&cg.id);
+                        // The slot this policy goes to (rule 8).
+                        let slot = if p.shadow {
+                            &w.kernel.shadows
+                        } else {
+                            &w.kernel.enforcing
+                        };
+                        let live = slot.get(&cg.id);
                         if owned.is_some() {
                             claimed.insert(cg.id);
                         }
+                        let mut promote = false;
+                        if let Some(o) = owned.filter(|o| o.shadow != p.shadow) {
+                            let theirs = if o.shadow {
+                                &w.kernel.shadows
+                            } else {
+                                &w.kernel.enforcing
+                            };
+                            let here = theirs.get(&cg.id);
+                            promote = !p.shadow
+                                && live.is_none()
+                                && here == Some(&o.kernel)
+                                && p.wire.as_ref().is_ok_and(|w| content_hash(w) == o.desired);
+                            if !promote && p.wire.is_ok() {
+                                // Take the agent's policy out of the other
+                                // slot; then this one is as if never owned.
+                                plan.actions.push(match here {
+                                    Some(k) if *k == o.kernel => Action::Delete {
+                                        cgroup: cg.id,
+                                        owned: o.clone(),
+                                        why: DropWhy::ModeChanged,
+                                    },
+                                    _ => Action::Forget {
+                                        cgroup: cg.id,
+                                        owned: o.clone(),
+                                        why: DropWhy::ModeChanged,
+                                    },
+                                });
+                                owned = None;
+                            }
+                        }
                         match (&p.wire, owned, live) {
+                            _ if promote => {
+                                // `promote` is only set where `owned` is
+                                // `Some` and kept so.
+                                let o = owned.expect("promote implies owned").clone();
+                                plan.actions.push(Action::Promote {
+                                    cgroup: cg.id,
+                                    owned: o,
+                                    policy: p.key.clone(),
+                                });
+                                Placed::Promoting
+                            }
                             (_, None, Some(_)) => Placed::Manual,
                             (Err(_), _, _) => Placed::Held,
                             (Ok(wire), owned, live) => {
@@ -400,6 +486,7 @@ pub fn plan(w: &World<'_>) -> Plan {
                                             container: cref.clone(),
                                             wire: wire.clone(),
                                             why,
+                                            shadow: p.shadow,
                                         });
                                         Placed::Applying
                                     }
@@ -450,7 +537,12 @@ pub fn plan(w: &World<'_>) -> Plan {
             DropWhy::NotSelected
         };
         let owned = o.clone();
-        plan.actions.push(match w.kernel.get(&cg) {
+        let slot = if o.shadow {
+            &w.kernel.shadows
+        } else {
+            &w.kernel.enforcing
+        };
+        plan.actions.push(match slot.get(&cg) {
             None => Action::Forget {
                 cgroup: cg,
                 owned,

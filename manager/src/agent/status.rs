@@ -2,9 +2,10 @@
 //! What one node's agent reports on one policy (`status.nodes[]`), from
 //! the plan's outcome and how its actions went. Pure, like the planner.
 
-use super::crd::{Condition, NodeStatus};
+use super::crd::{Condition, NodeStatus, ShadowStatus};
 use super::reconcile::{Outcome, Placed};
-use std::collections::HashMap;
+use crate::shadow::Report;
+use std::collections::{BTreeMap, HashMap};
 
 /// At most this much of `lastError`.
 const MAX_ERROR: usize = 1024;
@@ -40,8 +41,10 @@ pub fn node_status(
         let failure = p.cgroup.as_ref().and_then(|c| failed.get(&c.id));
         match (&p.placed, failure) {
             (Placed::Applied, _) => applied += 1,
-            (Placed::Applying, None) => applied += 1,
-            (Placed::Applying, Some(e)) => errors.push(format!("{}: {e}", p.container)),
+            (Placed::Applying | Placed::Promoting, None) => applied += 1,
+            (Placed::Applying | Placed::Promoting, Some(e)) => {
+                errors.push(format!("{}: {e}", p.container))
+            }
             (Placed::NoCgroup, _) => {
                 missing += 1;
                 errors.push(format!(
@@ -51,10 +54,17 @@ pub fn node_status(
             }
             (Placed::Manual, _) => {
                 let id = p.cgroup.as_ref().map_or(0, |c| c.id);
-                manual.push(format!(
-                    "{} (cgroup {id} has a policy the agent did not apply; `sysfence policy delete --cgroup {id}` on the node hands it over)",
-                    p.container
-                ));
+                manual.push(if o.shadow {
+                    format!(
+                        "{} (cgroup {id} has a shadow the agent did not set; `sysfence policy discard-shadow --cgroup {id}` on the node hands it over)",
+                        p.container
+                    )
+                } else {
+                    format!(
+                        "{} (cgroup {id} has a policy the agent did not apply; `sysfence policy delete --cgroup {id}` on the node hands it over)",
+                        p.container
+                    )
+                });
             }
             (Placed::Held, _) => {}
             (Placed::Conflict(k), _) => conflicts.push(format!("{} (held by {k})", p.container)),
@@ -64,7 +74,7 @@ pub fn node_status(
         .containers
         .iter()
         .filter(|p| {
-            p.placed == Placed::Applying
+            matches!(p.placed, Placed::Applying | Placed::Promoting)
                 && p.cgroup
                     .as_ref()
                     .is_some_and(|c| failed.contains_key(&c.id))
@@ -86,7 +96,11 @@ pub fn node_status(
     } else {
         "Applied"
     };
-    let ready_msg = format!("applied to {applied} of {matched} selected containers on {node}");
+    let ready_msg = if o.shadow {
+        format!("shadow set on {applied} of {matched} selected containers on {node} (recorded, not enforced)")
+    } else {
+        format!("applied to {applied} of {matched} selected containers on {node}")
+    };
     let mut conds = vec![Condition {
         type_: "Ready".into(),
         status: if ready { "True" } else { "False" }.into(),
@@ -141,7 +155,65 @@ pub fn node_status(
         applied_containers: applied as u32,
         last_error,
         conditions: conds,
+        shadow: None,
     })
+}
+
+/// Whether an action (as the shadow record writes it) lets the call
+/// through.
+fn passes(action: &str) -> bool {
+    action == "allow" || action == "log"
+}
+
+/// The shadow records of a `mode: shadow` policy's containers, summed, in
+/// its node report (`shadow`); `None` for another mode. `records` maps
+/// cgroups to their shadow's record; a record that could not be read goes
+/// to `lastError`.
+pub fn with_shadow(
+    mut s: NodeStatus,
+    o: &Outcome,
+    records: &BTreeMap<u64, Result<Report, String>>,
+) -> NodeStatus {
+    if !o.shadow {
+        return s;
+    }
+    let mut sum = ShadowStatus::default();
+    let mut errors = Vec::new();
+    for p in &o.containers {
+        match p.cgroup.as_ref().and_then(|c| records.get(&c.id)) {
+            None => {}
+            Some(Err(e)) => errors.push(format!("{}: the shadow record: {e}", p.container)),
+            Some(Ok(r)) => {
+                sum.containers += 1;
+                sum.differed += r.differed;
+                for d in &r.differences {
+                    if passes(&d.shadow) || !passes(&d.enforced) {
+                        continue;
+                    }
+                    sum.would_refuse.total += d.count;
+                    let name = d
+                        .syscall
+                        .map_or_else(|| format!("#{}", d.nr), str::to_string);
+                    *sum.would_refuse.by_syscall.entry(name).or_default() += d.count;
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let mut e = s.last_error.take().unwrap_or_default();
+        for x in errors {
+            if e.len() + x.len() + 2 > MAX_ERROR {
+                break;
+            }
+            if !e.is_empty() {
+                e.push_str("; ");
+            }
+            e.push_str(&x);
+        }
+        s.last_error = Some(e);
+    }
+    s.shadow = Some(sum);
+    s
 }
 
 /// RFC 3339 UTC, to the second, of a time since the Unix epoch.
