@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 1000
+# budget: 1400
 # covers: manager/src/agent/ manager/src/hook.rs manager/src/selection.rs manager/src/target.rs
 # The node agent's cgroup side, for real (issue 8). No Kubernetes API
 # server can run here, so the pods come from a file in `kubectl get pods -o
@@ -264,7 +264,7 @@ K
 # (in a pod, the service account's CA is used instead); the guest has none.
 [ -f $HR/etc/ssl/certs/ca-certificates.crt ] || fail "no $HR/etc/ssl/certs/ca-certificates.crt (scripts/setup.sh installs ca-certificates)"
 SSL_CERT_FILE=$HR/etc/ssl/certs/ca-certificates.crt KUBECONFIG=/tmp/agent-kubeconfig sysfence agent run --node-name guest --cgroup-root /sys/fs/cgroup \
-  --state-file $STATE --metrics-addr 127.0.0.1:9479 >/tmp/agent-run.log 2>&1 &
+  --state-file $STATE --metrics-addr 127.0.0.1:9479 --resync 10 >/tmp/agent-run.log 2>&1 &
 agent=$!
 # wait_for WHAT SECONDS CMD...
 wait_for() {
@@ -352,7 +352,7 @@ wait_for "db's shadow status" 60 shadowed db
 for i in 1 2 3; do
   case $(probe $CGB) in ok*) ;; *) fail "container B is refused under db's shadow: $(probe $CGB)" ;; esac
 done
-# Counts alone are patched at most once a resync (30 s), on the next pass.
+# Counts alone are patched at most once a resync (10 s here), on the next pass.
 wait_for "db's status to count B's getppid calls" 150 counted db
 put policies db "$(jpolicy db db 15)"
 refused_b() { [ "$(probe $CGB)" = "err 15" ]; }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 600
+# budget: 900
 # covers: kmod/ shared-abi/ manager/src/hook.rs manager/src/record.rs manager/src/target.rs
 # The OCI runtime hook (issue 8). First the kernel side it relies on, with
 # the hook fed a runtime's state by hand: a policy set to start at the
