@@ -82,8 +82,9 @@ loads=$(dmesg | grep -c 'sysfence: loaded: version ')
 unloads=$(dmesg | grep -c 'sysfence: unloaded')
 expect_eq "load messages" "$loads" "$rounds"
 expect_eq "unload messages" "$unloads" "$rounds"
-dmesg | grep -m1 'sysfence: loaded: version 0\.1\.0, netlink family sysfence v3' >/dev/null ||
-  fail "the load message does not carry the version"
+fv=$(sed -nE 's/^pub const FAMILY_VERSION: u8 = ([0-9]+);/\1/p' "$SF_ROOT/shared-abi/src/proto.rs")
+dmesg | grep -m1 "sysfence: loaded: version 0\.1\.0, netlink family sysfence v$fv" >/dev/null ||
+  fail "the load message does not carry the version (family v$fv, from proto.rs)"
 
 # kmemleak only reports objects older than 5 s; scan twice to settle.
 sleep 6
