@@ -42,7 +42,7 @@ sleep 30 &
 p=$!
 echo "$p" >"/sys/fs/cgroup/docker/$(hex a2)/cgroup.procs"
 sysfence policy apply --pid "$p" /tmp/p.yaml 2>/dev/null || fail "--pid failed"
-expect_eq "--pid targets the process's cgroup" "$(sysfence policy list --json)" "[{\"cgroup_id\":$(stat -c %i "/sys/fs/cgroup/docker/$(hex a2)"),\"rules\":2,\"waiting_for_exec\":false}]"
+expect_eq "--pid targets the process's cgroup" "$(sysfence policy list --json)" "[{\"cgroup_id\":$(stat -c %i "/sys/fs/cgroup/docker/$(hex a2)"),\"rules\":2,\"enforcing\":true,\"waiting_for_exec\":false}]"
 sysfence policy delete --pid "$p" 2>/dev/null || fail "delete by --pid failed"
 kill "$p"
 wait "$p" 2>/dev/null
