@@ -102,6 +102,9 @@ sysfence policy delete --cgroup dock/inner 2>/dev/null
 sysfence policy delete --cgroup dock 2>/dev/null
 rmdir "$CG/dock/inner" "$CG/dock"
 
+# Shadow policies (issue 18): a shadowed call, promote against replace.
+sh "$(dirname "$0")/shadow.sh"
+
 # Scale: N cgroups, each with its own Docker-default-sized policy, and N
 # sharing one.
 slab() { sed -n 's/^Slab: *\([0-9]*\) kB/\1/p' /proc/meminfo; }

@@ -33,6 +33,11 @@ pub enum BenchCmd {
         /// Replaces to time.
         #[arg(long, default_value_t = 2000)]
         count: usize,
+        /// Time promotes instead: a second version is set once as the
+        /// cgroup's shadow, and each request is a `policy promote`, which
+        /// swaps the two.
+        #[arg(long)]
+        promote: bool,
     },
     /// Create N cgroups under PARENT, each with the policy.
     Load {
@@ -73,6 +78,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             file,
             caps,
             count,
+            promote,
         } => {
             let r = target.resolve_for_policy()?;
             let mut a = load_policy(&file, &r, caps_for(&file, &caps)?, false)?;
@@ -84,17 +90,26 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             a.default_errno = Some(2);
             let wb = a.to_wire()?;
             let mut c = Client::connect()?;
+            if promote {
+                set_policy(&mut c, r.id, &wa)?;
+                crate::commands::set_shadow(&mut c, r.id, &wb)?;
+            }
             let mut v = Vec::with_capacity(count);
             let start = Instant::now();
             for i in 0..count {
                 let t = Instant::now();
-                set_policy(&mut c, r.id, if i % 2 == 0 { &wa } else { &wb })?;
+                if promote {
+                    crate::shadow::promote(&mut c, r.id)?;
+                } else {
+                    set_policy(&mut c, r.id, if i % 2 == 0 { &wa } else { &wb })?;
+                }
                 v.push(t.elapsed().as_nanos() as f64 / 1000.0);
             }
             let total = start.elapsed().as_secs_f64();
             v.sort_by(f64::total_cmp);
+            let what = if promote { "promotes" } else { "replaces" };
             println!(
-                "p50 {:.1} p99 {:.1} max {:.1} us over {count} replaces of {} bytes; {:.0} replaces/s",
+                "p50 {:.1} p99 {:.1} max {:.1} us over {count} {what} of {} bytes; {:.0} {what}/s",
                 pct(&v, 0.5),
                 pct(&v, 0.99),
                 pct(&v, 1.0),

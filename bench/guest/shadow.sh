@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shadow policies' cost (issue 18), in one boot of the bench kernel under
+# icount (guest ns = instructions). Run alone by bench/shadow.sh, or as part
+# of bench/guest/suite.sh. Prints RESULT lines as suite.sh does:
+#   RESULT|key|case|median|min|max|unit
+# - getppid in a cgroup with Docker's default policy, with no shadow, with
+#   a shadow that decides getppid alike (the shadowed call's extra lookup),
+#   and with a shadow that would refuse it (every call counted in the
+#   shadow's record, events rate-limited);
+# - getppid of a caller with no policy while shadows exist elsewhere;
+# - promote (swap the enforcing policy and the shadow) against replace,
+#   request to the kernel's ACK, p50 / p99 / max.
+set -e
+ITER=${ITER:-20000}
+REPS=${REPS:-11}
+UPDATES=${UPDATES:-2000}
+D=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+PROFILE=$SF_ROOT/tests/fixtures/docker-default.json
+CG=/sys/fs/cgroup
+sres() {
+  _k=$1 _c=$2
+  shift 2
+  set -- $("$@")
+  echo "RESULT|$_k|$_c|$2|$4|$6|$7"
+}
+into() { echo $$ >"$CG/$1/cgroup.procs"; }
+
+[ -d /sys/module/sysfence ] || insmod "$SF_KO"
+mkdir -p "$CG/shbare" "$CG/shdock"
+sysfence policy apply --cgroup shdock --caps "$D" "$PROFILE" 2>/dev/null
+into shbare
+sres shadow.unfiltered_none "getppid, module loaded, caller unfiltered, no shadow anywhere" sf-bench 110 "$ITER" "$REPS"
+into shdock
+sres shadow.enforcing_only "sysfence: getppid (allowed), no shadow" sf-bench 110 "$ITER" "$REPS"
+# A shadow that decides getppid as the enforcing policy does.
+sysfence policy apply --shadow --cgroup shdock --caps "$D" "$PROFILE" 2>/dev/null
+sres shadow.same "sysfence: getppid (allowed), shadow allows it too" sf-bench 110 "$ITER" "$REPS"
+into shbare
+sres shadow.unfiltered "getppid, module loaded, caller unfiltered, a shadow elsewhere" sf-bench 110 "$ITER" "$REPS"
+# A shadow that would refuse getppid: every call differs and is recorded.
+printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 1}\n' |
+  sysfence policy apply --shadow --cgroup shdock - 2>/dev/null
+into shdock
+sres shadow.differs "sysfence: getppid (allowed), shadow would refuse it (recorded)" sf-bench 110 "$ITER" "$REPS"
+into shbare
+sysfence policy discard-shadow --cgroup shdock 2>/dev/null
+into shdock
+sres shadow.discarded "sysfence: getppid (allowed), after discard-shadow" sf-bench 110 "$ITER" "$REPS"
+into shbare
+
+# Promote against replace: the same two Docker-default versions.
+into shdock
+sf-loop 39 50 >/dev/null &
+L=$!
+into shbare
+for mode in replace promote; do
+  flag=
+  [ $mode = promote ] && flag=--promote
+  _o=$(sysfence bench apply-latency --cgroup shdock --caps "$D" "$PROFILE" --count "$UPDATES" $flag)
+  set -- $_o
+  echo "RESULT|shadow.$mode.latency|sysfence: $mode a Docker-default policy, p50 / p99 / max|$2|$4|$6|$7"
+  echo "RESULT|shadow.$mode.rate|sysfence: sustained ${mode}s per second|${14}|${14}|${14}|$mode/s"
+done
+kill "$L"
+wait "$L" 2>/dev/null || true
+sysfence policy discard-shadow --cgroup shdock 2>/dev/null || true
+sysfence policy delete --cgroup shdock 2>/dev/null
+into ""
+rmdir "$CG/shbare" "$CG/shdock"
