@@ -61,9 +61,25 @@ def load(kind):
 created = {}
 
 
+def signature(kind):
+    """The names, inodes and mtimes of a kind's files: unchanged, nothing to re-read."""
+    d = os.path.join(DIR, kind)
+    try:
+        return sorted((e.name, e.inode(), e.stat().st_mtime_ns) for e in os.scandir(d))
+    except OSError:
+        return None
+
+
 def poll():
+    # Re-reads a kind's files only when they changed: parsing every file
+    # every 50 ms took a quarter of the emulated guest's CPU.
+    seen = {}
     while True:
         for kind in ("policies", "pods"):
+            sig = signature(kind)
+            if kind in seen and seen[kind] == sig:
+                continue
+            seen[kind] = sig
             now = load(kind)
             with lock:
                 old = objects[kind]
