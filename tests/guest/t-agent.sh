@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 1400
+# kernel: bench
 # covers: manager/src/agent/ manager/src/hook.rs manager/src/selection.rs manager/src/target.rs
 # The node agent's cgroup side, for real (issue 8). No Kubernetes API
 # server can run here, so the pods come from a file in `kubectl get pods -o
