@@ -16,6 +16,10 @@
 //! swaps the two (`t-shadow.sh`). Either way, the latency of each request
 //! after the first sets goes to standard error as `latency_us p50 X p99 Y
 //! max Z`.
+//!
+//! `sf-flip --delete CGROUP_ID[,CGROUP_ID...]`: deletes each cgroup's
+//! policy, from one process (`t-soak.sh`: fifty `sysfence policy delete`
+//! processes took over a minute on the debug kernel); prints `deleted N`.
 
 use std::time::{Duration, Instant};
 use sysfence_abi::nla::Writer;
@@ -75,7 +79,7 @@ fn as_shadow(msg: &[u8]) -> Vec<u8> {
     m
 }
 
-/// A `policy-promote` request for cgroup `cg`.
+/// A request naming only cgroup `cg` (policy-promote, policy-delete).
 fn promote_msg(cg: u64) -> Vec<u8> {
     let mut b = vec![0u8; 12];
     Writer::new(&mut b).put_u64(attr::CGROUP_ID, cg).unwrap();
@@ -89,8 +93,25 @@ fn percentile(sorted: &[u64], p: usize) -> u64 {
     sorted[((sorted.len() - 1) * p / 100).min(sorted.len() - 1)]
 }
 
+/// `--delete IDS`: one policy-delete per cgroup; exits 1 on a refusal.
+fn delete_all(cgs: &[u64]) -> ! {
+    let (mut s, fam) = Sock::open_family_or_exit("sf-flip");
+    for &cg in cgs {
+        if let Err(e) = send(&mut s, fam, Cmd::PolicyDelete, &promote_msg(cg)) {
+            eprintln!("sf-flip: delete of cgroup {cg} refused: {e}");
+            std::process::exit(1);
+        }
+    }
+    println!("deleted {}", cgs.len());
+    std::process::exit(0)
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let delete = args.first().map(String::as_str) == Some("--delete");
+    if delete {
+        args.remove(0);
+    }
     let promote = args.first().map(String::as_str) == Some("--promote");
     if promote {
         args.remove(0);
@@ -104,8 +125,11 @@ fn main() {
                 .collect::<Option<Vec<_>>>()
         })
         .unwrap_or(None);
+    if let (true, Some(cgs)) = (delete, &cgs) {
+        delete_all(cgs);
+    }
     let (Some(cgs), Some(secs)) = (cgs, args.get(1).and_then(|s| s.parse::<f64>().ok())) else {
-        eprintln!("usage: sf-flip CGROUP_ID[,CGROUP_ID...] SECONDS [MIN_REPLACES]");
+        eprintln!("usage: sf-flip [--promote] CGROUP_ID[,CGROUP_ID...] SECONDS [MIN_REPLACES] | sf-flip --delete CGROUP_ID[,CGROUP_ID...]");
         std::process::exit(2);
     };
     let (mut s, fam) = Sock::open_family_or_exit("sf-flip");
