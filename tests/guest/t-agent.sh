@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 200
+# budget: 300
 # kernel: bench
 # covers: manager/src/agent/ manager/src/hook.rs manager/src/selection.rs manager/src/target.rs
 # The node agent's cgroup side, for real (issue 8). No Kubernetes API

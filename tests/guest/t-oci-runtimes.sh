@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 100
+# budget: 180
 # kernel: bench
 # covers: kmod/ shared-abi/ manager/src/hook.rs manager/src/record.rs manager/src/target.rs
 # The OCI runtime hook with real runtimes from Debian's packages, run
