@@ -23,21 +23,22 @@ sres() {
   set -- $("$@")
   echo "RESULT|$_k|$_c|$2|$4|$6|$7"
 }
-into() { echo $$ >"$CG/$1/cgroup.procs"; }
-# from_cg CGROUP KEY CASE CMD...: CMD's figures, measured from CGROUP; requests
-# to the module are made from shbare, which has no policy (the module
-# refuses them from filtered tasks).
+# from_cg CGROUP KEY CASE CMD...: CMD's figures, run in CGROUP from a
+# child that moves itself there (a task under a policy may not move back
+# out, and the module refuses requests from filtered tasks, so this shell
+# stays in shbare, which has no policy).
 from_cg() {
-  into "$1"
+  _cg=$1
   shift
-  sres "$@"
-  into shbare
+  _k=$1 _c=$2
+  shift 2
+  sres "$_k" "$_c" sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$_cg" "$@"
 }
 
 [ -d /sys/module/sysfence ] || insmod "$SF_KO"
 mkdir -p "$CG/shbare" "$CG/shdock"
 sysfence policy apply --cgroup shdock --caps "$D" "$PROFILE" 2>/dev/null
-into shbare
+echo $$ >"$CG/shbare/cgroup.procs"
 sres shadow.unfiltered_none "getppid, module loaded, caller unfiltered, no shadow anywhere" sf-bench 110 "$ITER" "$REPS"
 from_cg shdock shadow.enforcing_only "sysfence: getppid (allowed), no shadow" sf-bench 110 "$ITER" "$REPS"
 # A shadow that decides getppid as the enforcing policy does.
@@ -53,10 +54,8 @@ from_cg shdock shadow.discarded "sysfence: getppid (allowed), after discard-shad
 
 # Promote against replace: the same two Docker-default versions, a task
 # running in the cgroup.
-into shdock
-sf-loop 39 50 >/dev/null &
+sh -c 'echo $$ >"$0/cgroup.procs" && exec sf-loop 39 50' "$CG/shdock" >/dev/null &
 L=$!
-into shbare
 for mode in replace promote; do
   flag=
   [ $mode = promote ] && flag=--promote
@@ -69,5 +68,5 @@ kill "$L"
 wait "$L" 2>/dev/null || true
 sysfence policy discard-shadow --cgroup shdock 2>/dev/null || true
 sysfence policy delete --cgroup shdock 2>/dev/null
-into ""
+echo $$ >"$CG/cgroup.procs"
 rmdir "$CG/shbare" "$CG/shdock"

@@ -25,7 +25,16 @@ res() {
 }
 cg_enter() { echo $$ >"$CG/$1/cgroup.procs"; }
 cg_leave() { echo $$ >"$CG/cgroup.procs"; }
-macro() { sf-bench "$@" --run-cpu "$MACRO_REPS" -- sh -c 'for i in 1 2 3 4 5 6; do ls /bin | wc -l >/dev/null; cat /etc/passwd | head -n 3 >/dev/null; echo x >/tmp/macro.$i; rm /tmp/macro.$i; sf-obj connect inet 127.0.0.1 9 >/dev/null; done'; }
+# in_cg CGROUP CMD...: CMD run in CGROUP, from a child that moves itself
+# there: a task under a policy may not move back out (containment), so the
+# suite's own shell stays in cgroups without one.
+in_cg() { _c=$1; shift; sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$_c" "$@"; }
+# macro [--in-cg CGROUP] [SF-BENCH-OPTION...]: the macro workload's runs.
+macro() {
+  _pre=
+  [ "$1" = --in-cg ] && { _pre="in_cg $2"; shift 2; }
+  $_pre sf-bench "$@" --run-cpu "$MACRO_REPS" -- sh -c 'for i in 1 2 3 4 5 6; do ls /bin | wc -l >/dev/null; cat /etc/passwd | head -n 3 >/dev/null; echo x >/tmp/macro.$i; rm /tmp/macro.$i; sf-obj connect inet 127.0.0.1 9 >/dev/null; done'
+}
 mres() { _k=$1 _c=$2; shift 2; set -- $(macro "$@"); echo "RESULT|$_k|$_c|$2|$4|$6|$7"; }
 echo x >/tmp/bench-file
 
@@ -65,33 +74,25 @@ cg_enter bare
 res mod.unfiltered "getppid, module loaded, caller unfiltered (a policy elsewhere)" sf-bench 110 "$ITER" "$REPS"
 res mod.unfiltered_open "open+close, module loaded, caller unfiltered" sf-bench --open /tmp/bench-file 5000 "$REPS"
 cg_leave
-cg_enter dock
-res sf.getppid "sysfence: getppid (allowed)" sf-bench 110 "$ITER" "$REPS"
-res sf.socket "sysfence: socket(AF_INET), argument rule (allowed)" sf-bench 41 "$ITER" "$REPS" 2 0xffff 0
-res sf.personality "sysfence: personality(0), argument rule (allowed)" sf-bench 135 "$ITER" "$REPS" 0
-res sf.mount "sysfence: mount (denied)" sf-bench 165 "$ITER" "$REPS"
-res sf.ia32 "sysfence: ia32 getpid (allowed)" sf-bench --abi ia32 20 "$ITER" "$REPS"
-res sf.open "sysfence: open+close" sf-bench --open /tmp/bench-file 5000 "$REPS"
-mres sf.macro "sysfence: macro workload"
-cg_leave
+res sf.getppid "sysfence: getppid (allowed)" in_cg dock sf-bench 110 "$ITER" "$REPS"
+res sf.socket "sysfence: socket(AF_INET), argument rule (allowed)" in_cg dock sf-bench 41 "$ITER" "$REPS" 2 0xffff 0
+res sf.personality "sysfence: personality(0), argument rule (allowed)" in_cg dock sf-bench 135 "$ITER" "$REPS" 0
+res sf.mount "sysfence: mount (denied)" in_cg dock sf-bench 165 "$ITER" "$REPS"
+res sf.ia32 "sysfence: ia32 getpid (allowed)" in_cg dock sf-bench --abi ia32 20 "$ITER" "$REPS"
+res sf.open "sysfence: open+close" in_cg dock sf-bench --open /tmp/bench-file 5000 "$REPS"
+mres sf.macro "sysfence: macro workload" --in-cg dock
 # Nested: Docker's profile on the parent, a small policy on the child.
 mkdir -p "$CG/dock/inner"
 printf 'default: allow\nrules:\n  - {syscalls: [sethostname], action: errno}\n' | sysfence policy apply --cgroup dock/inner - 2>/dev/null
-cg_enter dock/inner
-res sf.nested "sysfence: getppid, policies at two levels" sf-bench 110 "$ITER" "$REPS"
-cg_leave
+res sf.nested "sysfence: getppid, policies at two levels" in_cg dock/inner sf-bench 110 "$ITER" "$REPS"
 # An object path rule (native policy: OCI profiles have none).
 printf 'default: allow\nobjects:\n  files:\n    - {prefix: /etc/secret, action: errno, errno: 13}\n' | sysfence policy apply --cgroup other - 2>/dev/null
-cg_enter other
-res sf.open_rule "sysfence: open+close with an active path rule" sf-bench --open /tmp/bench-file 5000 "$REPS"
-cg_leave
+res sf.open_rule "sysfence: open+close with an active path rule" in_cg other sf-bench --open /tmp/bench-file 5000 "$REPS"
 sysfence policy delete --cgroup other 2>/dev/null
 
 # Live update of a running container's Docker-default policy.
-cg_enter dock
-sf-loop 39 50 >/dev/null &
+in_cg dock sf-loop 39 50 >/dev/null &
 L=$!
-cg_leave
 _o=$(sysfence bench apply-latency --cgroup dock --caps "$D" "$PROFILE" --count "$UPDATES")
 set -- $_o
 echo "RESULT|update.latency|sysfence: replace a Docker-default policy, p50 / p99 / max|$2|$4|$6|$7"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 700
+# budget: 760
 # covers: kmod/ shared-abi/ manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs manager/src/offline/ tests/differential/
 # The same semantics as seccomp, proven differentially: a battery of raw
 # syscalls (every x86_64 syscall, argument-dependent calls, ia32 calls) runs

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 90
+# budget: 110
 # covers: kmod/ shared-abi/ manager/src/events.rs
 # Events: a subscriber sees denials, LOG hits, traps and kills with the
 # task, call, arguments and action; a burst is rate-limited per policy, and

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 360
+# budget: 560
 # covers: kmod/ shared-abi/ manager/src/status.rs manager/src/client.rs
 # sysfence.ko loads, logs its version, and unloads cleanly, 100 times over,
 # and 12 more times while policy changes race the unload, leaving nothing

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 360
+# budget: 730
 # covers: kmod/ shared-abi/
 # Generated and mutated netlink requests (sf-nlfuzz): every one answered,
 # every policy-set answered exactly as the shared engine predicts, the

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 100
+# budget: 150
 # covers: kmod/ shared-abi/ manager/src/objects.rs
 # Object rules: file opens (symlinks, hard links, .., dirfd, openat2, a
 # racing path buffer), exec (symlink, execveat), socket creation, connect

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 60
+# budget: 70
 # covers: manager/src/resource.rs manager/src/policy.rs manager/src/commands.rs
 # The SyscallPolicy resource: applied like any policy, audit mode logs what
 # enforce mode refuses, a bad resource is refused naming the field and

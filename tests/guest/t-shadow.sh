@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 400
+# budget: 430
 # covers: kmod/ shared-abi/ manager/src/shadow.rs manager/src/commands.rs manager/src/events.rs
 # Shadow policies on a live workload: a candidate set beside the enforcing
 # policy changes nothing the tasks see, records exactly the calls it would

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 120
+# budget: 130
 # covers: manager/src/target.rs
 # Targets: containers found by id prefix in the real cgroup layouts of
 # Docker, containerd (Kubernetes and ctr), CRI-O, Podman and systemd-nspawn,
