@@ -104,6 +104,14 @@ struct PathCache {
     single: *const Entry,
     /// `single`'s enforcing policy.
     single_policy: *const Compiled,
+    /// The path's only entry when it is as `single` would be but for a
+    /// shadow (the usual rollout: a container's policy and a candidate);
+    /// null otherwise.
+    shadowed: *const Entry,
+    /// `shadowed`'s enforcing policy.
+    shadowed_policy: *const Compiled,
+    /// `shadowed`'s shadow policy; null when the shadow is "no policy".
+    shadowed_shadow: *const Compiled,
     entries: [*const Entry; CACHED],
 }
 const _: () = assert!(core::mem::size_of::<PathCache>() <= 128);
@@ -121,6 +129,25 @@ impl PathCache {
         // is held by the entry's `Arc`); numbers are never reused and that
         // snapshot is the current one, alive for this call.
         Some(unsafe { (&*self.single, &*self.single_policy) })
+    }
+
+    /// As [`PathCache::single`], for a path whose only entry also has a
+    /// shadow: the entry, its enforcing policy and its shadow's policy
+    /// (`None`: the shadow is "no policy").
+    #[inline(always)]
+    fn shadowed(&self, gen: u64, cgid: u64) -> Option<(&Entry, &Compiled, Option<&Compiled>)> {
+        if self.gen != gen || self.cgid != cgid || self.shadowed.is_null() {
+            return None;
+        }
+        // SAFETY: as in `single`; the shadow policy is held by the entry's
+        // shadow, part of the same snapshot.
+        Some(unsafe {
+            (
+                &*self.shadowed,
+                &*self.shadowed_policy,
+                self.shadowed_shadow.as_ref(),
+            )
+        })
     }
 }
 
@@ -145,6 +172,7 @@ fn for_each_active_cached<'s>(
     let (mut n, mut fits) = (0usize, true);
     // The path's only entry, while it may take the fast path.
     let mut single: Option<(&Entry, &Compiled)> = None;
+    let mut shadowed: Option<(&Entry, &Compiled, *const Compiled)> = None;
     let own = for_each_active(snap, |e| {
         match list.get_mut(n) {
             Some(slot) => {
@@ -153,16 +181,26 @@ fn for_each_active_cached<'s>(
             }
             None => fits = false,
         }
-        single = match e.in_force() {
-            Some(p) if n == 1 && !p.record && e.shadow.is_none() => Some((e, p)),
-            _ => None,
-        };
+        (single, shadowed) = (None, None);
+        match (e.in_force(), &e.shadow) {
+            (Some(p), None) if n == 1 && !p.record => single = Some((e, p)),
+            (Some(p), Some(sh)) if n == 1 && !p.record => {
+                let sp = sh.policy.as_deref().map_or(core::ptr::null(), |x| x as *const Compiled);
+                shadowed = Some((e, p, sp));
+            }
+            _ => {}
+        }
         f(e)
     });
     if fits && own == cgid {
+        use core::ptr::null;
         let (single, single_policy) = match single {
             Some((e, p)) if n == 1 => (e as *const Entry, p as *const Compiled),
-            _ => (core::ptr::null(), core::ptr::null()),
+            _ => (null(), null()),
+        };
+        let (shadowed, shadowed_policy, shadowed_shadow) = match shadowed {
+            Some((e, p, sp)) if n == 1 => (e as *const Entry, p as *const Compiled, sp),
+            _ => (null(), null(), null()),
         };
         *cache = PathCache {
             gen,
@@ -170,6 +208,9 @@ fn for_each_active_cached<'s>(
             n: n as u64,
             single,
             single_policy,
+            shadowed,
+            shadowed_policy,
+            shadowed_shadow,
             entries: list,
         };
     } else {
@@ -304,6 +345,37 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
         return;
     }
     // SAFETY: same contract as this function's.
+    unsafe { decide_other(snap, cache, regs, id, cgid, ia32) };
+}
+
+/// The calls the fast path leaves: first a path whose only entry has a
+/// shadow (a call both policies allow outright is counted and let go),
+/// then [`decide_call`]. Out of line, so that the fast path's code stays
+/// as small as it was without shadows.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`]; `snap` is the current snapshot.
+#[inline(never)]
+unsafe fn decide_other(
+    snap: &Snapshot,
+    cache: &mut PathCache,
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    ia32: bool,
+) {
+    if let Some((e, p, sp)) = cache.shadowed(snap.gen(), cgid) {
+        let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
+        if p.allows(abi, id as u32) && sp.is_none_or(|sp| sp.allows(abi, id as u32)) {
+            e.stats.allowed.fetch_add(1, Relaxed);
+            return;
+        }
+        // SAFETY: same contract as this function's; `e` is the path's only
+        // entry, `p` its enforcing policy and `sp` its shadow's.
+        unsafe { decide_single_shadowed(e, p, sp, regs, id, cgid, ia32) };
+        return;
+    }
+    // SAFETY: same contract as this function's.
     unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
 }
 
@@ -328,6 +400,51 @@ unsafe fn decide_single(
         // SAFETY: `regs` is this call's registers.
         Lookup::Rules(x) => p.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
     };
+    if a == action::ALLOW {
+        e.stats.allowed.fetch_add(1, Relaxed);
+        return;
+    }
+    // SAFETY: same contract as this function's.
+    unsafe { conclude(regs, a, e, cgid, id, ia32) };
+}
+
+/// As [`decide_single`] for a path whose only entry `e` also has a shadow
+/// (`sp`, or "no policy"): the enforcing answer is carried out, the
+/// shadow's is compared with it and a difference recorded, as
+/// [`decide_shadowed`] does for any path.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`].
+#[inline(never)]
+unsafe fn decide_single_shadowed(
+    e: &Entry,
+    p: &Compiled,
+    sp: Option<&Compiled>,
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    ia32: bool,
+) {
+    let (abi, nr) = classify(ia32, id);
+    let mut args = None;
+    // SAFETY: `regs` is this call's registers.
+    let a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
+    // SAFETY: as above.
+    let sa = sp.map_or(NO_POLICY, |sp| unsafe { answer(sp, abi, nr, &mut args, regs, ia32) });
+    let would = shadow::with_shadow(&[a], 0, sa);
+    if let (true, Some(sh)) = (shadow::differs(a, would), &e.shadow) {
+        let d = Decision {
+            policy_cgroup: e.cgroup,
+            task_cgroup: cgid,
+            abi,
+            nr,
+            action: would,
+            object: None,
+            shadow: Some((sh.record.id, a)),
+        };
+        // SAFETY: `regs` is this call's registers.
+        events::note_shadow(&sh.record, &d, || unsafe { read_args(regs, ia32) });
+    }
     if a == action::ALLOW {
         e.stats.allowed.fetch_add(1, Relaxed);
         return;
