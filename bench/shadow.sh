@@ -18,7 +18,7 @@ grep -q '^RESULT|shadow.promote.rate' "$log" || sf_die "the shadow bench did not
   echo
   echo "Made by \`bench/shadow.sh\` (\`bench/guest/shadow.sh\`), one boot, one vCPU."
   echo "Per-call figures are instructions per call (median of the repeats, min, max);"
-  echo "promote and replace are microseconds of guest time from request to the kernel's ACK."
+  echo "promote and replace are microseconds of guest time from request to the kernel's ACK, and their three columns are p50, p99 and max."
   echo
   echo "| case | median | min | max | unit |"
   echo "|---|---:|---:|---:|---|"
