@@ -6,6 +6,9 @@ set -e
 ITER=${ITER:-20000}
 REPS=${REPS:-15}
 run() { printf '%-58s %s\n' "$1" "$(shift; "$@")"; }
+# in_cg CGROUP CMD...: CMD run in CGROUP, from a child that moves itself
+# there (a task under a policy may not move back out: containment).
+in_cg() { _c=$1; shift; sh -c 'echo $$ >"/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' "$_c" "$@"; }
 
 rmmod sysfence 2>/dev/null || true
 run "getppid, no module loaded" sf-bench 110 "$ITER" "$REPS"
@@ -23,13 +26,10 @@ mkdir -p /sys/fs/cgroup/bench
 } | sysfence policy apply --cgroup bench - 2>/dev/null
 run "getppid, caller unfiltered, a policy on another cgroup" sf-bench 110 "$ITER" "$REPS"
 mkdir -p /sys/fs/cgroup/other
-echo $$ >/sys/fs/cgroup/other/cgroup.procs
-run "getppid, caller in an unfiltered sibling cgroup" sf-bench 110 "$ITER" "$REPS"
-echo $$ >/sys/fs/cgroup/bench/cgroup.procs
-run "getppid, in a filtered cgroup (allowed)" sf-bench 110 "$ITER" "$REPS"
-run "personality(0), argument rule (allowed)" sf-bench 135 "$ITER" "$REPS" 0
-run "ia32 getpid, in a filtered cgroup (allowed)" sf-bench --abi ia32 20 "$ITER" "$REPS"
-run "mount, denied with EPERM" sf-bench 165 "$ITER" "$REPS"
-echo $$ >/sys/fs/cgroup/cgroup.procs
+run "getppid, caller in an unfiltered sibling cgroup" in_cg other sf-bench 110 "$ITER" "$REPS"
+run "getppid, in a filtered cgroup (allowed)" in_cg bench sf-bench 110 "$ITER" "$REPS"
+run "personality(0), argument rule (allowed)" in_cg bench sf-bench 135 "$ITER" "$REPS" 0
+run "ia32 getpid, in a filtered cgroup (allowed)" in_cg bench sf-bench --abi ia32 20 "$ITER" "$REPS"
+run "mount, denied with EPERM" in_cg bench sf-bench 165 "$ITER" "$REPS"
 sysfence policy delete --cgroup bench 2>/dev/null
 rmdir /sys/fs/cgroup/bench /sys/fs/cgroup/other

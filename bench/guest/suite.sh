@@ -91,7 +91,7 @@ res sf.open_rule "sysfence: open+close with an active path rule" in_cg other sf-
 sysfence policy delete --cgroup other 2>/dev/null
 
 # Live update of a running container's Docker-default policy.
-in_cg dock sf-loop 39 50 >/dev/null &
+sh -c 'echo $$ >"$0/cgroup.procs" && exec sf-loop 39 50' "$CG/dock" >/dev/null &
 L=$!
 _o=$(sysfence bench apply-latency --cgroup dock --caps "$D" "$PROFILE" --count "$UPDATES")
 set -- $_o
@@ -122,9 +122,7 @@ scale() {
   echo "RESULT|scale.load.$_n.$_lab|load $_n $_lab policies, seconds|$5|$5|$5|s"
   _m=$(( (_s1 - _s0) * 1024 / _n ))
   echo "RESULT|scale.mem.$_n.$_lab|kernel slab per policy, $_n $_lab policies|$_m|$_m|$_m|bytes"
-  cg_enter scale/c0
-  res "scale.getppid.$_n.$_lab" "sysfence: getppid among $_n $_lab policies" sf-bench 110 "$ITER" "$REPS"
-  cg_leave
+  res "scale.getppid.$_n.$_lab" "sysfence: getppid among $_n $_lab policies" in_cg scale/c0 sf-bench 110 "$ITER" "$REPS"
   sysfence bench load "$CG/scale" "$PROFILE" --caps "$D" --count "$_n" --remove
   rmdir "$CG/scale"
 }
