@@ -3,9 +3,10 @@
 # The whole test suite, from a fresh Debian 12 machine to a verdict:
 #   1. set-up (scripts/setup.sh, idempotent),
 #   2. host tests: cargo fmt --check and cargo test for the workspace,
-#   3. the guest suite (tests/guest/t-*.sh) in QEMU on the debug kernel,
-#      built or taken from the cache, with the module loaded, in two guests
-#      side by side (scripts/guest-suite.sh).
+#   3. the guest suite (tests/guest/t-*.sh) in QEMU with the module
+#      loaded: two guests side by side on the debug kernel, and the real
+#      container engines' tests in a third on the bench kernel, both built
+#      or taken from the cache (scripts/guest-suite.sh).
 # The last line is "N passed, M failed"; the exit status is non-zero if
 # anything failed, including a kernel bug report in the guest's log.
 #
