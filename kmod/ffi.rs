@@ -47,8 +47,21 @@ extern "C" {
     /// `cap`); returns how many, and the task's own cgroup id in `own`.
     /// Caller: preemption off or RCU held.
     pub(crate) fn sf_current_path_ids(levels: u64, out: *mut u64, cap: c_int, own: *mut u64) -> c_int;
-    /// The level of the cgroup with this id (root: 0), or `-ENOENT`.
-    pub(crate) fn sf_cgroup_level_of(id: u64) -> c_int;
+    /// Takes a reference on the cgroup with this id and writes its level
+    /// (root: 0), or returns null (no such cgroup, or removed); undone by
+    /// [`sf_cgroup_unpin`].
+    pub(crate) fn sf_cgroup_pin(id: u64, level: *mut c_int) -> *mut Cgroup;
+    /// Whether a pinned cgroup is still online (not removed), after a
+    /// full barrier (kmod/sysfence_release.c says why).
+    pub(crate) fn sf_cgroup_online(cgrp: *mut Cgroup) -> bool;
+    /// Drops the reference [`sf_cgroup_pin`] took.
+    pub(crate) fn sf_cgroup_unpin(cgrp: *mut Cgroup);
+    /// Whether a cgroup v2 cgroup with this id exists (not removed).
+    pub(crate) fn sf_cgroup_exists(id: u64) -> bool;
+    /// Attaches the `cgroup_rmdir` probe (kmod/sysfence_release.c).
+    pub(crate) fn sf_release_attach() -> c_int;
+    /// Detaches it, and waits for the probe and the deleting work.
+    pub(crate) fn sf_release_detach();
     /// `rcu_read_lock()`.
     pub(crate) fn sf_rcu_read_lock();
     /// `rcu_read_unlock()`.

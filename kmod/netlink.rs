@@ -65,9 +65,11 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
                 | features::RECORD
                 | features::OBJECTS
                 | features::ARM_ON_EXEC
-                | features::SHADOW,
+                | features::SHADOW
+                | features::FREE_WITH_CGROUP,
         )?;
         w.put_u64(attr::INFO_OBJECTS_UNCHECKED, crate::hooks::missed())?;
+        w.put_u64(attr::INFO_POLICIES_FREED, crate::release::freed())?;
         w.put_u32(attr::INFO_POLICY_COUNT, store::count() as u32)?;
         w.put_u32(attr::INFO_MAX_POLICIES, store::max_policies())?;
         w.put_u32(attr::INFO_MAX_RULES, limits::MAX_RULES)?;
@@ -92,10 +94,11 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         Some(shared) => shared,
         None => Arc::new(built, GFP_KERNEL)?,
     };
-    // SAFETY: plain lookup by id.
-    let level = unsafe { ffi::sf_cgroup_level_of(cgroup) };
-    let level = u32::try_from(level)
-        .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
+    // Held until the table with the policy is published; then a check that
+    // the cgroup was not removed meanwhile (release.rs frees the policies
+    // of cgroups removed after that).
+    let pin = Pinned::new(cgroup)?;
+    let level = pin.level;
     if level == 0 {
         return Err(Reject::new(
             EINVAL,
@@ -131,10 +134,56 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         // SAFETY: as above.
         unsafe { ffi::sf_flag_subtree(cgroup) };
     }
+    let result = result.and_then(|()| {
+        if pin.online() {
+            return Ok(());
+        }
+        // Removed while the request ran: the rmdir probe may have missed
+        // the policy (kmod/sysfence_release.c), so it goes now.
+        let _ = store::delete(cgroup);
+        Err(Reject::new(ENOENT, c_str!("the cgroup was removed")))
+    });
     // Off again when no policy has object rules any more (or the set
     // failed).
     let _ = crate::hooks::sync();
     result
+}
+
+/// A reference on a cgroup, dropped with this value.
+struct Pinned {
+    cgrp: *mut ffi::Cgroup,
+    level: u32,
+}
+
+impl Pinned {
+    fn new(id: u64) -> Result<Self, Reject> {
+        let mut level = 0;
+        // SAFETY: a lookup by id that takes a reference; `drop` puts it.
+        let cgrp = unsafe { ffi::sf_cgroup_pin(id, &mut level) };
+        if cgrp.is_null() {
+            return Err(Reject::new(ENOENT, c_str!("no cgroup with this id")));
+        }
+        let pinned = Pinned { cgrp, level: 0 };
+        let level = u32::try_from(level)
+            .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
+        Ok(Pinned { level, ..pinned })
+    }
+}
+
+impl Pinned {
+    /// Whether the cgroup is still online (not removed), ordered after the
+    /// table published before the call.
+    fn online(&self) -> bool {
+        // SAFETY: `cgrp` is pinned (a reference held until `drop`).
+        unsafe { ffi::sf_cgroup_online(self.cgrp) }
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        // SAFETY: `cgrp` came from `sf_cgroup_pin` and is put once, here.
+        unsafe { ffi::sf_cgroup_unpin(self.cgrp) };
+    }
 }
 
 fn policy_delete(payload: &[u8]) -> Result<(), Reject> {

@@ -931,6 +931,34 @@ pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
     publish_entries(entries)
 }
 
+/// Keeps the entries whose cgroup id `keep` accepts and drops the others
+/// (shadows included) in one new table; returns how many went. Publishes
+/// nothing when none goes.
+pub(crate) fn retain(mut keep: impl FnMut(u64) -> bool) -> Result<usize, Reject> {
+    let mut kept = KVVec::with_capacity(count(), GFP_KERNEL)?;
+    let mut gone = KVVec::with_capacity(0, GFP_KERNEL)?;
+    if let Some(Err(e)) = with_current(|s| -> Result<(), AllocError> {
+        for e in s.entries.iter() {
+            if keep(e.cgroup) {
+                kept.push(e.clone(), GFP_KERNEL)?;
+            } else {
+                gone.push(e.stats.clone(), GFP_KERNEL)?;
+            }
+        }
+        Ok(())
+    }) {
+        return Err(e.into());
+    }
+    if gone.is_empty() {
+        return Ok(0);
+    }
+    publish_entries(kept)?;
+    for stats in gone.iter() {
+        set_waiting(stats, false);
+    }
+    Ok(gone.len())
+}
+
 /// Drops every policy (module exit, after the gate is detached).
 pub(crate) fn clear() {
     publish(None);

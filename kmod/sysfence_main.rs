@@ -9,7 +9,8 @@
 //! Layout: `ffi.rs` (the C boundary, with `sysfence_shim.c`), `store.rs`
 //! (the policy table), `gate.rs` (the `sys_enter` probe), `events.rs`
 //! (event reports), `hooks.rs` (object decisions for the `security_*`
-//! hooks in `sysfence_hooks.c`), `netlink.rs` (request handlers); protocol,
+//! hooks in `sysfence_hooks.c`), `netlink.rs` (request handlers),
+//! `release.rs` (policies freed with their cgroup); protocol,
 //! policy engine and object rules come from shared-abi.
 
 use kernel::error::to_result;
@@ -43,6 +44,7 @@ mod ffi;
 mod gate;
 mod hooks;
 mod netlink;
+mod release;
 mod store;
 
 module! {
@@ -102,10 +104,23 @@ impl kernel::Module for Sysfence {
             store::scratch_free();
             return Err(e);
         }
-        // SAFETY: registers the static family; undone in `drop`.
-        if let Err(e) = to_result(unsafe { ffi::sf_nl_register() }) {
+        // SAFETY: registers a static probe; undone in `drop` or below. No
+        // policy exists, so it frees nothing yet.
+        if let Err(e) = to_result(unsafe { ffi::sf_release_attach() }) {
             // SAFETY: the three were set up just above, in this order.
             unsafe {
+                ffi::sf_contain_detach();
+                ffi::sf_tasks_stop();
+                ffi::sf_gate_detach();
+            }
+            store::scratch_free();
+            return Err(e);
+        }
+        // SAFETY: registers the static family; undone in `drop`.
+        if let Err(e) = to_result(unsafe { ffi::sf_nl_register() }) {
+            // SAFETY: the four were set up just above, in this order.
+            unsafe {
+                ffi::sf_release_detach();
                 ffi::sf_contain_detach();
                 ffi::sf_tasks_stop();
                 ffi::sf_gate_detach();
@@ -125,6 +140,10 @@ impl kernel::Module for Sysfence {
 
 impl Drop for Sysfence {
     fn drop(&mut self) {
+        // No release probe or its work may run any more (the work takes
+        // the genl mutex, which the fence below holds for a moment).
+        // SAFETY: attached in `init`; waits for the probe and the work.
+        unsafe { ffi::sf_release_detach() };
         // First, no request handler may run any more: one in flight could
         // otherwise re-attach the hooks or publish a table after they are
         // torn down below.

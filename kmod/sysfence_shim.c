@@ -152,19 +152,6 @@ int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
 	return n;
 }
 
-/* The level of the cgroup with this id (root: 0), or -ENOENT. */
-int sf_cgroup_level_of(u64 id)
-{
-	struct cgroup *cgrp = cgroup_get_from_id(id);
-	int level;
-
-	if (IS_ERR(cgrp))
-		return -ENOENT;
-	level = cgrp->level;
-	cgroup_put(cgrp);
-	return level;
-}
-
 void sf_rcu_read_lock(void)
 {
 	rcu_read_lock();

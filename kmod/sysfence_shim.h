@@ -36,6 +36,8 @@ u64 sf_rust_levels(void);
 bool sf_rust_ids_filtered(const u64 *ids, int n);
 void sf_rust_exec_done(u64 cgroup_id);
 int sf_rust_obj_decide(u32 class, u32 a, u32 b, u32 c, const void *data, u32 len);
+bool sf_rust_cgroup_removed(u64 cgroup_id);
+void sf_rust_release_pending(void);
 
 /* C glue called from Rust (ffi.rs declares the same). */
 int sf_gate_attach(void);
@@ -44,7 +46,12 @@ struct rcu_head;
 void sf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
 void sf_rcu_barrier(void);
 int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own);
-int sf_cgroup_level_of(u64 id);
+struct cgroup *sf_cgroup_pin(u64 id, int *level);
+void sf_cgroup_unpin(struct cgroup *cgrp);
+bool sf_cgroup_online(struct cgroup *cgrp);
+bool sf_cgroup_exists(u64 id);
+int sf_release_attach(void);
+void sf_release_detach(void);
 void sf_rcu_read_lock(void);
 void sf_rcu_read_unlock(void);
 u64 sf_instruction_pointer(struct pt_regs *regs);

@@ -42,6 +42,9 @@ pub struct ModuleInfo {
     /// Object decisions the hooks could not make (all return instances in
     /// use); 0 in normal operation.
     pub objects_unchecked: u64,
+    /// Policies the module deleted because their cgroup was removed
+    /// (container gone), since it loaded.
+    pub policies_freed: u64,
 }
 
 /// Reads the module's state from a sysfs tree rooted at `sys`.
@@ -99,6 +102,9 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
             objects_unchecked: crate::client::find(r, attr::INFO_OBJECTS_UNCHECKED)
                 .and_then(|a| a.u64())
                 .unwrap_or(0),
+            policies_freed: crate::client::find(r, attr::INFO_POLICIES_FREED)
+                .and_then(|a| a.u64())
+                .unwrap_or(0),
         });
     }
     finish(args, &status, module_protocol)
@@ -127,6 +133,10 @@ fn finish(
             println!(
                 "policies:        {} of at most {}",
                 m.policies, m.max_policies
+            );
+            println!(
+                "freed:           {} policies with their cgroup (removed) since load",
+                m.policies_freed
             );
             println!("rules/policy:    at most {}", m.max_rules);
             if m.objects_unchecked > 0 {

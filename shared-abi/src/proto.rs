@@ -70,6 +70,9 @@ pub mod features {
     /// Shadow policies ([`super::attr::SHADOW`]), promotion and the shadow
     /// record ([`super::Cmd::ShadowGet`]).
     pub const SHADOW: u64 = 1 << 6;
+    /// A policy goes with its cgroup: the module deletes it when the
+    /// cgroup is removed ([`super::attr::INFO_POLICIES_FREED`]).
+    pub const FREE_WITH_CGROUP: u64 = 1 << 7;
 }
 
 /// Classes of object rules ([`attr::OBJ_CLASS`]).
@@ -352,6 +355,9 @@ pub mod attr {
     /// because every return instance of a hook was in use (see
     /// docs/architecture.md); 0 in any normal run.
     pub const INFO_OBJECTS_UNCHECKED: u16 = 12;
+    /// u64: `get-info` reply: policies the module deleted because their
+    /// cgroup was removed (rmdir), since it loaded.
+    pub const INFO_POLICIES_FREED: u16 = 19;
     /// flag (`policy-set` only): the policy waits, and the cgroup's tasks
     /// run unfiltered, until a task of the cgroup completes an `execve`;
     /// from then on it applies as if set at that moment, before the new
@@ -384,7 +390,7 @@ pub mod attr {
     /// nest (`SR_*`) (`shadow-get` reply): the shadow's record.
     pub const SHADOW_RECORD: u16 = 18;
     /// Largest top-level attribute id.
-    pub const MAX: u16 = 18;
+    pub const MAX: u16 = 19;
 
     // Inside SHADOW_RECORD.
     /// u64: `CLOCK_MONOTONIC` ns when the shadow (and its record) was set.

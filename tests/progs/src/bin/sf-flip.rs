@@ -17,6 +17,12 @@
 //! after the first sets goes to standard error as `latency_us p50 X p99 Y
 //! max Z`.
 //!
+//! `sf-flip --gone-ok ...`: the same, but a request refused with ENOENT
+//! (the cgroup was removed, `t-lifecycle.sh` removes them meanwhile) drops
+//! that cgroup from the rounds instead of failing; prints `gone N
+//! removed-during-set M` too (M: refusals by the module's check after
+//! publishing, "the cgroup was removed").
+//!
 //! `sf-flip --delete CGROUP_ID[,CGROUP_ID...]`: deletes each cgroup's
 //! policy, from one process (`t-soak.sh`: fifty `sysfence policy delete`
 //! processes took over a minute on the debug kernel); prints `deleted N`.
@@ -86,6 +92,26 @@ fn promote_msg(cg: u64) -> Vec<u8> {
     b
 }
 
+/// A refused request for cgroup `i`: with `--gone-ok` and ENOENT, the
+/// cgroup is marked gone (and a refusal by the module's check after
+/// publishing counted in `during`); otherwise the run fails.
+fn refused(
+    gone_ok: bool,
+    gone: &mut [bool],
+    during: &mut u64,
+    i: usize,
+    e: &std::io::Error,
+    what: &str,
+) {
+    let msg = e.to_string();
+    if !(gone_ok && msg.starts_with("errno 2 ")) {
+        eprintln!("sf-flip: {what} refused: {e}");
+        std::process::exit(1);
+    }
+    gone[i] = true;
+    *during += u64::from(msg.contains("was removed"));
+}
+
 fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -112,6 +138,10 @@ fn main() {
     if delete {
         args.remove(0);
     }
+    let gone_ok = args.first().map(String::as_str) == Some("--gone-ok");
+    if gone_ok {
+        args.remove(0);
+    }
     let promote = args.first().map(String::as_str) == Some("--promote");
     if promote {
         args.remove(0);
@@ -129,7 +159,7 @@ fn main() {
         delete_all(cgs);
     }
     let (Some(cgs), Some(secs)) = (cgs, args.get(1).and_then(|s| s.parse::<f64>().ok())) else {
-        eprintln!("usage: sf-flip [--promote] CGROUP_ID[,CGROUP_ID...] SECONDS [MIN_REPLACES] | sf-flip --delete CGROUP_ID[,CGROUP_ID...]");
+        eprintln!("usage: sf-flip [--gone-ok] [--promote] CGROUP_ID[,CGROUP_ID...] SECONDS [MIN_REPLACES] | sf-flip --delete CGROUP_ID[,CGROUP_ID...]");
         std::process::exit(2);
     };
     let (mut s, fam) = Sock::open_family_or_exit("sf-flip");
@@ -140,8 +170,12 @@ fn main() {
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(secs);
     let cap = start + Duration::from_secs(600);
+    // Cgroups found removed (--gone-ok), and refusals by the module's
+    // check after publishing.
+    let mut gone = vec![false; cgs.len()];
+    let mut during = 0u64;
     // Version A first (not counted), then B, A, B, ... ending on A.
-    for v in &versions {
+    for (i, v) in versions.iter().enumerate() {
         let first = request(&mut s, fam, &v[0]).and_then(|()| {
             if promote {
                 request(&mut s, fam, &as_shadow(&v[1]))
@@ -150,8 +184,7 @@ fn main() {
             }
         });
         if let Err(e) = first {
-            eprintln!("sf-flip: first version refused: {e}");
-            std::process::exit(1);
+            refused(gone_ok, &mut gone, &mut during, i, &e, "first version");
         }
     }
     let promotes: Vec<Vec<u8>> = cgs.iter().map(|&cg| promote_msg(cg)).collect();
@@ -169,19 +202,32 @@ fn main() {
     while (Instant::now() < end || n < min) && Instant::now() < cap {
         round += 1;
         for i in 0..cgs.len() {
+            if gone[i] {
+                continue;
+            }
             let t = Instant::now();
             if let Err(e) = step(&mut s, i, (round % 2) as usize) {
-                eprintln!("sf-flip: replace {n} refused: {e}");
-                std::process::exit(1);
+                refused(
+                    gone_ok,
+                    &mut gone,
+                    &mut during,
+                    i,
+                    &e,
+                    &format!("replace {n}"),
+                );
+                continue;
             }
             lat.push(t.elapsed().as_micros() as u64);
             n += 1;
+        }
+        if gone.iter().all(|&g| g) {
+            break;
         }
     }
     // End on version A everywhere, as the test started.
     if round % 2 == 1 {
         for i in 0..cgs.len() {
-            if step(&mut s, i, 0).is_ok() {
+            if !gone[i] && step(&mut s, i, 0).is_ok() {
                 n += 1;
             }
         }
@@ -194,4 +240,8 @@ fn main() {
         lat.last().copied().unwrap_or(0)
     );
     println!("replaces {n}");
+    if gone_ok {
+        let g = gone.iter().filter(|&&g| g).count();
+        println!("gone {g} removed-during-set {during}");
+    }
 }
