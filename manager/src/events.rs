@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence events`: follow denials, LOG hits, traps and kills as they happen.
+//!
+//! Each event names the container its task's cgroup belongs to, when it is
+//! (in) one: the id from the cgroup directory's name (or an ancestor's),
+//! the name from Docker's or Podman's store.
 
 use crate::client::Client;
 use crate::exit::Code;
+use crate::stores::{self, Stores};
 use crate::target;
 use clap::Args;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::error::Error;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sysfence_abi::event::Event;
 use sysfence_abi::names;
@@ -20,8 +27,9 @@ pub struct EventsArgs {
     /// path (absolute, or relative to /sys/fs/cgroup) or a cgroup id.
     #[arg(long, value_name = "PATH|ID", conflicts_with = "container")]
     cgroup: Option<String>,
-    /// Only events of this container (id or unique prefix).
-    #[arg(long, value_name = "ID")]
+    /// Only events of this container: its id, unique id prefix, or name
+    /// (Docker, Podman).
+    #[arg(long, value_name = "ID|NAME")]
     container: Option<String>,
     /// Print one JSON object per line (NDJSON).
     #[arg(long)]
@@ -40,6 +48,12 @@ struct JsonEvent<'a> {
     time_ns: u64,
     policy_cgroup: u64,
     cgroup: u64,
+    /// The container of `cgroup`: its full id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    /// The container's name, when its runtime's store knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container_name: Option<&'a str>,
     pid: u32,
     tid: u32,
     comm: &'a str,
@@ -64,6 +78,70 @@ struct JsonEvent<'a> {
     enforced: Option<String>,
 }
 
+/// The container an event's cgroup belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    /// Its id, whole, as its cgroup directory's name carries it.
+    pub id: String,
+    /// Its name, when Docker's or Podman's store knows it.
+    pub name: Option<String>,
+}
+
+impl std::fmt::Display for Container {
+    /// `ID` (12 digits of a full id, as `docker ps` shows them), then
+    /// `(NAME)` when there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = if stores::is_full_id(&self.id) {
+            &self.id[..12]
+        } else {
+            &self.id
+        };
+        match &self.name {
+            Some(n) => write!(f, "{id}({n})"),
+            None => f.write_str(id),
+        }
+    }
+}
+
+/// Which container each cgroup id belongs to. Each cgroup id is looked
+/// up (a walk of the cgroup tree) at most once per run, found or not, and
+/// each container's name at most once.
+pub struct Containers {
+    root: PathBuf,
+    stores: Stores,
+    cgroups: HashMap<u64, Option<String>>,
+    names: HashMap<String, Option<String>>,
+}
+
+impl Containers {
+    /// Containers of the cgroups under `root`, named from `stores`.
+    pub fn new(root: &Path, stores: Stores) -> Containers {
+        Containers {
+            root: root.to_path_buf(),
+            stores,
+            cgroups: HashMap::new(),
+            names: HashMap::new(),
+        }
+    }
+
+    /// The container of the cgroup with id `cgroup`, if it is (in) one.
+    pub fn of(&mut self, cgroup: u64) -> Option<Container> {
+        let root = &self.root;
+        let id = self
+            .cgroups
+            .entry(cgroup)
+            .or_insert_with(|| target::container_id_in(root, &target::find_by_id(root, cgroup)?))
+            .clone()?;
+        let stores = &self.stores;
+        let name = self
+            .names
+            .entry(id.clone())
+            .or_insert_with(|| stores.name_of(&id))
+            .clone();
+        Some(Container { id, name })
+    }
+}
+
 fn abi_name(e: &Event) -> &'static str {
     e.abi().map_or("unknown", |a| a.name())
 }
@@ -86,8 +164,9 @@ pub fn action_text(a: u32) -> String {
     }
 }
 
-/// The text form of one event: one line, fields in a fixed order.
-pub fn format_text(e: &Event) -> String {
+/// The text form of one event: one line, fields in a fixed order; the
+/// container of its cgroup, `c`, follows `cgroup=` when there is one.
+pub fn format_text(e: &Event, c: Option<&Container>) -> String {
     let call = match syscall_name(e) {
         Some(n) => format!("{n}({})", e.nr),
         None => format!("#{}", e.nr),
@@ -108,11 +187,13 @@ pub fn format_text(e: &Event) -> String {
         let args: Vec<String> = e.args.iter().map(|a| format!("{a:#x}")).collect();
         format!("[{}]", args.join(" "))
     };
+    let container = c.map_or(String::new(), |c| format!(" container={c}"));
     format!(
-        "{:>6}.{:06} cgroup={} policy={} pid={} tid={} comm={} {} {} {} -> {}",
+        "{:>6}.{:06} cgroup={}{} policy={} pid={} tid={} comm={} {} {} {} -> {}",
         e.time_ns / 1_000_000_000,
         (e.time_ns / 1_000) % 1_000_000,
         e.task_cgroup,
+        container,
         e.policy_cgroup,
         e.pid,
         e.tid,
@@ -125,12 +206,15 @@ pub fn format_text(e: &Event) -> String {
 }
 
 /// The NDJSON form of one event. Arguments are hexadecimal strings, since
-/// JSON numbers lose precision above 2^53.
-pub fn format_json(e: &Event) -> Result<String, serde_json::Error> {
+/// JSON numbers lose precision above 2^53. `c` is the container of its
+/// cgroup, if any.
+pub fn format_json(e: &Event, c: Option<&Container>) -> Result<String, serde_json::Error> {
     serde_json::to_string(&JsonEvent {
         time_ns: e.time_ns,
         policy_cgroup: e.policy_cgroup,
         cgroup: e.task_cgroup,
+        container: c.map(|c| c.id.as_str()),
+        container_name: c.and_then(|c| c.name.as_deref()),
         pid: e.pid,
         tid: e.tid,
         comm: e.comm_str(),
@@ -170,6 +254,7 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
         .map(|d| Instant::now() + Duration::from_secs_f64(d));
     let mut client = Client::connect()?;
     client.subscribe_events()?;
+    let mut containers = Containers::new(Path::new(target::CGROUP_ROOT), Stores::default());
     let (mut received, mut overruns, mut malformed) = (0u64, 0u64, 0usize);
     let out = std::io::stdout();
     let done = |received: u64| args.count.is_some_and(|c| received >= c);
@@ -202,10 +287,11 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
             if only.is_some_and(|id| id != e.policy_cgroup && id != e.task_cgroup) {
                 continue;
             }
+            let c = containers.of(e.task_cgroup);
             let line = if args.json {
-                format_json(e)?
+                format_json(e, c.as_ref())?
             } else {
-                format_text(e)
+                format_text(e, c.as_ref())
             };
             writeln!(o, "{line}")?;
             received += 1;
@@ -250,24 +336,110 @@ mod tests {
         }
     }
 
+    const ID: &str = "4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e";
+
+    fn web(name: Option<&str>) -> Container {
+        Container {
+            id: ID.into(),
+            name: name.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn text_names_the_container_after_the_cgroup() {
+        let t = format_text(&ev(), Some(&web(Some("web"))));
+        assert!(
+            t.contains(" cgroup=6 container=4f1c2a0b9e8d(web) policy=5 "),
+            "{t}"
+        );
+        let t = format_text(&ev(), Some(&web(None)));
+        assert!(
+            t.contains(" cgroup=6 container=4f1c2a0b9e8d policy=5 "),
+            "{t}"
+        );
+        let t = format_text(&ev(), None);
+        assert!(t.contains(" cgroup=6 policy=5 "), "{t}");
+        assert!(!t.contains("container"), "{t}");
+        // A systemd-nspawn machine's "id" is its name: shown whole.
+        let m = Container {
+            id: "a-long-machine-name".into(),
+            name: None,
+        };
+        let t = format_text(&ev(), Some(&m));
+        assert!(t.contains(" container=a-long-machine-name "), "{t}");
+    }
+
+    #[test]
+    fn json_names_the_container_in_full() {
+        let j = format_json(&ev(), Some(&web(Some("web")))).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["container"], ID);
+        assert_eq!(v["container_name"], "web");
+        let v: serde_json::Value =
+            serde_json::from_str(&format_json(&ev(), Some(&web(None))).unwrap()).unwrap();
+        assert_eq!(v["container"], ID);
+        assert!(v.get("container_name").is_none(), "{v}");
+        let j = format_json(&ev(), None).unwrap();
+        assert!(!j.contains("container"), "{j}");
+    }
+
+    #[test]
+    fn containers_of_cgroups_nested_unnamed_and_none() {
+        use crate::stores::tests::{docker, stores};
+        use crate::target::tests::{tempdir, tree};
+        use std::os::unix::fs::MetadataExt;
+        let t = tree(&[
+            &format!("system.slice/docker-{ID}.scope/init"),
+            "user.slice",
+        ]);
+        let var = tempdir::Dir::new();
+        let s = stores(var.path());
+        docker(&s, ID, "web");
+        let ino = |d: &str| std::fs::metadata(t.path().join(d)).unwrap().ino();
+        let mut cs = Containers::new(t.path(), s.clone());
+        let nested = ino(&format!("system.slice/docker-{ID}.scope/init"));
+        assert_eq!(cs.of(nested), Some(web(Some("web"))));
+        assert_eq!(cs.of(ino("user.slice")), None);
+        assert_eq!(cs.of(u64::MAX), None);
+        // Answers come from the caches, found or not: neither the store
+        // going nor the directories renamed (same ids) changes them.
+        let user = ino("user.slice");
+        std::fs::remove_dir_all(var.path()).unwrap();
+        let sys = t.path().join("system.slice");
+        std::fs::rename(sys.join(format!("docker-{ID}.scope")), sys.join("gone")).unwrap();
+        std::fs::rename(
+            t.path().join("user.slice"),
+            sys.join(format!("docker-{ID}.scope")),
+        )
+        .unwrap();
+        assert_eq!(cs.of(nested), Some(web(Some("web"))));
+        assert_eq!(cs.of(user), None);
+        assert_eq!(cs.cgroups.len(), 3);
+        assert_eq!(cs.names.len(), 1);
+        // A new run looks again: now `user` is the container, unnamed.
+        let mut cs = Containers::new(t.path(), s);
+        assert_eq!(cs.of(user), Some(web(None)));
+        assert_eq!(cs.of(nested), None);
+    }
+
     #[test]
     fn object_events_name_the_object() {
         let mut e = ev();
         e.obj_class = sysfence_abi::proto::class::FILE;
         sysfence_abi::event::set_text(&mut e.object, b"/etc/shadow");
-        let t = format_text(&e);
+        let t = format_text(&e, None);
         assert!(t.contains("file /etc/shadow -> errno(13)"), "{t}");
-        let j = format_json(&e).unwrap();
+        let j = format_json(&e, None).unwrap();
         assert!(
             j.contains(r#""object_class":"file","object":"/etc/shadow""#),
             "{j}"
         );
-        assert!(!format_json(&ev()).unwrap().contains("object"));
+        assert!(!format_json(&ev(), None).unwrap().contains("object"));
     }
 
     #[test]
     fn text_names_the_call_and_action() {
-        let t = format_text(&ev());
+        let t = format_text(&ev(), None);
         assert!(t.contains("getppid(110)"), "{t}");
         assert!(t.contains("errno(13)"), "{t}");
         assert!(t.contains("comm=cat"), "{t}");
@@ -276,7 +448,8 @@ mod tests {
 
     #[test]
     fn json_keeps_64_bit_arguments_exact() {
-        let v: serde_json::Value = serde_json::from_str(&format_json(&ev()).unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&format_json(&ev(), None).unwrap()).unwrap();
         assert_eq!(v["syscall"], "getppid");
         assert_eq!(v["action"], "errno");
         assert_eq!(v["errno"], 13);
@@ -286,7 +459,7 @@ mod tests {
         k.action = action::KILL_PROCESS;
         k.abi = Abi::Ia32 as u32;
         k.nr = 20;
-        let v: serde_json::Value = serde_json::from_str(&format_json(&k).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&format_json(&k, None).unwrap()).unwrap();
         assert_eq!(v["action"], "kill-process");
         assert_eq!(v["syscall"], "getpid");
         assert!(v.get("errno").is_none());

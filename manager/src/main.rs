@@ -17,9 +17,11 @@ mod policy;
 mod record;
 mod resource;
 mod run;
+mod runtime_base;
 mod selection;
 mod shadow;
 mod status;
+mod stores;
 mod target;
 mod top;
 
@@ -114,7 +116,10 @@ enum Command {
     /// workload does everything it will ever do: a call it never made in
     /// the recording is refused later. The profile is a plain OCI profile:
     /// apply it with `sysfence policy apply`, use it with `sysfence run`,
-    /// or give it to docker run --security-opt seccomp=FILE.
+    /// or give it to docker run --security-opt seccomp=FILE: for that, the
+    /// profile also allows what runc and crun call between installing it
+    /// and starting the program (measured; marked "runtime base" in the
+    /// file; --runtime-base none leaves them out).
     ///
     /// Example: sysfence record --container 4f1c2a --duration 300 -o web.json
     #[command(verbatim_doc_comment)]

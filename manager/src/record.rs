@@ -16,6 +16,7 @@ use crate::commands::{delete_policy, fetch_stats, get_policy_wire, policy_of_wir
 use crate::exit::Code;
 use crate::oci;
 use crate::policy::{AbiName, ActionName, PolicyFile, RuleSpec};
+use crate::runtime_base;
 use crate::target::Target;
 use serde::Serialize;
 use std::error::Error;
@@ -55,6 +56,14 @@ pub struct RecordArgs {
     /// (not with `-o -`).
     #[arg(long)]
     json: bool,
+    /// Also allow what these container runtimes call between installing
+    /// a seccomp filter and starting the container's program (measured,
+    /// and marked in the profile by a comment), so that the profile works
+    /// as the runtime's own: docker run --security-opt seccomp=FILE,
+    /// podman's, a bundle's linux.seccomp. `none` for a profile used only
+    /// with sysfence.
+    #[arg(long, value_enum, value_name = "RUNTIMES", default_value = "all")]
+    runtime_base: runtime_base::Which,
 }
 
 /// What a recording found, per ABI.
@@ -67,6 +76,8 @@ pub struct Recorded {
     /// Numbers that have no name in this manager's tables, per ABI.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub unnamed: std::collections::BTreeMap<&'static str, Vec<u32>>,
+    /// The names the runtime base added (not recorded), sorted.
+    pub runtime_base: Vec<&'static str>,
 }
 
 /// The minimal profile for what was recorded: the recorded names (and
@@ -106,6 +117,33 @@ pub fn profile_of(rec: &Recorded, errno: u16) -> PolicyFile {
             abis: None,
         }],
     }
+}
+
+/// Adds the runtime base's names that the profile does not allow yet, as
+/// one entry of their own with a comment saying where they come from;
+/// returns them.
+pub fn add_runtime_base(
+    profile: &mut oci::Profile,
+    bases: &[&runtime_base::Base],
+) -> Vec<&'static str> {
+    let (names, from) = runtime_base::names_of(bases);
+    let allowed = |n: &str| {
+        profile.syscalls.iter().any(|s| {
+            s.action == "SCMP_ACT_ALLOW" && s.args.is_empty() && s.names.iter().any(|x| x == n)
+        })
+    };
+    let extra: Vec<&'static str> = names.into_iter().filter(|n| !allowed(n)).collect();
+    if !extra.is_empty() {
+        profile.syscalls.push(oci::Syscall {
+            names: extra.iter().map(|s| s.to_string()).collect(),
+            action: "SCMP_ACT_ALLOW".into(),
+            comment: Some(format!(
+                "runtime base: what {from} call after installing the filter and before the container's program starts (not recorded; see sysfence record --runtime-base)"
+            )),
+            ..oci::Syscall::default()
+        });
+    }
+    extra
 }
 
 /// Set by SIGINT and SIGTERM: end the recording now.
@@ -231,7 +269,8 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
             "sysfence: {abi} syscall number(s) without a name, left out of the profile: {nrs:?}"
         );
     }
-    let profile = oci::export(&profile_of(&rec, args.errno));
+    let mut profile = oci::export(&profile_of(&rec, args.errno));
+    rec.runtime_base = add_runtime_base(&mut profile, &args.runtime_base.bases());
     let text = serde_json::to_string_pretty(&profile)? + "\n";
     if args.output == "-" {
         std::io::stdout().write_all(text.as_bytes())?;
@@ -338,5 +377,35 @@ mod tests {
         got.sort();
         want.sort();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn runtime_base_is_added_once_marked_and_only_what_is_missing() {
+        let base = runtime_base::Base {
+            runtime: "rt",
+            version: "9",
+            syscalls: &["futex", "read", "nanosleep"],
+        };
+        let mut p = oci::export(&profile_of(&recorded(&["read", "write"], &[]), 1));
+        let added = add_runtime_base(&mut p, &[&base]);
+        assert_eq!(added, ["futex", "nanosleep"]);
+        let entry = p.syscalls.last().unwrap();
+        assert_eq!(entry.names, ["futex", "nanosleep"]);
+        assert!(entry
+            .comment
+            .as_deref()
+            .unwrap()
+            .starts_with("runtime base: what rt 9 call"));
+        // Nothing to add: no entry.
+        let n = p.syscalls.len();
+        assert!(add_runtime_base(&mut p, &[&base]).is_empty());
+        assert_eq!(p.syscalls.len(), n);
+        // The marked profile still imports (comments are Docker's field).
+        let json = serde_json::to_string(&p).unwrap();
+        let ctx = oci::Context {
+            caps: Default::default(),
+            kernel: "6.12.0".into(),
+        };
+        assert!(oci::import(&json, &ctx).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Resolving what a command acts on (`--cgroup PATH|ID`, `--pid PID`,
-//! `--container ID`) to a cgroup v2 directory and id.
+//! `--container ID|NAME`) to a cgroup v2 directory and id.
 //!
 //! Containers are found by the cgroup directory names their runtimes give
 //! them, under either cgroup driver:
@@ -15,8 +15,12 @@
 //! | systemd-nspawn | `machine.slice/machine-NAME.scope` | – |
 //!
 //! An ID is matched by unique prefix, as `docker` does; conmon's own cgroups
-//! (`crio-conmon-ID`, `libpod-conmon-ID`) are never a container's.
+//! (`crio-conmon-ID`, `libpod-conmon-ID`) are never a container's. What
+//! matches no id is looked up as a Docker or Podman container name (in
+//! their stores, see [`crate::stores`]), and that container's full id is
+//! then found as above; an id prefix that matches wins over a name.
 
+use crate::stores::Stores;
 use clap::Args;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -42,9 +46,10 @@ pub struct Target {
     /// The cgroup of this process.
     #[arg(long, value_name = "PID")]
     pub pid: Option<u32>,
-    /// A container, by id or unique id prefix (Docker, containerd, CRI-O,
-    /// Podman; systemd-nspawn by machine name).
-    #[arg(long, value_name = "ID")]
+    /// A container: its id, unique id prefix, or name (Docker, Podman).
+    /// Ids of Docker, containerd, CRI-O and Podman containers;
+    /// systemd-nspawn machines by machine name.
+    #[arg(long, value_name = "ID|NAME")]
     pub container: Option<String>,
 }
 
@@ -103,31 +108,47 @@ impl Target {
         }
     }
 
-    /// Resolves under `root` (cgroup2 mount) and `proc` (for `--pid`).
+    /// Resolves under `root` (cgroup2 mount) and `proc` (for `--pid`),
+    /// with container names from the host's stores.
     pub fn resolve_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+        self.resolve_with(root, proc, &Stores::default())
+    }
+
+    /// As [`Target::resolve_in`], with container names from `stores`.
+    pub fn resolve_with(
+        &self,
+        root: &Path,
+        proc: &Path,
+        stores: &Stores,
+    ) -> Result<Resolved, String> {
         if let Some(c) = &self.cgroup {
             return cgroup(root, c);
         }
         if let Some(pid) = self.pid {
-            let f = proc.join(pid.to_string()).join("cgroup");
-            let text = std::fs::read_to_string(&f)
-                .map_err(|e| format!("--pid {pid}: {}: {e}", f.display()))?;
-            let rel = text
-                .lines()
-                .find_map(|l| l.strip_prefix("0::"))
-                .ok_or_else(|| {
-                    format!(
-                        "--pid {pid}: the process is in no cgroup v2 (no 0:: line in {})",
-                        f.display()
-                    )
-                })?;
-            return dir(&root.join(rel.trim_start_matches('/')));
+            return pid_cgroup(root, proc, pid);
         }
         if let Some(c) = &self.container {
-            return container(root, c);
+            return container(root, c, stores);
         }
         Err("give --cgroup, --pid or --container".into())
     }
+}
+
+/// `--pid`: the cgroup v2 line of `/proc/PID/cgroup`.
+fn pid_cgroup(root: &Path, proc: &Path, pid: u32) -> Result<Resolved, String> {
+    let f = proc.join(pid.to_string()).join("cgroup");
+    let text =
+        std::fs::read_to_string(&f).map_err(|e| format!("--pid {pid}: {}: {e}", f.display()))?;
+    let rel = text
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or_else(|| {
+            format!(
+                "--pid {pid}: the process is in no cgroup v2 (no 0:: line in {})",
+                f.display()
+            )
+        })?;
+    dir(&root.join(rel.trim_start_matches('/')))
 }
 
 fn dir(path: &Path) -> Result<Resolved, String> {
@@ -205,13 +226,43 @@ pub fn container_id_of(name: &str) -> Option<&str> {
     }
 }
 
-/// `--container`: every container cgroup whose id starts with `prefix`;
-/// one is the answer, none or several are errors. Nested cgroups inside a
-/// container's are the container's own business and are not searched.
-fn container(root: &Path, prefix: &str) -> Result<Resolved, String> {
-    if prefix.is_empty() {
-        return Err("--container: give an id or an id prefix".into());
+/// The container id of the cgroup directory `dir` under `root`: its own
+/// name's, else its nearest ancestor's below `root` (a cgroup nested in a
+/// container's is the container's).
+pub fn container_id_in(root: &Path, dir: &Path) -> Option<String> {
+    dir.ancestors()
+        .take_while(|a| *a != root && a.starts_with(root))
+        .find_map(|a| container_id_of(a.file_name()?.to_str()?).map(str::to_string))
+}
+
+/// `--container`: every container cgroup whose id starts with `spec`;
+/// one is the answer, several an error; none makes `spec` a name.
+fn container(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, String> {
+    if spec.is_empty() {
+        return Err("--container: give an id, an id prefix or a name".into());
     }
+    let found = container_cgroups(root, |id| id.starts_with(spec));
+    match found.as_slice() {
+        [] => by_name(root, spec, stores),
+        [(_, p)] => dir(p),
+        several => {
+            let mut e = format!(
+                "--container {spec}: {} containers match; give more of the id:\n{}",
+                several.len(),
+                listing(several.iter().map(|(id, p)| (id, p.display())))
+            );
+            if let [(store, id)] = stores.named(spec).as_slice() {
+                e += &format!("\n(it is also the name of {store} container {id}: give that id)");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The container cgroups under `root` whose id is `wanted`: (id, directory),
+/// each id once, sorted. Nested cgroups inside a container's are the
+/// container's own business and are not searched.
+fn container_cgroups(root: &Path, wanted: impl Fn(&str) -> bool) -> Vec<(String, PathBuf)> {
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     let mut stack = vec![(root.to_path_buf(), 0u32)];
     while let Some((d, depth)) = stack.pop() {
@@ -224,7 +275,7 @@ fn container(root: &Path, prefix: &str) -> Result<Resolved, String> {
             }
             let name = e.file_name().to_string_lossy().into_owned();
             match container_id_of(&name) {
-                Some(id) if id.starts_with(prefix) && !found.iter().any(|(f, _)| f == id) => {
+                Some(id) if wanted(id) && !found.iter().any(|(f, _)| f == id) => {
                     found.push((id.to_string(), e.path()));
                 }
                 Some(_) => {}
@@ -233,24 +284,47 @@ fn container(root: &Path, prefix: &str) -> Result<Resolved, String> {
             }
         }
     }
-    match found.len() {
-        0 => Err(format!(
-            "--container {prefix}: no container cgroup with this id or prefix under {} (looked for Docker, containerd, CRI-O, Podman and systemd-nspawn layouts, either cgroup driver)",
-            root.display()
-        )),
-        1 => dir(&found[0].1),
-        n => {
-            found.sort();
-            Err(format!(
-                "--container {prefix}: {n} containers match; give more of the id:\n{}",
-                found
-                    .iter()
-                    .map(|(id, p)| format!("  {id}  {}", p.display()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+    found.sort();
+    found
+}
+
+/// `--container NAME` (or `/NAME`): the cgroup of the one container the
+/// stores know by that name.
+fn by_name(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, String> {
+    let name = spec.strip_prefix('/').unwrap_or(spec);
+    let (store, id) = match stores.named(name).as_slice() {
+        [] => {
+            return Err(format!(
+                "no container with id prefix or name '{spec}' (searched cgroups under {}, {})",
+                root.display(),
+                stores.searched()
             ))
         }
+        [one] => one.clone(),
+        several => {
+            return Err(format!(
+                "--container {spec}: {} containers are named '{name}'; give the id:\n{}",
+                several.len(),
+                listing(several.iter().map(|(store, id)| (id, store)))
+            ))
+        }
+    };
+    match container_cgroups(root, |c| c == id).first() {
+        Some((_, p)) => dir(p),
+        None => Err(format!(
+            "--container {spec}: {store} container '{name}' (id {id}) is not running: it has no cgroup under {}",
+            root.display()
+        )),
     }
+}
+
+/// Lines of `  ID  WHAT`, for messages.
+fn listing<A: std::fmt::Display, B: std::fmt::Display>(
+    rows: impl Iterator<Item = (A, B)>,
+) -> String {
+    rows.map(|(a, b)| format!("  {a}  {b}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The first task in a resolved cgroup, if any.
@@ -264,8 +338,9 @@ pub fn first_task(r: &Resolved) -> Result<Option<u32>, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::stores::tests::{docker, podman, stores};
 
     const A: &str = "4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e";
 
@@ -290,7 +365,8 @@ mod tests {
         assert_eq!(container_id_of("docker"), None);
     }
 
-    fn tree(dirs: &[&str]) -> tempdir::Dir {
+    /// A cgroup tree of `dirs` (and their parents) in a new directory.
+    pub fn tree(dirs: &[&str]) -> tempdir::Dir {
         let t = tempdir::Dir::new();
         for d in dirs {
             let p = t.path().join(d);
@@ -305,7 +381,7 @@ mod tests {
     }
 
     /// A throwaway directory (no extra crate for one test helper).
-    mod tempdir {
+    pub mod tempdir {
         pub struct Dir(std::path::PathBuf);
         impl Dir {
             pub fn new() -> Dir {
@@ -331,12 +407,17 @@ mod tests {
     }
 
     fn by_container(root: &Path, c: &str) -> Result<Resolved, String> {
+        // Empty stores, whatever the host has.
+        by_name_in(root, &stores(&root.join("no-stores")), c)
+    }
+
+    fn by_name_in(root: &Path, s: &Stores, c: &str) -> Result<Resolved, String> {
         Target {
             cgroup: None,
             pid: None,
             container: Some(c.into()),
         }
-        .resolve_in(root, Path::new("/proc"))
+        .resolve_with(root, Path::new("/proc"), s)
     }
 
     #[test]
@@ -363,7 +444,171 @@ mod tests {
         assert!(r.dir.unwrap().ends_with(b));
         assert!(by_container(t.path(), "web").is_ok());
         let e = by_container(t.path(), "deadbeef").unwrap_err();
-        assert!(e.contains("no container cgroup"), "{e}");
+        assert!(
+            e.starts_with(
+                "no container with id prefix or name 'deadbeef' (searched cgroups under "
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nested_cgroups_are_their_containers() {
+        let t = tree(&[&format!("system.slice/docker-{A}.scope/init/x")]);
+        let scope = t.path().join(format!("system.slice/docker-{A}.scope"));
+        for d in [scope.clone(), scope.join("init/x")] {
+            assert_eq!(container_id_in(t.path(), &d).as_deref(), Some(A));
+        }
+        assert_eq!(
+            container_id_in(t.path(), &t.path().join("system.slice")),
+            None
+        );
+        assert_eq!(container_id_in(t.path(), t.path()), None);
+        // Only names below the root count.
+        let root = scope.join("init");
+        assert_eq!(container_id_in(&root, &root.join("x")), None);
+    }
+
+    const B: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+    const C: &str = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+
+    /// Cgroups of A (Docker, systemd driver) and B (Podman, cgroupfs), and
+    /// empty stores (in a directory of their own: the cgroup search would
+    /// take Docker's ID directories for cgroupfs containers).
+    fn named_tree() -> (tempdir::Dir, Stores, tempdir::Dir) {
+        let t = tree(&[
+            &format!("system.slice/docker-{A}.scope"),
+            &format!("libpod_parent/libpod-{B}"),
+        ]);
+        let var = tempdir::Dir::new();
+        (t, stores(var.path()), var)
+    }
+
+    #[test]
+    fn container_by_docker_name() {
+        let (t, s, _var) = named_tree();
+        docker(&s, A, "web");
+        let r = by_name_in(t.path(), &s, "web").unwrap();
+        let want = t.path().join(format!("system.slice/docker-{A}.scope"));
+        assert_eq!(r.dir.as_deref(), Some(want.as_path()));
+    }
+
+    #[test]
+    fn container_by_podman_name() {
+        let (t, s, _var) = named_tree();
+        podman(
+            &s,
+            "overlay",
+            &format!(r#"[{{"id":"{B}","names":["db"]}}]"#),
+        );
+        let r = by_name_in(t.path(), &s, "db").unwrap();
+        let want = t.path().join(format!("libpod_parent/libpod-{B}"));
+        assert_eq!(r.dir.as_deref(), Some(want.as_path()));
+    }
+
+    #[test]
+    fn container_by_docker_style_slash_name() {
+        let (t, s, _var) = named_tree();
+        docker(&s, A, "web");
+        let r = by_name_in(t.path(), &s, "/web").unwrap();
+        assert_eq!(r, by_name_in(t.path(), &s, "web").unwrap());
+    }
+
+    #[test]
+    fn unknown_container_name_says_what_was_searched() {
+        let (t, s, _var) = named_tree();
+        docker(&s, A, "web");
+        let e = by_name_in(t.path(), &s, "nope").unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "no container with id prefix or name 'nope' (searched cgroups under {}, Docker's {}, Podman's {})",
+                t.path().display(),
+                s.docker.display(),
+                s.podman.display()
+            )
+        );
+        let e = by_container(t.path(), "").unwrap_err();
+        assert!(e.contains("give an id, an id prefix or a name"), "{e}");
+    }
+
+    #[test]
+    fn id_prefix_wins_over_name() {
+        let (t, s, _var) = named_tree();
+        // A's id starts with "4f1c"; B is named "4f1c".
+        podman(
+            &s,
+            "overlay",
+            &format!(r#"[{{"id":"{B}","names":["4f1c"]}}]"#),
+        );
+        let r = by_name_in(t.path(), &s, "4f1c").unwrap();
+        assert!(r.dir.unwrap().ends_with(format!("docker-{A}.scope")));
+    }
+
+    #[test]
+    fn ambiguous_prefix_mentions_a_name_it_also_is() {
+        let a2 = format!("{}0", &A[..63]);
+        let t = tree(&[
+            &format!("system.slice/docker-{A}.scope"),
+            &format!("system.slice/docker-{a2}.scope"),
+            &format!("libpod_parent/libpod-{B}"),
+        ]);
+        let var = tempdir::Dir::new();
+        let s = stores(var.path());
+        podman(
+            &s,
+            "overlay",
+            &format!(r#"[{{"id":"{B}","names":["4f1c"]}}]"#),
+        );
+        let e = by_name_in(t.path(), &s, "4f1c").unwrap_err();
+        assert!(e.contains("2 containers match"), "{e}");
+        assert!(
+            e.contains(&format!("also the name of Podman container {B}")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn stopped_container_by_name_is_not_running() {
+        let (t, s, _var) = named_tree();
+        docker(&s, C, "old");
+        let e = by_name_in(t.path(), &s, "old").unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "--container old: Docker container 'old' (id {C}) is not running: it has no cgroup under {}",
+                t.path().display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_name_in_both_stores_with_different_ids_is_ambiguous() {
+        let (t, s, _var) = named_tree();
+        docker(&s, A, "web");
+        podman(&s, "vfs", &format!(r#"[{{"id":"{B}","names":["web"]}}]"#));
+        let e = by_name_in(t.path(), &s, "web").unwrap_err();
+        assert!(e.contains("2 containers are named 'web'"), "{e}");
+        assert!(e.contains(&format!("  {A}  Docker")), "{e}");
+        assert!(e.contains(&format!("  {B}  Podman")), "{e}");
+    }
+
+    #[test]
+    fn malformed_store_files_do_not_hide_other_containers() {
+        let (t, s, _var) = named_tree();
+        docker(&s, A, "web");
+        let bad = s.docker.join(C);
+        std::fs::create_dir_all(&bad).unwrap();
+        std::fs::write(bad.join("config.v2.json"), b"{\"Name\": [\xff").unwrap();
+        podman(&s, "overlay", "{garbled");
+        podman(&s, "vfs", &format!(r#"[1, {{"id":"{B}","names":["db"]}}]"#));
+        assert!(by_name_in(t.path(), &s, "web").is_ok());
+        assert!(by_name_in(t.path(), &s, "db").is_ok());
+        let e = by_name_in(t.path(), &s, "x").unwrap_err();
+        assert!(
+            e.starts_with("no container with id prefix or name 'x'"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -23,9 +23,10 @@ pub struct MaybeTarget {
     /// The cgroup of this process.
     #[arg(long, value_name = "PID")]
     pub pid: Option<u32>,
-    /// A container, by id or unique id prefix (Docker, containerd, CRI-O,
-    /// Podman; systemd-nspawn by machine name).
-    #[arg(long, value_name = "ID")]
+    /// A container: its id, unique id prefix, or name (Docker, Podman).
+    /// Ids of Docker, containerd, CRI-O and Podman containers;
+    /// systemd-nspawn machines by machine name.
+    #[arg(long, value_name = "ID|NAME")]
     pub container: Option<String>,
 }
 
