@@ -18,6 +18,8 @@ PACKAGES=(
   libseccomp-dev python3-seccomp                 # real seccomp (libseccomp), to compare against
   strace crun python3                            # host tools tests use over 9p
   runc containerd                                # container runtimes the OCI hook is tested with
+  docker.io podman                               # container engines (t-docker, t-podman)
+  nginx-light redis-server redis-tools wrk curl  # real services and their clients (t-services)
   ca-certificates                                # trust roots kube-rs loads (t-agent's stand-in API server)
 )
 

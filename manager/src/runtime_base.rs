@@ -27,10 +27,14 @@ pub struct Base {
     pub syscalls: &'static [&'static str],
 }
 
-/// runc 1.1.5+ds1, Debian 12: 15 starts with noNewPrivileges and 15
-/// without, under strace, on the bench kernel (the same set as 5 and 5;
-/// the Go runtime's own threads add futex, nanosleep, sched_yield, tgkill
-/// and epoll_pwait).
+/// runc 1.1.5+ds1, Debian 12: 16 starts with noNewPrivileges and 16
+/// without, half by `create` and `start` (as containerd's shim and conmon
+/// run it), half by `run`, under strace on the bench kernel, on a loaded
+/// machine. The Go runtime's own threads add futex, nanosleep,
+/// sched_yield, tgkill and epoll_pwait, and, when it starts a thread under
+/// the filter, clone3, mmap, mprotect, munmap, sigaltstack,
+/// set_robust_list, gettid and rt_sigprocmask (seen only in the loaded
+/// runs: 15 and 15 on a quiet machine found 28 calls, these 36).
 pub const RUNC: Base = Base {
     runtime: "runc",
     version: "1.1.5",
@@ -38,6 +42,7 @@ pub const RUNC: Base = Base {
         "capget",
         "capset",
         "chdir",
+        "clone3",
         "close",
         "epoll_ctl",
         "epoll_pwait",
@@ -51,22 +56,30 @@ pub const RUNC: Base = Base {
         "getdents64",
         "getpid",
         "getppid",
+        "gettid",
+        "mmap",
+        "mprotect",
+        "munmap",
         "nanosleep",
         "newfstatat",
         "openat",
         "prctl",
         "read",
+        "rt_sigprocmask",
         "rt_sigreturn",
         "sched_yield",
+        "set_robust_list",
         "setgid",
         "setgroups",
         "setuid",
+        "sigaltstack",
         "tgkill",
         "write",
     ],
 };
 
-/// crun 1.8.1, Debian 12: measured as for runc.
+/// crun 1.8.1, Debian 12: measured as for runc (a created container
+/// waits for its start in pselect6 and read, under the filter).
 pub const CRUN: Base = Base {
     runtime: "crun",
     version: "1.8.1",
@@ -75,6 +88,8 @@ pub const CRUN: Base = Base {
         "close",
         "execve",
         "prctl",
+        "pselect6",
+        "read",
         "rt_sigaction",
         "rt_sigprocmask",
         "setresgid",

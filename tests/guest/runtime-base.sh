@@ -3,7 +3,9 @@
 # filter and the execve of its program (runtime-base.py says why that
 # matters), from strace logs of real container starts on the host's
 # runtimes: SF_RB_RUNS starts each (5), with and without noNewPrivileges
-# (which moves runc's filter install before or after its exec-fifo wait).
+# (which moves runc's filter install before or after its exec-fifo wait),
+# half of them as `create` then `start` (as engines run runtimes: the
+# created container waits under its filter for the start), half as `run`.
 # Prints the runtimes' versions and one JSON object per runtime name.
 #
 #   qemu/run --kernel bench -- sh tests/guest/runtime-base.sh
@@ -12,8 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/containers.sh"
 
-# rb_trace RUNTIME NNP N: strace one container start; prints the trace's
-# path (host view).
+# rb_trace RUNTIME NNP N: strace one container start (N even: create and
+# start; odd: run); prints the trace's path (host view).
 rb_trace() {
   _b=/run/rb/$1-$2-$3
   make_bundle "$_b" /bin/echo started
@@ -29,9 +31,24 @@ c["linux"]["seccomp"] = {
 }
 json.dump(c, open(path, "w"), indent=1)
 PY
-  chroot $HR strace -f -qq -s 0 --pidns-translation -o "$_b.trace" "$1" run -b "$_b" "rb-$1-$2-$3" >/tmp/rb.out 2>&1 ||
-    fail "$1 run under strace failed: $(cat /tmp/rb.out)"
-  chroot $HR "$1" delete -f "rb-$1-$2-$3" >/dev/null 2>&1
+  _id=rb-$1-$2-$3
+  _st="chroot $HR strace -f -qq -s 0 --pidns-translation -o $_b.trace"
+  if [ $(($3 % 2)) = 0 ]; then
+    # As engines run them (containerd's shim, conmon): create, then start.
+    $_st "$1" create -b "$_b" "$_id" >/tmp/rb.out 2>&1 &
+    _sp=$!
+    _i=0
+    until chroot $HR "$1" state "$_id" 2>/dev/null | grep -q '"created"'; do
+      _i=$((_i + 1))
+      [ $_i -lt 100 ] || fail "$1 create under strace did not get to created: $(cat /tmp/rb.out)"
+      sleep 0.1
+    done
+    chroot $HR "$1" start "$_id" || fail "$1 start failed"
+    wait $_sp || fail "$1 create under strace failed: $(cat /tmp/rb.out)"
+  else
+    $_st "$1" run -b "$_b" "$_id" >/tmp/rb.out 2>&1 || fail "$1 run under strace failed: $(cat /tmp/rb.out)"
+  fi
+  chroot $HR "$1" delete -f "$_id" >/dev/null 2>&1
   echo "$_b.trace"
 }
 

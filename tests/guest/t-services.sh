@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+# budget: 300
+# kernel: bench
+# covers: kmod/gate.rs kmod/hooks.rs manager/src/record.rs manager/src/oci.rs
+# Real services under real profiles (Debian's nginx and redis-server,
+# through the host root, each in a cgroup of its own, on loopback), driven
+# by their own clients:
+# - under Docker's default profile through sysfence they serve exactly what
+#   they serve unfiltered (the same page, the same values, every request);
+# - a profile recorded from that traffic is applied live and they keep
+#   serving;
+# - one call a service needs, denied live: its client sees the failure and
+#   the event names the program.
+# On the bench kernel, as the container engines' tests: a real service's
+# start-up and clients are userland work the debug kernel makes slow.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/containers.sh"
+host_env_up
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+sysfence() { chroot $HR $SYSFENCE "$@"; }
+S=/run/sf-svc
+mkdir -p $HR$S/www $HR$S/redis
+trap 'kill $NGINX $REDIS 2>/dev/null; wait 2>/dev/null; host_env_down' EXIT
+docker_profile=${SF_ROOT#/host}/tests/fixtures/docker-default.json
+# Docker's default capability set: the profile as Docker applies it.
+dcaps=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+h() { chroot $HR "$@"; }
+
+# nginx: a master and one worker, every path under $S.
+head -c 20000 /dev/urandom | od -An -x >$HR$S/www/index.html
+cat >$HR$S/nginx.conf <<C
+daemon off; worker_processes 1; pid $S/nginx.pid; error_log $S/nginx.err;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path $S/b; proxy_temp_path $S/p;
+  fastcgi_temp_path $S/f; uwsgi_temp_path $S/u; scgi_temp_path $S/s;
+  server { listen 127.0.0.1:8080; root $S/www; } }
+C
+cg_new svc/nginx >/dev/null
+cg_new svc/redis >/dev/null
+(echo 0 >/sys/fs/cgroup/svc/nginx/cgroup.procs && exec chroot $HR nginx -e $S/nginx.err -c $S/nginx.conf) &
+NGINX=$!
+(echo 0 >/sys/fs/cgroup/svc/redis/cgroup.procs && exec chroot $HR redis-server --port 6380 --bind 127.0.0.1 --save '' --appendonly no --dir $S/redis --logfile $S/redis.log) &
+REDIS=$!
+i=0
+until h curl -sf -o /dev/null http://127.0.0.1:8080/ && h redis-cli -p 6380 ping >/dev/null 2>&1; do
+  i=$((i + 1))
+  [ $i -lt 100 ] || fail "nginx or redis did not start: $(cat $HR$S/nginx.err $HR$S/redis.log 2>/dev/null | tail -n 5)"
+  sleep 0.2
+done
+mark "nginx and redis-server serving"
+
+want=$(md5sum <$HR$S/www/index.html | cut -d" " -f1)
+# check WHEN: the page, 200 GETs by wrk without an error, and redis
+# values set and read back by redis-benchmark and redis-cli.
+check() {
+  got=$(h curl -sf http://127.0.0.1:8080/ | md5sum | cut -d" " -f1)
+  expect_eq "nginx's page $1" "$got" "$want"
+  h wrk -t1 -c2 -d2s http://127.0.0.1:8080/ >/tmp/svc.wrk 2>&1 || fail "wrk $1: $(cat /tmp/svc.wrk)"
+  grep -q "requests in" /tmp/svc.wrk || fail "wrk $1: $(cat /tmp/svc.wrk)"
+  ! grep -q "Non-2xx\|Socket errors" /tmp/svc.wrk || fail "wrk $1 saw errors: $(cat /tmp/svc.wrk)"
+  h redis-benchmark -p 6380 -n 2000 -c 4 -q -t set,get,lpush >/tmp/svc.rb 2>&1 || fail "redis-benchmark $1: $(cat /tmp/svc.rb)"
+  [ "$(grep -c "requests per second" /tmp/svc.rb)" = 3 ] || fail "redis-benchmark $1: $(cat /tmp/svc.rb)"
+  h redis-cli -p 6380 set sf-key "value $1" >/dev/null
+  expect_eq "redis GET $1" "$(h redis-cli -p 6380 get sf-key)" "value $1"
+  echo "$1: nginx $(sed -n 's/^Requests\/sec: *//p' /tmp/svc.wrk) req/s; redis $(tr '\r' '\n' </tmp/svc.rb | grep -o '^[A-Z]*: [0-9.]* requests per second' | tr '\n' ' ')"
+}
+check unfiltered
+
+sysfence policy apply --cgroup svc/nginx --caps $dcaps "$docker_profile" || fail "applying Docker's profile to nginx failed"
+sysfence policy apply --cgroup svc/redis --caps $dcaps "$docker_profile" || fail "applying Docker's profile to redis failed"
+check "under Docker's profile"
+mark "the same answers under Docker's default profile"
+
+# Record each from its own traffic, then apply the recordings live.
+(sysfence record --cgroup svc/nginx --duration 6 --runtime-base none -o $S/nginx.json 2>/tmp/svc.rec1) &
+rec1=$!
+(sysfence record --cgroup svc/redis --duration 6 --runtime-base none -o $S/redis.json 2>/tmp/svc.rec2) &
+rec2=$!
+sleep 1
+check "while recording" >/dev/null
+wait $rec1 || fail "recording nginx failed: $(cat /tmp/svc.rec1)"
+wait $rec2 || fail "recording redis failed: $(cat /tmp/svc.rec2)"
+sysfence policy apply --cgroup svc/nginx $S/nginx.json || fail "applying nginx's recorded profile failed"
+sysfence policy apply --cgroup svc/redis $S/redis.json || fail "applying redis's recorded profile failed"
+echo "recorded: nginx $(grep -c '"' $HR$S/nginx.json) lines, redis $(grep -c '"' $HR$S/redis.json) lines"
+check "under the recorded profiles"
+mark "recorded profiles applied live: still serving"
+
+# One call each needs, denied live: nginx cannot open the page (403),
+# redis cannot write its replies; the events name the programs.
+sysfence events --json --duration 20 >/tmp/svc.ev 2>/dev/null &
+ev=$!
+sleep 1
+printf 'default: allow\nrules:\n  - {syscalls: [openat], action: errno, errno: 13}\n' >$HR$S/deny-open.yaml
+printf 'default: allow\nrules:\n  - {syscalls: [write, writev], action: errno, errno: 5}\n' >$HR$S/deny-write.yaml
+sysfence policy apply --cgroup svc/nginx $S/deny-open.yaml || fail "denying openat failed"
+code=$(h curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/)
+expect_eq "nginx's answer with openat denied" "$code" 403
+sysfence policy apply --cgroup svc/redis $S/deny-write.yaml || fail "denying write failed"
+if h timeout 5 redis-cli -p 6380 ping >/tmp/svc.ping 2>&1 && grep -q PONG /tmp/svc.ping; then
+  fail "redis answered with write denied"
+fi
+sleep 2
+kill $ev 2>/dev/null
+wait $ev 2>/dev/null
+grep -q '"comm":"nginx".*"syscall":"openat"' /tmp/svc.ev || fail "no event names nginx's openat: $(head -c 600 /tmp/svc.ev)"
+grep -q '"comm":"redis-server".*"syscall":"write' /tmp/svc.ev || fail "no event names redis-server's write: $(head -c 600 /tmp/svc.ev)"
+mark "a needed call denied live: 403 from nginx, no reply from redis, events name nginx and redis-server"
+sysfence policy delete --cgroup svc/nginx >/dev/null
+sysfence policy delete --cgroup svc/redis >/dev/null
