@@ -163,10 +163,12 @@ impl Pinned {
         if cgrp.is_null() {
             return Err(Reject::new(ENOENT, c_str!("no cgroup with this id")));
         }
-        let pinned = Pinned { cgrp, level: 0 };
-        let level = u32::try_from(level)
+        // Owned from here: every path below puts the reference exactly
+        // once (by dropping this value).
+        let mut pinned = Pinned { cgrp, level: 0 };
+        pinned.level = u32::try_from(level)
             .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
-        Ok(Pinned { level, ..pinned })
+        Ok(pinned)
     }
 }
 
