@@ -30,6 +30,14 @@ key=$( {
   clang --version | head -n 1
 } | sha256sum | cut -c1-16)
 out=$SF_CACHE/kernel/$flavor-$key
+# One build of a kernel at a time: scripts/test.sh starts both flavors in
+# the background early, and the guest suite's own call waits here for them.
+mkdir -p "$SF_CACHE/kernel"
+exec 9>"$SF_CACHE/kernel/.$flavor-$key.lock"
+if ! flock -n 9; then
+  sf_log "kernel ($flavor): another build of it is running; waiting for it"
+  flock 9
+fi
 if [ -f "$out/.sysfence-complete" ]; then
   sf_log "kernel ($flavor): cached at $out"
   echo "$out"
