@@ -41,10 +41,17 @@ fi
 # other's serial phases (Rust core, vmlinux links). The guest suite's own
 # build calls wait for them (build-kernel.sh's lock); one that failed here
 # is retried there and reports its error.
+# The bench build starts once the test build has extracted the source tree
+# the two share (build-kernel.sh extracts it without a lock: two at once
+# wreck it).
 if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
-  for flavor in test bench; do
-    scripts/build-kernel.sh "$flavor" >"$SF_BUILD/kernel-$flavor.log" 2>&1 &
-  done
+  scripts/build-kernel.sh test >"$SF_BUILD/kernel-test.log" 2>&1 &
+  first=$!
+  src=$SF_CACHE/src/linux-$(sf_kernel_pkg_version)
+  (
+    while [ ! -f "$src/.sysfence-extracted" ] && kill -0 "$first" 2>/dev/null; do sleep 2; done
+    exec scripts/build-kernel.sh bench
+  ) >"$SF_BUILD/kernel-bench.log" 2>&1 &
   sf_log "kernels: checked, or built when not cached, in the background ($SF_BUILD/kernel-*.log)"
 fi
 
