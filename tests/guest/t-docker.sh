@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 300
+# budget: 480
 # kernel: bench
 # covers: manager/src/target.rs manager/src/events.rs manager/src/record.rs manager/src/runtime_base.rs kmod/sysfence_release.c kmod/release.rs
 # Docker (Debian's dockerd 20.10, through the host root) as users run it:

@@ -23,7 +23,9 @@ w=$!
 sysfence events --json --cgroup rec --duration 4 >/tmp/rec.events &
 ev=$!
 sleep 0.5
-sysfence record --cgroup rec --duration 3 -o /tmp/rec.json --json >/tmp/rec.out 2>/tmp/rec.log \
+# --runtime-base none: the profile is replayed by `sysfence run`, where no
+# container runtime runs under it (t-docker and t-podman test the base).
+sysfence record --cgroup rec --duration 3 --runtime-base none -o /tmp/rec.json --json >/tmp/rec.out 2>/tmp/rec.log \
   || fail "record failed: $(cat /tmp/rec.log)"
 wait "$ev"
 touch /tmp/rec.stop
@@ -57,7 +59,7 @@ sysfence policy get --cgroup rec >/tmp/rec.before
 rm -f /tmp/rec.stop
 spawn_in_cg rec sh -c 'while [ ! -e /tmp/rec.stop ]; do sf-syscall 110 >/dev/null; sf-syscall 39 >/dev/null; sleep 0.1; done' &
 w=$!
-sysfence record --cgroup rec --duration 2 -o /tmp/rec2.json --json >/tmp/rec2.out 2>/dev/null || fail "second record failed"
+sysfence record --cgroup rec --duration 2 --runtime-base none -o /tmp/rec2.json --json >/tmp/rec2.out 2>/dev/null || fail "second record failed"
 touch /tmp/rec.stop
 wait "$w"
 sysfence policy get --cgroup rec >/tmp/rec.after

@@ -52,7 +52,7 @@ out=$(sysfence policy apply --container a /tmp/p.yaml 2>&1) && fail "an ambiguou
 echo "$out" | grep -q 'containers match' || fail "ambiguity unclear: $out"
 echo "$out" | grep -q "$(hex a1)" || fail "ambiguity does not list the candidates: $out"
 out=$(sysfence policy apply --container 99999 /tmp/p.yaml 2>&1) && fail "a missing container was accepted"
-echo "$out" | grep -q 'no container cgroup' || fail "absence unclear: $out"
+echo "$out" | grep -q "no container with id prefix or name '99999'" || fail "absence unclear: $out"
 out=$(sysfence policy apply --container "$(hex a1 | cut -c1-12)" --cgroup x /tmp/p.yaml 2>&1) && fail "two targets were accepted"
 expect_eq "policies left" "$(sysfence policy list --json)" "[]"
 
