@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+# PENDING: written in the 2026-12-03 session and not yet run even once;
+# the guest suite does not pick it up from here (only tests/guest/t-*.sh).
+# Move it to tests/guest/ once it passes there (issue 19), and add
+# postgresql to scripts/setup.sh.
+# budget: 400
+# kernel: bench
+# covers: kmod/gate.rs manager/src/record.rs manager/src/oci.rs
+# PostgreSQL (Debian's 15, through the host root) in a cgroup of its own,
+# driven by pgbench on loopback, as t-services drives nginx and redis:
+# every transaction commits unfiltered, under Docker's default profile
+# through sysfence, and under a profile recorded from its own traffic
+# applied live; fsync denied live makes its checkpoint fail (the client
+# sees the error) and the event names the program.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/containers.sh"
+host_env_up
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+sysfence() { chroot $HR $SYSFENCE "$@"; }
+P=/run/sf-pg
+BIN=/usr/lib/postgresql/15/bin
+docker_profile=${SF_ROOT#/host}/tests/fixtures/docker-default.json
+dcaps=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+# as_pg CMD...: CMD as the postgres user in the host root.
+as_pg() { chroot $HR setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+trap 'as_pg $BIN/pg_ctl -D $P/data -m immediate stop >/dev/null 2>&1; host_env_down' EXIT
+mkdir -p $HR$P
+chroot $HR chown postgres:postgres $P || fail "chown $P failed"
+as_pg $BIN/initdb --no-sync -A trust -U postgres -D $P/data >/tmp/pg.init 2>&1 || fail "initdb failed: $(tail -n 5 /tmp/pg.init)"
+cg_new svc/pg >/dev/null
+(echo 0 >/sys/fs/cgroup/svc/pg/cgroup.procs && exec chroot $HR setpriv --reuid=postgres --regid=postgres --init-groups \
+  $BIN/postgres -D $P/data -k $P -h 127.0.0.1 -p 5433 -c fsync=on -c full_page_writes=off >$HR$P/log 2>&1) &
+i=0
+until as_pg $BIN/pg_isready -q -h 127.0.0.1 -p 5433; do
+  i=$((i + 1))
+  [ $i -lt 150 ] || fail "postgres did not start: $(tail -n 5 $HR$P/log)"
+  sleep 0.2
+done
+pgb() { as_pg /usr/bin/pgbench -h 127.0.0.1 -p 5433 -U postgres "$@" postgres; }
+pgb -i -s 1 -q >/tmp/pg.i 2>&1 || fail "pgbench -i failed: $(tail -n 5 /tmp/pg.i)"
+mark "postgres serving, pgbench tables made"
+# run WHEN: 200 transactions by 2 clients, every one processed, none failed.
+run() {
+  pgb -c 2 -t 100 -n >/tmp/pg.run 2>&1 || fail "pgbench $1: $(tail -n 8 /tmp/pg.run)"
+  grep -q "number of transactions actually processed: 200/200" /tmp/pg.run || fail "pgbench $1: $(cat /tmp/pg.run)"
+  grep -q "number of failed transactions: 0 " /tmp/pg.run || fail "pgbench $1 had failures: $(cat /tmp/pg.run)"
+  echo "$1: pgbench $(sed -n 's/^tps = \([0-9.]*\).*/\1/p' /tmp/pg.run) tps, 200/200 transactions, 0 failed"
+}
+run unfiltered
+sysfence policy apply --cgroup svc/pg --caps $dcaps "$docker_profile" || fail "applying Docker's profile failed"
+run "under Docker's profile"
+(sysfence record --cgroup svc/pg --duration 8 --runtime-base none -o $P/pg.json 2>/tmp/pg.rec) &
+rec=$!
+sleep 1
+run "while recording" >/dev/null
+# A checkpoint and a new connection's backend start are part of its life.
+as_pg /usr/bin/psql -h 127.0.0.1 -p 5433 -U postgres -qc checkpoint postgres >/dev/null || fail "checkpoint failed"
+wait $rec || fail "recording failed: $(cat /tmp/pg.rec)"
+sysfence policy apply --cgroup svc/pg $P/pg.json || fail "applying the recorded profile failed"
+run "under the recorded profile"
+mark "the same results unfiltered, under Docker's profile and under the recorded one"
+
+sysfence events --json --duration 15 >/tmp/pg.ev 2>/dev/null &
+ev=$!
+sleep 1
+printf 'default: allow\nrules:\n  - {syscalls: [fsync, fdatasync], action: errno, errno: 5}\n' >$HR$P/deny.yaml
+sysfence policy apply --cgroup svc/pg $P/deny.yaml || fail "denying fsync failed"
+if as_pg /usr/bin/psql -h 127.0.0.1 -p 5433 -U postgres -qc checkpoint postgres >/tmp/pg.cp 2>&1; then
+  fail "a checkpoint succeeded with fsync denied"
+fi
+echo "checkpoint with fsync denied: $(head -n 1 /tmp/pg.cp)"
+sleep 2
+kill $ev 2>/dev/null
+wait $ev 2>/dev/null
+grep -q '"comm":"postgres".*"syscall":"f\(data\)\?sync"' /tmp/pg.ev || fail "no event names postgres's fsync: $(head -c 600 /tmp/pg.ev)"
+mark "fsync denied live: the checkpoint fails, the event names postgres"
+sysfence policy delete --cgroup svc/pg >/dev/null
