@@ -16,6 +16,14 @@ HR=/host
 SYSFENCE=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sysfence
 SFSYSCALL=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sf-syscall
 CTR="ctr --address /run/containerd/containerd.sock -n sftest"
+# Docker's default profile (host view) and Docker's default capability
+# set: the profile as Docker applies it.
+DOCKER_PROFILE=${SF_ROOT#/host}/tests/fixtures/docker-default.json
+DOCKER_CAPS=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+
+# host_sysfence: from here on, `sysfence` runs as on a real host, in the
+# host root, where the engines' stores are (container names resolve).
+host_sysfence() { sysfence() { chroot $HR $SYSFENCE "$@"; }; }
 
 make_bundle() {
   _b=$1

@@ -18,9 +18,7 @@
 . "$(dirname "$0")/containers.sh"
 . "$(dirname "$0")/docker.sh"
 host_env_up
-# sysfence as on a real host: in the host root, where the engines' stores
-# are (names resolve there).
-sysfence() { chroot $HR $SYSFENCE "$@"; }
+host_sysfence
 trap 'docker_down; engine_mounts_down; host_env_down' EXIT
 docker_up
 mark "dockerd up, image imported"

@@ -16,9 +16,7 @@
 . "$(dirname "$0")/containers.sh"
 . "$(dirname "$0")/docker.sh"
 host_env_up
-# sysfence as on a real host: in the host root, where the engines' stores
-# are (names resolve there).
-sysfence() { chroot $HR $SYSFENCE "$@"; }
+host_sysfence
 trap 'chroot $HR sh -c "$PODMAN rm -af -t 0" >/dev/null 2>&1; engine_mounts_down; host_env_down' EXIT
 podman_up
 mark "podman stores ready, image imported"

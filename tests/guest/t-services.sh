@@ -17,13 +17,10 @@
 . "$(dirname "$0")/containers.sh"
 host_env_up
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
-sysfence() { chroot $HR $SYSFENCE "$@"; }
+host_sysfence
 S=/run/sf-svc
 mkdir -p $HR$S/www $HR$S/redis
 trap 'kill $NGINX $REDIS 2>/dev/null; wait 2>/dev/null; host_env_down' EXIT
-docker_profile=${SF_ROOT#/host}/tests/fixtures/docker-default.json
-# Docker's default capability set: the profile as Docker applies it.
-dcaps=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
 h() { chroot $HR "$@"; }
 
 # nginx: a master and one worker, every path under $S.
@@ -66,8 +63,8 @@ check() {
 }
 check unfiltered
 
-sysfence policy apply --cgroup svc/nginx --caps $dcaps "$docker_profile" || fail "applying Docker's profile to nginx failed"
-sysfence policy apply --cgroup svc/redis --caps $dcaps "$docker_profile" || fail "applying Docker's profile to redis failed"
+sysfence policy apply --cgroup svc/nginx --caps $DOCKER_CAPS "$DOCKER_PROFILE" || fail "applying Docker's profile to nginx failed"
+sysfence policy apply --cgroup svc/redis --caps $DOCKER_CAPS "$DOCKER_PROFILE" || fail "applying Docker's profile to redis failed"
 check "under Docker's profile"
 mark "the same answers under Docker's default profile"
 

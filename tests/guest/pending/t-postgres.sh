@@ -16,11 +16,9 @@
 . "$(dirname "$0")/containers.sh"
 host_env_up
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
-sysfence() { chroot $HR $SYSFENCE "$@"; }
+host_sysfence
 P=/run/sf-pg
 BIN=/usr/lib/postgresql/15/bin
-docker_profile=${SF_ROOT#/host}/tests/fixtures/docker-default.json
-dcaps=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
 # as_pg CMD...: CMD as the postgres user in the host root.
 as_pg() { chroot $HR setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 trap 'as_pg $BIN/pg_ctl -D $P/data -m immediate stop >/dev/null 2>&1; host_env_down' EXIT
@@ -47,7 +45,7 @@ run() {
   echo "$1: pgbench $(sed -n 's/^tps = \([0-9.]*\).*/\1/p' /tmp/pg.run) tps, 200/200 transactions, 0 failed"
 }
 run unfiltered
-sysfence policy apply --cgroup svc/pg --caps $dcaps "$docker_profile" || fail "applying Docker's profile failed"
+sysfence policy apply --cgroup svc/pg --caps $DOCKER_CAPS "$DOCKER_PROFILE" || fail "applying Docker's profile failed"
 run "under Docker's profile"
 (sysfence record --cgroup svc/pg --duration 8 --runtime-base none -o $P/pg.json 2>/tmp/pg.rec) &
 rec=$!
