@@ -25,6 +25,28 @@ DOCKER_CAPS=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_R
 # host root, where the engines' stores are (container names resolve).
 host_sysfence() { sysfence() { chroot $HR $SYSFENCE "$@"; }; }
 
+# record_start ERR ARGS...: `sysfence record ARGS...` in the background
+# (pid in $rec_pid), returning once the recording is in force; record_stop
+# ERR ends it with SIGINT, as Ctrl-C does, and waits for the profile. A
+# recording that covers a workload must end when the workload has, not at
+# a fixed --duration: a loaded guest can take longer than planned.
+record_start() {
+  _re=$1
+  shift
+  chroot $HR $SYSFENCE record --duration 600 "$@" 2>"$_re" &
+  rec_pid=$!
+  _i=0
+  until grep -q "recording cgroup" "$_re"; do
+    _i=$((_i + 1))
+    [ $_i -lt 300 ] && kill -0 $rec_pid 2>/dev/null || fail "record did not start: $(cat "$_re")"
+    sleep 0.1
+  done
+}
+record_stop() {
+  kill -INT $rec_pid
+  wait $rec_pid || fail "recording failed: $(cat "$1")"
+}
+
 make_bundle() {
   _b=$1
   shift

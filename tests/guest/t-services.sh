@@ -69,14 +69,13 @@ check "under Docker's profile"
 mark "the same answers under Docker's default profile"
 
 # Record each from its own traffic, then apply the recordings live.
-(sysfence record --cgroup svc/nginx --duration 6 --runtime-base none -o $S/nginx.json 2>/tmp/svc.rec1) &
-rec1=$!
-(sysfence record --cgroup svc/redis --duration 6 --runtime-base none -o $S/redis.json 2>/tmp/svc.rec2) &
-rec2=$!
-sleep 1
+record_start /tmp/svc.rec1 --cgroup svc/nginx --runtime-base none -o $S/nginx.json
+rec1=$rec_pid
+record_start /tmp/svc.rec2 --cgroup svc/redis --runtime-base none -o $S/redis.json
+rec2=$rec_pid
 check "while recording" >/dev/null
-wait $rec1 || fail "recording nginx failed: $(cat /tmp/svc.rec1)"
-wait $rec2 || fail "recording redis failed: $(cat /tmp/svc.rec2)"
+rec_pid=$rec1 record_stop /tmp/svc.rec1
+rec_pid=$rec2 record_stop /tmp/svc.rec2
 sysfence policy apply --cgroup svc/nginx $S/nginx.json || fail "applying nginx's recorded profile failed"
 sysfence policy apply --cgroup svc/redis $S/redis.json || fail "applying redis's recorded profile failed"
 echo "recorded: nginx $(grep -c '"' $HR$S/nginx.json) lines, redis $(grep -c '"' $HR$S/redis.json) lines"

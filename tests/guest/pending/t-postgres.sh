@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
-# PENDING: written in the 2026-12-03 session and not yet run even once;
-# the guest suite does not pick it up from here (only tests/guest/t-*.sh).
-# Move it to tests/guest/ once it passes there (issue 19), and add
-# postgresql to scripts/setup.sh.
+# PENDING (outside the suite: only tests/guest/t-*.sh run). Run on the bench
+# kernel on 3 December: initdb's post-bootstrap step fails with "could not
+# enable SIGALRM timer: Function not implemented": the guest kernels are
+# built from tinyconfig without CONFIG_POSIX_TIMERS (timer_create is
+# ENOSYS). Needs that option in qemu/kconfig/base.config (a kernel rebuild
+# for both flavors), postgresql-15 in scripts/setup.sh, then a run.
 # budget: 400
 # kernel: bench
 # covers: kmod/gate.rs manager/src/record.rs manager/src/oci.rs
@@ -20,13 +22,13 @@ host_sysfence
 P=/run/sf-pg
 BIN=/usr/lib/postgresql/15/bin
 # as_pg CMD...: CMD as the postgres user in the host root.
-as_pg() { chroot $HR setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+as_pg() { chroot $HR /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 trap 'as_pg $BIN/pg_ctl -D $P/data -m immediate stop >/dev/null 2>&1; host_env_down' EXIT
 mkdir -p $HR$P
 chroot $HR chown postgres:postgres $P || fail "chown $P failed"
 as_pg $BIN/initdb --no-sync -A trust -U postgres -D $P/data >/tmp/pg.init 2>&1 || fail "initdb failed: $(tail -n 5 /tmp/pg.init)"
 cg_new svc/pg >/dev/null
-(echo 0 >/sys/fs/cgroup/svc/pg/cgroup.procs && exec chroot $HR setpriv --reuid=postgres --regid=postgres --init-groups \
+(echo 0 >/sys/fs/cgroup/svc/pg/cgroup.procs && exec chroot $HR /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups \
   $BIN/postgres -D $P/data -k $P -h 127.0.0.1 -p 5433 -c fsync=on -c full_page_writes=off >$HR$P/log 2>&1) &
 i=0
 until as_pg $BIN/pg_isready -q -h 127.0.0.1 -p 5433; do
@@ -34,7 +36,7 @@ until as_pg $BIN/pg_isready -q -h 127.0.0.1 -p 5433; do
   [ $i -lt 150 ] || fail "postgres did not start: $(tail -n 5 $HR$P/log)"
   sleep 0.2
 done
-pgb() { as_pg /usr/bin/pgbench -h 127.0.0.1 -p 5433 -U postgres "$@" postgres; }
+pgb() { as_pg $BIN/pgbench -h 127.0.0.1 -p 5433 -U postgres "$@" postgres; }
 pgb -i -s 1 -q >/tmp/pg.i 2>&1 || fail "pgbench -i failed: $(tail -n 5 /tmp/pg.i)"
 mark "postgres serving, pgbench tables made"
 # run WHEN: 200 transactions by 2 clients, every one processed, none failed.
@@ -47,13 +49,11 @@ run() {
 run unfiltered
 sysfence policy apply --cgroup svc/pg --caps $DOCKER_CAPS "$DOCKER_PROFILE" || fail "applying Docker's profile failed"
 run "under Docker's profile"
-(sysfence record --cgroup svc/pg --duration 8 --runtime-base none -o $P/pg.json 2>/tmp/pg.rec) &
-rec=$!
-sleep 1
+record_start /tmp/pg.rec --cgroup svc/pg --runtime-base none -o $P/pg.json
 run "while recording" >/dev/null
 # A checkpoint and a new connection's backend start are part of its life.
-as_pg /usr/bin/psql -h 127.0.0.1 -p 5433 -U postgres -qc checkpoint postgres >/dev/null || fail "checkpoint failed"
-wait $rec || fail "recording failed: $(cat /tmp/pg.rec)"
+as_pg $BIN/psql -h 127.0.0.1 -p 5433 -U postgres -qc checkpoint postgres >/dev/null || fail "checkpoint failed"
+record_stop /tmp/pg.rec
 sysfence policy apply --cgroup svc/pg $P/pg.json || fail "applying the recorded profile failed"
 run "under the recorded profile"
 mark "the same results unfiltered, under Docker's profile and under the recorded one"
@@ -63,7 +63,7 @@ ev=$!
 sleep 1
 printf 'default: allow\nrules:\n  - {syscalls: [fsync, fdatasync], action: errno, errno: 5}\n' >$HR$P/deny.yaml
 sysfence policy apply --cgroup svc/pg $P/deny.yaml || fail "denying fsync failed"
-if as_pg /usr/bin/psql -h 127.0.0.1 -p 5433 -U postgres -qc checkpoint postgres >/tmp/pg.cp 2>&1; then
+if as_pg $BIN/psql -h 127.0.0.1 -p 5433 -U postgres -qc checkpoint postgres >/tmp/pg.cp 2>&1; then
   fail "a checkpoint succeeded with fsync denied"
 fi
 echo "checkpoint with fsync denied: $(head -n 1 /tmp/pg.cp)"
