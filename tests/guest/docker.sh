@@ -11,7 +11,9 @@
 #   busybox_rootfs DIR  the image's files at /host/DIR (busybox, sf-syscall)
 # $DOCKER and $PODMAN are the command lines (run them with chroot $HR).
 
-DOCKER="docker --host unix:///run/docker.sock"
+# Debian's client by its path: a docker in /usr/local/bin (a newer CLI some
+# hosts carry) comes first in PATH and is not the one Debian's dockerd ships.
+DOCKER="/usr/bin/docker --host unix:///run/docker.sock"
 PODMAN="podman --storage-driver vfs --cgroup-manager cgroupfs --events-backend none"
 
 busybox_rootfs() {

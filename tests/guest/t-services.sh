@@ -20,7 +20,8 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 host_sysfence
 S=/run/sf-svc
 mkdir -p $HR$S/www $HR$S/redis
-trap 'kill $NGINX $REDIS 2>/dev/null; wait 2>/dev/null; host_env_down' EXIT
+ev=
+trap 'kill $NGINX $REDIS $ev 2>/dev/null; wait 2>/dev/null; host_env_down' EXIT
 h() { chroot $HR "$@"; }
 
 # nginx: a master and one worker, every path under $S.
@@ -83,24 +84,41 @@ check "under the recorded profiles"
 mark "recorded profiles applied live: still serving"
 
 # One call each needs, denied live: nginx cannot open the page (403),
-# redis cannot write its replies; the events name the programs.
-sysfence events --json --duration 20 >/tmp/svc.ev 2>/dev/null &
-ev=$!
-sleep 1
+# redis cannot write its replies; the events name the programs. The
+# reader starts once the denials replace the recorded profiles: those
+# refuse calls the recording never saw (jemalloc's background purge in
+# redis-server), and that stream, at the rate limit, can fill the
+# reader's socket before the events this step looks for arrive.
 printf 'default: allow\nrules:\n  - {syscalls: [openat], action: errno, errno: 13}\n' >$HR$S/deny-open.yaml
 printf 'default: allow\nrules:\n  - {syscalls: [write, writev], action: errno, errno: 5}\n' >$HR$S/deny-write.yaml
 sysfence policy apply --cgroup svc/nginx $S/deny-open.yaml || fail "denying openat failed"
-code=$(h curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/)
-expect_eq "nginx's answer with openat denied" "$code" 403
 sysfence policy apply --cgroup svc/redis $S/deny-write.yaml || fail "denying write failed"
+# What the reader got, by program and call, for a failure's message.
+tally() { sed -n 's/.*"comm":"\([^"]*\)".*"syscall":"\([^"]*\)".*/\1 \2/p' /tmp/svc.ev | sort | uniq -c | tr '\n' ';'; cat /tmp/svc.ev.err; }
+sysfence events --json --duration 60 >/tmp/svc.ev 2>/tmp/svc.ev.err &
+ev=$!
+# nginx is asked until its refusal reaches the reader, so the reader is
+# known to be listening before redis is asked.
+i=0
+while :; do
+  code=$(h curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/)
+  expect_eq "nginx's answer with openat denied" "$code" 403
+  grep -q '"comm":"nginx".*"syscall":"openat"' /tmp/svc.ev && break
+  i=$((i + 1))
+  [ $i -lt 40 ] || fail "no event names nginx's openat: $(tally)"
+  sleep 0.5
+done
 if h timeout 5 redis-cli -p 6380 ping >/tmp/svc.ping 2>&1 && grep -q PONG /tmp/svc.ping; then
   fail "redis answered with write denied"
 fi
-sleep 2
+i=0
+until grep -q '"comm":"redis-server".*"syscall":"write' /tmp/svc.ev; do
+  i=$((i + 1))
+  [ $i -lt 20 ] || fail "no event names redis-server's write: $(tally)"
+  sleep 0.5
+done
 kill $ev 2>/dev/null
 wait $ev 2>/dev/null
-grep -q '"comm":"nginx".*"syscall":"openat"' /tmp/svc.ev || fail "no event names nginx's openat: $(head -c 600 /tmp/svc.ev)"
-grep -q '"comm":"redis-server".*"syscall":"write' /tmp/svc.ev || fail "no event names redis-server's write: $(head -c 600 /tmp/svc.ev)"
 mark "a needed call denied live: 403 from nginx, no reply from redis, events name nginx and redis-server"
 sysfence policy delete --cgroup svc/nginx >/dev/null
 sysfence policy delete --cgroup svc/redis >/dev/null
