@@ -20,6 +20,7 @@ PACKAGES=(
   runc containerd                                # container runtimes the OCI hook is tested with
   docker.io podman                               # container engines (t-docker, t-podman)
   nginx-light redis-server redis-tools wrk curl  # real services and their clients (t-services)
+  postgresql-15                                  # PostgreSQL and pgbench (t-postgres)
   ca-certificates                                # trust roots kube-rs loads (t-agent's stand-in API server)
 )
 

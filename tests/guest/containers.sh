@@ -47,6 +47,43 @@ record_stop() {
   wait $rec_pid || fail "recording failed: $(cat "$1")"
 }
 
+# events_start FILE: `sysfence events --json` into FILE (its errors in
+# FILE.err, its pid in $ev_pid), returning once the reader is known to
+# receive: a refused call in a probe cgroup has reached FILE (a fixed sleep
+# is not enough in a loaded guest). events_stop ends it.
+events_start() {
+  sysfence events --json --duration 600 >"$1" 2>"$1.err" &
+  ev_pid=$!
+  cg_new sf-evprobe >/dev/null
+  printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 1}\n' |
+    sysfence policy apply --cgroup sf-evprobe - >/dev/null || fail "applying the events probe's policy failed"
+  _i=0
+  until grep -q '"comm":"sf-syscall"' "$1"; do
+    _i=$((_i + 1))
+    [ $_i -lt 60 ] && kill -0 $ev_pid 2>/dev/null || fail "the event reader did not start: $(cat "$1.err")"
+    in_cg sf-evprobe sf-syscall 110 >/dev/null
+    sleep 0.5
+  done
+  sysfence policy delete --cgroup sf-evprobe >/dev/null
+  rmdir /sys/fs/cgroup/sf-evprobe
+}
+events_stop() {
+  kill $ev_pid 2>/dev/null
+  wait $ev_pid 2>/dev/null
+}
+
+# events_wait FILE PATTERN WHAT: waits up to 10 s for a line of FILE
+# matching PATTERN (grep), else fails naming WHAT, with a tally of what
+# came, by program and call, and the reader's errors.
+events_wait() {
+  _i=0
+  until grep -q "$2" "$1"; do
+    _i=$((_i + 1))
+    [ $_i -lt 20 ] || fail "no event names $3: got $(sed -n 's/.*"comm":"\([^"]*\)".*"syscall":"\([^"]*\)".*/\1 \2/p' "$1" | sort | uniq -c | tr '\n' ';') $(cat "$1.err")"
+    sleep 0.5
+  done
+}
+
 make_bundle() {
   _b=$1
   shift

@@ -20,8 +20,8 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 host_sysfence
 S=/run/sf-svc
 mkdir -p $HR$S/www $HR$S/redis
-ev=
-trap 'kill $NGINX $REDIS $ev 2>/dev/null; wait 2>/dev/null; host_env_down' EXIT
+ev_pid=
+trap 'kill $NGINX $REDIS $ev_pid 2>/dev/null; wait 2>/dev/null; host_env_down' EXIT
 h() { chroot $HR "$@"; }
 
 # nginx: a master and one worker, every path under $S.
@@ -93,32 +93,15 @@ printf 'default: allow\nrules:\n  - {syscalls: [openat], action: errno, errno: 1
 printf 'default: allow\nrules:\n  - {syscalls: [write, writev], action: errno, errno: 5}\n' >$HR$S/deny-write.yaml
 sysfence policy apply --cgroup svc/nginx $S/deny-open.yaml || fail "denying openat failed"
 sysfence policy apply --cgroup svc/redis $S/deny-write.yaml || fail "denying write failed"
-# What the reader got, by program and call, for a failure's message.
-tally() { sed -n 's/.*"comm":"\([^"]*\)".*"syscall":"\([^"]*\)".*/\1 \2/p' /tmp/svc.ev | sort | uniq -c | tr '\n' ';'; cat /tmp/svc.ev.err; }
-sysfence events --json --duration 60 >/tmp/svc.ev 2>/tmp/svc.ev.err &
-ev=$!
-# nginx is asked until its refusal reaches the reader, so the reader is
-# known to be listening before redis is asked.
-i=0
-while :; do
-  code=$(h curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/)
-  expect_eq "nginx's answer with openat denied" "$code" 403
-  grep -q '"comm":"nginx".*"syscall":"openat"' /tmp/svc.ev && break
-  i=$((i + 1))
-  [ $i -lt 40 ] || fail "no event names nginx's openat: $(tally)"
-  sleep 0.5
-done
+events_start /tmp/svc.ev
+code=$(h curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/)
+expect_eq "nginx's answer with openat denied" "$code" 403
 if h timeout 5 redis-cli -p 6380 ping >/tmp/svc.ping 2>&1 && grep -q PONG /tmp/svc.ping; then
   fail "redis answered with write denied"
 fi
-i=0
-until grep -q '"comm":"redis-server".*"syscall":"write' /tmp/svc.ev; do
-  i=$((i + 1))
-  [ $i -lt 20 ] || fail "no event names redis-server's write: $(tally)"
-  sleep 0.5
-done
-kill $ev 2>/dev/null
-wait $ev 2>/dev/null
+events_wait /tmp/svc.ev '"comm":"nginx".*"syscall":"openat"' "nginx's openat"
+events_wait /tmp/svc.ev '"comm":"redis-server".*"syscall":"write' "redis-server's write"
+events_stop
 mark "a needed call denied live: 403 from nginx, no reply from redis, events name nginx and redis-server"
 sysfence policy delete --cgroup svc/nginx >/dev/null
 sysfence policy delete --cgroup svc/redis >/dev/null
