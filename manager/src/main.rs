@@ -10,6 +10,7 @@ mod commands;
 mod events;
 mod exit;
 mod hook;
+mod inflight;
 mod objects;
 mod oci;
 mod offline;

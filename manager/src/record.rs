@@ -78,6 +78,10 @@ pub struct Recorded {
     pub unnamed: std::collections::BTreeMap<&'static str, Vec<u32>>,
     /// The names the runtime base added (not recorded), sorted.
     pub runtime_base: Vec<&'static str>,
+    /// Calls threads were blocked in when the recording began, per ABI
+    /// (in `syscalls` too; see [`crate::inflight`]).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub blocked: std::collections::BTreeMap<&'static str, Vec<String>>,
 }
 
 /// The minimal profile for what was recorded: the recorded names (and
@@ -116,6 +120,25 @@ pub fn profile_of(rec: &Recorded, errno: u16) -> PolicyFile {
             args: Vec::new(),
             abis: None,
         }],
+    }
+}
+
+/// Adds the calls threads were blocked in at the start (`blocked`) that
+/// the recording did not see, to `syscalls` and to `blocked`.
+fn add_blocked(rec: &mut Recorded, blocked: &[(Abi, u32)]) {
+    for (abi, nr) in blocked {
+        let Some(name) = names::name(*abi, *nr) else {
+            continue;
+        };
+        let seen = rec.syscalls.entry(abi.name()).or_default();
+        if !seen.iter().any(|n| n == name) {
+            seen.push(name.to_string());
+            seen.sort();
+            rec.blocked
+                .entry(abi.name())
+                .or_default()
+                .push(name.to_string());
+        }
     }
 }
 
@@ -180,7 +203,8 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     if u32::from(args.errno) > sysfence_abi::proto::limits::MAX_ERRNO {
         return Err(format!("--errno {}: above 4095", args.errno).into());
     }
-    let id = args.target.resolve_for_policy()?.id;
+    let target = args.target.resolve_for_policy()?;
+    let id = target.id;
     let mut client = Client::connect()?;
     let before = get_policy_wire(&mut client, id)?;
     let mut recording = match &before {
@@ -208,6 +232,12 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     // The module reads policies back in canonical form: what it holds now
     // is what to look for at the end.
     let recording_wire = get_policy_wire(&mut client, id)?.unwrap_or(recording_wire);
+    // Calls entered before the policy was in force, still running.
+    let blocked = target
+        .dir
+        .as_deref()
+        .map(|d| crate::inflight::blocked_calls(d, std::path::Path::new("/proc")))
+        .unwrap_or_default();
     eprintln!(
         "sysfence: recording cgroup {id} for {} s{} (Ctrl-C ends it early)",
         args.duration,
@@ -264,9 +294,16 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
             rec.unnamed.insert(abi.name(), unnamed);
         }
     }
+    add_blocked(&mut rec, &blocked);
     for (abi, nrs) in &rec.unnamed {
         eprintln!(
             "sysfence: {abi} syscall number(s) without a name, left out of the profile: {nrs:?}"
+        );
+    }
+    for (abi, names) in &rec.blocked {
+        eprintln!(
+            "sysfence: {abi}: added what threads were blocked in when the recording began: {}",
+            names.join(", ")
         );
     }
     let mut profile = oci::export(&profile_of(&rec, args.errno));
@@ -324,6 +361,25 @@ mod tests {
 
     fn nr(abi: Abi, name: &str) -> u32 {
         names::number(abi, name).unwrap()
+    }
+
+    #[test]
+    fn calls_threads_were_blocked_in_are_added_once_and_listed() {
+        let mut r = recorded(&["read", "write"], &[]);
+        let futex = nr(Abi::X86_64, "futex");
+        let write = nr(Abi::X86_64, "write");
+        add_blocked(
+            &mut r,
+            &[
+                (Abi::X86_64, futex),
+                (Abi::X86_64, write),
+                (Abi::X86_64, 1_000),
+            ],
+        );
+        assert_eq!(r.syscalls["x86_64"], ["futex", "read", "write"]);
+        assert_eq!(r.blocked["x86_64"], ["futex"]);
+        let p = profile_of(&r, 1);
+        assert_eq!(decide_with(&p, Abi::X86_64, futex, [0; 6]), action::ALLOW);
     }
 
     #[test]

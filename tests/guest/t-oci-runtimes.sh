@@ -7,10 +7,11 @@
 # with the hook, and containerd runs an image imported from a tarball built
 # here. In each the container's first calls are under the policy while the
 # runtime's own set-up (mounts, pivot_root) is not, and a live change
-# reaches the running container. On the bench kernel (the runtimes' Go and
-# C userland ran 4 to 12 times slower on the debug kernel); the kernel side
-# the hook relies on (arm on exec, failing closed) is t-oci-hook's, on the
-# debug kernel.
+# reaches the running container; a profile recorded from the containerd
+# container runs the workload again as `ctr run --seccomp-profile`. On the
+# bench kernel (the runtimes' Go and C userland ran 4 to 12 times slower on
+# the debug kernel); the kernel side the hook relies on (arm on exec,
+# failing closed) is t-oci-hook's, on the debug kernel.
 . "$(dirname "$0")/lib.sh"
 
 HOOK=/tmp/hook
@@ -140,6 +141,17 @@ pid=$(chroot $HR $CTR task ls | awk -v id=$CID '$1 == id {print $2}')
 [ -n "$pid" ] || fail "no task for $CID: $(chroot $HR $CTR task ls)"
 expect_eq "containerd: a new process in the container, after the change" \
   "$(chroot $HR $CTR task exec --exec-id probe $CID sf-syscall 110 2>&1)" "err 14"
+# The record round trip with containerd: a profile recorded from the
+# running container (with runc's runtime base, containerd's runtime) runs
+# the same workload as the seccomp profile of a new `ctr run`.
+record_start /tmp/ctr.rec --container $(echo $CID | cut -c1-12) -o /run/sysfence-test/ctr-rec.json
+sleep 2
+record_stop /tmp/ctr.rec
+grep -q '"comment": "runtime base' $HR/run/sysfence-test/ctr-rec.json || fail "containerd: the recorded profile does not mark the runtime's calls"
+out=$(chroot $HR $CTR run --rm --snapshotter native --seccomp --seccomp-profile /run/sysfence-test/ctr-rec.json \
+  sysfence.test/busybox:1 sf-rec sh -c 'sf-syscall 110; sleep 0.2; sf-syscall 110; echo WORKED' 2>&1)
+case $out in *WORKED*) ;; *) fail "containerd: the workload under its recorded profile failed: $out" ;; esac
+echo "containerd: record -> ctr run --seccomp-profile: the workload runs"
 chroot $HR $CTR task kill -s KILL $CID >/dev/null 2>&1
 wait $ctrrun 2>/dev/null
 chroot $HR $CTR task delete $CID >/dev/null 2>&1

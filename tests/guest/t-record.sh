@@ -20,6 +20,11 @@ cg_new rec >/dev/null
 rm -f /tmp/rec.stop
 spawn_in_cg rec sh -c 'while [ ! -e /tmp/rec.stop ]; do sh /tmp/work.sh || echo "workload failed" >>/tmp/rec.err; sleep 0.2; done' &
 w=$!
+# A thread that entered a call before the recording and sleeps through it
+# (pause, 34): never seen entering it, it is added from /proc/TID/syscall,
+# else the profile would refuse the call the next time it is made.
+spawn_in_cg rec sf-syscall 34 &
+paused=$!
 sysfence events --json --cgroup rec --duration 4 >/tmp/rec.events &
 ev=$!
 sleep 0.5
@@ -28,6 +33,7 @@ sleep 0.5
 sysfence record --cgroup rec --duration 3 --runtime-base none -o /tmp/rec.json --json >/tmp/rec.out 2>/tmp/rec.log \
   || fail "record failed: $(cat /tmp/rec.log)"
 wait "$ev"
+kill "$paused"
 touch /tmp/rec.stop
 wait "$w"
 [ -e /tmp/rec.err ] && fail "the workload failed while recorded: $(cat /tmp/rec.err)"
@@ -36,6 +42,8 @@ expect_eq "policy after recording a cgroup that had none" "$(sysfence policy lis
 grep -q '"getppid"' /tmp/rec.out || fail "getppid not recorded: $(cat /tmp/rec.out)"
 grep -q '"ia32":\[[^]]*"getpid"' /tmp/rec.out || fail "ia32 getpid not recorded: $(cat /tmp/rec.out)"
 grep -q '"execve"' /tmp/rec.out || fail "execve not recorded: $(cat /tmp/rec.out)"
+grep -q '"blocked":{"x86_64":\[[^]]*"pause"' /tmp/rec.out || fail "the call a thread slept in is not added: $(cat /tmp/rec.out)"
+grep -q '"pause"' /tmp/rec.json || fail "pause is not in the profile"
 grep -q '"sched_yield"' /tmp/rec.out && fail "a call never made was recorded: $(cat /tmp/rec.out)"
 grep -q '"x32"' /tmp/rec.out && fail "x32 recorded though never used: $(cat /tmp/rec.out)"
 grep -q '"defaultAction": "SCMP_ACT_ERRNO"' /tmp/rec.json || fail "not an OCI profile: $(head -5 /tmp/rec.json)"

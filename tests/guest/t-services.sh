@@ -51,15 +51,15 @@ want=$(md5sum <$HR$S/www/index.html | cut -d" " -f1)
 # check WHEN: the page, 200 GETs by wrk without an error, and redis
 # values set and read back by redis-benchmark and redis-cli.
 check() {
-  got=$(h curl -sf http://127.0.0.1:8080/ | md5sum | cut -d" " -f1)
+  got=$(h curl -sf --max-time 20 http://127.0.0.1:8080/ | md5sum | cut -d" " -f1)
   expect_eq "nginx's page $1" "$got" "$want"
-  h wrk -t1 -c2 -d2s http://127.0.0.1:8080/ >/tmp/svc.wrk 2>&1 || fail "wrk $1: $(cat /tmp/svc.wrk)"
+  h timeout 60 wrk -t1 -c2 -d2s http://127.0.0.1:8080/ >/tmp/svc.wrk 2>&1 || fail "wrk $1: $(cat /tmp/svc.wrk)"
   grep -q "requests in" /tmp/svc.wrk || fail "wrk $1: $(cat /tmp/svc.wrk)"
   ! grep -q "Non-2xx\|Socket errors" /tmp/svc.wrk || fail "wrk $1 saw errors: $(cat /tmp/svc.wrk)"
-  h redis-benchmark -p 6380 -n 2000 -c 4 -q -t set,get,lpush >/tmp/svc.rb 2>&1 || fail "redis-benchmark $1: $(cat /tmp/svc.rb)"
+  h timeout 60 redis-benchmark -p 6380 -n 2000 -c 4 -q -t set,get,lpush >/tmp/svc.rb 2>&1 || fail "redis-benchmark $1: $(cat /tmp/svc.rb)"
   [ "$(grep -c "requests per second" /tmp/svc.rb)" = 3 ] || fail "redis-benchmark $1: $(cat /tmp/svc.rb)"
-  h redis-cli -p 6380 set sf-key "value $1" >/dev/null
-  expect_eq "redis GET $1" "$(h redis-cli -p 6380 get sf-key)" "value $1"
+  h timeout 20 redis-cli -p 6380 set sf-key "value $1" >/dev/null
+  expect_eq "redis GET $1" "$(h timeout 20 redis-cli -p 6380 get sf-key)" "value $1"
   echo "$1: nginx $(sed -n 's/^Requests\/sec: *//p' /tmp/svc.wrk) req/s; redis $(tr '\r' '\n' </tmp/svc.rb | grep -o '^[A-Z]*: [0-9.]* requests per second' | tr '\n' ' ')"
 }
 check unfiltered
@@ -77,6 +77,9 @@ rec2=$rec_pid
 check "while recording" >/dev/null
 rec_pid=$rec1 record_stop /tmp/svc.rec1
 rec_pid=$rec2 record_stop /tmp/svc.rec2
+# What their sleeping threads were blocked in when the recording began.
+sed -n 's/^sysfence: x86_64: added what threads were blocked in when the recording began: /nginx blocked in: /p' /tmp/svc.rec1
+sed -n 's/^sysfence: x86_64: added what threads were blocked in when the recording began: /redis blocked in: /p' /tmp/svc.rec2
 sysfence policy apply --cgroup svc/nginx $S/nginx.json || fail "applying nginx's recorded profile failed"
 sysfence policy apply --cgroup svc/redis $S/redis.json || fail "applying redis's recorded profile failed"
 echo "recorded: nginx $(grep -c '"' $HR$S/nginx.json) lines, redis $(grep -c '"' $HR$S/redis.json) lines"
