@@ -257,6 +257,11 @@ def render(root):
         body = "".join(f'    ({n}, "{s}"),\n' for n, s, _, _ in rows)
         return f"/// {doc}\npub const {name}: &[(u32, &str)] = &[\n{body}];\n"
 
+    def by_name(name, doc, rows):
+        # Byte order, as Rust's str ordering; a name is in a table once.
+        body = "".join(f'    ("{s}", {n}),\n' for n, s, _, _ in sorted(rows, key=lambda r: r[1].encode()))
+        return f"/// {doc}\npub const {name}: &[(&str, u32)] = &[\n{body}];\n"
+
     def args(name, doc, rows, reg, compat_first):
         items = []
         for n, s, native, compat in rows:
@@ -281,11 +286,14 @@ def render(root):
             "// arch/x86/entry/syscalls/syscall_{64,32}.tbl and the SYSCALL_DEFINEn,\n"
             "// COMPAT_SYSCALL_DEFINEn and SYSCALL32_DEFINEn of each entry point.\n"
             "// Do not edit.\n"
-            "//! Syscall numbers and names per ABI, sorted by number, and the width of\n"
-            "//! each argument as the kernel reads it.\n\n"
+            "//! Syscall numbers and names per ABI, sorted by number and by name, and\n"
+            "//! the width of each argument as the kernel reads it.\n\n"
             + names("X86_64", "x86_64 (`common` and `64` rows of syscall_64.tbl).", x86_64) + "\n"
             + names("X32", "x32 (`common` and `x32` rows of syscall_64.tbl), numbers without the x32 bit.", x32) + "\n"
             + names("IA32", "ia32 (syscall_32.tbl).", ia32) + "\n"
+            + by_name("X86_64_BY_NAME", "[`X86_64`] sorted by name, for lookups by name.", x86_64) + "\n"
+            + by_name("X32_BY_NAME", "[`X32`] sorted by name.", x32) + "\n"
+            + by_name("IA32_BY_NAME", "[`IA32`] sorted by name.", ia32) + "\n"
             + args("X86_64_ARG_BITS", "x86_64: " + narrow.format(reg=64, what="entry point's `SYSCALL_DEFINEn`"), x86_64, 64, False) + "\n"
             + args("X32_ARG_BITS", "x32: " + narrow.format(reg=64, what="entry point's `SYSCALL_DEFINEn` or `COMPAT_SYSCALL_DEFINEn`"), x32, 64, False) + "\n"
             + args("IA32_ARG_BITS", "ia32: " + narrow.format(reg=32, what="compat entry point's `COMPAT_SYSCALL_DEFINEn` when the row has one, else the native `SYSCALL_DEFINEn`"), ia32, 32, True))
