@@ -53,8 +53,9 @@ sysfence policy apply --cgroup svc/pg $P/pg.json || fail "applying the recorded 
 run "under the recorded profile"
 mark "the same results unfiltered, under Docker's profile and under the recorded one"
 
-# Docker's profile again (it refuses nothing postgres does, unlike the
-# recording, whose refusals would crowd the reader), then fsync denied.
+# Docker's profile again (it refuses nothing postgres does; the recorded
+# one may refuse calls of work the recording did not cover, whose events
+# would mix with this step's), then fsync denied.
 sysfence policy apply --cgroup svc/pg --caps $DOCKER_CAPS "$DOCKER_PROFILE" || fail "applying Docker's profile failed"
 events_start /tmp/pg.ev
 printf 'default: allow\nrules:\n  - {syscalls: [fsync, fdatasync], action: errno, errno: 5}\n' >$HR$P/deny.yaml

@@ -88,10 +88,10 @@ mark "recorded profiles applied live: still serving"
 
 # One call each needs, denied live: nginx cannot open the page (403),
 # redis cannot write its replies; the events name the programs. The
-# reader starts once the denials replace the recorded profiles: those
-# refuse calls the recording never saw (jemalloc's background purge in
-# redis-server), and that stream, at the rate limit, can fill the
-# reader's socket before the events this step looks for arrive.
+# reader starts once the denials replace the recorded profiles, which
+# still refuse calls of periodic work the recording did not cover
+# (jemalloc's purge in redis-server: madvise), so that only this step's
+# refusals are read.
 printf 'default: allow\nrules:\n  - {syscalls: [openat], action: errno, errno: 13}\n' >$HR$S/deny-open.yaml
 printf 'default: allow\nrules:\n  - {syscalls: [write, writev], action: errno, errno: 5}\n' >$HR$S/deny-write.yaml
 sysfence policy apply --cgroup svc/nginx $S/deny-open.yaml || fail "denying openat failed"
