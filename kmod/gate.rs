@@ -7,7 +7,7 @@
 use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
-use crate::engine::Lookup;
+use crate::engine::{Head, Lookup};
 use crate::shadow::{self, NO_POLICY};
 use crate::store::{self, Compiled, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long, c_void};
@@ -98,11 +98,16 @@ struct PathCache {
     gen: u64,
     cgid: u64,
     n: u64,
-    /// The path's only entry, when it has exactly one, in force, not
-    /// recording and without a shadow: the fast path needs nothing else.
-    /// Null otherwise.
+    /// The path's deepest entry, when every entry on the path is in
+    /// force, not recording and without a shadow, and there is one, or
+    /// the deepest has a [`store::Flat`]: the fast path needs nothing
+    /// else. Null otherwise.
     single: *const Entry,
-    /// `single`'s enforcing policy.
+    /// The allow bitmaps the fast path tests: the only policy's, or the
+    /// deepest entry's flat (every policy on the path ANDed).
+    single_head: *const Head,
+    /// `single`'s enforcing policy when it is the path's only one; null
+    /// when several are (the full decision then walks the path).
     single_policy: *const Compiled,
     /// The path's only entry when it is as `single` would be but for a
     /// shadow (the usual rollout: a container's policy and a candidate);
@@ -117,18 +122,19 @@ struct PathCache {
 const _: () = assert!(core::mem::size_of::<PathCache>() <= 128);
 
 impl PathCache {
-    /// The path's only entry and its policy, if this cache holds the path
-    /// of `cgid` under table version `gen` and it has a single,
-    /// non-recording, unshadowed one.
+    /// The path's deepest entry, the bitmaps that let a call go at once,
+    /// and the entry's policy if it is the only one on the path: if this
+    /// cache holds the path of `cgid` under table version `gen` and every
+    /// entry on it is in force, not recording and unshadowed.
     #[inline(always)]
-    fn single(&self, gen: u64, cgid: u64) -> Option<(&Entry, &Compiled)> {
+    fn single(&self, gen: u64, cgid: u64) -> Option<(&Entry, &Head, Option<&Compiled>)> {
         if self.gen != gen || self.cgid != cgid || self.single.is_null() {
             return None;
         }
-        // SAFETY: both stored from the snapshot numbered `gen` (the policy
-        // is held by the entry's `Arc`); numbers are never reused and that
-        // snapshot is the current one, alive for this call.
-        Some(unsafe { (&*self.single, &*self.single_policy) })
+        // SAFETY: all stored from the snapshot numbered `gen` (the policy
+        // and the flat are held by the entry's `Arc`s); numbers are never
+        // reused and that snapshot is the current one, alive for this call.
+        Some(unsafe { (&*self.single, &*self.single_head, self.single_policy.as_ref()) })
     }
 
     /// As [`PathCache::single`], for a path whose only entry also has a
@@ -170,8 +176,10 @@ fn for_each_active_cached<'s>(
     }
     let mut list = [core::ptr::null::<Entry>(); CACHED];
     let (mut n, mut fits) = (0usize, true);
-    // The path's only entry, while it may take the fast path.
+    // The path's deepest entry, while it may take the fast path: every
+    // entry so far in force, not recording, unshadowed.
     let mut single: Option<(&Entry, &Compiled)> = None;
+    let mut plain = true;
     let mut shadowed: Option<(&Entry, &Compiled, *const Compiled)> = None;
     let own = for_each_active(snap, |e| {
         match list.get_mut(n) {
@@ -181,22 +189,28 @@ fn for_each_active_cached<'s>(
             }
             None => fits = false,
         }
-        (single, shadowed) = (None, None);
+        shadowed = None;
         match (e.in_force(), &e.shadow) {
             (Some(p), None) if n == 1 && !p.record => single = Some((e, p)),
+            (Some(p), None) if !p.record => {}
             (Some(p), Some(sh)) if n == 1 && !p.record => {
+                plain = false;
                 let sp = sh.policy.as_deref().map_or(core::ptr::null(), |x| x as *const Compiled);
                 shadowed = Some((e, p, sp));
             }
-            _ => {}
+            _ => plain = false,
         }
         f(e)
     });
     if fits && own == cgid {
         use core::ptr::null;
-        let (single, single_policy) = match single {
-            Some((e, p)) if n == 1 => (e as *const Entry, p as *const Compiled),
-            _ => (null(), null()),
+        let (single, single_head, single_policy) = match single {
+            Some((e, p)) if plain && n == 1 => (e as *const Entry, &p.head as *const Head, p as *const Compiled),
+            Some((e, _)) if plain => match &e.flat {
+                Some(f) => (e as *const Entry, &f.head as *const Head, null()),
+                None => (null(), null(), null()),
+            },
+            _ => (null(), null(), null()),
         };
         let (shadowed, shadowed_policy, shadowed_shadow) = match shadowed {
             Some((e, p, sp)) if n == 1 => (e as *const Entry, p as *const Compiled, sp),
@@ -207,6 +221,7 @@ fn for_each_active_cached<'s>(
             cgid,
             n: n as u64,
             single,
+            single_head,
             single_policy,
             shadowed,
             shadowed_policy,
@@ -332,17 +347,21 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     // disabled for the whole probe and only the gate uses it (no syscall,
     // hence no gate, runs in interrupt context), so nothing else touches it.
     let cache = unsafe { &mut *cache.cast::<PathCache>() };
-    if let Some((e, p)) = cache.single(snap.gen(), cgid) {
+    if let Some((e, h, p)) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
         let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        if p.allows(abi, id as u32) {
+        if h.allows(abi, id as u32) {
+            // Every policy on the path allows it: the deepest counts it,
+            // as `decide_call` would.
             e.stats.allowed.fetch_add(1, Relaxed);
             return;
         }
-        // SAFETY: same contract as this function's; `e` is the path's only
-        // policy and `p` its enforcing one.
-        unsafe { decide_single(e, p, regs, id, cgid, ia32) };
-        return;
+        if let Some(p) = p {
+            // SAFETY: same contract as this function's; `e` is the path's
+            // only policy and `p` its enforcing one.
+            unsafe { decide_single(e, p, regs, id, cgid, ia32) };
+            return;
+        }
     }
     // SAFETY: same contract as this function's.
     unsafe { decide_other(snap, cache, regs, id, cgid, ia32) };

@@ -66,7 +66,8 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
                 | features::OBJECTS
                 | features::ARM_ON_EXEC
                 | features::SHADOW
-                | features::FREE_WITH_CGROUP,
+                | features::FREE_WITH_CGROUP
+                | features::POLICY_BATCH,
         )?;
         w.put_u64(attr::INFO_OBJECTS_UNCHECKED, crate::hooks::missed())?;
         w.put_u64(attr::INFO_POLICIES_FREED, crate::release::freed())?;
@@ -125,10 +126,11 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         // SAFETY: plain walk of the task list under RCU; process context.
         unsafe { ffi::sf_flag_subtree(cgroup) };
     }
+    let place = pin.place()?;
     let result = if req.shadow {
-        store::set_shadow(cgroup, level, compiled)
+        store::set_shadow(cgroup, place, compiled)
     } else {
-        store::set(cgroup, level, compiled, req.arm_on_exec)
+        store::set(cgroup, place, compiled, req.arm_on_exec)
     };
     if first && result.is_ok() {
         // SAFETY: as above.
@@ -145,6 +147,99 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     });
     // Off again when no policy has object rules any more (or the set
     // failed).
+    let _ = crate::hooks::sync();
+    result
+}
+
+/// One item of a batch, compiled and pinned.
+struct Pending {
+    pin: Pinned,
+    cgroup: u64,
+    policy: Arc<Compiled>,
+    first: bool,
+}
+
+/// `policy-set-batch`: every item validated, compiled and its cgroup
+/// pinned before anything changes; then one table with all of them. A
+/// refusal anywhere (a bad policy, an unknown or root cgroup, a cgroup
+/// named twice, the policy limit) changes nothing.
+fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
+    refuse_if_filtered()?;
+    let n = engine::parse_batch(payload, |_, _| Ok(())).map_err(store::invalid)?;
+    let mut raw = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut oom = false;
+    engine::parse_batch(payload, |cgroup, policy| {
+        oom |= raw.push((cgroup, policy), GFP_KERNEL).is_err();
+        Ok(())
+    })
+    .map_err(store::invalid)?;
+    if oom {
+        return Err(Reject::new(ENOMEM, c_str!("out of memory")));
+    }
+    let mut items: KVec<Pending> = KVec::with_capacity(n, GFP_KERNEL)?;
+    for (cgroup, policy) in raw.iter() {
+        if items.iter().any(|p| p.cgroup == *cgroup) {
+            return Err(Reject {
+                offset: Some(policy.offset),
+                ..Reject::new(EINVAL, c_str!("a cgroup is named twice in the batch"))
+            });
+        }
+        let built = Compiled::build(policy)?;
+        let shared = store::find_identical(&built)
+            .or_else(|| items.iter().find(|p| p.policy.same_as(&built)).map(|p| p.policy.clone()));
+        let policy = match shared {
+            Some(shared) => shared,
+            None => Arc::new(built, GFP_KERNEL)?,
+        };
+        let pin = Pinned::new(*cgroup)?;
+        if pin.level == 0 {
+            return Err(Reject::new(
+                EINVAL,
+                c_str!("refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included"),
+            ));
+        }
+        let first = store::with_current(|s| s.find(*cgroup).is_none()).unwrap_or(true);
+        items.push(Pending { pin, cgroup: *cgroup, policy, first }, GFP_KERNEL)?;
+    }
+    if items.iter().any(|p| p.policy.objects) {
+        // SAFETY: idempotent registration; netlink handlers may sleep.
+        let rc = unsafe { ffi::sf_hooks_attach() };
+        if rc < 0 {
+            return Err(Reject::new(Error::from_errno(rc), c_str!("could not attach the object hooks")));
+        }
+    }
+    let mut sets = KVec::with_capacity(items.len(), GFP_KERNEL)?;
+    for p in items.iter() {
+        sets.push((p.cgroup, p.pin.place()?, p.policy.clone()), GFP_KERNEL)?;
+    }
+    // As in `policy_set`: the tasks of a cgroup's first policy go on the
+    // slow path before it is published and again after.
+    let flag = |items: &KVec<Pending>| {
+        for p in items.iter().filter(|p| p.first) {
+            // SAFETY: plain walk of the task list under RCU; process context.
+            unsafe { ffi::sf_flag_subtree(p.cgroup) };
+        }
+    };
+    flag(&items);
+    let result = store::set_many(sets);
+    if result.is_ok() {
+        flag(&items);
+    }
+    let result = result.and_then(|()| {
+        let mut removed = false;
+        for p in items.iter().filter(|p| !p.pin.online()) {
+            // Removed while the request ran (see `policy_set`).
+            let _ = store::delete(p.cgroup);
+            removed = true;
+        }
+        if removed {
+            return Err(Reject::new(
+                ENOENT,
+                c_str!("a cgroup of the batch was removed meanwhile; the others' policies are set"),
+            ));
+        }
+        Ok(())
+    });
     let _ = crate::hooks::sync();
     result
 }
@@ -173,6 +268,20 @@ impl Pinned {
 }
 
 impl Pinned {
+    /// Its level and its ancestors' ids, root first.
+    fn place(&self) -> Result<store::Place, Reject> {
+        let mut ancestors = KVec::with_capacity(self.level as usize, GFP_KERNEL)?;
+        for l in 0..self.level {
+            // SAFETY: `cgrp` is pinned; `l` is below its level.
+            let id = unsafe { ffi::sf_cgroup_ancestor_id(self.cgrp, l as c_int) };
+            ancestors.push(id, GFP_KERNEL)?;
+        }
+        Ok(store::Place {
+            level: self.level,
+            ancestors,
+        })
+    }
+
     /// Whether the cgroup is still online (not removed), ordered after the
     /// table published before the call.
     fn online(&self) -> bool {
@@ -393,6 +502,7 @@ pub(crate) unsafe extern "C" fn sf_rust_doit(
         Ok(Cmd::PolicyPromote) => shadow_change(payload, true),
         Ok(Cmd::ShadowDiscard) => shadow_change(payload, false),
         Ok(Cmd::ShadowGet) => shadow_get(info, payload),
+        Ok(Cmd::PolicySetBatch) => policy_set_batch(payload),
         _ => Err(Reject::new(store::eopnotsupp(), c_str!("unknown command"))),
     };
     match result {

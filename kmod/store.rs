@@ -41,7 +41,7 @@ pub(crate) fn eopnotsupp() -> Error {
 /// A validated, compiled policy (`engine::Tables`, owned). Immutable once
 /// built; identical policies share one.
 pub(crate) struct Compiled {
-    head: Head,
+    pub(crate) head: Head,
     exceptions: KVec<Exception>,
     rules: KVec<Rule>,
     cmps: KVec<ArgCmp>,
@@ -195,7 +195,7 @@ impl Compiled {
 
     /// Whether `other` decides everything as this policy does, read back
     /// the same, and may be shared with it.
-    fn same_as(&self, other: &Compiled) -> bool {
+    pub(crate) fn same_as(&self, other: &Compiled) -> bool {
         self.hash == other.hash
             && self.head == other.head
             && self.exceptions.as_slice() == other.exceptions.as_slice()
@@ -262,6 +262,11 @@ pub(crate) struct Stats {
     /// Here rather than in the entry because the counters outlive table
     /// versions, as the waiting state must.
     pub(crate) waiting: AtomicBool,
+    /// The ids of the cgroup's ancestors, the root's first (index: level),
+    /// itself not included. A cgroup v2 directory cannot move to another
+    /// parent, so this never changes; [`Snapshot::new`] reads it to find
+    /// the policies above an entry. Empty for a shadow record's counters.
+    pub(crate) ancestors: KVec<u64>,
 }
 
 /// One bit per (ABI, syscall number): 3 x 1024 bits.
@@ -366,6 +371,29 @@ pub(crate) struct Entry {
     /// The shadow: evaluated, recorded, never enforced.
     pub(crate) shadow: Option<Shadow>,
     pub(crate) stats: Arc<Stats>,
+    /// When enforcing policies sit above this one too: the calls all of
+    /// them allow outright (see [`Flat`]). `None` otherwise, or when the
+    /// memory for it could not be had (the gate then walks the path).
+    pub(crate) flat: Option<Arc<Flat>>,
+}
+
+/// The fast path of a cgroup path with several enforcing policies (a
+/// Kubernetes pod's and its container's): the allow bitmaps of every
+/// policy on the path, ANDed, so that the gate lets a call all of them
+/// allow outright go with one bit test, as for a single policy. Made by
+/// the writer ([`Snapshot::new`]), never by the gate.
+///
+/// Policies waiting for an exec are ANDed in too: the bitmap can only be
+/// stricter than the policies in force, never looser, and a stricter bit
+/// only sends a call to the full decision.
+pub(crate) struct Flat {
+    /// The deepest policy's head with the ANDed bitmaps; the gate uses
+    /// only [`Head::allows`].
+    pub(crate) head: Head,
+    /// The policies it was made from, deepest first. Held, so that a
+    /// pointer comparison tells whether a later table still has them (a
+    /// freed policy's address could be reused, a held one's cannot).
+    from: KVec<Arc<Compiled>>,
 }
 
 impl Entry {
@@ -576,15 +604,17 @@ pub(crate) struct Snapshot {
 static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
 
 impl Snapshot {
-    fn new(entries: KVVec<Entry>) -> Self {
+    fn new(mut entries: KVVec<Entry>) -> Self {
+        let levels = entries
+            .iter()
+            .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0));
+        flatten(&mut entries, levels);
         Snapshot {
             rcu: UnsafeCell::new(RcuHead {
                 _next: ptr::null_mut(),
                 _func: ptr::null_mut(),
             }),
-            levels: entries
-                .iter()
-                .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0)),
+            levels,
             objects: entries.iter().any(Entry::has_objects),
             shadows: entries.iter().any(|e| e.shadow.is_some()),
             gen: AtomicU64::new(NEXT_GEN.fetch_add(1, Ordering::Relaxed)),
@@ -605,6 +635,68 @@ impl Snapshot {
             .ok()
             .and_then(|i| self.entries.get(i))
     }
+}
+
+/// Gives each entry with enforcing policies above it its [`Flat`], kept
+/// from the previous table when made from the same policies. An entry
+/// with no policy above (the common case: one policy per container) costs
+/// one mask test, so a table of thousands of sibling containers is not
+/// slowed.
+fn flatten(entries: &mut [Entry], levels: u64) {
+    for i in 0..entries.len() {
+        let flat = entries.get(i).and_then(|e| flat_for(entries, e, levels));
+        if let Some(e) = entries.get_mut(i) {
+            e.flat = flat;
+        }
+    }
+}
+
+/// The [`Flat`] entry `e` should have in a table of `entries`, or `None`
+/// (no enforcing policy above it, or no memory).
+fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
+    let own = e.policy.as_ref()?;
+    let mut above = levels & 1u64.checked_shl(e.level).map_or(u64::MAX, |b| b - 1);
+    if above == 0 {
+        return None;
+    }
+    // The policies on the path, deepest first.
+    let mut from: [Option<&Arc<Compiled>>; MAX_LEVELS] = [None; MAX_LEVELS];
+    from[0] = Some(own);
+    let mut n = 1usize;
+    while above != 0 {
+        let l = 63 - above.leading_zeros();
+        above &= !(1u64 << l);
+        let id = e.stats.ancestors.get(l as usize).copied()?;
+        let Ok(j) = entries.binary_search_by_key(&id, |x| x.cgroup) else {
+            continue;
+        };
+        if let (Some(p), Some(slot)) = (entries.get(j).and_then(|x| x.policy.as_ref()), from.get_mut(n)) {
+            *slot = Some(p);
+            n += 1;
+        }
+    }
+    let from = from.get(..n)?;
+    if n == 1 {
+        return None;
+    }
+    if let Some(f) = &e.flat {
+        let same = f.from.len() == n
+            && f.from.iter().zip(from).all(|(a, b)| b.is_some_and(|b| Arc::ptr_eq(a, b)));
+        if same {
+            return Some(f.clone());
+        }
+    }
+    let mut head = own.head;
+    let mut held = KVec::with_capacity(n, GFP_KERNEL).ok()?;
+    for p in from.iter().flatten() {
+        for (t, o) in head.abis.iter_mut().zip(p.head.abis.iter()) {
+            for (w, x) in t.allow.iter_mut().zip(o.allow.iter()) {
+                *w &= *x;
+            }
+        }
+        held.push((*p).clone(), GFP_KERNEL).ok()?;
+    }
+    Arc::new(Flat { head, from: held }, GFP_KERNEL).ok()
 }
 
 /// The published table; null while no policy exists.
@@ -760,6 +852,13 @@ pub(crate) fn exec_done() {
     }
 }
 
+/// Where a cgroup sits: its level and its ancestors' ids, root first
+/// (read from the pinned cgroup by the request handler).
+pub(crate) struct Place {
+    pub(crate) level: u32,
+    pub(crate) ancestors: KVec<u64>,
+}
+
 fn check_level(level: u32) -> Result<(), Reject> {
     if level as usize >= MAX_LEVELS {
         return Err(Reject::new(
@@ -773,7 +872,8 @@ fn check_level(level: u32) -> Result<(), Reject> {
 /// The entries of the current table, with `cgroup`'s found or inserted
 /// (new: no policy, no shadow, fresh counters, at `level`); returns its
 /// index and whether it existed.
-fn entries_with(cgroup: u64, level: u32) -> Result<(KVVec<Entry>, usize, bool), Reject> {
+fn entries_with(cgroup: u64, place: Place) -> Result<(KVVec<Entry>, usize, bool), Reject> {
+    let level = place.level;
     let mut entries = copy_entries(1)?;
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         Ok(i) => Ok((entries, i, true)),
@@ -784,12 +884,17 @@ fn entries_with(cgroup: u64, level: u32) -> Result<(KVVec<Entry>, usize, bool), 
                     c_str!("policy limit reached (the module's max_policies; see sysfence status)"),
                 ));
             }
+            let stats = Stats {
+                ancestors: place.ancestors,
+                ..Stats::default()
+            };
             let entry = Entry {
                 cgroup,
                 level,
                 policy: None,
                 shadow: None,
-                stats: Arc::new(Stats::default(), GFP_KERNEL)?,
+                stats: Arc::new(stats, GFP_KERNEL)?,
+                flat: None,
             };
             // Insert at `i`: push, then rotate into place.
             entries.push(entry, GFP_KERNEL)?;
@@ -816,12 +921,12 @@ fn publish_entries(entries: KVVec<Entry>) -> Result<(), Reject> {
 /// next exec, without it it applies at once.
 pub(crate) fn set(
     cgroup: u64,
-    level: u32,
+    place: Place,
     policy: Arc<Compiled>,
     arm_on_exec: bool,
 ) -> Result<(), Reject> {
-    check_level(level)?;
-    let (mut entries, i, _) = entries_with(cgroup, level)?;
+    check_level(place.level)?;
+    let (mut entries, i, _) = entries_with(cgroup, place)?;
     let Some(e) = entries.get_mut(i) else {
         return Err(Reject::new(EINVAL, c_str!("internal error")));
     };
@@ -846,15 +951,84 @@ pub(crate) fn set(
     Ok(())
 }
 
+/// Creates or replaces the enforcing policies of many cgroups (distinct,
+/// as the request handler checks) in one new table, as [`set`] without
+/// `arm_on_exec` does for one: shadows stay, a policy waiting for an exec
+/// starts now. Nothing is published unless every item fits.
+pub(crate) fn set_many(items: KVec<(u64, Place, Arc<Compiled>)>) -> Result<(), Reject> {
+    for (_, place, _) in items.iter() {
+        check_level(place.level)?;
+    }
+    let mut entries = copy_entries(items.len())?;
+    let mut touched = KVec::with_capacity(items.len(), GFP_KERNEL)?;
+    let old = entries.len();
+    let mut added = 0usize;
+    for (cgroup, place, policy) in items.into_iter() {
+        // The new entries are appended and the whole sorted once below; a
+        // lookup sees only the entries from before (the cgroups are
+        // distinct).
+        let found = entries
+            .get(..old)
+            .and_then(|s| s.binary_search_by_key(&cgroup, |e| e.cgroup).ok());
+        let i = match found {
+            Some(i) => i,
+            None => {
+                if entries.len() >= max_policies() as usize {
+                    return Err(Reject::new(
+                        ENOSPC,
+                        c_str!("policy limit reached (the module's max_policies; see sysfence status)"),
+                    ));
+                }
+                let stats = Stats {
+                    ancestors: place.ancestors,
+                    ..Stats::default()
+                };
+                entries.push(
+                    Entry {
+                        cgroup,
+                        level: place.level,
+                        policy: None,
+                        shadow: None,
+                        stats: Arc::new(stats, GFP_KERNEL)?,
+                        flat: None,
+                    },
+                    GFP_KERNEL,
+                )?;
+                added += 1;
+                entries.len() - 1
+            }
+        };
+        let Some(e) = entries.get_mut(i) else {
+            return Err(Reject::new(EINVAL, c_str!("internal error")));
+        };
+        if policy.record && !e.policy.as_ref().is_some_and(|p| p.record) {
+            e.stats.seen.ensure()?;
+            e.stats.seen.clear();
+        }
+        e.policy = Some(policy);
+        touched.push(e.stats.clone(), GFP_KERNEL)?;
+    }
+    if added > 0 {
+        entries.sort_unstable_by_key(|e| e.cgroup);
+    }
+    let next = KBox::new(Snapshot::new(entries), GFP_KERNEL)?;
+    // Nothing can fail from here (see `set`).
+    for stats in touched.iter() {
+        set_waiting(stats, false);
+    }
+    publish(Some(next));
+    Ok(())
+}
+
 /// Sets or replaces the shadow of `cgroup`, with an empty record; the
 /// enforcing policy, if any, stays.
-pub(crate) fn set_shadow(cgroup: u64, level: u32, policy: Arc<Compiled>) -> Result<(), Reject> {
-    check_level(level)?;
+pub(crate) fn set_shadow(cgroup: u64, place: Place, policy: Arc<Compiled>) -> Result<(), Reject> {
+    check_level(place.level)?;
     if policy.record {
         return Err(Reject::new(EINVAL, c_str!("a shadow policy cannot record")));
     }
     let record = Arc::new(ShadowRecord::new()?, GFP_KERNEL)?;
-    let (mut entries, i, _) = entries_with(cgroup, level)?;
+    let (mut entries, i, _) = entries_with(cgroup, place)?;
     if let Some(e) = entries.get_mut(i) {
         e.shadow = Some(Shadow {
             policy: Some(policy),

@@ -389,6 +389,7 @@ static const struct genl_ops sf_ops[] = {
 	SF_OP(SF_CMD_POLICY_PROMOTE, GENL_ADMIN_PERM),
 	SF_OP(SF_CMD_SHADOW_DISCARD, GENL_ADMIN_PERM),
 	SF_OP(SF_CMD_SHADOW_GET, GENL_ADMIN_PERM),
+	SF_OP(SF_CMD_POLICY_SET_BATCH, GENL_ADMIN_PERM),
 };
 
 static const struct genl_multicast_group sf_mcgrps[] = {
@@ -410,7 +411,7 @@ static struct genl_family sf_family = {
 	 * (strictly: unknown attributes are refused), so none takes the core's
 	 * reject-all policy that commands from resv_start_op on would get.
 	 */
-	.resv_start_op = SF_CMD_SHADOW_GET + 1,
+	.resv_start_op = SF_CMD_POLICY_SET_BATCH + 1,
 	.mcgrps = sf_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(sf_mcgrps),
 };

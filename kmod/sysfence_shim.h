@@ -21,6 +21,7 @@
 #define SF_CMD_POLICY_PROMOTE 8
 #define SF_CMD_SHADOW_DISCARD 9
 #define SF_CMD_SHADOW_GET 10
+#define SF_CMD_POLICY_SET_BATCH 11
 
 struct pt_regs;
 struct cgroup;

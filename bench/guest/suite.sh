@@ -120,6 +120,7 @@ scale() {
   _s1=$(slab)
   set -- $_o
   echo "RESULT|scale.load.$_n.$_lab|load $_n $_lab policies, seconds|$5|$5|$5|s"
+  [ -z "$_mode" ] || echo "RESULT|scale.encode.$_n.$_lab|of which encoding $_n $_lab policies in the manager, seconds|${13}|${13}|${13}|s"
   _m=$(( (_s1 - _s0) * 1024 / _n ))
   echo "RESULT|scale.mem.$_n.$_lab|kernel slab per policy, $_n $_lab policies|$_m|$_m|$_m|bytes"
   res "scale.getppid.$_n.$_lab" "sysfence: getppid among $_n $_lab policies" in_cg scale/c0 sf-bench 110 "$ITER" "$REPS"

@@ -2,7 +2,7 @@
 //! `sysfence policy …` and `sysfence stats`.
 
 use crate::caps;
-use crate::client::{find, Client};
+use crate::client::{find, Client, ClientError};
 use crate::exit::Code;
 use crate::oci;
 use crate::offline;
@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::error::Error;
 use sysfence_abi::nla::{Iter, Writer, F_NESTED};
-use sysfence_abi::proto::{attr, Abi, Cmd};
+use sysfence_abi::proto::{attr, limits, Abi, Cmd};
 
 type Res = Result<Code, Box<dyn Error>>;
 
@@ -379,6 +379,71 @@ fn set_flagged(
         .map_err(|_| "policy too large for one netlink attribute (64 KiB)")?;
     msg.extend_from_slice(&nest);
     client.request(Cmd::PolicySet, &msg)?;
+    Ok(())
+}
+
+/// Largest request [`set_policies`] sends: below the default socket send
+/// buffer (`net.core.wmem_default`, 208 KiB), over which the kernel
+/// refuses a netlink message.
+const BATCH_BYTES: usize = 160 << 10;
+
+/// Sets the enforcing policies of many cgroups (`id`, wire encoding), in
+/// as few `policy-set-batch` requests as the limits allow: each request is
+/// one new version of the kernel's table and changes nothing if any of its
+/// items is refused. A module without batches (one older than the
+/// `POLICY_BATCH` feature) gets one `policy-set` per cgroup.
+pub fn set_policies(client: &mut Client, items: &[(u64, Vec<u8>)]) -> Result<(), Box<dyn Error>> {
+    let mut msg = Vec::new();
+    let mut n = 0usize;
+    for (id, payload) in items {
+        if *id == target::ROOT_ID {
+            return Err(target::ROOT_REFUSED.into());
+        }
+        let item = batch_item(*id, payload)?;
+        if n > 0 && (n == limits::MAX_BATCH as usize || msg.len() + item.len() > BATCH_BYTES) {
+            if !send_batch(client, &msg)? {
+                return set_one_by_one(client, items);
+            }
+            msg.clear();
+            n = 0;
+        }
+        msg.extend_from_slice(&item);
+        n += 1;
+    }
+    if n > 0 && !send_batch(client, &msg)? {
+        return set_one_by_one(client, items);
+    }
+    Ok(())
+}
+
+/// One `BATCH_ITEM` attribute.
+fn batch_item(id: u64, payload: &[u8]) -> Result<Vec<u8>, Box<dyn Error>> {
+    let mut item = vec![0u8; payload.len() + 32];
+    let mut w = Writer::new(&mut item);
+    w.nest(attr::BATCH_ITEM, |w| {
+        w.put_u64(attr::CGROUP_ID, id)?;
+        w.put(attr::POLICY | F_NESTED, payload)
+    })
+    .map_err(|_| "policy too large for one netlink attribute (64 KiB)")?;
+    let len = w.len();
+    item.truncate(len);
+    Ok(item)
+}
+
+/// One `policy-set-batch` request; `false` when the module does not know
+/// the command (only the first request can meet that: nothing was set).
+fn send_batch(client: &mut Client, msg: &[u8]) -> Result<bool, Box<dyn Error>> {
+    match client.request(Cmd::PolicySetBatch, msg) {
+        Ok(_) => Ok(true),
+        Err(ClientError::Refused { errno, .. }) if errno == libc::EOPNOTSUPP => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn set_one_by_one(client: &mut Client, items: &[(u64, Vec<u8>)]) -> Result<(), Box<dyn Error>> {
+    for (id, payload) in items {
+        set_policy(client, *id, payload)?;
+    }
     Ok(())
 }
 

@@ -168,7 +168,7 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
     walk(
         Iter::new(payload),
         attr::MAX,
-        &[attr::POLICY, attr::STATS, attr::EVENT],
+        &[attr::POLICY, attr::STATS, attr::EVENT, attr::BATCH_ITEM],
         &[],
         |a| {
             match a.kind {
@@ -204,6 +204,54 @@ pub fn parse_request(payload: &[u8], allow_policy: bool) -> Result<Request<'_>, 
         },
     )?;
     Ok(req)
+}
+
+/// Parses a `policy-set-batch` request: gives `f` each `BATCH_ITEM`'s
+/// cgroup id and `POLICY` (not yet validated: see [`validate`]), in order,
+/// and returns how many there were. The request holds only `BATCH_ITEM`s,
+/// one to [`limits::MAX_BATCH`]; each holds exactly one `CGROUP_ID` and
+/// one `POLICY`. Refusals name the offending attribute; an error `f`
+/// returns stops the walk and is returned.
+pub fn parse_batch<'a>(
+    payload: &'a [u8],
+    mut f: impl FnMut(u64, Attr<'a>) -> Result<(), Invalid>,
+) -> Result<usize, Invalid> {
+    let mut n = 0usize;
+    walk(
+        Iter::new(payload),
+        attr::MAX,
+        &[attr::POLICY, attr::STATS, attr::EVENT, attr::BATCH_ITEM],
+        &[attr::BATCH_ITEM],
+        |item| {
+            if item.kind != attr::BATCH_ITEM {
+                return bad("a batch holds only batch items\0", &item);
+            }
+            if n >= limits::MAX_BATCH as usize {
+                return bad("too many items in one batch\0", &item);
+            }
+            let (mut cgroup, mut policy) = (None, None);
+            walk(item.nested_iter(), attr::MAX, &[attr::POLICY], &[], |a| {
+                match a.kind {
+                    attr::CGROUP_ID => cgroup = Some(get_u64(&a)?),
+                    attr::POLICY => policy = Some(a),
+                    _ => return bad("a batch item holds a cgroup id and a policy only\0", &a),
+                }
+                Ok(())
+            })?;
+            let (Some(cgroup), Some(policy)) = (cgroup, policy) else {
+                return bad("a batch item needs a cgroup id and a policy\0", &item);
+            };
+            n = n.saturating_add(1);
+            f(cgroup, policy)
+        },
+    )?;
+    if n == 0 {
+        return Err(Invalid {
+            msg: "an empty batch\0",
+            offset: 0,
+        });
+    }
+    Ok(n)
 }
 
 /// Syscall numbers a table covers: 0 to [`limits::MAX_SYSCALL_NR`].
@@ -1856,5 +1904,112 @@ mod tests {
             let e = shape_of(&p).unwrap_err();
             assert!(e.text().contains(want), "{} vs {want}", e.text());
         }
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::parse_batch;
+    use crate::nla::Writer;
+    use crate::proto::{attr, limits};
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// A batch of items, each a cgroup id and a small policy payload;
+    /// `extra` adds one more attribute inside each item.
+    fn batch(ids: &[u64], extra: Option<u16>) -> Vec<u8> {
+        let mut buf = vec![0u8; 64 + ids.len() * 48];
+        let mut w = Writer::new(&mut buf);
+        for id in ids {
+            w.nest(attr::BATCH_ITEM, |w| {
+                w.put_u64(attr::CGROUP_ID, *id)?;
+                w.nest(attr::POLICY, |w| w.put_u32(attr::POLICY_DEFAULT, 0))?;
+                if let Some(k) = extra {
+                    w.put_u64(k, 1)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        }
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn every_item_is_given_in_order_with_its_policy() {
+        let b = batch(&[7, 9, 8], None);
+        let mut seen = Vec::new();
+        let n = parse_batch(&b, |id, p| {
+            assert_eq!(p.kind, attr::POLICY);
+            seen.push(id);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((n, seen), (3, vec![7, 9, 8]));
+    }
+
+    #[test]
+    fn an_empty_batch_and_anything_but_items_are_refused() {
+        let e = parse_batch(&[], |_, _| Ok(())).unwrap_err();
+        assert!(e.text().contains("empty batch"), "{}", e.text());
+        let mut buf = [0u8; 16];
+        let mut w = Writer::new(&mut buf);
+        w.put_u64(attr::CGROUP_ID, 7).unwrap();
+        let n = w.len();
+        let e = parse_batch(&buf[..n], |_, _| Ok(())).unwrap_err();
+        assert!(e.text().contains("only batch items"), "{}", e.text());
+    }
+
+    #[test]
+    fn an_item_needs_its_cgroup_and_policy_and_nothing_else() {
+        let e = parse_batch(&batch(&[7], Some(attr::CGROUP_ID)), |_, _| Ok(())).unwrap_err();
+        assert!(e.text().contains("repeated"), "{}", e.text());
+        let e = parse_batch(&batch(&[7], Some(attr::INFO_VERSION)), |_, _| Ok(())).unwrap_err();
+        assert!(
+            e.text().contains("cgroup id and a policy only"),
+            "{}",
+            e.text()
+        );
+        let mut buf = [0u8; 32];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::BATCH_ITEM, |w| w.put_u64(attr::CGROUP_ID, 7))
+            .unwrap();
+        let n = w.len();
+        let e = parse_batch(&buf[..n], |_, _| Ok(())).unwrap_err();
+        assert!(
+            e.text().contains("needs a cgroup id and a policy"),
+            "{}",
+            e.text()
+        );
+        assert_eq!(e.offset, 0, "the offending item is named");
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_max_batch_items() {
+        let ids: Vec<u64> = (1..=u64::from(limits::MAX_BATCH)).collect();
+        assert_eq!(
+            parse_batch(&batch(&ids, None), |_, _| Ok(())).unwrap(),
+            ids.len()
+        );
+        let ids: Vec<u64> = (1..=u64::from(limits::MAX_BATCH) + 1).collect();
+        let e = parse_batch(&batch(&ids, None), |_, _| Ok(())).unwrap_err();
+        assert!(e.text().contains("too many items"), "{}", e.text());
+    }
+
+    #[test]
+    fn the_callers_refusal_stops_the_walk() {
+        let b = batch(&[1, 2, 3], None);
+        let mut calls = 0;
+        let e = parse_batch(&b, |id, p| {
+            calls += 1;
+            if id == 2 {
+                return super::bad("no\0", &p);
+            }
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!((calls, e.text()), (2, "no"));
     }
 }

@@ -48,6 +48,8 @@ pub mod limits {
     pub const SHADOW_SLOTS: u32 = 256;
     /// Programs (comm) a shadow record entry names.
     pub const SHADOW_COMMS: u32 = 4;
+    /// Items in one `policy-set-batch` request.
+    pub const MAX_BATCH: u32 = 1_024;
 }
 
 /// Feature bits reported by `get-info` ([`attr::INFO_FEATURES`]).
@@ -73,6 +75,9 @@ pub mod features {
     /// A policy goes with its cgroup: the module deletes it when the
     /// cgroup is removed ([`super::attr::INFO_POLICIES_FREED`]).
     pub const FREE_WITH_CGROUP: u64 = 1 << 7;
+    /// Many cgroups' policies set in one request and one table version
+    /// ([`super::Cmd::PolicySetBatch`]).
+    pub const POLICY_BATCH: u64 = 1 << 8;
 }
 
 /// Classes of object rules ([`attr::OBJ_CLASS`]).
@@ -179,6 +184,13 @@ wire_enum! {
         ShadowDiscard = 9,
         /// Request: `CGROUP_ID`. Reply: `CGROUP_ID` + `SHADOW_RECORD`.
         ShadowGet = 10,
+        /// Request: one or more `BATCH_ITEM`s (up to
+        /// [`limits::MAX_BATCH`]), each `CGROUP_ID` + `POLICY`. Creates or
+        /// replaces the enforcing policy of every cgroup named, all in one
+        /// new version of the table: each call is decided by the policies
+        /// from before the request or by all of those it sets, and a batch
+        /// that fails validation anywhere changes nothing. Admin only.
+        PolicySetBatch = 11,
     }
 }
 
@@ -389,8 +401,11 @@ pub mod attr {
     pub const SHADOW_NONE: u16 = 17;
     /// nest (`SR_*`) (`shadow-get` reply): the shadow's record.
     pub const SHADOW_RECORD: u16 = 18;
+    /// nest (`policy-set-batch` only, repeated): one cgroup's policy,
+    /// `CGROUP_ID` + `POLICY` inside.
+    pub const BATCH_ITEM: u16 = 20;
     /// Largest top-level attribute id.
-    pub const MAX: u16 = 19;
+    pub const MAX: u16 = 20;
 
     // Inside SHADOW_RECORD.
     /// u64: `CLOCK_MONOTONIC` ns when the shadow (and its record) was set.

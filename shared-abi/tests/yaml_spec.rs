@@ -163,10 +163,15 @@ fn spec_matches_proto() {
             attr::EVENT_ENFORCED_ACTION.into(),
         ),
         ("features", "shadow", features::SHADOW),
+        ("features", "free-with-cgroup", features::FREE_WITH_CGROUP),
+        ("features", "policy-batch", features::POLICY_BATCH),
         ("main", "shadow", attr::SHADOW.into()),
         ("main", "shadow-policy", attr::SHADOW_POLICY.into()),
         ("main", "shadow-none", attr::SHADOW_NONE.into()),
         ("main", "shadow-record", attr::SHADOW_RECORD.into()),
+        ("main", "batch-item", attr::BATCH_ITEM.into()),
+        ("batch-item", "cgroup-id", attr::CGROUP_ID.into()),
+        ("batch-item", "policy", attr::POLICY.into()),
         ("shadow-record", "since-ns", attr::SR_SINCE_NS.into()),
         ("shadow-record", "differed", attr::SR_DIFFERED.into()),
         ("shadow-record", "events-sent", attr::SR_EVENTS_SENT.into()),
@@ -213,6 +218,7 @@ fn spec_matches_proto() {
         "policy-promote",
         "shadow-discard",
         "shadow-get",
+        "policy-set-batch",
     ];
     assert_eq!(Cmd::ALL.len(), cmd_names.len());
     for (c, n) in Cmd::ALL.iter().zip(cmd_names) {

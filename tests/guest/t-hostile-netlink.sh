@@ -2,7 +2,8 @@
 # budget: 60
 # covers: kmod/ shared-abi/
 # Hostile input: every class of malformed request is refused with its
-# extended-ack message (or errno), and changes nothing.
+# extended-ack message (or errno), and changes nothing: a batch with one
+# bad item sets none of its items.
 . "$(dirname "$0")/lib.sh"
 cg_new hostile >/dev/null
 id=$(stat -c %i /sys/fs/cgroup/hostile)
@@ -54,6 +55,13 @@ root-cgroup errno=22 msg=refusing a policy on the root cgroup: it would apply to
 delete-with-policy errno=22 msg=attribute not valid in this request
 get-without-cgroup errno=22 msg=missing cgroup id attribute
 stats-truncated errno=22 msg=truncated attribute
+batch-empty errno=22 msg=an empty batch
+batch-not-items errno=22 msg=a batch holds only batch items
+batch-item-without-policy errno=22 msg=a batch item needs a cgroup id and a policy
+batch-bad-second-policy errno=22 msg=attribute has the wrong nested flag
+batch-cgroup-twice errno=22 msg=a cgroup is named twice in the batch
+batch-no-such-cgroup errno=2 msg=no cgroup with this id
+batch-root-cgroup errno=22 msg=refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included
 unknown-command errno=95 msg=-
 event-command errno=95 msg=-
 W

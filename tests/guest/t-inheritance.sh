@@ -31,5 +31,42 @@ printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: kill-process}\
 printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 13}\n' | apply pod/ctr
 expect_signal "strictest across levels" 31 in_cg pod/ctr sf-syscall 110
 
+# Policies at several levels share one fast path: the allow bitmaps of
+# the path's policies ANDed, made when a policy changes. A stale one would
+# let through what a policy above now refuses: each change above the
+# container must reach it at once, the container's calls cached on the
+# fast path meanwhile.
+allow_all='default: allow\nrules:\n  - {syscalls: [mount], action: errno, errno: 1}\n'
+deny_ppid='default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 13}\n'
+printf "$allow_all" | apply pod
+printf "$allow_all" | apply pod/ctr
+a0=$(stat_of pod/ctr allowed) p0=$(stat_of pod allowed)
+expect_run "both allow: fast path" "ok" sh -c 'echo $$ >/sys/fs/cgroup/pod/ctr/cgroup.procs && sf-syscall --repeat 1000 110 | cut -c1-2'
+a1=$(stat_of pod/ctr allowed) p1=$(stat_of pod allowed)
+[ $((a1 - a0)) -ge 1000 ] || fail "the container's policy counted $((a1 - a0)) allowed calls, want the 1000 getppid"
+expect_eq "calls both allow are counted by the deepest policy only" "$((p1 - p0))" 0
+printf "$deny_ppid" | apply pod
+expect_run "a refusal set above reaches the cached path" "err 13" in_cg pod/ctr sf-syscall 110
+printf "$allow_all" | apply pod
+expect_run "relaxed above: allowed again" "ok" sh -c 'echo $$ >/sys/fs/cgroup/pod/ctr/cgroup.procs && sf-syscall 110 | cut -c1-2'
+printf "$deny_ppid" | apply pod
+sysfence policy delete --cgroup pod 2>/dev/null || fail "delete failed"
+expect_run "the policy above deleted: the container's alone" "ok" sh -c 'echo $$ >/sys/fs/cgroup/pod/ctr/cgroup.procs && sf-syscall 110 | cut -c1-2'
+printf "$deny_ppid" | apply pod
+expect_run "a new policy above" "err 13" in_cg pod/ctr sf-syscall 110
+# Three levels, the refusal in the middle one, the call from the deepest.
+cg_new pod/ctr/sub >/dev/null
+printf "$allow_all" | apply pod
+printf "$deny_ppid" | apply pod/ctr
+printf "$allow_all" | apply pod/ctr/sub
+expect_run "three levels: the middle refuses" "err 13" in_cg pod/ctr/sub sf-syscall 110
+printf "$allow_all" | apply pod/ctr
+expect_run "three levels: all allow" "ok" sh -c 'echo $$ >/sys/fs/cgroup/pod/ctr/sub/cgroup.procs && sf-syscall 110 | cut -c1-2'
+printf "$deny_ppid" | apply pod
+expect_run "three levels: the top refuses" "err 13" in_cg pod/ctr/sub sf-syscall 110
+expect_run "the top's mount rule still answers below" "err 1" in_cg pod/ctr/sub sf-syscall 165
+sysfence policy delete --cgroup pod/ctr/sub 2>/dev/null || fail "delete failed"
+rmdir /sys/fs/cgroup/pod/ctr/sub
+
 sysfence policy delete --cgroup pod/ctr 2>/dev/null && sysfence policy delete --cgroup pod 2>/dev/null || fail "delete failed"
 rmdir /sys/fs/cgroup/pod/ctr /sys/fs/cgroup/pod

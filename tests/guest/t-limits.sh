@@ -37,9 +37,22 @@ done
 insmod "$SF_KO" max_policies=64 || fail "insmod max_policies=64 failed"
 expect_eq "limit reported by status" "$(max_of)" 64
 mkdir /sys/fs/cgroup/lim
-sysfence bench load /sys/fs/cgroup/lim /tmp/lim.yaml --count 64 --distinct >/dev/null ||
+# Batches (policy-set-batch): 60 policies in batches of 16; then one
+# batch that would pass the limit is refused whole, the replacements it
+# holds included; then a batch that fits.
+sysfence bench load /sys/fs/cgroup/lim /tmp/lim.yaml --count 60 --distinct --batch 16 >/dev/null ||
+  fail "loading 60 policies in batches failed"
+expect_eq "policies after batches" "$(count_of)" 60
+out=$(sysfence bench load /sys/fs/cgroup/lim /tmp/lim.yaml --count 68 --batch 68 2>&1) &&
+  fail "a batch past the limit was accepted"
+echo "$out" | grep -q "policy limit reached" || fail "unclear error for a batch past the limit: $out"
+expect_eq "policies after the refused batch" "$(count_of)" 60
+sysfence policy get --cgroup lim/c0 | grep -q sethostname ||
+  fail "the refused batch replaced c0's distinct policy"
+sysfence bench load /sys/fs/cgroup/lim /tmp/lim.yaml --count 64 --distinct --batch 64 >/dev/null ||
   fail "loading 64 policies failed"
 expect_eq "policies at the limit" "$(count_of)" 64
+expect_run "a batch's policy in force" "err 13" in_cg lim/c63 sf-syscall 110
 cg_new over >/dev/null
 out=$(sysfence policy apply --cgroup over /tmp/lim.yaml 2>&1) && fail "a 65th policy was accepted"
 echo "$out" | grep -q "policy limit reached (the module's max_policies; see sysfence status)" ||

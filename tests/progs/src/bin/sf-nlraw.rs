@@ -323,6 +323,68 @@ fn main() {
     ));
     classes.push(("get-without-cgroup", Cmd::PolicyGet as u8, vec![]));
     classes.push(("stats-truncated", Cmd::StatsGet as u8, vec![12, 0, 1, 0, 0]));
+    // Batches: refused whole, the valid item before the bad one included
+    // (it would allow getppid, which the test's policy refuses).
+    let batch = Cmd::PolicySetBatch as u8;
+    let item = |w: &mut Writer<'_>, id: u64, body: &dyn Fn(&mut Writer<'_>)| {
+        w.nest(attr::BATCH_ITEM, |w| {
+            w.put_u64(attr::CGROUP_ID, id)?;
+            w.nest(attr::POLICY, |w| {
+                body(w);
+                Ok(())
+            })
+        })
+        .unwrap();
+    };
+    let allow_all = |w: &mut Writer<'_>| abi_with(|_| {})(w);
+    classes.push(("batch-empty", batch, vec![]));
+    classes.push((
+        "batch-not-items",
+        batch,
+        build(|w| w.put_u64(attr::CGROUP_ID, cg).unwrap()),
+    ));
+    classes.push((
+        "batch-item-without-policy",
+        batch,
+        build(|w| {
+            w.nest(attr::BATCH_ITEM, |w| w.put_u64(attr::CGROUP_ID, cg))
+                .unwrap();
+        }),
+    ));
+    classes.push((
+        "batch-bad-second-policy",
+        batch,
+        build(|w| {
+            item(w, cg, &allow_all);
+            item(w, cg.wrapping_add(1), &|w| {
+                w.put_u32(attr::POLICY_ABI, 1).unwrap();
+            });
+        }),
+    ));
+    classes.push((
+        "batch-cgroup-twice",
+        batch,
+        build(|w| {
+            item(w, cg, &allow_all);
+            item(w, cg, &allow_all);
+        }),
+    ));
+    classes.push((
+        "batch-no-such-cgroup",
+        batch,
+        build(|w| {
+            item(w, cg, &allow_all);
+            item(w, u64::MAX - 1, &allow_all);
+        }),
+    ));
+    classes.push((
+        "batch-root-cgroup",
+        batch,
+        build(|w| {
+            item(w, cg, &allow_all);
+            item(w, 1, &allow_all);
+        }),
+    ));
     classes.push(("unknown-command", 99, vec![]));
     classes.push(("event-command", Cmd::Event as u8, vec![]));
 
