@@ -12,6 +12,7 @@
 use crate::client::Client;
 use crate::commands::{delete_policy, load_policy, set_policy};
 use crate::exit::Code;
+use crate::out::outln;
 use crate::policy::{ActionName, ArgSpec, OpName, RuleSpec};
 use crate::target::{Resolved, Target};
 use clap::Subcommand;
@@ -108,14 +109,14 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             let total = start.elapsed().as_secs_f64();
             v.sort_by(f64::total_cmp);
             let what = if promote { "promotes" } else { "replaces" };
-            println!(
+            outln!(
                 "p50 {:.1} p99 {:.1} max {:.1} us over {count} {what} of {} bytes; {:.0} {what}/s",
                 pct(&v, 0.5),
                 pct(&v, 0.99),
                 pct(&v, 1.0),
                 wa.len(),
                 count as f64 / total
-            );
+            )?;
             Ok(Code::Ok)
         }
         BenchCmd::Load {
@@ -165,11 +166,11 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
                 }
             }
             let s = start.elapsed().as_secs_f64();
-            println!(
+            outln!(
                 "{count} cgroups loaded in {s:.3} s ({:.1} us each), {} policies",
                 s * 1e6 / count.max(1) as f64,
                 if distinct { "distinct" } else { "identical" }
-            );
+            )?;
             Ok(Code::Ok)
         }
     }

@@ -6,6 +6,7 @@ use crate::client::{find, Client};
 use crate::exit::Code;
 use crate::oci;
 use crate::offline;
+use crate::out::{out, outln};
 use crate::policy::{from_wire, PolicyFile};
 use crate::resource::{self, SyscallPolicy};
 use crate::target::{self, Target};
@@ -493,7 +494,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                     if !file.objects.is_empty() {
                         eprintln!("sysfence: the policy's object rules (files, exec, sockets) have no OCI form and are left out; --format syscallpolicy keeps them");
                     }
-                    println!("{}", serde_json::to_string_pretty(&oci::export(&file))?)
+                    outln!("{}", serde_json::to_string_pretty(&oci::export(&file))?)?
                 }
                 ExportFormat::Syscallpolicy => {
                     let name = name.unwrap_or_else(|| format!("cgroup-{id}"));
@@ -501,7 +502,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                     let text = r.to_yaml()?;
                     // What is printed must read back.
                     SyscallPolicy::parse(&text).map_err(|e| format!("--name {name}: {e}"))?;
-                    print!("{text}");
+                    out!("{text}")?;
                 }
             }
             Ok(Code::Ok)
@@ -533,9 +534,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             };
             let file = live_policy_of(&target, which)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&file)?);
+                outln!("{}", serde_json::to_string_pretty(&file)?)?;
             } else {
-                print!("{}", serde_yaml::to_string(&file)?);
+                out!("{}", serde_yaml::to_string(&file)?)?;
             }
             Ok(Code::Ok)
         }
@@ -598,9 +599,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 });
             }
             if json {
-                println!("{}", serde_json::to_string(&items)?);
+                outln!("{}", serde_json::to_string(&items)?)?;
             } else {
-                println!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES");
+                outln!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES")?;
                 for i in &items {
                     let state = if !i.enforcing {
                         "no policy"
@@ -614,7 +615,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                         Some(_) => ", shadow",
                         None => "",
                     };
-                    println!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules);
+                    outln!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules)?;
                 }
             }
             Ok(Code::Ok)
@@ -704,17 +705,17 @@ pub fn stats(args: &StatsArgs) -> Res {
             }
         }
         if recorded.is_empty() {
-            println!("{}", serde_json::to_string(&s)?);
+            outln!("{}", serde_json::to_string(&s)?)?;
         } else {
             let mut v = serde_json::to_value(&s)?;
             v["recorded"] = recorded.into();
-            println!("{v}");
+            outln!("{v}")?;
         }
     } else {
-        println!(
+        outln!(
             "cgroup {}: allowed {} denied {} logged {} killed {} trapped {} events sent {} dropped {}",
             s.cgroup_id, s.allowed, s.denied, s.logged, s.killed, s.trapped, s.events_sent, s.events_dropped
-        );
+        )?;
     }
     Ok(Code::Ok)
 }

@@ -7,13 +7,13 @@
 
 use crate::client::Client;
 use crate::exit::Code;
+use crate::out::outln;
 use crate::stores::{self, Stores};
 use crate::target;
 use clap::Args;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::error::Error;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sysfence_abi::event::Event;
@@ -256,7 +256,6 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
     client.subscribe_events()?;
     let mut containers = Containers::new(Path::new(target::CGROUP_ROOT), Stores::default());
     let (mut received, mut overruns, mut malformed) = (0u64, 0u64, 0usize);
-    let out = std::io::stdout();
     let done = |received: u64| args.count.is_some_and(|c| received >= c);
     let mut draining = false;
     while !done(received) {
@@ -282,7 +281,6 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
             eprintln!("sysfence: events were lost: this reader fell behind and its receive buffer overflowed");
         }
         malformed += batch.malformed;
-        let mut o = out.lock();
         for e in &batch.events {
             if only.is_some_and(|id| id != e.policy_cgroup && id != e.task_cgroup) {
                 continue;
@@ -293,13 +291,13 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
             } else {
                 format_text(e, c.as_ref())
             };
-            writeln!(o, "{line}")?;
+            outln!("{line}")?;
             received += 1;
             if done(received) {
                 break;
             }
         }
-        o.flush()?;
+        crate::out::flush()?;
     }
     if malformed > 0 {
         eprintln!("sysfence: {malformed} messages did not decode as events (is the module newer than this manager?)");

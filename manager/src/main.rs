@@ -14,6 +14,7 @@ mod inflight;
 mod objects;
 mod oci;
 mod offline;
+mod out;
 mod policy;
 mod record;
 mod resource;
@@ -40,10 +41,12 @@ use std::process::ExitCode;
 ///   sysfence events --container 4f1c2a
 ///   sysfence run --policy policy.yaml -- ./server
 ///
-/// Exit status: 0 success; 1 error (explained on stderr); 2 usage error; 3
-/// the kernel module is not loaded; 4 `policy diff` found differences; 5
-/// the loaded module speaks another protocol version than this sysfence.
-/// `run` passes the command's status through (125-127: sysfence failed).
+/// Exit status: 0 success (also when the reader of the output closes the
+/// pipe early, as `| head` does); 1 error (explained on stderr, a failed
+/// write to the output included); 2 usage error; 3 the kernel module is
+/// not loaded; 4 `policy diff` found differences; 5 the loaded module
+/// speaks another protocol version than this sysfence. `run` passes the
+/// command's status through (125-127: sysfence failed).
 #[derive(Parser)]
 #[command(verbatim_doc_comment)]
 #[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
@@ -195,7 +198,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors go to stderr and exit 2, as clap does.
+        Err(e) if e.use_stderr() => e.exit(),
+        // --help and --version go to standard output, whose failures are
+        // handled as any command's (clap's own `exit` ignores them).
+        Err(e) => {
+            return finish(
+                e.print()
+                    .map_err(|e| out::OutputError::from(e).into())
+                    .map(|()| exit::Code::Ok),
+            )
+        }
+    };
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
         Command::Policy(cmd) => commands::policy(cmd),
@@ -210,24 +226,35 @@ fn main() -> ExitCode {
         Command::Agent(cmd) => agent::run(cmd),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "sysfence",
-                &mut std::io::stdout(),
-            );
-            Ok(exit::Code::Ok)
-        }
-        Command::Man => {
-            use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
+            // Generated into memory: the generators panic on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "sysfence", &mut script);
+            out::write_bytes(&script)
                 .map(|()| exit::Code::Ok)
                 .map_err(Into::into)
         }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(Into::into)
+                .and_then(|()| out::write_bytes(&page).map_err(Into::into))
+                .map(|()| exit::Code::Ok)
+        }
     };
+    finish(result)
+}
+
+/// The exit status of a command's result, with what is left in standard
+/// output's buffer written first; an error is one line on stderr. A
+/// closed standard output (the reader of a pipe went away) ends the
+/// command quietly with status 0.
+fn finish(result: Result<exit::Code, Box<dyn std::error::Error>>) -> ExitCode {
+    let result = result.and_then(|code| out::flush().map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => code.into(),
+        Err(err) if out::is_closed(err.as_ref()) => exit::Code::Ok.into(),
         Err(err) => {
             eprintln!("sysfence: {err}");
             exit::Code::of_error(err.as_ref()).into()

@@ -14,7 +14,7 @@ use crate::commands::{delete_policy, load_policy, set_policy};
 use crate::target::{Resolved, CGROUP_ROOT};
 use clap::Args;
 use std::error::Error;
-use std::io::Write;
+
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -192,7 +192,7 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
             Err(e) => return Err(e.into()),
         }
     };
-    let _ = std::io::stdout().flush();
+    let _ = crate::out::flush();
     drop(cg);
     let code = match (status.code(), status.signal()) {
         (Some(c), _) => c,

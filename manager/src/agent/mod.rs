@@ -33,6 +33,7 @@ mod api_tests;
 mod plan_tests;
 
 use crate::exit::Code;
+use crate::out::out;
 use clap::{Args, Subcommand};
 use kernel::{Kernel, State};
 use reconcile::{Action, ApplyWhy, DropWhy, World};
@@ -151,7 +152,7 @@ pub struct PlanArgs {
 pub fn run(cmd: AgentCmd) -> Res {
     match cmd {
         AgentCmd::Crd => {
-            print!("{}", crd::crd_yaml());
+            out!("{}", crd::crd_yaml())?;
             Ok(Code::Ok)
         }
         AgentCmd::Plan(args) => plan(&args),
@@ -380,7 +381,7 @@ fn plan(args: &PlanArgs) -> Res {
         &mut kernel,
         &adopted,
     )?;
-    print!("{out}");
+    out!("{out}")?;
     Ok(Code::Ok)
 }
 
@@ -507,7 +508,7 @@ fn plan_with(
         }
     }
     if !errors.is_empty() {
-        print!("{o}");
+        out!("{o}")?;
         return Err(format!("{} action(s) failed", errors.len()).into());
     }
     Ok(o)

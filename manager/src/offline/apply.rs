@@ -5,6 +5,7 @@
 use super::{load, report, Compiled, Conditions, Context, Listing};
 use crate::commands;
 use crate::exit::{Code, Usage};
+use crate::out::outln;
 use crate::policy::PolicyFile;
 use crate::target::Target;
 use clap::Args;
@@ -68,7 +69,7 @@ pub fn dry_run(
     for w in policy.warnings() {
         eprintln!("sysfence: {file}: warning: {w}");
     }
-    println!("{file}: valid ({} bytes on the wire)", wire.len());
+    outln!("{file}: valid ({} bytes on the wire)", wire.len())?;
     Ok(Code::Ok)
 }
 

@@ -2,7 +2,7 @@
 //! `sysfence policy diff`: a cgroup's live policy against a file, or a
 //! file against a file, decision by decision.
 
-use super::{canonical_lines, load, out, report, Conditions, Context, MaybeTarget, COUNT};
+use super::{canonical_lines, load, report, Conditions, Context, MaybeTarget, COUNT};
 use crate::client::Client;
 use crate::commands;
 use crate::exit::{Code, Usage};
@@ -45,7 +45,12 @@ pub fn diff(a: &DiffArgs) -> Result<Code, Box<dyn Error>> {
 
 /// Prints the lines only in `old` (`- `) and only in `new` (`+ `), or
 /// one JSON object under `keys`; whether there were none.
-pub fn print(old: &[String], new: &[String], keys: [&str; 2], json: bool) -> std::io::Result<bool> {
+pub fn print(
+    old: &[String],
+    new: &[String],
+    keys: [&str; 2],
+    json: bool,
+) -> Result<bool, crate::out::OutputError> {
     let only_old: Vec<&String> = old.iter().filter(|l| !new.contains(l)).collect();
     let only_new: Vec<&String> = new.iter().filter(|l| !old.contains(l)).collect();
     let text = if json {
@@ -65,7 +70,7 @@ pub fn print(old: &[String], new: &[String], keys: [&str; 2], json: bool) -> std
             .chain(only_new.iter().map(|l| format!("+ {l}\n")))
             .collect()
     };
-    out(&text)?;
+    crate::out::write_str(&text)?;
     Ok(only_old.is_empty() && only_new.is_empty())
 }
 

@@ -382,16 +382,6 @@ pub fn canonical_lines(p: &PolicyFile) -> Result<Vec<String>, PolicyError> {
     Ok(Compiled::of_policy(p)?.1.read_back()?.decision_lines())
 }
 
-/// Writes `text` to standard output; a reader that went away (`| head`)
-/// ends the output, not the command.
-pub fn out(text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
-    }
-}
-
 /// An action value as text (`errno(13)`, `kill-process`).
 pub fn act(v: u32) -> String {
     let (name, errno) = action_name(v);
