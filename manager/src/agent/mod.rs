@@ -93,6 +93,10 @@ pub enum AgentCmd {
     /// state file) is written, as the agent does. Do not run it beside a
     /// running agent on the same node.
     ///
+    /// Exit status 1, after the plan is printed, when a policy is invalid
+    /// (the kernel would refuse its spec) or an action failed: a CI job
+    /// can gate on it.
+    ///
     /// Examples:
     ///   kubectl get pods -A -o json > pods.json
     ///   sysfence agent plan --policies policies/ --pods pods.json --node-name "$(hostname)"
@@ -381,12 +385,28 @@ fn plan(args: &PlanArgs) -> Res {
         &mut kernel,
         &adopted,
     )?;
-    out!("{out}")?;
-    Ok(Code::Ok)
+    out!("{}", out.text)?;
+    if out.problems.is_empty() {
+        Ok(Code::Ok)
+    } else {
+        // A CI gate runs `agent plan`: a policy the agent would refuse, or
+        // an action that failed, fails the command, after the plan itself
+        // is printed.
+        Err(out.problems.join("; ").into())
+    }
 }
 
-/// The plan (and with --apply its execution) as text or JSON; an error
-/// when an action failed.
+/// What `agent plan` prints, and what makes it fail.
+struct Planned {
+    /// The plan as text or JSON.
+    text: String,
+    /// Each SyscallPolicy whose spec the kernel would refuse, and the
+    /// count of failed actions, one sentence each; none when all is well.
+    problems: Vec<String>,
+}
+
+/// The plan (and with --apply its execution) as text or JSON, with what
+/// in it is an error (invalid policies, failed actions).
 fn plan_with(
     args: &PlanArgs,
     policies: &[crd::SyscallPolicy],
@@ -395,7 +415,7 @@ fn plan_with(
     state: &mut State,
     kernel: &mut dyn Kernel,
     adopted: &kernel::Adopted,
-) -> Result<String, Box<dyn Error>> {
+) -> Result<Planned, Box<dyn Error>> {
     use std::fmt::Write as _;
     let inputs: Vec<_> = policies.iter().map(inputs::policy_input).collect();
     let pods: Vec<_> = pods.iter().map(inputs::pod_info).collect();
@@ -507,9 +527,16 @@ fn plan_with(
             }
         }
     }
+    let mut problems: Vec<String> = plan
+        .outcomes
+        .iter()
+        .filter_map(|(key, o)| {
+            let e = o.invalid.as_ref()?;
+            Some(format!("SyscallPolicy {key} is invalid: {e}"))
+        })
+        .collect();
     if !errors.is_empty() {
-        out!("{o}")?;
-        return Err(format!("{} action(s) failed", errors.len()).into());
+        problems.push(format!("{} action(s) failed", errors.len()));
     }
-    Ok(o)
+    Ok(Planned { text: o, problems })
 }
