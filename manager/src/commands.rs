@@ -252,12 +252,17 @@ fn import_profile(
             Some(pid) => caps::of_task(pid)?,
             None if !oci::depends_on_caps(text) => Default::default(),
             None => {
+                let why = if target.dir.is_some() {
+                    "has no task"
+                } else {
+                    "is not on this host, so there is no task"
+                };
                 return Err(format!(
-                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {} has no task to read them from: give them with --caps (for Docker's defaults: --caps {})",
+                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {} {why} to read them from: give them with --caps (for Docker's defaults: --caps {})",
                     target.id,
                     DOCKER_DEFAULT_CAPS
                 )
-                .into())
+                .into());
             }
         },
     };

@@ -77,13 +77,39 @@ impl Target {
 
     /// As [`Target::resolve`], for a command that sets a policy: a target
     /// that is the root cgroup (`--cgroup 1`, `--cgroup /sys/fs/cgroup`,
-    /// `--cgroup .`, `--pid` of a task in the root cgroup) is refused.
+    /// `--cgroup .`, `--pid` of a task in the root cgroup) is refused, and
+    /// so is a cgroup id no cgroup has.
     pub fn resolve_for_policy(&self) -> Result<Resolved, String> {
         self.resolve_for_policy_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
     }
 
     /// As [`Target::resolve_for_policy`], under `root` and `proc`.
     pub fn resolve_for_policy_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+        let r = self.resolve_for_dry_run_in(root, proc)?;
+        // Checked here, before anything reads the cgroup's tasks or asks
+        // the module: otherwise a mistyped id surfaces as a complaint about
+        // capabilities (no task to read them from) or as the module's
+        // ENOENT.
+        if r.dir.is_none() {
+            return Err(format!(
+                "{}: no cgroup has id {} (no directory under {} has that inode number)",
+                self.spec(),
+                r.id,
+                root.display()
+            ));
+        }
+        Ok(r)
+    }
+
+    /// As [`Target::resolve_for_policy`] for `policy apply --dry-run`,
+    /// which sets nothing: the root cgroup is refused, but a cgroup id
+    /// need not exist here (the policy may be checked for another host).
+    pub fn resolve_for_dry_run(&self) -> Result<Resolved, String> {
+        self.resolve_for_dry_run_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
+    }
+
+    /// As [`Target::resolve_for_dry_run`], under `root` and `proc`.
+    fn resolve_for_dry_run_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
         let r = self.resolve_in(root, proc)?;
         let is_root_dir = || -> Option<bool> {
             let (a, b) = (
@@ -640,6 +666,22 @@ pub(crate) mod tests {
             // Reading about the root cgroup is still fine.
             assert!(tg.resolve_in(t.path(), proc.path()).is_ok(), "{shown}");
         }
+        // An id no cgroup has: named as such, for a policy; a dry run
+        // (for another host, perhaps) takes it.
+        let e = target(Some("999999"), None)
+            .resolve_for_policy_in(t.path(), proc.path())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "--cgroup 999999: no cgroup has id 999999 (no directory under {} has that inode number)",
+                t.path().display()
+            )
+        );
+        let r = target(Some("999999"), None)
+            .resolve_for_dry_run_in(t.path(), proc.path())
+            .unwrap();
+        assert_eq!((r.id, r.dir), (999999, None));
         for tg in [target(Some("a/b"), None), target(None, Some(11))] {
             let r = tg.resolve_for_policy_in(t.path(), proc.path()).unwrap();
             assert_eq!(r.dir.unwrap(), t.path().join("a/b"));

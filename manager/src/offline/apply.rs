@@ -62,7 +62,7 @@ pub fn dry_run(
     verbose: bool,
 ) -> Result<Code, Box<dyn Error>> {
     let policy = match target {
-        Some(t) => commands::load_policy(file, &t.resolve_for_policy()?, caps, verbose)?,
+        Some(t) => commands::load_policy(file, &t.resolve_for_dry_run()?, caps, verbose)?,
         None => untargeted(file, caps, verbose)?,
     };
     let (wire, _) = Compiled::of_policy(&policy).map_err(|e| format!("{file}: {e}"))?;
