@@ -10,7 +10,7 @@
 //!   either all the same policy or each a distinct one.
 
 use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy};
+use crate::commands::{delete_policy, load_policy, set_policy, Caps};
 use crate::exit::Code;
 use crate::out::outln;
 use crate::policy::{ActionName, ArgSpec, OpName, RuleSpec};
@@ -59,13 +59,6 @@ pub enum BenchCmd {
     },
 }
 
-/// `--caps` as `load_policy` takes it: for seccomp profiles only (a native
-/// policy refuses capabilities).
-fn caps_for<'a>(file: &str, caps: &'a str) -> Result<Option<&'a str>, Box<dyn Error>> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    Ok(crate::oci::looks_like_oci(&text).then_some(caps))
-}
-
 fn pct(v: &[f64], q: f64) -> f64 {
     v.get(((v.len() as f64 - 1.0) * q).round() as usize)
         .copied()
@@ -82,7 +75,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             promote,
         } => {
             let r = target.resolve_for_policy()?;
-            let mut a = load_policy(&file, &r, caps_for(&file, &caps)?, false)?;
+            let mut a = load_policy(&file, &r, Caps::IfProfile(&caps), false)?;
             if a.default != ActionName::Errno {
                 return Err("apply-latency wants a profile whose default is errno".into());
             }
@@ -139,7 +132,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
                 return Ok(Code::Ok);
             }
             let dummy = Resolved { id: 0, dir: None };
-            let base = load_policy(&file, &dummy, caps_for(&file, &caps)?, false)?;
+            let base = load_policy(&file, &dummy, Caps::IfProfile(&caps), false)?;
             let shared = base.to_wire()?;
             let start = Instant::now();
             for i in 0..count {

@@ -6,8 +6,9 @@ use crate::client::{find, Client};
 use crate::exit::Code;
 use crate::oci;
 use crate::offline;
+use crate::offline::Format;
 use crate::out::{out, outln};
-use crate::policy::{from_wire, PolicyFile};
+use crate::policy::{from_wire, PolicyError, PolicyFile};
 use crate::resource::{self, SyscallPolicy};
 use crate::target::{self, Target};
 use clap::{Args, Subcommand};
@@ -25,7 +26,9 @@ pub enum PolicyCmd {
     /// The file is a native policy (YAML or JSON, see docs/ABI.md), a
     /// SyscallPolicy resource (`kind: SyscallPolicy`; its spec is applied,
     /// in audit mode with refusals turned into log), or an OCI/Docker
-    /// seccomp profile, used unchanged (recognised by its `defaultAction`). A profile's capability conditions are evaluated
+    /// seccomp profile (JSON), used unchanged: the format is recognised by
+    /// the top-level keys (`defaultAction`, `kind`, `default`). Files over
+    /// 4 MiB are refused. A profile's capability conditions are evaluated
     /// against --caps, or else the effective capabilities of a task in the
     /// cgroup; its minKernel conditions against the running kernel.
     ///
@@ -91,7 +94,9 @@ pub enum PolicyCmd {
     ///
     /// Prints `FILE: ok (...)` for each valid file and the error, naming
     /// the file (and the line where the parser gives one), for the others;
-    /// exit status 1 if any file fails. No module is needed.
+    /// exit status 1 if any file fails. The format is recognised by the
+    /// top-level keys, even when the file does not parse; files over 4 MiB
+    /// or nested over 64 levels deep are refused. No module is needed.
     ///
     /// Example: sysfence policy check --strict policies/*.yaml docker-default.json
     Check(offline::CheckArgs),
@@ -237,86 +242,92 @@ fn cgroup_attr(id: u64) -> Vec<u8> {
     buf
 }
 
-/// Imports a seccomp profile for the cgroup `cgroup`, telling the user on
-/// stderr what its conditions left out and which names are unknown.
-fn import_profile(
+/// Where a seccomp profile's capability conditions (`includes.caps`,
+/// `excludes.caps`) take their capabilities from.
+#[derive(Clone, Copy, Debug)]
+pub enum Caps<'a> {
+    /// `--caps LIST`: for a profile only; with another format, an error.
+    Given(&'a str),
+    /// A task of the target cgroup; with none there, an error when the
+    /// profile's rules depend on capabilities.
+    OfTarget,
+    /// This process's effective set (`run`: the command inherits it).
+    Own,
+    /// This list for a profile, and nothing said for another format (the
+    /// OCI hook: the container's bounding set).
+    IfProfile(&'a str),
+}
+
+impl<'a> Caps<'a> {
+    /// `--caps` when given, else `otherwise`.
+    pub fn flag(given: Option<&'a str>, otherwise: Caps<'a>) -> Caps<'a> {
+        given.map_or(otherwise, Caps::Given)
+    }
+}
+
+/// The capabilities a profile's conditions are evaluated against, for the
+/// cgroup `target`.
+fn profile_caps(
     text: &str,
-    file: &str,
     target: &target::Resolved,
-    caps: Option<&str>,
-    verbose: bool,
-) -> Result<PolicyFile, Box<dyn Error>> {
-    let caps = match caps {
-        Some(list) => caps::parse_list(list)?,
-        None => match target::first_task(target)? {
-            Some(pid) => caps::of_task(pid)?,
-            None if !oci::depends_on_caps(text) => Default::default(),
+    caps: Caps<'_>,
+) -> Result<std::collections::BTreeSet<String>, String> {
+    match caps {
+        Caps::Given(list) | Caps::IfProfile(list) => caps::parse_list(list),
+        Caps::Own => caps::of_task(std::process::id()),
+        Caps::OfTarget => match target::first_task(target)? {
+            Some(pid) => caps::of_task(pid),
+            None if !oci::depends_on_caps(text) => Ok(Default::default()),
             None => {
                 let why = if target.dir.is_some() {
                     "has no task"
                 } else {
                     "is not on this host, so there is no task"
                 };
-                return Err(format!(
-                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {} {why} to read them from: give them with --caps (for Docker's defaults: --caps {})",
+                Err(format!(
+                    "a seccomp profile's rules depend on capabilities, and cgroup {} {why} to read them from: give them with --caps (for Docker's defaults: --caps {})",
                     target.id,
                     DOCKER_DEFAULT_CAPS
-                )
-                .into());
+                ))
             }
         },
-    };
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .map_err(|e| format!("/proc/sys/kernel/osrelease: {e}"))?;
-    let im =
-        oci::import(text, &oci::Context { caps, kernel }).map_err(|e| format!("{file}: {e}"))?;
-    if !im.unknown.is_empty() {
-        eprintln!(
-            "sysfence: {file}: {} syscall name(s) unknown on every ABI of this kernel, left out: {}",
-            im.unknown.len(),
-            im.unknown.join(", ")
-        );
     }
-    if !im.skipped.is_empty() {
-        eprintln!(
-            "sysfence: {file}: {} rule(s) left out by their conditions{}",
-            im.skipped.len(),
-            if verbose {
-                ":"
-            } else {
-                " (--verbose lists them)"
-            }
-        );
-        if verbose {
-            for s in &im.skipped {
-                eprintln!("  {s}");
-            }
-        }
-    }
-    Ok(im.policy)
 }
 
-/// Reads a policy file ('-': standard input), native or seccomp profile,
-/// for the cgroup `target` (whose tasks' capabilities a profile may need).
+/// Reads a policy file ('-': standard input) of any of the three formats
+/// (see [`crate::input::detect`]) for the cgroup `target`, whose tasks'
+/// capabilities a profile may need; tells on stderr what a profile's
+/// conditions left out and which of its names are unknown.
 pub fn load_policy(
     file: &str,
     target: &target::Resolved,
-    caps: Option<&str>,
+    caps: Caps<'_>,
     verbose: bool,
 ) -> Result<PolicyFile, Box<dyn Error>> {
-    let text = if file == "-" {
-        std::io::read_to_string(std::io::stdin())?
+    let text = crate::input::read(file)?;
+    let format = crate::input::detect(&text);
+    if matches!(caps, Caps::Given(_)) && format != Format::SeccompProfile {
+        return Err(format!(
+            "{file}: --caps only applies to seccomp profiles, and this is a {}",
+            format.name()
+        )
+        .into());
+    }
+    let l = offline::parse_with(file, &text, |text| {
+        let caps = profile_caps(text, target, caps).map_err(PolicyError)?;
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_string())
+            .map_err(|e| PolicyError(format!("/proc/sys/kernel/osrelease: {e}")))?;
+        Ok(oci::Context { caps, kernel })
+    })
+    .map_err(|e| format!("{file}: {e}"))?;
+    let how = if verbose {
+        offline::Listing::List
     } else {
-        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+        offline::Listing::Count("--verbose lists them")
     };
-    if oci::looks_like_oci(&text) {
-        import_profile(&text, file, target, caps, verbose)
-    } else if resource::looks_like_resource(&text) {
-        if caps.is_some() {
-            return Err(format!("{file}: --caps only applies to seccomp profiles").into());
-        }
-        let r = SyscallPolicy::parse(&text).map_err(|e| format!("{file}: {e}"))?;
+    offline::report_left_out(file, &l.unknown, &l.skipped, how);
+    if let Some(r) = &l.resource {
         if verbose && (r.selector.is_some() || !r.containers.is_empty()) {
             eprintln!("sysfence: {file}: spec.selector and spec.containers are for the node agent; applying to the target given");
         }
@@ -324,13 +335,8 @@ pub fn load_policy(
             // The agent sets it as a shadow; here `--shadow` says which.
             eprintln!("sysfence: {file}: spec.mode shadow is read by the node agent; `policy apply` sets the policy as written, as the shadow only with --shadow");
         }
-        Ok(r.effective())
-    } else {
-        if caps.is_some() {
-            return Err(format!("{file}: --caps only applies to seccomp profiles").into());
-        }
-        Ok(PolicyFile::parse(&text).map_err(|e| format!("{file}: {e}"))?)
     }
+    Ok(l.policy)
 }
 
 /// Sets (or replaces) the policy of cgroup `id` from its wire encoding.
@@ -468,7 +474,12 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             }
             let resolved = offline::need_target(&target)?.resolve_for_policy()?;
             let id = resolved.id;
-            let policy = load_policy(&file, &resolved, caps.as_deref(), verbose)?;
+            let policy = load_policy(
+                &file,
+                &resolved,
+                Caps::flag(caps.as_deref(), Caps::OfTarget),
+                verbose,
+            )?;
             let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
             for w in policy.warnings() {
                 eprintln!("sysfence: {file}: warning: {w}");
@@ -541,7 +552,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             if json {
                 outln!("{}", serde_json::to_string_pretty(&file)?)?;
             } else {
-                out!("{}", serde_yaml::to_string(&file)?)?;
+                out!("{}", serde_norway::to_string(&file)?)?;
             }
             Ok(Code::Ok)
         }

@@ -11,6 +11,7 @@ mod events;
 mod exit;
 mod hook;
 mod inflight;
+mod input;
 mod objects;
 mod oci;
 mod offline;

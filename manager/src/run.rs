@@ -10,7 +10,7 @@
 //! passed through (a signal as 128 + its number, as shells do).
 
 use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy};
+use crate::commands::{delete_policy, load_policy, set_policy, Caps};
 use crate::target::{Resolved, CGROUP_ROOT};
 use clap::Args;
 use std::error::Error;
@@ -115,27 +115,13 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
         policy: false,
     };
     if let Some(file) = &args.policy {
-        // The command inherits our capabilities: a profile's conditions are
-        // evaluated against them unless --caps says otherwise.
-        let own;
-        let profile = std::fs::read_to_string(file)
-            .map(|t| crate::oci::looks_like_oci(&t))
-            .unwrap_or(false);
-        let caps = match &args.caps {
-            Some(c) => Some(c.as_str()),
-            None if !profile => None,
-            None => {
-                own = crate::caps::of_task(std::process::id())?
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(",");
-                Some(own.as_str())
-            }
-        };
         let target = Resolved {
             id,
             dir: Some(dir.clone()),
         };
+        // The command inherits our capabilities: a profile's conditions are
+        // evaluated against them unless --caps says otherwise.
+        let caps = Caps::flag(args.caps.as_deref(), Caps::Own);
         let policy = load_policy(file, &target, caps, false)?;
         let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
         set_policy(&mut Client::connect()?, id, &payload)?;

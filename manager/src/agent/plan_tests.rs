@@ -15,7 +15,7 @@ fn policy(name: &str, created: &str, spec: &str) -> PolicyInput {
     let text = format!(
         "apiVersion: sysfence.dev/v1alpha1\nkind: SyscallPolicy\nmetadata:\n  name: {name}\n  namespace: shop\n  generation: 3\n  creationTimestamp: \"{created}\"\nspec:\n{spec}"
     );
-    let p: SyscallPolicy = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let p: SyscallPolicy = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     policy_input(&p)
 }
 

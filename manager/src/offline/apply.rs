@@ -3,7 +3,7 @@
 //! `apply` and `diff`.
 
 use super::{load, report, Compiled, Conditions, Context, Listing};
-use crate::commands;
+use crate::commands::{self, Caps};
 use crate::exit::{Code, Usage};
 use crate::out::outln;
 use crate::policy::PolicyFile;
@@ -62,7 +62,12 @@ pub fn dry_run(
     verbose: bool,
 ) -> Result<Code, Box<dyn Error>> {
     let policy = match target {
-        Some(t) => commands::load_policy(file, &t.resolve_for_dry_run()?, caps, verbose)?,
+        Some(t) => commands::load_policy(
+            file,
+            &t.resolve_for_dry_run()?,
+            Caps::flag(caps, Caps::OfTarget),
+            verbose,
+        )?,
         None => untargeted(file, caps, verbose)?,
     };
     let (wire, _) = Compiled::of_policy(&policy).map_err(|e| format!("{file}: {e}"))?;

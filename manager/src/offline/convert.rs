@@ -69,7 +69,7 @@ fn native(l: &Loaded) -> Result<String, Box<dyn Error>> {
             );
         }
     }
-    Ok(serde_yaml::to_string(&l.policy)?)
+    Ok(serde_norway::to_string(&l.policy)?)
 }
 
 /// The OCI form, with a warning for what it cannot say.

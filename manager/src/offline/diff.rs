@@ -4,7 +4,7 @@
 
 use super::{canonical_lines, load, report, Conditions, Context, MaybeTarget, COUNT};
 use crate::client::Client;
-use crate::commands;
+use crate::commands::{self, Caps};
 use crate::exit::{Code, Usage};
 use crate::target::Target;
 use clap::Args;
@@ -81,7 +81,7 @@ fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, 
     let wire = commands::get_policy_wire(&mut Client::connect()?, id)?
         .ok_or_else(|| format!("cgroup {id} has no policy"))?;
     let live = commands::policy_of_wire(&wire)?.decision_lines();
-    let want = commands::load_policy(file, &resolved, caps, false)?;
+    let want = commands::load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
     let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
     if print(&live, &want, ["only_live", "only_file"], json)? {
         eprintln!("sysfence: the live policy of cgroup {id} and {file} decide every call alike");
