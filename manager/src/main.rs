@@ -86,8 +86,10 @@ enum Command {
     /// Run a command in a new cgroup under a policy, from its first
     /// instruction.
     ///
-    /// The policy (a native file or a seccomp profile) is set on a transient
-    /// cgroup before the command starts, so even its execve is decided by
+    /// The policy (a native file or a seccomp profile) is checked and
+    /// compiled first, so a bad one touches nothing; then it is set on a
+    /// transient cgroup (under --cgroup-root, which must be a cgroup v2
+    /// mount) before the command starts, so even its execve is decided by
     /// it; it can be changed live like any other (`sysfence policy apply
     /// --cgroup sysfence-run-PID`). When the command ends, anything it left
     /// running in the cgroup is killed and the cgroup removed. The exit

@@ -28,6 +28,24 @@ use std::path::{Path, PathBuf};
 /// Where cgroup v2 is mounted.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
+/// The file system magic of a cgroup v2 mount (`statfs(2)`'s `f_type`).
+pub const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
+
+/// Whether `path` is on a cgroup v2 file system.
+pub fn is_cgroup2(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: an all-zero statfs is a valid value of this plain C struct.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a writable statfs.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // f_type's integer type differs between C libraries; the magic fits.
+    Ok(st.f_type as u64 == CGROUP2_SUPER_MAGIC)
+}
+
 /// The id of cgroup v2's root cgroup (the inode number of its directory).
 pub const ROOT_ID: u64 = 1;
 
