@@ -12,6 +12,7 @@ mod exit;
 mod hook;
 mod inflight;
 mod input;
+mod man;
 mod objects;
 mod oci;
 mod offline;
@@ -194,10 +195,14 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), generated from this command's help.
+    /// Print the manual page (roff), generated from this command's help;
+    /// with --dir, write every subcommand's page as well.
     ///
-    /// Example: sysfence man | man -l -
-    Man,
+    /// Examples:
+    ///   sysfence man | man -l -
+    ///   sysfence man --dir /usr/local/share/man/man1
+    #[command(verbatim_doc_comment)]
+    Man(man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -236,14 +241,9 @@ fn main() -> ExitCode {
                 .map(|()| exit::Code::Ok)
                 .map_err(Into::into)
         }
-        Command::Man => {
+        Command::Man(args) => {
             use clap::CommandFactory;
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut page)
-                .map_err(Into::into)
-                .and_then(|()| out::write_bytes(&page).map_err(Into::into))
-                .map(|()| exit::Code::Ok)
+            man::run(&args, Cli::command())
         }
     };
     finish(result)
