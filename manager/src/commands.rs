@@ -49,7 +49,8 @@ pub enum PolicyCmd {
     ///
     /// Examples:
     ///   sysfence policy apply --cgroup mycontainer policy.yaml
-    ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN docker-default.json
+    ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN \
+    ///       docker-default.json
     ///   sysfence policy apply --container 4f1c2a --shadow stricter.json
     ///   sysfence policy apply --dry-run docker-default.json
     #[command(verbatim_doc_comment)]
@@ -171,7 +172,10 @@ pub enum PolicyCmd {
     /// empty record, so `promote` again rolls back. A shadow set on a
     /// cgroup with no policy leaves "no policy" as the shadow.
     ///
-    /// Example: sysfence policy shadow-report --container 4f1c2a && sysfence policy promote --container 4f1c2a
+    /// Example, promoting only a shadow whose record is clean:
+    ///   sysfence policy shadow-report --container 4f1c2a &&
+    ///       sysfence policy promote --container 4f1c2a
+    #[command(verbatim_doc_comment)]
     Promote {
         #[command(flatten)]
         target: Target,

@@ -120,14 +120,17 @@ enum Command {
     /// back and the profile written: the calls seen (and exit, exit_group,
     /// rt_sigreturn, sigreturn, restart_syscall) allowed, only the ABIs
     /// used, everything else refused with EPERM (--errno). As in any OCI
-    /// profile, an allowed name holds on every ABI the profile lists. Record while the
-    /// workload does everything it will ever do: a call it never made in
-    /// the recording is refused later. The profile is a plain OCI profile:
-    /// apply it with `sysfence policy apply`, use it with `sysfence run`,
-    /// or give it to docker run --security-opt seccomp=FILE: for that, the
-    /// profile also allows what runc and crun call between installing it
-    /// and starting the program (measured; marked "runtime base" in the
-    /// file; --runtime-base none leaves them out).
+    /// profile, an allowed name holds on every ABI the profile lists.
+    ///
+    /// Record while the workload does everything it will ever do: a call
+    /// it never made in the recording is refused later.
+    ///
+    /// The profile is a plain OCI profile: apply it with `sysfence policy
+    /// apply`, use it with `sysfence run`, or give it to docker run
+    /// --security-opt seccomp=FILE: for that, the profile also allows
+    /// what runc and crun call between installing it and starting the
+    /// program (measured; marked "runtime base" in the file;
+    /// --runtime-base none leaves them out).
     ///
     /// Example: sysfence record --container 4f1c2a --duration 300 -o web.json
     #[command(verbatim_doc_comment)]
@@ -152,14 +155,15 @@ enum Command {
     ///     container's bounding set);
     ///  3. --default;
     ///
-    /// else the container runs unfiltered. At createRuntime the policy is set on
-    /// the container's cgroup to start at the cgroup's next exec: the
-    /// runtime's own set-up (mounts, pivot_root, dropping capabilities)
-    /// runs unfiltered, and the container's program is filtered from its
-    /// first instruction, as with a seccomp filter the runtime installs.
-    /// Afterwards the policy is a live policy like any other: change it
-    /// with `sysfence policy apply --container ID`. At poststop the hook
-    /// removes it.
+    /// else the container runs unfiltered.
+    ///
+    /// At createRuntime the policy is set on the container's cgroup to
+    /// start at the cgroup's next exec: the runtime's own set-up (mounts,
+    /// pivot_root, dropping capabilities) runs unfiltered, and the
+    /// container's program is filtered from its first instruction, as
+    /// with a seccomp filter the runtime installs. Afterwards the policy
+    /// is a live policy like any other: change it with `sysfence policy
+    /// apply --container ID`. At poststop the hook removes it.
     ///
     /// Fails closed: on any error (unknown policy, bad file, module not
     /// loaded) it explains on stderr and exits 1, and the runtime does not
@@ -167,8 +171,10 @@ enum Command {
     ///
     /// Example, in config.json:
     ///   "hooks": {
-    ///     "createRuntime": [{"path": "/usr/bin/sysfence", "args": ["sysfence", "oci-hook"]}],
-    ///     "poststop": [{"path": "/usr/bin/sysfence", "args": ["sysfence", "oci-hook"]}]
+    ///     "createRuntime": [{"path": "/usr/bin/sysfence",
+    ///                        "args": ["sysfence", "oci-hook"]}],
+    ///     "poststop": [{"path": "/usr/bin/sysfence",
+    ///                   "args": ["sysfence", "oci-hook"]}]
     ///   },
     ///   "annotations": {"sysfence.dev/policy": "web"}
     #[command(verbatim_doc_comment)]
@@ -269,6 +275,54 @@ fn finish(result: Result<exit::Code, Box<dyn std::error::Error>>) -> ExitCode {
 mod tests {
     use super::Cli;
     use clap::CommandFactory;
+
+    /// The long help of the subcommand at `path`, before its usage line,
+    /// laid out for a terminal `width` columns wide.
+    fn description(path: &[&str], width: usize) -> String {
+        let mut cmd = Cli::command().term_width(width);
+        cmd.build();
+        let mut c = &mut cmd;
+        for p in path {
+            c = c.find_subcommand_mut(p).unwrap();
+        }
+        let help = c.render_long_help().to_string();
+        help.split("\nUsage:").next().unwrap().to_string()
+    }
+
+    /// Help kept as written (`verbatim_doc_comment`: lists, examples) is
+    /// written to fit 80 columns: clap breaks a longer line wherever it
+    /// reaches the edge, with no indentation (an example command split
+    /// mid-argument).
+    #[test]
+    fn verbatim_help_fits_80_columns_as_written() {
+        let mut paths: Vec<&[&str]> = vec![
+            &[],
+            &["record"],
+            &["oci-hook"],
+            &["man"],
+            &["policy", "apply"],
+            &["policy", "diff"],
+            &["policy", "test"],
+            &["policy", "convert"],
+            &["policy", "export"],
+            &["policy", "promote"],
+        ];
+        if cfg!(feature = "agent") {
+            paths.extend([&["agent"][..], &["agent", "plan"], &["agent", "run"]]);
+        }
+        for path in paths {
+            let (narrow, wide) = (description(path, 80), description(path, 1000));
+            assert_eq!(
+                narrow,
+                wide,
+                "sysfence {} --help wraps at 80 columns",
+                path.join(" ")
+            );
+            for line in narrow.lines() {
+                assert!(line.len() <= 78, "sysfence {}: {line}", path.join(" "));
+            }
+        }
+    }
 
     #[test]
     fn cli_definition_is_consistent_and_documents_itself() {

@@ -64,7 +64,8 @@ pub enum AgentCmd {
     /// ever removes policies it applied itself (recorded in --state-file),
     /// never one applied by hand with `sysfence policy apply`.
     ///
-    /// Example: sysfence agent run --node-name "$NODE_NAME" --metrics-addr 0.0.0.0:9479
+    /// Example:
+    ///   sysfence agent run --node-name "$NODE_NAME" --metrics-addr 0.0.0.0:9479
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
     /// Print the SyscallPolicy CustomResourceDefinition (YAML), generated
@@ -83,8 +84,8 @@ pub enum AgentCmd {
     /// state file, and prints the actions (apply, delete, forget; for
     /// `mode: shadow`, apply-shadow, promote, discard-shadow) and each
     /// policy's status as the agent would report it (a shadow's record
-    /// only with --apply, which reads it). The same code decides
-    /// as in `sysfence agent run`.
+    /// only with --apply, which reads it). The same code decides as in
+    /// `sysfence agent run`.
     ///
     /// With --apply the actions are carried out and the state file
     /// updated, so a later `plan --apply` (or the agent) removes what this
@@ -99,7 +100,8 @@ pub enum AgentCmd {
     ///
     /// Examples:
     ///   kubectl get pods -A -o json > pods.json
-    ///   sysfence agent plan --policies policies/ --pods pods.json --node-name "$(hostname)"
+    ///   sysfence agent plan --policies policies/ --pods pods.json \
+    ///       --node-name "$(hostname)"
     ///   sysfence agent plan --policies web.yaml --pods pods.json --apply --json
     #[command(verbatim_doc_comment)]
     Plan(PlanArgs),
