@@ -53,10 +53,10 @@ pub enum PolicyCmd {
     ///       docker-default.json
     ///   sysfence policy apply --container 4f1c2a --shadow stricter.json
     ///   sysfence policy apply --dry-run docker-default.json
-    #[command(verbatim_doc_comment)]
+    #[command(verbatim_doc_comment, mut_group(target::GROUP, target::OPTIONAL))]
     Apply {
         #[command(flatten)]
-        target: offline::MaybeTarget,
+        target: Option<Target>,
         /// The policy file ('-' for standard input).
         file: String,
         /// Check and encode the policy, but do not apply it.
@@ -474,9 +474,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             verbose,
         } => {
             if dry_run {
-                return offline::dry_run(target.get(), &file, caps.as_deref(), verbose);
+                return offline::dry_run(target, &file, caps.as_deref(), verbose);
             }
-            let resolved = offline::need_target(&target)?.resolve_for_policy()?;
+            let resolved = offline::need_target(target)?.resolve_for_policy()?;
             let id = resolved.id;
             let policy = load_policy(
                 &file,
@@ -554,7 +554,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             };
             let file = live_policy_of(&target, which)?;
             if json {
-                outln!("{}", serde_json::to_string_pretty(&file)?)?;
+                crate::out::json_line(&file)?;
             } else {
                 out!("{}", serde_norway::to_string(&file)?)?;
             }
@@ -619,7 +619,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 });
             }
             if json {
-                outln!("{}", serde_json::to_string(&items)?)?;
+                crate::out::json_line(&items)?;
             } else {
                 outln!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES")?;
                 for i in &items {
@@ -725,11 +725,11 @@ pub fn stats(args: &StatsArgs) -> Res {
             }
         }
         if recorded.is_empty() {
-            outln!("{}", serde_json::to_string(&s)?)?;
+            crate::out::json_line(&s)?;
         } else {
             let mut v = serde_json::to_value(&s)?;
             v["recorded"] = recorded.into();
-            outln!("{v}")?;
+            crate::out::json_line(&v)?;
         }
     } else {
         outln!(

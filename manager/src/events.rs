@@ -22,15 +22,12 @@ use sysfence_abi::proto::{action, class};
 
 /// Options of `sysfence events`.
 #[derive(Args)]
+#[command(mut_group(target::GROUP, target::OPTIONAL))]
 pub struct EventsArgs {
-    /// Only events of this cgroup's policy or of tasks in this cgroup: a
-    /// path (absolute, or relative to /sys/fs/cgroup) or a cgroup id.
-    #[arg(long, value_name = "PATH|ID", conflicts_with = "container")]
-    cgroup: Option<String>,
-    /// Only events of this container: its id, unique id prefix, or name
-    /// (Docker, Podman).
-    #[arg(long, value_name = "ID|NAME")]
-    container: Option<String>,
+    // Only events of this cgroup's policy or of tasks in this cgroup (else
+    // every event): said in the command's help.
+    #[command(flatten)]
+    target: Option<target::Target>,
     /// Print one JSON object per line (NDJSON).
     #[arg(long)]
     json: bool,
@@ -232,17 +229,9 @@ pub fn format_json(e: &Event, c: Option<&Container>) -> Result<String, serde_jso
 }
 
 pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
-    let only = match (&args.cgroup, &args.container) {
-        (None, None) => None,
-        (cgroup, container) => Some(
-            target::Target {
-                cgroup: cgroup.clone(),
-                pid: None,
-                container: container.clone(),
-            }
-            .resolve()?
-            .id,
-        ),
+    let only = match &args.target {
+        None => None,
+        Some(t) => Some(t.resolve()?.id),
     };
     if let Some(d) = args.duration {
         if !(d.is_finite() && d >= 0.0) {

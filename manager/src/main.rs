@@ -43,6 +43,11 @@ use std::process::ExitCode;
 ///   sysfence events --container 4f1c2a
 ///   sysfence run --policy policy.yaml -- ./server
 ///
+/// Every command that acts on a cgroup takes it as --cgroup PATH|ID,
+/// --pid PID or --container ID|NAME. Every command that reads takes
+/// --json: one JSON document on one line (events and top: one line per
+/// event or refresh), so output can be read line by line.
+///
 /// Exit status: 0 success (also when the reader of the output closes the
 /// pipe early, as `| head` does); 1 error (explained on stderr, a failed
 /// write to the output included); 2 usage error; 3 the kernel module is
@@ -79,8 +84,10 @@ enum Command {
     /// Each event names the task (pid, tid, comm, its cgroup), the call
     /// (ABI, syscall, the six argument registers) and the action taken.
     /// The kernel sends at most 1000 events per second per policy and
-    /// counts the rest as dropped (see `sysfence stats`). Needs
-    /// CAP_SYS_ADMIN. Runs until interrupted, --count or --duration.
+    /// counts the rest as dropped (see `sysfence stats`). With --cgroup,
+    /// --pid or --container, only the events of that cgroup's policy or
+    /// of tasks in it. Needs CAP_SYS_ADMIN. Runs until interrupted,
+    /// --count or --duration.
     ///
     /// Example: sysfence events --cgroup mycontainer --json
     Events(events::EventsArgs),
@@ -287,6 +294,82 @@ mod tests {
         }
         let help = c.render_long_help().to_string();
         help.split("\nUsage:").next().unwrap().to_string()
+    }
+
+    /// Every subcommand, with its path (`["policy", "apply"]`).
+    fn all_commands() -> Vec<(Vec<String>, clap::Command)> {
+        fn walk(c: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+            for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
+                let mut p = path.clone();
+                p.push(s.get_name().to_string());
+                walk(s, p.clone(), out);
+                out.push((p, s.clone()));
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut out = Vec::new();
+        walk(&cmd, Vec::new(), &mut out);
+        out
+    }
+
+    /// The target flags are the same three, in the one group of
+    /// `target::Target`, on every command that takes a target; every
+    /// command that reads has --json.
+    #[test]
+    fn target_and_output_flags_are_the_same_everywhere() {
+        let flags = ["cgroup", "pid", "container"];
+        let mut with_target = Vec::new();
+        for (path, c) in all_commands() {
+            let has = |f: &str| c.get_arguments().any(|a| a.get_id() == f);
+            if flags.iter().any(|f| has(f)) {
+                let group = c
+                    .get_groups()
+                    .find(|g| g.get_id() == crate::target::GROUP)
+                    .unwrap_or_else(|| panic!("{path:?}: target flags outside the target group"));
+                let members: Vec<&str> = group.get_args().map(|a| a.as_str()).collect();
+                assert_eq!(members, flags, "{path:?}");
+                with_target.push(path.join(" "));
+            }
+        }
+        for want in [
+            "policy apply",
+            "policy get",
+            "stats",
+            "events",
+            "record",
+            "policy diff",
+        ] {
+            assert!(
+                with_target.iter().any(|p| p == want),
+                "{want}: {with_target:?}"
+            );
+        }
+        let mut reads = vec![
+            "status",
+            "stats",
+            "events",
+            "top",
+            "record",
+            "policy get",
+            "policy list",
+            "policy shadow-report",
+            "policy check",
+            "policy show",
+            "policy test",
+            "policy diff",
+        ];
+        if cfg!(feature = "agent") {
+            reads.push("agent plan");
+        }
+        let all = all_commands();
+        for r in reads {
+            let (_, c) = all.iter().find(|(p, _)| p.join(" ") == r).unwrap();
+            assert!(
+                c.get_arguments().any(|a| a.get_id() == "json"),
+                "{r} has no --json"
+            );
+        }
     }
 
     /// Help kept as written (`verbatim_doc_comment`: lists, examples) is

@@ -82,6 +82,16 @@ pub fn flush() -> Result<(), OutputError> {
     Ok(io::stdout().lock().flush()?)
 }
 
+/// Writes `value` as `--json` output: one compact JSON document on one
+/// line. Every command prints its `--json` this way, a stream (`events`,
+/// `top`) one such line per event or refresh, so that any `--json` output
+/// can be read line by line (`jq -c`, `grep`, `sed`) the same way.
+pub fn json_line(value: &impl serde::Serialize) -> Result<(), Box<dyn std::error::Error>> {
+    let mut line = serde_json::to_string(value)?;
+    line.push('\n');
+    Ok(write_str(&line)?)
+}
+
 /// Whether standard output is a terminal (for screen control codes).
 pub fn is_terminal() -> bool {
     use std::io::IsTerminal;

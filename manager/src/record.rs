@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::commands::{delete_policy, fetch_stats, get_policy_wire, policy_of_wire, set_policy};
 use crate::exit::Code;
 use crate::oci;
-use crate::out::outln;
+
 use crate::policy::{AbiName, ActionName, PolicyFile, RuleSpec};
 use crate::runtime_base;
 use crate::target::Target;
@@ -338,7 +338,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
         }
     );
     if args.json {
-        outln!("{}", serde_json::to_string(&rec)?)?;
+        crate::out::json_line(&rec)?;
     }
     Ok(Code::Ok)
 }

@@ -11,7 +11,7 @@
 use crate::client::{find, Client, ClientError};
 use crate::events::action_text;
 use crate::exit::Code;
-use crate::out::{out, outln};
+use crate::out::out;
 use serde::Serialize;
 use std::error::Error;
 use sysfence_abi::nla::{Iter, Writer};
@@ -241,7 +241,7 @@ pub fn format_text(r: &Report) -> String {
 pub fn report(id: u64, json: bool) -> Result<Code, Box<dyn Error>> {
     let r = fetch(&mut Client::connect()?, id)?;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&r)?)?;
+        crate::out::json_line(&r)?;
     } else {
         out!("{}", format_text(&r))?;
     }

@@ -118,7 +118,7 @@ fn finish(
     module_protocol: Option<u32>,
 ) -> Result<Code, Box<dyn std::error::Error>> {
     if args.json {
-        outln!("{}", serde_json::to_string(&status)?)?;
+        crate::out::json_line(&status)?;
     } else {
         outln!("manager version: {}", status.manager_version)?;
         match (status.module_loaded, status.module_refcount) {

@@ -52,9 +52,13 @@ pub const ROOT_ID: u64 = 1;
 /// Why no policy goes on the root cgroup (the module refuses it too).
 pub const ROOT_REFUSED: &str = "refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included";
 
-/// Which cgroup a command acts on: exactly one of the three.
+/// Which cgroup a command acts on: exactly one of the three. Every command
+/// that takes a target takes it with these flags (flattened); one whose
+/// target is optional (`policy apply --dry-run`, `policy diff A B`,
+/// `events`) flattens an `Option<Target>` and makes the group optional
+/// with [`OPTIONAL`].
 #[derive(Args, Clone, Debug)]
-#[group(required = true, multiple = false)]
+#[group(id = GROUP, required = true, multiple = false)]
 pub struct Target {
     /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup; or as
     /// in /proc/PID/cgroup, `/system.slice/x.scope`) or a cgroup id (the
@@ -70,6 +74,13 @@ pub struct Target {
     #[arg(long, value_name = "ID|NAME")]
     pub container: Option<String>,
 }
+
+/// The clap group of [`Target`]'s flags.
+pub const GROUP: &str = "target";
+
+/// For `#[command(mut_group(GROUP, OPTIONAL))]`: a command that can do
+/// without a target (at most one of the flags, then).
+pub const OPTIONAL: fn(clap::ArgGroup) -> clap::ArgGroup = |g| g.required(false);
 
 /// A resolved target.
 #[derive(Clone, Debug, PartialEq, Eq)]

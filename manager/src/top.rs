@@ -249,13 +249,10 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
                 interval_s: f64,
                 cgroups: &'a [Row],
             }
-            outln!(
-                "{}",
-                serde_json::to_string(&Refresh {
-                    interval_s: args.interval,
-                    cgroups: &rows,
-                })?
-            )?;
+            crate::out::json_line(&Refresh {
+                interval_s: args.interval,
+                cgroups: &rows,
+            })?;
         } else {
             if tty {
                 out!("\x1b[H\x1b[2J")?;

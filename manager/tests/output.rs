@@ -98,3 +98,32 @@ fn a_full_device_is_one_line_and_status_1() {
         );
     }
 }
+
+/// `--json` is one JSON document on each line, whatever the command (a
+/// list of calls to `policy test`: one per call).
+#[test]
+fn json_output_is_one_document_per_line() {
+    let calls = std::env::temp_dir().join(format!("sysfence-calls-{}", std::process::id()));
+    std::fs::write(&calls, "mount\nia32 socket 40 1\n").unwrap();
+    let calls = calls.to_str().unwrap().to_string();
+    for (args, lines) in [
+        (vec!["policy", "show", "--json", "--caps", "", DOCKER], 1),
+        (vec!["policy", "check", "--json", DOCKER], 1),
+        (vec!["policy", "diff", "--json", DOCKER, DOCKER], 1),
+        (vec!["policy", "test", "--json", DOCKER, "--", "mount"], 1),
+        (
+            vec!["policy", "test", "--json", "--calls", &calls, DOCKER],
+            2,
+        ),
+    ] {
+        let o = run(&args, Stdio::piped());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let docs: Vec<&str> = text.lines().collect();
+        assert_eq!(docs.len(), lines, "{args:?}: {text}");
+        for d in docs {
+            serde_json::from_str::<serde_json::Value>(d)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}: {d}"));
+        }
+    }
+}

@@ -483,7 +483,8 @@ fn plan_with(
             "actions": actions,
             "policies": statuses.into_iter().map(|(policy, status)| PolicyOut { policy, status }).collect::<Vec<_>>(),
         });
-        writeln!(o, "{}", serde_json::to_string_pretty(&v)?)?;
+        // One line, as every `--json` (see out::json_line).
+        writeln!(o, "{}", serde_json::to_string(&v)?)?;
     } else {
         if plan.actions.is_empty() {
             writeln!(o, "no change to make")?;

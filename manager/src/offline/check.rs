@@ -149,7 +149,7 @@ pub fn check(a: &CheckArgs) -> Result<Code, Box<dyn Error>> {
     }
     let failed = all.iter().filter(|c| !c.ok).count();
     if a.json {
-        outln!("{}", serde_json::to_string(&all)?)?;
+        crate::out::json_line(&all)?;
     } else if failed > 0 {
         eprintln!("sysfence: {failed} of {} file(s) failed", all.len());
     }

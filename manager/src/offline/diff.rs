@@ -2,7 +2,7 @@
 //! `sysfence policy diff`: a cgroup's live policy against a file, or a
 //! file against a file, decision by decision.
 
-use super::{canonical_lines, load, report, Conditions, Context, MaybeTarget, COUNT};
+use super::{canonical_lines, load, report, Conditions, Context, COUNT};
 use crate::client::Client;
 use crate::commands::{self, Caps};
 use crate::exit::{Code, Usage};
@@ -11,9 +11,10 @@ use clap::Args;
 use std::error::Error;
 
 #[derive(Args)]
+#[command(mut_group(crate::target::GROUP, crate::target::OPTIONAL))]
 pub struct DiffArgs {
     #[command(flatten)]
-    pub target: MaybeTarget,
+    pub target: Option<Target>,
     /// With a target, the policy file; without one, two files, A and B
     /// (native, SyscallPolicy or seccomp profile; '-' for standard input).
     #[arg(value_name = "FILE", required = true, num_args = 1..=2)]
@@ -27,7 +28,7 @@ pub struct DiffArgs {
 }
 
 pub fn diff(a: &DiffArgs) -> Result<Code, Box<dyn Error>> {
-    match (a.target.get(), a.files.as_slice()) {
+    match (a.target.clone(), a.files.as_slice()) {
         (Some(_), _) if a.cond.kernel.is_some() => Err(Usage(
             "policy diff: --kernel is for two files; against a live policy, the running kernel's release is used".into(),
         )

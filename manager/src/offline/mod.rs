@@ -21,7 +21,7 @@ mod convert;
 mod diff;
 mod show;
 
-pub use apply::{dry_run, need_target, MaybeTarget};
+pub use apply::{dry_run, need_target};
 pub use call::{test, TestArgs};
 pub use check::{check, CheckArgs};
 pub use convert::{convert, ConvertArgs};

@@ -212,7 +212,7 @@ pub fn show(a: &ShowArgs) -> Result<Code, Box<dyn Error>> {
     };
     let s = shown(&c, objects);
     if a.json {
-        crate::out::write_str(&(serde_json::to_string_pretty(&s)? + "\n"))?;
+        crate::out::json_line(&s)?;
     } else {
         crate::out::write_str(&table(&s))?;
     }
