@@ -9,6 +9,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../../manager/src/input.rs"]
+mod input;
 #[path = "../../manager/src/objects.rs"]
 mod objects;
 #[path = "../../manager/src/oci.rs"]
@@ -49,7 +51,8 @@ fuzz_target!(|data: &[u8]| {
             check_wire(&w);
         }
     }
-    if oci::looks_like_oci(text) {
+    // Whatever the text, its format is decided (without panicking).
+    if input::detect(text) == input::Format::SeccompProfile {
         let _ = oci::depends_on_caps(text);
         let ctx = oci::Context {
             caps: ["CAP_CHOWN", "CAP_SYS_ADMIN"]

@@ -10,8 +10,9 @@
 //!   either all the same policy or each a distinct one.
 
 use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy};
+use crate::commands::{delete_policy, load_policy, set_policy, Caps};
 use crate::exit::Code;
+use crate::out::outln;
 use crate::policy::{ActionName, ArgSpec, OpName, RuleSpec};
 use crate::target::{Resolved, Target};
 use clap::Subcommand;
@@ -62,13 +63,6 @@ pub enum BenchCmd {
     },
 }
 
-/// `--caps` as `load_policy` takes it: for seccomp profiles only (a native
-/// policy refuses capabilities).
-fn caps_for<'a>(file: &str, caps: &'a str) -> Result<Option<&'a str>, Box<dyn Error>> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    Ok(crate::oci::looks_like_oci(&text).then_some(caps))
-}
-
 /// Sets the policies gathered so far: one `policy-set` each, or one
 /// batch.
 fn send(c: &mut Client, pending: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Box<dyn Error>> {
@@ -97,7 +91,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             promote,
         } => {
             let r = target.resolve_for_policy()?;
-            let mut a = load_policy(&file, &r, caps_for(&file, &caps)?, false)?;
+            let mut a = load_policy(&file, &r, Caps::IfProfile(&caps), false)?;
             if a.default != ActionName::Errno {
                 return Err("apply-latency wants a profile whose default is errno".into());
             }
@@ -124,14 +118,14 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             let total = start.elapsed().as_secs_f64();
             v.sort_by(f64::total_cmp);
             let what = if promote { "promotes" } else { "replaces" };
-            println!(
+            outln!(
                 "p50 {:.1} p99 {:.1} max {:.1} us over {count} {what} of {} bytes; {:.0} {what}/s",
                 pct(&v, 0.5),
                 pct(&v, 0.99),
                 pct(&v, 1.0),
                 wa.len(),
                 count as f64 / total
-            );
+            )?;
             Ok(Code::Ok)
         }
         BenchCmd::Load {
@@ -155,7 +149,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
                 return Ok(Code::Ok);
             }
             let dummy = Resolved { id: 0, dir: None };
-            let base = load_policy(&file, &dummy, caps_for(&file, &caps)?, false)?;
+            let base = load_policy(&file, &dummy, Caps::IfProfile(&caps), false)?;
             let shared = base.to_wire()?;
             let start = Instant::now();
             // Where the time goes: encoding the policies here, against the
@@ -194,12 +188,12 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             }
             send(&mut c, &mut pending)?;
             let s = start.elapsed().as_secs_f64();
-            println!(
+            outln!(
                 "{count} cgroups loaded in {s:.3} s ({:.1} us each), {} policies; encoding {:.3} s",
                 s * 1e6 / count.max(1) as f64,
                 if distinct { "distinct" } else { "identical" },
                 encode.as_secs_f64()
-            );
+            )?;
             Ok(Code::Ok)
         }
     }

@@ -6,7 +6,9 @@ use crate::client::{find, Client, ClientError};
 use crate::exit::Code;
 use crate::oci;
 use crate::offline;
-use crate::policy::{from_wire, PolicyFile};
+use crate::offline::Format;
+use crate::out::{out, outln};
+use crate::policy::{from_wire, PolicyError, PolicyFile};
 use crate::resource::{self, SyscallPolicy};
 use crate::target::{self, Target};
 use clap::{Args, Subcommand};
@@ -24,7 +26,9 @@ pub enum PolicyCmd {
     /// The file is a native policy (YAML or JSON, see docs/ABI.md), a
     /// SyscallPolicy resource (`kind: SyscallPolicy`; its spec is applied,
     /// in audit mode with refusals turned into log), or an OCI/Docker
-    /// seccomp profile, used unchanged (recognised by its `defaultAction`). A profile's capability conditions are evaluated
+    /// seccomp profile (JSON), used unchanged: the format is recognised by
+    /// the top-level keys (`defaultAction`, `kind`, `default`). Files over
+    /// 4 MiB are refused. A profile's capability conditions are evaluated
     /// against --caps, or else the effective capabilities of a task in the
     /// cgroup; its minKernel conditions against the running kernel.
     ///
@@ -45,13 +49,14 @@ pub enum PolicyCmd {
     ///
     /// Examples:
     ///   sysfence policy apply --cgroup mycontainer policy.yaml
-    ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN docker-default.json
+    ///   sysfence policy apply --cgroup mycontainer --caps CAP_SYS_ADMIN \
+    ///       docker-default.json
     ///   sysfence policy apply --container 4f1c2a --shadow stricter.json
     ///   sysfence policy apply --dry-run docker-default.json
-    #[command(verbatim_doc_comment)]
+    #[command(verbatim_doc_comment, mut_group(target::GROUP, target::OPTIONAL))]
     Apply {
         #[command(flatten)]
-        target: offline::MaybeTarget,
+        target: Option<Target>,
         /// The policy file ('-' for standard input).
         file: String,
         /// Check and encode the policy, but do not apply it.
@@ -90,7 +95,9 @@ pub enum PolicyCmd {
     ///
     /// Prints `FILE: ok (...)` for each valid file and the error, naming
     /// the file (and the line where the parser gives one), for the others;
-    /// exit status 1 if any file fails. No module is needed.
+    /// exit status 1 if any file fails. The format is recognised by the
+    /// top-level keys, even when the file does not parse; files over 4 MiB
+    /// or nested over 64 levels deep are refused. No module is needed.
     ///
     /// Example: sysfence policy check --strict policies/*.yaml docker-default.json
     Check(offline::CheckArgs),
@@ -165,7 +172,10 @@ pub enum PolicyCmd {
     /// empty record, so `promote` again rolls back. A shadow set on a
     /// cgroup with no policy leaves "no policy" as the shadow.
     ///
-    /// Example: sysfence policy shadow-report --container 4f1c2a && sysfence policy promote --container 4f1c2a
+    /// Example, promoting only a shadow whose record is clean:
+    ///   sysfence policy shadow-report --container 4f1c2a &&
+    ///       sysfence policy promote --container 4f1c2a
+    #[command(verbatim_doc_comment)]
     Promote {
         #[command(flatten)]
         target: Target,
@@ -236,81 +246,92 @@ fn cgroup_attr(id: u64) -> Vec<u8> {
     buf
 }
 
-/// Imports a seccomp profile for the cgroup `cgroup`, telling the user on
-/// stderr what its conditions left out and which names are unknown.
-fn import_profile(
-    text: &str,
-    file: &str,
-    target: &target::Resolved,
-    caps: Option<&str>,
-    verbose: bool,
-) -> Result<PolicyFile, Box<dyn Error>> {
-    let caps = match caps {
-        Some(list) => caps::parse_list(list)?,
-        None => match target::first_task(target)? {
-            Some(pid) => caps::of_task(pid)?,
-            None if !oci::depends_on_caps(text) => Default::default(),
-            None => {
-                return Err(format!(
-                    "{file}: a seccomp profile's rules depend on capabilities, and cgroup {} has no task to read them from: give them with --caps (for Docker's defaults: --caps {})",
-                    target.id,
-                    DOCKER_DEFAULT_CAPS
-                )
-                .into())
-            }
-        },
-    };
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .map_err(|e| format!("/proc/sys/kernel/osrelease: {e}"))?;
-    let im =
-        oci::import(text, &oci::Context { caps, kernel }).map_err(|e| format!("{file}: {e}"))?;
-    if !im.unknown.is_empty() {
-        eprintln!(
-            "sysfence: {file}: {} syscall name(s) unknown on every ABI of this kernel, left out: {}",
-            im.unknown.len(),
-            im.unknown.join(", ")
-        );
-    }
-    if !im.skipped.is_empty() {
-        eprintln!(
-            "sysfence: {file}: {} rule(s) left out by their conditions{}",
-            im.skipped.len(),
-            if verbose {
-                ":"
-            } else {
-                " (--verbose lists them)"
-            }
-        );
-        if verbose {
-            for s in &im.skipped {
-                eprintln!("  {s}");
-            }
-        }
-    }
-    Ok(im.policy)
+/// Where a seccomp profile's capability conditions (`includes.caps`,
+/// `excludes.caps`) take their capabilities from.
+#[derive(Clone, Copy, Debug)]
+pub enum Caps<'a> {
+    /// `--caps LIST`: for a profile only; with another format, an error.
+    Given(&'a str),
+    /// A task of the target cgroup; with none there, an error when the
+    /// profile's rules depend on capabilities.
+    OfTarget,
+    /// This process's effective set (`run`: the command inherits it).
+    Own,
+    /// This list for a profile, and nothing said for another format (the
+    /// OCI hook: the container's bounding set).
+    IfProfile(&'a str),
 }
 
-/// Reads a policy file ('-': standard input), native or seccomp profile,
-/// for the cgroup `target` (whose tasks' capabilities a profile may need).
+impl<'a> Caps<'a> {
+    /// `--caps` when given, else `otherwise`.
+    pub fn flag(given: Option<&'a str>, otherwise: Caps<'a>) -> Caps<'a> {
+        given.map_or(otherwise, Caps::Given)
+    }
+}
+
+/// The capabilities a profile's conditions are evaluated against, for the
+/// cgroup `target`.
+fn profile_caps(
+    text: &str,
+    target: &target::Resolved,
+    caps: Caps<'_>,
+) -> Result<std::collections::BTreeSet<String>, String> {
+    match caps {
+        Caps::Given(list) | Caps::IfProfile(list) => caps::parse_list(list),
+        Caps::Own => caps::of_task(std::process::id()),
+        Caps::OfTarget => match target::first_task(target)? {
+            Some(pid) => caps::of_task(pid),
+            None if !oci::depends_on_caps(text) => Ok(Default::default()),
+            None => {
+                let why = if target.dir.is_some() {
+                    "has no task"
+                } else {
+                    "is not on this host, so there is no task"
+                };
+                Err(format!(
+                    "a seccomp profile's rules depend on capabilities, and cgroup {} {why} to read them from: give them with --caps (for Docker's defaults: --caps {})",
+                    target.id,
+                    DOCKER_DEFAULT_CAPS
+                ))
+            }
+        },
+    }
+}
+
+/// Reads a policy file ('-': standard input) of any of the three formats
+/// (see [`crate::input::detect`]) for the cgroup `target`, whose tasks'
+/// capabilities a profile may need; tells on stderr what a profile's
+/// conditions left out and which of its names are unknown.
 pub fn load_policy(
     file: &str,
     target: &target::Resolved,
-    caps: Option<&str>,
+    caps: Caps<'_>,
     verbose: bool,
 ) -> Result<PolicyFile, Box<dyn Error>> {
-    let text = if file == "-" {
-        std::io::read_to_string(std::io::stdin())?
+    let text = crate::input::read(file)?;
+    let format = crate::input::detect(&text);
+    if matches!(caps, Caps::Given(_)) && format != Format::SeccompProfile {
+        return Err(format!(
+            "{file}: --caps only applies to seccomp profiles, and this is a {}",
+            format.name()
+        )
+        .into());
+    }
+    let l = offline::parse_with(file, &text, |text| {
+        let caps = profile_caps(text, target, caps).map_err(PolicyError)?;
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_string())
+            .map_err(|e| PolicyError(format!("/proc/sys/kernel/osrelease: {e}")))?;
+        Ok(oci::Context { caps, kernel })
+    })
+    .map_err(|e| format!("{file}: {e}"))?;
+    let how = if verbose {
+        offline::Listing::List
     } else {
-        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+        offline::Listing::Count("--verbose lists them")
     };
-    if oci::looks_like_oci(&text) {
-        import_profile(&text, file, target, caps, verbose)
-    } else if resource::looks_like_resource(&text) {
-        if caps.is_some() {
-            return Err(format!("{file}: --caps only applies to seccomp profiles").into());
-        }
-        let r = SyscallPolicy::parse(&text).map_err(|e| format!("{file}: {e}"))?;
+    offline::report_left_out(file, &l.unknown, &l.skipped, how);
+    if let Some(r) = &l.resource {
         if verbose && (r.selector.is_some() || !r.containers.is_empty()) {
             eprintln!("sysfence: {file}: spec.selector and spec.containers are for the node agent; applying to the target given");
         }
@@ -318,13 +339,8 @@ pub fn load_policy(
             // The agent sets it as a shadow; here `--shadow` says which.
             eprintln!("sysfence: {file}: spec.mode shadow is read by the node agent; `policy apply` sets the policy as written, as the shadow only with --shadow");
         }
-        Ok(r.effective())
-    } else {
-        if caps.is_some() {
-            return Err(format!("{file}: --caps only applies to seccomp profiles").into());
-        }
-        Ok(PolicyFile::parse(&text).map_err(|e| format!("{file}: {e}"))?)
     }
+    Ok(l.policy)
 }
 
 /// Sets (or replaces) the policy of cgroup `id` from its wire encoding.
@@ -523,11 +539,16 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             verbose,
         } => {
             if dry_run {
-                return offline::dry_run(target.get(), &file, caps.as_deref(), verbose);
+                return offline::dry_run(target, &file, caps.as_deref(), verbose);
             }
-            let resolved = offline::need_target(&target)?.resolve_for_policy()?;
+            let resolved = offline::need_target(target)?.resolve_for_policy()?;
             let id = resolved.id;
-            let policy = load_policy(&file, &resolved, caps.as_deref(), verbose)?;
+            let policy = load_policy(
+                &file,
+                &resolved,
+                Caps::flag(caps.as_deref(), Caps::OfTarget),
+                verbose,
+            )?;
             let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
             for w in policy.warnings() {
                 eprintln!("sysfence: {file}: warning: {w}");
@@ -558,7 +579,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                     if !file.objects.is_empty() {
                         eprintln!("sysfence: the policy's object rules (files, exec, sockets) have no OCI form and are left out; --format syscallpolicy keeps them");
                     }
-                    println!("{}", serde_json::to_string_pretty(&oci::export(&file))?)
+                    outln!("{}", serde_json::to_string_pretty(&oci::export(&file))?)?
                 }
                 ExportFormat::Syscallpolicy => {
                     let name = name.unwrap_or_else(|| format!("cgroup-{id}"));
@@ -566,7 +587,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                     let text = r.to_yaml()?;
                     // What is printed must read back.
                     SyscallPolicy::parse(&text).map_err(|e| format!("--name {name}: {e}"))?;
-                    print!("{text}");
+                    out!("{text}")?;
                 }
             }
             Ok(Code::Ok)
@@ -598,9 +619,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             };
             let file = live_policy_of(&target, which)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&file)?);
+                crate::out::json_line(&file)?;
             } else {
-                print!("{}", serde_yaml::to_string(&file)?);
+                out!("{}", serde_norway::to_string(&file)?)?;
             }
             Ok(Code::Ok)
         }
@@ -663,9 +684,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 });
             }
             if json {
-                println!("{}", serde_json::to_string(&items)?);
+                crate::out::json_line(&items)?;
             } else {
-                println!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES");
+                outln!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES")?;
                 for i in &items {
                     let state = if !i.enforcing {
                         "no policy"
@@ -679,7 +700,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                         Some(_) => ", shadow",
                         None => "",
                     };
-                    println!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules);
+                    outln!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules)?;
                 }
             }
             Ok(Code::Ok)
@@ -769,17 +790,17 @@ pub fn stats(args: &StatsArgs) -> Res {
             }
         }
         if recorded.is_empty() {
-            println!("{}", serde_json::to_string(&s)?);
+            crate::out::json_line(&s)?;
         } else {
             let mut v = serde_json::to_value(&s)?;
             v["recorded"] = recorded.into();
-            println!("{v}");
+            crate::out::json_line(&v)?;
         }
     } else {
-        println!(
+        outln!(
             "cgroup {}: allowed {} denied {} logged {} killed {} trapped {} events sent {} dropped {}",
             s.cgroup_id, s.allowed, s.denied, s.logged, s.killed, s.trapped, s.events_sent, s.events_dropped
-        );
+        )?;
     }
     Ok(Code::Ok)
 }

@@ -7,13 +7,13 @@
 
 use crate::client::Client;
 use crate::exit::Code;
+use crate::out::outln;
 use crate::stores::{self, Stores};
 use crate::target;
 use clap::Args;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::error::Error;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sysfence_abi::event::Event;
@@ -22,15 +22,12 @@ use sysfence_abi::proto::{action, class};
 
 /// Options of `sysfence events`.
 #[derive(Args)]
+#[command(mut_group(target::GROUP, target::OPTIONAL))]
 pub struct EventsArgs {
-    /// Only events of this cgroup's policy or of tasks in this cgroup: a
-    /// path (absolute, or relative to /sys/fs/cgroup) or a cgroup id.
-    #[arg(long, value_name = "PATH|ID", conflicts_with = "container")]
-    cgroup: Option<String>,
-    /// Only events of this container: its id, unique id prefix, or name
-    /// (Docker, Podman).
-    #[arg(long, value_name = "ID|NAME")]
-    container: Option<String>,
+    // Only events of this cgroup's policy or of tasks in this cgroup (else
+    // every event): said in the command's help.
+    #[command(flatten)]
+    target: Option<target::Target>,
     /// Print one JSON object per line (NDJSON).
     #[arg(long)]
     json: bool,
@@ -232,17 +229,9 @@ pub fn format_json(e: &Event, c: Option<&Container>) -> Result<String, serde_jso
 }
 
 pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
-    let only = match (&args.cgroup, &args.container) {
-        (None, None) => None,
-        (cgroup, container) => Some(
-            target::Target {
-                cgroup: cgroup.clone(),
-                pid: None,
-                container: container.clone(),
-            }
-            .resolve()?
-            .id,
-        ),
+    let only = match &args.target {
+        None => None,
+        Some(t) => Some(t.resolve()?.id),
     };
     if let Some(d) = args.duration {
         if !(d.is_finite() && d >= 0.0) {
@@ -256,7 +245,6 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
     client.subscribe_events()?;
     let mut containers = Containers::new(Path::new(target::CGROUP_ROOT), Stores::default());
     let (mut received, mut overruns, mut malformed) = (0u64, 0u64, 0usize);
-    let out = std::io::stdout();
     let done = |received: u64| args.count.is_some_and(|c| received >= c);
     let mut draining = false;
     while !done(received) {
@@ -282,7 +270,6 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
             eprintln!("sysfence: events were lost: this reader fell behind and its receive buffer overflowed");
         }
         malformed += batch.malformed;
-        let mut o = out.lock();
         for e in &batch.events {
             if only.is_some_and(|id| id != e.policy_cgroup && id != e.task_cgroup) {
                 continue;
@@ -293,13 +280,13 @@ pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
             } else {
                 format_text(e, c.as_ref())
             };
-            writeln!(o, "{line}")?;
+            outln!("{line}")?;
             received += 1;
             if done(received) {
                 break;
             }
         }
-        o.flush()?;
+        crate::out::flush()?;
     }
     if malformed > 0 {
         eprintln!("sysfence: {malformed} messages did not decode as events (is the module newer than this manager?)");

@@ -7,9 +7,11 @@ use std::process::ExitCode;
 /// error; [`Usage`] errors found after parsing exit with 2 as well.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
-    /// Success.
+    /// Success; also a standard output whose reader went away (EPIPE), as
+    /// the output was not wanted any more (see `crate::out`).
     Ok = 0,
-    /// A runtime error, explained on stderr.
+    /// A runtime error, explained on stderr; a failed write to standard
+    /// output (ENOSPC) is one.
     Error = 1,
     /// A usage error found after the command line was parsed ([`Usage`]).
     Usage = 2,

@@ -26,7 +26,7 @@
 //! and else none: the container runs unfiltered.
 
 use crate::client::Client;
-use crate::commands::{delete_policy, get_policy_wire, load_policy, set_policy_with};
+use crate::commands::{delete_policy, get_policy_wire, load_policy, set_policy_with, Caps};
 use crate::exit::Code;
 use crate::selection::{self, content_hash, Owned, PodContainer, Selection, Verdict};
 use crate::target::{Resolved, Target};
@@ -252,12 +252,10 @@ fn load_for(
     target: &Resolved,
     caps: Option<&str>,
 ) -> Result<crate::policy::PolicyFile, Box<dyn Error>> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("policy {file}: {e}"))?;
     // A profile's capability conditions follow the container's bounding
     // set (none when the config gives none), never the runtime's own
     // capabilities, which the task in the cgroup still has at this point.
-    let caps = crate::oci::looks_like_oci(&text).then(|| caps.unwrap_or(""));
-    load_policy(file, target, caps, false)
+    load_policy(file, target, Caps::IfProfile(caps.unwrap_or("")), false)
 }
 
 /// A container id as runtimes allow them, so that it is safe as a file name.

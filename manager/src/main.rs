@@ -11,9 +11,12 @@ mod events;
 mod exit;
 mod hook;
 mod inflight;
+mod input;
+mod man;
 mod objects;
 mod oci;
 mod offline;
+mod out;
 mod policy;
 mod record;
 mod resource;
@@ -40,10 +43,17 @@ use std::process::ExitCode;
 ///   sysfence events --container 4f1c2a
 ///   sysfence run --policy policy.yaml -- ./server
 ///
-/// Exit status: 0 success; 1 error (explained on stderr); 2 usage error; 3
-/// the kernel module is not loaded; 4 `policy diff` found differences; 5
-/// the loaded module speaks another protocol version than this sysfence.
-/// `run` passes the command's status through (125-127: sysfence failed).
+/// Every command that acts on a cgroup takes it as --cgroup PATH|ID,
+/// --pid PID or --container ID|NAME. Every command that reads takes
+/// --json: one JSON document on one line (events and top: one line per
+/// event or refresh), so output can be read line by line.
+///
+/// Exit status: 0 success (also when the reader of the output closes the
+/// pipe early, as `| head` does); 1 error (explained on stderr, a failed
+/// write to the output included); 2 usage error; 3 the kernel module is
+/// not loaded; 4 `policy diff` found differences; 5 the loaded module
+/// speaks another protocol version than this sysfence. `run` passes the
+/// command's status through (125-127: sysfence failed).
 #[derive(Parser)]
 #[command(verbatim_doc_comment)]
 #[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
@@ -74,16 +84,20 @@ enum Command {
     /// Each event names the task (pid, tid, comm, its cgroup), the call
     /// (ABI, syscall, the six argument registers) and the action taken.
     /// The kernel sends at most 1000 events per second per policy and
-    /// counts the rest as dropped (see `sysfence stats`). Needs
-    /// CAP_SYS_ADMIN. Runs until interrupted, --count or --duration.
+    /// counts the rest as dropped (see `sysfence stats`). With --cgroup,
+    /// --pid or --container, only the events of that cgroup's policy or
+    /// of tasks in it. Needs CAP_SYS_ADMIN. Runs until interrupted,
+    /// --count or --duration.
     ///
     /// Example: sysfence events --cgroup mycontainer --json
     Events(events::EventsArgs),
     /// Run a command in a new cgroup under a policy, from its first
     /// instruction.
     ///
-    /// The policy (a native file or a seccomp profile) is set on a transient
-    /// cgroup before the command starts, so even its execve is decided by
+    /// The policy (a native file or a seccomp profile) is checked and
+    /// compiled first, so a bad one touches nothing; then it is set on a
+    /// transient cgroup (under --cgroup-root, which must be a cgroup v2
+    /// mount) before the command starts, so even its execve is decided by
     /// it; it can be changed live like any other (`sysfence policy apply
     /// --cgroup sysfence-run-PID`). When the command ends, anything it left
     /// running in the cgroup is killed and the cgroup removed. The exit
@@ -113,14 +127,17 @@ enum Command {
     /// back and the profile written: the calls seen (and exit, exit_group,
     /// rt_sigreturn, sigreturn, restart_syscall) allowed, only the ABIs
     /// used, everything else refused with EPERM (--errno). As in any OCI
-    /// profile, an allowed name holds on every ABI the profile lists. Record while the
-    /// workload does everything it will ever do: a call it never made in
-    /// the recording is refused later. The profile is a plain OCI profile:
-    /// apply it with `sysfence policy apply`, use it with `sysfence run`,
-    /// or give it to docker run --security-opt seccomp=FILE: for that, the
-    /// profile also allows what runc and crun call between installing it
-    /// and starting the program (measured; marked "runtime base" in the
-    /// file; --runtime-base none leaves them out).
+    /// profile, an allowed name holds on every ABI the profile lists.
+    ///
+    /// Record while the workload does everything it will ever do: a call
+    /// it never made in the recording is refused later.
+    ///
+    /// The profile is a plain OCI profile: apply it with `sysfence policy
+    /// apply`, use it with `sysfence run`, or give it to docker run
+    /// --security-opt seccomp=FILE: for that, the profile also allows
+    /// what runc and crun call between installing it and starting the
+    /// program (measured; marked "runtime base" in the file;
+    /// --runtime-base none leaves them out).
     ///
     /// Example: sysfence record --container 4f1c2a --duration 300 -o web.json
     #[command(verbatim_doc_comment)]
@@ -145,14 +162,15 @@ enum Command {
     ///     container's bounding set);
     ///  3. --default;
     ///
-    /// else the container runs unfiltered. At createRuntime the policy is set on
-    /// the container's cgroup to start at the cgroup's next exec: the
-    /// runtime's own set-up (mounts, pivot_root, dropping capabilities)
-    /// runs unfiltered, and the container's program is filtered from its
-    /// first instruction, as with a seccomp filter the runtime installs.
-    /// Afterwards the policy is a live policy like any other: change it
-    /// with `sysfence policy apply --container ID`. At poststop the hook
-    /// removes it.
+    /// else the container runs unfiltered.
+    ///
+    /// At createRuntime the policy is set on the container's cgroup to
+    /// start at the cgroup's next exec: the runtime's own set-up (mounts,
+    /// pivot_root, dropping capabilities) runs unfiltered, and the
+    /// container's program is filtered from its first instruction, as
+    /// with a seccomp filter the runtime installs. Afterwards the policy
+    /// is a live policy like any other: change it with `sysfence policy
+    /// apply --container ID`. At poststop the hook removes it.
     ///
     /// Fails closed: on any error (unknown policy, bad file, module not
     /// loaded) it explains on stderr and exits 1, and the runtime does not
@@ -160,8 +178,10 @@ enum Command {
     ///
     /// Example, in config.json:
     ///   "hooks": {
-    ///     "createRuntime": [{"path": "/usr/bin/sysfence", "args": ["sysfence", "oci-hook"]}],
-    ///     "poststop": [{"path": "/usr/bin/sysfence", "args": ["sysfence", "oci-hook"]}]
+    ///     "createRuntime": [{"path": "/usr/bin/sysfence",
+    ///                        "args": ["sysfence", "oci-hook"]}],
+    ///     "poststop": [{"path": "/usr/bin/sysfence",
+    ///                   "args": ["sysfence", "oci-hook"]}]
     ///   },
     ///   "annotations": {"sysfence.dev/policy": "web"}
     #[command(verbatim_doc_comment)]
@@ -188,14 +208,31 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), generated from this command's help.
+    /// Print the manual page (roff), generated from this command's help;
+    /// with --dir, write every subcommand's page as well.
     ///
-    /// Example: sysfence man | man -l -
-    Man,
+    /// Examples:
+    ///   sysfence man | man -l -
+    ///   sysfence man --dir /usr/local/share/man/man1
+    #[command(verbatim_doc_comment)]
+    Man(man::ManArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors go to stderr and exit 2, as clap does.
+        Err(e) if e.use_stderr() => e.exit(),
+        // --help and --version go to standard output, whose failures are
+        // handled as any command's (clap's own `exit` ignores them).
+        Err(e) => {
+            return finish(
+                e.print()
+                    .map_err(|e| out::OutputError::from(e).into())
+                    .map(|()| exit::Code::Ok),
+            )
+        }
+    };
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
         Command::Policy(cmd) => commands::policy(cmd),
@@ -210,24 +247,30 @@ fn main() -> ExitCode {
         Command::Agent(cmd) => agent::run(cmd),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "sysfence",
-                &mut std::io::stdout(),
-            );
-            Ok(exit::Code::Ok)
-        }
-        Command::Man => {
-            use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
+            // Generated into memory: the generators panic on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "sysfence", &mut script);
+            out::write_bytes(&script)
                 .map(|()| exit::Code::Ok)
                 .map_err(Into::into)
         }
+        Command::Man(args) => {
+            use clap::CommandFactory;
+            man::run(&args, Cli::command())
+        }
     };
+    finish(result)
+}
+
+/// The exit status of a command's result, with what is left in standard
+/// output's buffer written first; an error is one line on stderr. A
+/// closed standard output (the reader of a pipe went away) ends the
+/// command quietly with status 0.
+fn finish(result: Result<exit::Code, Box<dyn std::error::Error>>) -> ExitCode {
+    let result = result.and_then(|code| out::flush().map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => code.into(),
+        Err(err) if out::is_closed(err.as_ref()) => exit::Code::Ok.into(),
         Err(err) => {
             eprintln!("sysfence: {err}");
             exit::Code::of_error(err.as_ref()).into()
@@ -239,6 +282,130 @@ fn main() -> ExitCode {
 mod tests {
     use super::Cli;
     use clap::CommandFactory;
+
+    /// The long help of the subcommand at `path`, before its usage line,
+    /// laid out for a terminal `width` columns wide.
+    fn description(path: &[&str], width: usize) -> String {
+        let mut cmd = Cli::command().term_width(width);
+        cmd.build();
+        let mut c = &mut cmd;
+        for p in path {
+            c = c.find_subcommand_mut(p).unwrap();
+        }
+        let help = c.render_long_help().to_string();
+        help.split("\nUsage:").next().unwrap().to_string()
+    }
+
+    /// Every subcommand, with its path (`["policy", "apply"]`).
+    fn all_commands() -> Vec<(Vec<String>, clap::Command)> {
+        fn walk(c: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+            for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
+                let mut p = path.clone();
+                p.push(s.get_name().to_string());
+                walk(s, p.clone(), out);
+                out.push((p, s.clone()));
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut out = Vec::new();
+        walk(&cmd, Vec::new(), &mut out);
+        out
+    }
+
+    /// The target flags are the same three, in the one group of
+    /// `target::Target`, on every command that takes a target; every
+    /// command that reads has --json.
+    #[test]
+    fn target_and_output_flags_are_the_same_everywhere() {
+        let flags = ["cgroup", "pid", "container"];
+        let mut with_target = Vec::new();
+        for (path, c) in all_commands() {
+            let has = |f: &str| c.get_arguments().any(|a| a.get_id() == f);
+            if flags.iter().any(|f| has(f)) {
+                let group = c
+                    .get_groups()
+                    .find(|g| g.get_id() == crate::target::GROUP)
+                    .unwrap_or_else(|| panic!("{path:?}: target flags outside the target group"));
+                let members: Vec<&str> = group.get_args().map(|a| a.as_str()).collect();
+                assert_eq!(members, flags, "{path:?}");
+                with_target.push(path.join(" "));
+            }
+        }
+        for want in [
+            "policy apply",
+            "policy get",
+            "stats",
+            "events",
+            "record",
+            "policy diff",
+        ] {
+            assert!(
+                with_target.iter().any(|p| p == want),
+                "{want}: {with_target:?}"
+            );
+        }
+        let mut reads = vec![
+            "status",
+            "stats",
+            "events",
+            "top",
+            "record",
+            "policy get",
+            "policy list",
+            "policy shadow-report",
+            "policy check",
+            "policy show",
+            "policy test",
+            "policy diff",
+        ];
+        if cfg!(feature = "agent") {
+            reads.push("agent plan");
+        }
+        let all = all_commands();
+        for r in reads {
+            let (_, c) = all.iter().find(|(p, _)| p.join(" ") == r).unwrap();
+            assert!(
+                c.get_arguments().any(|a| a.get_id() == "json"),
+                "{r} has no --json"
+            );
+        }
+    }
+
+    /// Help kept as written (`verbatim_doc_comment`: lists, examples) is
+    /// written to fit 80 columns: clap breaks a longer line wherever it
+    /// reaches the edge, with no indentation (an example command split
+    /// mid-argument).
+    #[test]
+    fn verbatim_help_fits_80_columns_as_written() {
+        let mut paths: Vec<&[&str]> = vec![
+            &[],
+            &["record"],
+            &["oci-hook"],
+            &["man"],
+            &["policy", "apply"],
+            &["policy", "diff"],
+            &["policy", "test"],
+            &["policy", "convert"],
+            &["policy", "export"],
+            &["policy", "promote"],
+        ];
+        if cfg!(feature = "agent") {
+            paths.extend([&["agent"][..], &["agent", "plan"], &["agent", "run"]]);
+        }
+        for path in paths {
+            let (narrow, wide) = (description(path, 80), description(path, 1000));
+            assert_eq!(
+                narrow,
+                wide,
+                "sysfence {} --help wraps at 80 columns",
+                path.join(" ")
+            );
+            for line in narrow.lines() {
+                assert!(line.len() <= 78, "sysfence {}: {line}", path.join(" "));
+            }
+        }
+    }
 
     #[test]
     fn cli_definition_is_consistent_and_documents_itself() {

@@ -808,7 +808,7 @@ objects:
         assert_eq!(back.objects.connect[1].address.as_deref(), Some("::1"));
         assert_eq!(back.decision_lines(), p.decision_lines());
         // And the text form reads back to the same policy.
-        let again = PolicyFile::parse(&serde_yaml::to_string(&back).unwrap()).unwrap();
+        let again = PolicyFile::parse(&serde_norway::to_string(&back).unwrap()).unwrap();
         assert_eq!(again.to_wire().unwrap(), wire);
     }
 

@@ -160,12 +160,30 @@ pub struct Imported {
     pub origins: Vec<String>,
 }
 
-/// Whether `text` looks like an OCI/Docker profile (rather than a native
-/// policy file).
-pub fn looks_like_oci(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .is_some_and(|v| v.get("defaultAction").is_some())
+/// What is wrong with the profile `text` as JSON and as a profile, before
+/// its conditions are evaluated: the error a user needs first (rather
+/// than one about the capabilities the conditions want).
+pub fn check(text: &str) -> Result<(), PolicyError> {
+    parse_profile(text).map(|_| ())
+}
+
+/// The profile in `text`, or what is wrong with it, with the line and
+/// column serde_json gives. Profiles are JSON, as Docker, runc and crun
+/// read them; a profile written as YAML is told so.
+fn parse_profile(text: &str) -> Result<Profile, PolicyError> {
+    serde_json::from_str(text).map_err(|e| {
+        let yaml = !text.trim_start().starts_with('{')
+            && serde_norway::from_str::<serde_norway::Value>(text).is_ok();
+        if yaml {
+            PolicyError(format!(
+                "seccomp profile: not JSON (this one is YAML; profiles are JSON, as Docker and runc read them): {e}"
+            ))
+        } else if e.is_syntax() || e.is_eof() {
+            PolicyError(format!("seccomp profile: not valid JSON: {e}"))
+        } else {
+            PolicyError(format!("seccomp profile: {e}"))
+        }
+    })
 }
 
 /// The ia32 multiplexer that also reaches a socket or SysV IPC call, and
@@ -336,8 +354,7 @@ fn excluded(s: &Syscall, ctx: &Context) -> Option<String> {
 
 /// Turns a profile into the native policy.
 pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
-    let p: Profile =
-        serde_json::from_str(text).map_err(|e| PolicyError(format!("seccomp profile: {e}")))?;
+    let p = parse_profile(text)?;
     if p.listener_path.is_some() {
         return Err(PolicyError(
             "listenerPath: user-space notification (SCMP_ACT_NOTIFY) cannot be honoured by sysfence".into(),
@@ -832,7 +849,10 @@ mod tests {
     fn export_round_trips_through_import() {
         let p = import(DOCKER, &ctx(DOCKER_CAPS)).unwrap().policy;
         let json = serde_json::to_string(&export(&p)).unwrap();
-        assert!(looks_like_oci(&json));
+        assert_eq!(
+            crate::input::detect(&json),
+            crate::input::Format::SeccompProfile
+        );
         let back = import(&json, &ctx(&[])).unwrap().policy;
         assert_eq!(normalized(&back), normalized(&p));
     }

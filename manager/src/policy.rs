@@ -136,7 +136,7 @@ fn default_abis() -> Vec<AbiName> {
 /// once more, from the text (the first reading, from the parsed document,
 /// gives the field's path but no position), and fails at the same field.
 pub fn line_of_error<T: serde::de::DeserializeOwned>(text: &str) -> String {
-    match serde_yaml::from_str::<T>(text)
+    match serde_norway::from_str::<T>(text)
         .err()
         .and_then(|e| e.location())
     {
@@ -207,7 +207,8 @@ struct WireRule {
 impl PolicyFile {
     /// Parses a policy from JSON or YAML text (YAML is a superset of JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let doc: serde_yaml::Value = serde_yaml::from_str(text)
+        crate::input::check_depth(text)?;
+        let doc: serde_norway::Value = serde_norway::from_str(text)
             .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
         serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();

@@ -15,12 +15,13 @@ use crate::client::Client;
 use crate::commands::{delete_policy, fetch_stats, get_policy_wire, policy_of_wire, set_policy};
 use crate::exit::Code;
 use crate::oci;
+
 use crate::policy::{AbiName, ActionName, PolicyFile, RuleSpec};
 use crate::runtime_base;
 use crate::target::Target;
 use serde::Serialize;
 use std::error::Error;
-use std::io::Write;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use sysfence_abi::names;
@@ -310,7 +311,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     rec.runtime_base = add_runtime_base(&mut profile, &args.runtime_base.bases());
     let text = serde_json::to_string_pretty(&profile)? + "\n";
     if args.output == "-" {
-        std::io::stdout().write_all(text.as_bytes())?;
+        crate::out::write_str(&text)?;
     } else {
         // Written next to the target and renamed: never a half profile.
         let tmp = format!("{}.tmp-{}", args.output, std::process::id());
@@ -337,7 +338,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
         }
     );
     if args.json {
-        println!("{}", serde_json::to_string(&rec)?);
+        crate::out::json_line(&rec)?;
     }
     Ok(Code::Ok)
 }

@@ -116,11 +116,11 @@ struct Raw {
     api_version: String,
     kind: String,
     metadata: Metadata,
-    spec: serde_yaml::Mapping,
+    spec: serde_norway::Mapping,
     /// What the API server reports; ignored.
     #[serde(default)]
     #[allow(dead_code)]
-    status: Option<serde_yaml::Value>,
+    status: Option<serde_norway::Value>,
 }
 
 fn err<T>(s: String) -> Result<T, PolicyError> {
@@ -128,7 +128,7 @@ fn err<T>(s: String) -> Result<T, PolicyError> {
 }
 
 /// Deserializes `value`, naming the field an error is at, under `prefix`.
-fn typed<T: DeserializeOwned>(value: serde_yaml::Value, prefix: &str) -> Result<T, PolicyError> {
+fn typed<T: DeserializeOwned>(value: serde_norway::Value, prefix: &str) -> Result<T, PolicyError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let at = match (prefix, path.as_str()) {
@@ -138,13 +138,6 @@ fn typed<T: DeserializeOwned>(value: serde_yaml::Value, prefix: &str) -> Result<
         };
         PolicyError(format!("{at}: {}", e.into_inner()))
     })
-}
-
-/// Whether a YAML/JSON document looks like a resource (has `kind` or
-/// `apiVersion` at the top).
-pub fn looks_like_resource(text: &str) -> bool {
-    serde_yaml::from_str::<serde_yaml::Value>(text)
-        .is_ok_and(|v| v.get("kind").is_some() || v.get("apiVersion").is_some())
 }
 
 /// A DNS-1123 subdomain, as Kubernetes wants object names.
@@ -162,7 +155,8 @@ fn valid_name(n: &str) -> bool {
 impl SyscallPolicy {
     /// Parses and validates a resource (YAML or JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let doc: serde_yaml::Value = serde_yaml::from_str(text)
+        crate::input::check_depth(text)?;
+        let doc: serde_norway::Value = serde_norway::from_str(text)
             .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
         let raw: Raw = typed(doc, "")?;
         if raw.api_version != API_VERSION {
@@ -188,7 +182,7 @@ impl SyscallPolicy {
             }
         }
         let mut spec = raw.spec;
-        let take = |spec: &mut serde_yaml::Mapping, k: &str| spec.remove(k);
+        let take = |spec: &mut serde_norway::Mapping, k: &str| spec.remove(k);
         let mode: Mode = match take(&mut spec, "mode") {
             Some(v) => typed(v, "spec.mode")?,
             None => Mode::Enforce,
@@ -217,7 +211,7 @@ impl SyscallPolicy {
             Some(v) => typed(v, "spec.containers")?,
             None => Vec::new(),
         };
-        let policy: PolicyFile = typed(serde_yaml::Value::Mapping(spec), "spec")?;
+        let policy: PolicyFile = typed(serde_norway::Value::Mapping(spec), "spec")?;
         let out = SyscallPolicy {
             metadata: raw.metadata,
             mode,
@@ -271,26 +265,29 @@ impl SyscallPolicy {
     }
 
     /// The resource as YAML.
-    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
-        let mut spec = serde_yaml::Mapping::new();
+    pub fn to_yaml(&self) -> Result<String, serde_norway::Error> {
+        let mut spec = serde_norway::Mapping::new();
         if self.mode != Mode::Enforce {
-            spec.insert("mode".into(), serde_yaml::to_value(self.mode)?);
+            spec.insert("mode".into(), serde_norway::to_value(self.mode)?);
         }
         if let Some(s) = &self.selector {
-            spec.insert("selector".into(), serde_yaml::to_value(s)?);
+            spec.insert("selector".into(), serde_norway::to_value(s)?);
         }
         if !self.containers.is_empty() {
-            spec.insert("containers".into(), serde_yaml::to_value(&self.containers)?);
+            spec.insert(
+                "containers".into(),
+                serde_norway::to_value(&self.containers)?,
+            );
         }
-        if let serde_yaml::Value::Mapping(m) = serde_yaml::to_value(&self.policy)? {
+        if let serde_norway::Value::Mapping(m) = serde_norway::to_value(&self.policy)? {
             spec.extend(m);
         }
-        let mut doc = serde_yaml::Mapping::new();
+        let mut doc = serde_norway::Mapping::new();
         doc.insert("apiVersion".into(), API_VERSION.into());
         doc.insert("kind".into(), KIND.into());
-        doc.insert("metadata".into(), serde_yaml::to_value(&self.metadata)?);
-        doc.insert("spec".into(), serde_yaml::Value::Mapping(spec));
-        serde_yaml::to_string(&doc)
+        doc.insert("metadata".into(), serde_norway::to_value(&self.metadata)?);
+        doc.insert("spec".into(), serde_norway::Value::Mapping(spec));
+        serde_norway::to_string(&doc)
     }
 }
 
@@ -475,7 +472,13 @@ spec:
 
     #[test]
     fn resources_are_told_apart_from_native_files() {
-        assert!(looks_like_resource(WEB));
-        assert!(!looks_like_resource("default: allow\n"));
+        assert_eq!(
+            crate::input::detect(WEB),
+            crate::input::Format::SyscallPolicy
+        );
+        assert_eq!(
+            crate::input::detect("default: allow\n"),
+            crate::input::Format::Native
+        );
     }
 }

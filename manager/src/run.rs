@@ -2,7 +2,9 @@
 //! `sysfence run`: a command in a transient cgroup, under a policy from
 //! before its first instruction.
 //!
-//! The cgroup is created and its policy set first; the child moves itself
+//! The policy is read, encoded and compiled as the module would before
+//! anything is touched, and the cgroup root is checked to be a cgroup v2
+//! mount; then the cgroup is created and its policy set; the child moves itself
 //! into the cgroup between fork and exec, so the `execve` that starts the
 //! command is already decided by the policy, and so is everything after it.
 //! When the command ends, whatever it left running in the cgroup is killed,
@@ -10,11 +12,13 @@
 //! passed through (a signal as 128 + its number, as shells do).
 
 use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy};
-use crate::target::{Resolved, CGROUP_ROOT};
+use crate::commands::{delete_policy, load_policy, set_policy, Caps};
+use crate::offline::Compiled;
+use crate::target::{self, Resolved, CGROUP_ROOT};
 use clap::Args;
 use std::error::Error;
 use std::io::Write;
+
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -34,10 +38,13 @@ pub struct RunArgs {
     /// inherits).
     #[arg(long, value_name = "LIST")]
     caps: Option<String>,
-    /// Name of the transient cgroup (under /sys/fs/cgroup); default
+    /// Name of the transient cgroup (under --cgroup-root); default
     /// sysfence-run-PID.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
+    /// Where cgroup v2 is mounted.
+    #[arg(long, value_name = "DIR", default_value = CGROUP_ROOT)]
+    cgroup_root: PathBuf,
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
     cmd: Vec<String>,
@@ -56,8 +63,22 @@ struct Transient {
 
 impl Drop for Transient {
     fn drop(&mut self) {
-        // Whatever the command left behind goes with it.
-        let _ = std::fs::write(self.dir.join("cgroup.kill"), "1");
+        // Whatever the command left behind goes with it. Opened without
+        // O_CREAT: where the kernel offers no cgroup.kill (before 5.14),
+        // a plain file of that name would keep the directory from being
+        // removed.
+        let kill = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.dir.join("cgroup.kill"))
+            .and_then(|mut f| f.write_all(b"1"));
+        if let Err(e) = kill {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!(
+                    "sysfence: run: could not kill what is left in {}: writing cgroup.kill: {e}",
+                    self.dir.display()
+                );
+            }
+        }
         for _ in 0..200 {
             let empty = std::fs::read_to_string(self.dir.join("cgroup.procs"))
                 .map(|s| s.trim().is_empty())
@@ -80,7 +101,7 @@ impl Drop for Transient {
         }
         if let Err(e) = std::fs::remove_dir(&self.dir) {
             eprintln!(
-                "sysfence: run: could not remove {}: {e}",
+                "sysfence: run: could not remove the cgroup {}: {e}",
                 self.dir.display()
             );
         }
@@ -105,40 +126,60 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
     if name.is_empty() || name.contains('/') || name.starts_with('.') {
         return Err(format!("--name {name}: want a plain directory name").into());
     }
-    let dir = PathBuf::from(CGROUP_ROOT).join(&name);
+    // Everything that can be checked is checked before the cgroup exists:
+    // the policy read, encoded and compiled as the module would.
+    let payload = match &args.policy {
+        Some(file) => {
+            // No cgroup yet: the target only serves a profile's
+            // capabilities, which come from --caps or this process (the
+            // command inherits its capabilities), never from the cgroup.
+            let nowhere = Resolved { id: 0, dir: None };
+            let caps = Caps::flag(args.caps.as_deref(), Caps::Own);
+            let policy = load_policy(file, &nowhere, caps, false)?;
+            let (wire, _) = Compiled::of_policy(&policy).map_err(|e| format!("{file}: {e}"))?;
+            for w in policy.warnings() {
+                eprintln!("sysfence: {file}: warning: {w}");
+            }
+            Some((file, wire))
+        }
+        None => None,
+    };
+    let root = &args.cgroup_root;
+    match target::is_cgroup2(root) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(format!(
+                "{} is not a cgroup v2 mount (its file system is not cgroup2): give where cgroup2 is mounted with --cgroup-root",
+                root.display()
+            )
+            .into())
+        }
+        Err(e) => return Err(format!("cgroup root {}: {e}", root.display()).into()),
+    }
+    let mut client = match &payload {
+        Some(_) => Some(Client::connect()?),
+        None => None,
+    };
+    let dir = root.join(&name);
     std::fs::create_dir(&dir)
         .map_err(|e| format!("cannot create cgroup {}: {e}", dir.display()))?;
-    let id = std::fs::metadata(&dir)?.ino();
+    // From here on, dropping `cg` removes the directory, on any error.
     let mut cg = Transient {
         dir: dir.clone(),
-        id,
+        id: 0,
         policy: false,
     };
-    if let Some(file) = &args.policy {
-        // The command inherits our capabilities: a profile's conditions are
-        // evaluated against them unless --caps says otherwise.
-        let own;
-        let profile = std::fs::read_to_string(file)
-            .map(|t| crate::oci::looks_like_oci(&t))
-            .unwrap_or(false);
-        let caps = match &args.caps {
-            Some(c) => Some(c.as_str()),
-            None if !profile => None,
-            None => {
-                own = crate::caps::of_task(std::process::id())?
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(",");
-                Some(own.as_str())
-            }
-        };
-        let target = Resolved {
-            id,
-            dir: Some(dir.clone()),
-        };
-        let policy = load_policy(file, &target, caps, false)?;
-        let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
-        set_policy(&mut Client::connect()?, id, &payload)?;
+    cg.id = std::fs::metadata(&dir)
+        .map_err(|e| format!("cgroup {}: reading its id: {e}", dir.display()))?
+        .ino();
+    let id = cg.id;
+    if let (Some((file, wire)), Some(client)) = (&payload, client.as_mut()) {
+        set_policy(client, id, wire).map_err(|e| {
+            format!(
+                "setting the policy of {file} on cgroup {}: {e}",
+                dir.display()
+            )
+        })?;
         cg.policy = true;
     } else {
         eprintln!(
@@ -146,9 +187,16 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
             dir.display()
         );
     }
+    let procs_path = dir.join("cgroup.procs");
     let procs = std::fs::OpenOptions::new()
         .write(true)
-        .open(dir.join("cgroup.procs"))?;
+        .open(&procs_path)
+        .map_err(|e| {
+            format!(
+                "opening {} to move the command into the cgroup: {e}",
+                procs_path.display()
+            )
+        })?;
     let fd = procs.as_raw_fd();
     let mut cmd = std::process::Command::new(&args.cmd[0]);
     cmd.args(&args.cmd[1..]);
@@ -192,7 +240,7 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
             Err(e) => return Err(e.into()),
         }
     };
-    let _ = std::io::stdout().flush();
+    let _ = crate::out::flush();
     drop(cg);
     let code = match (status.code(), status.signal()) {
         (Some(c), _) => c,
@@ -200,4 +248,23 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
         _ => i32::from(FAILED),
     };
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(FAILED)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Transient;
+
+    /// The clean-up on a directory where the kernel offers no cgroup.kill
+    /// (here, not a cgroup at all): nothing is created in it, and it goes.
+    #[test]
+    fn dropping_the_transient_cgroup_creates_no_file_and_removes_it() {
+        let dir = std::env::temp_dir().join(format!("sysfence-run-drop-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        drop(Transient {
+            dir: dir.clone(),
+            id: 0,
+            policy: false,
+        });
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
 }

@@ -11,6 +11,7 @@
 use crate::client::{find, Client, ClientError};
 use crate::events::action_text;
 use crate::exit::Code;
+use crate::out::out;
 use serde::Serialize;
 use std::error::Error;
 use sysfence_abi::nla::{Iter, Writer};
@@ -240,9 +241,9 @@ pub fn format_text(r: &Report) -> String {
 pub fn report(id: u64, json: bool) -> Result<Code, Box<dyn Error>> {
     let r = fetch(&mut Client::connect()?, id)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        crate::out::json_line(&r)?;
     } else {
-        print!("{}", format_text(&r));
+        out!("{}", format_text(&r))?;
     }
     Ok(if r.clean { Code::Ok } else { Code::Differs })
 }

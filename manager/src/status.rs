@@ -2,6 +2,7 @@
 //! `sysfence status`: is the kernel module loaded?
 
 use crate::exit::Code;
+use crate::out::outln;
 use serde::Serialize;
 use std::path::Path;
 
@@ -117,40 +118,42 @@ fn finish(
     module_protocol: Option<u32>,
 ) -> Result<Code, Box<dyn std::error::Error>> {
     if args.json {
-        println!("{}", serde_json::to_string(&status)?);
+        crate::out::json_line(&status)?;
     } else {
-        println!("manager version: {}", status.manager_version);
+        outln!("manager version: {}", status.manager_version)?;
         match (status.module_loaded, status.module_refcount) {
-            (true, Some(n)) => println!("kernel module:   loaded (refcount {n})"),
-            (true, None) => println!("kernel module:   loaded"),
-            (false, _) => println!("kernel module:   not loaded (insmod sysfence.ko)"),
+            (true, Some(n)) => outln!("kernel module:   loaded (refcount {n})")?,
+            (true, None) => outln!("kernel module:   loaded")?,
+            (false, _) => outln!("kernel module:   not loaded (insmod sysfence.ko)")?,
         }
         if let Some(m) = &status.module {
-            println!(
+            outln!(
                 "module release:  {} (protocol v{})",
-                m.release, m.protocol_version
-            );
-            println!(
+                m.release,
+                m.protocol_version
+            )?;
+            outln!(
                 "policies:        {} of at most {}",
-                m.policies, m.max_policies
-            );
-            println!(
+                m.policies,
+                m.max_policies
+            )?;
+            outln!(
                 "freed:           {} policies with their cgroup (removed) since load",
                 m.policies_freed
-            );
-            println!("rules/policy:    at most {}", m.max_rules);
+            )?;
+            outln!("rules/policy:    at most {}", m.max_rules)?;
             if m.objects_unchecked > 0 {
-                println!(
+                outln!(
                     "object checks:   {} calls REFUSED (more filtered tasks inside one hooked function at once than the hook's return instances, hook_instances=, default 1024)",
                     m.objects_unchecked
-                );
+                )?;
             }
         }
         if let Some(v) = module_protocol {
-            println!(
+            outln!(
                 "protocol:        MISMATCH: the module speaks v{v}, this sysfence v{}",
                 status.manager_protocol_version
-            );
+            )?;
         }
     }
     if let Some(v) = module_protocol {

@@ -28,15 +28,37 @@ use std::path::{Path, PathBuf};
 /// Where cgroup v2 is mounted.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
+/// The file system magic of a cgroup v2 mount (`statfs(2)`'s `f_type`).
+pub const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
+
+/// Whether `path` is on a cgroup v2 file system.
+pub fn is_cgroup2(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: an all-zero statfs is a valid value of this plain C struct.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a writable statfs.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // f_type's integer type differs between C libraries; the magic fits.
+    Ok(st.f_type as u64 == CGROUP2_SUPER_MAGIC)
+}
+
 /// The id of cgroup v2's root cgroup (the inode number of its directory).
 pub const ROOT_ID: u64 = 1;
 
 /// Why no policy goes on the root cgroup (the module refuses it too).
 pub const ROOT_REFUSED: &str = "refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included";
 
-/// Which cgroup a command acts on: exactly one of the three.
+/// Which cgroup a command acts on: exactly one of the three. Every command
+/// that takes a target takes it with these flags (flattened); one whose
+/// target is optional (`policy apply --dry-run`, `policy diff A B`,
+/// `events`) flattens an `Option<Target>` and makes the group optional
+/// with [`OPTIONAL`].
 #[derive(Args, Clone, Debug)]
-#[group(required = true, multiple = false)]
+#[group(id = GROUP, required = true, multiple = false)]
 pub struct Target {
     /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup; or as
     /// in /proc/PID/cgroup, `/system.slice/x.scope`) or a cgroup id (the
@@ -52,6 +74,13 @@ pub struct Target {
     #[arg(long, value_name = "ID|NAME")]
     pub container: Option<String>,
 }
+
+/// The clap group of [`Target`]'s flags.
+pub const GROUP: &str = "target";
+
+/// For `#[command(mut_group(GROUP, OPTIONAL))]`: a command that can do
+/// without a target (at most one of the flags, then).
+pub const OPTIONAL: fn(clap::ArgGroup) -> clap::ArgGroup = |g| g.required(false);
 
 /// A resolved target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,13 +106,39 @@ impl Target {
 
     /// As [`Target::resolve`], for a command that sets a policy: a target
     /// that is the root cgroup (`--cgroup 1`, `--cgroup /sys/fs/cgroup`,
-    /// `--cgroup .`, `--pid` of a task in the root cgroup) is refused.
+    /// `--cgroup .`, `--pid` of a task in the root cgroup) is refused, and
+    /// so is a cgroup id no cgroup has.
     pub fn resolve_for_policy(&self) -> Result<Resolved, String> {
         self.resolve_for_policy_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
     }
 
     /// As [`Target::resolve_for_policy`], under `root` and `proc`.
     pub fn resolve_for_policy_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+        let r = self.resolve_for_dry_run_in(root, proc)?;
+        // Checked here, before anything reads the cgroup's tasks or asks
+        // the module: otherwise a mistyped id surfaces as a complaint about
+        // capabilities (no task to read them from) or as the module's
+        // ENOENT.
+        if r.dir.is_none() {
+            return Err(format!(
+                "{}: no cgroup has id {} (no directory under {} has that inode number)",
+                self.spec(),
+                r.id,
+                root.display()
+            ));
+        }
+        Ok(r)
+    }
+
+    /// As [`Target::resolve_for_policy`] for `policy apply --dry-run`,
+    /// which sets nothing: the root cgroup is refused, but a cgroup id
+    /// need not exist here (the policy may be checked for another host).
+    pub fn resolve_for_dry_run(&self) -> Result<Resolved, String> {
+        self.resolve_for_dry_run_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
+    }
+
+    /// As [`Target::resolve_for_dry_run`], under `root` and `proc`.
+    fn resolve_for_dry_run_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
         let r = self.resolve_in(root, proc)?;
         let is_root_dir = || -> Option<bool> {
             let (a, b) = (
@@ -640,6 +695,22 @@ pub(crate) mod tests {
             // Reading about the root cgroup is still fine.
             assert!(tg.resolve_in(t.path(), proc.path()).is_ok(), "{shown}");
         }
+        // An id no cgroup has: named as such, for a policy; a dry run
+        // (for another host, perhaps) takes it.
+        let e = target(Some("999999"), None)
+            .resolve_for_policy_in(t.path(), proc.path())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "--cgroup 999999: no cgroup has id 999999 (no directory under {} has that inode number)",
+                t.path().display()
+            )
+        );
+        let r = target(Some("999999"), None)
+            .resolve_for_dry_run_in(t.path(), proc.path())
+            .unwrap();
+        assert_eq!((r.id, r.dir), (999999, None));
         for tg in [target(Some("a/b"), None), target(None, Some(11))] {
             let r = tg.resolve_for_policy_in(t.path(), proc.path()).unwrap();
             assert_eq!(r.dir.unwrap(), t.path().join("a/b"));

@@ -13,11 +13,12 @@
 use crate::client::{find, Client};
 use crate::commands::fetch_stats;
 use crate::exit::Code;
+use crate::out::{out, outln, OutputError};
 use crate::target::{container_id_of, find_by_id, CGROUP_ROOT};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::error::Error;
-use std::io::{IsTerminal, Write};
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 use sysfence_abi::names;
@@ -147,22 +148,25 @@ fn policy_ids(client: &mut Client) -> Result<Vec<u64>, Box<dyn Error>> {
         .collect())
 }
 
-fn print_table(rows: &[Row], interval: f64) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
+fn print_table(rows: &[Row], interval: f64) -> Result<(), OutputError> {
+    outln!(
         "sysfence top: {} cgroup(s) with a policy; counts over the last {interval} s",
         rows.len()
-    );
-    let _ = writeln!(
-        out,
+    )?;
+    outln!(
         "{:>10} {:<20} {:>8} {:>6} {:>7} {:>7} {:>10} {:>7}  RARE SYSCALLS TRIED",
-        "CGROUP-ID", "CONTAINER", "DENIED", "KILLED", "TRAPPED", "LOGGED", "ALLOWED", "DROPPED"
-    );
+        "CGROUP-ID",
+        "CONTAINER",
+        "DENIED",
+        "KILLED",
+        "TRAPPED",
+        "LOGGED",
+        "ALLOWED",
+        "DROPPED"
+    )?;
     for r in rows {
         let rare: Vec<String> = r.rare.iter().map(|(n, c)| format!("{n}({c})")).collect();
-        let _ = writeln!(
-            out,
+        outln!(
             "{:>10} {:<20} {:>8} {:>6} {:>7} {:>7} {:>10} {:>7}  {}",
             r.cgroup_id,
             r.name,
@@ -173,9 +177,9 @@ fn print_table(rows: &[Row], interval: f64) {
             r.allowed,
             r.events_dropped,
             rare.join(" ")
-        );
+        )?;
     }
-    let _ = out.flush();
+    crate::out::flush()
 }
 
 pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
@@ -186,7 +190,7 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
     let mut control = Client::connect()?;
     let mut events = Client::connect()?;
     events.subscribe_events()?;
-    let tty = !args.json && std::io::stdout().is_terminal();
+    let tty = !args.json && crate::out::is_terminal();
     let mut names: HashMap<u64, String> = HashMap::new();
     let mut last: HashMap<u64, crate::commands::Stats> = HashMap::new();
     for id in policy_ids(&mut control)? {
@@ -245,20 +249,17 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
                 interval_s: f64,
                 cgroups: &'a [Row],
             }
-            println!(
-                "{}",
-                serde_json::to_string(&Refresh {
-                    interval_s: args.interval,
-                    cgroups: &rows,
-                })?
-            );
+            crate::out::json_line(&Refresh {
+                interval_s: args.interval,
+                cgroups: &rows,
+            })?;
         } else {
             if tty {
-                print!("\x1b[H\x1b[2J");
+                out!("\x1b[H\x1b[2J")?;
             } else if done > 0 {
-                println!();
+                outln!()?;
             }
-            print_table(&rows, args.interval);
+            print_table(&rows, args.interval)?;
         }
         done += 1;
     }

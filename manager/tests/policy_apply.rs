@@ -71,3 +71,23 @@ fn the_root_cgroup_is_refused_even_in_a_dry_run() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_cgroup_id_no_cgroup_has_is_named_before_capabilities_or_the_module() {
+    // A profile whose rules depend on capabilities: before, the missing
+    // cgroup surfaced as "no task to read them from".
+    let profile = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/docker-default.json"
+    );
+    let id = "18446744073709551000";
+    let out = Command::new(env!("CARGO_BIN_EXE_sysfence"))
+        .args(["policy", "apply", "--cgroup", id, profile])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("sysfence: --cgroup {id}: no cgroup has id {id} (no directory under /sys/fs/cgroup has that inode number)\n")
+    );
+}

@@ -108,7 +108,7 @@ expect_eq "container A (systemd layout)" "$(in_ctr $IA 1)" "err 13"
 expect_eq "container B (cgroupfs layout)" "$(in_ctr $IB 2)" "err 14"
 # Nothing to do the second time.
 out=$(plan /tmp/pods.json --apply) || fail "second plan failed: $out"
-echo "$out" | grep -q '"actions": \[\]' || fail "a converged node still had actions: $out"
+echo "$out" | grep -q '"actions":\[\]' || fail "a converged node still had actions: $out"
 
 mark "plan applied"
 # The policy changes: the agent replaces it in the running container.
@@ -217,8 +217,8 @@ cgc=$(stat -c %i /sys/fs/cgroup$CGC) || fail "container C is not in $CGC"
 # The kubelet reports it running: the agent owns it without sending
 # anything (its policy is already the one wanted), and counts it applied.
 out=$(plan /tmp/pods-c1.json --apply) || fail "plan with container C running failed: $out"
-echo "$out" | grep -q '"actions": \[\]' || fail "the agent re-applied what the hook had set: $out"
-echo "$out" | grep -q '"appliedContainers": 2' || fail "the web policy does not count container C as applied: $out"
+echo "$out" | grep -q '"actions":\[\]' || fail "the agent re-applied what the hook had set: $out"
+echo "$out" | grep -q '"appliedContainers":2[,}]' || fail "the web policy does not count container C as applied: $out"
 [ -z "$(ls $HR$AD/claims)" ] || fail "claims left after the agent took them: $(ls $HR$AD/claims)"
 grep -q "\"$cgc\"" $STATE || fail "the agent's state lacks container C's cgroup: $(cat $STATE)"
 # A change reaches it like any container the agent applied.

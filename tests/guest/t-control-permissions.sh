@@ -44,7 +44,7 @@ echo "$out" | grep -q 'initial network namespace' || fail "netns refusal unclear
 out=$(echo "$p" | sysfence policy apply --cgroup no/such/cgroup - 2>&1) && fail "a missing cgroup path was accepted"
 echo "$out" | grep -q 'no/such/cgroup' || fail "missing cgroup error unclear: $out"
 out=$(echo "$p" | sysfence policy apply --cgroup 999999999 - 2>&1) && fail "a missing cgroup id was accepted"
-echo "$out" | grep -q 'no cgroup with this id' || fail "missing cgroup id error unclear: $out"
+echo "$out" | grep -q 'no cgroup has id 999999999' || fail "missing cgroup id error unclear: $out"
 
 sysfence policy delete --cgroup perm 2>/dev/null
 sysfence policy delete --cgroup jail 2>/dev/null

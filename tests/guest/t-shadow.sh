@@ -23,7 +23,9 @@ rules:
   - {syscalls: [getppid], action: errno, errno: 13}
 P
 report() { sysfence policy shadow-report --cgroup sh "$@"; }
-num() { sed -nE "s/^ *\"$1\": ([0-9]+),?$/\1/p" | head -n1; }
+# num KEY: a top-level count of the report's JSON, printed on one line as
+# every --json is (differed, events_sent... occur once, before the list).
+num() { sed -nE "s/.*\"$1\":([0-9]+).*/\1/p" | head -n1; }
 # first CMD...: the first word of CMD's output (sf-syscall's "ok" or "err").
 first() { "$@" 2>&1 | cut -d" " -f1; }
 

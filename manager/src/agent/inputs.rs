@@ -103,8 +103,10 @@ pub fn pod_info(p: &Pod) -> PodInfo {
 /// the `items` of any `List`.
 fn documents(text: &str, file: &str) -> Result<Vec<serde_json::Value>, String> {
     use serde::Deserialize;
+    // The YAML parser is slow on deep nesting: refused before it parses.
+    crate::input::check_depth(text).map_err(|e| format!("{file}: {e}"))?;
     let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
+    for doc in serde_norway::Deserializer::from_str(text) {
         let v = serde_json::Value::deserialize(doc).map_err(|e| format!("{file}: {e}"))?;
         if v.is_null() {
             continue;
@@ -141,7 +143,7 @@ fn policy_of_value(v: serde_json::Value, at: &str) -> Result<SyscallPolicy, Stri
         Err(e) => {
             // The flattened policy fields lose serde's path: the manager's
             // own parser names the field.
-            let text = serde_yaml::to_string(&v).unwrap_or_default();
+            let text = serde_norway::to_string(&v).unwrap_or_default();
             return Err(match resource::SyscallPolicy::parse(&text) {
                 Err(better) => format!("{at}: {better}"),
                 Ok(_) => format!("{at}: {}: {}", e.path().clone(), e.into_inner()),
@@ -178,7 +180,7 @@ pub fn load_policies(path: &Path) -> Result<Vec<SyscallPolicy>, String> {
     let mut out = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{name}: {e}"))?;
+        let text = crate::input::read(&name)?;
         for (i, v) in documents(&text, &name)?.into_iter().enumerate() {
             let p = policy_of_value(v, &format!("{name} (document {})", i + 1))?;
             let key = key_of(&p);

@@ -33,6 +33,7 @@ mod api_tests;
 mod plan_tests;
 
 use crate::exit::Code;
+use crate::out::out;
 use clap::{Args, Subcommand};
 use kernel::{Kernel, State};
 use reconcile::{Action, ApplyWhy, DropWhy, World};
@@ -63,7 +64,8 @@ pub enum AgentCmd {
     /// ever removes policies it applied itself (recorded in --state-file),
     /// never one applied by hand with `sysfence policy apply`.
     ///
-    /// Example: sysfence agent run --node-name "$NODE_NAME" --metrics-addr 0.0.0.0:9479
+    /// Example:
+    ///   sysfence agent run --node-name "$NODE_NAME" --metrics-addr 0.0.0.0:9479
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
     /// Print the SyscallPolicy CustomResourceDefinition (YAML), generated
@@ -82,8 +84,8 @@ pub enum AgentCmd {
     /// state file, and prints the actions (apply, delete, forget; for
     /// `mode: shadow`, apply-shadow, promote, discard-shadow) and each
     /// policy's status as the agent would report it (a shadow's record
-    /// only with --apply, which reads it). The same code decides
-    /// as in `sysfence agent run`.
+    /// only with --apply, which reads it). The same code decides as in
+    /// `sysfence agent run`.
     ///
     /// With --apply the actions are carried out and the state file
     /// updated, so a later `plan --apply` (or the agent) removes what this
@@ -92,9 +94,14 @@ pub enum AgentCmd {
     /// state file) is written, as the agent does. Do not run it beside a
     /// running agent on the same node.
     ///
+    /// Exit status 1, after the plan is printed, when a policy is invalid
+    /// (the kernel would refuse its spec) or an action failed: a CI job
+    /// can gate on it.
+    ///
     /// Examples:
     ///   kubectl get pods -A -o json > pods.json
-    ///   sysfence agent plan --policies policies/ --pods pods.json --node-name "$(hostname)"
+    ///   sysfence agent plan --policies policies/ --pods pods.json \
+    ///       --node-name "$(hostname)"
     ///   sysfence agent plan --policies web.yaml --pods pods.json --apply --json
     #[command(verbatim_doc_comment)]
     Plan(PlanArgs),
@@ -151,7 +158,7 @@ pub struct PlanArgs {
 pub fn run(cmd: AgentCmd) -> Res {
     match cmd {
         AgentCmd::Crd => {
-            print!("{}", crd::crd_yaml());
+            out!("{}", crd::crd_yaml())?;
             Ok(Code::Ok)
         }
         AgentCmd::Plan(args) => plan(&args),
@@ -380,12 +387,28 @@ fn plan(args: &PlanArgs) -> Res {
         &mut kernel,
         &adopted,
     )?;
-    print!("{out}");
-    Ok(Code::Ok)
+    out!("{}", out.text)?;
+    if out.problems.is_empty() {
+        Ok(Code::Ok)
+    } else {
+        // A CI gate runs `agent plan`: a policy the agent would refuse, or
+        // an action that failed, fails the command, after the plan itself
+        // is printed.
+        Err(out.problems.join("; ").into())
+    }
 }
 
-/// The plan (and with --apply its execution) as text or JSON; an error
-/// when an action failed.
+/// What `agent plan` prints, and what makes it fail.
+struct Planned {
+    /// The plan as text or JSON.
+    text: String,
+    /// Each SyscallPolicy whose spec the kernel would refuse, and the
+    /// count of failed actions, one sentence each; none when all is well.
+    problems: Vec<String>,
+}
+
+/// The plan (and with --apply its execution) as text or JSON, with what
+/// in it is an error (invalid policies, failed actions).
 fn plan_with(
     args: &PlanArgs,
     policies: &[crd::SyscallPolicy],
@@ -394,7 +417,7 @@ fn plan_with(
     state: &mut State,
     kernel: &mut dyn Kernel,
     adopted: &kernel::Adopted,
-) -> Result<String, Box<dyn Error>> {
+) -> Result<Planned, Box<dyn Error>> {
     use std::fmt::Write as _;
     let inputs: Vec<_> = policies.iter().map(inputs::policy_input).collect();
     let pods: Vec<_> = pods.iter().map(inputs::pod_info).collect();
@@ -460,7 +483,8 @@ fn plan_with(
             "actions": actions,
             "policies": statuses.into_iter().map(|(policy, status)| PolicyOut { policy, status }).collect::<Vec<_>>(),
         });
-        writeln!(o, "{}", serde_json::to_string_pretty(&v)?)?;
+        // One line, as every `--json` (see out::json_line).
+        writeln!(o, "{}", serde_json::to_string(&v)?)?;
     } else {
         if plan.actions.is_empty() {
             writeln!(o, "no change to make")?;
@@ -506,9 +530,16 @@ fn plan_with(
             }
         }
     }
+    let mut problems: Vec<String> = plan
+        .outcomes
+        .iter()
+        .filter_map(|(key, o)| {
+            let e = o.invalid.as_ref()?;
+            Some(format!("SyscallPolicy {key} is invalid: {e}"))
+        })
+        .collect();
     if !errors.is_empty() {
-        print!("{o}");
-        return Err(format!("{} action(s) failed", errors.len()).into());
+        problems.push(format!("{} action(s) failed", errors.len()));
     }
-    Ok(o)
+    Ok(Planned { text: o, problems })
 }

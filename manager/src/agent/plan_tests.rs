@@ -15,7 +15,7 @@ fn policy(name: &str, created: &str, spec: &str) -> PolicyInput {
     let text = format!(
         "apiVersion: sysfence.dev/v1alpha1\nkind: SyscallPolicy\nmetadata:\n  name: {name}\n  namespace: shop\n  generation: 3\n  creationTimestamp: \"{created}\"\nspec:\n{spec}"
     );
-    let p: SyscallPolicy = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let p: SyscallPolicy = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     policy_input(&p)
 }
 
@@ -794,7 +794,7 @@ fn plan_files(
     pods: &[k8s_openapi::api::core::v1::Pod],
     st: &mut State,
     k: &mut Fake,
-) -> Result<String, Box<dyn std::error::Error>> {
+) -> Result<super::Planned, Box<dyn std::error::Error>> {
     let live = k.policies().unwrap();
     super::plan_with(
         args,
@@ -830,6 +830,8 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
     let mut k = Fake::default();
     let mut st = State::default();
     let out = plan_files(&args, &policies, &pods, &mut st, &mut k).unwrap();
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let out = out.text;
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let acts: Vec<(String, String)> = v["actions"]
         .as_array()
@@ -879,6 +881,8 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
         ..args
     };
     let out = plan_files(&args, &policies, &pods, &mut st, &mut k).unwrap();
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let out = out.text;
     assert!(out.starts_with("no change to make"), "{out}");
     assert!(
         out.contains(

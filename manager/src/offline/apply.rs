@@ -1,50 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `policy apply --dry-run` without a target, and the optional target of
-//! `apply` and `diff`.
+//! `policy apply --dry-run`, with or without a target.
 
 use super::{load, report, Compiled, Conditions, Context, Listing};
-use crate::commands;
+use crate::commands::{self, Caps};
 use crate::exit::{Code, Usage};
+use crate::out::outln;
 use crate::policy::PolicyFile;
 use crate::target::Target;
-use clap::Args;
 use std::error::Error;
 
-/// `--cgroup`, `--pid` or `--container` for a command that can do without
-/// one (at most one of them).
-#[derive(Args, Clone, Debug, Default)]
-#[group(required = false, multiple = false)]
-pub struct MaybeTarget {
-    /// The cgroup: a path (absolute, or relative to /sys/fs/cgroup; or as
-    /// in /proc/PID/cgroup, `/system.slice/x.scope`) or a cgroup id (the
-    /// inode number of its directory).
-    #[arg(long, value_name = "PATH|ID")]
-    pub cgroup: Option<String>,
-    /// The cgroup of this process.
-    #[arg(long, value_name = "PID")]
-    pub pid: Option<u32>,
-    /// A container: its id, unique id prefix, or name (Docker, Podman).
-    /// Ids of Docker, containerd, CRI-O and Podman containers;
-    /// systemd-nspawn machines by machine name.
-    #[arg(long, value_name = "ID|NAME")]
-    pub container: Option<String>,
-}
-
-impl MaybeTarget {
-    /// The target, if one was given.
-    pub fn get(&self) -> Option<Target> {
-        let given = self.cgroup.is_some() || self.pid.is_some() || self.container.is_some();
-        given.then(|| Target {
-            cgroup: self.cgroup.clone(),
-            pid: self.pid,
-            container: self.container.clone(),
-        })
-    }
-}
-
 /// The target `policy apply` needs when it is not a dry run.
-pub fn need_target(t: &MaybeTarget) -> Result<Target, Usage> {
-    t.get().ok_or_else(|| {
+pub fn need_target(t: Option<Target>) -> Result<Target, Usage> {
+    t.ok_or_else(|| {
         Usage("policy apply: give the target (--cgroup, --pid or --container), or --dry-run to only check the file".into())
     })
 }
@@ -61,14 +28,19 @@ pub fn dry_run(
     verbose: bool,
 ) -> Result<Code, Box<dyn Error>> {
     let policy = match target {
-        Some(t) => commands::load_policy(file, &t.resolve_for_policy()?, caps, verbose)?,
+        Some(t) => commands::load_policy(
+            file,
+            &t.resolve_for_dry_run()?,
+            Caps::flag(caps, Caps::OfTarget),
+            verbose,
+        )?,
         None => untargeted(file, caps, verbose)?,
     };
     let (wire, _) = Compiled::of_policy(&policy).map_err(|e| format!("{file}: {e}"))?;
     for w in policy.warnings() {
         eprintln!("sysfence: {file}: warning: {w}");
     }
-    println!("{file}: valid ({} bytes on the wire)", wire.len());
+    outln!("{file}: valid ({} bytes on the wire)", wire.len())?;
     Ok(Code::Ok)
 }
 

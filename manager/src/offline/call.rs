@@ -3,8 +3,7 @@
 //! get, decided by the compiled tables, and which rule of the file that is.
 
 use super::{
-    act, cmp_text, is_uretprobe, load, out, read, report, Compiled, Conditions, Context, Loaded,
-    COUNT,
+    act, cmp_text, is_uretprobe, load, read, report, Compiled, Conditions, Context, Loaded, COUNT,
 };
 use crate::exit::{Code, Usage};
 use crate::policy::{action_text, action_value, op_value, ArgSpec, RuleSpec};
@@ -371,6 +370,6 @@ pub fn test(a: &TestArgs) -> Result<Code, Box<dyn Error>> {
         text += &if a.json { json(&l, &v)? } else { line(&l, &v) };
         text.push('\n');
     }
-    out(&text)?;
+    crate::out::write_str(&text)?;
     Ok(Code::Ok)
 }

@@ -4,6 +4,7 @@
 
 use super::{load, report_left_out, Compiled, Conditions, Context, Format, Loaded, COUNT};
 use crate::exit::Code;
+use crate::out::{outln, OutputError};
 use clap::Args;
 use serde::Serialize;
 use std::error::Error;
@@ -114,22 +115,23 @@ pub fn check_one(file: &str, ctx: &Context, strict: bool) -> Checked {
 }
 
 /// Prints one verdict as text: the ok line on stdout, the rest on stderr.
-fn print(c: &Checked) {
+fn print(c: &Checked) -> Result<(), OutputError> {
     if let Some(e) = &c.error {
         eprintln!("sysfence: {e}");
-        return;
+        return Ok(());
     }
-    println!(
+    outln!(
         "{}: ok ({}, {}, {} rule(s), {} bytes on the wire)",
         c.file,
         c.format.map_or("policy", Format::name),
         c.abis.join(" "),
         c.rules,
         c.wire_bytes.unwrap_or(0)
-    );
+    )?;
     for w in &c.warnings {
         eprintln!("sysfence: {}: warning: {w}", c.file);
     }
+    Ok(())
 }
 
 pub fn check(a: &CheckArgs) -> Result<Code, Box<dyn Error>> {
@@ -141,13 +143,13 @@ pub fn check(a: &CheckArgs) -> Result<Code, Box<dyn Error>> {
             if c.ok {
                 report_left_out(&c.file, &c.unknown, &c.skipped, COUNT);
             }
-            print(&c);
+            print(&c)?;
         }
         all.push(c);
     }
     let failed = all.iter().filter(|c| !c.ok).count();
     if a.json {
-        println!("{}", serde_json::to_string(&all)?);
+        crate::out::json_line(&all)?;
     } else if failed > 0 {
         eprintln!("sysfence: {failed} of {} file(s) failed", all.len());
     }

@@ -2,9 +2,7 @@
 //! `sysfence policy convert FILE --to FORMAT`: a policy in another of the
 //! three formats, checked to decide as the original does.
 
-use super::{
-    canonical_lines, load, out, parse, report, Compiled, Conditions, Context, Loaded, COUNT,
-};
+use super::{canonical_lines, load, parse, report, Compiled, Conditions, Context, Loaded, COUNT};
 use crate::exit::{Code, Usage};
 use crate::oci;
 use crate::policy::ActionName;
@@ -71,7 +69,7 @@ fn native(l: &Loaded) -> Result<String, Box<dyn Error>> {
             );
         }
     }
-    Ok(serde_yaml::to_string(&l.policy)?)
+    Ok(serde_norway::to_string(&l.policy)?)
 }
 
 /// The OCI form, with a warning for what it cannot say.
@@ -153,6 +151,6 @@ pub fn convert(a: &ConvertArgs) -> Result<Code, Box<dyn Error>> {
         To::Syscallpolicy => resource(&l, a.name.as_deref())?,
     };
     check_same(&l, &text, a.to, &ctx)?;
-    out(&text)?;
+    crate::out::write_str(&text)?;
     Ok(Code::Ok)
 }

@@ -2,18 +2,19 @@
 //! `sysfence policy diff`: a cgroup's live policy against a file, or a
 //! file against a file, decision by decision.
 
-use super::{canonical_lines, load, out, report, Conditions, Context, MaybeTarget, COUNT};
+use super::{canonical_lines, load, report, Conditions, Context, COUNT};
 use crate::client::Client;
-use crate::commands;
+use crate::commands::{self, Caps};
 use crate::exit::{Code, Usage};
 use crate::target::Target;
 use clap::Args;
 use std::error::Error;
 
 #[derive(Args)]
+#[command(mut_group(crate::target::GROUP, crate::target::OPTIONAL))]
 pub struct DiffArgs {
     #[command(flatten)]
-    pub target: MaybeTarget,
+    pub target: Option<Target>,
     /// With a target, the policy file; without one, two files, A and B
     /// (native, SyscallPolicy or seccomp profile; '-' for standard input).
     #[arg(value_name = "FILE", required = true, num_args = 1..=2)]
@@ -27,7 +28,7 @@ pub struct DiffArgs {
 }
 
 pub fn diff(a: &DiffArgs) -> Result<Code, Box<dyn Error>> {
-    match (a.target.get(), a.files.as_slice()) {
+    match (a.target.clone(), a.files.as_slice()) {
         (Some(_), _) if a.cond.kernel.is_some() => Err(Usage(
             "policy diff: --kernel is for two files; against a live policy, the running kernel's release is used".into(),
         )
@@ -45,7 +46,12 @@ pub fn diff(a: &DiffArgs) -> Result<Code, Box<dyn Error>> {
 
 /// Prints the lines only in `old` (`- `) and only in `new` (`+ `), or
 /// one JSON object under `keys`; whether there were none.
-pub fn print(old: &[String], new: &[String], keys: [&str; 2], json: bool) -> std::io::Result<bool> {
+pub fn print(
+    old: &[String],
+    new: &[String],
+    keys: [&str; 2],
+    json: bool,
+) -> Result<bool, crate::out::OutputError> {
     let only_old: Vec<&String> = old.iter().filter(|l| !new.contains(l)).collect();
     let only_new: Vec<&String> = new.iter().filter(|l| !old.contains(l)).collect();
     let text = if json {
@@ -65,7 +71,7 @@ pub fn print(old: &[String], new: &[String], keys: [&str; 2], json: bool) -> std
             .chain(only_new.iter().map(|l| format!("+ {l}\n")))
             .collect()
     };
-    out(&text)?;
+    crate::out::write_str(&text)?;
     Ok(only_old.is_empty() && only_new.is_empty())
 }
 
@@ -76,7 +82,7 @@ fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, 
     let wire = commands::get_policy_wire(&mut Client::connect()?, id)?
         .ok_or_else(|| format!("cgroup {id} has no policy"))?;
     let live = commands::policy_of_wire(&wire)?.decision_lines();
-    let want = commands::load_policy(file, &resolved, caps, false)?;
+    let want = commands::load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
     let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
     if print(&live, &want, ["only_live", "only_file"], json)? {
         eprintln!("sysfence: the live policy of cgroup {id} and {file} decide every call alike");

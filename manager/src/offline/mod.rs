@@ -21,7 +21,7 @@ mod convert;
 mod diff;
 mod show;
 
-pub use apply::{dry_run, need_target, MaybeTarget};
+pub use apply::{dry_run, need_target};
 pub use call::{test, TestArgs};
 pub use check::{check, CheckArgs};
 pub use convert::{convert, ConvertArgs};
@@ -32,9 +32,8 @@ use crate::caps;
 use crate::commands::DOCKER_DEFAULT_CAPS;
 use crate::oci;
 use crate::policy::{action_name, action_text, from_wire, PolicyError, PolicyFile};
-use crate::resource::{self, SyscallPolicy};
+use crate::resource::SyscallPolicy;
 use clap::Args;
-use serde::Serialize;
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::error::Error;
@@ -112,25 +111,7 @@ impl Context {
     }
 }
 
-/// Which of the three formats a file is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    Native,
-    SeccompProfile,
-    SyscallPolicy,
-}
-
-impl Format {
-    /// The format's name in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Native => "native policy",
-            Format::SeccompProfile => "seccomp profile",
-            Format::SyscallPolicy => "SyscallPolicy resource",
-        }
-    }
-}
+pub use crate::input::Format;
 
 /// A policy file as read: the policy it enforces and where each of its
 /// rules is in the file.
@@ -150,13 +131,10 @@ pub struct Loaded {
     pub resource: Option<SyscallPolicy>,
 }
 
-/// The text of `file` ('-': standard input).
+/// The text of `file` ('-': standard input), at most
+/// [`crate::input::MAX_BYTES`].
 fn read(file: &str) -> Result<String, String> {
-    if file == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))
-    } else {
-        std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))
-    }
+    crate::input::read(file)
 }
 
 /// Reads and parses a policy file of any of the three formats; errors
@@ -166,41 +144,69 @@ pub fn load(file: &str, ctx: &Context) -> Result<Loaded, String> {
     parse(file, &text, ctx).map_err(|e| format!("{file}: {e}"))
 }
 
-/// Parses `text`, the contents of `file`.
+/// Parses `text`, the contents of `file`, a profile's conditions evaluated
+/// in `ctx`.
 pub fn parse(file: &str, text: &str, ctx: &Context) -> Result<Loaded, PolicyError> {
+    parse_with(file, text, |text| Ok(ctx.oci(text)))
+}
+
+/// Parses `text`, the contents of `file`, in the format its top-level keys
+/// say ([`crate::input::detect`]); `oci` gives a seccomp profile the
+/// capabilities and kernel its conditions are evaluated against. Every
+/// command that reads a policy file reads it here; errors repeat at most
+/// [`crate::input::MAX_ECHO`] characters of a value.
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
+) -> Result<Loaded, PolicyError> {
+    parse_unshortened(file, text, oci).map_err(|e| PolicyError(crate::input::shorten(&e.0)))
+}
+
+fn parse_unshortened(
+    file: &str,
+    text: &str,
+    oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
+) -> Result<Loaded, PolicyError> {
+    crate::input::check_depth(text)?;
     let numbered = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}[{i}]")).collect();
-    let mut l = if oci::looks_like_oci(text) {
-        let im = oci::import(text, &ctx.oci(text))?;
-        Loaded {
-            file: String::new(),
-            format: Format::SeccompProfile,
-            policy: im.policy,
-            origins: im.origins,
-            unknown: im.unknown,
-            skipped: im.skipped,
-            resource: None,
+    let mut l = match crate::input::detect(text) {
+        Format::SeccompProfile => {
+            oci::check(text)?;
+            let im = oci::import(text, &oci(text)?)?;
+            Loaded {
+                file: String::new(),
+                format: Format::SeccompProfile,
+                policy: im.policy,
+                origins: im.origins,
+                unknown: im.unknown,
+                skipped: im.skipped,
+                resource: None,
+            }
         }
-    } else if resource::looks_like_resource(text) {
-        let r = SyscallPolicy::parse(text)?;
-        Loaded {
-            file: String::new(),
-            format: Format::SyscallPolicy,
-            policy: r.effective(),
-            origins: numbered("spec.rules", r.policy.rules.len()),
-            unknown: Vec::new(),
-            skipped: Vec::new(),
-            resource: Some(r),
+        Format::SyscallPolicy => {
+            let r = SyscallPolicy::parse(text)?;
+            Loaded {
+                file: String::new(),
+                format: Format::SyscallPolicy,
+                policy: r.effective(),
+                origins: numbered("spec.rules", r.policy.rules.len()),
+                unknown: Vec::new(),
+                skipped: Vec::new(),
+                resource: Some(r),
+            }
         }
-    } else {
-        let p = PolicyFile::parse(text)?;
-        Loaded {
-            file: String::new(),
-            format: Format::Native,
-            origins: numbered("rules", p.rules.len()),
-            policy: p,
-            unknown: Vec::new(),
-            skipped: Vec::new(),
-            resource: None,
+        Format::Native => {
+            let p = PolicyFile::parse(text)?;
+            Loaded {
+                file: String::new(),
+                format: Format::Native,
+                origins: numbered("rules", p.rules.len()),
+                policy: p,
+                unknown: Vec::new(),
+                skipped: Vec::new(),
+                resource: None,
+            }
         }
     };
     l.file = file.to_string();
@@ -380,16 +386,6 @@ fn is_uretprobe(abi: Abi, nr: u32) -> bool {
 /// exactly when their lines are equal.
 pub fn canonical_lines(p: &PolicyFile) -> Result<Vec<String>, PolicyError> {
     Ok(Compiled::of_policy(p)?.1.read_back()?.decision_lines())
-}
-
-/// Writes `text` to standard output; a reader that went away (`| head`)
-/// ends the output, not the command.
-pub fn out(text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
-    }
 }
 
 /// An action value as text (`errno(13)`, `kill-process`).

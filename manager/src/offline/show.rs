@@ -2,7 +2,7 @@
 //! `sysfence policy show FILE`: the decisions of a policy, read from the
 //! tables the module would compile it to.
 
-use super::{act, cmp_text, is_uretprobe, load, out, report, Compiled, Conditions, Context, COUNT};
+use super::{act, cmp_text, is_uretprobe, load, report, Compiled, Conditions, Context, COUNT};
 use crate::exit::Code;
 use clap::Args;
 use serde::Serialize;
@@ -212,9 +212,9 @@ pub fn show(a: &ShowArgs) -> Result<Code, Box<dyn Error>> {
     };
     let s = shown(&c, objects);
     if a.json {
-        out(&(serde_json::to_string_pretty(&s)? + "\n"))?;
+        crate::out::json_line(&s)?;
     } else {
-        out(&table(&s))?;
+        crate::out::write_str(&table(&s))?;
     }
     Ok(Code::Ok)
 }

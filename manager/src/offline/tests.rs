@@ -456,10 +456,13 @@ fn native_to_oci_and_back_decides_alike() {
     let native = "default: errno\nabis: [x86_64, ia32]\nrules:\n  - {syscalls: [read, write, socketcall], action: allow}\n  - {syscalls: [socket], action: allow, args: [{index: 0, op: ne, value: 40}]}\n  - {syscalls: [mount], action: kill-thread}\n";
     let p = PolicyFile::parse(native).unwrap();
     let oci_text = serde_json::to_string(&crate::oci::export(&p)).unwrap();
-    assert!(crate::oci::looks_like_oci(&oci_text));
+    assert_eq!(
+        crate::input::detect(&oci_text),
+        crate::input::Format::SeccompProfile
+    );
     assert_eq!(converted_lines(&oci_text), canonical_lines(&p).unwrap());
     let back = loaded(&oci_text, Some(""));
-    let native_again = serde_yaml::to_string(&back.policy).unwrap();
+    let native_again = serde_norway::to_string(&back.policy).unwrap();
     assert_eq!(converted_lines(&native_again), canonical_lines(&p).unwrap());
 }
 
@@ -471,14 +474,14 @@ fn native_to_syscallpolicy_and_back_decides_alike() {
     let back = loaded(&text, None);
     assert_eq!(back.format, Format::SyscallPolicy);
     assert_eq!(back.policy, p);
-    let native_again = serde_yaml::to_string(&back.policy).unwrap();
+    let native_again = serde_norway::to_string(&back.policy).unwrap();
     assert_eq!(converted_lines(&native_again), canonical_lines(&p).unwrap());
 }
 
 #[test]
 fn a_docker_profile_converts_to_native_unchanged_in_effect() {
     let l = loaded(DOCKER, Some(""));
-    let native = serde_yaml::to_string(&l.policy).unwrap();
+    let native = serde_norway::to_string(&l.policy).unwrap();
     assert_eq!(
         converted_lines(&native),
         canonical_lines(&l.policy).unwrap()
