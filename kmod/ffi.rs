@@ -6,7 +6,7 @@
 //! side: every field access happens in C (see the layout hazard in
 //! `docs/testing.md`).
 
-use core::ffi::{c_int, c_long};
+use core::ffi::{c_int, c_long, c_void};
 
 /// `struct pt_regs`, opaque.
 #[repr(C)]
@@ -47,6 +47,9 @@ extern "C" {
     /// `cap`); returns how many, and the task's own cgroup id in `own`.
     /// Caller: preemption off or RCU held.
     pub(crate) fn sf_current_path_ids(levels: u64, out: *mut u64, cap: c_int, own: *mut u64) -> c_int;
+    /// This CPU's gate cache (128 bytes, 8-aligned); valid while
+    /// preemption stays disabled.
+    pub(crate) fn sf_gate_cache_this_cpu() -> *mut c_void;
     /// Takes a reference on the cgroup with this id and writes its level
     /// (root: 0), or returns null (no such cgroup, or removed); undone by
     /// [`sf_cgroup_unpin`].

@@ -7,7 +7,7 @@
 use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
-use crate::engine::{Head, Lookup};
+use crate::engine::Lookup;
 use crate::shadow::{self, NO_POLICY};
 use crate::store::{self, Compiled, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long, c_void};
@@ -103,11 +103,10 @@ struct PathCache {
     /// the deepest has a [`store::Flat`]: the fast path needs nothing
     /// else. Null otherwise.
     single: *const Entry,
-    /// The allow bitmaps the fast path tests: the only policy's, or the
-    /// deepest entry's flat (every policy on the path ANDed).
-    single_head: *const Head,
-    /// `single`'s enforcing policy when it is the path's only one; null
-    /// when several are (the full decision then walks the path).
+    /// What the fast path tests: `single`'s enforcing policy when it is
+    /// the path's only one; else the deepest entry's flat policy (every
+    /// policy on the path ANDed), whose every other answer is
+    /// [`store::PATH_WALK`].
     single_policy: *const Compiled,
     /// The path's only entry when it is as `single` would be but for a
     /// shadow (the usual rollout: a container's policy and a candidate);
@@ -122,19 +121,19 @@ struct PathCache {
 const _: () = assert!(core::mem::size_of::<PathCache>() <= 128);
 
 impl PathCache {
-    /// The path's deepest entry, the bitmaps that let a call go at once,
-    /// and the entry's policy if it is the only one on the path: if this
-    /// cache holds the path of `cgid` under table version `gen` and every
-    /// entry on it is in force, not recording and unshadowed.
+    /// The path's deepest entry and the policy the fast path tests (see
+    /// the fields), if this cache holds the path of `cgid` under table
+    /// version `gen` and every entry on it is in force, not recording and
+    /// unshadowed.
     #[inline(always)]
-    fn single(&self, gen: u64, cgid: u64) -> Option<(&Entry, &Head, Option<&Compiled>)> {
+    fn single(&self, gen: u64, cgid: u64) -> Option<(&Entry, &Compiled)> {
         if self.gen != gen || self.cgid != cgid || self.single.is_null() {
             return None;
         }
-        // SAFETY: all stored from the snapshot numbered `gen` (the policy
+        // SAFETY: both stored from the snapshot numbered `gen` (the policy
         // and the flat are held by the entry's `Arc`s); numbers are never
         // reused and that snapshot is the current one, alive for this call.
-        Some(unsafe { (&*self.single, &*self.single_head, self.single_policy.as_ref()) })
+        Some(unsafe { (&*self.single, &*self.single_policy) })
     }
 
     /// As [`PathCache::single`], for a path whose only entry also has a
@@ -204,13 +203,13 @@ fn for_each_active_cached<'s>(
     });
     if fits && own == cgid {
         use core::ptr::null;
-        let (single, single_head, single_policy) = match single {
-            Some((e, p)) if plain && n == 1 => (e as *const Entry, &p.head as *const Head, p as *const Compiled),
+        let (single, single_policy) = match single {
+            Some((e, p)) if plain && n == 1 => (e as *const Entry, p as *const Compiled),
             Some((e, _)) if plain => match &e.flat {
-                Some(f) => (e as *const Entry, &f.head as *const Head, null()),
-                None => (null(), null(), null()),
+                Some(f) => (e as *const Entry, &f.policy as *const Compiled),
+                None => (null(), null()),
             },
-            _ => (null(), null(), null()),
+            _ => (null(), null()),
         };
         let (shadowed, shadowed_policy, shadowed_shadow) = match shadowed {
             Some((e, p, sp)) if n == 1 => (e as *const Entry, p as *const Compiled, sp),
@@ -221,7 +220,6 @@ fn for_each_active_cached<'s>(
             cgid,
             n: n as u64,
             single,
-            single_head,
             single_policy,
             shadowed,
             shadowed_policy,
@@ -347,21 +345,19 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     // disabled for the whole probe and only the gate uses it (no syscall,
     // hence no gate, runs in interrupt context), so nothing else touches it.
     let cache = unsafe { &mut *cache.cast::<PathCache>() };
-    if let Some((e, h, p)) = cache.single(snap.gen(), cgid) {
+    if let Some((e, p)) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
         let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        if h.allows(abi, id as u32) {
+        if p.allows(abi, id as u32) {
             // Every policy on the path allows it: the deepest counts it,
             // as `decide_call` would.
             e.stats.allowed.fetch_add(1, Relaxed);
             return;
         }
-        if let Some(p) = p {
-            // SAFETY: same contract as this function's; `e` is the path's
-            // only policy and `p` its enforcing one.
-            unsafe { decide_single(e, p, regs, id, cgid, ia32) };
-            return;
-        }
+        // SAFETY: same contract as this function's; `e` is the path's
+        // deepest entry and `p` its policy or flat policy.
+        unsafe { decide_single(e, p, regs, id, cgid, ia32) };
+        return;
     }
     // SAFETY: same contract as this function's.
     unsafe { decide_other(snap, cache, regs, id, cgid, ia32) };
@@ -398,12 +394,15 @@ unsafe fn decide_other(
     unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
 }
 
-/// Decides a call of a task whose path has the single policy `e`, which
-/// does not simply allow it: a fixed answer, or its argument rules (only
-/// the registers they name are read).
+/// Decides a call the fast path did not let go, of a task whose path
+/// has the single policy `e` (`p`): a fixed answer, or its argument rules
+/// (only the registers they name are read). When `p` is the flat policy
+/// of a path with several, its answer is [`store::PATH_WALK`] and the
+/// path's policies decide ([`decide_call`]).
 ///
 /// # Safety
-/// As [`sf_rust_sys_enter`].
+/// As [`sf_rust_sys_enter`]; the fast path tested `p`'s allow bit of this
+/// call and found it clear.
 #[inline(never)]
 unsafe fn decide_single(
     e: &Entry,
@@ -414,7 +413,7 @@ unsafe fn decide_single(
     ia32: bool,
 ) {
     let (abi, nr) = classify(ia32, id);
-    let a = match p.lookup(abi, nr) {
+    let a = match p.lookup_missed(abi, nr) {
         Lookup::Fixed(a) => a,
         // SAFETY: `regs` is this call's registers.
         Lookup::Rules(x) => p.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
@@ -423,8 +422,36 @@ unsafe fn decide_single(
         e.stats.allowed.fetch_add(1, Relaxed);
         return;
     }
+    if a == store::PATH_WALK {
+        // SAFETY: same contract as this function's.
+        return unsafe { walk_path(regs, id, cgid, ia32) };
+    }
     // SAFETY: same contract as this function's.
     unsafe { conclude(regs, a, e, cgid, id, ia32) };
+}
+
+/// The full decision for a path with several policies whose flat policy
+/// did not allow the call: [`decide_call`] on the current table (the one
+/// the fast path read, or a newer one: either is one whole version) and
+/// this CPU's cache.
+///
+/// # Safety
+/// As [`sf_rust_sys_enter`].
+#[inline(never)]
+#[cold]
+unsafe fn walk_path(regs: *mut PtRegs, id: c_long, cgid: u64, ia32: bool) {
+    let snap = store::current_ptr();
+    if snap.is_null() {
+        return;
+    }
+    // SAFETY: as in `sf_rust_sys_enter`: published, and preemption is
+    // disabled.
+    let snap = unsafe { &*snap };
+    // SAFETY: this CPU's gate cache, which only the gate uses, with
+    // preemption disabled (see `sf_rust_sys_enter`).
+    let cache = unsafe { &mut *ffi::sf_gate_cache_this_cpu().cast::<PathCache>() };
+    // SAFETY: same contract as this function's.
+    unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
 }
 
 /// As [`decide_single`] for a path whose only entry `e` also has a shadow

@@ -226,6 +226,20 @@ impl Compiled {
         self.tables().lookup(abi, nr)
     }
 
+    /// As [`lookup`](Self::lookup), for a call whose allow bit the gate's
+    /// fast path found clear: an x86_64 or ia32 call's bit is not tested
+    /// again (an x32 call, beyond the fast path's bitmap, is).
+    #[inline(always)]
+    pub(crate) fn lookup_missed(&self, abi: Abi, nr: u32) -> Lookup<'_> {
+        if abi == Abi::X32 {
+            return self.lookup(abi, nr);
+        }
+        if abi == Abi::X86_64 && nr == X86_64_URETPROBE {
+            return Lookup::Fixed(action::ALLOW); // as in `lookup`
+        }
+        self.tables().lookup_unallowed(abi, nr)
+    }
+
     /// The answer of rules found by [`lookup`](Self::lookup).
     pub(crate) fn eval(&self, e: &Exception, args: &[u64; 6]) -> u32 {
         self.tables().eval(e, args)
@@ -377,6 +391,12 @@ pub(crate) struct Entry {
     pub(crate) flat: Option<Arc<Flat>>,
 }
 
+/// A flat policy's answer to every call its bitmaps do not allow: not an
+/// action (the engine refuses this value in any policy; were it carried
+/// out, it would kill, failing closed), but the gate's sign that the
+/// path's policies must decide.
+pub(crate) const PATH_WALK: u32 = u32::MAX;
+
 /// The fast path of a cgroup path with several enforcing policies (a
 /// Kubernetes pod's and its container's): the allow bitmaps of every
 /// policy on the path, ANDed, so that the gate lets a call all of them
@@ -387,9 +407,9 @@ pub(crate) struct Entry {
 /// stricter than the policies in force, never looser, and a stricter bit
 /// only sends a call to the full decision.
 pub(crate) struct Flat {
-    /// The deepest policy's head with the ANDed bitmaps; the gate uses
-    /// only [`Head::allows`].
-    pub(crate) head: Head,
+    /// A policy with the ANDed bitmaps and no other rule: every call they
+    /// do not allow gets [`PATH_WALK`], the gate's sign to walk the path.
+    pub(crate) policy: Compiled,
     /// The policies it was made from, deepest first. Held, so that a
     /// pointer comparison tells whether a later table still has them (a
     /// freed policy's address could be reused, a held one's cannot).
@@ -686,7 +706,15 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
             return Some(f.clone());
         }
     }
-    let mut head = own.head;
+    let mut head = Head {
+        default: PATH_WALK,
+        bad_abi: PATH_WALK,
+        record: false,
+        abis: own.head.abis,
+    };
+    for t in head.abis.iter_mut() {
+        (t.present, t.exc_start, t.exc_len) = (true, 0, 0);
+    }
     let mut held = KVec::with_capacity(n, GFP_KERNEL).ok()?;
     for p in from.iter().flatten() {
         for (t, o) in head.abis.iter_mut().zip(p.head.abis.iter()) {
@@ -696,7 +724,17 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
         }
         held.push((*p).clone(), GFP_KERNEL).ok()?;
     }
-    Arc::new(Flat { head, from: held }, GFP_KERNEL).ok()
+    let policy = Compiled {
+        head,
+        exceptions: KVec::new(),
+        rules: KVec::new(),
+        cmps: KVec::new(),
+        object_attrs: KVec::new(),
+        hash: 0,
+        record: false,
+        objects: false,
+    };
+    Arc::new(Flat { policy, from: held }, GFP_KERNEL).ok()
 }
 
 /// The published table; null while no policy exists.

@@ -45,6 +45,12 @@ static void sf_probe(void *data, struct pt_regs *regs, long id)
 			  this_cpu_ptr(&sf_gate_cache), in_ia32_syscall());
 }
 
+/* This CPU's gate cache, for a decision that continues past the fast path. */
+void *sf_gate_cache_this_cpu(void)
+{
+	return this_cpu_ptr(&sf_gate_cache);
+}
+
 /*
  * The legacy vsyscall page (gettimeofday, time and getcpu at
  * 0xffffffffff600000): the page fault handler emulates its calls, which

@@ -217,6 +217,16 @@ fn has_word(text: &str, word: &str) -> bool {
 /// The keys of the top-level mapping of `text`: parsed when it parses
 /// (and is not too deep to parse), else scanned for.
 pub fn top_level_keys(text: &str) -> Vec<String> {
+    // A JSON document (every seccomp profile) parses as JSON first, its
+    // values skipped unread: parsing Docker's profile as YAML to learn its
+    // keys took 4.9 million instructions, over half of `policy apply
+    // --dry-run` (callgrind), against about a tenth of that this way.
+    if text.trim_start().starts_with('{') && check_depth(text).is_ok() {
+        type Keys = std::collections::BTreeMap<String, serde::de::IgnoredAny>;
+        if let Ok(m) = serde_json::from_str::<Keys>(text) {
+            return m.into_keys().collect();
+        }
+    }
     if check_depth(text).is_ok() {
         if let Ok(v) = serde_norway::from_str::<serde_norway::Value>(text) {
             return match v {

@@ -26,6 +26,7 @@ mod selection;
 mod shadow;
 mod status;
 mod stores;
+mod syscall_names;
 mod target;
 mod top;
 

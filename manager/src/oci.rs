@@ -421,7 +421,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
         for n in names_of(s) {
             let anywhere = abis
                 .iter()
-                .any(|a| sysfence_abi::names::number((*a).into(), &n).is_some());
+                .any(|a| crate::syscall_names::number((*a).into(), &n).is_some());
             let multiplexed = abis.contains(&AbiName::Ia32) && multiplexed(&n).is_some();
             if multiplexed {
                 derived.push((what.clone(), n.clone(), act, errno));
@@ -629,7 +629,7 @@ mod tests {
 
     /// Decides one call with the shared engine, through the wire encoding.
     fn decide(p: &PolicyFile, abi: Abi, name: &str, args: [u64; 6]) -> u32 {
-        let nr = sysfence_abi::names::number(abi, name).expect(name);
+        let nr = crate::syscall_names::number(abi, name).expect(name);
         crate::policy::decide_with(p, abi, nr, args)
     }
 
@@ -824,7 +824,7 @@ mod tests {
                     continue;
                 }
                 for n in &r.syscalls {
-                    if let Some(nr) = sysfence_abi::names::number(a, n) {
+                    if let Some(nr) = crate::syscall_names::number(a, n) {
                         out.push(format!(
                             "{:?} {nr:04} {:?} {:?} {:?}",
                             a, r.action, r.errno, r.args
@@ -861,8 +861,8 @@ mod tests {
     fn ia32_multiplexers_follow_libseccomp() {
         use crate::policy::decide_with;
         use sysfence_abi::proto::action;
-        let socketcall = sysfence_abi::names::number(Abi::Ia32, "socketcall").unwrap();
-        let ipc = sysfence_abi::names::number(Abi::Ia32, "ipc").unwrap();
+        let socketcall = crate::syscall_names::number(Abi::Ia32, "socketcall").unwrap();
+        let ipc = crate::syscall_names::number(Abi::Ia32, "ipc").unwrap();
         // A deny rule on socket (with an argument) and on shmget: their
         // multiplexed forms are denied whatever the arguments in memory.
         let deny = r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],

@@ -289,7 +289,7 @@ impl PolicyFile {
             for name in &r.syscalls {
                 let mut found = false;
                 for (abi, rules) in out.iter_mut().filter(|(a, _)| abis.contains(a)) {
-                    if let Some(nr) = names::number(*abi, name) {
+                    if let Some(nr) = crate::syscall_names::number(*abi, name) {
                         found = true;
                         rules.push(WireRule {
                             nr,
@@ -477,7 +477,7 @@ impl PolicyFile {
                     .flat_map(|abi| {
                         let abi = Abi::from(*abi);
                         r.syscalls.iter().filter_map(move |n| {
-                            let nr = names::number(abi, n)?;
+                            let nr = crate::syscall_names::number(abi, n)?;
                             let bits = engine::arg_bits(abi, nr, a.index);
                             (!fits(v, bits)).then_some((abi, n, bits))
                         })
@@ -521,7 +521,7 @@ impl PolicyFile {
                     continue;
                 }
                 for n in &r.syscalls {
-                    if let Some(nr) = names::number(a, n) {
+                    if let Some(nr) = crate::syscall_names::number(a, n) {
                         let args: Vec<String> = r
                             .args
                             .iter()

@@ -1169,6 +1169,21 @@ impl<'t> Tables<'t> {
         }
     }
 
+    /// As [`Tables::lookup`], for a call whose bit in the allow bitmap the
+    /// caller has just found clear (the gate's fast path): the same answer
+    /// without testing the bit again.
+    #[inline]
+    pub fn lookup_unallowed(&self, abi: Abi, nr: u32) -> Lookup<'t> {
+        let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
+            return Lookup::Fixed(self.head.bad_abi);
+        };
+        match self.exception(t, nr) {
+            None => Lookup::Fixed(self.head.default),
+            Some(e) if e.len == 0 => Lookup::Fixed(e.base.unwrap_or(self.head.default)),
+            Some(e) => Lookup::Rules(e),
+        }
+    }
+
     /// The answer for a call of `abi` whose decision needs no argument
     /// registers; `None` when its syscall has rules with comparisons.
     #[inline]

@@ -14,7 +14,7 @@ pub fn table(abi: Abi) -> &'static [(u32, &'static str)] {
 }
 
 /// The table of an ABI, sorted by name.
-fn by_name(abi: Abi) -> &'static [(&'static str, u32)] {
+pub fn by_name(abi: Abi) -> &'static [(&'static str, u32)] {
     match abi {
         Abi::X86_64 => syscalls::X86_64_BY_NAME,
         Abi::Ia32 => syscalls::IA32_BY_NAME,
