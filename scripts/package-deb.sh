@@ -45,6 +45,11 @@ if [ -z "$bin" ]; then
   bin=$SF_ROOT/target/$target/release/sysfence
 fi
 [ -x "$bin" ] || sf_die "$bin is not an executable sysfence binary"
+# The package declares no dependencies, which only a static binary honours
+# (a glibc build would need libc6 of at least its build machine's version).
+if command -v readelf >/dev/null && LC_ALL=C readelf -l "$bin" 2>/dev/null | grep -q 'program interpreter'; then
+  sf_die "$bin is dynamically linked; package the static build (leave out --binary, or build with --target x86_64-unknown-linux-musl)"
+fi
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
