@@ -69,10 +69,10 @@ case $release in
 esac
 
 if [ -z "$config" ]; then
-  if [ -n "$config_name" ] || [ "$subject" != "running kernel" ]; then
-    miss "kernel configuration ($kdir/.config not found)"
-  else
+  if [ "$subject" = "running kernel" ]; then
     miss "kernel configuration (neither /boot/config-$release nor /proc/config.gz)"
+  else
+    miss "kernel configuration ($kdir/.config not found)"
   fi
 else
   ok "kernel configuration ($config_name)"
