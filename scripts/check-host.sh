@@ -61,7 +61,7 @@ echo "sysfence host check: $subject (release ${release:-unknown})"
 # The module is written for one architecture's syscall entry (orig_ax,
 # in_ia32_syscall) and one kernel series' internals (6.12's Rust `kernel`
 # crate, C function signatures it declares itself).
-if [ "$arch" = x86_64 ]; then ok "architecture x86_64"; else miss "architecture x86_64 (this is ${arch:-unknown})"; fi
+if [ "$arch" = x86_64 ]; then ok "architecture x86_64"; else miss "architecture x86_64 (this is ${arch:-not known without a configuration})"; fi
 case $release in
   6.12.*) ok "Linux 6.12.x ($release)" ;;
   '') miss "Linux 6.12.x (no include/config/kernel.release in $kdir: not a configured build tree)" ;;
