@@ -4,7 +4,8 @@
 # needed, boots it under QEMU's icount (guest ns = instructions, one vCPU),
 # runs bench/guest/suite.sh (sysfence, real seccomp with the same Docker
 # profile, no module; live update; scale), then writes bench/results/
-# (results.json, results.md, chart.png) and the README's performance table.
+# (results.json, results.md, chart.png), the full table in bench/README.md
+# and the summary in README.md.
 # Options are passed to the guest as environment: SCALE="1 100", ITER, REPS,
 # UPDATES, MACRO_REPS (defaults in bench/guest/suite.sh).
 set -euo pipefail
@@ -26,5 +27,5 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import matplotlib' 2>
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q matplotlib==3.9.2
 fi
-"$venv/bin/python" bench/report.py "$log" "$out" README.md
-sf_log "results: $out/results.json, $out/results.md, $out/chart.png; README table updated"
+"$venv/bin/python" bench/report.py "$log" "$out" bench/README.md README.md
+sf_log "results: $out/results.json, $out/results.md, $out/chart.png; tables in bench/README.md and README.md updated"

@@ -44,3 +44,9 @@ sf_run_with_progress() {
   local e=$((SECONDS - start))
   sf_log "$what: done in $((e / 60))m$((e % 60))s"
 }
+
+# The release version, from the workspace's Cargo.toml (the one version the
+# manager, the .deb and the DKMS tree all carry).
+sf_version() {
+  sed -n '/^\[workspace\.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$SF_ROOT/Cargo.toml"
+}

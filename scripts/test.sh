@@ -97,6 +97,23 @@ passed=$((passed + ${gp:-0})) failed=$((failed + ${gf:-0}))
 while read -r _ name; do failures+=("$name"); done < <(grep '^GUEST-TEST-FAIL ' "$glog")
 while read -r _ what; do record FAIL "$what"; done < <(grep '^GUEST-FAIL ' "$glog")
 
+# Installing on a real host (README, "On a real host"), from what the guest
+# suite just built: the module into a staging root, check-host.sh on its
+# kernel tree and on one without Rust, the .deb from the static binary
+# (about 10 s; a check whose input was not built is skipped, and said).
+sf_log "host: install checks (scripts/test-install.sh)"
+ilog=$SF_BUILD/test-install.log
+scripts/test-install.sh >"$ilog.out" 2>"$ilog"
+irc=$?
+sed 's/^/  /' "$ilog.out" >&2
+while read -r verdict name _; do
+  case $verdict in PASS | FAIL) record "$verdict" "$name" ;; esac
+done <"$ilog.out"
+if [ "$irc" -ne 0 ]; then
+  tail -n 30 "$ilog" >&2
+  grep -q '^FAIL ' "$ilog.out" || record FAIL "host/install (exit $irc, see $ilog)"
+fi
+
 sf_log "total time $((SECONDS - t0))s"
 [ ${#failures[@]} -eq 0 ] || printf '  failed: %s\n' "${failures[@]}"
 echo "$passed passed, $failed failed"

@@ -2,7 +2,8 @@
 # The benchmark suite, in one boot of the bench kernel under icount (guest
 # ns = instructions). Prints one line per figure:
 #   RESULT|key|case|median|min|max|unit
-# which bench/run.sh turns into bench/results/ and the README table.
+# which bench/run.sh turns into bench/results/ and the tables in
+# bench/README.md and README.md.
 # Sizes: SCALE="1 100 1000 10000", ITER, REPS, UPDATES, MACRO_REPS.
 set -e
 ITER=${ITER:-20000}
