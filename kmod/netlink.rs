@@ -177,6 +177,7 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
         return Err(Reject::new(ENOMEM, c_str!("out of memory")));
     }
     let mut items: KVec<Pending> = KVec::with_capacity(n, GFP_KERNEL)?;
+    let identical = store::Identical::of_current()?;
     for (cgroup, policy) in raw.iter() {
         if items.iter().any(|p| p.cgroup == *cgroup) {
             return Err(Reject {
@@ -185,7 +186,8 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
             });
         }
         let built = Compiled::build(policy)?;
-        let shared = store::find_identical(&built)
+        let shared = identical
+            .find(&built)
             .or_else(|| items.iter().find(|p| p.policy.same_as(&built)).map(|p| p.policy.clone()));
         let policy = match shared {
             Some(shared) => shared,
