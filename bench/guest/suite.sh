@@ -110,24 +110,29 @@ sh "$(dirname "$0")/shadow.sh"
 # Scale: N cgroups, each with its own Docker-default-sized policy, and N
 # sharing one.
 slab() { sed -n 's/^Slab: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+# scale N [--distinct] [BATCH]: policies set in batches of BATCH (256:
+# policy-set-batch, one table version each), or one request each (1).
 scale() {
-  _n=$1 _mode=$2 _lab=${2:+distinct}
+  _n=$1 _mode=$2 _lab=${2:+distinct} _b=${3:-256}
   _lab=${_lab:-identical}
+  _key=$_lab
+  [ "$_b" = 1 ] && _key=$_lab.single _lab="$_lab (one request each)"
   mkdir -p "$CG/scale"
   i=0
   while [ "$i" -lt "$_n" ]; do mkdir -p "$CG/scale/c$i"; i=$((i + 1)); done
   _s0=$(slab)
-  _o=$(sysfence bench load "$CG/scale" "$PROFILE" --caps "$D" --count "$_n" $_mode)
+  _o=$(sysfence bench load "$CG/scale" "$PROFILE" --caps "$D" --count "$_n" $_mode --batch "$_b")
   _s1=$(slab)
   set -- $_o
-  echo "RESULT|scale.load.$_n.$_lab|load $_n $_lab policies, seconds|$5|$5|$5|s"
-  [ -z "$_mode" ] || echo "RESULT|scale.encode.$_n.$_lab|of which encoding $_n $_lab policies in the manager, seconds|${13}|${13}|${13}|s"
+  echo "RESULT|scale.load.$_n.$_key|load $_n $_lab policies, seconds|$5|$5|$5|s"
+  [ -z "$_mode" ] || echo "RESULT|scale.encode.$_n.$_key|of which encoding $_n $_lab policies in the manager, seconds|${13}|${13}|${13}|s"
   _m=$(( (_s1 - _s0) * 1024 / _n ))
-  echo "RESULT|scale.mem.$_n.$_lab|kernel slab per policy, $_n $_lab policies|$_m|$_m|$_m|bytes"
-  res "scale.getppid.$_n.$_lab" "sysfence: getppid among $_n $_lab policies" in_cg scale/c0 sf-bench 110 "$ITER" "$REPS"
+  echo "RESULT|scale.mem.$_n.$_key|kernel slab per policy, $_n $_lab policies|$_m|$_m|$_m|bytes"
+  res "scale.getppid.$_n.$_key" "sysfence: getppid among $_n $_lab policies" in_cg scale/c0 sf-bench 110 "$ITER" "$REPS"
   sysfence bench load "$CG/scale" "$PROFILE" --caps "$D" --count "$_n" --remove
   rmdir "$CG/scale"
 }
 for n in $SCALE; do scale "$n" --distinct; done
 scale "$(echo $SCALE | awk '{print $NF}')" ""
+scale "$(echo $SCALE | awk '{print $NF}')" --distinct 1
 echo "SUITE-DONE"
