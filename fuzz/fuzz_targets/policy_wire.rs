@@ -70,6 +70,16 @@ fn read_back(o: &Owned) -> Vec<u8> {
 
 fuzz_target!(|data: &[u8]| {
     let mut scratch = Box::new(Scratch::ZERO);
+    // The same bytes as a batch: never a panic; every item given has a
+    // policy attribute, and a count is returned only with items.
+    let mut items = 0usize;
+    if let Ok(n) = engine::parse_batch(data, |_, p| {
+        assert_eq!(p.kind, attr::POLICY);
+        items += 1;
+        Ok(())
+    }) {
+        assert!(n >= 1 && n == items);
+    }
     let Ok(req) = engine::parse_request(data, true) else {
         return;
     };

@@ -19,6 +19,8 @@ mod oci;
 mod policy;
 #[path = "../../manager/src/resource.rs"]
 mod resource;
+#[path = "../../manager/src/syscall_names.rs"]
+mod syscall_names;
 
 use sysfence_abi::engine::{self, Scratch};
 use sysfence_abi::nla::{Iter, Writer, F_NESTED};
