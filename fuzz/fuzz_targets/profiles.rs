@@ -9,16 +9,21 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../manager/src/input.rs"]
-mod input;
-#[path = "../../manager/src/objects.rs"]
-mod objects;
-#[path = "../../manager/src/oci.rs"]
-mod oci;
-#[path = "../../manager/src/policy.rs"]
-mod policy;
-#[path = "../../manager/src/resource.rs"]
-mod resource;
+// The manager's `policy` module, as its files name each other
+// (`crate::policy::native`, ...).
+mod policy {
+    #[path = "../../../manager/src/policy/input.rs"]
+    pub mod input;
+    #[path = "../../../manager/src/policy/native.rs"]
+    pub mod native;
+    #[path = "../../../manager/src/policy/objects.rs"]
+    pub mod objects;
+    #[path = "../../../manager/src/policy/oci.rs"]
+    pub mod oci;
+    #[path = "../../../manager/src/policy/resource.rs"]
+    pub mod resource;
+}
+use policy::{input, oci, resource};
 
 use sysfence_abi::engine::{self, Scratch};
 use sysfence_abi::nla::{Iter, Writer, F_NESTED};
@@ -41,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(p) = policy::PolicyFile::parse(text) {
+    if let Ok(p) = policy::native::PolicyFile::parse(text) {
         if let Ok(w) = p.to_wire() {
             check_wire(&w);
         }

@@ -30,9 +30,9 @@ impl Code {
         if err.is::<Usage>() {
             return Code::Usage;
         }
-        match err.downcast_ref::<crate::client::ClientError>() {
-            Some(crate::client::ClientError::NoFamily) => Code::ModuleNotLoaded,
-            Some(crate::client::ClientError::Version(_)) => Code::AbiMismatch,
+        match err.downcast_ref::<crate::kernel::client::ClientError>() {
+            Some(crate::kernel::client::ClientError::NoFamily) => Code::ModuleNotLoaded,
+            Some(crate::kernel::client::ClientError::Version(_)) => Code::AbiMismatch,
             _ => Code::Error,
         }
     }
@@ -61,7 +61,7 @@ impl From<Code> for ExitCode {
 #[cfg(test)]
 mod tests {
     use super::Code;
-    use crate::client::ClientError;
+    use crate::kernel::client::ClientError;
 
     #[test]
     fn module_errors_have_their_own_codes_and_say_what_to_do() {

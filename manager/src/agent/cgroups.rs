@@ -16,11 +16,11 @@
 //! path, [`Index::scan`] walks the cgroup tree once per reconcile, a few
 //! levels deep, and records every pod cgroup it sees by UID and the
 //! container cgroups inside it by container ID (names parsed by
-//! [`crate::target::container_id_of`], which knows every runtime's
+//! [`crate::host::target::container_id_of`], which knows every runtime's
 //! prefixes and leaves conmon's cgroups out). The QoS class, the driver
 //! and the kubelet's root therefore need no configuration.
 
-use crate::target::container_id_of;
+use crate::host::target::container_id_of;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -4,9 +4,9 @@
 //! policies the agent applied, and carrying a plan's actions out.
 
 use super::reconcile::{content_hash, Action, Placed, Plan};
-use crate::client::{find, Client, ClientError};
-use crate::commands::{self, Stats};
-use crate::shadow::Report;
+use crate::cli::policy::{self, Stats};
+use crate::cli::shadow::Report;
+use crate::kernel::client::{find, Client, ClientError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -102,28 +102,28 @@ impl Kernel for Netlink {
 
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         self.with(|c| {
-            commands::set_policy(c, cgroup, wire)?;
+            policy::set_policy(c, cgroup, wire)?;
             let back =
-                commands::get_policy_wire(c, cgroup)?.ok_or("the policy just set is not there")?;
+                policy::get_policy_wire(c, cgroup)?.ok_or("the policy just set is not there")?;
             Ok(content_hash(&back))
         })
     }
 
     fn delete(&mut self, cgroup: u64) -> Result<(), String> {
-        self.with(|c| match commands::delete_policy(c, cgroup) {
+        self.with(|c| match policy::delete_policy(c, cgroup) {
             Err(e) if is_enoent(&*e) => Ok(()),
             r => r,
         })
     }
 
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
-        self.with(|c| commands::fetch_stats(c, cgroup))
+        self.with(|c| policy::fetch_stats(c, cgroup))
     }
 
     fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         self.with(|c| {
-            commands::set_shadow(c, cgroup, wire)?;
-            let back = commands::get_wire(c, cgroup, attr::SHADOW_POLICY)?
+            policy::set_shadow(c, cgroup, wire)?;
+            let back = policy::get_wire(c, cgroup, attr::SHADOW_POLICY)?
                 .ok_or("the shadow just set is not there")?;
             Ok(content_hash(&back))
         })
@@ -131,8 +131,8 @@ impl Kernel for Netlink {
 
     fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
         self.with(|c| {
-            crate::shadow::promote(c, cgroup)?;
-            let back = commands::get_policy_wire(c, cgroup)?
+            crate::cli::shadow::promote(c, cgroup)?;
+            let back = policy::get_policy_wire(c, cgroup)?
                 .ok_or("the policy just promoted is not there")?;
             Ok(content_hash(&back))
         })
@@ -159,11 +159,11 @@ impl Kernel for Netlink {
     }
 
     fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
-        self.with(|c| crate::shadow::fetch(c, cgroup))
+        self.with(|c| crate::cli::shadow::fetch(c, cgroup))
     }
 }
 
-pub use crate::selection::Owned;
+pub use crate::node::selection::Owned;
 
 /// The cgroups whose policies the agent applied: `/run/sysfence/agent/
 /// state.json`. It lives on tmpfs, like the kernel's policies, so both are
@@ -198,12 +198,12 @@ impl State {
     /// Writes the state file atomically (a temporary file renamed over it).
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::selection::write_atomic(path, &(text + "\n"))
+        crate::node::selection::write_atomic(path, &(text + "\n"))
     }
 }
 
 /// The agent's directory: where its state file is, beside the selection
-/// and the hook's claims (`crate::selection`).
+/// and the hook's claims (`crate::node::selection`).
 pub fn agent_dir(state_file: &Path) -> PathBuf {
     state_file
         .parent()
@@ -232,7 +232,7 @@ impl Adopted {
 /// had applied it (the hook's record is the newer, so it replaces one the
 /// agent had).
 pub fn adopt_claims(agent_dir: &Path, state: &mut State) -> Adopted {
-    let (claims, bad) = crate::selection::read_claims(agent_dir);
+    let (claims, bad) = crate::node::selection::read_claims(agent_dir);
     let mut a = Adopted::default();
     for (file, why) in bad {
         a.log

@@ -314,8 +314,8 @@ async fn patch_status(
 ) -> Result<(), kube::Error> {
     let api: Api<SyscallPolicy> = Api::namespaced(client.clone(), &key.namespace);
     let body = serde_json::json!({
-        "apiVersion": crate::resource::API_VERSION,
-        "kind": crate::resource::KIND,
+        "apiVersion": crate::policy::resource::API_VERSION,
+        "kind": crate::policy::resource::KIND,
         "metadata": {"name": key.name, "namespace": key.namespace},
         "status": {"nodes": entry.into_iter().collect::<Vec<_>>()},
     });

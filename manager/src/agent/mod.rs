@@ -114,7 +114,7 @@ pub struct RunArgs {
     #[arg(long, env = "NODE_NAME", value_name = "NAME")]
     node_name: String,
     /// Where cgroup v2 is mounted.
-    #[arg(long, default_value = crate::target::CGROUP_ROOT, value_name = "DIR")]
+    #[arg(long, default_value = crate::host::target::CGROUP_ROOT, value_name = "DIR")]
     cgroup_root: PathBuf,
     /// Which cgroups' policies the agent applied (keep it on the host's
     /// /run, so it lives exactly as long as the kernel's policies).
@@ -142,7 +142,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "NAME")]
     node_name: Option<String>,
     /// Where cgroup v2 is mounted.
-    #[arg(long, default_value = crate::target::CGROUP_ROOT, value_name = "DIR")]
+    #[arg(long, default_value = crate::host::target::CGROUP_ROOT, value_name = "DIR")]
     cgroup_root: PathBuf,
     /// The agent's state file (which cgroups' policies it applied).
     #[arg(long, default_value = kernel::STATE_FILE, value_name = "FILE")]

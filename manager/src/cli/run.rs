@@ -11,10 +11,10 @@
 //! the policy deleted and the cgroup removed; the command's exit status is
 //! passed through (a signal as 128 + its number, as shells do).
 
-use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy, Caps};
-use crate::offline::Compiled;
-use crate::target::{self, Resolved, CGROUP_ROOT};
+use crate::cli::offline::Compiled;
+use crate::cli::policy::{delete_policy, load_policy, set_policy, Caps};
+use crate::host::target::{self, Resolved, CGROUP_ROOT};
+use crate::kernel::client::Client;
 use clap::Args;
 use std::error::Error;
 use std::io::Write;

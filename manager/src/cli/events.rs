@@ -5,11 +5,11 @@
 //! (in) one: the id from the cgroup directory's name (or an ancestor's),
 //! the name from Docker's or Podman's store.
 
-use crate::client::Client;
 use crate::exit::Code;
+use crate::host::stores::{self, Stores};
+use crate::host::target;
+use crate::kernel::client::Client;
 use crate::out::outln;
-use crate::stores::{self, Stores};
-use crate::target;
 use clap::Args;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -372,8 +372,8 @@ mod tests {
 
     #[test]
     fn containers_of_cgroups_nested_unnamed_and_none() {
-        use crate::stores::tests::{docker, stores};
-        use crate::target::tests::{tempdir, tree};
+        use crate::host::stores::tests::{docker, stores};
+        use crate::host::target::tests::{tempdir, tree};
         use std::os::unix::fs::MetadataExt;
         let t = tree(&[
             &format!("system.slice/docker-{ID}.scope/init"),

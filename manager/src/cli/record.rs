@@ -11,14 +11,14 @@
 //! it was (or removed, if there was none) and the bitmaps become the
 //! profile's allow list.
 
-use crate::client::Client;
-use crate::commands::{delete_policy, fetch_stats, get_policy_wire, policy_of_wire, set_policy};
+use crate::cli::policy::{delete_policy, fetch_stats, get_policy_wire, policy_of_wire, set_policy};
 use crate::exit::Code;
-use crate::oci;
+use crate::kernel::client::Client;
+use crate::policy::oci;
 
-use crate::policy::{AbiName, ActionName, PolicyFile, RuleSpec};
-use crate::runtime_base;
-use crate::target::Target;
+use crate::host::target::Target;
+use crate::policy::native::{AbiName, ActionName, PolicyFile, RuleSpec};
+use crate::policy::runtime_base;
 use serde::Serialize;
 use std::error::Error;
 
@@ -80,7 +80,7 @@ pub struct Recorded {
     /// The names the runtime base added (not recorded), sorted.
     pub runtime_base: Vec<&'static str>,
     /// Calls threads were blocked in when the recording began, per ABI
-    /// (in `syscalls` too; see [`crate::inflight`]).
+    /// (in `syscalls` too; see [`crate::host::inflight`]).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub blocked: std::collections::BTreeMap<&'static str, Vec<String>>,
 }
@@ -237,7 +237,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     let blocked = target
         .dir
         .as_deref()
-        .map(|d| crate::inflight::blocked_calls(d, std::path::Path::new("/proc")))
+        .map(|d| crate::host::inflight::blocked_calls(d, std::path::Path::new("/proc")))
         .unwrap_or_default();
     eprintln!(
         "sysfence: recording cgroup {id} for {} s{} (Ctrl-C ends it early)",
@@ -346,7 +346,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::decide_with;
+    use crate::policy::native::decide_with;
     use sysfence_abi::proto::action;
 
     fn recorded(x86_64: &[&str], ia32: &[&str]) -> Recorded {

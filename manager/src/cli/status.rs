@@ -75,9 +75,9 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
     let mut status = read(Path::new("/sys"))?;
     let mut module_protocol = None;
     if status.module_loaded {
-        let mut c = match crate::client::Client::connect() {
+        let mut c = match crate::kernel::client::Client::connect() {
             Ok(c) => c,
-            Err(crate::client::ClientError::Version(v)) => {
+            Err(crate::kernel::client::ClientError::Version(v)) => {
                 status.abi_match = Some(false);
                 module_protocol = Some(v);
                 return finish(args, &status, module_protocol);
@@ -87,23 +87,23 @@ pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
         status.abi_match = Some(true);
         let replies = c.request(sysfence_abi::proto::Cmd::GetInfo, &[])?;
         let r = replies.first().ok_or("no reply to get-info")?;
-        let u32_of = |k| crate::client::find(r, k).and_then(|a| a.u32());
+        let u32_of = |k| crate::kernel::client::find(r, k).and_then(|a| a.u32());
         use sysfence_abi::proto::attr;
         status.module = Some(ModuleInfo {
-            release: crate::client::find(r, attr::INFO_RELEASE)
+            release: crate::kernel::client::find(r, attr::INFO_RELEASE)
                 .and_then(|a| a.str().map(str::to_owned))
                 .unwrap_or_default(),
             protocol_version: u32_of(attr::INFO_VERSION).unwrap_or(0),
-            features: crate::client::find(r, attr::INFO_FEATURES)
+            features: crate::kernel::client::find(r, attr::INFO_FEATURES)
                 .and_then(|a| a.u64())
                 .unwrap_or(0),
             policies: u32_of(attr::INFO_POLICY_COUNT).unwrap_or(0),
             max_policies: u32_of(attr::INFO_MAX_POLICIES).unwrap_or(0),
             max_rules: u32_of(attr::INFO_MAX_RULES).unwrap_or(0),
-            objects_unchecked: crate::client::find(r, attr::INFO_OBJECTS_UNCHECKED)
+            objects_unchecked: crate::kernel::client::find(r, attr::INFO_OBJECTS_UNCHECKED)
                 .and_then(|a| a.u64())
                 .unwrap_or(0),
-            policies_freed: crate::client::find(r, attr::INFO_POLICIES_FREED)
+            policies_freed: crate::kernel::client::find(r, attr::INFO_POLICIES_FREED)
                 .and_then(|a| a.u64())
                 .unwrap_or(0),
         });
@@ -157,7 +157,10 @@ fn finish(
         }
     }
     if let Some(v) = module_protocol {
-        eprintln!("sysfence: {}", crate::client::ClientError::Version(v));
+        eprintln!(
+            "sysfence: {}",
+            crate::kernel::client::ClientError::Version(v)
+        );
     }
     Ok(match (status.module_loaded, status.abi_match) {
         (false, _) => Code::ModuleNotLoaded,

@@ -20,11 +20,11 @@
 //!   rules:
 //!     - {syscalls: [mount], action: kill-process}
 //! ```
-//! `spec` holds every field of the native policy (see [`crate::policy`]),
+//! `spec` holds every field of the native policy (see [`crate::policy::native`]),
 //! so the resource expresses everything the kernel supports. Errors name
 //! the field: `spec.rules[2].args[0].op: unknown variant ...`.
 
-use crate::policy::{ActionName, PolicyError, PolicyFile};
+use crate::policy::native::{ActionName, PolicyError, PolicyFile};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -155,7 +155,7 @@ fn valid_name(n: &str) -> bool {
 impl SyscallPolicy {
     /// Parses and validates a resource (YAML or JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        crate::input::check_depth(text)?;
+        crate::policy::input::check_depth(text)?;
         let doc: serde_norway::Value = serde_norway::from_str(text)
             .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
         let raw: Raw = typed(doc, "")?;
@@ -473,12 +473,12 @@ spec:
     #[test]
     fn resources_are_told_apart_from_native_files() {
         assert_eq!(
-            crate::input::detect(WEB),
-            crate::input::Format::SyscallPolicy
+            crate::policy::input::detect(WEB),
+            crate::policy::input::Format::SyscallPolicy
         );
         assert_eq!(
-            crate::input::detect("default: allow\n"),
-            crate::input::Format::Native
+            crate::policy::input::detect("default: allow\n"),
+            crate::policy::input::Format::Native
         );
     }
 }

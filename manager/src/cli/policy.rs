@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sysfence policy …` and `sysfence stats`.
 
-use crate::caps;
-use crate::client::{find, Client, ClientError};
+use crate::cli::offline;
+use crate::cli::offline::Format;
 use crate::exit::Code;
-use crate::oci;
-use crate::offline;
-use crate::offline::Format;
+use crate::host::caps;
+use crate::host::target::{self, Target};
+use crate::kernel::client::{find, Client, ClientError};
 use crate::out::{out, outln};
-use crate::policy::{from_wire, PolicyError, PolicyFile};
-use crate::resource::{self, SyscallPolicy};
-use crate::target::{self, Target};
+use crate::policy::native::{from_wire, PolicyError, PolicyFile};
+use crate::policy::oci;
+use crate::policy::resource::{self, SyscallPolicy};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::error::Error;
@@ -299,7 +299,7 @@ fn profile_caps(
 }
 
 /// Reads a policy file ('-': standard input) of any of the three formats
-/// (see [`crate::input::detect`]) for the cgroup `target`, whose tasks'
+/// (see [`crate::policy::input::detect`]) for the cgroup `target`, whose tasks'
 /// capabilities a profile may need; tells on stderr what a profile's
 /// conditions left out and which of its names are unknown.
 pub fn load_policy(
@@ -308,8 +308,8 @@ pub fn load_policy(
     caps: Caps<'_>,
     verbose: bool,
 ) -> Result<PolicyFile, Box<dyn Error>> {
-    let text = crate::input::read(file)?;
-    let format = crate::input::detect(&text);
+    let text = crate::policy::input::read(file)?;
+    let format = crate::policy::input::detect(&text);
     if matches!(caps, Caps::Given(_)) && format != Format::SeccompProfile {
         return Err(format!(
             "{file}: --caps only applies to seccomp profiles, and this is a {}",
@@ -505,7 +505,7 @@ pub fn get_wire(
     which: u16,
 ) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
     let replies = match client.request(Cmd::PolicyGet, &cgroup_attr(id)) {
-        Err(crate::client::ClientError::Refused {
+        Err(crate::kernel::client::ClientError::Refused {
             errno: libc::ENOENT,
             ..
         }) => return Ok(None),
@@ -594,18 +594,18 @@ pub fn policy(cmd: PolicyCmd) -> Res {
         }
         PolicyCmd::Promote { target } => {
             let id = target.resolve()?.id;
-            crate::shadow::promote(&mut Client::connect()?, id)?;
+            crate::cli::shadow::promote(&mut Client::connect()?, id)?;
             eprintln!("sysfence: shadow promoted on cgroup {id}; the policy it replaced is the shadow now (promote again to roll back)");
             Ok(Code::Ok)
         }
         PolicyCmd::DiscardShadow { target } => {
             let id = target.resolve()?.id;
-            crate::shadow::discard(&mut Client::connect()?, id)?;
+            crate::cli::shadow::discard(&mut Client::connect()?, id)?;
             eprintln!("sysfence: shadow policy removed from cgroup {id}");
             Ok(Code::Ok)
         }
         PolicyCmd::ShadowReport { target, json } => {
-            crate::shadow::report(target.resolve()?.id, json)
+            crate::cli::shadow::report(target.resolve()?.id, json)
         }
         PolicyCmd::Get {
             target,

@@ -28,11 +28,11 @@ pub use convert::{convert, ConvertArgs};
 pub use diff::{diff, DiffArgs};
 pub use show::{show, ShowArgs};
 
-use crate::caps;
-use crate::commands::DOCKER_DEFAULT_CAPS;
-use crate::oci;
-use crate::policy::{action_name, action_text, from_wire, PolicyError, PolicyFile};
-use crate::resource::SyscallPolicy;
+use crate::cli::policy::DOCKER_DEFAULT_CAPS;
+use crate::host::caps;
+use crate::policy::native::{action_name, action_text, from_wire, PolicyError, PolicyFile};
+use crate::policy::oci;
+use crate::policy::resource::SyscallPolicy;
 use clap::Args;
 use std::cell::Cell;
 use std::collections::BTreeSet;
@@ -111,7 +111,7 @@ impl Context {
     }
 }
 
-pub use crate::input::Format;
+pub use crate::policy::input::Format;
 
 /// A policy file as read: the policy it enforces and where each of its
 /// rules is in the file.
@@ -132,9 +132,9 @@ pub struct Loaded {
 }
 
 /// The text of `file` ('-': standard input), at most
-/// [`crate::input::MAX_BYTES`].
+/// [`crate::policy::input::MAX_BYTES`].
 fn read(file: &str) -> Result<String, String> {
-    crate::input::read(file)
+    crate::policy::input::read(file)
 }
 
 /// Reads and parses a policy file of any of the three formats; errors
@@ -151,16 +151,16 @@ pub fn parse(file: &str, text: &str, ctx: &Context) -> Result<Loaded, PolicyErro
 }
 
 /// Parses `text`, the contents of `file`, in the format its top-level keys
-/// say ([`crate::input::detect`]); `oci` gives a seccomp profile the
+/// say ([`crate::policy::input::detect`]); `oci` gives a seccomp profile the
 /// capabilities and kernel its conditions are evaluated against. Every
 /// command that reads a policy file reads it here; errors repeat at most
-/// [`crate::input::MAX_ECHO`] characters of a value.
+/// [`crate::policy::input::MAX_ECHO`] characters of a value.
 pub fn parse_with(
     file: &str,
     text: &str,
     oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
 ) -> Result<Loaded, PolicyError> {
-    parse_unshortened(file, text, oci).map_err(|e| PolicyError(crate::input::shorten(&e.0)))
+    parse_unshortened(file, text, oci).map_err(|e| PolicyError(crate::policy::input::shorten(&e.0)))
 }
 
 fn parse_unshortened(
@@ -168,9 +168,9 @@ fn parse_unshortened(
     text: &str,
     oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
 ) -> Result<Loaded, PolicyError> {
-    crate::input::check_depth(text)?;
+    crate::policy::input::check_depth(text)?;
     let numbered = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}[{i}]")).collect();
-    let mut l = match crate::input::detect(text) {
+    let mut l = match crate::policy::input::detect(text) {
         Format::SeccompProfile => {
             oci::check(text)?;
             let im = oci::import(text, &oci(text)?)?;

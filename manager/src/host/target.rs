@@ -17,10 +17,10 @@
 //! An ID is matched by unique prefix, as `docker` does; conmon's own cgroups
 //! (`crio-conmon-ID`, `libpod-conmon-ID`) are never a container's. What
 //! matches no id is looked up as a Docker or Podman container name (in
-//! their stores, see [`crate::stores`]), and that container's full id is
+//! their stores, see [`crate::host::stores`]), and that container's full id is
 //! then found as above; an id prefix that matches wins over a name.
 
-use crate::stores::Stores;
+use crate::host::stores::Stores;
 use clap::Args;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -395,7 +395,7 @@ pub fn first_task(r: &Resolved) -> Result<Option<u32>, String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::stores::tests::{docker, podman, stores};
+    use crate::host::stores::tests::{docker, podman, stores};
 
     const A: &str = "4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e8d7c6b5a4f1c2a0b9e";
 

@@ -9,12 +9,12 @@
 //! - `load`: creates N cgroups under a parent and gives each the profile,
 //!   either all the same policy or each a distinct one.
 
-use crate::client::Client;
-use crate::commands::{delete_policy, load_policy, set_policy, Caps};
+use crate::cli::policy::{delete_policy, load_policy, set_policy, Caps};
 use crate::exit::Code;
+use crate::host::target::{Resolved, Target};
+use crate::kernel::client::Client;
 use crate::out::outln;
-use crate::policy::{ActionName, ArgSpec, OpName, RuleSpec};
-use crate::target::{Resolved, Target};
+use crate::policy::native::{ActionName, ArgSpec, OpName, RuleSpec};
 use clap::Subcommand;
 use std::error::Error;
 use std::os::unix::fs::MetadataExt;
@@ -69,7 +69,7 @@ fn send(c: &mut Client, pending: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Box<dyn
     match pending.as_slice() {
         [] => {}
         [(id, wire)] => set_policy(c, *id, wire)?,
-        items => crate::commands::set_policies(c, items)?,
+        items => crate::cli::policy::set_policies(c, items)?,
     }
     pending.clear();
     Ok(())
@@ -102,14 +102,14 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             let mut c = Client::connect()?;
             if promote {
                 set_policy(&mut c, r.id, &wa)?;
-                crate::commands::set_shadow(&mut c, r.id, &wb)?;
+                crate::cli::policy::set_shadow(&mut c, r.id, &wb)?;
             }
             let mut v = Vec::with_capacity(count);
             let start = Instant::now();
             for i in 0..count {
                 let t = Instant::now();
                 if promote {
-                    crate::shadow::promote(&mut c, r.id)?;
+                    crate::cli::shadow::promote(&mut c, r.id)?;
                 } else {
                     set_policy(&mut c, r.id, if i % 2 == 0 { &wa } else { &wb })?;
                 }

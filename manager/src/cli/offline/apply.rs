@@ -2,11 +2,11 @@
 //! `policy apply --dry-run`, with or without a target.
 
 use super::{load, report, Compiled, Conditions, Context, Listing};
-use crate::commands::{self, Caps};
+use crate::cli::policy::{self, Caps};
 use crate::exit::{Code, Usage};
+use crate::host::target::Target;
 use crate::out::outln;
-use crate::policy::PolicyFile;
-use crate::target::Target;
+use crate::policy::native::PolicyFile;
 use std::error::Error;
 
 /// The target `policy apply` needs when it is not a dry run.
@@ -28,7 +28,7 @@ pub fn dry_run(
     verbose: bool,
 ) -> Result<Code, Box<dyn Error>> {
     let policy = match target {
-        Some(t) => commands::load_policy(
+        Some(t) => policy::load_policy(
             file,
             &t.resolve_for_dry_run()?,
             Caps::flag(caps, Caps::OfTarget),

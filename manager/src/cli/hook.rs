@@ -17,7 +17,7 @@
 //! Which policy, in this order:
 //! 1. for a Kubernetes pod's container (CRI annotations), the policy the node
 //!    agent's SyscallPolicies select for it, from the agent's selection
-//!    (`crate::selection`); the hook then leaves a claim, so the agent owns
+//!    (`crate::node::selection`); the hook then leaves a claim, so the agent owns
 //!    the cgroup from its next pass;
 //! 2. the file or policy name the annotation `sysfence.dev/policy` gives
 //!    (second, as a pod's author may be able to set it);
@@ -25,11 +25,11 @@
 //!
 //! and else none: the container runs unfiltered.
 
-use crate::client::Client;
-use crate::commands::{delete_policy, get_policy_wire, load_policy, set_policy_with, Caps};
+use crate::cli::policy::{delete_policy, get_policy_wire, load_policy, set_policy_with, Caps};
 use crate::exit::Code;
-use crate::selection::{self, content_hash, Owned, PodContainer, Selection, Verdict};
-use crate::target::{Resolved, Target};
+use crate::host::target::{Resolved, Target};
+use crate::kernel::client::Client;
+use crate::node::selection::{self, content_hash, Owned, PodContainer, Selection, Verdict};
 use clap::Args;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -161,7 +161,7 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                 container: None,
             }
             .resolve()?;
-            if target.dir.as_deref() == Some(Path::new(crate::target::CGROUP_ROOT)) {
+            if target.dir.as_deref() == Some(Path::new(crate::host::target::CGROUP_ROOT)) {
                 return Err(
                     "the container's process is in the root cgroup: refusing to filter the whole machine"
                         .into(),
@@ -251,7 +251,7 @@ fn load_for(
     file: &str,
     target: &Resolved,
     caps: Option<&str>,
-) -> Result<crate::policy::PolicyFile, Box<dyn Error>> {
+) -> Result<crate::policy::native::PolicyFile, Box<dyn Error>> {
     // A profile's capability conditions follow the container's bounding
     // set (none when the config gives none), never the runtime's own
     // capabilities, which the task in the cgroup still has at this point.
@@ -489,7 +489,7 @@ mod tests {
         let mut partial = cri("u1", "main", "container");
         partial.remove("io.kubernetes.cri.sandbox-uid");
         assert!(what(&a, &partial).contains("lack the pod UID"));
-        let sel = crate::selection::tests::sample();
+        let sel = crate::node::selection::tests::sample();
         sel.save(&a.agent_dir).unwrap();
         assert_eq!(
             what(&a, &cri("u1", "main", "container")),

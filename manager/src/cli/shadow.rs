@@ -8,9 +8,9 @@
 //! as a `shadow` event. `promote` swaps it with the enforcing policy in one
 //! step (and back again). See docs/ABI.md, "Shadow policies".
 
-use crate::client::{find, Client, ClientError};
-use crate::events::action_text;
+use crate::cli::events::action_text;
 use crate::exit::Code;
+use crate::kernel::client::{find, Client, ClientError};
 use crate::out::out;
 use serde::Serialize;
 use std::error::Error;

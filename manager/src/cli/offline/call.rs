@@ -6,7 +6,7 @@ use super::{
     act, cmp_text, is_uretprobe, load, read, report, Compiled, Conditions, Context, Loaded, COUNT,
 };
 use crate::exit::{Code, Usage};
-use crate::policy::{action_text, action_value, op_value, ArgSpec, RuleSpec};
+use crate::policy::native::{action_text, action_value, op_value, ArgSpec, RuleSpec};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::error::Error;

@@ -21,7 +21,7 @@
 //! Names resolve per ABI through the kernel's own syscall tables; a name
 //! that exists in none of a rule's ABIs is an error, never dropped.
 
-use crate::objects::Objects;
+use crate::policy::objects::Objects;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use sysfence_abi::engine::{self, ArgCmp};
@@ -207,7 +207,7 @@ struct WireRule {
 impl PolicyFile {
     /// Parses a policy from JSON or YAML text (YAML is a superset of JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        crate::input::check_depth(text)?;
+        crate::policy::input::check_depth(text)?;
         let doc: serde_norway::Value = serde_norway::from_str(text)
             .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
         serde_path_to_error::deserialize(doc).map_err(|e| {

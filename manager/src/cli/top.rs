@@ -10,11 +10,11 @@
 //! kills); the counts from the kernel's counters, so they stay exact when
 //! the event rate limit drops events.
 
-use crate::client::{find, Client};
-use crate::commands::fetch_stats;
+use crate::cli::policy::fetch_stats;
 use crate::exit::Code;
+use crate::host::target::{container_id_of, find_by_id, CGROUP_ROOT};
+use crate::kernel::client::{find, Client};
 use crate::out::{out, outln, OutputError};
-use crate::target::{container_id_of, find_by_id, CGROUP_ROOT};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::error::Error;
@@ -39,7 +39,7 @@ pub struct TopArgs {
 
 /// Docker's default profile, whose unconditional allow list defines the
 /// ordinary syscalls.
-const DOCKER_DEFAULT: &str = include_str!("../../tests/fixtures/docker-default.json");
+const DOCKER_DEFAULT: &str = include_str!("../../../tests/fixtures/docker-default.json");
 
 /// The syscall names Docker's default profile allows with no condition.
 pub fn ordinary_syscalls() -> BTreeSet<String> {
@@ -192,7 +192,7 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
     events.subscribe_events()?;
     let tty = !args.json && crate::out::is_terminal();
     let mut names: HashMap<u64, String> = HashMap::new();
-    let mut last: HashMap<u64, crate::commands::Stats> = HashMap::new();
+    let mut last: HashMap<u64, crate::cli::policy::Stats> = HashMap::new();
     for id in policy_ids(&mut control)? {
         if let Ok(s) = fetch_stats(&mut control, id) {
             last.insert(id, s);
@@ -225,7 +225,7 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
             let Ok(s) = fetch_stats(&mut control, id) else {
                 continue;
             };
-            let zero = crate::commands::Stats::default();
+            let zero = crate::cli::policy::Stats::default();
             let prev = last.get(&id).unwrap_or(&zero);
             let d = |a: u64, b: u64| a.saturating_sub(b);
             rows.push(Row {

@@ -19,7 +19,9 @@
 //! - An action we cannot honour (`SCMP_ACT_NOTIFY`, `SCMP_ACT_TRACE`) is an
 //!   error naming the rule.
 
-use crate::policy::{AbiName, ActionName, ArgSpec, OpName, PolicyError, PolicyFile, RuleSpec};
+use crate::policy::native::{
+    AbiName, ActionName, ArgSpec, OpName, PolicyError, PolicyFile, RuleSpec,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -600,7 +602,7 @@ mod tests {
     use super::*;
     use sysfence_abi::proto::{action as act, Abi};
 
-    const DOCKER: &str = include_str!("../../tests/fixtures/docker-default.json");
+    const DOCKER: &str = include_str!("../../../tests/fixtures/docker-default.json");
 
     fn ctx(caps: &[&str]) -> Context {
         Context {
@@ -630,7 +632,7 @@ mod tests {
     /// Decides one call with the shared engine, through the wire encoding.
     fn decide(p: &PolicyFile, abi: Abi, name: &str, args: [u64; 6]) -> u32 {
         let nr = sysfence_abi::names::number(abi, name).expect(name);
-        crate::policy::decide_with(p, abi, nr, args)
+        crate::policy::native::decide_with(p, abi, nr, args)
     }
 
     #[test]
@@ -806,7 +808,7 @@ mod tests {
             .put(attr::POLICY | F_NESTED, &wire)
             .unwrap();
         let a = Iter::new(&nest).next().unwrap().unwrap();
-        let live = crate::policy::from_wire(&a).unwrap();
+        let live = crate::policy::native::from_wire(&a).unwrap();
         let json = serde_json::to_string(&export(&live)).unwrap();
         let back = import(&json, &ctx(&[])).unwrap();
         assert!(back.unknown.is_empty(), "{:?}", back.unknown);
@@ -850,8 +852,8 @@ mod tests {
         let p = import(DOCKER, &ctx(DOCKER_CAPS)).unwrap().policy;
         let json = serde_json::to_string(&export(&p)).unwrap();
         assert_eq!(
-            crate::input::detect(&json),
-            crate::input::Format::SeccompProfile
+            crate::policy::input::detect(&json),
+            crate::policy::input::Format::SeccompProfile
         );
         let back = import(&json, &ctx(&[])).unwrap().policy;
         assert_eq!(normalized(&back), normalized(&p));
@@ -859,7 +861,7 @@ mod tests {
 
     #[test]
     fn ia32_multiplexers_follow_libseccomp() {
-        use crate::policy::decide_with;
+        use crate::policy::native::decide_with;
         use sysfence_abi::proto::action;
         let socketcall = sysfence_abi::names::number(Abi::Ia32, "socketcall").unwrap();
         let ipc = sysfence_abi::names::number(Abi::Ia32, "ipc").unwrap();

@@ -8,10 +8,11 @@ use super::show::shown;
 use super::*;
 use sysfence_abi::proto::action;
 
-const DOCKER: &str = include_str!("../../../tests/fixtures/docker-default.json");
-const DENY_ERRNO: &str = include_str!("../../../tests/differential/profiles/denylist-errno.json");
-const DENY_KILL: &str = include_str!("../../../tests/differential/profiles/denylist-kill.json");
-const LOG: &str = include_str!("../../../tests/differential/profiles/log.json");
+const DOCKER: &str = include_str!("../../../../tests/fixtures/docker-default.json");
+const DENY_ERRNO: &str =
+    include_str!("../../../../tests/differential/profiles/denylist-errno.json");
+const DENY_KILL: &str = include_str!("../../../../tests/differential/profiles/denylist-kill.json");
+const LOG: &str = include_str!("../../../../tests/differential/profiles/log.json");
 
 const NATIVE: &str = "default: errno
 defaultErrno: 13
@@ -86,7 +87,7 @@ fn the_three_formats_are_read_with_the_place_of_each_rule() {
     assert_eq!(r.origins, ["spec.rules[0]"]);
     assert_eq!(
         r.policy.rules[0].action,
-        crate::policy::ActionName::Log,
+        crate::policy::native::ActionName::Log,
         "audit"
     );
     let o = loaded(DOCKER, Some(""));
@@ -329,7 +330,7 @@ fn agrees_everywhere(text: &str, caps: Option<&str>) {
                 assert_ne!(v.by, By::Unexplained, "{abi:?} {nr} {args:?}");
                 if let By::Rule(i) = v.by {
                     let r = &l.policy.rules[i];
-                    let value = crate::policy::action_value(r.action, r.errno, "").unwrap();
+                    let value = crate::policy::native::action_value(r.action, r.errno, "").unwrap();
                     assert_eq!(value, v.action);
                 }
             }
@@ -368,7 +369,7 @@ fn test_agrees_with_the_engine_on_the_differential_profiles() {
         );
         assert_eq!(
             v.action,
-            crate::policy::decide_with(&l.policy, abi, nr, args)
+            crate::policy::native::decide_with(&l.policy, abi, nr, args)
         );
     }
 }
@@ -455,10 +456,10 @@ fn native_to_oci_and_back_decides_alike() {
     // Rules on every ABI the policy lists: what an OCI profile can say.
     let native = "default: errno\nabis: [x86_64, ia32]\nrules:\n  - {syscalls: [read, write, socketcall], action: allow}\n  - {syscalls: [socket], action: allow, args: [{index: 0, op: ne, value: 40}]}\n  - {syscalls: [mount], action: kill-thread}\n";
     let p = PolicyFile::parse(native).unwrap();
-    let oci_text = serde_json::to_string(&crate::oci::export(&p)).unwrap();
+    let oci_text = serde_json::to_string(&crate::policy::oci::export(&p)).unwrap();
     assert_eq!(
-        crate::input::detect(&oci_text),
-        crate::input::Format::SeccompProfile
+        crate::policy::input::detect(&oci_text),
+        crate::policy::input::Format::SeccompProfile
     );
     assert_eq!(converted_lines(&oci_text), canonical_lines(&p).unwrap());
     let back = loaded(&oci_text, Some(""));
@@ -469,7 +470,7 @@ fn native_to_oci_and_back_decides_alike() {
 #[test]
 fn native_to_syscallpolicy_and_back_decides_alike() {
     let p = loaded(NATIVE, None).policy;
-    let r = crate::resource::SyscallPolicy::of_policy("web", p.clone());
+    let r = crate::policy::resource::SyscallPolicy::of_policy("web", p.clone());
     let text = r.to_yaml().unwrap();
     let back = loaded(&text, None);
     assert_eq!(back.format, Format::SyscallPolicy);

@@ -175,7 +175,7 @@ fn podman_file(f: &Path) -> Vec<PodmanEntry> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::target::tests::tempdir;
+    use crate::host::target::tests::tempdir;
 
     /// Empty stores under `t`, to fill with [`docker`] and [`podman`].
     pub fn stores(t: &Path) -> Stores {

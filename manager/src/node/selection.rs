@@ -20,7 +20,7 @@
 //!   changes and removes it when the container goes, and does not mistake it
 //!   for a policy applied by hand.
 //!
-//! The hook (`crate::hook`) finds the pod UID and container name in the
+//! The hook (`crate::cli::hook`) finds the pod UID and container name in the
 //! annotations containerd's CRI plugin and CRI-O put in the container's
 //! config; see [`PodContainer::from_annotations`].
 

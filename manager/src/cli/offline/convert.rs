@@ -4,9 +4,9 @@
 
 use super::{canonical_lines, load, parse, report, Compiled, Conditions, Context, Loaded, COUNT};
 use crate::exit::{Code, Usage};
-use crate::oci;
-use crate::policy::ActionName;
-use crate::resource::{Mode, SyscallPolicy};
+use crate::policy::native::ActionName;
+use crate::policy::oci;
+use crate::policy::resource::{Mode, SyscallPolicy};
 use clap::{Args, ValueEnum};
 use std::error::Error;
 

@@ -23,7 +23,7 @@
 //! Among the matching rules of a class the most restrictive action wins;
 //! none matching gives the class's default (allow).
 
-use crate::policy::{action_value, ActionName, PolicyError};
+use crate::policy::native::{action_value, ActionName, PolicyError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -393,7 +393,7 @@ impl Objects {
         if !(1..=class::COUNT).contains(&c) {
             return;
         }
-        let (name, errno) = crate::policy::action_name(act);
+        let (name, errno) = crate::policy::native::action_name(act);
         if nest.kind == attr::POLICY_OBJECT_DEFAULT {
             *self.default_mut(c) = Some(name);
             return;
@@ -502,7 +502,7 @@ impl Objects {
             let d = self.default_of(c).unwrap_or(ActionName::Allow);
             out.push(format!(
                 "objects {name} default: {}",
-                crate::policy::action_text(d, None)
+                crate::policy::native::action_text(d, None)
             ));
             let mut lines: Vec<String> = self
                 .section(c)
@@ -555,7 +555,7 @@ impl Objects {
                     format!(
                         "objects {name} {}: {}",
                         f.join(" "),
-                        crate::policy::action_text(r.action, object_errno(r))
+                        crate::policy::native::action_text(r.action, object_errno(r))
                     )
                 })
                 .collect();
@@ -687,7 +687,7 @@ fn rule_attrs(r: &ObjRule, c: u32, what: &str) -> Result<Vec<(u16, Vec<u8>)>, Po
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::PolicyFile;
+    use crate::policy::native::PolicyFile;
 
     const P: &str = "default: allow
 objects:
@@ -803,7 +803,7 @@ objects:
         assert!(e.contains("AF_UNIX only"), "{e}");
         let p = PolicyFile::parse(&P.replace("{family: inet6, unixPrefix", "{unixPrefix")).unwrap();
         let wire = p.to_wire().unwrap();
-        let back = crate::commands::policy_of_wire(&wire).unwrap();
+        let back = crate::cli::policy::policy_of_wire(&wire).unwrap();
         assert_eq!(back.objects.files.len(), 2);
         assert_eq!(back.objects.connect[1].address.as_deref(), Some("::1"));
         assert_eq!(back.decision_lines(), p.decision_lines());

@@ -3,15 +3,15 @@
 //! file against a file, decision by decision.
 
 use super::{canonical_lines, load, report, Conditions, Context, COUNT};
-use crate::client::Client;
-use crate::commands::{self, Caps};
+use crate::cli::policy::{self, Caps};
 use crate::exit::{Code, Usage};
-use crate::target::Target;
+use crate::host::target::Target;
+use crate::kernel::client::Client;
 use clap::Args;
 use std::error::Error;
 
 #[derive(Args)]
-#[command(mut_group(crate::target::GROUP, crate::target::OPTIONAL))]
+#[command(mut_group(crate::host::target::GROUP, crate::host::target::OPTIONAL))]
 pub struct DiffArgs {
     #[command(flatten)]
     pub target: Option<Target>,
@@ -79,10 +79,10 @@ pub fn print(
 fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, Box<dyn Error>> {
     let resolved = t.resolve()?;
     let id = resolved.id;
-    let wire = commands::get_policy_wire(&mut Client::connect()?, id)?
+    let wire = policy::get_policy_wire(&mut Client::connect()?, id)?
         .ok_or_else(|| format!("cgroup {id} has no policy"))?;
-    let live = commands::policy_of_wire(&wire)?.decision_lines();
-    let want = commands::load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
+    let live = policy::policy_of_wire(&wire)?.decision_lines();
+    let want = policy::load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
     let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
     if print(&live, &want, ["only_live", "only_file"], json)? {
         eprintln!("sysfence: the live policy of cgroup {id} and {file} decide every call alike");
