@@ -9,21 +9,22 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// The manager's `policy` module, as its files name each other
-// (`crate::policy::native`, ...).
+#[path = "../../manager/src/policy/input.rs"]
+mod input;
+#[path = "../../manager/src/policy/native.rs"]
+mod native;
+#[path = "../../manager/src/policy/objects.rs"]
+mod objects;
+#[path = "../../manager/src/policy/oci.rs"]
+mod oci;
+#[path = "../../manager/src/policy/resource.rs"]
+mod resource;
+
+/// The manager's `policy` module, as its files name each other
+/// (`crate::policy::native`, ...).
 mod policy {
-    #[path = "../../../manager/src/policy/input.rs"]
-    pub mod input;
-    #[path = "../../../manager/src/policy/native.rs"]
-    pub mod native;
-    #[path = "../../../manager/src/policy/objects.rs"]
-    pub mod objects;
-    #[path = "../../../manager/src/policy/oci.rs"]
-    pub mod oci;
-    #[path = "../../../manager/src/policy/resource.rs"]
-    pub mod resource;
+    pub(crate) use super::{input, native, objects, oci, resource};
 }
-use policy::{input, oci, resource};
 
 use sysfence_abi::engine::{self, Scratch};
 use sysfence_abi::nla::{Iter, Writer, F_NESTED};
@@ -46,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(p) = policy::native::PolicyFile::parse(text) {
+    if let Ok(p) = native::PolicyFile::parse(text) {
         if let Ok(w) = p.to_wire() {
             check_wire(&w);
         }

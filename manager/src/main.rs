@@ -62,7 +62,7 @@ enum Command {
     /// Show the counters of a cgroup's policy.
     ///
     /// Example: sysfence stats --cgroup mycontainer --json
-    Stats(cli::policy::StatsArgs),
+    Stats(cli::stats::StatsArgs),
     /// Follow denials, LOG hits, traps and kills as they happen.
     ///
     /// Each event names the task (pid, tid, comm, its cgroup), the call
@@ -220,7 +220,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
         Command::Policy(cmd) => cli::policy::policy(cmd),
-        Command::Stats(args) => cli::policy::stats(&args),
+        Command::Stats(args) => cli::stats::stats(&args),
         Command::Events(args) => events::run(&args),
         Command::Run(args) => return run::run(&args),
         Command::Record(args) => record::run(&args),

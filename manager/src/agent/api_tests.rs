@@ -10,8 +10,8 @@ use super::cgroups::tests::{layout, Driver, Runtime, TempDir, C1, C2, UID};
 use super::kernel::{Fake, Kernel, Live, State};
 use super::kube::{field_manager, run, Config};
 use super::metrics::{self, Health, Metrics, Shared};
-use crate::cli::policy::Stats;
-use crate::cli::shadow::Report;
+use crate::kernel::shadow::Report;
+use crate::kernel::stats::Stats;
 use bytes::Bytes;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use http::{Request, Response};
@@ -609,7 +609,7 @@ async fn the_http_endpoints_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shadow_mode_reports_would_refuse_then_enforce_promotes() {
-    use crate::cli::shadow::Difference;
+    use crate::kernel::shadow::Difference;
     let t = TempDir::new("api-shadow");
     let root = t.0.join("cgroup");
     let (_, web) = layout(Runtime::Containerd, Driver::Systemd, "burstable", UID, C1);

@@ -4,14 +4,13 @@
 //! policies the agent applied, and carrying a plan's actions out.
 
 use super::reconcile::{content_hash, Action, Placed, Plan};
-use crate::cli::policy::{self, Stats};
-use crate::cli::shadow::Report;
-use crate::kernel::client::{find, Client, ClientError};
+use crate::kernel::shadow::Report;
+use crate::kernel::stats::Stats;
+use crate::kernel::{Client, KernelError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use sysfence_abi::proto::{attr, Cmd};
 
 /// What the kernel holds, from one dump: cgroup id → hash of the canonical
 /// read-back, of the enforcing policies and of the shadows.
@@ -45,17 +44,6 @@ pub trait Kernel {
     fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String>;
 }
 
-/// Whether an error is the module's ENOENT (nothing there).
-fn is_enoent(e: &(dyn std::error::Error + 'static)) -> bool {
-    matches!(
-        e.downcast_ref::<ClientError>(),
-        Some(ClientError::Refused {
-            errno: libc::ENOENT,
-            ..
-        })
-    )
-}
-
 /// The module, through generic netlink. Reconnects after an error (the
 /// family's id changes when the module is reloaded).
 #[derive(Default)]
@@ -84,16 +72,13 @@ impl Kernel for Netlink {
     fn policies(&mut self) -> Result<Live, String> {
         self.with(|c| {
             let mut out = Live::default();
-            for r in c.dump(Cmd::PolicyDump, &[])? {
-                let id = find(&r, attr::CGROUP_ID)
-                    .and_then(|a| a.u64())
-                    .ok_or("dump entry without cgroup id")?;
+            for e in c.dump_policies()? {
                 // A cgroup with only a shadow has no enforcing policy.
-                if let Some(p) = find(&r, attr::POLICY) {
-                    out.enforcing.insert(id, content_hash(p.payload));
+                if let Some(p) = &e.policy {
+                    out.enforcing.insert(e.cgroup_id, content_hash(p));
                 }
-                if let Some(p) = find(&r, attr::SHADOW_POLICY) {
-                    out.shadows.insert(id, content_hash(p.payload));
+                if let Some(p) = &e.shadow {
+                    out.shadows.insert(e.cgroup_id, content_hash(p));
                 }
             }
             Ok(out)
@@ -102,28 +87,30 @@ impl Kernel for Netlink {
 
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         self.with(|c| {
-            policy::set_policy(c, cgroup, wire)?;
-            let back =
-                policy::get_policy_wire(c, cgroup)?.ok_or("the policy just set is not there")?;
+            c.set_policy(cgroup, wire)?;
+            let back = c
+                .get_policy(cgroup)?
+                .ok_or("the policy just set is not there")?;
             Ok(content_hash(&back))
         })
     }
 
     fn delete(&mut self, cgroup: u64) -> Result<(), String> {
-        self.with(|c| match policy::delete_policy(c, cgroup) {
-            Err(e) if is_enoent(&*e) => Ok(()),
-            r => r,
+        self.with(|c| match c.delete_policy(cgroup) {
+            Err(e) if e.is_enoent() => Ok(()),
+            r => Ok(r?),
         })
     }
 
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
-        self.with(|c| policy::fetch_stats(c, cgroup))
+        self.with(|c| Ok(c.stats(cgroup)?))
     }
 
     fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         self.with(|c| {
-            policy::set_shadow(c, cgroup, wire)?;
-            let back = policy::get_wire(c, cgroup, attr::SHADOW_POLICY)?
+            c.set_shadow(cgroup, wire)?;
+            let back = c
+                .get_shadow(cgroup)?
                 .ok_or("the shadow just set is not there")?;
             Ok(content_hash(&back))
         })
@@ -131,35 +118,24 @@ impl Kernel for Netlink {
 
     fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
         self.with(|c| {
-            crate::cli::shadow::promote(c, cgroup)?;
-            let back = policy::get_policy_wire(c, cgroup)?
+            c.promote(cgroup)?;
+            let back = c
+                .get_policy(cgroup)?
                 .ok_or("the policy just promoted is not there")?;
             Ok(content_hash(&back))
         })
     }
 
     fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String> {
-        // `shadow::discard` words ENOENT for people; ask the module directly.
-        self.with(|c| {
-            let mut msg = vec![0u8; 12];
-            let mut w = sysfence_abi::nla::Writer::new(&mut msg);
-            w.put_u64(attr::CGROUP_ID, cgroup)
-                .map_err(|_| "internal encoding error")?;
-            let n = w.len();
-            msg.truncate(n);
-            match c.request(Cmd::ShadowDiscard, &msg) {
-                Err(ClientError::Refused {
-                    errno: libc::ENOENT,
-                    ..
-                }) => Ok(()),
-                Err(e) => Err(e.into()),
-                Ok(_) => Ok(()),
-            }
+        // None there is no error here.
+        self.with(|c| match c.discard_shadow(cgroup) {
+            Err(KernelError::NoShadow(_)) => Ok(()),
+            r => Ok(r?),
         })
     }
 
     fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
-        self.with(|c| crate::cli::shadow::fetch(c, cgroup))
+        self.with(|c| Ok(c.shadow_report(cgroup)?))
     }
 }
 

@@ -897,7 +897,7 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
         .map(super::inputs::policy_input)
         .unwrap()
         .wire;
-    let file = crate::cli::policy::policy_of_wire(wire.as_ref().unwrap()).unwrap();
+    let file = crate::policy::native::from_payload(wire.as_ref().unwrap()).unwrap();
     assert_eq!(file.default, crate::policy::native::ActionName::Log);
 }
 
@@ -971,7 +971,7 @@ fn record(cgroup: u64, differences: Vec<Difference>) -> Report {
     }
 }
 
-use crate::cli::shadow::{Difference, Report};
+use crate::kernel::shadow::{Difference, Report};
 
 const STRICT: &str = "  selector: {matchLabels: {app: web}}\n  default: allow\n  rules: [{syscalls: [getppid], action: errno}]\n";
 

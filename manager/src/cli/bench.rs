@@ -9,7 +9,7 @@
 //! - `load`: creates N cgroups under a parent and gives each the profile,
 //!   either all the same policy or each a distinct one.
 
-use crate::cli::policy::{delete_policy, load_policy, set_policy, Caps};
+use crate::cli::policy::{load_policy, Caps};
 use crate::exit::Code;
 use crate::host::target::{Resolved, Target};
 use crate::kernel::client::Client;
@@ -68,8 +68,8 @@ pub enum BenchCmd {
 fn send(c: &mut Client, pending: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Box<dyn Error>> {
     match pending.as_slice() {
         [] => {}
-        [(id, wire)] => set_policy(c, *id, wire)?,
-        items => crate::cli::policy::set_policies(c, items)?,
+        [(id, wire)] => c.set_policy(*id, wire)?,
+        items => c.set_policies(items)?,
     }
     pending.clear();
     Ok(())
@@ -101,17 +101,17 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             let wb = a.to_wire()?;
             let mut c = Client::connect()?;
             if promote {
-                set_policy(&mut c, r.id, &wa)?;
-                crate::cli::policy::set_shadow(&mut c, r.id, &wb)?;
+                c.set_policy(r.id, &wa)?;
+                c.set_shadow(r.id, &wb)?;
             }
             let mut v = Vec::with_capacity(count);
             let start = Instant::now();
             for i in 0..count {
                 let t = Instant::now();
                 if promote {
-                    crate::cli::shadow::promote(&mut c, r.id)?;
+                    c.promote(r.id)?;
                 } else {
-                    set_policy(&mut c, r.id, if i % 2 == 0 { &wa } else { &wb })?;
+                    c.set_policy(r.id, if i % 2 == 0 { &wa } else { &wb })?;
                 }
                 v.push(t.elapsed().as_nanos() as f64 / 1000.0);
             }
@@ -142,7 +142,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
                 for i in 0..count {
                     let d = format!("{parent}/c{i}");
                     if let Ok(md) = std::fs::metadata(&d) {
-                        let _ = delete_policy(&mut c, md.ino());
+                        let _ = c.delete_policy(md.ino());
                         let _ = std::fs::remove_dir(&d);
                     }
                 }

@@ -8,6 +8,7 @@
 use crate::exit::Code;
 use crate::host::stores::{self, Stores};
 use crate::host::target;
+use crate::kernel::action_text;
 use crate::kernel::client::Client;
 use crate::out::outln;
 use clap::Args;
@@ -150,15 +151,6 @@ fn syscall_name(e: &Event) -> Option<&'static str> {
 
 fn errno_of(e: &Event) -> Option<u32> {
     (e.action & action::ACTION_MASK == action::ERRNO).then_some(e.action & action::DATA_MASK)
-}
-
-/// An action as `errno(N)` or its name.
-pub fn action_text(a: u32) -> String {
-    if a & action::ACTION_MASK == action::ERRNO {
-        format!("errno({})", a & action::DATA_MASK)
-    } else {
-        action::name(a).to_string()
-    }
 }
 
 /// The text form of one event: one line, fields in a fixed order; the

@@ -25,7 +25,7 @@
 //!
 //! and else none: the container runs unfiltered.
 
-use crate::cli::policy::{delete_policy, get_policy_wire, load_policy, set_policy_with, Caps};
+use crate::cli::policy::{load_policy, Caps};
 use crate::exit::Code;
 use crate::host::target::{Resolved, Target};
 use crate::kernel::client::Client;
@@ -196,7 +196,7 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                     (wire, Some(owned))
                 }
             };
-            set_policy_with(&mut client, target.id, &wire, true)?;
+            client.set_policy_with(target.id, &wire, true)?;
             // The record for poststop, and the agent's claim: both, or the
             // policy goes again (nothing half-done).
             let done = std::fs::create_dir_all(&args.state_dir)
@@ -205,7 +205,8 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                 .and_then(|()| match claim {
                     None => Ok(()),
                     Some(mut owned) => {
-                        let back = get_policy_wire(&mut client, target.id)
+                        let back = client
+                            .get_policy(target.id)
                             .map_err(|e| e.to_string())?
                             .ok_or("the policy just set is not there")?;
                         owned.kernel = content_hash(&back);
@@ -214,7 +215,7 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                     }
                 });
             if let Err(e) = done {
-                let _ = delete_policy(&mut client, target.id);
+                let _ = client.delete_policy(target.id);
                 let _ = std::fs::remove_file(&record);
                 return Err(e.into());
             }
@@ -230,11 +231,11 @@ fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
                 .parse()
                 .map_err(|_| format!("{}: not a cgroup id", record.display()))?;
             let mut client = Client::connect()?;
-            match delete_policy(&mut client, id) {
+            match client.delete_policy(id) {
                 Ok(()) => {}
                 // Already gone (deleted by hand, or the module reloaded).
                 Err(e) if e.to_string().contains("no policy on this cgroup") => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
             let _ = std::fs::remove_file(&record);
             Ok(Code::Ok)

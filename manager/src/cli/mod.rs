@@ -13,5 +13,6 @@ pub mod policy;
 pub mod record;
 pub mod run;
 pub mod shadow;
+pub mod stats;
 pub mod status;
 pub mod top;

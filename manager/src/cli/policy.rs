@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sysfence policy …` and `sysfence stats`.
+//! `sysfence policy …`.
 
 use crate::cli::offline;
 use crate::cli::offline::Format;
 use crate::exit::Code;
 use crate::host::caps;
 use crate::host::target::{self, Target};
-use crate::kernel::client::{find, Client, ClientError};
+use crate::kernel::policy::rule_count;
+use crate::kernel::Client;
 use crate::out::{out, outln};
-use crate::policy::native::{from_wire, PolicyError, PolicyFile};
+use crate::policy::native::{from_payload, PolicyError, PolicyFile};
 use crate::policy::oci;
 use crate::policy::resource::{self, SyscallPolicy};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use serde::Serialize;
 use std::error::Error;
-use sysfence_abi::nla::{Iter, Writer, F_NESTED};
-use sysfence_abi::proto::{attr, limits, Abi, Cmd};
+use sysfence_abi::proto::attr;
 
 type Res = Result<Code, Box<dyn Error>>;
 
@@ -229,23 +229,6 @@ pub enum ExportFormat {
     Syscallpolicy,
 }
 
-#[derive(Args)]
-pub struct StatsArgs {
-    #[command(flatten)]
-    target: Target,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
-}
-
-fn cgroup_attr(id: u64) -> Vec<u8> {
-    let mut buf = vec![0u8; 12];
-    let mut w = Writer::new(&mut buf);
-    // 12 bytes always hold one u64 attribute.
-    let _ = w.put_u64(attr::CGROUP_ID, id);
-    buf
-}
-
 /// Where a seccomp profile's capability conditions (`includes.caps`,
 /// `excludes.caps`) take their capabilities from.
 #[derive(Clone, Copy, Debug)]
@@ -343,132 +326,6 @@ pub fn load_policy(
     Ok(l.policy)
 }
 
-/// Sets (or replaces) the policy of cgroup `id` from its wire encoding.
-pub fn set_policy(client: &mut Client, id: u64, payload: &[u8]) -> Result<(), Box<dyn Error>> {
-    set_policy_with(client, id, payload, false)
-}
-
-/// As [`set_policy`]; with `arm_on_exec` the policy waits for the cgroup's
-/// next exec (`ARM_ON_EXEC`: for runtime hooks).
-pub fn set_policy_with(
-    client: &mut Client,
-    id: u64,
-    payload: &[u8],
-    arm_on_exec: bool,
-) -> Result<(), Box<dyn Error>> {
-    set_flagged(
-        client,
-        id,
-        payload,
-        arm_on_exec.then_some(attr::ARM_ON_EXEC),
-    )
-}
-
-/// Sets (or replaces) the shadow policy of cgroup `id` from its wire
-/// encoding, with an empty record.
-pub fn set_shadow(client: &mut Client, id: u64, payload: &[u8]) -> Result<(), Box<dyn Error>> {
-    set_flagged(client, id, payload, Some(attr::SHADOW))
-}
-
-/// `policy-set` with an optional flag attribute (`ARM_ON_EXEC`, `SHADOW`).
-fn set_flagged(
-    client: &mut Client,
-    id: u64,
-    payload: &[u8],
-    flag: Option<u16>,
-) -> Result<(), Box<dyn Error>> {
-    // Whatever led here (apply, record, run, the hook, the agent).
-    if id == target::ROOT_ID {
-        return Err(target::ROOT_REFUSED.into());
-    }
-    let mut msg = cgroup_attr(id);
-    if let Some(kind) = flag {
-        let mut flag = [0u8; 4];
-        Writer::new(&mut flag)
-            .put(kind, &[])
-            .map_err(|_| "internal encoding error")?;
-        msg.extend_from_slice(&flag);
-    }
-    let mut nest = vec![0u8; payload.len() + 4];
-    Writer::new(&mut nest)
-        .put(attr::POLICY | F_NESTED, payload)
-        .map_err(|_| "policy too large for one netlink attribute (64 KiB)")?;
-    msg.extend_from_slice(&nest);
-    client.request(Cmd::PolicySet, &msg)?;
-    Ok(())
-}
-
-/// Largest request [`set_policies`] sends: below the default socket send
-/// buffer (`net.core.wmem_default`, 208 KiB), over which the kernel
-/// refuses a netlink message.
-const BATCH_BYTES: usize = 160 << 10;
-
-/// Sets the enforcing policies of many cgroups (`id`, wire encoding), in
-/// as few `policy-set-batch` requests as the limits allow: each request is
-/// one new version of the kernel's table and changes nothing if any of its
-/// items is refused. A module without batches (one older than the
-/// `POLICY_BATCH` feature) gets one `policy-set` per cgroup.
-pub fn set_policies(client: &mut Client, items: &[(u64, Vec<u8>)]) -> Result<(), Box<dyn Error>> {
-    let mut msg = Vec::new();
-    let mut n = 0usize;
-    for (id, payload) in items {
-        if *id == target::ROOT_ID {
-            return Err(target::ROOT_REFUSED.into());
-        }
-        let item = batch_item(*id, payload)?;
-        if n > 0 && (n == limits::MAX_BATCH as usize || msg.len() + item.len() > BATCH_BYTES) {
-            if !send_batch(client, &msg)? {
-                return set_one_by_one(client, items);
-            }
-            msg.clear();
-            n = 0;
-        }
-        msg.extend_from_slice(&item);
-        n += 1;
-    }
-    if n > 0 && !send_batch(client, &msg)? {
-        return set_one_by_one(client, items);
-    }
-    Ok(())
-}
-
-/// One `BATCH_ITEM` attribute.
-fn batch_item(id: u64, payload: &[u8]) -> Result<Vec<u8>, Box<dyn Error>> {
-    let mut item = vec![0u8; payload.len() + 32];
-    let mut w = Writer::new(&mut item);
-    w.nest(attr::BATCH_ITEM, |w| {
-        w.put_u64(attr::CGROUP_ID, id)?;
-        w.put(attr::POLICY | F_NESTED, payload)
-    })
-    .map_err(|_| "policy too large for one netlink attribute (64 KiB)")?;
-    let len = w.len();
-    item.truncate(len);
-    Ok(item)
-}
-
-/// One `policy-set-batch` request; `false` when the module does not know
-/// the command (only the first request can meet that: nothing was set).
-fn send_batch(client: &mut Client, msg: &[u8]) -> Result<bool, Box<dyn Error>> {
-    match client.request(Cmd::PolicySetBatch, msg) {
-        Ok(_) => Ok(true),
-        Err(ClientError::Refused { errno, .. }) if errno == libc::EOPNOTSUPP => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn set_one_by_one(client: &mut Client, items: &[(u64, Vec<u8>)]) -> Result<(), Box<dyn Error>> {
-    for (id, payload) in items {
-        set_policy(client, *id, payload)?;
-    }
-    Ok(())
-}
-
-/// Removes the policy of cgroup `id`.
-pub fn delete_policy(client: &mut Client, id: u64) -> Result<(), Box<dyn Error>> {
-    client.request(Cmd::PolicyDelete, &cgroup_attr(id))?;
-    Ok(())
-}
-
 /// Docker's default capability set, for messages.
 pub(crate) const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
 
@@ -481,51 +338,20 @@ fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
 /// cgroup, as a policy file.
 fn live_policy_of(target: &Target, which: u16) -> Result<PolicyFile, Box<dyn Error>> {
     let id = target.resolve()?.id;
-    let wire = get_wire(&mut Client::connect()?, id, which)?.ok_or_else(|| {
+    let mut client = Client::connect()?;
+    let wire = if which == attr::SHADOW_POLICY {
+        client.get_shadow(id)?
+    } else {
+        client.get_policy(id)?
+    };
+    let wire = wire.ok_or_else(|| {
         if which == attr::SHADOW_POLICY {
             format!("cgroup {id} has no shadow policy")
         } else {
             format!("cgroup {id} has no policy")
         }
     })?;
-    policy_of_wire(&wire)
-}
-
-/// The `POLICY` payload the kernel holds for cgroup `id`, or `None` when it
-/// has none (no entry, or only a shadow).
-pub fn get_policy_wire(client: &mut Client, id: u64) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
-    get_wire(client, id, attr::POLICY)
-}
-
-/// Attribute `which` (`POLICY` or `SHADOW_POLICY`) of cgroup `id`'s
-/// `policy-get` reply, or `None` when absent.
-pub fn get_wire(
-    client: &mut Client,
-    id: u64,
-    which: u16,
-) -> Result<Option<Vec<u8>>, Box<dyn Error>> {
-    let replies = match client.request(Cmd::PolicyGet, &cgroup_attr(id)) {
-        Err(crate::kernel::client::ClientError::Refused {
-            errno: libc::ENOENT,
-            ..
-        }) => return Ok(None),
-        r => r?,
-    };
-    let reply = replies.first().ok_or("no reply")?;
-    Ok(find(reply, which).map(|p| p.payload.to_vec()))
-}
-
-/// Decodes a `POLICY` payload into a policy file.
-pub fn policy_of_wire(payload: &[u8]) -> Result<PolicyFile, Box<dyn Error>> {
-    let mut nest = vec![0u8; payload.len() + 4];
-    Writer::new(&mut nest)
-        .put(attr::POLICY | F_NESTED, payload)
-        .map_err(|_| "policy too large")?;
-    let a = Iter::new(&nest)
-        .next()
-        .and_then(Result::ok)
-        .ok_or("malformed policy")?;
-    Ok(from_wire(&a)?)
+    Ok(from_payload(&wire)?)
 }
 
 pub fn policy(cmd: PolicyCmd) -> Res {
@@ -554,10 +380,10 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 eprintln!("sysfence: {file}: warning: {w}");
             }
             if shadow {
-                set_shadow(&mut Client::connect()?, id, &payload)?;
+                Client::connect()?.set_shadow(id, &payload)?;
                 eprintln!("sysfence: shadow policy set on cgroup {id} (recorded, not enforced; see `sysfence policy shadow-report`)");
             } else {
-                set_policy(&mut Client::connect()?, id, &payload)?;
+                Client::connect()?.set_policy(id, &payload)?;
                 eprintln!("sysfence: policy applied to cgroup {id}");
             }
             Ok(Code::Ok)
@@ -594,13 +420,13 @@ pub fn policy(cmd: PolicyCmd) -> Res {
         }
         PolicyCmd::Promote { target } => {
             let id = target.resolve()?.id;
-            crate::cli::shadow::promote(&mut Client::connect()?, id)?;
+            Client::connect()?.promote(id)?;
             eprintln!("sysfence: shadow promoted on cgroup {id}; the policy it replaced is the shadow now (promote again to roll back)");
             Ok(Code::Ok)
         }
         PolicyCmd::DiscardShadow { target } => {
             let id = target.resolve()?.id;
-            crate::cli::shadow::discard(&mut Client::connect()?, id)?;
+            Client::connect()?.discard_shadow(id)?;
             eprintln!("sysfence: shadow policy removed from cgroup {id}");
             Ok(Code::Ok)
         }
@@ -626,7 +452,6 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             Ok(Code::Ok)
         }
         PolicyCmd::List { json } => {
-            let replies = Client::connect()?.dump(Cmd::PolicyDump, &[])?;
             #[derive(Serialize)]
             struct Item {
                 cgroup_id: u64,
@@ -642,47 +467,23 @@ pub fn policy(cmd: PolicyCmd) -> Res {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 shadow: Option<&'static str>,
             }
-            let mut items = Vec::new();
-            for r in &replies {
-                let id = find(r, attr::CGROUP_ID)
-                    .and_then(|a| a.u64())
-                    .ok_or("dump entry without cgroup id")?;
-                let rules = find(r, attr::POLICY)
-                    .map(|p| {
-                        p.nested_iter()
-                            .flatten()
-                            .filter(|a| a.kind == attr::POLICY_ABI)
-                            .map(|a| {
-                                a.nested_iter()
-                                    .flatten()
-                                    .map(|x| match x.kind {
-                                        attr::ABI_RULE => 1,
-                                        attr::ABI_PACKED => x.payload.len() / 8,
-                                        attr::ABI_ALLOW => {
-                                            x.payload.iter().map(|b| b.count_ones() as usize).sum()
-                                        }
-                                        _ => 0,
-                                    })
-                                    .sum::<usize>()
-                            })
-                            .sum()
-                    })
-                    .unwrap_or(0);
-                let shadow = if find(r, attr::SHADOW_POLICY).is_some() {
-                    Some("policy")
-                } else if find(r, attr::SHADOW_NONE).is_some() {
-                    Some("none")
-                } else {
-                    None
-                };
-                items.push(Item {
-                    cgroup_id: id,
-                    rules,
-                    enforcing: find(r, attr::POLICY).is_some(),
-                    waiting_for_exec: find(r, attr::WAITING_FOR_EXEC).is_some(),
-                    shadow,
-                });
-            }
+            let items: Vec<Item> = Client::connect()?
+                .dump_policies()?
+                .into_iter()
+                .map(|e| Item {
+                    cgroup_id: e.cgroup_id,
+                    rules: e.policy.as_deref().map_or(0, rule_count),
+                    enforcing: e.policy.is_some(),
+                    waiting_for_exec: e.waiting_for_exec,
+                    shadow: if e.shadow.is_some() {
+                        Some("policy")
+                    } else if e.shadow_none {
+                        Some("none")
+                    } else {
+                        None
+                    },
+                })
+                .collect();
             if json {
                 crate::out::json_line(&items)?;
             } else {
@@ -707,100 +508,9 @@ pub fn policy(cmd: PolicyCmd) -> Res {
         }
         PolicyCmd::Delete { target } => {
             let id = target.resolve()?.id;
-            delete_policy(&mut Client::connect()?, id)?;
+            Client::connect()?.delete_policy(id)?;
             eprintln!("sysfence: policy removed from cgroup {id}");
             Ok(Code::Ok)
         }
     }
-}
-
-/// Counters of one cgroup's policy.
-#[derive(Serialize, Default, Debug, Clone)]
-pub struct Stats {
-    pub cgroup_id: u64,
-    pub allowed: u64,
-    pub denied: u64,
-    pub logged: u64,
-    pub killed: u64,
-    pub trapped: u64,
-    pub events_sent: u64,
-    pub events_dropped: u64,
-    /// Calls run under a recording policy, per ABI (`Abi::index`): the
-    /// kernel's bitmaps, empty when nothing was recorded.
-    #[serde(skip)]
-    pub seen: [Vec<u8>; Abi::COUNT],
-}
-
-impl Stats {
-    /// The recorded calls of one ABI, by number.
-    pub fn seen_numbers(&self, abi: Abi) -> Vec<u32> {
-        let map = &self.seen[abi.index()];
-        (0..map.len() * 8)
-            .filter(|n| map[n / 8] & (1 << (n % 8)) != 0)
-            .map(|n| n as u32)
-            .collect()
-    }
-}
-
-/// Reads the counters of cgroup `id`'s policy.
-pub fn fetch_stats(client: &mut Client, id: u64) -> Result<Stats, Box<dyn Error>> {
-    let replies = client.request(Cmd::StatsGet, &cgroup_attr(id))?;
-    let reply = replies.first().ok_or("no reply")?;
-    let nest = find(reply, attr::STATS).ok_or("reply without stats")?;
-    let mut s = Stats {
-        cgroup_id: id,
-        ..Stats::default()
-    };
-    for a in Iter::new(nest.payload).flatten() {
-        let v = a.u64().unwrap_or(0);
-        match a.kind {
-            attr::STATS_ALLOWED => s.allowed = v,
-            attr::STATS_DENIED => s.denied = v,
-            attr::STATS_LOGGED => s.logged = v,
-            attr::STATS_KILLED => s.killed = v,
-            attr::STATS_TRAPPED => s.trapped = v,
-            attr::STATS_EVENTS_SENT => s.events_sent = v,
-            attr::STATS_EVENTS_DROPPED => s.events_dropped = v,
-            k => {
-                if let Some(abi) = Abi::ALL.iter().find(|b| attr::stats_seen(**b) == k) {
-                    s.seen[abi.index()] = a.payload.to_vec();
-                }
-            }
-        }
-    }
-    Ok(s)
-}
-
-pub fn stats(args: &StatsArgs) -> Res {
-    let id = args.target.resolve()?.id;
-    let s = fetch_stats(&mut Client::connect()?, id)?;
-    if args.json {
-        // The counters, and the calls a recording policy saw, by ABI.
-        let mut recorded = serde_json::Map::new();
-        for abi in Abi::ALL {
-            let names: Vec<String> = s
-                .seen_numbers(*abi)
-                .into_iter()
-                .map(|n| {
-                    sysfence_abi::names::name(*abi, n).map_or_else(|| n.to_string(), str::to_string)
-                })
-                .collect();
-            if !names.is_empty() {
-                recorded.insert(abi.name().to_string(), names.into());
-            }
-        }
-        if recorded.is_empty() {
-            crate::out::json_line(&s)?;
-        } else {
-            let mut v = serde_json::to_value(&s)?;
-            v["recorded"] = recorded.into();
-            crate::out::json_line(&v)?;
-        }
-    } else {
-        outln!(
-            "cgroup {}: allowed {} denied {} logged {} killed {} trapped {} events sent {} dropped {}",
-            s.cgroup_id, s.allowed, s.denied, s.logged, s.killed, s.trapped, s.events_sent, s.events_dropped
-        )?;
-    }
-    Ok(Code::Ok)
 }

@@ -11,9 +11,9 @@
 //! it was (or removed, if there was none) and the bitmaps become the
 //! profile's allow list.
 
-use crate::cli::policy::{delete_policy, fetch_stats, get_policy_wire, policy_of_wire, set_policy};
 use crate::exit::Code;
 use crate::kernel::client::Client;
+use crate::policy::native::from_payload;
 use crate::policy::oci;
 
 use crate::host::target::Target;
@@ -207,9 +207,9 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     let target = args.target.resolve_for_policy()?;
     let id = target.id;
     let mut client = Client::connect()?;
-    let before = get_policy_wire(&mut client, id)?;
+    let before = client.get_policy(id)?;
     let mut recording = match &before {
-        Some(w) => policy_of_wire(w)?,
+        Some(w) => from_payload(w)?,
         None => PolicyFile {
             default: ActionName::Allow,
             default_errno: None,
@@ -229,10 +229,10 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     recording.record = true;
     let recording_wire = recording.to_wire()?;
     catch_stop_signals();
-    set_policy(&mut client, id, &recording_wire)?;
+    client.set_policy(id, &recording_wire)?;
     // The module reads policies back in canonical form: what it holds now
     // is what to look for at the end.
-    let recording_wire = get_policy_wire(&mut client, id)?.unwrap_or(recording_wire);
+    let recording_wire = client.get_policy(id)?.unwrap_or(recording_wire);
     // Calls entered before the policy was in force, still running.
     let blocked = target
         .dir
@@ -257,13 +257,13 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
         std::thread::sleep(left.min(Duration::from_millis(100)));
     }
     let seconds = start.elapsed().as_secs_f64();
-    let stats = fetch_stats(&mut client, id);
+    let stats = client.stats(id);
     // Put the previous policy back, unless someone replaced ours meanwhile.
-    let now = get_policy_wire(&mut client, id)?;
+    let now = client.get_policy(id)?;
     if now.as_deref() == Some(recording_wire.as_slice()) {
         match &before {
-            Some(w) => set_policy(&mut client, id, w)?,
-            None => delete_policy(&mut client, id)?,
+            Some(w) => client.set_policy(id, w)?,
+            None => client.delete_policy(id)?,
         }
     } else {
         eprintln!(

@@ -12,7 +12,7 @@
 //! passed through (a signal as 128 + its number, as shells do).
 
 use crate::cli::offline::Compiled;
-use crate::cli::policy::{delete_policy, load_policy, set_policy, Caps};
+use crate::cli::policy::{load_policy, Caps};
 use crate::host::target::{self, Resolved, CGROUP_ROOT};
 use crate::kernel::client::Client;
 use clap::Args;
@@ -91,7 +91,7 @@ impl Drop for Transient {
         if self.policy {
             let r: Result<(), Box<dyn Error>> = Client::connect()
                 .map_err(Into::into)
-                .and_then(|mut c| delete_policy(&mut c, self.id));
+                .and_then(|mut c| Ok(c.delete_policy(self.id)?));
             if let Err(e) = r {
                 eprintln!(
                     "sysfence: run: could not delete the policy of cgroup {}: {e}",
@@ -174,7 +174,7 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
         .ino();
     let id = cg.id;
     if let (Some((file, wire)), Some(client)) = (&payload, client.as_mut()) {
-        set_policy(client, id, wire).map_err(|e| {
+        client.set_policy(id, wire).map_err(|e| {
             format!(
                 "setting the policy of {file} on cgroup {}: {e}",
                 dir.display()

@@ -10,7 +10,6 @@
 //! kills); the counts from the kernel's counters, so they stay exact when
 //! the event rate limit drops events.
 
-use crate::cli::policy::fetch_stats;
 use crate::exit::Code;
 use crate::host::target::{container_id_of, find_by_id, CGROUP_ROOT};
 use crate::kernel::client::{find, Client};
@@ -192,9 +191,9 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
     events.subscribe_events()?;
     let tty = !args.json && crate::out::is_terminal();
     let mut names: HashMap<u64, String> = HashMap::new();
-    let mut last: HashMap<u64, crate::cli::policy::Stats> = HashMap::new();
+    let mut last: HashMap<u64, crate::kernel::stats::Stats> = HashMap::new();
     for id in policy_ids(&mut control)? {
-        if let Ok(s) = fetch_stats(&mut control, id) {
+        if let Ok(s) = control.stats(id) {
             last.insert(id, s);
         }
     }
@@ -222,10 +221,10 @@ pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
         let mut now = HashMap::new();
         for id in policy_ids(&mut control)? {
             // A policy removed since the dump is simply not shown.
-            let Ok(s) = fetch_stats(&mut control, id) else {
+            let Ok(s) = control.stats(id) else {
                 continue;
             };
-            let zero = crate::cli::policy::Stats::default();
+            let zero = crate::kernel::stats::Stats::default();
             let prev = last.get(&id).unwrap_or(&zero);
             let d = |a: u64, b: u64| a.saturating_sub(b);
             rows.push(Row {

@@ -576,6 +576,27 @@ pub fn action_name(v: u32) -> (ActionName, Option<u16>) {
     }
 }
 
+/// `payload`, a policy's wire encoding, as a whole `POLICY` attribute
+/// (what requests carry and [`from_wire`] reads); `None` when it does not
+/// fit one attribute (64 KiB).
+pub fn policy_attr(payload: &[u8]) -> Option<Vec<u8>> {
+    let mut nest = vec![0u8; payload.len().checked_add(4)?];
+    Writer::new(&mut nest)
+        .put(attr::POLICY | sysfence_abi::nla::F_NESTED, payload)
+        .ok()?;
+    Some(nest)
+}
+
+/// Decodes a `POLICY` payload (as the kernel returns it) into a policy file.
+pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
+    let nest = policy_attr(payload).ok_or_else(|| PolicyError("policy too large".into()))?;
+    let a = Iter::new(&nest)
+        .next()
+        .and_then(Result::ok)
+        .ok_or_else(|| PolicyError("malformed policy".into()))?;
+    from_wire(&a)
+}
+
 /// Renders a `POLICY` payload (as the kernel returns it) as a policy file.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     engine::validate(policy, &mut Box::new(engine::Scratch::ZERO))

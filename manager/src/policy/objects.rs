@@ -803,7 +803,7 @@ objects:
         assert!(e.contains("AF_UNIX only"), "{e}");
         let p = PolicyFile::parse(&P.replace("{family: inet6, unixPrefix", "{unixPrefix")).unwrap();
         let wire = p.to_wire().unwrap();
-        let back = crate::cli::policy::policy_of_wire(&wire).unwrap();
+        let back = crate::policy::native::from_payload(&wire).unwrap();
         assert_eq!(back.objects.files.len(), 2);
         assert_eq!(back.objects.connect[1].address.as_deref(), Some("::1"));
         assert_eq!(back.decision_lines(), p.decision_lines());

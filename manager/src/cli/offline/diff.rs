@@ -79,9 +79,10 @@ pub fn print(
 fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, Box<dyn Error>> {
     let resolved = t.resolve()?;
     let id = resolved.id;
-    let wire = policy::get_policy_wire(&mut Client::connect()?, id)?
+    let wire = Client::connect()?
+        .get_policy(id)?
         .ok_or_else(|| format!("cgroup {id} has no policy"))?;
-    let live = policy::policy_of_wire(&wire)?.decision_lines();
+    let live = crate::policy::native::from_payload(&wire)?.decision_lines();
     let want = policy::load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
     let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
     if print(&live, &want, ["only_live", "only_file"], json)? {
