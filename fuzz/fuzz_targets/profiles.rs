@@ -23,7 +23,7 @@ mod resource;
 /// The manager's `policy` module, as its files name each other
 /// (`crate::policy::native`, ...).
 mod policy {
-    pub(crate) use super::{input, native, objects, oci, resource};
+    pub(crate) use super::{input, native, objects};
 }
 
 use sysfence_abi::engine::{self, Scratch};

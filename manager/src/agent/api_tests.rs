@@ -7,9 +7,10 @@
 //! in-memory one, the cgroups a real tree in a temporary directory.
 
 use super::cgroups::tests::{layout, Driver, Runtime, TempDir, C1, C2, UID};
-use super::kernel::{Fake, Kernel, Live, State};
+use super::kernel::{Fake, Kernel};
 use super::kube::{field_manager, run, Config};
 use super::metrics::{self, Health, Metrics, Shared};
+use super::state::{Live, State};
 use crate::kernel::shadow::Report;
 use crate::kernel::stats::Stats;
 use bytes::Bytes;

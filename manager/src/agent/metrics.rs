@@ -2,7 +2,8 @@
 //! Prometheus metrics and health endpoints: a small HTTP/1.1 responder on
 //! tokio (`GET /metrics`, `/healthz`, `/readyz`; anything else is 404).
 
-use super::kernel::{Kernel, State};
+use super::kernel::Kernel;
+use super::state::State;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -127,7 +128,7 @@ pub fn render(shared: &Shared) -> String {
             ("{state=\"applied\"}".into(), m.applied as f64),
         ],
     );
-    let owned: Vec<(u64, super::kernel::Owned)> = shared
+    let owned: Vec<(u64, super::state::Owned)> = shared
         .state
         .lock()
         .expect("state lock")

@@ -25,6 +25,7 @@ pub mod kernel;
 pub mod kube;
 pub mod metrics;
 pub mod reconcile;
+pub mod state;
 pub mod status;
 
 #[cfg(test)]
@@ -35,9 +36,10 @@ mod plan_tests;
 use crate::exit::Code;
 use crate::out::out;
 use clap::{Args, Subcommand};
-use kernel::{Kernel, State};
+use kernel::Kernel;
 use reconcile::{Action, ApplyWhy, DropWhy, World};
 use serde::Serialize;
+use state::State;
 use std::error::Error;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -118,7 +120,7 @@ pub struct RunArgs {
     cgroup_root: PathBuf,
     /// Which cgroups' policies the agent applied (keep it on the host's
     /// /run, so it lives exactly as long as the kernel's policies).
-    #[arg(long, default_value = kernel::STATE_FILE, value_name = "FILE")]
+    #[arg(long, default_value = state::STATE_FILE, value_name = "FILE")]
     state_file: PathBuf,
     /// Address of /metrics, /healthz and /readyz.
     #[arg(long, default_value = "0.0.0.0:9479", value_name = "ADDR:PORT")]
@@ -145,7 +147,7 @@ pub struct PlanArgs {
     #[arg(long, default_value = crate::host::target::CGROUP_ROOT, value_name = "DIR")]
     cgroup_root: PathBuf,
     /// The agent's state file (which cgroups' policies it applied).
-    #[arg(long, default_value = kernel::STATE_FILE, value_name = "FILE")]
+    #[arg(long, default_value = state::STATE_FILE, value_name = "FILE")]
     state_file: PathBuf,
     /// Carry the actions out (needs the module) and update the state file.
     #[arg(long)]
@@ -361,7 +363,7 @@ fn plan(args: &PlanArgs) -> Res {
     let pods = inputs::load_pods(&args.pods)?;
     let mut state = State::load(&args.state_file)?;
     // The OCI hook's claims before the kernel's dump, as in the agent.
-    let adopted = kernel::adopt_claims(&kernel::agent_dir(&args.state_file), &mut state);
+    let adopted = state::adopt_claims(&state::agent_dir(&args.state_file), &mut state);
     for line in &adopted.log {
         if args.apply {
             eprintln!("sysfence: {line}");
@@ -375,7 +377,7 @@ fn plan(args: &PlanArgs) -> Res {
         Err(e) if args.apply => return Err(format!("--apply: {e}").into()),
         Err(e) => {
             eprintln!("sysfence: {e}\nsysfence: planning as if the kernel held no policy");
-            kernel::Live::default()
+            state::Live::default()
         }
     };
     let out = plan_with(
@@ -413,10 +415,10 @@ fn plan_with(
     args: &PlanArgs,
     policies: &[crd::SyscallPolicy],
     pods: &[k8s_openapi::api::core::v1::Pod],
-    live: &kernel::Live,
+    live: &state::Live,
     state: &mut State,
     kernel: &mut dyn Kernel,
-    adopted: &kernel::Adopted,
+    adopted: &state::Adopted,
 ) -> Result<Planned, Box<dyn Error>> {
     use std::fmt::Write as _;
     let inputs: Vec<_> = policies.iter().map(inputs::policy_input).collect();
@@ -428,7 +430,7 @@ fn plan_with(
             args.cgroup_root.display()
         );
     }
-    let dir = kernel::agent_dir(&args.state_file);
+    let dir = state::agent_dir(&args.state_file);
     let world = World {
         node: args.node_name.as_deref(),
         policies: &inputs,

@@ -5,8 +5,9 @@
 use super::cgroups::{tests::TempDir, Cgroup, Lookup};
 use super::crd::SyscallPolicy;
 use super::inputs::{pod_info, policy_input};
-use super::kernel::{execute, Fake, Kernel, Owned, State};
+use super::kernel::{execute, Fake, Kernel};
 use super::reconcile::*;
+use super::state::{Owned, State};
 use super::status::node_status;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -369,7 +370,7 @@ fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
 
 #[test]
 fn the_agent_takes_over_the_hooks_claims() {
-    use super::kernel::adopt_claims;
+    use super::state::adopt_claims;
     use crate::node::selection::{read_claims, write_claim};
     let dir = TempDir::new("claims");
     let o = Owned {
@@ -803,7 +804,7 @@ fn plan_files(
         &live,
         st,
         k,
-        &super::kernel::Adopted::default(),
+        &super::state::Adopted::default(),
     )
 }
 

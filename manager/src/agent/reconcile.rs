@@ -50,7 +50,7 @@
 //!      removed and the policy set as the shadow; the containers run
 //!      unfiltered (but recorded) until it is enforced again.
 
-use super::kernel::{Live, Owned, State};
+use super::state::{Live, Owned, State};
 use crate::agent::cgroups::{Cgroup, Lookup};
 use crate::node::selection::{hex_encode, SelectedPod, SelectedPolicy, Selection};
 use crate::policy::resource::{LabelSelector, SelectorOp};

@@ -4,6 +4,7 @@
 //! capabilities and the calls they are inside.
 
 pub mod caps;
+pub mod cgroups;
 pub mod inflight;
 pub mod stores;
 pub mod target;

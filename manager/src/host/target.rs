@@ -20,6 +20,7 @@
 //! their stores, see [`crate::host::stores`]), and that container's full id is
 //! then found as above; an id prefix that matches wins over a name.
 
+use crate::host::cgroups::{walk, Step};
 use crate::host::stores::Stores;
 use clap::Args;
 use std::os::unix::fs::MetadataExt;
@@ -319,26 +320,15 @@ fn container(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, Strin
 /// container's own business and are not searched.
 fn container_cgroups(root: &Path, wanted: impl Fn(&str) -> bool) -> Vec<(String, PathBuf)> {
     let mut found: Vec<(String, PathBuf)> = Vec::new();
-    let mut stack = vec![(root.to_path_buf(), 0u32)];
-    while let Some((d, depth)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            if !e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
+    walk(root, 8, |name, path, _| match container_id_of(name) {
+        Some(id) => {
+            if wanted(id) && !found.iter().any(|(f, _)| f == id) {
+                found.push((id.to_string(), path));
             }
-            let name = e.file_name().to_string_lossy().into_owned();
-            match container_id_of(&name) {
-                Some(id) if wanted(id) && !found.iter().any(|(f, _)| f == id) => {
-                    found.push((id.to_string(), e.path()));
-                }
-                Some(_) => {}
-                None if depth < 8 => stack.push((e.path(), depth + 1)),
-                None => {}
-            }
+            Step::Skip
         }
-    }
+        None => Step::Descend,
+    });
     found.sort();
     found
 }
