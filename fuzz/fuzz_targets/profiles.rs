@@ -9,6 +9,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../../manager/src/policy/action.rs"]
+mod action;
 #[path = "../../manager/src/policy/input.rs"]
 mod input;
 #[path = "../../manager/src/policy/native.rs"]
@@ -23,7 +25,7 @@ mod resource;
 /// The manager's `policy` module, as its files name each other
 /// (`crate::policy::native`, ...).
 mod policy {
-    pub(crate) use super::{input, native, objects};
+    pub(crate) use super::{action, input, native, objects};
 }
 
 use sysfence_abi::engine::{self, Scratch};

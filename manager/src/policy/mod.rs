@@ -3,6 +3,7 @@
 //! seccomp profiles, the `SyscallPolicy` resource, reading a file and
 //! detecting its format, and the translation of each to the wire.
 
+pub mod action;
 pub mod input;
 pub mod native;
 pub mod objects;

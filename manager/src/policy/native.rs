@@ -21,27 +21,13 @@
 //! Names resolve per ABI through the kernel's own syscall tables; a name
 //! that exists in none of a rule's ABIs is an error, never dropped.
 
+pub use crate::policy::action::{action_name, action_text, action_value, ActionName, PolicyError};
 use crate::policy::objects::Objects;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use sysfence_abi::engine::{self, ArgCmp};
 use sysfence_abi::names;
 use sysfence_abi::nla::{Attr, Error as NlaError, Iter, Writer};
 use sysfence_abi::proto::{action, attr, limits, Abi, Op};
-
-/// An action name in a policy file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
-pub enum ActionName {
-    #[default]
-    Allow,
-    Log,
-    Errno,
-    Trap,
-    KillThread,
-    KillProcess,
-}
 
 /// An ABI name in a policy file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,44 +131,8 @@ pub fn line_of_error<T: serde::de::DeserializeOwned>(text: &str) -> String {
     }
 }
 
-/// A policy that cannot be applied, with where and why.
-#[derive(Debug, PartialEq, Eq)]
-pub struct PolicyError(pub String);
-
-impl fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for PolicyError {}
-
 fn err<T>(s: String) -> Result<T, PolicyError> {
     Err(PolicyError(s))
-}
-
-/// The wire value of an action with its data.
-pub fn action_value(a: ActionName, errno: Option<u16>, what: &str) -> Result<u32, PolicyError> {
-    let v = match a {
-        ActionName::Allow => action::ALLOW,
-        ActionName::Log => action::LOG,
-        ActionName::Trap => action::TRAP | u32::from(errno.unwrap_or(0)),
-        ActionName::KillThread => action::KILL_THREAD,
-        ActionName::KillProcess => action::KILL_PROCESS,
-        ActionName::Errno => {
-            let e = u32::from(errno.unwrap_or(1));
-            if e > sysfence_abi::proto::limits::MAX_ERRNO {
-                return err(format!("{what}: errno {e} is above 4095"));
-            }
-            action::ERRNO | e
-        }
-    };
-    if errno.is_some() && !matches!(a, ActionName::Errno | ActionName::Trap) {
-        return err(format!(
-            "{what}: `errno` only goes with the errno or trap action"
-        ));
-    }
-    Ok(v)
 }
 
 pub(crate) fn op_value(o: OpName) -> Op {
@@ -549,30 +499,6 @@ impl PolicyFile {
         out.extend(rules.into_iter().map(|(_, _, _, l)| l));
         out.extend(self.objects.decision_lines());
         out
-    }
-}
-
-/// An action as text for decision lines (`errno(13)`, `allow`).
-pub fn action_text(a: ActionName, errno: Option<u16>) -> String {
-    match a {
-        ActionName::Errno => format!("errno({})", errno.unwrap_or(1)),
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-    }
-}
-
-/// The action name (and errno) of a wire action value.
-pub fn action_name(v: u32) -> (ActionName, Option<u16>) {
-    let data = (v & action::DATA_MASK) as u16;
-    match v & action::ACTION_MASK {
-        action::ALLOW => (ActionName::Allow, None),
-        action::LOG => (ActionName::Log, None),
-        action::ERRNO => (ActionName::Errno, Some(data)),
-        action::TRAP => (ActionName::Trap, (data != 0).then_some(data)),
-        action::KILL_THREAD => (ActionName::KillThread, None),
-        _ => (ActionName::KillProcess, None),
     }
 }
 

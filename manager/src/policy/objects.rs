@@ -23,7 +23,7 @@
 //! Among the matching rules of a class the most restrictive action wins;
 //! none matching gives the class's default (allow).
 
-use crate::policy::native::{action_value, ActionName, PolicyError};
+use crate::policy::action::{action_name, action_text, action_value, ActionName, PolicyError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -393,7 +393,7 @@ impl Objects {
         if !(1..=class::COUNT).contains(&c) {
             return;
         }
-        let (name, errno) = crate::policy::native::action_name(act);
+        let (name, errno) = action_name(act);
         if nest.kind == attr::POLICY_OBJECT_DEFAULT {
             *self.default_mut(c) = Some(name);
             return;
@@ -500,10 +500,7 @@ impl Objects {
         let mut out = Vec::new();
         for (name, c) in SECTIONS {
             let d = self.default_of(c).unwrap_or(ActionName::Allow);
-            out.push(format!(
-                "objects {name} default: {}",
-                crate::policy::native::action_text(d, None)
-            ));
+            out.push(format!("objects {name} default: {}", action_text(d, None)));
             let mut lines: Vec<String> = self
                 .section(c)
                 .iter()
@@ -555,7 +552,7 @@ impl Objects {
                     format!(
                         "objects {name} {}: {}",
                         f.join(" "),
-                        crate::policy::native::action_text(r.action, object_errno(r))
+                        action_text(r.action, object_errno(r))
                     )
                 })
                 .collect();
