@@ -387,10 +387,8 @@ impl PolicyFile {
         }
         // The module runs the same validation; run it here first so errors
         // point at the file, not at bytes.
-        let mut nest = vec![0u8; n + 4];
-        let mut w = Writer::new(&mut nest);
-        w.put(attr::POLICY | sysfence_abi::nla::F_NESTED, &buf)
-            .map_err(|_| PolicyError("policy too large to encode".into()))?;
+        let nest =
+            policy_attr(&buf).ok_or_else(|| PolicyError("policy too large to encode".into()))?;
         let a = Iter::new(&nest)
             .next()
             .and_then(Result::ok)
@@ -647,10 +645,7 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
 #[cfg(test)]
 pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> u32 {
     let payload = p.to_wire().unwrap();
-    let mut nest = vec![0u8; payload.len() + 4];
-    Writer::new(&mut nest)
-        .put(attr::POLICY | sysfence_abi::nla::F_NESTED, &payload)
-        .unwrap();
+    let nest = policy_attr(&payload).unwrap();
     let a = Iter::new(&nest).next().unwrap().unwrap();
     let mut scratch = Box::new(engine::Scratch::ZERO);
     let shape = engine::validate(&a, &mut scratch).unwrap();
@@ -685,7 +680,6 @@ pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sysfence_abi::nla::F_NESTED;
 
     const POLICY: &str = r#"
 default: allow
@@ -726,11 +720,7 @@ rules:
     fn round_trips_through_the_wire() {
         let p = PolicyFile::parse(POLICY).unwrap();
         let payload = p.to_wire().unwrap();
-        let mut nest = vec![0u8; payload.len() + 4];
-        Writer::new(&mut nest)
-            .put(attr::POLICY | F_NESTED, &payload)
-            .unwrap();
-        let back = from_wire(&Iter::new(&nest).next().unwrap().unwrap()).unwrap();
+        let back = from_payload(&payload).unwrap();
         assert_eq!(back.default, ActionName::Allow);
         assert_eq!(back.rules.len(), 5);
         assert_eq!(back.to_wire().unwrap().len(), payload.len());

@@ -799,16 +799,9 @@ mod tests {
 
     #[test]
     fn export_of_the_kernel_view_round_trips() {
-        use sysfence_abi::nla::{Iter, Writer, F_NESTED};
-        use sysfence_abi::proto::attr;
         let p = import(DOCKER, &ctx(DOCKER_CAPS)).unwrap().policy;
         let wire = p.to_wire().unwrap();
-        let mut nest = vec![0u8; wire.len() + 4];
-        Writer::new(&mut nest)
-            .put(attr::POLICY | F_NESTED, &wire)
-            .unwrap();
-        let a = Iter::new(&nest).next().unwrap().unwrap();
-        let live = crate::policy::native::from_wire(&a).unwrap();
+        let live = crate::policy::native::from_payload(&wire).unwrap();
         let json = serde_json::to_string(&export(&live)).unwrap();
         let back = import(&json, &ctx(&[])).unwrap();
         assert!(back.unknown.is_empty(), "{:?}", back.unknown);

@@ -30,7 +30,9 @@ pub use show::{show, ShowArgs};
 
 use crate::cli::policy::DOCKER_DEFAULT_CAPS;
 use crate::host::caps;
-use crate::policy::native::{action_name, action_text, from_wire, PolicyError, PolicyFile};
+use crate::policy::native::{
+    action_name, action_text, from_wire, policy_attr, PolicyError, PolicyFile,
+};
 use crate::policy::oci;
 use crate::policy::resource::SyscallPolicy;
 use clap::Args;
@@ -38,8 +40,8 @@ use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::error::Error;
 use sysfence_abi::engine::{self, ArgCmp, Exception, Head, Lookup, Rule, Tables};
-use sysfence_abi::nla::{Iter, Writer, F_NESTED};
-use sysfence_abi::proto::{action, attr, Abi, Op, X86_64_URETPROBE};
+use sysfence_abi::nla::{Iter, Writer};
+use sysfence_abi::proto::{action, Abi, Op, X86_64_URETPROBE};
 
 /// The kernel release a profile's `minKernel` is compared with when
 /// `--kernel` is not given and the running kernel's cannot be read: the
@@ -279,11 +281,8 @@ pub struct Compiled {
 
 /// `payload` as a `POLICY` attribute.
 fn nested(payload: &[u8]) -> Result<Vec<u8>, PolicyError> {
-    let mut nest = vec![0u8; payload.len() + 4];
-    Writer::new(&mut nest)
-        .put(attr::POLICY | F_NESTED, payload)
-        .map_err(|_| PolicyError("policy too large for one netlink attribute (64 KiB)".into()))?;
-    Ok(nest)
+    policy_attr(payload)
+        .ok_or_else(|| PolicyError("policy too large for one netlink attribute (64 KiB)".into()))
 }
 
 impl Compiled {
