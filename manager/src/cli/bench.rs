@@ -9,7 +9,7 @@
 //! - `load`: creates N cgroups under a parent and gives each the profile,
 //!   either all the same policy or each a distinct one.
 
-use crate::cli::policy::{load_policy, Caps};
+use crate::cli::offline::{load_policy, Caps};
 use crate::exit::Code;
 use crate::host::target::{Resolved, Target};
 use crate::kernel::client::Client;

@@ -25,7 +25,7 @@
 //!
 //! and else none: the container runs unfiltered.
 
-use crate::cli::policy::{load_policy, Caps};
+use crate::cli::offline::{load_policy, Caps};
 use crate::exit::Code;
 use crate::host::target::{Resolved, Target};
 use crate::kernel::client::Client;

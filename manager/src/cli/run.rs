@@ -12,7 +12,7 @@
 //! passed through (a signal as 128 + its number, as shells do).
 
 use crate::cli::offline::Compiled;
-use crate::cli::policy::{load_policy, Caps};
+use crate::cli::offline::{load_policy, Caps};
 use crate::host::target::{self, Resolved, CGROUP_ROOT};
 use crate::kernel::client::Client;
 use clap::Args;

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeSet;
 
+/// Docker's default capability set, for messages.
+pub const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
+
 /// Capability names by number (`include/uapi/linux/capability.h`).
 pub const NAMES: [&str; 41] = [
     "CAP_CHOWN",

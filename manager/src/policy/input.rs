@@ -8,7 +8,7 @@
 //! through [`read`] and decides its format with [`detect`], so a file is
 //! the same format, and fails the same way, whichever command reads it.
 
-use crate::policy::native::PolicyError;
+use crate::policy::action::PolicyError;
 use serde::Serialize;
 use std::io::Read;
 

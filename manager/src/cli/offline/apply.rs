@@ -2,7 +2,7 @@
 //! `policy apply --dry-run`, with or without a target.
 
 use super::{load, report, Compiled, Conditions, Context, Listing};
-use crate::cli::policy::{self, Caps};
+use super::{load_policy, Caps};
 use crate::exit::{Code, Usage};
 use crate::host::target::Target;
 use crate::out::outln;
@@ -28,7 +28,7 @@ pub fn dry_run(
     verbose: bool,
 ) -> Result<Code, Box<dyn Error>> {
     let policy = match target {
-        Some(t) => policy::load_policy(
+        Some(t) => load_policy(
             file,
             &t.resolve_for_dry_run()?,
             Caps::flag(caps, Caps::OfTarget),

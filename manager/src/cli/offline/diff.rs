@@ -3,7 +3,7 @@
 //! file against a file, decision by decision.
 
 use super::{canonical_lines, load, report, Conditions, Context, COUNT};
-use crate::cli::policy::{self, Caps};
+use super::{load_policy, Caps};
 use crate::exit::{Code, Usage};
 use crate::host::target::Target;
 use crate::kernel::client::Client;
@@ -83,7 +83,7 @@ fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, 
         .get_policy(id)?
         .ok_or_else(|| format!("cgroup {id} has no policy"))?;
     let live = crate::policy::native::from_payload(&wire)?.decision_lines();
-    let want = policy::load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
+    let want = load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
     let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
     if print(&live, &want, ["only_live", "only_file"], json)? {
         eprintln!("sysfence: the live policy of cgroup {id} and {file} decide every call alike");

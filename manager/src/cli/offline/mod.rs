@@ -19,6 +19,7 @@ mod call;
 mod check;
 mod convert;
 mod diff;
+mod load;
 mod show;
 
 pub use apply::{dry_run, need_target};
@@ -26,10 +27,11 @@ pub use call::{test, TestArgs};
 pub use check::{check, CheckArgs};
 pub use convert::{convert, ConvertArgs};
 pub use diff::{diff, DiffArgs};
+pub use load::{load_policy, Caps};
 pub use show::{show, ShowArgs};
 
-use crate::cli::policy::DOCKER_DEFAULT_CAPS;
 use crate::host::caps;
+use crate::host::caps::DOCKER_DEFAULT_CAPS;
 use crate::policy::native::{
     action_name, action_text, from_wire, policy_attr, PolicyError, PolicyFile,
 };
