@@ -5,7 +5,7 @@ use crate::cli::offline;
 use crate::cli::offline::{load_policy, Caps};
 use crate::exit::Code;
 use crate::host::target::{self, Target};
-use crate::kernel::policy::rule_count;
+use crate::kernel::policy::{rule_count, Entry};
 use crate::kernel::Client;
 use crate::out::{out, outln};
 use crate::policy::native::{from_payload, PolicyFile};
@@ -14,7 +14,6 @@ use crate::policy::resource::SyscallPolicy;
 use clap::Subcommand;
 use serde::Serialize;
 use std::error::Error;
-use sysfence_abi::proto::attr;
 
 type Res = Result<Code, Box<dyn Error>>;
 
@@ -228,23 +227,18 @@ pub enum ExportFormat {
     Syscallpolicy,
 }
 
-/// The policy the kernel holds for a cgroup, as a policy file.
-fn live_policy(target: &Target) -> Result<PolicyFile, Box<dyn Error>> {
-    live_policy_of(target, attr::POLICY)
-}
-
-/// The enforcing (`POLICY`) or shadow (`SHADOW_POLICY`) policy of a
-/// cgroup, as a policy file.
-fn live_policy_of(target: &Target, which: u16) -> Result<PolicyFile, Box<dyn Error>> {
+/// The enforcing policy, or with `shadow` the shadow policy, the kernel
+/// holds for a cgroup, as a policy file.
+fn live_policy(target: &Target, shadow: bool) -> Result<PolicyFile, Box<dyn Error>> {
     let id = target.resolve()?.id;
     let mut client = Client::connect()?;
-    let wire = if which == attr::SHADOW_POLICY {
+    let wire = if shadow {
         client.get_shadow(id)?
     } else {
         client.get_policy(id)?
     };
     let wire = wire.ok_or_else(|| {
-        if which == attr::SHADOW_POLICY {
+        if shadow {
             format!("cgroup {id} has no shadow policy")
         } else {
             format!("cgroup {id} has no policy")
@@ -266,26 +260,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             if dry_run {
                 return offline::dry_run(target, &file, caps.as_deref(), verbose);
             }
-            let resolved = offline::need_target(target)?.resolve_for_policy()?;
-            let id = resolved.id;
-            let policy = load_policy(
-                &file,
-                &resolved,
-                Caps::flag(caps.as_deref(), Caps::OfTarget),
-                verbose,
-            )?;
-            let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
-            for w in policy.warnings() {
-                eprintln!("sysfence: {file}: warning: {w}");
-            }
-            if shadow {
-                Client::connect()?.set_shadow(id, &payload)?;
-                eprintln!("sysfence: shadow policy set on cgroup {id} (recorded, not enforced; see `sysfence policy shadow-report`)");
-            } else {
-                Client::connect()?.set_policy(id, &payload)?;
-                eprintln!("sysfence: policy applied to cgroup {id}");
-            }
-            Ok(Code::Ok)
+            apply(target, &file, shadow, caps.as_deref(), verbose)
         }
         PolicyCmd::Diff(args) => offline::diff(&args),
         PolicyCmd::Check(args) => offline::check(&args),
@@ -296,27 +271,7 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             target,
             format,
             name,
-        } => {
-            let id = target.resolve()?.id;
-            let file = live_policy(&target)?;
-            match format {
-                ExportFormat::Oci => {
-                    if !file.objects.is_empty() {
-                        eprintln!("sysfence: the policy's object rules (files, exec, sockets) have no OCI form and are left out; --format syscallpolicy keeps them");
-                    }
-                    outln!("{}", serde_json::to_string_pretty(&oci::export(&file))?)?
-                }
-                ExportFormat::Syscallpolicy => {
-                    let name = name.unwrap_or_else(|| format!("cgroup-{id}"));
-                    let r = SyscallPolicy::of_policy(&name, file);
-                    let text = r.to_yaml()?;
-                    // What is printed must read back.
-                    SyscallPolicy::parse(&text).map_err(|e| format!("--name {name}: {e}"))?;
-                    out!("{text}")?;
-                }
-            }
-            Ok(Code::Ok)
-        }
+        } => export(&target, format, name),
         PolicyCmd::Promote { target } => {
             let id = target.resolve()?.id;
             Client::connect()?.promote(id)?;
@@ -336,75 +291,8 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             target,
             json,
             shadow,
-        } => {
-            let which = if shadow {
-                attr::SHADOW_POLICY
-            } else {
-                attr::POLICY
-            };
-            let file = live_policy_of(&target, which)?;
-            if json {
-                crate::out::json_line(&file)?;
-            } else {
-                out!("{}", serde_norway::to_string(&file)?)?;
-            }
-            Ok(Code::Ok)
-        }
-        PolicyCmd::List { json } => {
-            #[derive(Serialize)]
-            struct Item {
-                cgroup_id: u64,
-                /// Rules of the enforcing policy.
-                rules: usize,
-                /// Whether the cgroup has an enforcing policy (it may have
-                /// only a shadow).
-                enforcing: bool,
-                /// Set by `oci-hook`: not in force until the cgroup's next exec.
-                waiting_for_exec: bool,
-                /// The cgroup has a shadow policy ("none" after a promote
-                /// of a shadow set on a cgroup without a policy).
-                #[serde(skip_serializing_if = "Option::is_none")]
-                shadow: Option<&'static str>,
-            }
-            let items: Vec<Item> = Client::connect()?
-                .dump_policies()?
-                .into_iter()
-                .map(|e| Item {
-                    cgroup_id: e.cgroup_id,
-                    rules: e.policy.as_deref().map_or(0, rule_count),
-                    enforcing: e.policy.is_some(),
-                    waiting_for_exec: e.waiting_for_exec,
-                    shadow: if e.shadow.is_some() {
-                        Some("policy")
-                    } else if e.shadow_none {
-                        Some("none")
-                    } else {
-                        None
-                    },
-                })
-                .collect();
-            if json {
-                crate::out::json_line(&items)?;
-            } else {
-                outln!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES")?;
-                for i in &items {
-                    let state = if !i.enforcing {
-                        "no policy"
-                    } else if i.waiting_for_exec {
-                        "waiting for exec"
-                    } else {
-                        "in force"
-                    };
-                    let shadow = match i.shadow {
-                        Some("none") => ", shadow: no policy",
-                        Some(_) => ", shadow",
-                        None => "",
-                    };
-                    outln!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules)?;
-                }
-            }
-            Ok(Code::Ok)
-        }
+        } => get(&target, json, shadow),
+        PolicyCmd::List { json } => list(json),
         PolicyCmd::Delete { target } => {
             let id = target.resolve()?.id;
             Client::connect()?.delete_policy(id)?;
@@ -412,4 +300,129 @@ pub fn policy(cmd: PolicyCmd) -> Res {
             Ok(Code::Ok)
         }
     }
+}
+
+/// `policy apply` (not a dry run): read, encode and set the policy, as the
+/// enforcing one or as the shadow.
+fn apply(
+    target: Option<Target>,
+    file: &str,
+    shadow: bool,
+    caps: Option<&str>,
+    verbose: bool,
+) -> Res {
+    let resolved = offline::need_target(target)?.resolve_for_policy()?;
+    let id = resolved.id;
+    let policy = load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), verbose)?;
+    let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
+    for w in policy.warnings() {
+        eprintln!("sysfence: {file}: warning: {w}");
+    }
+    if shadow {
+        Client::connect()?.set_shadow(id, &payload)?;
+        eprintln!("sysfence: shadow policy set on cgroup {id} (recorded, not enforced; see `sysfence policy shadow-report`)");
+    } else {
+        Client::connect()?.set_policy(id, &payload)?;
+        eprintln!("sysfence: policy applied to cgroup {id}");
+    }
+    Ok(Code::Ok)
+}
+
+/// `policy export`: the live policy as a seccomp profile or a resource.
+fn export(target: &Target, format: ExportFormat, name: Option<String>) -> Res {
+    let id = target.resolve()?.id;
+    let file = live_policy(target, false)?;
+    match format {
+        ExportFormat::Oci => {
+            if !file.objects.is_empty() {
+                eprintln!("sysfence: the policy's object rules (files, exec, sockets) have no OCI form and are left out; --format syscallpolicy keeps them");
+            }
+            outln!("{}", serde_json::to_string_pretty(&oci::export(&file))?)?
+        }
+        ExportFormat::Syscallpolicy => {
+            let name = name.unwrap_or_else(|| format!("cgroup-{id}"));
+            let r = SyscallPolicy::of_policy(&name, file);
+            let text = r.to_yaml()?;
+            // What is printed must read back.
+            SyscallPolicy::parse(&text).map_err(|e| format!("--name {name}: {e}"))?;
+            out!("{text}")?;
+        }
+    }
+    Ok(Code::Ok)
+}
+
+/// `policy get`: the live policy (or shadow) as YAML or one JSON line.
+fn get(target: &Target, json: bool, shadow: bool) -> Res {
+    let file = live_policy(target, shadow)?;
+    if json {
+        crate::out::json_line(&file)?;
+    } else {
+        out!("{}", serde_norway::to_string(&file)?)?;
+    }
+    Ok(Code::Ok)
+}
+
+/// One line of `policy list`.
+#[derive(Serialize)]
+struct Item {
+    cgroup_id: u64,
+    /// Rules of the enforcing policy.
+    rules: usize,
+    /// Whether the cgroup has an enforcing policy (it may have
+    /// only a shadow).
+    enforcing: bool,
+    /// Set by `oci-hook`: not in force until the cgroup's next exec.
+    waiting_for_exec: bool,
+    /// The cgroup has a shadow policy ("none" after a promote
+    /// of a shadow set on a cgroup without a policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadow: Option<&'static str>,
+}
+
+impl Item {
+    fn of(e: &Entry) -> Item {
+        Item {
+            cgroup_id: e.cgroup_id,
+            rules: e.policy.as_deref().map_or(0, rule_count),
+            enforcing: e.policy.is_some(),
+            waiting_for_exec: e.waiting_for_exec,
+            shadow: if e.shadow.is_some() {
+                Some("policy")
+            } else if e.shadow_none {
+                Some("none")
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// `policy list`: every cgroup with a policy or a shadow.
+fn list(json: bool) -> Res {
+    let items: Vec<Item> = Client::connect()?
+        .dump_policies()?
+        .iter()
+        .map(Item::of)
+        .collect();
+    if json {
+        crate::out::json_line(&items)?;
+        return Ok(Code::Ok);
+    }
+    outln!("{:>12}  {:>6}  STATE", "CGROUP-ID", "RULES")?;
+    for i in &items {
+        let state = if !i.enforcing {
+            "no policy"
+        } else if i.waiting_for_exec {
+            "waiting for exec"
+        } else {
+            "in force"
+        };
+        let shadow = match i.shadow {
+            Some("none") => ", shadow: no policy",
+            Some(_) => ", shadow",
+            None => "",
+        };
+        outln!("{:>12}  {:>6}  {state}{shadow}", i.cgroup_id, i.rules)?;
+    }
+    Ok(Code::Ok)
 }
