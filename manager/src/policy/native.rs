@@ -259,7 +259,10 @@ impl PolicyFile {
         Ok(out)
     }
 
-    /// Encodes the policy as a `POLICY` attribute's payload.
+    /// Encodes the policy as a `POLICY` attribute's payload: its actions
+    /// resolved, the buffer sized ([`PolicyFile::wire_size`]), the head and
+    /// each ABI encoded ([`encode_abi`]), the objects, then the result
+    /// validated as the module would ([`check_wire`]).
     pub fn to_wire(&self) -> Result<Vec<u8>, PolicyError> {
         let default = action_value(self.default, self.default_errno, "default")?;
         let bad_abi = match self.bad_abi {
@@ -267,6 +270,44 @@ impl PolicyFile {
             None => None,
         };
         let abis = self.resolve()?;
+        let mut buf = vec![0u8; self.wire_size(&abis)];
+        let mut w = Writer::new(&mut buf);
+        let enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
+            w.put_u32(attr::POLICY_DEFAULT, default)?;
+            if let Some(b) = bad_abi {
+                w.put_u32(attr::POLICY_BAD_ABI, b)?;
+            }
+            if self.record {
+                w.put(attr::POLICY_RECORD, &[])?;
+            }
+            for (abi, rules) in &abis {
+                w.nest(attr::POLICY_ABI, |w| encode_abi(w, *abi, rules))?;
+            }
+            Ok(())
+        };
+        // One netlink attribute: a 16-bit length, header included.
+        let max = limits::MAX_POLICY_BYTES as usize - 4;
+        let too_large = |size: String| {
+            let rules: usize = abis.iter().map(|(_, r)| r.len()).sum();
+            PolicyError(format!(
+                "policy too large: it encodes to {size} bytes ({rules} rules), and the kernel takes at most {max} bytes per policy; use fewer argument rules or object rules"
+            ))
+        };
+        // The buffer has room for everything, so only a section over the
+        // 16-bit attribute length fails here.
+        enc(&mut w).map_err(|_| too_large(format!("more than {max}")))?;
+        self.objects.encode(&mut w)?;
+        let n = w.len();
+        buf.truncate(n);
+        if n > max {
+            return Err(too_large(n.to_string()));
+        }
+        check_wire(&buf)?;
+        Ok(buf)
+    }
+
+    /// A buffer size that holds the policy's encoding, whatever it is.
+    fn wire_size(&self, abis: &[(Abi, Vec<WireRule>)]) -> usize {
         let mut size = 64usize;
         for r in [
             &self.objects.files,
@@ -290,113 +331,91 @@ impl PolicyFile {
                 .sum::<usize>();
         }
         size += 5 * 24;
-        for (_, rules) in &abis {
+        for (_, rules) in abis {
             size += 16 + 4 + attr::ALLOW_BYTES;
             size += rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
         }
-        let mut buf = vec![0u8; size];
-        let mut w = Writer::new(&mut buf);
-        let enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
-            w.put_u32(attr::POLICY_DEFAULT, default)?;
-            if let Some(b) = bad_abi {
-                w.put_u32(attr::POLICY_BAD_ABI, b)?;
-            }
-            if self.record {
-                w.put(attr::POLICY_RECORD, &[])?;
-            }
-            for (abi, rules) in &abis {
-                w.nest(attr::POLICY_ABI, |w| {
-                    w.put_u32(attr::ABI_ID, *abi as u32)?;
-                    // Calls allowed without comparisons go in one bitmap:
-                    // "allow" is the weakest action, so where it sits
-                    // among the rules changes nothing.
-                    let mut allow = [0u8; attr::ALLOW_BYTES];
-                    let mut any = false;
-                    for r in rules
-                        .iter()
-                        .filter(|r| r.args.is_empty() && r.action == action::ALLOW)
-                    {
-                        if let Some(b) = allow.get_mut(r.nr as usize / 8) {
-                            *b |= 1 << (r.nr % 8);
-                            any = true;
-                        }
-                    }
-                    if any {
-                        w.put(attr::ABI_ALLOW, &allow)?;
-                    }
-                    // Runs of other rules without comparisons go packed, in
-                    // place, so the order of the rules (which decides ties
-                    // between actions of one kind) holds.
-                    let mut packed: Vec<u8> = Vec::new();
-                    let flush = |w: &mut Writer<'_>, packed: &mut Vec<u8>| {
-                        if packed.is_empty() {
-                            return Ok(());
-                        }
-                        let r = w.put(attr::ABI_PACKED, packed);
-                        packed.clear();
-                        r
-                    };
-                    for r in rules {
-                        if r.args.is_empty() && r.action == action::ALLOW {
-                            continue;
-                        }
-                        if r.args.is_empty() {
-                            packed.extend_from_slice(&r.nr.to_ne_bytes());
-                            packed.extend_from_slice(&r.action.to_ne_bytes());
-                            continue;
-                        }
-                        flush(w, &mut packed)?;
-                        w.nest(attr::ABI_RULE, |w| {
-                            w.put_u32(attr::RULE_NR, r.nr)?;
-                            w.put_u32(attr::RULE_ACTION, r.action)?;
-                            for a in &r.args {
-                                w.nest(attr::RULE_ARG, |w| {
-                                    w.put_u32(attr::ARG_INDEX, u32::from(a.index))?;
-                                    w.put_u32(attr::ARG_OP, a.op as u32)?;
-                                    w.put_u64(attr::ARG_VALUE, a.value)?;
-                                    if a.op == Op::MaskedEq {
-                                        w.put_u64(attr::ARG_VALUE_TWO, a.value_two)?;
-                                    }
-                                    Ok(())
-                                })?;
-                            }
-                            Ok(())
-                        })?;
-                    }
-                    flush(w, &mut packed)
-                })?;
+        size
+    }
+}
+
+/// The inside of one `POLICY_ABI` nest: its id, the allow bitmap, then the
+/// other rules in order, packed where they have no comparisons.
+fn encode_abi(w: &mut Writer<'_>, abi: Abi, rules: &[WireRule]) -> Result<(), NlaError> {
+    w.put_u32(attr::ABI_ID, abi as u32)?;
+    // Calls allowed without comparisons go in one bitmap:
+    // "allow" is the weakest action, so where it sits
+    // among the rules changes nothing.
+    let mut allow = [0u8; attr::ALLOW_BYTES];
+    let mut any = false;
+    for r in rules
+        .iter()
+        .filter(|r| r.args.is_empty() && r.action == action::ALLOW)
+    {
+        if let Some(b) = allow.get_mut(r.nr as usize / 8) {
+            *b |= 1 << (r.nr % 8);
+            any = true;
+        }
+    }
+    if any {
+        w.put(attr::ABI_ALLOW, &allow)?;
+    }
+    // Runs of other rules without comparisons go packed, in
+    // place, so the order of the rules (which decides ties
+    // between actions of one kind) holds.
+    let mut packed: Vec<u8> = Vec::new();
+    let flush = |w: &mut Writer<'_>, packed: &mut Vec<u8>| {
+        if packed.is_empty() {
+            return Ok(());
+        }
+        let r = w.put(attr::ABI_PACKED, packed);
+        packed.clear();
+        r
+    };
+    for r in rules {
+        if r.args.is_empty() && r.action == action::ALLOW {
+            continue;
+        }
+        if r.args.is_empty() {
+            packed.extend_from_slice(&r.nr.to_ne_bytes());
+            packed.extend_from_slice(&r.action.to_ne_bytes());
+            continue;
+        }
+        flush(w, &mut packed)?;
+        w.nest(attr::ABI_RULE, |w| encode_rule(w, r))?;
+    }
+    flush(w, &mut packed)
+}
+
+/// The inside of one `ABI_RULE` nest: a rule with comparisons.
+fn encode_rule(w: &mut Writer<'_>, r: &WireRule) -> Result<(), NlaError> {
+    w.put_u32(attr::RULE_NR, r.nr)?;
+    w.put_u32(attr::RULE_ACTION, r.action)?;
+    for a in &r.args {
+        w.nest(attr::RULE_ARG, |w| {
+            w.put_u32(attr::ARG_INDEX, u32::from(a.index))?;
+            w.put_u32(attr::ARG_OP, a.op as u32)?;
+            w.put_u64(attr::ARG_VALUE, a.value)?;
+            if a.op == Op::MaskedEq {
+                w.put_u64(attr::ARG_VALUE_TWO, a.value_two)?;
             }
             Ok(())
-        };
-        // One netlink attribute: a 16-bit length, header included.
-        let max = limits::MAX_POLICY_BYTES as usize - 4;
-        let too_large = |size: String| {
-            let rules: usize = abis.iter().map(|(_, r)| r.len()).sum();
-            PolicyError(format!(
-                "policy too large: it encodes to {size} bytes ({rules} rules), and the kernel takes at most {max} bytes per policy; use fewer argument rules or object rules"
-            ))
-        };
-        // The buffer has room for everything, so only a section over the
-        // 16-bit attribute length fails here.
-        enc(&mut w).map_err(|_| too_large(format!("more than {max}")))?;
-        self.objects.encode(&mut w)?;
-        let n = w.len();
-        buf.truncate(n);
-        if n > max {
-            return Err(too_large(n.to_string()));
-        }
-        // The module runs the same validation; run it here first so errors
-        // point at the file, not at bytes.
-        let nest =
-            policy_attr(&buf).ok_or_else(|| PolicyError("policy too large to encode".into()))?;
-        let a = Iter::new(&nest)
-            .next()
-            .and_then(Result::ok)
-            .ok_or_else(|| PolicyError("internal encoding error".into()))?;
-        engine::validate(&a, &mut Box::new(engine::Scratch::ZERO))
-            .map_err(|e| PolicyError(format!("policy: {}", e.text())))?;
-        Ok(buf)
+        })?;
     }
+    Ok(())
+}
+
+/// Validates an encoded policy as the module does, so that errors point at
+/// the file, not at bytes.
+fn check_wire(buf: &[u8]) -> Result<(), PolicyError> {
+    let nest = policy_attr(buf).ok_or_else(|| PolicyError("policy too large to encode".into()))?;
+    let a = Iter::new(&nest)
+        .next()
+        .and_then(Result::ok)
+        .ok_or_else(|| PolicyError("internal encoding error".into()))?;
+    engine::validate(&a, &mut Box::new(engine::Scratch::ZERO))
+        .map_err(|e| PolicyError(format!("policy: {}", e.text())))?;
+    Ok(())
 }
 
 /// Whether `v` fits in `bits` bits, zero- or sign-extended (an `int` -1
@@ -521,11 +540,12 @@ pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
     from_wire(&a)
 }
 
-/// Renders a `POLICY` payload (as the kernel returns it) as a policy file.
+/// Renders a `POLICY` payload (as the kernel returns it) as a policy file:
+/// validated as the module would, then its head, objects and each ABI's
+/// rules ([`abi_from_wire`]) read back.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     engine::validate(policy, &mut Box::new(engine::Scratch::ZERO))
         .map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;
-    let name_of = action_name;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
         default_errno: None,
@@ -538,106 +558,118 @@ pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     for a in policy.nested_iter().flatten() {
         match a.kind {
             attr::POLICY_DEFAULT => {
-                let (n, e) = name_of(a.u32().unwrap_or(0));
+                let (n, e) = action_name(a.u32().unwrap_or(0));
                 file.default = n;
                 file.default_errno = e;
             }
-            attr::POLICY_BAD_ABI => file.bad_abi = Some(name_of(a.u32().unwrap_or(0)).0),
+            attr::POLICY_BAD_ABI => file.bad_abi = Some(action_name(a.u32().unwrap_or(0)).0),
             attr::POLICY_RECORD => file.record = true,
             attr::POLICY_OBJECT | attr::POLICY_OBJECT_DEFAULT => file.objects.add_from_wire(&a),
-            attr::POLICY_ABI => {
-                let abi = a
-                    .nested_iter()
-                    .flatten()
-                    .find(|x| x.kind == attr::ABI_ID)
-                    .and_then(|x| x.u32())
-                    .and_then(|v| Abi::try_from(v).ok())
-                    .ok_or_else(|| PolicyError("kernel policy: ABI without id".into()))?;
-                file.abis.push(match abi {
-                    Abi::X86_64 => AbiName::X86_64,
-                    Abi::Ia32 => AbiName::Ia32,
-                    Abi::X32 => AbiName::X32,
-                });
-                for r in a.nested_iter().flatten().filter(|x| {
-                    x.kind == attr::ABI_RULE
-                        || x.kind == attr::ABI_PACKED
-                        || x.kind == attr::ABI_ALLOW
-                }) {
-                    // One rule of this ABI, as read back.
-                    let rule_of = |nr: u32, act: u32, args: Vec<ArgSpec>, last: AbiName| {
-                        let (action, errno) = name_of(act);
-                        RuleSpec {
-                            syscalls: vec![names::name(abi, nr)
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| format!("{nr}"))],
-                            action,
-                            errno,
-                            args,
-                            abis: Some(vec![last]),
-                        }
-                    };
-                    let last = *file.abis.last().unwrap_or(&AbiName::X86_64);
-                    if r.kind == attr::ABI_ALLOW {
-                        for (i, byte) in r.payload.iter().enumerate() {
-                            for b in 0..8u32 {
-                                if byte & (1 << b) != 0 {
-                                    let nr = i as u32 * 8 + b;
-                                    file.rules
-                                        .push(rule_of(nr, action::ALLOW, Vec::new(), last));
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    if r.kind == attr::ABI_PACKED {
-                        for pair in r.payload.chunks_exact(8) {
-                            let nr = u32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
-                            let act = u32::from_ne_bytes([pair[4], pair[5], pair[6], pair[7]]);
-                            file.rules.push(rule_of(nr, act, Vec::new(), last));
-                        }
-                        continue;
-                    }
-                    let (mut nr, mut act, mut args) = (0, 0, Vec::new());
-                    for x in r.nested_iter().flatten() {
-                        match x.kind {
-                            attr::RULE_NR => nr = x.u32().unwrap_or(0),
-                            attr::RULE_ACTION => act = x.u32().unwrap_or(0),
-                            _ => {
-                                let mut s = ArgSpec {
-                                    index: 0,
-                                    op: OpName::Eq,
-                                    value: 0,
-                                    value_two: None,
-                                };
-                                for y in x.nested_iter().flatten() {
-                                    match y.kind {
-                                        attr::ARG_INDEX => s.index = y.u32().unwrap_or(0) as u8,
-                                        attr::ARG_OP => {
-                                            s.op = match Op::try_from(y.u32().unwrap_or(0)) {
-                                                Ok(Op::Ne) => OpName::Ne,
-                                                Ok(Op::Lt) => OpName::Lt,
-                                                Ok(Op::Le) => OpName::Le,
-                                                Ok(Op::Ge) => OpName::Ge,
-                                                Ok(Op::Gt) => OpName::Gt,
-                                                Ok(Op::MaskedEq) => OpName::MaskedEq,
-                                                _ => OpName::Eq,
-                                            }
-                                        }
-                                        attr::ARG_VALUE => s.value = y.u64().unwrap_or(0),
-                                        _ => s.value_two = y.u64(),
-                                    }
-                                }
-                                args.push(s);
-                            }
-                        }
-                    }
-                    file.rules.push(rule_of(nr, act, args, last));
-                }
-            }
+            attr::POLICY_ABI => abi_from_wire(&a, &mut file)?,
             _ => {}
         }
     }
     Ok(file)
+}
+
+/// One `POLICY_ABI` nest read back: the ABI added to `file.abis`, its
+/// rules (bitmap, packed, with comparisons) to `file.rules`, in order.
+fn abi_from_wire(a: &Attr<'_>, file: &mut PolicyFile) -> Result<(), PolicyError> {
+    let abi = a
+        .nested_iter()
+        .flatten()
+        .find(|x| x.kind == attr::ABI_ID)
+        .and_then(|x| x.u32())
+        .and_then(|v| Abi::try_from(v).ok())
+        .ok_or_else(|| PolicyError("kernel policy: ABI without id".into()))?;
+    file.abis.push(match abi {
+        Abi::X86_64 => AbiName::X86_64,
+        Abi::Ia32 => AbiName::Ia32,
+        Abi::X32 => AbiName::X32,
+    });
+    let last = *file.abis.last().unwrap_or(&AbiName::X86_64);
+    // One rule of this ABI, as read back.
+    let rule_of = |nr: u32, act: u32, args: Vec<ArgSpec>| {
+        let (action, errno) = action_name(act);
+        RuleSpec {
+            syscalls: vec![names::name(abi, nr)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{nr}"))],
+            action,
+            errno,
+            args,
+            abis: Some(vec![last]),
+        }
+    };
+    for r in a.nested_iter().flatten() {
+        match r.kind {
+            attr::ABI_ALLOW => {
+                for (i, byte) in r.payload.iter().enumerate() {
+                    for b in 0..8u32 {
+                        if byte & (1 << b) != 0 {
+                            let nr = i as u32 * 8 + b;
+                            file.rules.push(rule_of(nr, action::ALLOW, Vec::new()));
+                        }
+                    }
+                }
+            }
+            attr::ABI_PACKED => {
+                for pair in r.payload.chunks_exact(8) {
+                    let nr = u32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
+                    let act = u32::from_ne_bytes([pair[4], pair[5], pair[6], pair[7]]);
+                    file.rules.push(rule_of(nr, act, Vec::new()));
+                }
+            }
+            attr::ABI_RULE => {
+                let (nr, act, args) = rule_from_wire(&r);
+                file.rules.push(rule_of(nr, act, args));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One `ABI_RULE` nest read back: number, action and comparisons.
+fn rule_from_wire(r: &Attr<'_>) -> (u32, u32, Vec<ArgSpec>) {
+    let (mut nr, mut act, mut args) = (0, 0, Vec::new());
+    for x in r.nested_iter().flatten() {
+        match x.kind {
+            attr::RULE_NR => nr = x.u32().unwrap_or(0),
+            attr::RULE_ACTION => act = x.u32().unwrap_or(0),
+            _ => args.push(arg_from_wire(&x)),
+        }
+    }
+    (nr, act, args)
+}
+
+/// One `RULE_ARG` nest read back.
+fn arg_from_wire(x: &Attr<'_>) -> ArgSpec {
+    let mut s = ArgSpec {
+        index: 0,
+        op: OpName::Eq,
+        value: 0,
+        value_two: None,
+    };
+    for y in x.nested_iter().flatten() {
+        match y.kind {
+            attr::ARG_INDEX => s.index = y.u32().unwrap_or(0) as u8,
+            attr::ARG_OP => {
+                s.op = match Op::try_from(y.u32().unwrap_or(0)) {
+                    Ok(Op::Ne) => OpName::Ne,
+                    Ok(Op::Lt) => OpName::Lt,
+                    Ok(Op::Le) => OpName::Le,
+                    Ok(Op::Ge) => OpName::Ge,
+                    Ok(Op::Gt) => OpName::Gt,
+                    Ok(Op::MaskedEq) => OpName::MaskedEq,
+                    _ => OpName::Eq,
+                }
+            }
+            attr::ARG_VALUE => s.value = y.u64().unwrap_or(0),
+            _ => s.value_two = y.u64(),
+        }
+    }
+    s
 }
 
 /// Compiles a policy file with the engine the module runs and decides one
