@@ -354,9 +354,39 @@ fn excluded(s: &Syscall, ctx: &Context) -> Option<String> {
     None
 }
 
-/// Turns a profile into the native policy.
+/// Turns a profile into the native policy: what sysfence cannot honour
+/// refused ([`refuse_unsupported`]), its ABIs ([`profile_abis`]), each rule
+/// translated ([`Translation::add`]), then the ia32 multiplexers' twins
+/// ([`Translation::add_multiplexer_twins`]).
 pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
     let p = parse_profile(text)?;
+    refuse_unsupported(&p)?;
+    let (default, default_errno) = action("defaultAction", &p.default_action, p.default_errno_ret)?;
+    let abis = profile_abis(&p);
+    let mut t = Translation::default();
+    for (i, s) in p.syscalls.iter().enumerate() {
+        t.add(i, s, ctx, &abis)?;
+    }
+    t.add_multiplexer_twins();
+    Ok(Imported {
+        policy: PolicyFile {
+            default,
+            default_errno,
+            abis,
+            bad_abi: None,
+            record: false,
+            rules: t.rules,
+            objects: Default::default(),
+        },
+        unknown: t.unknown,
+        skipped: t.skipped,
+        origins: t.origins,
+    })
+}
+
+/// Refuses what a profile asks that sysfence cannot honour: a user-space
+/// notification listener, unknown filter flags.
+fn refuse_unsupported(p: &Profile) -> Result<(), PolicyError> {
     if p.listener_path.is_some() {
         return Err(PolicyError(
             "listenerPath: user-space notification (SCMP_ACT_NOTIFY) cannot be honoured by sysfence".into(),
@@ -372,8 +402,12 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             other => return Err(PolicyError(format!("flags: unknown flag {other}"))),
         }
     }
-    let (default, default_errno) = action("defaultAction", &p.default_action, p.default_errno_ret)?;
-    // ABIs: the native one always, plus those listed (or mapped).
+    Ok(())
+}
+
+/// The ABIs a profile describes: the native one always, plus those listed
+/// (or mapped).
+fn profile_abis(p: &Profile) -> Vec<AbiName> {
     let mut abis = vec![AbiName::X86_64];
     let listed: Vec<String> = if !p.architectures.is_empty() {
         p.architectures.clone()
@@ -391,34 +425,62 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             abis.push(a);
         }
     }
-    let mut rules = Vec::new();
-    let mut unknown = Vec::new();
-    let mut skipped = Vec::new();
-    let mut derived = Vec::new();
-    let mut origins = Vec::new();
-    for (i, s) in p.syscalls.iter().enumerate() {
+    abis
+}
+
+/// The comparisons of a profile's rule `what`.
+fn args_of(what: &str, s: &Syscall) -> Result<Vec<ArgSpec>, PolicyError> {
+    let mut args = Vec::new();
+    for (j, a) in s.args.iter().enumerate() {
+        let o = op(&format!("{what}.args[{j}]"), &a.op)?;
+        let index = u8::try_from(a.index)
+            .ok()
+            .filter(|i| *i <= 5)
+            .ok_or_else(|| {
+                PolicyError(format!("{what}.args[{j}]: index {} is not 0-5", a.index))
+            })?;
+        args.push(ArgSpec {
+            index,
+            op: o,
+            value: a.value,
+            value_two: (o == OpName::MaskedEq).then_some(a.value_two),
+        });
+    }
+    Ok(args)
+}
+
+/// A profile's rules as they are translated.
+#[derive(Default)]
+struct Translation {
+    rules: Vec<RuleSpec>,
+    /// Names no ABI of the policy knows.
+    unknown: Vec<String>,
+    /// Rules Docker's conditions leave out, and why.
+    skipped: Vec<String>,
+    /// Calls ia32 also reaches through a multiplexer: (rule, name,
+    /// action, errno).
+    derived: Vec<(String, String, ActionName, Option<u16>)>,
+    /// For each rule, the profile's rule it comes from.
+    origins: Vec<String>,
+}
+
+impl Translation {
+    /// Translates the profile's rule `i`.
+    fn add(
+        &mut self,
+        i: usize,
+        s: &Syscall,
+        ctx: &Context,
+        abis: &[AbiName],
+    ) -> Result<(), PolicyError> {
         let what = format!("syscalls[{i}]");
         let (act, errno) = action(&what, &s.action, s.errno_ret)?;
         if let Some(why) = excluded(s, ctx) {
-            skipped.push(format!("{what} ({}): {why}", names_of(s).join(", ")));
-            continue;
+            self.skipped
+                .push(format!("{what} ({}): {why}", names_of(s).join(", ")));
+            return Ok(());
         }
-        let mut args = Vec::new();
-        for (j, a) in s.args.iter().enumerate() {
-            let o = op(&format!("{what}.args[{j}]"), &a.op)?;
-            let index = u8::try_from(a.index)
-                .ok()
-                .filter(|i| *i <= 5)
-                .ok_or_else(|| {
-                    PolicyError(format!("{what}.args[{j}]: index {} is not 0-5", a.index))
-                })?;
-            args.push(ArgSpec {
-                index,
-                op: o,
-                value: a.value,
-                value_two: (o == OpName::MaskedEq).then_some(a.value_two),
-            });
-        }
+        let args = args_of(&what, s)?;
         let mut known = Vec::new();
         for n in names_of(s) {
             let anywhere = abis
@@ -426,7 +488,7 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
                 .any(|a| sysfence_abi::names::number((*a).into(), &n).is_some());
             let multiplexed = abis.contains(&AbiName::Ia32) && multiplexed(&n).is_some();
             if multiplexed {
-                derived.push((what.clone(), n.clone(), act, errno));
+                self.derived.push((what.clone(), n.clone(), act, errno));
             }
             if multiplexed && !anywhere {
                 // `send` and `recv` exist on ia32 only through socketcall.
@@ -434,12 +496,12 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             }
             if anywhere {
                 known.push(n);
-            } else if !unknown.contains(&n) {
-                unknown.push(n);
+            } else if !self.unknown.contains(&n) {
+                self.unknown.push(n);
             }
         }
         if known.is_empty() {
-            continue;
+            return Ok(());
         }
         // runc: comparisons of one argument twice are separate rules (OR).
         let repeated = (0..6u8).any(|x| args.iter().filter(|a| a.index == x).count() > 1);
@@ -449,8 +511,8 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
             vec![args]
         };
         for g in groups {
-            origins.push(what.clone());
-            rules.push(RuleSpec {
+            self.origins.push(what.clone());
+            self.rules.push(RuleSpec {
                 syscalls: known.clone(),
                 action: act,
                 errno,
@@ -458,55 +520,46 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
                 abis: None,
             });
         }
+        Ok(())
     }
-    // ia32 also reaches socket and SysV IPC calls through the socketcall
-    // and ipc multiplexers, with the call's number in the first argument
-    // and its arguments in memory. libseccomp (so runc, crun, Docker and
-    // containerd) gives each rule on such a call a twin on the multiplexer
-    // with that number, the same action and no argument comparisons,
-    // unless the profile has a rule of its own for the multiplexer, which
-    // then decides alone. The same here, so a profile means what it means
-    // under seccomp.
-    for (what, n, act, errno) in derived {
-        let Some((mux, call)) = multiplexed(&n) else {
-            continue;
-        };
-        let own_rule = rules
-            .iter()
-            .any(|r: &RuleSpec| r.args.is_empty() && r.syscalls.iter().any(|x| x == mux));
-        if own_rule {
-            continue;
+
+    /// ia32 also reaches socket and SysV IPC calls through the socketcall
+    /// and ipc multiplexers, with the call's number in the first argument
+    /// and its arguments in memory. libseccomp (so runc, crun, Docker and
+    /// containerd) gives each rule on such a call a twin on the multiplexer
+    /// with that number, the same action and no argument comparisons,
+    /// unless the profile has a rule of its own for the multiplexer, which
+    /// then decides alone. The same here, so a profile means what it means
+    /// under seccomp.
+    fn add_multiplexer_twins(&mut self) {
+        for (what, n, act, errno) in std::mem::take(&mut self.derived) {
+            let Some((mux, call)) = multiplexed(&n) else {
+                continue;
+            };
+            let own_rule = self
+                .rules
+                .iter()
+                .any(|r: &RuleSpec| r.args.is_empty() && r.syscalls.iter().any(|x| x == mux));
+            if own_rule {
+                continue;
+            }
+            self.origins.push(format!(
+                "{what} (its ia32 {mux} form, arg0 == {call}, for {n})"
+            ));
+            self.rules.push(RuleSpec {
+                syscalls: vec![mux.to_string()],
+                action: act,
+                errno,
+                args: vec![ArgSpec {
+                    index: 0,
+                    op: OpName::Eq,
+                    value: call,
+                    value_two: None,
+                }],
+                abis: Some(vec![AbiName::Ia32]),
+            });
         }
-        origins.push(format!(
-            "{what} (its ia32 {mux} form, arg0 == {call}, for {n})"
-        ));
-        rules.push(RuleSpec {
-            syscalls: vec![mux.to_string()],
-            action: act,
-            errno,
-            args: vec![ArgSpec {
-                index: 0,
-                op: OpName::Eq,
-                value: call,
-                value_two: None,
-            }],
-            abis: Some(vec![AbiName::Ia32]),
-        });
     }
-    Ok(Imported {
-        policy: PolicyFile {
-            default,
-            default_errno,
-            abis,
-            bad_abi: None,
-            record: false,
-            rules,
-            objects: Default::default(),
-        },
-        unknown,
-        skipped,
-        origins,
-    })
 }
 
 fn names_of(s: &Syscall) -> Vec<String> {
