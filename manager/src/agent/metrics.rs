@@ -100,34 +100,25 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// One metric family in Prometheus' text format: its help, its type and a
+/// sample per label set (`{...}`, or empty).
+fn family(o: &mut String, name: &str, kind: &str, help: &str, lines: &[(String, f64)]) {
+    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, v) in lines {
+        let _ = writeln!(o, "{name}{labels} {v}");
+    }
+}
+
+/// One sample without labels.
+fn plain(v: f64) -> Vec<(String, f64)> {
+    vec![(String::new(), v)]
+}
+
 /// The metrics in Prometheus' text format. The kernel's per-policy
 /// counters are read now, for every cgroup the agent owns.
 pub fn render(shared: &Shared) -> String {
     let m = shared.metrics.lock().expect("metrics lock").clone();
     let h = shared.health.lock().expect("health lock").clone();
-    let mut o = String::new();
-    let mut one = |name: &str, kind: &str, help: &str, lines: &[(String, f64)]| {
-        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in lines {
-            let _ = writeln!(o, "{name}{labels} {v}");
-        }
-    };
-    let plain = |v: f64| vec![(String::new(), v)];
-    one(
-        "sysfence_agent_policies",
-        "gauge",
-        "SyscallPolicy resources the agent sees.",
-        &plain(m.policies as f64),
-    );
-    one(
-        "sysfence_agent_containers",
-        "gauge",
-        "Running containers on this node selected by a policy, and those whose cgroup holds it.",
-        &[
-            ("{state=\"matched\"}".into(), m.matched as f64),
-            ("{state=\"applied\"}".into(), m.applied as f64),
-        ],
-    );
     let owned: Vec<(u64, super::state::Owned)> = shared
         .state
         .lock()
@@ -136,13 +127,48 @@ pub fn render(shared: &Shared) -> String {
         .iter()
         .map(|(k, v)| (*k, v.clone()))
         .collect();
-    one(
+    let mut o = String::new();
+    render_changes(&mut o, &m, owned.len());
+    render_apply_duration(&mut o, &m);
+    render_passes(&mut o, &m, &h);
+    family(
+        &mut o,
+        "sysfence_decisions_total",
+        "counter",
+        "The kernel's decisions on the calls of each container the agent filters, by action.",
+        &decision_lines(shared, &owned),
+    );
+    o
+}
+
+/// What the agent sees and what it changed in the kernel.
+fn render_changes(o: &mut String, m: &Metrics, owned: usize) {
+    family(
+        o,
+        "sysfence_agent_policies",
+        "gauge",
+        "SyscallPolicy resources the agent sees.",
+        &plain(m.policies as f64),
+    );
+    family(
+        o,
+        "sysfence_agent_containers",
+        "gauge",
+        "Running containers on this node selected by a policy, and those whose cgroup holds it.",
+        &[
+            ("{state=\"matched\"}".into(), m.matched as f64),
+            ("{state=\"applied\"}".into(), m.applied as f64),
+        ],
+    );
+    family(
+        o,
         "sysfence_agent_owned_cgroups",
         "gauge",
         "Cgroups whose policy the agent applied.",
-        &plain(owned.len() as f64),
+        &plain(owned as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_applies_total",
         "counter",
         "Policies set or replaced in the kernel, by result.",
@@ -151,7 +177,8 @@ pub fn render(shared: &Shared) -> String {
             ("{result=\"error\"}".into(), m.applies_failed as f64),
         ],
     );
-    one(
+    family(
+        o,
         "sysfence_agent_deletes_total",
         "counter",
         "Policies removed from the kernel, by result.",
@@ -160,6 +187,10 @@ pub fn render(shared: &Shared) -> String {
             ("{result=\"error\"}".into(), m.deletes_failed as f64),
         ],
     );
+}
+
+/// The histogram of the time one apply takes.
+fn render_apply_duration(o: &mut String, m: &Metrics) {
     let _ = writeln!(
         o,
         "# HELP sysfence_agent_apply_duration_seconds Time to set or replace one policy, read-back included.\n# TYPE sysfence_agent_apply_duration_seconds histogram"
@@ -177,25 +208,26 @@ pub fn render(shared: &Shared) -> String {
         "sysfence_agent_apply_duration_seconds_bucket{{le=\"+Inf\"}} {total}\nsysfence_agent_apply_duration_seconds_sum {}\nsysfence_agent_apply_duration_seconds_count {total}",
         m.apply_sum
     );
-    let mut one = |name: &str, kind: &str, help: &str, lines: &[(String, f64)]| {
-        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in lines {
-            let _ = writeln!(o, "{name}{labels} {v}");
-        }
-    };
-    one(
+}
+
+/// The reconcile passes, status patches, watches and readiness.
+fn render_passes(o: &mut String, m: &Metrics, h: &Health) {
+    family(
+        o,
         "sysfence_agent_reconciles_total",
         "counter",
         "Reconcile passes.",
         &plain(m.reconciles as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_reconcile_errors_total",
         "counter",
         "Reconcile passes that could not run (the module unreachable, the state file unwritable).",
         &plain(m.reconcile_errors as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_last_reconcile_timestamp_seconds",
         "gauge",
         "When the last reconcile pass ended (Unix time).",
@@ -204,7 +236,8 @@ pub fn render(shared: &Shared) -> String {
                 .map_or(0.0, |d| d.as_secs_f64())
         })),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_status_patches_total",
         "counter",
         "Status updates sent to the API server, by result.",
@@ -213,52 +246,49 @@ pub fn render(shared: &Shared) -> String {
             ("{result=\"error\"}".into(), m.status_patches_failed as f64),
         ],
     );
-    one(
+    family(
+        o,
         "sysfence_agent_watch_errors_total",
         "counter",
         "Errors of the API watches (each is retried with backoff).",
         &plain(m.watch_errors as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_ready",
         "gauge",
         "1 when both watches have listed and the module answered the last pass.",
         &plain(if h.ready() { 1.0 } else { 0.0 }),
     );
-    // The kernel's decisions, per container.
+}
+
+/// The kernel's decisions, per container the agent owns, read now.
+fn decision_lines(shared: &Shared, owned: &[(u64, super::state::Owned)]) -> Vec<(String, f64)> {
     let mut lines = Vec::new();
-    {
-        let mut k = shared.kernel.lock().expect("kernel lock");
-        // A shadow's cgroup: its counters are those of whatever enforces
-        // there, not of this policy (its record is in the status).
-        for (cg, w) in owned.iter().filter(|(_, w)| !w.shadow) {
-            let Ok(s) = k.stats(*cg) else { continue };
-            let (ns, pod) = w.pod.split_once('/').unwrap_or(("", &w.pod));
-            let base = format!(
-                "namespace=\"{}\",pod=\"{}\",container=\"{}\",policy=\"{}\",cgroup=\"{cg}\"",
-                escape(ns),
-                escape(pod),
-                escape(&w.container),
-                escape(w.policy.split_once('/').map_or(&w.policy[..], |x| x.1)),
-            );
-            for (action, v) in [
-                ("allowed", s.allowed),
-                ("denied", s.denied),
-                ("logged", s.logged),
-                ("killed", s.killed),
-                ("trapped", s.trapped),
-            ] {
-                lines.push((format!("{{{base},action=\"{action}\"}}"), v as f64));
-            }
+    let mut k = shared.kernel.lock().expect("kernel lock");
+    // A shadow's cgroup: its counters are those of whatever enforces
+    // there, not of this policy (its record is in the status).
+    for (cg, w) in owned.iter().filter(|(_, w)| !w.shadow) {
+        let Ok(s) = k.stats(*cg) else { continue };
+        let (ns, pod) = w.pod.split_once('/').unwrap_or(("", &w.pod));
+        let base = format!(
+            "namespace=\"{}\",pod=\"{}\",container=\"{}\",policy=\"{}\",cgroup=\"{cg}\"",
+            escape(ns),
+            escape(pod),
+            escape(&w.container),
+            escape(w.policy.split_once('/').map_or(&w.policy[..], |x| x.1)),
+        );
+        for (action, v) in [
+            ("allowed", s.allowed),
+            ("denied", s.denied),
+            ("logged", s.logged),
+            ("killed", s.killed),
+            ("trapped", s.trapped),
+        ] {
+            lines.push((format!("{{{base},action=\"{action}\"}}"), v as f64));
         }
     }
-    one(
-        "sysfence_decisions_total",
-        "counter",
-        "The kernel's decisions on the calls of each container the agent filters, by action.",
-        &lines,
-    );
-    o
+    lines
 }
 
 /// One response: status line, type and body.
