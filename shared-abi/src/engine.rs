@@ -1393,52 +1393,11 @@ mod tests {
         )
     }
 
-    /// A compiled policy, owned.
-    struct Owned {
-        head: Head,
-        exceptions: Vec<Exception>,
-        rules: Vec<Rule>,
-        cmps: Vec<ArgCmp>,
-        objects: Vec<u8>,
-    }
-
-    impl Owned {
-        fn tables(&self) -> Tables<'_> {
-            Tables {
-                head: &self.head,
-                exceptions: &self.exceptions,
-                rules: &self.rules,
-                cmps: &self.cmps,
-                objects: &self.objects,
-            }
-        }
-    }
+    use crate::owned::Compiled as Owned;
 
     fn compiled(buf: &[u8]) -> Owned {
         let a = Iter::new(buf).next().unwrap().unwrap();
-        let mut scratch = Box::new(Scratch::ZERO);
-        let shape = validate(&a, &mut scratch).unwrap();
-        let mut o = Owned {
-            head: Head::EMPTY,
-            exceptions: vec![Exception::EMPTY; shape.exceptions],
-            rules: vec![Rule::EMPTY; shape.rules],
-            cmps: vec![ArgCmp::EMPTY; shape.cmps],
-            objects: vec![0; shape.object_bytes],
-        };
-        compile(
-            &a,
-            &shape,
-            &mut scratch,
-            TablesMut {
-                head: &mut o.head,
-                exceptions: &mut o.exceptions,
-                rules: &mut o.rules,
-                cmps: &mut o.cmps,
-                objects: &mut o.objects,
-            },
-        )
-        .unwrap();
-        o
+        Owned::new(&a, &mut Box::new(Scratch::ZERO)).unwrap()
     }
 
     /// The policy read back, as a whole `POLICY` attribute.
@@ -1511,7 +1470,7 @@ mod tests {
         assert_eq!(d(6), action::ERRNO | 3);
         assert_eq!(d(7), action::KILL_THREAD);
         // Stored strictest first.
-        let order: Vec<_> = o.rules.iter().map(|r| r.action).collect();
+        let order: Vec<_> = o.tables().rules.iter().map(|r| r.action).collect();
         assert_eq!(
             order,
             [
@@ -1549,7 +1508,11 @@ mod tests {
         assert!(!t.head.allows(Abi::Ia32, 0));
         // Only what differs from "allow" or the default is an exception.
         assert_eq!(
-            o.exceptions.iter().map(|e| e.nr).collect::<Vec<_>>(),
+            o.tables()
+                .exceptions
+                .iter()
+                .map(|e| e.nr)
+                .collect::<Vec<_>>(),
             [1, 3, 4, 5]
         );
     }
@@ -1563,9 +1526,9 @@ mod tests {
             let o = compiled(&buf);
             let back = read_back(&o);
             let o2 = compiled(&back);
-            assert_eq!(o.head, o2.head);
-            assert_eq!(o.exceptions, o2.exceptions);
-            assert_eq!(o.rules.len(), o2.rules.len());
+            assert_eq!(o.tables().head, o2.tables().head);
+            assert_eq!(o.tables().exceptions, o2.tables().exceptions);
+            assert_eq!(o.tables().rules.len(), o2.tables().rules.len());
             assert_eq!(read_back(&o2), back);
             for nr in 0..1030 {
                 for a0 in [0, 7, 8, 9] {
@@ -1603,8 +1566,8 @@ mod tests {
             w.put(attr::ABI_ALLOW, &bitmap(&nrs))
         });
         let (a, b) = (compiled(&with_pairs), compiled(&with_bitmap));
-        assert_eq!(a.head, b.head);
-        assert_eq!(a.exceptions, b.exceptions);
+        assert_eq!(a.tables().head, b.tables().head);
+        assert_eq!(a.tables().exceptions, b.tables().exceptions);
         assert_eq!(b.tables().fixed(Abi::X86_64, 500), Some(action::ERRNO | 9));
         assert!(b.tables().head.allows(Abi::X86_64, 1023));
         assert_eq!(
@@ -1612,7 +1575,7 @@ mod tests {
             shape_of(&with_bitmap).unwrap()
         );
         // Read back (the allowed calls as a bitmap), it compiles the same.
-        assert_eq!(compiled(&read_back(&a)).head, a.head);
+        assert_eq!(compiled(&read_back(&a)).tables().head, a.tables().head);
     }
 
     #[test]
@@ -1875,9 +1838,9 @@ mod tests {
         let o = compiled(&buf);
         let back = read_back(&o);
         let o2 = compiled(&back);
-        assert_eq!(o.cmps, o2.cmps);
-        assert_eq!(o.cmps[0].value, 0x1_0000_0001);
-        assert_eq!(o.cmps[0].arg_mask, 0xffff_ffff);
+        assert_eq!(o.tables().cmps, o2.tables().cmps);
+        assert_eq!(o.tables().cmps[0].value, 0x1_0000_0001);
+        assert_eq!(o.tables().cmps[0].arg_mask, 0xffff_ffff);
         assert_eq!(read_back(&o2), back);
         let args = [1, 0, 0, 0, 0, 0];
         assert_eq!(o2.tables().decide(Abi::X86_64, SOCKET, &args), DENY);

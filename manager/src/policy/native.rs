@@ -679,34 +679,10 @@ pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> 
     let payload = p.to_wire().unwrap();
     let nest = policy_attr(&payload).unwrap();
     let a = Iter::new(&nest).next().unwrap().unwrap();
-    let mut scratch = Box::new(engine::Scratch::ZERO);
-    let shape = engine::validate(&a, &mut scratch).unwrap();
-    let mut head = engine::Head::EMPTY;
-    let mut exceptions = vec![engine::Exception::EMPTY; shape.exceptions];
-    let mut rules = vec![engine::Rule::EMPTY; shape.rules];
-    let mut cmps = vec![ArgCmp::EMPTY; shape.cmps];
-    let mut objects = vec![0u8; shape.object_bytes];
-    engine::compile(
-        &a,
-        &shape,
-        &mut scratch,
-        engine::TablesMut {
-            head: &mut head,
-            exceptions: &mut exceptions,
-            rules: &mut rules,
-            cmps: &mut cmps,
-            objects: &mut objects,
-        },
-    )
-    .unwrap();
-    engine::Tables {
-        head: &head,
-        exceptions: &exceptions,
-        rules: &rules,
-        cmps: &cmps,
-        objects: &objects,
-    }
-    .decide(abi, nr, &args)
+    sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
+        .unwrap()
+        .tables()
+        .decide(abi, nr, &args)
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ use clap::Args;
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::error::Error;
-use sysfence_abi::engine::{self, ArgCmp, Exception, Head, Lookup, Rule, Tables};
+use sysfence_abi::engine::{self, Lookup, Tables};
 use sysfence_abi::nla::{Iter, Writer};
 use sysfence_abi::proto::{action, Abi, Op, X86_64_URETPROBE};
 
@@ -273,13 +273,7 @@ pub fn report_left_out(file: &str, unknown: &[String], skipped: &[String], how: 
 
 /// A policy compiled by shared-abi's engine into the tables the module
 /// would hold for it.
-pub struct Compiled {
-    head: Box<Head>,
-    exceptions: Vec<Exception>,
-    rules: Vec<Rule>,
-    cmps: Vec<ArgCmp>,
-    objects: Vec<u8>,
-}
+pub struct Compiled(sysfence_abi::owned::Compiled);
 
 /// `payload` as a `POLICY` attribute.
 fn nested(payload: &[u8]) -> Result<Vec<u8>, PolicyError> {
@@ -296,25 +290,9 @@ impl Compiled {
             .next()
             .and_then(Result::ok)
             .ok_or_else(|| PolicyError("internal encoding error".into()))?;
-        let refused = |e: engine::Invalid| PolicyError(format!("policy: {}", e.text()));
-        let mut scratch = Box::new(engine::Scratch::ZERO);
-        let shape = engine::validate(&a, &mut scratch).map_err(refused)?;
-        let mut c = Compiled {
-            head: Box::new(Head::EMPTY),
-            exceptions: vec![Exception::EMPTY; shape.exceptions],
-            rules: vec![Rule::EMPTY; shape.rules],
-            cmps: vec![ArgCmp::EMPTY; shape.cmps],
-            objects: vec![0u8; shape.object_bytes],
-        };
-        let tables = engine::TablesMut {
-            head: &mut c.head,
-            exceptions: &mut c.exceptions,
-            rules: &mut c.rules,
-            cmps: &mut c.cmps,
-            objects: &mut c.objects,
-        };
-        engine::compile(&a, &shape, &mut scratch, tables).map_err(refused)?;
-        Ok(c)
+        sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
+            .map(Compiled)
+            .map_err(|e| PolicyError(format!("policy: {}", e.text())))
     }
 
     /// Encodes a policy file and compiles the encoding; returns both.
@@ -326,13 +304,7 @@ impl Compiled {
 
     /// The compiled tables.
     pub fn tables(&self) -> Tables<'_> {
-        Tables {
-            head: &self.head,
-            exceptions: &self.exceptions,
-            rules: &self.rules,
-            cmps: &self.cmps,
-            objects: &self.objects,
-        }
+        self.0.tables()
     }
 
     /// Where the answer for `nr` of `abi` comes from, as the module's
@@ -355,7 +327,11 @@ impl Compiled {
 
     /// Whether the policy describes `abi` (else `badAbi` decides).
     pub fn describes(&self, abi: Abi) -> bool {
-        self.head.abis.get(abi.index()).is_some_and(|t| t.present)
+        self.tables()
+            .head
+            .abis
+            .get(abi.index())
+            .is_some_and(|t| t.present)
     }
 
     /// The policy as the module reads it back (`policy get`): its
