@@ -13,24 +13,27 @@ use sysfence_abi::event::Event;
 use sysfence_abi::nla::{Attr, Iter, Writer};
 use sysfence_abi::proto::{Cmd, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS, RELEASE};
 
-const NLMSG_HDRLEN: usize = 16;
-const GENL_HDRLEN: usize = 4;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_DUMP: u16 = 0x300;
-const NLM_F_CAPPED: u16 = 0x100;
-const NLM_F_ACK_TLVS: u16 = 0x200;
+// Netlink and generic netlink constants, from libc (as `c_int`; the
+// header fields they go in are narrower).
+const NLMSG_HDRLEN: usize = std::mem::size_of::<libc::nlmsghdr>();
+const GENL_HDRLEN: usize = std::mem::size_of::<libc::genlmsghdr>();
+const NLMSG_ERROR: u16 = libc::NLMSG_ERROR as u16;
+const NLMSG_DONE: u16 = libc::NLMSG_DONE as u16;
+const NLM_F_REQUEST: u16 = libc::NLM_F_REQUEST as u16;
+const NLM_F_ACK: u16 = libc::NLM_F_ACK as u16;
+const NLM_F_DUMP: u16 = libc::NLM_F_DUMP as u16;
+const NLM_F_CAPPED: u16 = libc::NLM_F_CAPPED as u16;
+const NLM_F_ACK_TLVS: u16 = libc::NLM_F_ACK_TLVS as u16;
+/// `enum nlmsgerr_attrs` (include/uapi/linux/netlink.h), which libc lacks.
 const NLMSGERR_ATTR_MSG: u16 = 1;
-const GENL_ID_CTRL: u16 = 0x10;
-const CTRL_CMD_GETFAMILY: u8 = 3;
-const CTRL_ATTR_FAMILY_ID: u16 = 1;
-const CTRL_ATTR_FAMILY_NAME: u16 = 2;
-const CTRL_ATTR_VERSION: u16 = 3;
-const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
-const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
-const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
+const GENL_ID_CTRL: u16 = libc::GENL_ID_CTRL as u16;
+const CTRL_CMD_GETFAMILY: u8 = libc::CTRL_CMD_GETFAMILY as u8;
+const CTRL_ATTR_FAMILY_ID: u16 = libc::CTRL_ATTR_FAMILY_ID as u16;
+const CTRL_ATTR_FAMILY_NAME: u16 = libc::CTRL_ATTR_FAMILY_NAME as u16;
+const CTRL_ATTR_VERSION: u16 = libc::CTRL_ATTR_VERSION as u16;
+const CTRL_ATTR_MCAST_GROUPS: u16 = libc::CTRL_ATTR_MCAST_GROUPS as u16;
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = libc::CTRL_ATTR_MCAST_GRP_NAME as u16;
+const CTRL_ATTR_MCAST_GRP_ID: u16 = libc::CTRL_ATTR_MCAST_GRP_ID as u16;
 
 /// A failed request.
 #[derive(Debug)]
@@ -396,6 +399,26 @@ pub fn find<'a>(reply: &'a [u8], kind: u16) -> Option<Attr<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libc_gives_the_uapi_values() {
+        assert_eq!((NLMSG_HDRLEN, GENL_HDRLEN), (16, 4));
+        assert_eq!((NLMSG_ERROR, NLMSG_DONE), (2, 3));
+        assert_eq!((NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP), (0x1, 0x4, 0x300));
+        assert_eq!((NLM_F_CAPPED, NLM_F_ACK_TLVS), (0x100, 0x200));
+        assert_eq!((GENL_ID_CTRL, CTRL_CMD_GETFAMILY), (0x10, 3));
+        assert_eq!(
+            (
+                CTRL_ATTR_FAMILY_ID,
+                CTRL_ATTR_FAMILY_NAME,
+                CTRL_ATTR_VERSION,
+                CTRL_ATTR_MCAST_GROUPS,
+                CTRL_ATTR_MCAST_GRP_NAME,
+                CTRL_ATTR_MCAST_GRP_ID
+            ),
+            (1, 2, 3, 7, 1, 2)
+        );
+    }
 
     /// An NLMSG_ERROR payload as the kernel builds it: errno, the echoed
     /// request (`echo_len` bytes, padded to 4), then the TLVs.
