@@ -99,9 +99,75 @@ impl Resolved {
     }
 }
 
+/// Why a target cannot be resolved: each message names the flag given.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("give --cgroup, --pid or --container")]
+    None,
+    #[error("{spec}: no cgroup has id {id} (no directory under {root} has that inode number)")]
+    NoSuchId { spec: String, id: u64, root: String },
+    #[error("{0}: {ROOT_REFUSED}")]
+    Root(String),
+    #[error("--pid {pid}: {path}: {source}")]
+    Pid {
+        pid: u32,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("--pid {pid}: the process is in no cgroup v2 (no 0:: line in {path})")]
+    NoCgroup2 { pid: u32, path: String },
+    #[error("cgroup {path}: {source}")]
+    Cgroup {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0} is not a cgroup v2 directory")]
+    NotCgroup2(String),
+    #[error("--container: give an id, an id prefix or a name")]
+    EmptyContainer,
+    /// Several containers whose id starts with the prefix given (and,
+    /// when one store knows a container by that name, which).
+    #[error("--container {spec}: {count} containers match; give more of the id:\n{listing}{}",
+        .also.as_ref().map_or(String::new(), |(store, id)| format!("\n(it is also the name of {store} container {id}: give that id)")))]
+    Ambiguous {
+        spec: String,
+        count: usize,
+        listing: String,
+        also: Option<(String, String)>,
+    },
+    #[error(
+        "no container with id prefix or name '{spec}' (searched cgroups under {root}, {searched})"
+    )]
+    NoContainer {
+        spec: String,
+        root: String,
+        searched: String,
+    },
+    #[error("--container {spec}: {count} containers are named '{name}'; give the id:\n{listing}")]
+    SameName {
+        spec: String,
+        name: String,
+        count: usize,
+        listing: String,
+    },
+    #[error("--container {spec}: {store} container '{name}' (id {id}) is not running: it has no cgroup under {root}")]
+    NotRunning {
+        spec: String,
+        store: String,
+        name: String,
+        id: String,
+        root: String,
+    },
+    #[error("{path}: {source}")]
+    Tasks {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
 impl Target {
     /// Resolves under the real cgroup mount.
-    pub fn resolve(&self) -> Result<Resolved, String> {
+    pub fn resolve(&self) -> Result<Resolved, TargetError> {
         self.resolve_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
     }
 
@@ -109,24 +175,23 @@ impl Target {
     /// that is the root cgroup (`--cgroup 1`, `--cgroup /sys/fs/cgroup`,
     /// `--cgroup .`, `--pid` of a task in the root cgroup) is refused, and
     /// so is a cgroup id no cgroup has.
-    pub fn resolve_for_policy(&self) -> Result<Resolved, String> {
+    pub fn resolve_for_policy(&self) -> Result<Resolved, TargetError> {
         self.resolve_for_policy_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
     }
 
     /// As [`Target::resolve_for_policy`], under `root` and `proc`.
-    pub fn resolve_for_policy_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+    pub fn resolve_for_policy_in(&self, root: &Path, proc: &Path) -> Result<Resolved, TargetError> {
         let r = self.resolve_for_dry_run_in(root, proc)?;
         // Checked here, before anything reads the cgroup's tasks or asks
         // the module: otherwise a mistyped id surfaces as a complaint about
         // capabilities (no task to read them from) or as the module's
         // ENOENT.
         if r.dir.is_none() {
-            return Err(format!(
-                "{}: no cgroup has id {} (no directory under {} has that inode number)",
-                self.spec(),
-                r.id,
-                root.display()
-            ));
+            return Err(TargetError::NoSuchId {
+                spec: self.spec(),
+                id: r.id,
+                root: root.display().to_string(),
+            });
         }
         Ok(r)
     }
@@ -134,12 +199,12 @@ impl Target {
     /// As [`Target::resolve_for_policy`] for `policy apply --dry-run`,
     /// which sets nothing: the root cgroup is refused, but a cgroup id
     /// need not exist here (the policy may be checked for another host).
-    pub fn resolve_for_dry_run(&self) -> Result<Resolved, String> {
+    pub fn resolve_for_dry_run(&self) -> Result<Resolved, TargetError> {
         self.resolve_for_dry_run_in(Path::new(CGROUP_ROOT), Path::new("/proc"))
     }
 
     /// As [`Target::resolve_for_dry_run`], under `root` and `proc`.
-    fn resolve_for_dry_run_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+    fn resolve_for_dry_run_in(&self, root: &Path, proc: &Path) -> Result<Resolved, TargetError> {
         let r = self.resolve_in(root, proc)?;
         let is_root_dir = || -> Option<bool> {
             let (a, b) = (
@@ -149,7 +214,7 @@ impl Target {
             Some(a.dev() == b.dev() && a.ino() == b.ino())
         };
         if r.is_root() || is_root_dir() == Some(true) {
-            return Err(format!("{}: {ROOT_REFUSED}", self.spec()));
+            return Err(TargetError::Root(self.spec()));
         }
         Ok(r)
     }
@@ -166,7 +231,7 @@ impl Target {
 
     /// Resolves under `root` (cgroup2 mount) and `proc` (for `--pid`),
     /// with container names from the host's stores.
-    pub fn resolve_in(&self, root: &Path, proc: &Path) -> Result<Resolved, String> {
+    pub fn resolve_in(&self, root: &Path, proc: &Path) -> Result<Resolved, TargetError> {
         self.resolve_with(root, proc, &Stores::default())
     }
 
@@ -176,7 +241,7 @@ impl Target {
         root: &Path,
         proc: &Path,
         stores: &Stores,
-    ) -> Result<Resolved, String> {
+    ) -> Result<Resolved, TargetError> {
         if let Some(c) = &self.cgroup {
             return cgroup(root, c);
         }
@@ -186,31 +251,35 @@ impl Target {
         if let Some(c) = &self.container {
             return container(root, c, stores);
         }
-        Err("give --cgroup, --pid or --container".into())
+        Err(TargetError::None)
     }
 }
 
 /// `--pid`: the cgroup v2 line of `/proc/PID/cgroup`.
-fn pid_cgroup(root: &Path, proc: &Path, pid: u32) -> Result<Resolved, String> {
+fn pid_cgroup(root: &Path, proc: &Path, pid: u32) -> Result<Resolved, TargetError> {
     let f = proc.join(pid.to_string()).join("cgroup");
-    let text =
-        std::fs::read_to_string(&f).map_err(|e| format!("--pid {pid}: {}: {e}", f.display()))?;
+    let text = std::fs::read_to_string(&f).map_err(|source| TargetError::Pid {
+        pid,
+        path: f.display().to_string(),
+        source,
+    })?;
     let rel = text
         .lines()
         .find_map(|l| l.strip_prefix("0::"))
-        .ok_or_else(|| {
-            format!(
-                "--pid {pid}: the process is in no cgroup v2 (no 0:: line in {})",
-                f.display()
-            )
+        .ok_or_else(|| TargetError::NoCgroup2 {
+            pid,
+            path: f.display().to_string(),
         })?;
     dir(&root.join(rel.trim_start_matches('/')))
 }
 
-fn dir(path: &Path) -> Result<Resolved, String> {
-    let md = std::fs::metadata(path).map_err(|e| format!("cgroup {}: {e}", path.display()))?;
+fn dir(path: &Path) -> Result<Resolved, TargetError> {
+    let md = std::fs::metadata(path).map_err(|source| TargetError::Cgroup {
+        path: path.display().to_string(),
+        source,
+    })?;
     if !md.is_dir() || !path.join("cgroup.procs").exists() {
-        return Err(format!("{} is not a cgroup v2 directory", path.display()));
+        return Err(TargetError::NotCgroup2(path.display().to_string()));
     }
     Ok(Resolved {
         id: md.ino(),
@@ -223,7 +292,7 @@ fn dir(path: &Path) -> Result<Resolved, String> {
 /// directory is a cgroup path as the kernel writes them (`/proc/PID/cgroup`:
 /// `/` is the root cgroup, `/system.slice` one below it), when there is
 /// such a cgroup.
-fn cgroup(root: &Path, spec: &str) -> Result<Resolved, String> {
+fn cgroup(root: &Path, spec: &str) -> Result<Resolved, TargetError> {
     if let Ok(id) = spec.parse::<u64>() {
         return Ok(Resolved {
             id,
@@ -293,25 +362,23 @@ pub fn container_id_in(root: &Path, dir: &Path) -> Option<String> {
 
 /// `--container`: every container cgroup whose id starts with `spec`;
 /// one is the answer, several an error; none makes `spec` a name.
-fn container(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, String> {
+fn container(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, TargetError> {
     if spec.is_empty() {
-        return Err("--container: give an id, an id prefix or a name".into());
+        return Err(TargetError::EmptyContainer);
     }
     let found = container_cgroups(root, |id| id.starts_with(spec));
     match found.as_slice() {
         [] => by_name(root, spec, stores),
         [(_, p)] => dir(p),
-        several => {
-            let mut e = format!(
-                "--container {spec}: {} containers match; give more of the id:\n{}",
-                several.len(),
-                listing(several.iter().map(|(id, p)| (id, p.display())))
-            );
-            if let [(store, id)] = stores.named(spec).as_slice() {
-                e += &format!("\n(it is also the name of {store} container {id}: give that id)");
-            }
-            Err(e)
-        }
+        several => Err(TargetError::Ambiguous {
+            spec: spec.to_string(),
+            count: several.len(),
+            listing: listing(several.iter().map(|(id, p)| (id, p.display()))),
+            also: match stores.named(spec).as_slice() {
+                [(store, id)] => Some((store.to_string(), id.to_string())),
+                _ => None,
+            },
+        }),
     }
 }
 
@@ -335,31 +402,35 @@ fn container_cgroups(root: &Path, wanted: impl Fn(&str) -> bool) -> Vec<(String,
 
 /// `--container NAME` (or `/NAME`): the cgroup of the one container the
 /// stores know by that name.
-fn by_name(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, String> {
+fn by_name(root: &Path, spec: &str, stores: &Stores) -> Result<Resolved, TargetError> {
     let name = spec.strip_prefix('/').unwrap_or(spec);
     let (store, id) = match stores.named(name).as_slice() {
         [] => {
-            return Err(format!(
-                "no container with id prefix or name '{spec}' (searched cgroups under {}, {})",
-                root.display(),
-                stores.searched()
-            ))
+            return Err(TargetError::NoContainer {
+                spec: spec.to_string(),
+                root: root.display().to_string(),
+                searched: stores.searched(),
+            })
         }
         [one] => one.clone(),
         several => {
-            return Err(format!(
-                "--container {spec}: {} containers are named '{name}'; give the id:\n{}",
-                several.len(),
-                listing(several.iter().map(|(store, id)| (id, store)))
-            ))
+            return Err(TargetError::SameName {
+                spec: spec.to_string(),
+                name: name.to_string(),
+                count: several.len(),
+                listing: listing(several.iter().map(|(store, id)| (id, store))),
+            })
         }
     };
     match container_cgroups(root, |c| c == id).first() {
         Some((_, p)) => dir(p),
-        None => Err(format!(
-            "--container {spec}: {store} container '{name}' (id {id}) is not running: it has no cgroup under {}",
-            root.display()
-        )),
+        None => Err(TargetError::NotRunning {
+            spec: spec.to_string(),
+            store: store.to_string(),
+            name: name.to_string(),
+            id: id.to_string(),
+            root: root.display().to_string(),
+        }),
     }
 }
 
@@ -373,12 +444,15 @@ fn listing<A: std::fmt::Display, B: std::fmt::Display>(
 }
 
 /// The first task in a resolved cgroup, if any.
-pub fn first_task(r: &Resolved) -> Result<Option<u32>, String> {
+pub fn first_task(r: &Resolved) -> Result<Option<u32>, TargetError> {
     let Some(d) = &r.dir else {
         return Ok(None);
     };
     let procs = d.join("cgroup.procs");
-    let text = std::fs::read_to_string(&procs).map_err(|e| format!("{}: {e}", procs.display()))?;
+    let text = std::fs::read_to_string(&procs).map_err(|source| TargetError::Tasks {
+        path: procs.display().to_string(),
+        source,
+    })?;
     Ok(text.lines().find_map(|l| l.trim().parse().ok()))
 }
 
@@ -463,6 +537,7 @@ pub(crate) mod tests {
             container: Some(c.into()),
         }
         .resolve_with(root, Path::new("/proc"), s)
+        .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -681,7 +756,7 @@ pub(crate) mod tests {
             (target(None, Some(10)), "--pid 10".to_string()),
         ] {
             let e = tg.resolve_for_policy_in(t.path(), proc.path()).unwrap_err();
-            assert_eq!(e, format!("{shown}: {ROOT_REFUSED}"));
+            assert_eq!(e.to_string(), format!("{shown}: {ROOT_REFUSED}"));
             // Reading about the root cgroup is still fine.
             assert!(tg.resolve_in(t.path(), proc.path()).is_ok(), "{shown}");
         }
@@ -691,7 +766,7 @@ pub(crate) mod tests {
             .resolve_for_policy_in(t.path(), proc.path())
             .unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             format!(
                 "--cgroup 999999: no cgroup has id 999999 (no directory under {} has that inode number)",
                 t.path().display()
@@ -725,10 +800,10 @@ pub(crate) mod tests {
         let r = by("a/b").unwrap();
         let r2 = by(&r.id.to_string()).unwrap();
         assert_eq!(r2.dir.as_deref(), r.dir.as_deref());
-        assert!(by("a/nope").unwrap_err().contains("a/nope"));
+        assert!(by("a/nope").unwrap_err().to_string().contains("a/nope"));
         assert_eq!(by("1234").unwrap().dir, None);
         // Cgroup paths as /proc/PID/cgroup writes them.
         assert_eq!(by("/a/b").unwrap().dir.as_deref(), r.dir.as_deref());
-        assert!(by("/a/nope").unwrap_err().contains("/a/nope"));
+        assert!(by("/a/nope").unwrap_err().to_string().contains("/a/nope"));
     }
 }

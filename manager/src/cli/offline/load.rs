@@ -44,7 +44,7 @@ fn profile_caps(
     match caps {
         Caps::Given(list) | Caps::IfProfile(list) => caps::parse_list(list),
         Caps::Own => caps::of_task(std::process::id()),
-        Caps::OfTarget => match target::first_task(target)? {
+        Caps::OfTarget => match target::first_task(target).map_err(|e| e.to_string())? {
             Some(pid) => caps::of_task(pid),
             None if !oci::depends_on_caps(text) => Ok(Default::default()),
             None => {
