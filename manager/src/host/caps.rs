@@ -1,63 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Linux capability sets: names, and reading a task's from /proc.
+//! Linux capability sets: names (the `caps` crate's [`Capability`]), and
+//! reading a task's from /proc. Sets are of names, as seccomp profiles'
+//! conditions give them.
 
+use caps::Capability;
 use std::collections::BTreeSet;
 
 /// Docker's default capability set, for messages.
 pub const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
 
-/// Capability names by number (`include/uapi/linux/capability.h`).
-pub const NAMES: [&str; 41] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
-
 /// The names in a capability bit mask (bits past the known ones ignored).
 pub fn from_mask(mask: u64) -> BTreeSet<String> {
-    NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| mask & (1u64 << i) != 0)
-        .map(|(_, n)| n.to_string())
+    caps::all()
+        .into_iter()
+        .filter(|c| mask & c.bitmask() != 0)
+        .map(|c| c.to_string())
         .collect()
 }
 
@@ -72,10 +29,10 @@ pub fn parse_list(s: &str) -> Result<BTreeSet<String>, String> {
         } else {
             format!("CAP_{up}")
         };
-        if !NAMES.contains(&name.as_str()) {
-            return Err(format!("--caps: unknown capability {item}"));
-        }
-        out.insert(name);
+        let cap: Capability = name
+            .parse()
+            .map_err(|_| format!("--caps: unknown capability {item}"))?;
+        out.insert(cap.to_string());
     }
     Ok(out)
 }
@@ -107,6 +64,9 @@ mod tests {
         assert!(l.contains("CAP_SYS_ADMIN") && l.contains("CAP_NET_RAW"));
         assert!(parse_list("cap_flying").unwrap_err().contains("cap_flying"));
         assert_eq!(from_mask(0).len(), 0);
+        // Every capability up to CAP_CHECKPOINT_RESTORE (40) has its name.
+        assert_eq!(from_mask(u64::MAX).len(), 41);
+        assert!(from_mask(1 << 40).contains("CAP_CHECKPOINT_RESTORE"));
     }
 
     #[test]
