@@ -4,7 +4,9 @@
 //! detecting its format, and the translation of each to the wire.
 
 pub mod action;
+pub mod compiled;
 pub mod input;
+pub mod load;
 pub mod native;
 pub mod objects;
 pub mod oci;

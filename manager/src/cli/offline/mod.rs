@@ -32,18 +32,13 @@ pub use show::{show, ShowArgs};
 
 use crate::host::caps;
 use crate::host::caps::DOCKER_DEFAULT_CAPS;
-use crate::policy::native::{
-    action_name, action_text, from_wire, policy_attr, PolicyError, PolicyFile,
-};
+use crate::policy::native::{action_name, action_text, PolicyError};
 use crate::policy::oci;
-use crate::policy::resource::SyscallPolicy;
 use clap::Args;
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::error::Error;
-use sysfence_abi::engine::{self, Lookup, Tables};
-use sysfence_abi::nla::{Iter, Writer};
-use sysfence_abi::proto::{action, Abi, Op, X86_64_URETPROBE};
+use sysfence_abi::proto::Op;
 
 /// The kernel release a profile's `minKernel` is compared with when
 /// `--kernel` is not given and the running kernel's cannot be read: the
@@ -115,25 +110,9 @@ impl Context {
     }
 }
 
+pub use crate::policy::compiled::{canonical_lines, is_uretprobe, Compiled};
 pub use crate::policy::input::Format;
-
-/// A policy file as read: the policy it enforces and where each of its
-/// rules is in the file.
-pub struct Loaded {
-    pub file: String,
-    pub format: Format,
-    /// The policy to enforce (a resource's after its `mode`).
-    pub policy: PolicyFile,
-    /// Where each rule of `policy` is in the file (`rules[2]`,
-    /// `spec.rules[0]`, `syscalls[7]`), one per rule.
-    pub origins: Vec<String>,
-    /// A profile's syscall names unknown on every ABI (left out).
-    pub unknown: Vec<String>,
-    /// A profile's rules left out by their conditions, with why.
-    pub skipped: Vec<String>,
-    /// The resource, for a SyscallPolicy.
-    pub resource: Option<SyscallPolicy>,
-}
+pub use crate::policy::load::{parse_with, Loaded};
 
 /// The text of `file` ('-': standard input), at most
 /// [`crate::policy::input::MAX_BYTES`].
@@ -152,69 +131,6 @@ pub fn load(file: &str, ctx: &Context) -> Result<Loaded, String> {
 /// in `ctx`.
 pub fn parse(file: &str, text: &str, ctx: &Context) -> Result<Loaded, PolicyError> {
     parse_with(file, text, |text| Ok(ctx.oci(text)))
-}
-
-/// Parses `text`, the contents of `file`, in the format its top-level keys
-/// say ([`crate::policy::input::detect`]); `oci` gives a seccomp profile the
-/// capabilities and kernel its conditions are evaluated against. Every
-/// command that reads a policy file reads it here; errors repeat at most
-/// [`crate::policy::input::MAX_ECHO`] characters of a value.
-pub fn parse_with(
-    file: &str,
-    text: &str,
-    oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
-) -> Result<Loaded, PolicyError> {
-    parse_unshortened(file, text, oci).map_err(|e| PolicyError(crate::policy::input::shorten(&e.0)))
-}
-
-fn parse_unshortened(
-    file: &str,
-    text: &str,
-    oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
-) -> Result<Loaded, PolicyError> {
-    crate::policy::input::check_depth(text)?;
-    let numbered = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}[{i}]")).collect();
-    let mut l = match crate::policy::input::detect(text) {
-        Format::SeccompProfile => {
-            oci::check(text)?;
-            let im = oci::import(text, &oci(text)?)?;
-            Loaded {
-                file: String::new(),
-                format: Format::SeccompProfile,
-                policy: im.policy,
-                origins: im.origins,
-                unknown: im.unknown,
-                skipped: im.skipped,
-                resource: None,
-            }
-        }
-        Format::SyscallPolicy => {
-            let r = SyscallPolicy::parse(text)?;
-            Loaded {
-                file: String::new(),
-                format: Format::SyscallPolicy,
-                policy: r.effective(),
-                origins: numbered("spec.rules", r.policy.rules.len()),
-                unknown: Vec::new(),
-                skipped: Vec::new(),
-                resource: Some(r),
-            }
-        }
-        Format::Native => {
-            let p = PolicyFile::parse(text)?;
-            Loaded {
-                file: String::new(),
-                format: Format::Native,
-                origins: numbered("rules", p.rules.len()),
-                policy: p,
-                unknown: Vec::new(),
-                skipped: Vec::new(),
-                resource: None,
-            }
-        }
-    };
-    l.file = file.to_string();
-    Ok(l)
 }
 
 /// How the rules a profile's conditions left out are reported: listed
@@ -269,100 +185,6 @@ pub fn report_left_out(file: &str, unknown: &[String], skipped: &[String], how: 
             }
         }
     }
-}
-
-/// A policy compiled by shared-abi's engine into the tables the module
-/// would hold for it.
-pub struct Compiled(sysfence_abi::owned::Compiled);
-
-/// `payload` as a `POLICY` attribute.
-fn nested(payload: &[u8]) -> Result<Vec<u8>, PolicyError> {
-    policy_attr(payload)
-        .ok_or_else(|| PolicyError("policy too large for one netlink attribute (64 KiB)".into()))
-}
-
-impl Compiled {
-    /// Validates and compiles a `POLICY` payload, as the module does on
-    /// `policy-set`.
-    pub fn of_wire(payload: &[u8]) -> Result<Compiled, PolicyError> {
-        let nest = nested(payload)?;
-        let a = Iter::new(&nest)
-            .next()
-            .and_then(Result::ok)
-            .ok_or_else(|| PolicyError("internal encoding error".into()))?;
-        sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
-            .map(Compiled)
-            .map_err(|e| PolicyError(format!("policy: {}", e.text())))
-    }
-
-    /// Encodes a policy file and compiles the encoding; returns both.
-    pub fn of_policy(p: &PolicyFile) -> Result<(Vec<u8>, Compiled), PolicyError> {
-        let wire = p.to_wire()?;
-        let c = Compiled::of_wire(&wire)?;
-        Ok((wire, c))
-    }
-
-    /// The compiled tables.
-    pub fn tables(&self) -> Tables<'_> {
-        self.0.tables()
-    }
-
-    /// Where the answer for `nr` of `abi` comes from, as the module's
-    /// policy table (`kmod/store.rs`) looks it up: the tables, except for
-    /// x86_64 uretprobe, which is never filtered.
-    pub fn lookup(&self, abi: Abi, nr: u32) -> Lookup<'_> {
-        if is_uretprobe(abi, nr) {
-            return Lookup::Fixed(action::ALLOW);
-        }
-        self.tables().lookup(abi, nr)
-    }
-
-    /// The module's answer for one call.
-    pub fn decide(&self, abi: Abi, nr: u32, args: &[u64; 6]) -> u32 {
-        match self.lookup(abi, nr) {
-            Lookup::Fixed(a) => a,
-            Lookup::Rules(e) => self.tables().eval(e, args),
-        }
-    }
-
-    /// Whether the policy describes `abi` (else `badAbi` decides).
-    pub fn describes(&self, abi: Abi) -> bool {
-        self.tables()
-            .head
-            .abis
-            .get(abi.index())
-            .is_some_and(|t| t.present)
-    }
-
-    /// The policy as the module reads it back (`policy get`): its
-    /// canonical form.
-    pub fn read_back(&self) -> Result<PolicyFile, PolicyError> {
-        let t = self.tables();
-        let mut buf = vec![0u8; t.encoded_len()];
-        let mut w = Writer::new(&mut buf);
-        t.encode(&mut w)
-            .map_err(|_| PolicyError("internal error: the tables do not encode".into()))?;
-        let n = w.len();
-        buf.truncate(n);
-        let nest = nested(&buf)?;
-        let a = Iter::new(&nest)
-            .next()
-            .and_then(Result::ok)
-            .ok_or_else(|| PolicyError("internal encoding error".into()))?;
-        from_wire(&a)
-    }
-}
-
-/// x86_64 uretprobe, which the module never filters (as seccomp).
-fn is_uretprobe(abi: Abi, nr: u32) -> bool {
-    abi == Abi::X86_64 && nr == X86_64_URETPROBE
-}
-
-/// The decisions of a policy, one line each, in the canonical form the
-/// module reads policies back in: two policies decide every call alike
-/// exactly when their lines are equal.
-pub fn canonical_lines(p: &PolicyFile) -> Result<Vec<String>, PolicyError> {
-    Ok(Compiled::of_policy(p)?.1.read_back()?.decision_lines())
 }
 
 /// An action value as text (`errno(13)`, `kill-process`).

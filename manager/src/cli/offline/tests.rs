@@ -6,7 +6,8 @@ use super::call::{calls_of, decide, parse_call, By, Call};
 use super::check::check_one;
 use super::show::shown;
 use super::*;
-use sysfence_abi::proto::action;
+use crate::policy::native::PolicyFile;
+use sysfence_abi::proto::{action, Abi};
 
 const DOCKER: &str = include_str!("../../../../tests/fixtures/docker-default.json");
 const DENY_ERRNO: &str =
