@@ -6,7 +6,7 @@ use super::reconcile::{content_hash, Action, Placed, Plan};
 use super::state::{Live, Owned, State};
 use crate::kernel::shadow::Report;
 use crate::kernel::stats::Stats;
-use crate::kernel::{Client, KernelError};
+use crate::kernel::{Client, ClientError, KernelError};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -85,7 +85,11 @@ impl Kernel for Netlink {
 
     fn delete(&mut self, cgroup: u64) -> Result<(), String> {
         self.with(|c| match c.delete_policy(cgroup) {
-            Err(e) if e.is_enoent() => Ok(()),
+            // None there.
+            Err(KernelError::Client(ClientError::Refused {
+                errno: libc::ENOENT,
+                ..
+            })) => Ok(()),
             r => Ok(r?),
         })
     }

@@ -30,6 +30,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tracing::info;
 
 /// How the loop runs.
 #[derive(Clone, Debug)]
@@ -56,10 +57,6 @@ pub fn field_manager(node: &str) -> String {
             reconcile::content_hash(node.as_bytes())
         )
     }
-}
-
-fn log(msg: impl AsRef<str>) {
-    eprintln!("sysfence agent: {}", msg.as_ref());
 }
 
 /// Runs until `stop` completes.
@@ -109,10 +106,10 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
                 Some((is_pol, Ok(init_done))) => {
                     if init_done {
                         if is_pol { pols_synced = true } else { pods_synced = true }
-                        log(format!(
+                        info!(
                             "listed {}",
                             if is_pol { "SyscallPolicies" } else { "pods on this node" }
-                        ));
+                        );
                     }
                     if pols_synced && pods_synced && due.is_none() {
                         due = Some(tokio::time::Instant::now() + cfg.debounce);
@@ -120,10 +117,10 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
                 }
                 Some((is_pol, Err(e))) => {
                     shared.metrics.lock().expect("metrics lock").watch_errors += 1;
-                    log(format!(
+                    info!(
                         "watching {}: {e} (retrying; the kernel's policies stay in force)",
                         if is_pol { "SyscallPolicies" } else { "pods" }
-                    ));
+                    );
                 }
                 None => break,
             },
@@ -163,9 +160,9 @@ async fn pass(
         let mut sel = reconcile::selection(Some(&cfg.node), &inputs, &pods);
         sel.updated = rfc3339(std::time::SystemTime::now());
         if let Err(e) = sel.save(&dir) {
-            log(format!(
+            info!(
                 "the selection file: {e} (the OCI hook cannot filter new containers from their start)"
-            ));
+            );
             shared
                 .metrics
                 .lock()
@@ -181,13 +178,13 @@ async fn pass(
         // dump, so it cannot be mistaken for a container gone.
         let adopted = adopt_claims(&dir, &mut state);
         for line in &adopted.log {
-            log(line);
+            info!("{}", line);
         }
         let index = Index::scan(&cfg.cgroup_root);
         let live = match kernel.policies() {
             Ok(l) => l,
             Err(e) => {
-                log(format!("the module: {e} (nothing changed; retrying)"));
+                info!("the module: {e} (nothing changed; retrying)");
                 shared.health.lock().expect("health lock").kernel_ok = false;
                 shared
                     .metrics
@@ -211,9 +208,9 @@ async fn pass(
             adopted.remove_files();
         }
         if let Err(e) = saved {
-            log(format!(
+            info!(
                 "the state file: {e} (a restarted agent will not know these policies are its own)"
-            ));
+            );
             shared
                 .metrics
                 .lock()
@@ -234,7 +231,7 @@ async fn pass(
                 Action::Delete { .. } => m.deletes_failed += 1,
                 Action::Forget { .. } => {}
             }
-            log(super::describe(a, d.error.as_deref()));
+            info!("{}", super::describe(a, d.error.as_deref()));
         }
         m.policies = policies.len();
         m.matched = plan.outcomes.values().map(|o| o.containers.len()).sum();
@@ -291,7 +288,7 @@ async fn pass(
         let ok = match patch_status(client, &key, &cfg.node, after.clone()).await {
             Ok(()) => true,
             Err(e) => {
-                log(format!("status of SyscallPolicy {key}: {e}"));
+                info!("status of SyscallPolicy {key}: {e}");
                 false
             }
         };

@@ -23,6 +23,7 @@ pub mod crd;
 pub mod inputs;
 pub mod kernel;
 pub mod kube;
+mod log;
 pub mod metrics;
 pub mod reconcile;
 pub mod state;
@@ -176,6 +177,7 @@ fn run_agent(args: RunArgs) -> Res {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    log::init();
     rt.block_on(async move {
         let state = State::load(&args.state_file)?;
         let resync = Duration::from_secs(args.resync);
@@ -199,8 +201,8 @@ fn run_agent(args: RunArgs) -> Res {
             resync,
             debounce: Duration::from_millis(200),
         };
-        eprintln!(
-            "sysfence agent: node {}, cgroups under {}, state in {}, metrics on {}",
+        tracing::info!(
+            "node {}, cgroups under {}, state in {}, metrics on {}",
             cfg.node,
             cfg.cgroup_root.display(),
             cfg.state_file.display(),
@@ -213,7 +215,7 @@ fn run_agent(args: RunArgs) -> Res {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
-            eprintln!("sysfence agent: stopping; the kernel keeps every policy");
+            tracing::info!("stopping; the kernel keeps every policy");
         };
         kube::run(client, cfg, shared, stop).await;
         Ok::<Code, Box<dyn Error>>(Code::Ok)

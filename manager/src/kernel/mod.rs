@@ -46,17 +46,6 @@ impl KernelError {
             _ => None,
         }
     }
-
-    /// Whether the module answered ENOENT (nothing there).
-    pub fn is_enoent(&self) -> bool {
-        matches!(
-            self.client(),
-            Some(ClientError::Refused {
-                errno: libc::ENOENT,
-                ..
-            })
-        )
-    }
 }
 
 /// A request's attributes: cgroup `id`, then an optional flag attribute
