@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Prometheus metrics and health endpoints: a small HTTP/1.1 responder on
-//! tokio (`GET /metrics`, `/healthz`, `/readyz`; anything else is 404).
+//! Prometheus metrics and health endpoints, served with hyper (`GET
+//! /metrics`, `/healthz`, `/readyz`; anything else is 404).
 
 use super::kernel::Kernel;
 use super::state::State;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Upper bounds of the apply latency histogram, in seconds.
@@ -334,60 +340,57 @@ pub fn respond(shared: &Shared, path: &str) -> (&'static str, &'static str, Stri
     }
 }
 
-/// Serves the endpoints until the task is dropped.
+/// Serves the endpoints until the task is dropped: one request per
+/// connection (HTTP/1.1 with hyper), its head read within 5 s.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else {
+        let Ok((sock, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let mut n = 0;
-            let read = tokio::time::timeout(Duration::from_secs(5), async {
-                while n < buf.len() {
-                    match sock.read(&mut buf[n..]).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => n += k,
-                    }
-                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-            })
-            .await;
-            if read.is_err() {
-                return;
-            }
-            let head = String::from_utf8_lossy(&buf[..n]);
-            let mut parts = head.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-            let (status, ctype, body) = if method == "GET" || method == "HEAD" {
-                // The kernel's counters are read with blocking netlink calls.
-                let path = path.to_string();
-                let s = shared.clone();
-                tokio::task::spawn_blocking(move || respond(&s, &path))
-                    .await
-                    .unwrap_or((
-                        "500 Internal Server Error",
-                        "text/plain",
-                        "internal error\n".into(),
-                    ))
-            } else {
-                ("405 Method Not Allowed", "text/plain", "GET only\n".into())
-            };
-            let body = if method == "HEAD" {
-                String::new()
-            } else {
-                body
-            };
-            let msg = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(msg.as_bytes()).await;
-            let _ = sock.shutdown().await;
+            let service = service_fn(move |req| answer(shared.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(5))
+                .serve_connection(TokioIo::new(sock), service)
+                .await;
         });
     }
+}
+
+/// The response to one request: [`respond`]'s for GET and HEAD (without
+/// the body), 405 for anything else.
+async fn answer(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let head = req.method() == Method::HEAD;
+    let (status, ctype, body) = if req.method() == Method::GET || head {
+        // The kernel's counters are read with blocking netlink calls.
+        let path = req.uri().path().to_string();
+        tokio::task::spawn_blocking(move || respond(&shared, &path))
+            .await
+            .unwrap_or((
+                "500 Internal Server Error",
+                "text/plain",
+                "internal error\n".into(),
+            ))
+    } else {
+        ("405 Method Not Allowed", "text/plain", "GET only\n".into())
+    };
+    let body = if head { String::new() } else { body };
+    let code = status
+        .split(' ')
+        .next()
+        .and_then(|c| c.parse::<u16>().ok())
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = code;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    Ok(r)
 }
