@@ -54,7 +54,7 @@ impl State {
     /// Writes the state file atomically (a temporary file renamed over it).
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::node::selection::write_atomic(path, &(text + "\n"))
+        crate::node::selection::write_atomic(path, &(text + "\n")).map_err(|e| e.to_string())
     }
 }
 

@@ -289,7 +289,10 @@ fn choose(
     args: &HookArgs,
     annotations: &BTreeMap<String, String>,
 ) -> Result<Option<Choice>, String> {
-    if let Some(c) = PodContainer::from_annotations(annotations)?.filter(|c| !c.sandbox) {
+    if let Some(c) = PodContainer::from_annotations(annotations)
+        .map_err(|e| e.to_string())?
+        .filter(|c| !c.sandbox)
+    {
         let exempt = args.exempt_namespace.contains(&c.namespace);
         match agent_verdict(args, &c, exempt)? {
             Lookup::Found(Verdict::Policy { key, wire, pod }) => {
@@ -347,7 +350,7 @@ fn agent_verdict(args: &HookArgs, c: &PodContainer, exempt: bool) -> Result<Look
     let wait = if exempt { 0 } else { args.agent_wait };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
     loop {
-        let found = match Selection::load(&args.agent_dir)? {
+        let found = match Selection::load(&args.agent_dir).map_err(|e| e.to_string())? {
             None => Lookup::NoSelection,
             Some(sel) => Lookup::Found(sel.verdict(&c.pod_uid, &c.name)),
         };

@@ -127,24 +127,58 @@ pub enum Verdict {
     Invalid { key: String, error: String },
 }
 
+/// Why the selection, a claim or the annotations cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectionError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    Encode(serde_json::Error),
+    #[error("annotation io.kubernetes.cri-o.Labels is not a JSON object of strings: {0}")]
+    Labels(serde_json::Error),
+    #[error("a pod's container whose CRI annotations lack the pod UID or the container name: cannot tell which policy it gets")]
+    Unnamed,
+}
+
+/// An I/O error on `path`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SelectionError + '_ {
+    move |source| SelectionError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
 impl Selection {
     /// Reads `selection.json` from the agent's directory; `None` when there
     /// is none (no agent on this node, or it has not finished a pass yet).
-    pub fn load(dir: &Path) -> Result<Option<Selection>, String> {
+    pub fn load(dir: &Path) -> Result<Option<Selection>, SelectionError> {
         let path = dir.join(SELECTION_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
+            Ok(text) => {
+                serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|source| SelectionError::Json {
+                        path: path.display().to_string(),
+                        source,
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(e) => Err(io(&path)(e)),
         }
     }
 
     /// Writes `selection.json` atomically (a temporary file renamed over
     /// it), so the hook never reads half of one.
-    pub fn save(&self, dir: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+    pub fn save(&self, dir: &Path) -> Result<(), SelectionError> {
+        let text = serde_json::to_string_pretty(self).map_err(SelectionError::Encode)?;
         write_atomic(&dir.join(SELECTION_FILE), &(text + "\n"))
     }
 
@@ -201,17 +235,15 @@ impl PodContainer {
     /// `Ok(None)` for a container that is not a pod's; an error for a pod's
     /// container whose annotations do not say which pod or container it is
     /// (the hook then fails closed rather than let it run unfiltered).
-    pub fn from_annotations(a: &BTreeMap<String, String>) -> Result<Option<PodContainer>, String> {
+    pub fn from_annotations(
+        a: &BTreeMap<String, String>,
+    ) -> Result<Option<PodContainer>, SelectionError> {
         let get = |k: &str| a.get(k).filter(|v| !v.is_empty()).cloned();
         let containerd = get("io.kubernetes.cri.container-type");
         let crio = get("io.kubernetes.cri-o.ContainerType");
         let labels: BTreeMap<String, String> = match get("io.kubernetes.cri-o.Labels") {
             None => BTreeMap::new(),
-            Some(j) => serde_json::from_str(&j).map_err(|e| {
-                format!(
-                    "annotation io.kubernetes.cri-o.Labels is not a JSON object of strings: {e}"
-                )
-            })?,
+            Some(j) => serde_json::from_str(&j).map_err(SelectionError::Labels)?,
         };
         let label = |k: &str| labels.get(k).filter(|v| !v.is_empty()).cloned();
         let (kind, uid, ns, name) =
@@ -234,10 +266,7 @@ impl PodContainer {
             };
         let sandbox = kind.as_deref() == Some("sandbox");
         let (Some(uid), Some(name)) = (uid, name.or_else(|| sandbox.then(String::new))) else {
-            return Err(
-                "a pod's container whose CRI annotations lack the pod UID or the container name: cannot tell which policy it gets"
-                    .into(),
-            );
+            return Err(SelectionError::Unnamed);
         };
         Ok(Some(PodContainer {
             pod_uid: uid.to_ascii_lowercase(),
@@ -254,10 +283,10 @@ pub fn claims_dir(agent_dir: &Path) -> PathBuf {
 }
 
 /// Writes the hook's claim on a cgroup.
-pub fn write_claim(agent_dir: &Path, cgroup: u64, owned: &Owned) -> Result<(), String> {
+pub fn write_claim(agent_dir: &Path, cgroup: u64, owned: &Owned) -> Result<(), SelectionError> {
     let dir = claims_dir(agent_dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let text = serde_json::to_string_pretty(owned).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let text = serde_json::to_string_pretty(owned).map_err(SelectionError::Encode)?;
     write_atomic(&dir.join(format!("{cgroup}.json")), &(text + "\n"))
 }
 
@@ -306,15 +335,15 @@ pub fn read_claims(agent_dir: &Path) -> (Vec<Claim>, Vec<(PathBuf, String)>) {
 }
 
 /// Writes a file through a temporary one renamed over it.
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), SelectionError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
 }
 
 /// Lower-case hex.
@@ -408,8 +437,8 @@ pub(crate) mod tests {
             (uid, "shop", "main", false)
         );
         assert_eq!(
-            PodContainer::from_annotations(&ann(&[("x", "y")])),
-            Ok(None)
+            PodContainer::from_annotations(&ann(&[("x", "y")])).unwrap(),
+            None
         );
         // A pod's container that does not say which: fail closed.
         for bad in [
