@@ -231,7 +231,7 @@ async fn pass(
                 Action::Delete { .. } => m.deletes_failed += 1,
                 Action::Forget { .. } => {}
             }
-            info!("{}", super::describe(a, d.error.as_deref()));
+            info!("{}", reconcile::describe(a, d.error.as_deref()));
         }
         m.policies = policies.len();
         m.matched = plan.outcomes.values().map(|o| o.containers.len()).sum();

@@ -38,7 +38,7 @@ use crate::exit::Code;
 use crate::out::out;
 use clap::{Args, Subcommand};
 use kernel::Kernel;
-use reconcile::{Action, ApplyWhy, DropWhy, World};
+use reconcile::{apply_why, describe, drop_why, Action, World};
 use serde::Serialize;
 use state::State;
 use std::error::Error;
@@ -220,75 +220,6 @@ fn run_agent(args: RunArgs) -> Res {
         kube::run(client, cfg, shared, stop).await;
         Ok::<Code, Box<dyn Error>>(Code::Ok)
     })
-}
-
-/// One line about an action, for logs and `plan`.
-pub fn describe(a: &Action, error: Option<&str>) -> String {
-    let what = match a {
-        Action::Apply {
-            cgroup,
-            policy,
-            container,
-            why,
-            shadow,
-            ..
-        } => format!(
-            "{} {policy} to {container} (cgroup {}, {})",
-            if *shadow { "shadow" } else { "apply" },
-            cgroup.id,
-            apply_why(*why)
-        ),
-        Action::Promote {
-            cgroup,
-            owned,
-            policy,
-        } => format!(
-            "promote {policy}'s shadow on {}/{} (cgroup {cgroup}, mode shadow to enforce), then discard the shadow left behind",
-            owned.pod, owned.container
-        ),
-        Action::Delete { cgroup, owned, why } => format!(
-            "{} {} from {}/{} (cgroup {cgroup}, {})",
-            if owned.shadow {
-                "discard the shadow"
-            } else {
-                "delete"
-            },
-            owned.policy,
-            owned.pod,
-            owned.container,
-            drop_why(*why)
-        ),
-        Action::Forget { cgroup, owned, why } => format!(
-            "forget cgroup {cgroup} of {}/{}, left as it is ({})",
-            owned.pod,
-            owned.container,
-            drop_why(*why)
-        ),
-    };
-    match error {
-        Some(e) => format!("{what}: failed: {e}"),
-        None => what,
-    }
-}
-
-fn apply_why(w: ApplyWhy) -> &'static str {
-    match w {
-        ApplyWhy::New => "new",
-        ApplyWhy::Changed => "changed",
-        ApplyWhy::Drifted => "changed by hand, restored",
-        ApplyWhy::Missing => "missing from the kernel",
-    }
-}
-
-fn drop_why(w: DropWhy) -> &'static str {
-    match w {
-        DropWhy::PolicyDeleted => "policy deleted",
-        DropWhy::ContainerGone => "container gone",
-        DropWhy::NotSelected => "no longer selected",
-        DropWhy::GoneFromKernel => "no longer in the kernel",
-        DropWhy::ChangedByHand => "replaced by hand",
-        DropWhy::ModeChanged => "mode changed",
-    }
 }
 
 /// `plan --json`: one action.

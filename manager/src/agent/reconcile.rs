@@ -562,3 +562,74 @@ pub fn plan(w: &World<'_>) -> Plan {
     }
     plan
 }
+
+/// One line about an action, for the agent's log and `plan`.
+pub fn describe(a: &Action, error: Option<&str>) -> String {
+    let what = match a {
+        Action::Apply {
+            cgroup,
+            policy,
+            container,
+            why,
+            shadow,
+            ..
+        } => format!(
+            "{} {policy} to {container} (cgroup {}, {})",
+            if *shadow { "shadow" } else { "apply" },
+            cgroup.id,
+            apply_why(*why)
+        ),
+        Action::Promote {
+            cgroup,
+            owned,
+            policy,
+        } => format!(
+            "promote {policy}'s shadow on {}/{} (cgroup {cgroup}, mode shadow to enforce), then discard the shadow left behind",
+            owned.pod, owned.container
+        ),
+        Action::Delete { cgroup, owned, why } => format!(
+            "{} {} from {}/{} (cgroup {cgroup}, {})",
+            if owned.shadow {
+                "discard the shadow"
+            } else {
+                "delete"
+            },
+            owned.policy,
+            owned.pod,
+            owned.container,
+            drop_why(*why)
+        ),
+        Action::Forget { cgroup, owned, why } => format!(
+            "forget cgroup {cgroup} of {}/{}, left as it is ({})",
+            owned.pod,
+            owned.container,
+            drop_why(*why)
+        ),
+    };
+    match error {
+        Some(e) => format!("{what}: failed: {e}"),
+        None => what,
+    }
+}
+
+/// Why an apply, in words.
+pub fn apply_why(w: ApplyWhy) -> &'static str {
+    match w {
+        ApplyWhy::New => "new",
+        ApplyWhy::Changed => "changed",
+        ApplyWhy::Drifted => "changed by hand, restored",
+        ApplyWhy::Missing => "missing from the kernel",
+    }
+}
+
+/// Why a delete or forget, in words.
+pub fn drop_why(w: DropWhy) -> &'static str {
+    match w {
+        DropWhy::PolicyDeleted => "policy deleted",
+        DropWhy::ContainerGone => "container gone",
+        DropWhy::NotSelected => "no longer selected",
+        DropWhy::GoneFromKernel => "no longer in the kernel",
+        DropWhy::ChangedByHand => "replaced by hand",
+        DropWhy::ModeChanged => "mode changed",
+    }
+}
