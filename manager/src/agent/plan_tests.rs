@@ -710,6 +710,7 @@ fn a_restarted_agent_converges_from_its_state_file_without_changes() {
     std::fs::write(&file, "{").unwrap();
     assert!(State::load(&file)
         .unwrap_err()
+        .to_string()
         .contains("delete it to start over"));
 }
 

@@ -5,6 +5,7 @@
 //! claims adopted into it. `reconcile` reads them; `kernel` fills and
 //! updates them.
 
+use crate::node::selection::{write_atomic, SelectionError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,28 +34,48 @@ pub struct State {
 /// Where the state file is by default.
 pub const STATE_FILE: &str = "/run/sysfence/agent/state.json";
 
+/// Why the state file cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source} (delete it to start over: the agent then owns no policy)")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    Encode(serde_json::Error),
+    #[error(transparent)]
+    Write(#[from] SelectionError),
+}
+
 impl State {
     /// Reads the state file; a missing one is an empty state.
-    pub fn load(path: &Path) -> Result<State, String> {
+    pub fn load(path: &Path) -> Result<State, StateError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                format!(
-                    "{}: {e} (delete it to start over: the agent then owns no policy)",
-                    path.display()
-                )
+            Ok(text) => serde_json::from_str(&text).map_err(|source| StateError::Parse {
+                path: path.display().to_string(),
+                source,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
                 version: 1,
                 ..State::default()
             }),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(source) => Err(StateError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 
     /// Writes the state file atomically (a temporary file renamed over it).
-    pub fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::node::selection::write_atomic(path, &(text + "\n")).map_err(|e| e.to_string())
+    pub fn save(&self, path: &Path) -> Result<(), StateError> {
+        let text = serde_json::to_string_pretty(self).map_err(StateError::Encode)?;
+        Ok(write_atomic(path, &(text + "\n"))?)
     }
 }
 
