@@ -9,6 +9,25 @@ use std::collections::BTreeSet;
 /// Docker's default capability set, for messages.
 pub const DOCKER_DEFAULT_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
 
+/// Why a capability list or a task's set cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CapsError {
+    #[error("--caps: unknown capability {0}")]
+    Unknown(String),
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: no CapEff line")]
+    NoCapEff(String),
+    #[error("{path}: CapEff: {source}")]
+    CapEff {
+        path: String,
+        source: std::num::ParseIntError,
+    },
+}
+
 /// The names in a capability bit mask (bits past the known ones ignored).
 pub fn from_mask(mask: u64) -> BTreeSet<String> {
     caps::all()
@@ -20,7 +39,7 @@ pub fn from_mask(mask: u64) -> BTreeSet<String> {
 
 /// Parses a comma-separated list (`CAP_SYS_ADMIN,net_raw` or `sys_admin`);
 /// unknown names are errors.
-pub fn parse_list(s: &str) -> Result<BTreeSet<String>, String> {
+pub fn parse_list(s: &str) -> Result<BTreeSet<String>, CapsError> {
     let mut out = BTreeSet::new();
     for item in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
         let up = item.to_ascii_uppercase();
@@ -31,21 +50,25 @@ pub fn parse_list(s: &str) -> Result<BTreeSet<String>, String> {
         };
         let cap: Capability = name
             .parse()
-            .map_err(|_| format!("--caps: unknown capability {item}"))?;
+            .map_err(|_| CapsError::Unknown(item.to_string()))?;
         out.insert(cap.to_string());
     }
     Ok(out)
 }
 
 /// A task's effective capability set, from `/proc/PID/status` (`CapEff`).
-pub fn of_task(pid: u32) -> Result<BTreeSet<String>, String> {
+pub fn of_task(pid: u32) -> Result<BTreeSet<String>, CapsError> {
     let path = format!("/proc/{pid}/status");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let text = std::fs::read_to_string(&path).map_err(|source| CapsError::Read {
+        path: path.clone(),
+        source,
+    })?;
     let hex = text
         .lines()
         .find_map(|l| l.strip_prefix("CapEff:"))
-        .ok_or_else(|| format!("{path}: no CapEff line"))?;
-    let mask = u64::from_str_radix(hex.trim(), 16).map_err(|e| format!("{path}: CapEff: {e}"))?;
+        .ok_or_else(|| CapsError::NoCapEff(path.clone()))?;
+    let mask =
+        u64::from_str_radix(hex.trim(), 16).map_err(|source| CapsError::CapEff { path, source })?;
     Ok(from_mask(mask))
 }
 
@@ -62,7 +85,10 @@ mod tests {
         );
         let l = parse_list("sys_admin, CAP_NET_RAW").unwrap();
         assert!(l.contains("CAP_SYS_ADMIN") && l.contains("CAP_NET_RAW"));
-        assert!(parse_list("cap_flying").unwrap_err().contains("cap_flying"));
+        assert!(parse_list("cap_flying")
+            .unwrap_err()
+            .to_string()
+            .contains("cap_flying"));
         assert_eq!(from_mask(0).len(), 0);
         // Every capability up to CAP_CHECKPOINT_RESTORE (40) has its name.
         assert_eq!(from_mask(u64::MAX).len(), 41);

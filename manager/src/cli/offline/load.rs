@@ -41,11 +41,12 @@ fn profile_caps(
     target: &target::Resolved,
     caps: Caps<'_>,
 ) -> Result<std::collections::BTreeSet<String>, String> {
+    let text_of = |e: caps::CapsError| e.to_string();
     match caps {
-        Caps::Given(list) | Caps::IfProfile(list) => caps::parse_list(list),
-        Caps::Own => caps::of_task(std::process::id()),
+        Caps::Given(list) | Caps::IfProfile(list) => caps::parse_list(list).map_err(text_of),
+        Caps::Own => caps::of_task(std::process::id()).map_err(text_of),
         Caps::OfTarget => match target::first_task(target).map_err(|e| e.to_string())? {
-            Some(pid) => caps::of_task(pid),
+            Some(pid) => caps::of_task(pid).map_err(text_of),
             None if !oci::depends_on_caps(text) => Ok(Default::default()),
             None => {
                 let why = if target.dir.is_some() {
