@@ -6,53 +6,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sysfence_abi::engine::{self, ArgCmp, Exception, Head, Rule, Scratch, Tables, TablesMut};
+use sysfence_abi::engine::{self, Scratch};
 use sysfence_abi::nla::{Attr, Iter, Writer, F_NESTED};
 use sysfence_abi::proto::{attr, Abi};
 
-struct Owned {
-    head: Head,
-    exceptions: Vec<Exception>,
-    rules: Vec<Rule>,
-    cmps: Vec<ArgCmp>,
-    objects: Vec<u8>,
-}
+use sysfence_abi::owned::Compiled as Owned;
 
-impl Owned {
-    fn tables(&self) -> Tables<'_> {
-        Tables {
-            head: &self.head,
-            exceptions: &self.exceptions,
-            rules: &self.rules,
-            cmps: &self.cmps,
-            objects: &self.objects,
-        }
-    }
-}
-
+/// `None` when the policy does not validate; one that validates must
+/// compile.
 fn compile(a: &Attr<'_>, scratch: &mut Scratch) -> Option<Owned> {
-    let shape = engine::validate(a, scratch).ok()?;
-    let mut o = Owned {
-        head: Head::EMPTY,
-        exceptions: vec![Exception::EMPTY; shape.exceptions],
-        rules: vec![Rule::EMPTY; shape.rules],
-        cmps: vec![ArgCmp::EMPTY; shape.cmps],
-        objects: vec![0; shape.object_bytes],
-    };
-    engine::compile(
-        a,
-        &shape,
-        scratch,
-        TablesMut {
-            head: &mut o.head,
-            exceptions: &mut o.exceptions,
-            rules: &mut o.rules,
-            cmps: &mut o.cmps,
-            objects: &mut o.objects,
-        },
-    )
-    .expect("a policy that validates must compile");
-    Some(o)
+    engine::validate(a, scratch).ok()?;
+    Some(Owned::new(a, scratch).expect("a policy that validates must compile"))
 }
 
 fn read_back(o: &Owned) -> Vec<u8> {

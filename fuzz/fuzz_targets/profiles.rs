@@ -9,18 +9,26 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../manager/src/input.rs"]
+#[path = "../../manager/src/policy/action.rs"]
+mod action;
+#[path = "../../manager/src/policy/input.rs"]
 mod input;
-#[path = "../../manager/src/objects.rs"]
+#[path = "../../manager/src/policy/native.rs"]
+mod native;
+#[path = "../../manager/src/policy/objects.rs"]
 mod objects;
-#[path = "../../manager/src/oci.rs"]
+#[path = "../../manager/src/policy/oci.rs"]
 mod oci;
-#[path = "../../manager/src/policy.rs"]
-mod policy;
-#[path = "../../manager/src/resource.rs"]
+#[path = "../../manager/src/policy/resource.rs"]
 mod resource;
-#[path = "../../manager/src/syscall_names.rs"]
+#[path = "../../manager/src/policy/syscall_names.rs"]
 mod syscall_names;
+
+/// The manager's `policy` module, as its files name each other
+/// (`crate::policy::native`, ...).
+mod policy {
+    pub(crate) use super::{action, input, native, objects, syscall_names};
+}
 
 use sysfence_abi::engine::{self, Scratch};
 use sysfence_abi::nla::{Iter, Writer, F_NESTED};
@@ -43,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(p) = policy::PolicyFile::parse(text) {
+    if let Ok(p) = native::PolicyFile::parse(text) {
         if let Ok(w) = p.to_wire() {
             check_wire(&w);
         }

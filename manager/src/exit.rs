@@ -30,9 +30,15 @@ impl Code {
         if err.is::<Usage>() {
             return Code::Usage;
         }
-        match err.downcast_ref::<crate::client::ClientError>() {
-            Some(crate::client::ClientError::NoFamily) => Code::ModuleNotLoaded,
-            Some(crate::client::ClientError::Version(_)) => Code::AbiMismatch,
+        use crate::kernel::{ClientError, KernelError};
+        // The client's error, on its own or as a kernel request's.
+        let client = err.downcast_ref::<ClientError>().or_else(|| {
+            err.downcast_ref::<KernelError>()
+                .and_then(KernelError::client)
+        });
+        match client {
+            Some(ClientError::NoFamily) => Code::ModuleNotLoaded,
+            Some(ClientError::Version(_)) => Code::AbiMismatch,
             _ => Code::Error,
         }
     }
@@ -61,7 +67,7 @@ impl From<Code> for ExitCode {
 #[cfg(test)]
 mod tests {
     use super::Code;
-    use crate::client::ClientError;
+    use crate::kernel::client::ClientError;
 
     #[test]
     fn module_errors_have_their_own_codes_and_say_what_to_do() {
@@ -76,6 +82,10 @@ mod tests {
         );
         let other: Box<dyn std::error::Error> = "x".into();
         assert_eq!(Code::of_error(other.as_ref()), Code::Error);
+        // A kernel request's error keeps the client's code.
+        let request: Box<dyn std::error::Error> =
+            Box::new(crate::kernel::KernelError::from(ClientError::NoFamily));
+        assert_eq!(Code::of_error(request.as_ref()), Code::ModuleNotLoaded);
         let usage: Box<dyn std::error::Error> = Box::new(super::Usage("x".into()));
         assert_eq!(Code::of_error(usage.as_ref()), Code::Usage);
     }

@@ -3,32 +3,15 @@
 
 #[cfg(feature = "agent")]
 mod agent;
-mod bench;
-mod caps;
-mod client;
-mod commands;
-mod events;
+mod cli;
 mod exit;
-mod hook;
-mod inflight;
-mod input;
-mod man;
-mod objects;
-mod oci;
-mod offline;
+mod host;
+mod kernel;
+mod node;
 mod out;
 mod policy;
-mod record;
-mod resource;
-mod run;
-mod runtime_base;
-mod selection;
-mod shadow;
-mod status;
-mod stores;
-mod syscall_names;
-mod target;
-mod top;
+
+use cli::{bench, events, hook, man, record, run, status, top};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -75,11 +58,11 @@ enum Command {
     /// Apply, show, list and delete policies; check, show, test, diff and
     /// convert policy files without the module.
     #[command(subcommand)]
-    Policy(commands::PolicyCmd),
+    Policy(cli::policy::PolicyCmd),
     /// Show the counters of a cgroup's policy.
     ///
     /// Example: sysfence stats --cgroup mycontainer --json
-    Stats(commands::StatsArgs),
+    Stats(cli::stats::StatsArgs),
     /// Follow denials, LOG hits, traps and kills as they happen.
     ///
     /// Each event names the task (pid, tid, comm, its cgroup), the call
@@ -236,8 +219,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
-        Command::Policy(cmd) => commands::policy(cmd),
-        Command::Stats(args) => commands::stats(&args),
+        Command::Policy(cmd) => cli::policy::policy(cmd),
+        Command::Stats(args) => cli::stats::stats(&args),
         Command::Events(args) => events::run(&args),
         Command::Run(args) => return run::run(&args),
         Command::Record(args) => record::run(&args),
@@ -326,7 +309,7 @@ mod tests {
             if flags.iter().any(|f| has(f)) {
                 let group = c
                     .get_groups()
-                    .find(|g| g.get_id() == crate::target::GROUP)
+                    .find(|g| g.get_id() == crate::host::target::GROUP)
                     .unwrap_or_else(|| panic!("{path:?}: target flags outside the target group"));
                 let members: Vec<&str> = group.get_args().map(|a| a.as_str()).collect();
                 assert_eq!(members, flags, "{path:?}");

@@ -61,75 +61,10 @@ pub const fn width_mask(bits: u8) -> u64 {
     }
 }
 
-/// Why a policy or request was refused: a fixed message (sent to userspace
-/// as the extended-ack text) and the byte offset of the offending attribute
-/// within the buffer that was parsed. Messages end with a NUL byte so the
-/// module can hand them to netlink's extended ack as they are; use
-/// [`Invalid::text`] to display one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Invalid {
-    /// What is wrong, in words.
-    pub msg: &'static str,
-    /// Offset of the offending attribute in the parsed buffer.
-    pub offset: usize,
-}
-
-impl Invalid {
-    /// The message without its terminating NUL.
-    pub fn text(&self) -> &'static str {
-        self.msg.trim_end_matches('\0')
-    }
-}
-
-pub(crate) fn bad<T>(msg: &'static str, at: &Attr<'_>) -> Result<T, Invalid> {
-    Err(Invalid {
-        msg,
-        offset: at.offset,
-    })
-}
-
-/// Visits the attributes of one nest, refusing malformed, unknown,
-/// wrongly flagged and repeated ones. `repeated` lists the kinds that may
-/// occur more than once; `visit` sees every accepted attribute.
-pub(crate) fn walk<'a>(
-    it: Iter<'a>,
-    max_kind: u16,
-    nested: &[u16],
-    repeated: &[u16],
-    mut visit: impl FnMut(Attr<'a>) -> Result<(), Invalid>,
-) -> Result<(), Invalid> {
-    // One bit per kind seen; kinds are small (max_kind <= 63).
-    let mut seen: u64 = 0;
-    for a in it {
-        let a = a.map_err(|(_, offset)| Invalid {
-            msg: "truncated attribute\0",
-            offset,
-        })?;
-        if a.kind == 0 || a.kind > max_kind || a.kind > 63 {
-            return bad("unknown attribute\0", &a);
-        }
-        if a.net_byteorder {
-            return bad("network byte order is not supported\0", &a);
-        }
-        if a.nested != nested.contains(&a.kind) {
-            return bad("attribute has the wrong nested flag\0", &a);
-        }
-        let bit = 1u64 << a.kind;
-        if seen & bit != 0 && !repeated.contains(&a.kind) {
-            return bad("attribute repeated\0", &a);
-        }
-        seen |= bit;
-        visit(a)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn get_u32(a: &Attr<'_>) -> Result<u32, Invalid> {
-    match a.u32() {
-        Some(v) => Ok(v),
-        None => bad("attribute must be a 4-byte u32\0", a),
-    }
-}
+/// Why a policy or request was refused (defined with the attribute codec,
+/// which the object rules' validation shares).
+pub use crate::nla::Invalid;
+use crate::nla::{bad, get_u32, walk};
 
 fn get_u64(a: &Attr<'_>) -> Result<u64, Invalid> {
     match a.u64() {
@@ -296,29 +231,61 @@ fn each_bit(b: &Bits, mut f: impl FnMut(u32)) {
 /// initialization needed: [`validate`] sets up what [`compile`] reads).
 /// The caller allocates it, so the engine itself never allocates.
 pub struct Scratch {
-    /// Per ABI and number: the strictest unconditional rule's action
-    /// (meaningful where `has_fixed` is set).
-    fixed: [[u32; NRS]; Abi::COUNT],
-    has_fixed: [Bits; Abi::COUNT],
-    /// Numbers whose unconditional answer is not "allow": with the numbers
-    /// that have conditional rules, the only candidates for exceptions.
-    odd: [Bits; Abi::COUNT],
-    /// Per ABI and number: rules with argument comparisons (meaningful where
-    /// `has_cond` is set); during [`compile`], the number's exception index.
-    conds: [[u16; NRS]; Abi::COUNT],
-    has_cond: [Bits; Abi::COUNT],
+    /// What [`validate`] learned of each ABI's rules, by `Abi::index`.
+    abis: [AbiScratch; Abi::COUNT],
     /// Room to reorder one syscall's rules (see [`compile`]).
     sort: [Rule; limits::MAX_RULES as usize],
+}
+
+/// One ABI's part of [`Scratch`]: per syscall number, its unconditional
+/// answer and its rules with comparisons.
+struct AbiScratch {
+    /// Per number: the strictest unconditional rule's action (meaningful
+    /// where `has_fixed` is set).
+    fixed: [u32; NRS],
+    has_fixed: Bits,
+    /// Numbers whose unconditional answer is not "allow": with the numbers
+    /// that have conditional rules, the only candidates for exceptions.
+    odd: Bits,
+    /// Per number: rules with argument comparisons (meaningful where
+    /// `has_cond` is set); during [`compile`], the number's exception index.
+    conds: [u16; NRS],
+    has_cond: Bits,
+}
+
+impl AbiScratch {
+    const ZERO: AbiScratch = AbiScratch {
+        fixed: [0; NRS],
+        has_fixed: [0; WORDS],
+        odd: [0; WORDS],
+        conds: [0; NRS],
+        has_cond: [0; WORDS],
+    };
+
+    /// Forgets the rules of a previous policy (`fixed` and `conds` are
+    /// read only where their bits are set).
+    fn clear(&mut self) {
+        self.has_fixed = [0; WORDS];
+        self.odd = [0; WORDS];
+        self.has_cond = [0; WORDS];
+    }
+
+    /// The unconditional answer for `nr`, if it has one.
+    fn base(&self, nr: u32) -> Option<u32> {
+        if !bit(&self.has_fixed, nr) {
+            None
+        } else if bit(&self.odd, nr) {
+            self.fixed.get(nr as usize).copied()
+        } else {
+            Some(action::ALLOW)
+        }
+    }
 }
 
 impl Scratch {
     /// An all-zero scratch (for callers that can build one in place).
     pub const ZERO: Scratch = Scratch {
-        fixed: [[0; NRS]; Abi::COUNT],
-        has_fixed: [[0; WORDS]; Abi::COUNT],
-        odd: [[0; WORDS]; Abi::COUNT],
-        conds: [[0; NRS]; Abi::COUNT],
-        has_cond: [[0; WORDS]; Abi::COUNT],
+        abis: [AbiScratch::ZERO; Abi::COUNT],
         sort: [Rule {
             action: 0,
             cmp_start: 0,
@@ -788,9 +755,9 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
     if policy.payload.len() > limits::MAX_POLICY_BYTES as usize {
         return bad("policy larger than 64 KiB\0", policy);
     }
-    scratch.has_fixed = [[0; WORDS]; Abi::COUNT];
-    scratch.odd = [[0; WORDS]; Abi::COUNT];
-    scratch.has_cond = [[0; WORDS]; Abi::COUNT];
+    for a in scratch.abis.iter_mut() {
+        a.clear();
+    }
     let mut present = [false; Abi::COUNT];
     let (mut total_rules, mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize, 0usize);
     let (default, bad_abi, record) = each_abi(
@@ -798,13 +765,14 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
         |abi, a| {
             let i = abi.index();
             present[i] = true;
-            let (Some(fixed), Some(has_fixed), Some(odd), Some(conds), Some(has_cond)) = (
-                scratch.fixed.get_mut(i),
-                scratch.has_fixed.get_mut(i),
-                scratch.odd.get_mut(i),
-                scratch.conds.get_mut(i),
-                scratch.has_cond.get_mut(i),
-            ) else {
+            let Some(AbiScratch {
+                fixed,
+                has_fixed,
+                odd,
+                conds,
+                has_cond,
+            }) = scratch.abis.get_mut(i)
+            else {
                 return bad("unknown ABI\0", a);
             };
             each_rule(a, true, |item, r| {
@@ -865,9 +833,9 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
         },
     )?;
     let mut exceptions = 0usize;
-    for (i, p) in present.iter().enumerate() {
+    for (p, s) in present.iter().zip(&scratch.abis) {
         if *p {
-            exceptions += abi_exceptions(scratch, i, default, |_, _, _| {});
+            exceptions += abi_exceptions(s, default, |_, _, _| {});
         }
     }
     Ok(Shape {
@@ -882,42 +850,21 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
     })
 }
 
-/// Walks the numbers of ABI `i` that have rules, in increasing order, and
+/// Walks the numbers of one ABI that have rules, in increasing order, and
 /// calls `f(nr, base, conds)` for each that needs an exception: `base` the
 /// unconditional answer if any, `conds` the number of rules with
 /// comparisons. Returns how many there are.
-fn abi_exceptions(
-    s: &Scratch,
-    i: usize,
-    default: u32,
-    mut f: impl FnMut(u32, Option<u32>, u16),
-) -> usize {
-    let (Some(fixed), Some(has_fixed), Some(odd), Some(conds), Some(has_cond)) = (
-        s.fixed.get(i),
-        s.has_fixed.get(i),
-        s.odd.get(i),
-        s.conds.get(i),
-        s.has_cond.get(i),
-    ) else {
-        return 0;
-    };
+fn abi_exceptions(s: &AbiScratch, default: u32, mut f: impl FnMut(u32, Option<u32>, u16)) -> usize {
     // Only these can need one: an unconditional "allow" never does.
     let mut any: Bits = [0; WORDS];
-    for (w, (a, b)) in any.iter_mut().zip(odd.iter().zip(has_cond)) {
+    for (w, (a, b)) in any.iter_mut().zip(s.odd.iter().zip(&s.has_cond)) {
         *w = a | b;
     }
     let mut n = 0usize;
     each_bit(&any, |nr| {
-        let k = nr as usize;
-        let base = if !bit(has_fixed, nr) {
-            None
-        } else if bit(odd, nr) {
-            fixed.get(k).copied()
-        } else {
-            Some(action::ALLOW)
-        };
-        let c = if bit(has_cond, nr) {
-            conds.get(k).copied().unwrap_or(0)
+        let base = s.base(nr);
+        let c = if bit(&s.has_cond, nr) {
+            s.conds.get(nr as usize).copied().unwrap_or(0)
         } else {
             0
         };
@@ -930,16 +877,22 @@ fn abi_exceptions(
     n
 }
 
+/// The one error of [`compile`]: tables that do not fit what [`validate`]
+/// measured (a caller's bug, never the policy's).
+const MISMATCH: &str = "internal error: tables do not match the policy's shape\0";
+
 /// Fills the tables of a policy that [`validate`] accepted with `shape`,
 /// using the `scratch` it left. The slices of `tables` must have the
-/// measured lengths.
+/// measured lengths. In three phases: each ABI's head and exceptions
+/// ([`place_abi`]), the rules with comparisons and the object rules read
+/// again from the policy ([`fill_rules`]), each syscall's rules ordered
+/// strictest first ([`sort_runs`]).
 pub fn compile(
     policy: &Attr<'_>,
     shape: &Shape,
     scratch: &mut Scratch,
     tables: TablesMut<'_>,
 ) -> Result<(), Invalid> {
-    const MISMATCH: &str = "internal error: tables do not match the policy's shape\0";
     let TablesMut {
         head,
         exceptions,
@@ -961,90 +914,124 @@ pub fn compile(
         abis: [AbiTable::EMPTY; Abi::COUNT],
     };
     // The exceptions of each ABI, in number order; each rule run starts
-    // empty and its length is the placing cursor below.
-    let (mut next_exc, mut next_rule) = (0usize, 0u32);
-    for i in 0..Abi::COUNT {
-        if !shape.present.get(i).copied().unwrap_or(false) {
-            continue;
-        }
-        let start = next_exc;
-        let mut overflow = false;
-        let mut placed: Bits = [0; WORDS];
-        abi_exceptions(scratch, i, shape.default, |nr, base, c| {
-            set_bit(&mut placed, nr, true);
-            match exceptions.get_mut(next_exc) {
-                Some(e) => {
-                    *e = Exception {
-                        nr: nr as u16,
-                        len: 0,
-                        start: next_rule,
-                        base,
-                    };
-                    next_rule = next_rule.saturating_add(u32::from(c));
-                }
-                None => overflow = true,
-            }
-            next_exc += 1;
-        });
-        if overflow {
-            return bad(MISMATCH, policy);
-        }
-        // Allowed without condition: an unconditional "allow" and no rule
-        // with comparisons, or no rule at all under a default "allow".
-        let (Some(has_fixed), Some(odd), Some(conds), Some(has_cond)) = (
-            scratch.has_fixed.get(i),
-            scratch.odd.get(i),
-            scratch.conds.get_mut(i),
-            scratch.has_cond.get(i),
-        ) else {
-            return bad(MISMATCH, policy);
-        };
-        let mut allow: Bits = [0; WORDS];
-        for (k, w) in allow.iter_mut().enumerate() {
-            let (f, o, c) = (
-                has_fixed.get(k).copied().unwrap_or(0),
-                odd.get(k).copied().unwrap_or(0),
-                has_cond.get(k).copied().unwrap_or(0),
-            );
-            *w = if shape.default == action::ALLOW {
-                !(o | c)
-            } else {
-                f & !o & !c
-            };
-        }
-        // Each number with conditional rules remembers its exception.
-        let mut k = start;
-        each_bit(&placed, |nr| {
-            if bit(has_cond, nr) {
-                if let Some(slot) = conds.get_mut(nr as usize) {
-                    *slot = k as u16;
-                }
-            }
-            k += 1;
-        });
-        if let Some(t) = head.abis.get_mut(i) {
-            *t = AbiTable {
-                present: true,
-                allow,
-                exc_start: start as u32,
-                exc_len: (next_exc - start) as u32,
-            };
+    // empty and its length is the placing cursor of `fill_rules`.
+    let mut next = Cursor { exc: 0, rule: 0 };
+    for (i, (s, t)) in scratch
+        .abis
+        .iter_mut()
+        .zip(head.abis.iter_mut())
+        .enumerate()
+    {
+        if shape.present.get(i).copied().unwrap_or(false) {
+            *t = place_abi(policy, shape.default, s, exceptions, &mut next)?;
         }
     }
-    if next_exc != exceptions.len() || next_rule as usize != rules.len() {
+    if next.exc != exceptions.len() || next.rule as usize != rules.len() {
         return bad(MISMATCH, policy);
     }
-    // Rules with comparisons, read again from the policy (packed rules are
-    // skipped unread), go to their syscall's run; comparisons in wire order.
-    let mut cmp_next = 0usize;
-    let mut obj_next = 0usize;
     if shape.rules == 0 && shape.object_bytes == 0 {
         return Ok(());
     }
+    fill_rules(policy, &scratch.abis, exceptions, rules, cmps, objects)?;
+    sort_runs(policy, exceptions, rules, &mut scratch.sort)
+}
+
+/// Where [`place_abi`] puts the next exception, and where that exception's
+/// run of rules starts.
+struct Cursor {
+    exc: usize,
+    rule: u32,
+}
+
+/// Places one ABI's exceptions at `next` (each with an empty run of its
+/// rules), makes each number with conditional rules remember its exception
+/// (in `s.conds`), and returns the ABI's table: its allow bitmap and its
+/// run of exceptions.
+fn place_abi(
+    policy: &Attr<'_>,
+    default: u32,
+    s: &mut AbiScratch,
+    exceptions: &mut [Exception],
+    next: &mut Cursor,
+) -> Result<AbiTable, Invalid> {
+    let start = next.exc;
+    let mut overflow = false;
+    let mut placed: Bits = [0; WORDS];
+    abi_exceptions(s, default, |nr, base, c| {
+        set_bit(&mut placed, nr, true);
+        match exceptions.get_mut(next.exc) {
+            Some(e) => {
+                *e = Exception {
+                    nr: nr as u16,
+                    len: 0,
+                    start: next.rule,
+                    base,
+                };
+                next.rule = next.rule.saturating_add(u32::from(c));
+            }
+            None => overflow = true,
+        }
+        next.exc += 1;
+    });
+    if overflow {
+        return bad(MISMATCH, policy);
+    }
+    let allow = allow_bitmap(s, default);
+    // Each number with conditional rules remembers its exception.
+    let mut k = start;
+    each_bit(&placed, |nr| {
+        if bit(&s.has_cond, nr) {
+            if let Some(slot) = s.conds.get_mut(nr as usize) {
+                *slot = k as u16;
+            }
+        }
+        k += 1;
+    });
+    Ok(AbiTable {
+        present: true,
+        allow,
+        exc_start: start as u32,
+        exc_len: (next.exc - start) as u32,
+    })
+}
+
+/// The calls of one ABI allowed without condition: an unconditional
+/// "allow" and no rule with comparisons, or no rule at all under a default
+/// "allow".
+fn allow_bitmap(s: &AbiScratch, default: u32) -> Bits {
+    let mut allow: Bits = [0; WORDS];
+    for (k, w) in allow.iter_mut().enumerate() {
+        let (f, o, c) = (
+            s.has_fixed.get(k).copied().unwrap_or(0),
+            s.odd.get(k).copied().unwrap_or(0),
+            s.has_cond.get(k).copied().unwrap_or(0),
+        );
+        *w = if default == action::ALLOW {
+            !(o | c)
+        } else {
+            f & !o & !c
+        };
+    }
+    allow
+}
+
+/// Reads the policy again: rules with comparisons (packed rules are
+/// skipped unread) go to their syscall's run, comparisons in wire order;
+/// object rules are copied as they are.
+fn fill_rules(
+    policy: &Attr<'_>,
+    abis: &[AbiScratch; Abi::COUNT],
+    exceptions: &mut [Exception],
+    rules: &mut [Rule],
+    cmps: &mut [ArgCmp],
+    objects: &mut [u8],
+) -> Result<(), Invalid> {
+    let mut cmp_next = 0usize;
+    let mut obj_next = 0usize;
     each_abi(
         policy,
         |abi, a| {
-            let conds = scratch.conds.get(abi.index());
+            let conds = abis.get(abi.index()).map(|s| &s.conds);
             each_rule(a, false, |item, r| {
                 let Item::Rule(nr, act, src, n) = item else {
                     return Ok(());
@@ -1101,15 +1088,22 @@ pub fn compile(
     if cmp_next != cmps.len() || obj_next != objects.len() {
         return bad(MISMATCH, policy);
     }
-    // Each syscall's rules, strictest action first (stable: among equals
-    // the order received). The first rule that matches is then the answer
-    // among the rules, and evaluation stops there.
+    Ok(())
+}
+
+/// Each syscall's rules, strictest action first (stable: among equals
+/// the order received). The first rule that matches is then the answer
+/// among the rules, and evaluation stops there.
+fn sort_runs(
+    policy: &Attr<'_>,
+    exceptions: &[Exception],
+    rules: &mut [Rule],
+    sort: &mut [Rule; limits::MAX_RULES as usize],
+) -> Result<(), Invalid> {
     for e in exceptions.iter() {
         let range = e.start as usize..e.start as usize + usize::from(e.len);
-        let (Some(run), Some(tmp)) = (
-            rules.get_mut(range),
-            scratch.sort.get_mut(..usize::from(e.len)),
-        ) else {
+        let (Some(run), Some(tmp)) = (rules.get_mut(range), sort.get_mut(..usize::from(e.len)))
+        else {
             return bad(MISMATCH, policy);
         };
         if run.len() < 2 {
@@ -1414,52 +1408,11 @@ mod tests {
         )
     }
 
-    /// A compiled policy, owned.
-    struct Owned {
-        head: Head,
-        exceptions: Vec<Exception>,
-        rules: Vec<Rule>,
-        cmps: Vec<ArgCmp>,
-        objects: Vec<u8>,
-    }
-
-    impl Owned {
-        fn tables(&self) -> Tables<'_> {
-            Tables {
-                head: &self.head,
-                exceptions: &self.exceptions,
-                rules: &self.rules,
-                cmps: &self.cmps,
-                objects: &self.objects,
-            }
-        }
-    }
+    use crate::owned::Compiled as Owned;
 
     fn compiled(buf: &[u8]) -> Owned {
         let a = Iter::new(buf).next().unwrap().unwrap();
-        let mut scratch = Box::new(Scratch::ZERO);
-        let shape = validate(&a, &mut scratch).unwrap();
-        let mut o = Owned {
-            head: Head::EMPTY,
-            exceptions: vec![Exception::EMPTY; shape.exceptions],
-            rules: vec![Rule::EMPTY; shape.rules],
-            cmps: vec![ArgCmp::EMPTY; shape.cmps],
-            objects: vec![0; shape.object_bytes],
-        };
-        compile(
-            &a,
-            &shape,
-            &mut scratch,
-            TablesMut {
-                head: &mut o.head,
-                exceptions: &mut o.exceptions,
-                rules: &mut o.rules,
-                cmps: &mut o.cmps,
-                objects: &mut o.objects,
-            },
-        )
-        .unwrap();
-        o
+        Owned::new(&a, &mut Box::new(Scratch::ZERO)).unwrap()
     }
 
     /// The policy read back, as a whole `POLICY` attribute.
@@ -1532,7 +1485,7 @@ mod tests {
         assert_eq!(d(6), action::ERRNO | 3);
         assert_eq!(d(7), action::KILL_THREAD);
         // Stored strictest first.
-        let order: Vec<_> = o.rules.iter().map(|r| r.action).collect();
+        let order: Vec<_> = o.tables().rules.iter().map(|r| r.action).collect();
         assert_eq!(
             order,
             [
@@ -1570,7 +1523,11 @@ mod tests {
         assert!(!t.head.allows(Abi::Ia32, 0));
         // Only what differs from "allow" or the default is an exception.
         assert_eq!(
-            o.exceptions.iter().map(|e| e.nr).collect::<Vec<_>>(),
+            o.tables()
+                .exceptions
+                .iter()
+                .map(|e| e.nr)
+                .collect::<Vec<_>>(),
             [1, 3, 4, 5]
         );
     }
@@ -1584,9 +1541,9 @@ mod tests {
             let o = compiled(&buf);
             let back = read_back(&o);
             let o2 = compiled(&back);
-            assert_eq!(o.head, o2.head);
-            assert_eq!(o.exceptions, o2.exceptions);
-            assert_eq!(o.rules.len(), o2.rules.len());
+            assert_eq!(o.tables().head, o2.tables().head);
+            assert_eq!(o.tables().exceptions, o2.tables().exceptions);
+            assert_eq!(o.tables().rules.len(), o2.tables().rules.len());
             assert_eq!(read_back(&o2), back);
             for nr in 0..1030 {
                 for a0 in [0, 7, 8, 9] {
@@ -1624,8 +1581,8 @@ mod tests {
             w.put(attr::ABI_ALLOW, &bitmap(&nrs))
         });
         let (a, b) = (compiled(&with_pairs), compiled(&with_bitmap));
-        assert_eq!(a.head, b.head);
-        assert_eq!(a.exceptions, b.exceptions);
+        assert_eq!(a.tables().head, b.tables().head);
+        assert_eq!(a.tables().exceptions, b.tables().exceptions);
         assert_eq!(b.tables().fixed(Abi::X86_64, 500), Some(action::ERRNO | 9));
         assert!(b.tables().head.allows(Abi::X86_64, 1023));
         assert_eq!(
@@ -1633,7 +1590,7 @@ mod tests {
             shape_of(&with_bitmap).unwrap()
         );
         // Read back (the allowed calls as a bitmap), it compiles the same.
-        assert_eq!(compiled(&read_back(&a)).head, a.head);
+        assert_eq!(compiled(&read_back(&a)).tables().head, a.tables().head);
     }
 
     #[test]
@@ -1896,9 +1853,9 @@ mod tests {
         let o = compiled(&buf);
         let back = read_back(&o);
         let o2 = compiled(&back);
-        assert_eq!(o.cmps, o2.cmps);
-        assert_eq!(o.cmps[0].value, 0x1_0000_0001);
-        assert_eq!(o.cmps[0].arg_mask, 0xffff_ffff);
+        assert_eq!(o.tables().cmps, o2.tables().cmps);
+        assert_eq!(o.tables().cmps[0].value, 0x1_0000_0001);
+        assert_eq!(o.tables().cmps[0].arg_mask, 0xffff_ffff);
         assert_eq!(read_back(&o2), back);
         let args = [1, 0, 0, 0, 0, 0];
         assert_eq!(o2.tables().decide(Abi::X86_64, SOCKET, &args), DENY);

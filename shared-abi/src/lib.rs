@@ -14,6 +14,8 @@
 //!   run identically by the module and the manager's tests.
 //! - [`objects`]: object rules (files, exec, sockets) and their decision.
 //! - [`shadow`]: how a shadow policy's answer is predicted and recorded.
+//! - [`owned`] (feature `alloc`, not in the module): a compiled policy that
+//!   owns its tables.
 //! - [`syscalls`], [`names`]: syscall tables generated from the kernel:
 //!   numbers, names and the width of each argument (a child of [`engine`],
 //!   which compares arguments at those widths).
@@ -25,6 +27,8 @@ pub mod event;
 pub mod names;
 pub mod nla;
 pub mod objects;
+#[cfg(any(test, feature = "alloc"))]
+pub mod owned;
 pub mod proto;
 pub mod shadow;
 pub use engine::syscalls;

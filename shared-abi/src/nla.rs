@@ -282,6 +282,79 @@ impl<'a> Writer<'a> {
     }
 }
 
+// Validation of attributes, shared by the policy (`engine`) and its object
+// rules (`objects`).
+
+/// Why a policy or request was refused: a fixed message (sent to userspace
+/// as the extended-ack text) and the byte offset of the offending attribute
+/// within the buffer that was parsed. Messages end with a NUL byte so the
+/// module can hand them to netlink's extended ack as they are; use
+/// [`Invalid::text`] to display one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// What is wrong, in words.
+    pub msg: &'static str,
+    /// Offset of the offending attribute in the parsed buffer.
+    pub offset: usize,
+}
+
+impl Invalid {
+    /// The message without its terminating NUL.
+    pub fn text(&self) -> &'static str {
+        self.msg.trim_end_matches('\0')
+    }
+}
+
+pub(crate) fn bad<T>(msg: &'static str, at: &Attr<'_>) -> Result<T, Invalid> {
+    Err(Invalid {
+        msg,
+        offset: at.offset,
+    })
+}
+
+/// Visits the attributes of one nest, refusing malformed, unknown,
+/// wrongly flagged and repeated ones. `repeated` lists the kinds that may
+/// occur more than once; `visit` sees every accepted attribute.
+pub(crate) fn walk<'a>(
+    it: Iter<'a>,
+    max_kind: u16,
+    nested: &[u16],
+    repeated: &[u16],
+    mut visit: impl FnMut(Attr<'a>) -> Result<(), Invalid>,
+) -> Result<(), Invalid> {
+    // One bit per kind seen; kinds are small (max_kind <= 63).
+    let mut seen: u64 = 0;
+    for a in it {
+        let a = a.map_err(|(_, offset)| Invalid {
+            msg: "truncated attribute\0",
+            offset,
+        })?;
+        if a.kind == 0 || a.kind > max_kind || a.kind > 63 {
+            return bad("unknown attribute\0", &a);
+        }
+        if a.net_byteorder {
+            return bad("network byte order is not supported\0", &a);
+        }
+        if a.nested != nested.contains(&a.kind) {
+            return bad("attribute has the wrong nested flag\0", &a);
+        }
+        let bit = 1u64 << a.kind;
+        if seen & bit != 0 && !repeated.contains(&a.kind) {
+            return bad("attribute repeated\0", &a);
+        }
+        seen |= bit;
+        visit(a)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn get_u32(a: &Attr<'_>) -> Result<u32, Invalid> {
+    match a.u32() {
+        Some(v) => Ok(v),
+        None => bad("attribute must be a 4-byte u32\0", a),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

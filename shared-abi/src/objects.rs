@@ -10,8 +10,7 @@
 //! wins; none matching gives the class default (allow when the policy has
 //! none).
 
-use crate::engine::{bad, get_u32, walk, Invalid};
-use crate::nla::Attr;
+use crate::nla::{bad, get_u32, walk, Attr, Invalid};
 use crate::proto::{access, action, attr, class, limits};
 
 /// `AF_UNIX`.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 300
 # kernel: bench
-# covers: manager/src/agent/ manager/src/hook.rs manager/src/selection.rs manager/src/target.rs
+# covers: manager/src/agent/ manager/src/cli/hook.rs manager/src/node/ manager/src/host/target.rs
 # The node agent's cgroup side, for real (issue 8). No Kubernetes API
 # server can run here, so the pods come from a file in `kubectl get pods -o
 # json` form and `sysfence agent plan --apply` runs the agent's reconcile

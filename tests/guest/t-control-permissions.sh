@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
-# covers: kmod/ shared-abi/ manager/src/client.rs
+# covers: kmod/ shared-abi/ manager/src/kernel/
 # Only an admin outside every filtered cgroup may change policies; other
 # network namespaces cannot even find the family.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 760
-# covers: kmod/ shared-abi/ manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs manager/src/offline/ tests/differential/
+# covers: kmod/ shared-abi/ manager/src/policy/oci.rs manager/src/policy/native.rs manager/src/host/caps.rs manager/src/cli/offline/ tests/differential/
 # The same semantics as seccomp, proven differentially: a battery of raw
 # syscalls (every x86_64 syscall, argument-dependent calls, ia32 calls) runs
 # once under real seccomp (the filter libseccomp builds from a profile, as

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 480
 # kernel: bench
-# covers: manager/src/target.rs manager/src/events.rs manager/src/record.rs manager/src/runtime_base.rs kmod/sysfence_release.c kmod/release.rs
+# covers: manager/src/host/target.rs manager/src/cli/events.rs manager/src/cli/record.rs manager/src/policy/runtime_base.rs kmod/sysfence_release.c kmod/release.rs
 # Docker (Debian's dockerd 20.10, through the host root) as users run it:
 # - a running `docker run -d` container, named by its name and by an id
 #   prefix, gets a policy live: its loop and `docker exec` are refused,

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
-# covers: kmod/ shared-abi/ manager/src/objects.rs
+# covers: kmod/ shared-abi/ manager/src/policy/objects.rs
 # Escape attempts by a root task inside a filtered cgroup (issue 7): other
 # ABIs and odd syscall numbers, namespaces, user-namespace root, setuid
 # exec, leaving the cgroup, ptrace, seccomp beside sysfence, and reaching

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 110
-# covers: kmod/ shared-abi/ manager/src/events.rs
+# covers: kmod/ shared-abi/ manager/src/cli/events.rs
 # Events: a subscriber sees denials, LOG hits, traps and kills with the
 # task, call, arguments and action; a burst is rate-limited per policy, and
 # events received plus drops equal what the counters say.

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 120
-# covers: kmod/ shared-abi/ manager/src/objects.rs
+# covers: kmod/ shared-abi/ manager/src/policy/objects.rs
 # The routes around a rule that issue 17's review found, one class per
 # section, each tried from a cgroup without the policy first (the attack
 # works there) and then under it: file names the task controls (chroot,

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 260
-# covers: kmod/ shared-abi/src/proto.rs manager/src/status.rs
+# covers: kmod/ shared-abi/src/proto.rs manager/src/cli/status.rs
 # Policies follow their cgroup's life (issue 19): a policy goes when its
 # cgroup is removed, counted in `status`, and nothing else goes with it.
 # 1,000 cgroups get a policy and are removed, a hundred of them with a

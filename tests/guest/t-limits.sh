@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
-# covers: kmod/ shared-abi/ manager/src/bench.rs
+# covers: kmod/ shared-abi/ manager/src/cli/bench.rs
 # The limits, each hit: the policy count, rules per policy and the size of
 # one policy are refused with a message that names the limit, nothing is
 # half applied, and no allocation failure or OOM splat appears (run.sh

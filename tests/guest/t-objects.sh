@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
-# covers: kmod/ shared-abi/ manager/src/objects.rs
+# covers: kmod/ shared-abi/ manager/src/policy/objects.rs
 # Object rules: file opens (symlinks, hard links, .., dirfd, openat2, a
 # racing path buffer), exec (symlink, execveat), socket creation, connect
 # and bind (IPv4, IPv6, v4-mapped, Unix paths and abstract names), events,

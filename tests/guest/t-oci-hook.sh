@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 240
-# covers: kmod/ shared-abi/ manager/src/hook.rs
+# covers: kmod/ shared-abi/ manager/src/cli/hook.rs
 # The OCI runtime hook (issue 8): the kernel side it relies on, with the
 # hook fed a runtime's state by hand: a policy set to start at the cgroup's
 # next exec leaves the tasks already there unfiltered, starts for the whole

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 100
-# covers: manager/src/oci.rs manager/src/policy.rs manager/src/caps.rs manager/src/commands.rs
+# covers: manager/src/policy/oci.rs manager/src/policy/native.rs manager/src/host/caps.rs manager/src/cli/policy.rs
 # Docker's default seccomp profile, applied unchanged: its decisions as real
 # syscall outcomes, its capability conditions (from --caps or from a task in
 # the cgroup), export back to OCI JSON, and clear errors.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 180
 # kernel: bench
-# covers: kmod/ shared-abi/ manager/src/hook.rs manager/src/record.rs manager/src/target.rs
+# covers: kmod/ shared-abi/ manager/src/cli/hook.rs manager/src/cli/record.rs manager/src/host/target.rs
 # The OCI runtime hook with real runtimes from Debian's packages, run
 # through the host root (chroot /host): runc and crun run a busybox bundle
 # with the hook, and containerd runs an image imported from a tarball built

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 300
 # kernel: bench
-# covers: manager/src/target.rs manager/src/hook.rs manager/src/record.rs manager/src/runtime_base.rs
+# covers: manager/src/host/target.rs manager/src/cli/hook.rs manager/src/cli/record.rs manager/src/policy/runtime_base.rs
 # Podman (Debian's podman 4.3, through the host root) as users run it:
 # - a running `podman run -d` container, by name: a live policy refuses
 #   its loop and `podman exec`, events name it, `podman rm -f` frees it;

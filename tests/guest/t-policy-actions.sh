@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
-# covers: kmod/ shared-abi/ manager/src/policy.rs
+# covers: kmod/ shared-abi/ manager/src/policy/native.rs
 # Every action, as a real syscall outcome, inside the target cgroup and not
 # outside it; ia32 and x32 entry, numbers with high bits, argument rules.
 . "$(dirname "$0")/lib.sh"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 400
 # kernel: bench
-# covers: kmod/gate.rs manager/src/record.rs manager/src/oci.rs
+# covers: kmod/gate.rs manager/src/cli/record.rs manager/src/policy/oci.rs
 # PostgreSQL (Debian's 15, through the host root) in a cgroup of its own,
 # driven by pgbench on loopback, as t-services drives nginx and redis:
 # every transaction commits unfiltered, under Docker's default profile

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
-# covers: kmod/ manager/src/record.rs manager/src/oci.rs manager/src/run.rs
+# covers: kmod/ manager/src/cli/record.rs manager/src/policy/oci.rs manager/src/cli/run.rs
 # sysfence record: learn what a running workload calls, write a minimal OCI
 # profile; the same workload replays under it, a call it never made is
 # refused, the container's own policy is back afterwards, and the learning

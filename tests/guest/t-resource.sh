@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 70
-# covers: manager/src/resource.rs manager/src/policy.rs manager/src/commands.rs
+# covers: manager/src/policy/resource.rs manager/src/policy/native.rs manager/src/cli/policy.rs
 # The SyscallPolicy resource: applied like any policy, audit mode logs what
 # enforce mode refuses, a bad resource is refused naming the field and
 # changes nothing, and a live policy exports back to a resource that

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
-# covers: kmod/ manager/src/run.rs
+# covers: kmod/ manager/src/cli/run.rs
 # sysfence run: the policy is in force from the command's execve on, the
 # exit status passes through, the transient cgroup is removed afterwards.
 . "$(dirname "$0")/lib.sh"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 300
 # kernel: bench
-# covers: kmod/gate.rs kmod/hooks.rs manager/src/record.rs manager/src/oci.rs
+# covers: kmod/gate.rs kmod/hooks.rs manager/src/cli/record.rs manager/src/policy/oci.rs
 # Real services under real profiles (Debian's nginx and redis-server,
 # through the host root, each in a cgroup of its own, on loopback), driven
 # by their own clients:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 430
-# covers: kmod/ shared-abi/ manager/src/shadow.rs manager/src/commands.rs manager/src/events.rs
+# covers: kmod/ shared-abi/ manager/src/cli/shadow.rs manager/src/cli/policy.rs manager/src/cli/events.rs
 # Shadow policies on a live workload: a candidate set beside the enforcing
 # policy changes nothing the tasks see, records exactly the calls it would
 # decide differently (counts, programs, shadow events that agree with the

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 130
-# covers: manager/src/target.rs
+# covers: manager/src/host/target.rs
 # Targets: containers found by id prefix in the real cgroup layouts of
 # Docker, containerd (Kubernetes and ctr), CRI-O, Podman and systemd-nspawn,
 # under both cgroup drivers; --pid; ambiguity and absence are clear errors.

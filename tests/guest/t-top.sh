@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
-# covers: kmod/ manager/src/top.rs manager/src/events.rs
+# covers: kmod/ manager/src/cli/top.rs manager/src/cli/events.rs
 # sysfence top: the cgroup whose tasks try rare, refused calls ranks first;
 # counts are per interval; rare calls are named; ordinary calls are not.
 . "$(dirname "$0")/lib.sh"

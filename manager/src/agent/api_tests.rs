@@ -7,11 +7,12 @@
 //! in-memory one, the cgroups a real tree in a temporary directory.
 
 use super::cgroups::tests::{layout, Driver, Runtime, TempDir, C1, C2, UID};
-use super::kernel::{Fake, Kernel, Live, State};
+use super::kernel::{Fake, Kernel};
 use super::kube::{field_manager, run, Config};
 use super::metrics::{self, Health, Metrics, Shared};
-use crate::commands::Stats;
-use crate::shadow::Report;
+use super::state::{Live, State};
+use crate::kernel::shadow::Report;
+use crate::kernel::stats::Stats;
 use bytes::Bytes;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use http::{Request, Response};
@@ -379,7 +380,7 @@ async fn reconciles_from_recorded_api_traffic_survives_an_outage_and_a_restart()
         v
     });
     // The selection the OCI hook reads, beside the state file.
-    let sel = crate::selection::Selection::load(&t.0.join("run"))
+    let sel = crate::node::selection::Selection::load(&t.0.join("run"))
         .unwrap()
         .expect("selection.json");
     assert_eq!(sel.node.as_deref(), Some("node-1"));
@@ -391,7 +392,7 @@ async fn reconciles_from_recorded_api_traffic_survives_an_outage_and_a_restart()
     );
     assert!(matches!(
         sel.verdict("0f6a4c3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b", "nginx"),
-        crate::selection::Verdict::Policy { .. }
+        crate::node::selection::Verdict::Policy { .. }
     ));
     // Metrics and health.
     let (code, _, text) = metrics::respond(&a.shared, "/metrics");
@@ -609,7 +610,7 @@ async fn the_http_endpoints_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shadow_mode_reports_would_refuse_then_enforce_promotes() {
-    use crate::shadow::Difference;
+    use crate::kernel::shadow::Difference;
     let t = TempDir::new("api-shadow");
     let root = t.0.join("cgroup");
     let (_, web) = layout(Runtime::Containerd, Driver::Systemd, "burstable", UID, C1);

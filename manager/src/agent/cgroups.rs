@@ -16,11 +16,12 @@
 //! path, [`Index::scan`] walks the cgroup tree once per reconcile, a few
 //! levels deep, and records every pod cgroup it sees by UID and the
 //! container cgroups inside it by container ID (names parsed by
-//! [`crate::target::container_id_of`], which knows every runtime's
+//! [`crate::host::target::container_id_of`], which knows every runtime's
 //! prefixes and leaves conmon's cgroups out). The QoS class, the driver
 //! and the kubelet's root therefore need no configuration.
 
-use crate::target::container_id_of;
+use crate::host::cgroups::{walk, Step};
+use crate::host::target::container_id_of;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -72,25 +73,18 @@ impl Index {
     /// Walks `root` (the cgroup2 mount, or a test's tree).
     pub fn scan(root: &Path) -> Index {
         let mut ix = Index::default();
-        let mut stack = vec![(root.to_path_buf(), 0u32)];
-        while let Some((dir, depth)) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                if !e.file_type().is_ok_and(|t| t.is_dir()) {
-                    continue;
-                }
-                let name = e.file_name().to_string_lossy().into_owned();
-                if let Some(uid) = pod_uid_of(&name) {
-                    ix.add_pod(uid, e.path());
-                } else if container_id_of(&name).is_none() && depth < MAX_DEPTH {
-                    // A container's own cgroups (Docker's, systemd-nspawn's)
-                    // hold no pods.
-                    stack.push((e.path(), depth + 1));
-                }
+        walk(root, MAX_DEPTH, |name, path, _| {
+            if let Some(uid) = pod_uid_of(name) {
+                ix.add_pod(uid, path);
+                Step::Skip
+            } else if container_id_of(name).is_some() {
+                // A container's own cgroups (Docker's, systemd-nspawn's)
+                // hold no pods.
+                Step::Skip
+            } else {
+                Step::Descend
             }
-        }
+        });
         ix
     }
 

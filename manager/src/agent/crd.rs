@@ -4,7 +4,7 @@
 //! generated from these types, so the schema the API server validates and
 //! what the agent reads cannot drift apart.
 //!
-//! `spec` is the resource of [`crate::resource`]: `mode`, `selector`,
+//! `spec` is the resource of [`crate::policy::resource`]: `mode`, `selector`,
 //! `containers` and every field of the native policy, flattened.
 //!
 //! `status` is written by every node's agent, each into its own entry of
@@ -12,8 +12,8 @@
 //! apply under a field manager of its own), so agents on different nodes
 //! never overwrite each other's counts.
 
-use crate::policy::PolicyFile;
-use crate::resource::{LabelSelector, Mode};
+use crate::policy::native::PolicyFile;
+use crate::policy::resource::{LabelSelector, Mode};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

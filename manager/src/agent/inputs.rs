@@ -5,7 +5,7 @@
 
 use super::crd::{NodeStatus, SyscallPolicy};
 use super::reconcile::{ContainerInfo, PodInfo, PolicyInput, PolicyKey};
-use crate::resource::{self, Metadata};
+use crate::policy::resource::{self, Metadata};
 use k8s_openapi::api::core::v1::Pod;
 use std::path::Path;
 
@@ -104,7 +104,7 @@ pub fn pod_info(p: &Pod) -> PodInfo {
 fn documents(text: &str, file: &str) -> Result<Vec<serde_json::Value>, String> {
     use serde::Deserialize;
     // The YAML parser is slow on deep nesting: refused before it parses.
-    crate::input::check_depth(text).map_err(|e| format!("{file}: {e}"))?;
+    crate::policy::input::check_depth(text).map_err(|e| format!("{file}: {e}"))?;
     let mut out = Vec::new();
     for doc in serde_norway::Deserializer::from_str(text) {
         let v = serde_json::Value::deserialize(doc).map_err(|e| format!("{file}: {e}"))?;
@@ -180,7 +180,7 @@ pub fn load_policies(path: &Path) -> Result<Vec<SyscallPolicy>, String> {
     let mut out = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = crate::input::read(&name)?;
+        let text = crate::policy::input::read(&name)?;
         for (i, v) in documents(&text, &name)?.into_iter().enumerate() {
             let p = policy_of_value(v, &format!("{name} (document {})", i + 1))?;
             let key = key_of(&p);

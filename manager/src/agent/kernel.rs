@@ -1,27 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The kernel side of the agent: the module (through netlink, or an
-//! in-memory stand-in in tests), the state file that says which cgroups'
-//! policies the agent applied, and carrying a plan's actions out.
+//! in-memory stand-in in tests), and carrying a plan's actions out.
 
 use super::reconcile::{content_hash, Action, Placed, Plan};
-use crate::client::{find, Client, ClientError};
-use crate::commands::{self, Stats};
-use crate::shadow::Report;
-use serde::{Deserialize, Serialize};
+use super::state::{Live, Owned, State};
+use crate::kernel::shadow::Report;
+use crate::kernel::stats::Stats;
+use crate::kernel::{Client, ClientError, KernelError};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use sysfence_abi::proto::{attr, Cmd};
-
-/// What the kernel holds, from one dump: cgroup id → hash of the canonical
-/// read-back, of the enforcing policies and of the shadows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Live {
-    pub enforcing: BTreeMap<u64, u64>,
-    /// A shadow that is "no policy" (`SHADOW_NONE`, left by promoting over
-    /// a cgroup without one) is not listed: the agent never sets one.
-    pub shadows: BTreeMap<u64, u64>,
-}
 
 /// What the agent needs from the module.
 pub trait Kernel {
@@ -43,17 +30,6 @@ pub trait Kernel {
     fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String>;
     /// A cgroup's shadow record.
     fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String>;
-}
-
-/// Whether an error is the module's ENOENT (nothing there).
-fn is_enoent(e: &(dyn std::error::Error + 'static)) -> bool {
-    matches!(
-        e.downcast_ref::<ClientError>(),
-        Some(ClientError::Refused {
-            errno: libc::ENOENT,
-            ..
-        })
-    )
 }
 
 /// The module, through generic netlink. Reconnects after an error (the
@@ -84,16 +60,13 @@ impl Kernel for Netlink {
     fn policies(&mut self) -> Result<Live, String> {
         self.with(|c| {
             let mut out = Live::default();
-            for r in c.dump(Cmd::PolicyDump, &[])? {
-                let id = find(&r, attr::CGROUP_ID)
-                    .and_then(|a| a.u64())
-                    .ok_or("dump entry without cgroup id")?;
+            for e in c.dump_policies()? {
                 // A cgroup with only a shadow has no enforcing policy.
-                if let Some(p) = find(&r, attr::POLICY) {
-                    out.enforcing.insert(id, content_hash(p.payload));
+                if let Some(p) = &e.policy {
+                    out.enforcing.insert(e.cgroup_id, content_hash(p));
                 }
-                if let Some(p) = find(&r, attr::SHADOW_POLICY) {
-                    out.shadows.insert(id, content_hash(p.payload));
+                if let Some(p) = &e.shadow {
+                    out.shadows.insert(e.cgroup_id, content_hash(p));
                 }
             }
             Ok(out)
@@ -102,28 +75,34 @@ impl Kernel for Netlink {
 
     fn set(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         self.with(|c| {
-            commands::set_policy(c, cgroup, wire)?;
-            let back =
-                commands::get_policy_wire(c, cgroup)?.ok_or("the policy just set is not there")?;
+            c.set_policy(cgroup, wire)?;
+            let back = c
+                .get_policy(cgroup)?
+                .ok_or("the policy just set is not there")?;
             Ok(content_hash(&back))
         })
     }
 
     fn delete(&mut self, cgroup: u64) -> Result<(), String> {
-        self.with(|c| match commands::delete_policy(c, cgroup) {
-            Err(e) if is_enoent(&*e) => Ok(()),
-            r => r,
+        self.with(|c| match c.delete_policy(cgroup) {
+            // None there.
+            Err(KernelError::Client(ClientError::Refused {
+                errno: libc::ENOENT,
+                ..
+            })) => Ok(()),
+            r => Ok(r?),
         })
     }
 
     fn stats(&mut self, cgroup: u64) -> Result<Stats, String> {
-        self.with(|c| commands::fetch_stats(c, cgroup))
+        self.with(|c| Ok(c.stats(cgroup)?))
     }
 
     fn set_shadow(&mut self, cgroup: u64, wire: &[u8]) -> Result<u64, String> {
         self.with(|c| {
-            commands::set_shadow(c, cgroup, wire)?;
-            let back = commands::get_wire(c, cgroup, attr::SHADOW_POLICY)?
+            c.set_shadow(cgroup, wire)?;
+            let back = c
+                .get_shadow(cgroup)?
                 .ok_or("the shadow just set is not there")?;
             Ok(content_hash(&back))
         })
@@ -131,123 +110,25 @@ impl Kernel for Netlink {
 
     fn promote(&mut self, cgroup: u64) -> Result<u64, String> {
         self.with(|c| {
-            crate::shadow::promote(c, cgroup)?;
-            let back = commands::get_policy_wire(c, cgroup)?
+            c.promote(cgroup)?;
+            let back = c
+                .get_policy(cgroup)?
                 .ok_or("the policy just promoted is not there")?;
             Ok(content_hash(&back))
         })
     }
 
     fn discard_shadow(&mut self, cgroup: u64) -> Result<(), String> {
-        // `shadow::discard` words ENOENT for people; ask the module directly.
-        self.with(|c| {
-            let mut msg = vec![0u8; 12];
-            let mut w = sysfence_abi::nla::Writer::new(&mut msg);
-            w.put_u64(attr::CGROUP_ID, cgroup)
-                .map_err(|_| "internal encoding error")?;
-            let n = w.len();
-            msg.truncate(n);
-            match c.request(Cmd::ShadowDiscard, &msg) {
-                Err(ClientError::Refused {
-                    errno: libc::ENOENT,
-                    ..
-                }) => Ok(()),
-                Err(e) => Err(e.into()),
-                Ok(_) => Ok(()),
-            }
+        // None there is no error here.
+        self.with(|c| match c.discard_shadow(cgroup) {
+            Err(KernelError::NoShadow(_)) => Ok(()),
+            r => Ok(r?),
         })
     }
 
     fn shadow_report(&mut self, cgroup: u64) -> Result<Report, String> {
-        self.with(|c| crate::shadow::fetch(c, cgroup))
+        self.with(|c| Ok(c.shadow_report(cgroup)?))
     }
-}
-
-pub use crate::selection::Owned;
-
-/// The cgroups whose policies the agent applied: `/run/sysfence/agent/
-/// state.json`. It lives on tmpfs, like the kernel's policies, so both are
-/// gone after a reboot and survive an agent restart.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    pub version: u32,
-    pub cgroups: BTreeMap<u64, Owned>,
-}
-
-/// Where the state file is by default.
-pub const STATE_FILE: &str = "/run/sysfence/agent/state.json";
-
-impl State {
-    /// Reads the state file; a missing one is an empty state.
-    pub fn load(path: &Path) -> Result<State, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                format!(
-                    "{}: {e} (delete it to start over: the agent then owns no policy)",
-                    path.display()
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
-                version: 1,
-                ..State::default()
-            }),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
-    }
-
-    /// Writes the state file atomically (a temporary file renamed over it).
-    pub fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::selection::write_atomic(path, &(text + "\n"))
-    }
-}
-
-/// The agent's directory: where its state file is, beside the selection
-/// and the hook's claims (`crate::selection`).
-pub fn agent_dir(state_file: &Path) -> PathBuf {
-    state_file
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-/// The OCI hook's claims taken into the state, to remove once it is saved.
-#[derive(Debug, Default)]
-pub struct Adopted {
-    /// A line for each claim, and for each file that is not one, to log.
-    pub log: Vec<String>,
-    files: Vec<PathBuf>,
-}
-
-impl Adopted {
-    /// Removes the claim files (call after the state is saved).
-    pub fn remove_files(&self) {
-        for f in &self.files {
-            let _ = std::fs::remove_file(f);
-        }
-    }
-}
-
-/// Takes the OCI hook's claims into the state: each cgroup the hook put
-/// under a policy from the selection is owned from now on, as if the agent
-/// had applied it (the hook's record is the newer, so it replaces one the
-/// agent had).
-pub fn adopt_claims(agent_dir: &Path, state: &mut State) -> Adopted {
-    let (claims, bad) = crate::selection::read_claims(agent_dir);
-    let mut a = Adopted::default();
-    for (file, why) in bad {
-        a.log
-            .push(format!("{}: not a claim, removed: {why}", file.display()));
-        a.files.push(file);
-    }
-    for c in claims {
-        a.log.push(format!(
-            "cgroup {} of {}/{}: the OCI hook applied {}; the agent owns it now",
-            c.cgroup, c.owned.pod, c.owned.container, c.owned.policy
-        ));
-        state.cgroups.insert(c.cgroup, c.owned);
-        a.files.push(c.file);
-    }
-    a
 }
 
 /// How one action went.

@@ -13,9 +13,10 @@ use super::cgroups::Index;
 use super::crd::NodeStatus;
 use super::crd::SyscallPolicy;
 use super::inputs::{key_of, node_entry, pod_info, policy_input};
-use super::kernel::{adopt_claims, agent_dir, execute};
+use super::kernel::execute;
 use super::metrics::Shared;
 use super::reconcile::{self, Action, PolicyKey, World};
+use super::state::{adopt_claims, agent_dir};
 use super::status::{node_status, rfc3339, with_shadow};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
@@ -29,6 +30,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tracing::info;
 
 /// How the loop runs.
 #[derive(Clone, Debug)]
@@ -55,10 +57,6 @@ pub fn field_manager(node: &str) -> String {
             reconcile::content_hash(node.as_bytes())
         )
     }
-}
-
-fn log(msg: impl AsRef<str>) {
-    eprintln!("sysfence agent: {}", msg.as_ref());
 }
 
 /// Runs until `stop` completes.
@@ -108,10 +106,10 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
                 Some((is_pol, Ok(init_done))) => {
                     if init_done {
                         if is_pol { pols_synced = true } else { pods_synced = true }
-                        log(format!(
+                        info!(
                             "listed {}",
                             if is_pol { "SyscallPolicies" } else { "pods on this node" }
-                        ));
+                        );
                     }
                     if pols_synced && pods_synced && due.is_none() {
                         due = Some(tokio::time::Instant::now() + cfg.debounce);
@@ -119,10 +117,10 @@ pub async fn run(client: Client, cfg: Config, shared: Arc<Shared>, stop: impl Fu
                 }
                 Some((is_pol, Err(e))) => {
                     shared.metrics.lock().expect("metrics lock").watch_errors += 1;
-                    log(format!(
+                    info!(
                         "watching {}: {e} (retrying; the kernel's policies stay in force)",
                         if is_pol { "SyscallPolicies" } else { "pods" }
-                    ));
+                    );
                 }
                 None => break,
             },
@@ -162,9 +160,9 @@ async fn pass(
         let mut sel = reconcile::selection(Some(&cfg.node), &inputs, &pods);
         sel.updated = rfc3339(std::time::SystemTime::now());
         if let Err(e) = sel.save(&dir) {
-            log(format!(
+            info!(
                 "the selection file: {e} (the OCI hook cannot filter new containers from their start)"
-            ));
+            );
             shared
                 .metrics
                 .lock()
@@ -180,13 +178,13 @@ async fn pass(
         // dump, so it cannot be mistaken for a container gone.
         let adopted = adopt_claims(&dir, &mut state);
         for line in &adopted.log {
-            log(line);
+            info!("{}", line);
         }
         let index = Index::scan(&cfg.cgroup_root);
         let live = match kernel.policies() {
             Ok(l) => l,
             Err(e) => {
-                log(format!("the module: {e} (nothing changed; retrying)"));
+                info!("the module: {e} (nothing changed; retrying)");
                 shared.health.lock().expect("health lock").kernel_ok = false;
                 shared
                     .metrics
@@ -210,9 +208,9 @@ async fn pass(
             adopted.remove_files();
         }
         if let Err(e) = saved {
-            log(format!(
+            info!(
                 "the state file: {e} (a restarted agent will not know these policies are its own)"
-            ));
+            );
             shared
                 .metrics
                 .lock()
@@ -233,7 +231,7 @@ async fn pass(
                 Action::Delete { .. } => m.deletes_failed += 1,
                 Action::Forget { .. } => {}
             }
-            log(super::describe(a, d.error.as_deref()));
+            info!("{}", reconcile::describe(a, d.error.as_deref()));
         }
         m.policies = policies.len();
         m.matched = plan.outcomes.values().map(|o| o.containers.len()).sum();
@@ -290,7 +288,7 @@ async fn pass(
         let ok = match patch_status(client, &key, &cfg.node, after.clone()).await {
             Ok(()) => true,
             Err(e) => {
-                log(format!("status of SyscallPolicy {key}: {e}"));
+                info!("status of SyscallPolicy {key}: {e}");
                 false
             }
         };
@@ -314,8 +312,8 @@ async fn patch_status(
 ) -> Result<(), kube::Error> {
     let api: Api<SyscallPolicy> = Api::namespaced(client.clone(), &key.namespace);
     let body = serde_json::json!({
-        "apiVersion": crate::resource::API_VERSION,
-        "kind": crate::resource::KIND,
+        "apiVersion": crate::policy::resource::API_VERSION,
+        "kind": crate::policy::resource::KIND,
         "metadata": {"name": key.name, "namespace": key.namespace},
         "status": {"nodes": entry.into_iter().collect::<Vec<_>>()},
     });

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Prometheus metrics and health endpoints: a small HTTP/1.1 responder on
-//! tokio (`GET /metrics`, `/healthz`, `/readyz`; anything else is 404).
+//! Prometheus metrics and health endpoints, served with hyper (`GET
+//! /metrics`, `/healthz`, `/readyz`; anything else is 404).
 
-use super::kernel::{Kernel, State};
+use super::kernel::Kernel;
+use super::state::State;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Upper bounds of the apply latency histogram, in seconds.
@@ -99,26 +106,58 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// One metric family in Prometheus' text format: its help, its type and a
+/// sample per label set (`{...}`, or empty).
+fn family(o: &mut String, name: &str, kind: &str, help: &str, lines: &[(String, f64)]) {
+    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, v) in lines {
+        let _ = writeln!(o, "{name}{labels} {v}");
+    }
+}
+
+/// One sample without labels.
+fn plain(v: f64) -> Vec<(String, f64)> {
+    vec![(String::new(), v)]
+}
+
 /// The metrics in Prometheus' text format. The kernel's per-policy
 /// counters are read now, for every cgroup the agent owns.
 pub fn render(shared: &Shared) -> String {
     let m = shared.metrics.lock().expect("metrics lock").clone();
     let h = shared.health.lock().expect("health lock").clone();
+    let owned: Vec<(u64, super::state::Owned)> = shared
+        .state
+        .lock()
+        .expect("state lock")
+        .cgroups
+        .iter()
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
     let mut o = String::new();
-    let mut one = |name: &str, kind: &str, help: &str, lines: &[(String, f64)]| {
-        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in lines {
-            let _ = writeln!(o, "{name}{labels} {v}");
-        }
-    };
-    let plain = |v: f64| vec![(String::new(), v)];
-    one(
+    render_changes(&mut o, &m, owned.len());
+    render_apply_duration(&mut o, &m);
+    render_passes(&mut o, &m, &h);
+    family(
+        &mut o,
+        "sysfence_decisions_total",
+        "counter",
+        "The kernel's decisions on the calls of each container the agent filters, by action.",
+        &decision_lines(shared, &owned),
+    );
+    o
+}
+
+/// What the agent sees and what it changed in the kernel.
+fn render_changes(o: &mut String, m: &Metrics, owned: usize) {
+    family(
+        o,
         "sysfence_agent_policies",
         "gauge",
         "SyscallPolicy resources the agent sees.",
         &plain(m.policies as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_containers",
         "gauge",
         "Running containers on this node selected by a policy, and those whose cgroup holds it.",
@@ -127,21 +166,15 @@ pub fn render(shared: &Shared) -> String {
             ("{state=\"applied\"}".into(), m.applied as f64),
         ],
     );
-    let owned: Vec<(u64, super::kernel::Owned)> = shared
-        .state
-        .lock()
-        .expect("state lock")
-        .cgroups
-        .iter()
-        .map(|(k, v)| (*k, v.clone()))
-        .collect();
-    one(
+    family(
+        o,
         "sysfence_agent_owned_cgroups",
         "gauge",
         "Cgroups whose policy the agent applied.",
-        &plain(owned.len() as f64),
+        &plain(owned as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_applies_total",
         "counter",
         "Policies set or replaced in the kernel, by result.",
@@ -150,7 +183,8 @@ pub fn render(shared: &Shared) -> String {
             ("{result=\"error\"}".into(), m.applies_failed as f64),
         ],
     );
-    one(
+    family(
+        o,
         "sysfence_agent_deletes_total",
         "counter",
         "Policies removed from the kernel, by result.",
@@ -159,6 +193,10 @@ pub fn render(shared: &Shared) -> String {
             ("{result=\"error\"}".into(), m.deletes_failed as f64),
         ],
     );
+}
+
+/// The histogram of the time one apply takes.
+fn render_apply_duration(o: &mut String, m: &Metrics) {
     let _ = writeln!(
         o,
         "# HELP sysfence_agent_apply_duration_seconds Time to set or replace one policy, read-back included.\n# TYPE sysfence_agent_apply_duration_seconds histogram"
@@ -176,25 +214,26 @@ pub fn render(shared: &Shared) -> String {
         "sysfence_agent_apply_duration_seconds_bucket{{le=\"+Inf\"}} {total}\nsysfence_agent_apply_duration_seconds_sum {}\nsysfence_agent_apply_duration_seconds_count {total}",
         m.apply_sum
     );
-    let mut one = |name: &str, kind: &str, help: &str, lines: &[(String, f64)]| {
-        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in lines {
-            let _ = writeln!(o, "{name}{labels} {v}");
-        }
-    };
-    one(
+}
+
+/// The reconcile passes, status patches, watches and readiness.
+fn render_passes(o: &mut String, m: &Metrics, h: &Health) {
+    family(
+        o,
         "sysfence_agent_reconciles_total",
         "counter",
         "Reconcile passes.",
         &plain(m.reconciles as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_reconcile_errors_total",
         "counter",
         "Reconcile passes that could not run (the module unreachable, the state file unwritable).",
         &plain(m.reconcile_errors as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_last_reconcile_timestamp_seconds",
         "gauge",
         "When the last reconcile pass ended (Unix time).",
@@ -203,7 +242,8 @@ pub fn render(shared: &Shared) -> String {
                 .map_or(0.0, |d| d.as_secs_f64())
         })),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_status_patches_total",
         "counter",
         "Status updates sent to the API server, by result.",
@@ -212,52 +252,49 @@ pub fn render(shared: &Shared) -> String {
             ("{result=\"error\"}".into(), m.status_patches_failed as f64),
         ],
     );
-    one(
+    family(
+        o,
         "sysfence_agent_watch_errors_total",
         "counter",
         "Errors of the API watches (each is retried with backoff).",
         &plain(m.watch_errors as f64),
     );
-    one(
+    family(
+        o,
         "sysfence_agent_ready",
         "gauge",
         "1 when both watches have listed and the module answered the last pass.",
         &plain(if h.ready() { 1.0 } else { 0.0 }),
     );
-    // The kernel's decisions, per container.
+}
+
+/// The kernel's decisions, per container the agent owns, read now.
+fn decision_lines(shared: &Shared, owned: &[(u64, super::state::Owned)]) -> Vec<(String, f64)> {
     let mut lines = Vec::new();
-    {
-        let mut k = shared.kernel.lock().expect("kernel lock");
-        // A shadow's cgroup: its counters are those of whatever enforces
-        // there, not of this policy (its record is in the status).
-        for (cg, w) in owned.iter().filter(|(_, w)| !w.shadow) {
-            let Ok(s) = k.stats(*cg) else { continue };
-            let (ns, pod) = w.pod.split_once('/').unwrap_or(("", &w.pod));
-            let base = format!(
-                "namespace=\"{}\",pod=\"{}\",container=\"{}\",policy=\"{}\",cgroup=\"{cg}\"",
-                escape(ns),
-                escape(pod),
-                escape(&w.container),
-                escape(w.policy.split_once('/').map_or(&w.policy[..], |x| x.1)),
-            );
-            for (action, v) in [
-                ("allowed", s.allowed),
-                ("denied", s.denied),
-                ("logged", s.logged),
-                ("killed", s.killed),
-                ("trapped", s.trapped),
-            ] {
-                lines.push((format!("{{{base},action=\"{action}\"}}"), v as f64));
-            }
+    let mut k = shared.kernel.lock().expect("kernel lock");
+    // A shadow's cgroup: its counters are those of whatever enforces
+    // there, not of this policy (its record is in the status).
+    for (cg, w) in owned.iter().filter(|(_, w)| !w.shadow) {
+        let Ok(s) = k.stats(*cg) else { continue };
+        let (ns, pod) = w.pod.split_once('/').unwrap_or(("", &w.pod));
+        let base = format!(
+            "namespace=\"{}\",pod=\"{}\",container=\"{}\",policy=\"{}\",cgroup=\"{cg}\"",
+            escape(ns),
+            escape(pod),
+            escape(&w.container),
+            escape(w.policy.split_once('/').map_or(&w.policy[..], |x| x.1)),
+        );
+        for (action, v) in [
+            ("allowed", s.allowed),
+            ("denied", s.denied),
+            ("logged", s.logged),
+            ("killed", s.killed),
+            ("trapped", s.trapped),
+        ] {
+            lines.push((format!("{{{base},action=\"{action}\"}}"), v as f64));
         }
     }
-    one(
-        "sysfence_decisions_total",
-        "counter",
-        "The kernel's decisions on the calls of each container the agent filters, by action.",
-        &lines,
-    );
-    o
+    lines
 }
 
 /// One response: status line, type and body.
@@ -303,60 +340,57 @@ pub fn respond(shared: &Shared, path: &str) -> (&'static str, &'static str, Stri
     }
 }
 
-/// Serves the endpoints until the task is dropped.
+/// Serves the endpoints until the task is dropped: one request per
+/// connection (HTTP/1.1 with hyper), its head read within 5 s.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else {
+        let Ok((sock, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let mut n = 0;
-            let read = tokio::time::timeout(Duration::from_secs(5), async {
-                while n < buf.len() {
-                    match sock.read(&mut buf[n..]).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => n += k,
-                    }
-                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-            })
-            .await;
-            if read.is_err() {
-                return;
-            }
-            let head = String::from_utf8_lossy(&buf[..n]);
-            let mut parts = head.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-            let (status, ctype, body) = if method == "GET" || method == "HEAD" {
-                // The kernel's counters are read with blocking netlink calls.
-                let path = path.to_string();
-                let s = shared.clone();
-                tokio::task::spawn_blocking(move || respond(&s, &path))
-                    .await
-                    .unwrap_or((
-                        "500 Internal Server Error",
-                        "text/plain",
-                        "internal error\n".into(),
-                    ))
-            } else {
-                ("405 Method Not Allowed", "text/plain", "GET only\n".into())
-            };
-            let body = if method == "HEAD" {
-                String::new()
-            } else {
-                body
-            };
-            let msg = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(msg.as_bytes()).await;
-            let _ = sock.shutdown().await;
+            let service = service_fn(move |req| answer(shared.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(5))
+                .serve_connection(TokioIo::new(sock), service)
+                .await;
         });
     }
+}
+
+/// The response to one request: [`respond`]'s for GET and HEAD (without
+/// the body), 405 for anything else.
+async fn answer(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let head = req.method() == Method::HEAD;
+    let (status, ctype, body) = if req.method() == Method::GET || head {
+        // The kernel's counters are read with blocking netlink calls.
+        let path = req.uri().path().to_string();
+        tokio::task::spawn_blocking(move || respond(&shared, &path))
+            .await
+            .unwrap_or((
+                "500 Internal Server Error",
+                "text/plain",
+                "internal error\n".into(),
+            ))
+    } else {
+        ("405 Method Not Allowed", "text/plain", "GET only\n".into())
+    };
+    let body = if head { String::new() } else { body };
+    let code = status
+        .split(' ')
+        .next()
+        .and_then(|c| c.parse::<u16>().ok())
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = code;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    Ok(r)
 }

@@ -23,8 +23,10 @@ pub mod crd;
 pub mod inputs;
 pub mod kernel;
 pub mod kube;
+mod log;
 pub mod metrics;
 pub mod reconcile;
+pub mod state;
 pub mod status;
 
 #[cfg(test)]
@@ -35,9 +37,10 @@ mod plan_tests;
 use crate::exit::Code;
 use crate::out::out;
 use clap::{Args, Subcommand};
-use kernel::{Kernel, State};
-use reconcile::{Action, ApplyWhy, DropWhy, World};
+use kernel::Kernel;
+use reconcile::{apply_why, describe, drop_why, Action, World};
 use serde::Serialize;
+use state::State;
 use std::error::Error;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -114,11 +117,11 @@ pub struct RunArgs {
     #[arg(long, env = "NODE_NAME", value_name = "NAME")]
     node_name: String,
     /// Where cgroup v2 is mounted.
-    #[arg(long, default_value = crate::target::CGROUP_ROOT, value_name = "DIR")]
+    #[arg(long, default_value = crate::host::target::CGROUP_ROOT, value_name = "DIR")]
     cgroup_root: PathBuf,
     /// Which cgroups' policies the agent applied (keep it on the host's
     /// /run, so it lives exactly as long as the kernel's policies).
-    #[arg(long, default_value = kernel::STATE_FILE, value_name = "FILE")]
+    #[arg(long, default_value = state::STATE_FILE, value_name = "FILE")]
     state_file: PathBuf,
     /// Address of /metrics, /healthz and /readyz.
     #[arg(long, default_value = "0.0.0.0:9479", value_name = "ADDR:PORT")]
@@ -142,10 +145,10 @@ pub struct PlanArgs {
     #[arg(long, value_name = "NAME")]
     node_name: Option<String>,
     /// Where cgroup v2 is mounted.
-    #[arg(long, default_value = crate::target::CGROUP_ROOT, value_name = "DIR")]
+    #[arg(long, default_value = crate::host::target::CGROUP_ROOT, value_name = "DIR")]
     cgroup_root: PathBuf,
     /// The agent's state file (which cgroups' policies it applied).
-    #[arg(long, default_value = kernel::STATE_FILE, value_name = "FILE")]
+    #[arg(long, default_value = state::STATE_FILE, value_name = "FILE")]
     state_file: PathBuf,
     /// Carry the actions out (needs the module) and update the state file.
     #[arg(long)]
@@ -174,6 +177,7 @@ fn run_agent(args: RunArgs) -> Res {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    log::init();
     rt.block_on(async move {
         let state = State::load(&args.state_file)?;
         let resync = Duration::from_secs(args.resync);
@@ -197,8 +201,8 @@ fn run_agent(args: RunArgs) -> Res {
             resync,
             debounce: Duration::from_millis(200),
         };
-        eprintln!(
-            "sysfence agent: node {}, cgroups under {}, state in {}, metrics on {}",
+        tracing::info!(
+            "node {}, cgroups under {}, state in {}, metrics on {}",
             cfg.node,
             cfg.cgroup_root.display(),
             cfg.state_file.display(),
@@ -211,80 +215,11 @@ fn run_agent(args: RunArgs) -> Res {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
-            eprintln!("sysfence agent: stopping; the kernel keeps every policy");
+            tracing::info!("stopping; the kernel keeps every policy");
         };
         kube::run(client, cfg, shared, stop).await;
         Ok::<Code, Box<dyn Error>>(Code::Ok)
     })
-}
-
-/// One line about an action, for logs and `plan`.
-pub fn describe(a: &Action, error: Option<&str>) -> String {
-    let what = match a {
-        Action::Apply {
-            cgroup,
-            policy,
-            container,
-            why,
-            shadow,
-            ..
-        } => format!(
-            "{} {policy} to {container} (cgroup {}, {})",
-            if *shadow { "shadow" } else { "apply" },
-            cgroup.id,
-            apply_why(*why)
-        ),
-        Action::Promote {
-            cgroup,
-            owned,
-            policy,
-        } => format!(
-            "promote {policy}'s shadow on {}/{} (cgroup {cgroup}, mode shadow to enforce), then discard the shadow left behind",
-            owned.pod, owned.container
-        ),
-        Action::Delete { cgroup, owned, why } => format!(
-            "{} {} from {}/{} (cgroup {cgroup}, {})",
-            if owned.shadow {
-                "discard the shadow"
-            } else {
-                "delete"
-            },
-            owned.policy,
-            owned.pod,
-            owned.container,
-            drop_why(*why)
-        ),
-        Action::Forget { cgroup, owned, why } => format!(
-            "forget cgroup {cgroup} of {}/{}, left as it is ({})",
-            owned.pod,
-            owned.container,
-            drop_why(*why)
-        ),
-    };
-    match error {
-        Some(e) => format!("{what}: failed: {e}"),
-        None => what,
-    }
-}
-
-fn apply_why(w: ApplyWhy) -> &'static str {
-    match w {
-        ApplyWhy::New => "new",
-        ApplyWhy::Changed => "changed",
-        ApplyWhy::Drifted => "changed by hand, restored",
-        ApplyWhy::Missing => "missing from the kernel",
-    }
-}
-
-fn drop_why(w: DropWhy) -> &'static str {
-    match w {
-        DropWhy::PolicyDeleted => "policy deleted",
-        DropWhy::ContainerGone => "container gone",
-        DropWhy::NotSelected => "no longer selected",
-        DropWhy::GoneFromKernel => "no longer in the kernel",
-        DropWhy::ChangedByHand => "replaced by hand",
-        DropWhy::ModeChanged => "mode changed",
-    }
 }
 
 /// `plan --json`: one action.
@@ -361,7 +296,7 @@ fn plan(args: &PlanArgs) -> Res {
     let pods = inputs::load_pods(&args.pods)?;
     let mut state = State::load(&args.state_file)?;
     // The OCI hook's claims before the kernel's dump, as in the agent.
-    let adopted = kernel::adopt_claims(&kernel::agent_dir(&args.state_file), &mut state);
+    let adopted = state::adopt_claims(&state::agent_dir(&args.state_file), &mut state);
     for line in &adopted.log {
         if args.apply {
             eprintln!("sysfence: {line}");
@@ -375,7 +310,7 @@ fn plan(args: &PlanArgs) -> Res {
         Err(e) if args.apply => return Err(format!("--apply: {e}").into()),
         Err(e) => {
             eprintln!("sysfence: {e}\nsysfence: planning as if the kernel held no policy");
-            kernel::Live::default()
+            state::Live::default()
         }
     };
     let out = plan_with(
@@ -413,10 +348,10 @@ fn plan_with(
     args: &PlanArgs,
     policies: &[crd::SyscallPolicy],
     pods: &[k8s_openapi::api::core::v1::Pod],
-    live: &kernel::Live,
+    live: &state::Live,
     state: &mut State,
     kernel: &mut dyn Kernel,
-    adopted: &kernel::Adopted,
+    adopted: &state::Adopted,
 ) -> Result<Planned, Box<dyn Error>> {
     use std::fmt::Write as _;
     let inputs: Vec<_> = policies.iter().map(inputs::policy_input).collect();
@@ -428,7 +363,7 @@ fn plan_with(
             args.cgroup_root.display()
         );
     }
-    let dir = kernel::agent_dir(&args.state_file);
+    let dir = state::agent_dir(&args.state_file);
     let world = World {
         node: args.node_name.as_deref(),
         policies: &inputs,

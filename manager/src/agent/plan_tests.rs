@@ -5,8 +5,9 @@
 use super::cgroups::{tests::TempDir, Cgroup, Lookup};
 use super::crd::SyscallPolicy;
 use super::inputs::{pod_info, policy_input};
-use super::kernel::{execute, Fake, Kernel, Owned, State};
+use super::kernel::{execute, Fake, Kernel};
 use super::reconcile::*;
+use super::state::{Owned, State};
 use super::status::node_status;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -111,7 +112,7 @@ fn kinds(p: &Plan) -> Vec<String> {
 
 #[test]
 fn label_selectors_as_kubernetes_reads_them() {
-    use crate::resource::{LabelSelector, Requirement, SelectorOp::*};
+    use crate::policy::resource::{LabelSelector, Requirement, SelectorOp::*};
     let labels: BTreeMap<String, String> = [("app", "web"), ("tier", "front")]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -234,7 +235,7 @@ fn apply_then_nothing_then_replace_on_change_then_delete() {
 
 #[test]
 fn the_selection_names_each_pods_containers_policy_before_they_run() {
-    use crate::selection::{hex_decode, Verdict};
+    use crate::node::selection::{hex_decode, Verdict};
     let mut pending = pod("web-1", "U1", &[("app", "web")], &[]);
     pending.spec_containers = vec!["nginx".into(), "log".into()];
     let running = pod("web-0", "u0", &[("app", "web")], &[("nginx", "c1")]);
@@ -288,7 +289,7 @@ fn the_selection_names_each_pods_containers_policy_before_they_run() {
 
 #[test]
 fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
-    use crate::selection::content_hash;
+    use crate::node::selection::content_hash;
     let web = policy("web", "2024-01-01T00:00:00Z", WEB);
     let wire = web.wire.clone().unwrap();
     let mut k = Fake::default();
@@ -369,8 +370,8 @@ fn a_container_the_hook_set_up_is_owned_and_kept_while_it_starts() {
 
 #[test]
 fn the_agent_takes_over_the_hooks_claims() {
-    use super::kernel::adopt_claims;
-    use crate::selection::{read_claims, write_claim};
+    use super::state::adopt_claims;
+    use crate::node::selection::{read_claims, write_claim};
     let dir = TempDir::new("claims");
     let o = Owned {
         policy: "shop/web".into(),
@@ -709,6 +710,7 @@ fn a_restarted_agent_converges_from_its_state_file_without_changes() {
     std::fs::write(&file, "{").unwrap();
     assert!(State::load(&file)
         .unwrap_err()
+        .to_string()
         .contains("delete it to start over"));
 }
 
@@ -803,7 +805,7 @@ fn plan_files(
         &live,
         st,
         k,
-        &super::kernel::Adopted::default(),
+        &super::state::Adopted::default(),
     )
 }
 
@@ -897,8 +899,8 @@ fn plan_command_from_files_on_a_real_cgroup_tree() {
         .map(super::inputs::policy_input)
         .unwrap()
         .wire;
-    let file = crate::commands::policy_of_wire(wire.as_ref().unwrap()).unwrap();
-    assert_eq!(file.default, crate::policy::ActionName::Log);
+    let file = crate::policy::native::from_payload(wire.as_ref().unwrap()).unwrap();
+    assert_eq!(file.default, crate::policy::native::ActionName::Log);
 }
 
 #[test]
@@ -971,7 +973,7 @@ fn record(cgroup: u64, differences: Vec<Difference>) -> Report {
     }
 }
 
-use crate::shadow::{Difference, Report};
+use crate::kernel::shadow::{Difference, Report};
 
 const STRICT: &str = "  selector: {matchLabels: {app: web}}\n  default: allow\n  rules: [{syscalls: [getppid], action: errno}]\n";
 

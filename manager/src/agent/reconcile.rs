@@ -30,7 +30,7 @@
 //!    someone replaced it by hand or it is already gone. A container whose
 //!    cgroup cannot be found keeps what it has.
 //! 7. A cgroup the OCI hook put under a policy from the agent's selection
-//!    (`crate::selection`; its claim is in the state like the agent's own
+//!    (`crate::node::selection`; its claim is in the state like the agent's own
 //!    applies) keeps it while the container is starting: its pod is here
 //!    and has it in its spec, its status does not show it running or ended,
 //!    and its cgroup exists. Rules 5 and 6 take over once it runs.
@@ -50,10 +50,10 @@
 //!      removed and the policy set as the shadow; the containers run
 //!      unfiltered (but recorded) until it is enforced again.
 
-use super::kernel::{Live, Owned, State};
+use super::state::{Live, Owned, State};
 use crate::agent::cgroups::{Cgroup, Lookup};
-use crate::resource::{LabelSelector, SelectorOp};
-use crate::selection::{hex_encode, SelectedPod, SelectedPolicy, Selection};
+use crate::node::selection::{hex_encode, SelectedPod, SelectedPolicy, Selection};
+use crate::policy::resource::{LabelSelector, SelectorOp};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -145,7 +145,7 @@ pub fn selects(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
         })
 }
 
-pub use crate::selection::content_hash;
+pub use crate::node::selection::content_hash;
 
 /// Why a cgroup gets a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,7 +295,7 @@ fn selects_container(p: &PolicyInput, pod: &PodInfo, name: &str) -> bool {
 }
 
 /// What the OCI hook needs to put a container under its policy before it
-/// runs (`crate::selection`): every pod of the node, with the policy each of
+/// runs (`crate::node::selection`): every pod of the node, with the policy each of
 /// its spec's containers gets under rules 1 and 2, whether the container
 /// exists yet or not. `updated` is left for the caller.
 pub fn selection(node: Option<&str>, policies: &[PolicyInput], pods: &[PodInfo]) -> Selection {
@@ -561,4 +561,75 @@ pub fn plan(w: &World<'_>) -> Plan {
         });
     }
     plan
+}
+
+/// One line about an action, for the agent's log and `plan`.
+pub fn describe(a: &Action, error: Option<&str>) -> String {
+    let what = match a {
+        Action::Apply {
+            cgroup,
+            policy,
+            container,
+            why,
+            shadow,
+            ..
+        } => format!(
+            "{} {policy} to {container} (cgroup {}, {})",
+            if *shadow { "shadow" } else { "apply" },
+            cgroup.id,
+            apply_why(*why)
+        ),
+        Action::Promote {
+            cgroup,
+            owned,
+            policy,
+        } => format!(
+            "promote {policy}'s shadow on {}/{} (cgroup {cgroup}, mode shadow to enforce), then discard the shadow left behind",
+            owned.pod, owned.container
+        ),
+        Action::Delete { cgroup, owned, why } => format!(
+            "{} {} from {}/{} (cgroup {cgroup}, {})",
+            if owned.shadow {
+                "discard the shadow"
+            } else {
+                "delete"
+            },
+            owned.policy,
+            owned.pod,
+            owned.container,
+            drop_why(*why)
+        ),
+        Action::Forget { cgroup, owned, why } => format!(
+            "forget cgroup {cgroup} of {}/{}, left as it is ({})",
+            owned.pod,
+            owned.container,
+            drop_why(*why)
+        ),
+    };
+    match error {
+        Some(e) => format!("{what}: failed: {e}"),
+        None => what,
+    }
+}
+
+/// Why an apply, in words.
+pub fn apply_why(w: ApplyWhy) -> &'static str {
+    match w {
+        ApplyWhy::New => "new",
+        ApplyWhy::Changed => "changed",
+        ApplyWhy::Drifted => "changed by hand, restored",
+        ApplyWhy::Missing => "missing from the kernel",
+    }
+}
+
+/// Why a delete or forget, in words.
+pub fn drop_why(w: DropWhy) -> &'static str {
+    match w {
+        DropWhy::PolicyDeleted => "policy deleted",
+        DropWhy::ContainerGone => "container gone",
+        DropWhy::NotSelected => "no longer selected",
+        DropWhy::GoneFromKernel => "no longer in the kernel",
+        DropWhy::ChangedByHand => "replaced by hand",
+        DropWhy::ModeChanged => "mode changed",
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::crd::{Condition, NodeStatus, ShadowStatus};
 use super::reconcile::{Outcome, Placed};
-use crate::shadow::Report;
+use crate::kernel::shadow::Report;
 use std::collections::{BTreeMap, HashMap};
 
 /// At most this much of `lastError`.
