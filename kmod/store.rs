@@ -410,10 +410,6 @@ pub(crate) struct Flat {
     /// A policy with the ANDed bitmaps and no other rule: every call they
     /// do not allow gets [`PATH_WALK`], the gate's sign to walk the path.
     pub(crate) policy: Compiled,
-    /// The policies it was made from, deepest first. Held, so that a
-    /// pointer comparison tells whether a later table still has them (a
-    /// freed policy's address could be reused, a held one's cannot).
-    from: KVec<Arc<Compiled>>,
 }
 
 impl Entry {
@@ -658,15 +654,14 @@ impl Snapshot {
 }
 
 /// Gives each entry with enforcing policies above it its [`Flat`], kept
-/// from the previous table when made from the same policies. An entry
+/// from the previous table when its bitmaps come out the same. An entry
 /// with no policy above (the common case: one policy per container) costs
 /// one mask test, so a table of thousands of sibling containers is not
 /// slowed.
 fn flatten(entries: &mut [Entry], levels: u64) {
     if levels.count_ones() <= 1 {
         // All at one level: none has a policy above it. Flats from an
-        // earlier table go (they would only be stricter, but they hold
-        // their policies).
+        // earlier table go (they could only be stricter than needed).
         for e in entries.iter_mut().filter(|e| e.flat.is_some()) {
             e.flat = None;
         }
@@ -688,33 +683,6 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
     if above == 0 {
         return None;
     }
-    // The policies on the path, deepest first.
-    let mut from: [Option<&Arc<Compiled>>; MAX_LEVELS] = [None; MAX_LEVELS];
-    from[0] = Some(own);
-    let mut n = 1usize;
-    while above != 0 {
-        let l = 63 - above.leading_zeros();
-        above &= !(1u64 << l);
-        let id = e.stats.ancestors.get(l as usize).copied()?;
-        let Ok(j) = entries.binary_search_by_key(&id, |x| x.cgroup) else {
-            continue;
-        };
-        if let (Some(p), Some(slot)) = (entries.get(j).and_then(|x| x.policy.as_ref()), from.get_mut(n)) {
-            *slot = Some(p);
-            n += 1;
-        }
-    }
-    let from = from.get(..n)?;
-    if n == 1 {
-        return None;
-    }
-    if let Some(f) = &e.flat {
-        let same = f.from.len() == n
-            && f.from.iter().zip(from).all(|(a, b)| b.is_some_and(|b| Arc::ptr_eq(a, b)));
-        if same {
-            return Some(f.clone());
-        }
-    }
     let mut head = Head {
         default: PATH_WALK,
         bad_abi: PATH_WALK,
@@ -724,14 +692,32 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
     for t in head.abis.iter_mut() {
         (t.present, t.exc_start, t.exc_len) = (true, 0, 0);
     }
-    let mut held = KVec::with_capacity(n, GFP_KERNEL).ok()?;
-    for p in from.iter().flatten() {
+    let mut others = 0usize;
+    while above != 0 {
+        let l = 63 - above.leading_zeros();
+        above &= !(1u64 << l);
+        let id = e.stats.ancestors.get(l as usize).copied()?;
+        let Ok(j) = entries.binary_search_by_key(&id, |x| x.cgroup) else {
+            continue;
+        };
+        let Some(p) = entries.get(j).and_then(|x| x.policy.as_ref()) else {
+            continue;
+        };
         for (t, o) in head.abis.iter_mut().zip(p.head.abis.iter()) {
             for (w, x) in t.allow.iter_mut().zip(o.allow.iter()) {
                 *w &= *x;
             }
         }
-        held.push((*p).clone(), GFP_KERNEL).ok()?;
+        others += 1;
+    }
+    if others == 0 {
+        return None;
+    }
+    // The same bitmaps as the previous table's flat (a replace above that
+    // changed no allow bit, as a new errno or argument rule): kept, with
+    // no allocation. Compared by content, so no stale flat can pass.
+    if let Some(f) = e.flat.as_ref().filter(|f| f.policy.head == head) {
+        return Some(f.clone());
     }
     let policy = Compiled {
         head,
@@ -743,7 +729,7 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
         record: false,
         objects: false,
     };
-    Arc::new(Flat { policy, from: held }, GFP_KERNEL).ok()
+    Arc::new(Flat { policy }, GFP_KERNEL).ok()
 }
 
 /// The published table; null while no policy exists.
