@@ -74,3 +74,25 @@ pub(crate) unsafe extern "C" fn sf_rust_move_refused(
     })
     .unwrap_or(false)
 }
+
+/// The containment kprobes, registered while this value lives: dropping
+/// it unregisters them and waits for running handlers.
+pub(crate) struct Containment(());
+
+impl Containment {
+    /// Registers them (module init). No policy exists yet, so they refuse
+    /// nothing until one is published.
+    pub(crate) fn attach() -> Result<Self, kernel::error::Error> {
+        // SAFETY: process context; registered once per module instance
+        // (this is the only caller), and unregistered by `drop`.
+        kernel::error::to_result(unsafe { ffi::sf_contain_attach() })?;
+        Ok(Containment(()))
+    }
+}
+
+impl Drop for Containment {
+    fn drop(&mut self) {
+        // SAFETY: registered in `attach`; returns once no handler runs.
+        unsafe { ffi::sf_contain_detach() };
+    }
+}
