@@ -66,7 +66,13 @@ pub(crate) fn note_shadow(rec: &ShadowRecord, d: &Decision<'_>, args: impl FnOnc
     let now = unsafe { ffi::sf_ktime_ns() };
     let class = d.object.map_or(0, |(c, _)| c);
     let enforced = d.shadow.map_or(0, |(_, e)| e);
-    rec.note(crate::shadow::slot_key(d.abi, d.nr, class), d.action, enforced, now, &comm);
+    rec.note(
+        crate::shadow::slot_key(d.abi, d.nr, class),
+        d.action,
+        enforced,
+        now,
+        &comm,
+    );
     report(&rec.events, d, args);
 }
 

@@ -197,7 +197,12 @@ extern "C" {
     /// # Safety
     /// Preemption disabled or an RCU read-side section; `out` writable for
     /// `cap` ids and `own` for one.
-    pub(crate) fn sf_current_path_ids(levels: u64, out: *mut u64, cap: c_int, own: *mut u64) -> c_int;
+    pub(crate) fn sf_current_path_ids(
+        levels: u64,
+        out: *mut u64,
+        cap: c_int,
+        own: *mut u64,
+    ) -> c_int;
 
     /// Takes a reference on the cgroup with this id and writes its level
     /// (root: 0), or returns null (no such cgroup, or removed).

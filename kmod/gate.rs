@@ -4,10 +4,10 @@
 //! Runs with preemption disabled for every syscall of every task: it takes
 //! no lock, allocates nothing and reads the policy table once per call.
 
+use crate::engine::Lookup;
 use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs, RcuReadGuard};
 use crate::proto::{action, Abi, X32_SYSCALL_BIT};
-use crate::engine::Lookup;
 use crate::shadow::{self, NO_POLICY};
 use crate::store::{self, Compiled, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long, c_void};
@@ -243,7 +243,10 @@ fn for_each_active_cached<'s>(
             (Some(p), None) if !p.record => {}
             (Some(p), Some(sh)) if n == 1 && !p.record => {
                 plain = false;
-                let sp = sh.policy.as_deref().map_or(core::ptr::null(), |x| x as *const Compiled);
+                let sp = sh
+                    .policy
+                    .as_deref()
+                    .map_or(core::ptr::null(), |x| x as *const Compiled);
                 shadowed = Some((e, p, sp));
             }
             _ => plain = false,
@@ -537,7 +540,9 @@ unsafe fn decide_single_shadowed(
     // SAFETY: `regs` is this call's registers.
     let a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
     // SAFETY: as above.
-    let sa = sp.map_or(NO_POLICY, |sp| unsafe { answer(sp, abi, nr, &mut args, regs, ia32) });
+    let sa = sp.map_or(NO_POLICY, |sp| unsafe {
+        answer(sp, abi, nr, &mut args, regs, ia32)
+    });
     let would = shadow::with_shadow(&[a], 0, sa);
     if let (true, Some(sh)) = (shadow::differs(a, would), &e.shadow) {
         let d = Decision {

@@ -123,7 +123,11 @@ pub(crate) unsafe extern "C" fn sf_rust_obj_decide(
 /// shadow: `Some(in force's, if any)`.
 fn objects_of(e: &Entry) -> Option<Option<&store::Compiled>> {
     let enforcing = e.in_force().filter(|p| p.objects);
-    let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_deref()).is_some_and(|p| p.objects);
+    let shadow = e
+        .shadow
+        .as_ref()
+        .and_then(|s| s.policy.as_deref())
+        .is_some_and(|p| p.objects);
     (enforcing.is_some() || shadow).then_some(enforcing)
 }
 

@@ -20,7 +20,6 @@ use kernel::alloc::KVVec;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-
 fn overflow(_: crate::nla::Error) -> Reject {
     Reject::new(store::emsgsize(), c"reply too large")
 }
@@ -59,7 +58,10 @@ impl Request<'_> {
         // call returns.
         let rc = unsafe { ffi::sf_nl_reply(self.info.as_ptr(), cmd as u8, bytes.as_ptr(), len) };
         if rc < 0 {
-            return Err(Reject::new(Error::from_errno(rc), c"could not send the reply"));
+            return Err(Reject::new(
+                Error::from_errno(rc),
+                c"could not send the reply",
+            ));
         }
         Ok(())
     }
@@ -67,7 +69,9 @@ impl Request<'_> {
     /// Sets the extended-ack message and, when given, the offending
     /// attribute's offset.
     fn set_error(&self, msg: &'static CStr, offset: Option<usize>) {
-        let offset = offset.and_then(|o| u32::try_from(o).ok()).unwrap_or(u32::MAX);
+        let offset = offset
+            .and_then(|o| u32::try_from(o).ok())
+            .unwrap_or(u32::MAX);
         // SAFETY: `info` is the request being handled (the type's
         // invariant); the message is NUL-terminated and static, as the
         // extended ack, read after the handler returns, requires.
@@ -222,8 +226,12 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
             });
         }
         let built = Compiled::build(policy)?;
-        let shared = store::find_identical(&built)
-            .or_else(|| items.iter().find(|p| p.policy.same_as(&built)).map(|p| p.policy.clone()));
+        let shared = store::find_identical(&built).or_else(|| {
+            items
+                .iter()
+                .find(|p| p.policy.same_as(&built))
+                .map(|p| p.policy.clone())
+        });
         let policy = match shared {
             Some(shared) => shared,
             None => Arc::new(built, GFP_KERNEL)?,
@@ -236,13 +244,24 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
             ));
         }
         let first = store::with_current(|s| s.find(*cgroup).is_none()).unwrap_or(true);
-        items.push(Pending { pin, cgroup: *cgroup, policy, first }, GFP_KERNEL)?;
+        items.push(
+            Pending {
+                pin,
+                cgroup: *cgroup,
+                policy,
+                first,
+            },
+            GFP_KERNEL,
+        )?;
     }
     if items.iter().any(|p| p.policy.objects) {
         // SAFETY: idempotent registration; netlink handlers may sleep.
         let rc = unsafe { ffi::sf_hooks_attach() };
         if rc < 0 {
-            return Err(Reject::new(Error::from_errno(rc), c"could not attach the object hooks"));
+            return Err(Reject::new(
+                Error::from_errno(rc),
+                c"could not attach the object hooks",
+            ));
         }
     }
     let mut sets = KVec::with_capacity(items.len(), GFP_KERNEL)?;
@@ -298,8 +317,8 @@ impl Pinned {
         // Owned from here: every path below puts the reference exactly
         // once (by dropping this value).
         let mut pinned = Pinned { cgrp, level: 0 };
-        pinned.level = u32::try_from(level)
-            .map_err(|_| Reject::new(ENOENT, c"no cgroup with this id"))?;
+        pinned.level =
+            u32::try_from(level).map_err(|_| Reject::new(ENOENT, c"no cgroup with this id"))?;
         Ok(pinned)
     }
 }
@@ -377,9 +396,12 @@ fn encode_policy(w: &mut Writer<'_>, e: &store::Entry) -> Result<(), crate::nla:
 
 /// Bytes [`encode_policy`] may write for `e`.
 fn encoded_size(e: &store::Entry) -> usize {
-    let len = |p: Option<&Arc<Compiled>>| p.map_or(0, |p| p.tables().encoded_len().saturating_add(8));
+    let len =
+        |p: Option<&Arc<Compiled>>| p.map_or(0, |p| p.tables().encoded_len().saturating_add(8));
     let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_ref());
-    len(e.policy.as_ref()).saturating_add(len(shadow)).saturating_add(32)
+    len(e.policy.as_ref())
+        .saturating_add(len(shadow))
+        .saturating_add(32)
 }
 
 fn policy_get(request: &Request<'_>, payload: &[u8]) -> Result<(), Reject> {
@@ -456,7 +478,10 @@ fn encode_record(w: &mut Writer<'_>, r: &store::ShadowRecord) -> Result<(), crat
         w.put_u64(attr::SR_SINCE_NS, r.since_ns)?;
         w.put_u64(attr::SR_DIFFERED, r.differed.load(Relaxed))?;
         w.put_u64(attr::SR_EVENTS_SENT, r.events.events_sent.load(Relaxed))?;
-        w.put_u64(attr::SR_EVENTS_DROPPED, r.events.events_dropped.load(Relaxed))?;
+        w.put_u64(
+            attr::SR_EVENTS_DROPPED,
+            r.events.events_dropped.load(Relaxed),
+        )?;
         w.put_u64(attr::SR_UNTRACKED, r.untracked.load(Relaxed))?;
         let mut result = Ok(());
         r.for_each(|key, shadow, enforced, count, first, last, names, n| {
@@ -564,7 +589,12 @@ pub(crate) unsafe extern "C" fn sf_rust_doit(
 /// `buf` must be writable for `cap` bytes and `len` writable; called under
 /// the generic netlink mutex.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn sf_rust_dump_one(index: u64, buf: *mut u8, cap: u32, len: *mut u32) -> c_int {
+pub(crate) unsafe extern "C" fn sf_rust_dump_one(
+    index: u64,
+    buf: *mut u8,
+    cap: u32,
+    len: *mut u32,
+) -> c_int {
     if buf.is_null() || len.is_null() {
         return EINVAL.to_errno();
     }

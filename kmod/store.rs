@@ -14,7 +14,9 @@
 //! module init/exit publish or retire the table only while the family is not
 //! registered.
 
-use crate::engine::{self, ArgCmp, Exception, Head, Invalid, Lookup, Rule, Scratch, Tables, TablesMut};
+use crate::engine::{
+    self, ArgCmp, Exception, Head, Invalid, Lookup, Rule, Scratch, Tables, TablesMut,
+};
 use crate::ffi::{self, RcuHead, RcuReadGuard};
 use crate::nla::Attr;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
@@ -22,9 +24,9 @@ use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
-use kernel::prelude::*;
 use kernel::alloc::flags::__GFP_ZERO;
 use kernel::alloc::{AllocError, KVBox, KVVec};
+use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// `EMSGSIZE`, which 6.12's `kernel::error::code` lacks.
@@ -192,16 +194,28 @@ impl Compiled {
             let h = mix(h, u64::from(t.present) | u64::from(t.exc_len) << 8);
             t.allow.iter().fold(h, |h, w| mix(h, *w))
         });
-        let h = mix(h, u64::from(self.head.default) | u64::from(self.head.bad_abi) << 32);
+        let h = mix(
+            h,
+            u64::from(self.head.default) | u64::from(self.head.bad_abi) << 32,
+        );
         let h = self.exceptions.iter().fold(h, |h, e| {
             let base = e.base.map_or(u64::MAX, u64::from);
             mix(mix(h, u64::from(e.nr) | u64::from(e.len) << 16), base)
         });
-        let h = self.rules.iter().fold(h, |h, r| mix(h, u64::from(r.action) | u64::from(r.cmp_len) << 32));
-        let h = self.cmps.iter().fold(h, |h, c| {
-            mix(mix(mix(h, c.value), c.value_two), u64::from(c.index) | (c.op as u64) << 8)
+        let h = self.rules.iter().fold(h, |h, r| {
+            mix(h, u64::from(r.action) | u64::from(r.cmp_len) << 32)
         });
-        self.object_attrs.iter().fold(mix(h, u64::from(self.head.record)), |h, b| mix(h, u64::from(*b)))
+        let h = self.cmps.iter().fold(h, |h, c| {
+            mix(
+                mix(mix(h, c.value), c.value_two),
+                u64::from(c.index) | (c.op as u64) << 8,
+            )
+        });
+        self.object_attrs
+            .iter()
+            .fold(mix(h, u64::from(self.head.record)), |h, b| {
+                mix(h, u64::from(*b))
+            })
     }
 
     /// Whether `other` decides everything as this policy does, read back
@@ -505,7 +519,8 @@ pub(crate) struct ShadowRecord {
 impl ShadowRecord {
     /// An empty record (a writer, before it publishes the shadow).
     pub(crate) fn new() -> Result<Self, AllocError> {
-        let b = KVBox::<[Slot; limits::SHADOW_SLOTS as usize]>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+        let b =
+            KVBox::<[Slot; limits::SHADOW_SLOTS as usize]>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
         // SAFETY: the memory is zeroed (__GFP_ZERO), and a `Slot` is only
         // atomic integers, for which all-zero is a valid value (a free slot).
         let slots = unsafe { b.assume_init() };
@@ -526,7 +541,10 @@ impl ShadowRecord {
         self.differed.fetch_add(1, Ordering::Relaxed);
         let slot = crate::shadow::probe(key).find_map(|i| {
             let s = self.slots.get(i)?;
-            match s.key.compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire) {
+            match s
+                .key
+                .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => Some(s),
                 Err(k) if k == key => Some(s),
                 Err(_) => None,
@@ -536,14 +554,19 @@ impl ShadowRecord {
             self.untracked.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let _ = s.first_ns.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        let _ = s
+            .first_ns
+            .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
         s.last_ns.fetch_max(now, Ordering::Relaxed);
         s.shadow_action.store(shadow, Ordering::Relaxed);
         s.enforced_action.store(enforced, Ordering::Relaxed);
         s.count.fetch_add(1, Ordering::Release);
         let h = crate::shadow::comm_hash(comm);
         for c in s.comms.iter() {
-            match c.hash.compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire) {
+            match c
+                .hash
+                .compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {
                     let (lo, hi) = comm.split_at(8);
                     let word = |b: &[u8]| b.try_into().map(u64::from_ne_bytes).unwrap_or(0);
@@ -690,7 +713,10 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
         let Ok(j) = entries.binary_search_by_key(&id, |x| x.cgroup) else {
             continue;
         };
-        if let (Some(p), Some(slot)) = (entries.get(j).and_then(|x| x.policy.as_ref()), from.get_mut(n)) {
+        if let (Some(p), Some(slot)) = (
+            entries.get(j).and_then(|x| x.policy.as_ref()),
+            from.get_mut(n),
+        ) {
             *slot = Some(p);
             n += 1;
         }
@@ -701,7 +727,10 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
     }
     if let Some(f) = &e.flat {
         let same = f.from.len() == n
-            && f.from.iter().zip(from).all(|(a, b)| b.is_some_and(|b| Arc::ptr_eq(a, b)));
+            && f.from
+                .iter()
+                .zip(from)
+                .all(|(a, b)| b.is_some_and(|b| Arc::ptr_eq(a, b)));
         if same {
             return Some(f.clone());
         }
@@ -1104,7 +1133,10 @@ pub(crate) fn promote(cgroup: u64) -> Result<(), Reject> {
     // A recording policy that becomes the shadow records nothing there
     // (only enforcing policies mark calls).
     let old = core::mem::replace(&mut e.policy, shadow.policy);
-    e.shadow = Some(Shadow { policy: old, record });
+    e.shadow = Some(Shadow {
+        policy: old,
+        record,
+    });
     publish_entries(entries)
 }
 
