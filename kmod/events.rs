@@ -10,7 +10,7 @@
 //! so subscribers can reconcile what they received with the counters.
 
 use crate::event::{Event, COMM_MAX, ENCODED_MAX};
-use crate::ffi;
+use crate::ffi::{self, RcuReadGuard};
 use crate::nla::Writer;
 use crate::proto::{limits, Abi};
 use crate::store::{self, ShadowRecord, Stats};
@@ -66,7 +66,13 @@ pub(crate) fn note_shadow(rec: &ShadowRecord, d: &Decision<'_>, args: impl FnOnc
     let now = unsafe { ffi::sf_ktime_ns() };
     let class = d.object.map_or(0, |(c, _)| c);
     let enforced = d.shadow.map_or(0, |(_, e)| e);
-    rec.note(crate::shadow::slot_key(d.abi, d.nr, class), d.action, enforced, now, &comm);
+    rec.note(
+        crate::shadow::slot_key(d.abi, d.nr, class),
+        d.action,
+        enforced,
+        now,
+        &comm,
+    );
     report(&rec.events, d, args);
 }
 
@@ -151,26 +157,50 @@ pub(crate) unsafe extern "C" fn sf_rust_emit_event(rec: *const u8, size: u32) {
         }
         Err(_) => false,
     };
-    // SAFETY: pairs with the unlock below; the snapshot read needs RCU.
-    unsafe { ffi::sf_rcu_read_lock() };
-    store::with_current(|s| {
-        let Some(e) = s.find(ev.policy_cgroup) else {
-            return;
-        };
-        // A shadow event counts in its own record, if that is still the
-        // cgroup's (a record replaced meanwhile is gone with its counts).
-        let stats = match &e.shadow {
-            _ if ev.shadow == 0 => &*e.stats,
-            Some(sh) if sh.record.id == ev.shadow => &sh.record.events,
-            _ => return,
-        };
-        let c = if sent {
-            &stats.events_sent
-        } else {
-            &stats.events_dropped
-        };
-        c.fetch_add(1, Relaxed);
-    });
-    // SAFETY: pairs with the lock above.
-    unsafe { ffi::sf_rcu_read_unlock() };
+    // A work item, not a writer: the snapshot is read under RCU.
+    let rcu = RcuReadGuard::lock();
+    let Some(e) = store::current(&rcu).and_then(|s| s.find(ev.policy_cgroup)) else {
+        return;
+    };
+    // A shadow event counts in its own record, if that is still the
+    // cgroup's (a record replaced meanwhile is gone with its counts).
+    let stats = match &e.shadow {
+        _ if ev.shadow == 0 => &*e.stats,
+        Some(sh) if sh.record.id == ev.shadow => &sh.record.events,
+        _ => return,
+    };
+    let c = if sent {
+        &stats.events_sent
+    } else {
+        &stats.events_dropped
+    };
+    c.fetch_add(1, Relaxed);
+}
+
+/// The event ring, open while this value lives: dropping it sends what the
+/// ring still holds and stops it.
+///
+/// # Invariants
+/// At most one exists at a time, between the family's registration and
+/// its unregistration, and the probes and hooks that push into the ring
+/// are detached before it is dropped (module init and exit order).
+pub(crate) struct Ring(());
+
+impl Ring {
+    /// Empties and opens the ring (module init, before the gate is
+    /// attached).
+    pub(crate) fn open() -> Self {
+        // SAFETY: nothing pushes yet: the gate is attached after this.
+        unsafe { ffi::sf_ev_start() };
+        Ring(())
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // SAFETY: the gate and the hooks are detached (the type's
+        // invariant), so nothing pushes any more; queued events go out
+        // while the family is still registered.
+        unsafe { ffi::sf_ev_drain() };
+    }
 }

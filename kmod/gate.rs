@@ -4,10 +4,10 @@
 //! Runs with preemption disabled for every syscall of every task: it takes
 //! no lock, allocates nothing and reads the policy table once per call.
 
-use crate::events::{self, Decision};
-use crate::ffi::{self, PtRegs};
-use crate::proto::{action, Abi, X32_SYSCALL_BIT};
 use crate::engine::Lookup;
+use crate::events::{self, Decision};
+use crate::ffi::{self, PtRegs, RcuReadGuard};
+use crate::proto::{action, Abi, X32_SYSCALL_BIT};
 use crate::shadow::{self, NO_POLICY};
 use crate::store::{self, Compiled, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long, c_void};
@@ -25,6 +25,55 @@ pub(crate) fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
         (Abi::X32, nr & !(X32_SYSCALL_BIT as u32))
     } else {
         (Abi::X86_64, nr)
+    }
+}
+
+/// The `sys_enter` (and `emulate_vsyscall`) probe, attached while this
+/// value lives: dropping it detaches the probes and waits for every probe
+/// call in flight (`tracepoint_synchronize_unregister`).
+pub(crate) struct Gate(());
+
+impl Gate {
+    /// Attaches the probes (module init). No policy exists yet, so they
+    /// decide nothing until one is published.
+    pub(crate) fn attach() -> Result<Self, kernel::error::Error> {
+        // SAFETY: process context; attached once per module instance (this
+        // is the only caller), and detached by `drop`.
+        kernel::error::to_result(unsafe { ffi::sf_gate_attach() })?;
+        Ok(Gate(()))
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        // SAFETY: attached in `attach`; returns once no probe call runs.
+        unsafe { ffi::sf_gate_detach() };
+    }
+}
+
+/// Who takes the syscall slow path (`sysfence_tasks.c`), managed while
+/// this value lives: only tasks under a policy, unless another tracer of
+/// `sys_enter` needs every task. Dropping it restores the flags for any
+/// tracer that remains and detaches the fork, attach and exec probes.
+pub(crate) struct SlowPath(());
+
+impl SlowPath {
+    /// Starts it (module init), while `_gate` is attached and before any
+    /// policy can exist.
+    pub(crate) fn start(_gate: &Gate) -> Result<Self, kernel::error::Error> {
+        // SAFETY: process context; the gate is attached (borrowed above)
+        // and the family is not open to requests yet, so no policy exists;
+        // undone by `drop`.
+        kernel::error::to_result(unsafe { ffi::sf_tasks_start() })?;
+        Ok(SlowPath(()))
+    }
+}
+
+impl Drop for SlowPath {
+    fn drop(&mut self) {
+        // SAFETY: started in `start`, and dropped before the gate is
+        // detached (module exit order).
+        unsafe { ffi::sf_tasks_stop() };
     }
 }
 
@@ -194,7 +243,10 @@ fn for_each_active_cached<'s>(
             (Some(p), None) if !p.record => {}
             (Some(p), Some(sh)) if n == 1 && !p.record => {
                 plain = false;
-                let sp = sh.policy.as_deref().map_or(core::ptr::null(), |x| x as *const Compiled);
+                let sp = sh
+                    .policy
+                    .as_deref()
+                    .map_or(core::ptr::null(), |x| x as *const Compiled);
                 shadowed = Some((e, p, sp));
             }
             _ => plain = false,
@@ -269,10 +321,23 @@ unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
 }
 
 /// The current task, of cgroup `cgid`, completed an exec (the
-/// `sched_process_exec` probe): see [`store::exec_done`].
+/// `sched_process_exec` probe): every policy waiting for it on the task's
+/// cgroup path (its own cgroup's, or an ancestor's: an exec in a
+/// sub-cgroup of the armed cgroup counts) starts now, before the new
+/// program's first instruction. Runs with preemption disabled: no lock,
+/// no sleep.
 #[no_mangle]
 pub(crate) extern "C" fn sf_rust_exec_done(_cgid: u64) {
-    store::exec_done();
+    if !store::any_waiting() {
+        return;
+    }
+    let mut started = false;
+    store::with_current(|s| {
+        for_each_entry(s, |e| started |= store::start_waiting(&e.stats));
+    });
+    if started {
+        store::renumber_current();
+    }
 }
 
 /// The levels at which policies sit (bit N: level N), for the C side's
@@ -300,16 +365,15 @@ pub(crate) unsafe extern "C" fn sf_rust_ids_filtered(ids: *const u64, n: c_int) 
     store::with_current(|s| ids.iter().any(|id| s.find(*id).is_some())).unwrap_or(false)
 }
 
-/// Whether the current task is under any policy (its cgroup or an ancestor).
+/// Whether the current task is under any policy (its cgroup or an
+/// ancestor). Process context (request handlers).
 pub(crate) fn current_is_filtered() -> bool {
-    // SAFETY: pairs with the unlock below; the cgroup read needs RCU.
-    unsafe { ffi::sf_rcu_read_lock() };
+    // The snapshot and the task's cgroup are read under RCU.
+    let rcu = RcuReadGuard::lock();
     let mut found = false;
-    store::with_current(|snap| {
+    if let Some(snap) = store::current(&rcu) {
         for_each_policy(snap, |_| found = true);
-    });
-    // SAFETY: pairs with the lock above.
-    unsafe { ffi::sf_rcu_read_unlock() };
+    }
     found
 }
 
@@ -476,7 +540,9 @@ unsafe fn decide_single_shadowed(
     // SAFETY: `regs` is this call's registers.
     let a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
     // SAFETY: as above.
-    let sa = sp.map_or(NO_POLICY, |sp| unsafe { answer(sp, abi, nr, &mut args, regs, ia32) });
+    let sa = sp.map_or(NO_POLICY, |sp| unsafe {
+        answer(sp, abi, nr, &mut args, regs, ia32)
+    });
     let would = shadow::with_shadow(&[a], 0, sa);
     if let (true, Some(sh)) = (shadow::differs(a, would), &e.shadow) {
         let d = Decision {

@@ -37,6 +37,28 @@ pub(crate) fn sync() -> Result<(), kernel::error::Error> {
     }
 }
 
+/// The object hooks' final teardown. The hooks are attached on demand, by
+/// request handlers, while some policy has object rules ([`sync`]); this
+/// value, made at module init, owns their detach at exit, after the gate
+/// is detached and before the event ring stops.
+pub(crate) struct ObjectHooks(());
+
+impl ObjectHooks {
+    /// At module init: nothing is attached yet.
+    pub(crate) fn new() -> Self {
+        ObjectHooks(())
+    }
+}
+
+impl Drop for ObjectHooks {
+    fn drop(&mut self) {
+        // SAFETY: idempotent; returns once no hook handler runs, and
+        // pending return instances no longer reach module code. No handler
+        // can attach them again (the family is fenced by then).
+        unsafe { ffi::sf_hooks_detach() };
+    }
+}
+
 /// Whether the current task is under a policy with object rules: the hook
 /// entry handlers (int3 context) skip every other task. Lock-free.
 #[no_mangle]
@@ -101,7 +123,11 @@ pub(crate) unsafe extern "C" fn sf_rust_obj_decide(
 /// shadow: `Some(in force's, if any)`.
 fn objects_of(e: &Entry) -> Option<Option<&store::Compiled>> {
     let enforcing = e.in_force().filter(|p| p.objects);
-    let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_deref()).is_some_and(|p| p.objects);
+    let shadow = e
+        .shadow
+        .as_ref()
+        .and_then(|s| s.policy.as_deref())
+        .is_some_and(|p| p.objects);
     (enforcing.is_some() || shadow).then_some(enforcing)
 }
 

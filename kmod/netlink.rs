@@ -12,47 +12,88 @@ use crate::gate;
 use crate::nla::Writer;
 use crate::proto::{attr, features, limits, Cmd, FAMILY_VERSION, RELEASE};
 use crate::store::{self, Compiled, Reject};
-use core::ffi::c_int;
+use core::ffi::{c_int, CStr};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::alloc::KVVec;
-use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-
 fn overflow(_: crate::nla::Error) -> Reject {
-    Reject::new(store::emsgsize(), c_str!("reply too large"))
+    Reject::new(store::emsgsize(), c"reply too large")
 }
 
-fn reply(info: *mut GenlInfo, cmd: Cmd, bytes: &[u8]) -> Result<(), Reject> {
-    let len = u32::try_from(bytes.len()).map_err(|_| Reject::new(store::emsgsize(), c_str!("reply too large")))?;
-    // SAFETY: `info` is the request being handled; `bytes` is valid for
-    // `len` bytes and copied before the call returns.
-    let rc = unsafe { ffi::sf_nl_reply(info, cmd as u8, bytes.as_ptr(), len) };
-    if rc < 0 {
-        return Err(Reject::new(
-            Error::from_errno(rc),
-            c_str!("could not send the reply"),
-        ));
+/// The request a handler answers: the `genl_info` the C glue passed to
+/// [`sf_rust_doit`], for the duration of that call.
+///
+/// # Invariants
+/// `info` points to the `genl_info` of the request being handled, valid
+/// for `'a`, which does not outlive the handler's call.
+struct Request<'a> {
+    info: NonNull<GenlInfo>,
+    _call: PhantomData<&'a mut GenlInfo>,
+}
+
+impl Request<'_> {
+    /// Wraps the request's `genl_info`; `None` for a null pointer.
+    ///
+    /// # Safety
+    /// `info` must be null or the `genl_info` of the request being handled,
+    /// valid for the lifetime chosen, which must not outlive the handler's
+    /// call.
+    unsafe fn from_raw(info: *mut GenlInfo) -> Option<Self> {
+        Some(Request {
+            info: NonNull::new(info)?,
+            _call: PhantomData,
+        })
     }
-    Ok(())
+
+    /// Replies with `bytes` of attributes as command `cmd`.
+    fn reply(&self, cmd: Cmd, bytes: &[u8]) -> Result<(), Reject> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| Reject::new(store::emsgsize(), c"reply too large"))?;
+        // SAFETY: `info` is the request being handled (the type's
+        // invariant); `bytes` is valid for `len` bytes and copied before the
+        // call returns.
+        let rc = unsafe { ffi::sf_nl_reply(self.info.as_ptr(), cmd as u8, bytes.as_ptr(), len) };
+        if rc < 0 {
+            return Err(Reject::new(
+                Error::from_errno(rc),
+                c"could not send the reply",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets the extended-ack message and, when given, the offending
+    /// attribute's offset.
+    fn set_error(&self, msg: &'static CStr, offset: Option<usize>) {
+        let offset = offset
+            .and_then(|o| u32::try_from(o).ok())
+            .unwrap_or(u32::MAX);
+        // SAFETY: `info` is the request being handled (the type's
+        // invariant); the message is NUL-terminated and static, as the
+        // extended ack, read after the handler returns, requires.
+        unsafe { ffi::sf_nl_set_err(self.info.as_ptr(), msg.as_ptr(), offset) };
+    }
 }
 
 fn require_cgroup(id: Option<u64>) -> Result<u64, Reject> {
-    id.ok_or_else(|| Reject::new(EINVAL, c_str!("missing cgroup id attribute")))
+    id.ok_or_else(|| Reject::new(EINVAL, c"missing cgroup id attribute"))
 }
 
 fn refuse_if_filtered() -> Result<(), Reject> {
     if gate::current_is_filtered() {
         return Err(Reject::new(
             EPERM,
-            c_str!("the caller is itself under a sysfence policy"),
+            c"the caller is itself under a sysfence policy",
         ));
     }
     Ok(())
 }
 
-fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
+fn get_info(request: &Request<'_>) -> Result<(), Reject> {
     let mut buf = [0u8; 128];
     let mut w = Writer::new(&mut buf);
     (|| {
@@ -79,7 +120,7 @@ fn get_info(info: *mut GenlInfo) -> Result<(), Reject> {
     })()
     .map_err(overflow)?;
     let n = w.len();
-    reply(info, Cmd::GetInfo, buf.get(..n).unwrap_or(&[]))
+    request.reply(Cmd::GetInfo, buf.get(..n).unwrap_or(&[]))
 }
 
 fn policy_set(payload: &[u8]) -> Result<(), Reject> {
@@ -88,7 +129,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let cgroup = require_cgroup(req.cgroup_id)?;
     let policy = req
         .policy
-        .ok_or_else(|| Reject::new(EINVAL, c_str!("missing policy attribute")))?;
+        .ok_or_else(|| Reject::new(EINVAL, c"missing policy attribute"))?;
     let built = Compiled::build(&policy)?;
     let compiled = match store::find_identical(&built) {
         // The same tables as a policy the module already holds.
@@ -103,7 +144,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     if level == 0 {
         return Err(Reject::new(
             EINVAL,
-            c_str!("refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included"),
+            c"refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included",
         ));
     }
     // Object rules are in force from the moment the policy is: the hooks
@@ -114,7 +155,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         if rc < 0 {
             return Err(Reject::new(
                 Error::from_errno(rc),
-                c_str!("could not attach the object hooks"),
+                c"could not attach the object hooks",
             ));
         }
     }
@@ -143,7 +184,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         // Removed while the request ran: the rmdir probe may have missed
         // the policy (kmod/sysfence_release.c), so it goes now.
         let _ = store::delete(cgroup);
-        Err(Reject::new(ENOENT, c_str!("the cgroup was removed")))
+        Err(Reject::new(ENOENT, c"the cgroup was removed"))
     });
     // Off again when no policy has object rules any more (or the set
     // failed).
@@ -174,7 +215,7 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
     })
     .map_err(store::invalid)?;
     if oom {
-        return Err(Reject::new(ENOMEM, c_str!("out of memory")));
+        return Err(Reject::new(ENOMEM, c"out of memory"));
     }
     let mut items: KVec<Pending> = KVec::with_capacity(n, GFP_KERNEL)?;
     let identical = store::Identical::of_current()?;
@@ -182,13 +223,16 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
         if items.iter().any(|p| p.cgroup == *cgroup) {
             return Err(Reject {
                 offset: Some(policy.offset),
-                ..Reject::new(EINVAL, c_str!("a cgroup is named twice in the batch"))
+                ..Reject::new(EINVAL, c"a cgroup is named twice in the batch")
             });
         }
         let built = Compiled::build(policy)?;
-        let shared = identical
-            .find(&built)
-            .or_else(|| items.iter().find(|p| p.policy.same_as(&built)).map(|p| p.policy.clone()));
+        let shared = identical.find(&built).or_else(|| {
+            items
+                .iter()
+                .find(|p| p.policy.same_as(&built))
+                .map(|p| p.policy.clone())
+        });
         let policy = match shared {
             Some(shared) => shared,
             None => Arc::new(built, GFP_KERNEL)?,
@@ -197,17 +241,28 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
         if pin.level == 0 {
             return Err(Reject::new(
                 EINVAL,
-                c_str!("refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included"),
+                c"refusing a policy on the root cgroup: it would apply to every task on the host, the operator's included",
             ));
         }
         let first = store::with_current(|s| s.find(*cgroup).is_none()).unwrap_or(true);
-        items.push(Pending { pin, cgroup: *cgroup, policy, first }, GFP_KERNEL)?;
+        items.push(
+            Pending {
+                pin,
+                cgroup: *cgroup,
+                policy,
+                first,
+            },
+            GFP_KERNEL,
+        )?;
     }
     if items.iter().any(|p| p.policy.objects) {
         // SAFETY: idempotent registration; netlink handlers may sleep.
         let rc = unsafe { ffi::sf_hooks_attach() };
         if rc < 0 {
-            return Err(Reject::new(Error::from_errno(rc), c_str!("could not attach the object hooks")));
+            return Err(Reject::new(
+                Error::from_errno(rc),
+                c"could not attach the object hooks",
+            ));
         }
     }
     let mut sets = KVec::with_capacity(items.len(), GFP_KERNEL)?;
@@ -237,7 +292,7 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
         if removed {
             return Err(Reject::new(
                 ENOENT,
-                c_str!("a cgroup of the batch was removed meanwhile; the others' policies are set"),
+                c"a cgroup of the batch was removed meanwhile; the others' policies are set",
             ));
         }
         Ok(())
@@ -258,13 +313,13 @@ impl Pinned {
         // SAFETY: a lookup by id that takes a reference; `drop` puts it.
         let cgrp = unsafe { ffi::sf_cgroup_pin(id, &mut level) };
         if cgrp.is_null() {
-            return Err(Reject::new(ENOENT, c_str!("no cgroup with this id")));
+            return Err(Reject::new(ENOENT, c"no cgroup with this id"));
         }
         // Owned from here: every path below puts the reference exactly
         // once (by dropping this value).
         let mut pinned = Pinned { cgrp, level: 0 };
-        pinned.level = u32::try_from(level)
-            .map_err(|_| Reject::new(ENOENT, c_str!("no cgroup with this id")))?;
+        pinned.level =
+            u32::try_from(level).map_err(|_| Reject::new(ENOENT, c"no cgroup with this id"))?;
         Ok(pinned)
     }
 }
@@ -342,12 +397,15 @@ fn encode_policy(w: &mut Writer<'_>, e: &store::Entry) -> Result<(), crate::nla:
 
 /// Bytes [`encode_policy`] may write for `e`.
 fn encoded_size(e: &store::Entry) -> usize {
-    let len = |p: Option<&Arc<Compiled>>| p.map_or(0, |p| p.tables().encoded_len().saturating_add(8));
+    let len =
+        |p: Option<&Arc<Compiled>>| p.map_or(0, |p| p.tables().encoded_len().saturating_add(8));
     let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_ref());
-    len(e.policy.as_ref()).saturating_add(len(shadow)).saturating_add(32)
+    len(e.policy.as_ref())
+        .saturating_add(len(shadow))
+        .saturating_add(32)
 }
 
-fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
+fn policy_get(request: &Request<'_>, payload: &[u8]) -> Result<(), Reject> {
     let req = engine::parse_request(payload, false).map_err(store::invalid)?;
     let cgroup = require_cgroup(req.cgroup_id)?;
     // Up to 64 KiB: kvmalloc, which falls back to vmalloc rather than
@@ -364,13 +422,13 @@ fn policy_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
         Ok(Some((buf, n)))
     });
     match found {
-        Some(Ok(Some((buf, n)))) => reply(info, Cmd::PolicyGet, buf.get(..n).unwrap_or(&[])),
+        Some(Ok(Some((buf, n)))) => request.reply(Cmd::PolicyGet, buf.get(..n).unwrap_or(&[])),
         Some(Err(e)) => Err(e),
-        _ => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
+        _ => Err(Reject::new(ENOENT, c"no policy on this cgroup")),
     }
 }
 
-fn stats_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
+fn stats_get(request: &Request<'_>, payload: &[u8]) -> Result<(), Reject> {
     let req = engine::parse_request(payload, false).map_err(store::invalid)?;
     let cgroup = require_cgroup(req.cgroup_id)?;
     // The counters, and up to three bitmaps of recorded calls.
@@ -404,10 +462,10 @@ fn stats_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
     match found {
         Some(Ok(true)) => {
             let n = w.len();
-            reply(info, Cmd::StatsGet, buf.get(..n).unwrap_or(&[]))
+            request.reply(Cmd::StatsGet, buf.get(..n).unwrap_or(&[]))
         }
         Some(Err(e)) => Err(overflow(e)),
-        _ => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
+        _ => Err(Reject::new(ENOENT, c"no policy on this cgroup")),
     }
 }
 
@@ -421,7 +479,10 @@ fn encode_record(w: &mut Writer<'_>, r: &store::ShadowRecord) -> Result<(), crat
         w.put_u64(attr::SR_SINCE_NS, r.since_ns)?;
         w.put_u64(attr::SR_DIFFERED, r.differed.load(Relaxed))?;
         w.put_u64(attr::SR_EVENTS_SENT, r.events.events_sent.load(Relaxed))?;
-        w.put_u64(attr::SR_EVENTS_DROPPED, r.events.events_dropped.load(Relaxed))?;
+        w.put_u64(
+            attr::SR_EVENTS_DROPPED,
+            r.events.events_dropped.load(Relaxed),
+        )?;
         w.put_u64(attr::SR_UNTRACKED, r.untracked.load(Relaxed))?;
         let mut result = Ok(());
         r.for_each(|key, shadow, enforced, count, first, last, names, n| {
@@ -452,7 +513,7 @@ fn encode_record(w: &mut Writer<'_>, r: &store::ShadowRecord) -> Result<(), crat
     })
 }
 
-fn shadow_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
+fn shadow_get(request: &Request<'_>, payload: &[u8]) -> Result<(), Reject> {
     let req = engine::parse_request(payload, false).map_err(store::invalid)?;
     let cgroup = require_cgroup(req.cgroup_id)?;
     const CAP: usize = 96 + limits::SHADOW_SLOTS as usize * SR_ENTRY_MAX;
@@ -460,20 +521,20 @@ fn shadow_get(info: *mut GenlInfo, payload: &[u8]) -> Result<(), Reject> {
     let found = store::with_current(|s| -> Result<usize, Reject> {
         let e = s
             .find(cgroup)
-            .ok_or_else(|| Reject::new(ENOENT, c_str!("no policy on this cgroup")))?;
+            .ok_or_else(|| Reject::new(ENOENT, c"no policy on this cgroup"))?;
         let sh = e
             .shadow
             .as_ref()
-            .ok_or_else(|| Reject::new(ENOENT, c_str!("this cgroup has no shadow policy")))?;
+            .ok_or_else(|| Reject::new(ENOENT, c"this cgroup has no shadow policy"))?;
         let mut w = Writer::new(&mut buf);
         w.put_u64(attr::CGROUP_ID, cgroup).map_err(overflow)?;
         encode_record(&mut w, &sh.record).map_err(overflow)?;
         Ok(w.len())
     });
     match found {
-        Some(Ok(n)) => reply(info, Cmd::ShadowGet, buf.get(..n).unwrap_or(&[])),
+        Some(Ok(n)) => request.reply(Cmd::ShadowGet, buf.get(..n).unwrap_or(&[])),
         Some(Err(e)) => Err(e),
-        None => Err(Reject::new(ENOENT, c_str!("no policy on this cgroup"))),
+        None => Err(Reject::new(ENOENT, c"no policy on this cgroup")),
     }
 }
 
@@ -495,25 +556,27 @@ pub(crate) unsafe extern "C" fn sf_rust_doit(
         // SAFETY: the caller guarantees `len` readable bytes at `payload`.
         unsafe { core::slice::from_raw_parts(payload, len as usize) }
     };
+    // SAFETY: the caller passes the request's `genl_info`, valid for this
+    // call, which `req` does not outlive.
+    let Some(request) = (unsafe { Request::from_raw(info) }) else {
+        return EINVAL.to_errno();
+    };
     let result = match Cmd::try_from(cmd) {
-        Ok(Cmd::GetInfo) => get_info(info),
+        Ok(Cmd::GetInfo) => get_info(&request),
         Ok(Cmd::PolicySet) => policy_set(payload),
         Ok(Cmd::PolicyDelete) => policy_delete(payload),
-        Ok(Cmd::PolicyGet) => policy_get(info, payload),
-        Ok(Cmd::StatsGet) => stats_get(info, payload),
+        Ok(Cmd::PolicyGet) => policy_get(&request, payload),
+        Ok(Cmd::StatsGet) => stats_get(&request, payload),
         Ok(Cmd::PolicyPromote) => shadow_change(payload, true),
         Ok(Cmd::ShadowDiscard) => shadow_change(payload, false),
-        Ok(Cmd::ShadowGet) => shadow_get(info, payload),
+        Ok(Cmd::ShadowGet) => shadow_get(&request, payload),
         Ok(Cmd::PolicySetBatch) => policy_set_batch(payload),
-        _ => Err(Reject::new(store::eopnotsupp(), c_str!("unknown command"))),
+        _ => Err(Reject::new(store::eopnotsupp(), c"unknown command")),
     };
     match result {
         Ok(()) => 0,
         Err(r) => {
-            let offset = r.offset.and_then(|o| u32::try_from(o).ok()).unwrap_or(u32::MAX);
-            // SAFETY: `info` is the request's; the message is a static
-            // NUL-terminated string, as extended ack requires.
-            unsafe { ffi::sf_nl_set_err(info, r.msg.as_char_ptr(), offset) };
+            request.set_error(r.msg, r.offset);
             r.errno.to_errno()
         }
     }
@@ -527,7 +590,12 @@ pub(crate) unsafe extern "C" fn sf_rust_doit(
 /// `buf` must be writable for `cap` bytes and `len` writable; called under
 /// the generic netlink mutex.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn sf_rust_dump_one(index: u64, buf: *mut u8, cap: u32, len: *mut u32) -> c_int {
+pub(crate) unsafe extern "C" fn sf_rust_dump_one(
+    index: u64,
+    buf: *mut u8,
+    cap: u32,
+    len: *mut u32,
+) -> c_int {
     if buf.is_null() || len.is_null() {
         return EINVAL.to_errno();
     }
@@ -548,4 +616,55 @@ pub(crate) unsafe extern "C" fn sf_rust_dump_one(index: u64, buf: *mut u8, cap: 
         }
     });
     r.unwrap_or(0)
+}
+
+/// The generic netlink family, registered while this value lives: dropping
+/// it unregisters the family (waiting for running handlers).
+///
+/// It is registered closed: every request is answered `ESHUTDOWN` until
+/// [`Open`] opens it, last in module init.
+pub(crate) struct Family(());
+
+impl Family {
+    /// Registers the family, closed (module init).
+    pub(crate) fn register() -> Result<Self, kernel::error::Error> {
+        // SAFETY: process context; registered once per module instance
+        // (this is the only caller), and unregistered by `drop`.
+        kernel::error::to_result(unsafe { ffi::sf_nl_register() })?;
+        Ok(Family(()))
+    }
+}
+
+impl Drop for Family {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`; nothing sends on the family any
+        // more (the event ring is drained before, module exit order);
+        // returns once no handler runs.
+        unsafe { ffi::sf_nl_unregister() };
+    }
+}
+
+/// The family open to requests while this value lives: dropping it fences
+/// the family (under the genl mutex: no handler runs from then on, and
+/// later ones answer `ESHUTDOWN`, so none can re-attach a hook or publish
+/// a table while the module tears them down).
+pub(crate) struct Open(());
+
+impl Open {
+    /// Opens `_family` to requests: the last step of module init, once
+    /// everything a handler relies on is in place.
+    pub(crate) fn open(_family: &Family) -> Self {
+        // SAFETY: the family is registered (borrowed above), and module
+        // init calls this last; undone by `drop`.
+        unsafe { ffi::sf_nl_open() };
+        Open(())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        // SAFETY: process context, without the genl mutex (module exit);
+        // waits for running handlers.
+        unsafe { ffi::sf_nl_fence() };
+    }
 }

@@ -87,3 +87,26 @@ pub(crate) extern "C" fn sf_rust_release_pending() {
     }
     let _ = crate::hooks::sync();
 }
+
+/// The `cgroup_rmdir` probe, attached while this value lives: dropping it
+/// detaches the probe and waits for it and for the deleting work.
+pub(crate) struct Probe(());
+
+impl Probe {
+    /// Attaches it (module init, before the family is open to requests:
+    /// no policy exists yet, so it frees nothing until one is set).
+    pub(crate) fn attach() -> Result<Self, kernel::error::Error> {
+        // SAFETY: process context; attached once per module instance (this
+        // is the only caller), and detached by `drop`.
+        kernel::error::to_result(unsafe { ffi::sf_release_attach() })?;
+        Ok(Probe(()))
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        // SAFETY: attached in `attach`; process context, without the genl
+        // mutex (module exit); waits for the probe and the work.
+        unsafe { ffi::sf_release_detach() };
+    }
+}

@@ -14,18 +14,19 @@
 //! module init/exit publish or retire the table only while the family is not
 //! registered.
 
-use crate::engine::{self, ArgCmp, Exception, Head, Invalid, Lookup, Rule, Scratch, Tables, TablesMut};
-use crate::ffi;
+use crate::engine::{
+    self, ArgCmp, Exception, Head, Invalid, Lookup, Rule, Scratch, Tables, TablesMut,
+};
+use crate::ffi::{self, RcuHead, RcuReadGuard};
 use crate::nla::Attr;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
 use core::cell::UnsafeCell;
+use core::ffi::CStr;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
-use kernel::c_str;
-use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::alloc::flags::__GFP_ZERO;
 use kernel::alloc::{AllocError, KVBox, KVVec};
+use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// `EMSGSIZE`, which 6.12's `kernel::error::code` lacks.
@@ -76,16 +77,17 @@ impl Reject {
 
 impl From<AllocError> for Reject {
     fn from(_: AllocError) -> Self {
-        Reject::new(ENOMEM, c_str!("out of memory"))
+        Reject::new(ENOMEM, c"out of memory")
     }
 }
 
-/// Maps a validation failure to an extended-ack message (the engine's
-/// messages are NUL-terminated string literals).
+/// Maps a validation failure to an extended-ack message. The engine's
+/// messages are NUL-terminated `&str` literals (shared-abi has no C
+/// strings); this is the one place they become `&CStr`.
 pub(crate) fn invalid(e: Invalid) -> Reject {
     Reject {
         errno: EINVAL,
-        msg: CStr::from_bytes_with_nul(e.msg.as_bytes()).unwrap_or(c_str!("invalid policy")),
+        msg: CStr::from_bytes_with_nul(e.msg.as_bytes()).unwrap_or(c"invalid policy"),
         offset: Some(e.offset),
     }
 }
@@ -94,25 +96,36 @@ pub(crate) fn invalid(e: Invalid) -> Reject {
 /// for the module's lifetime: writers, its only users, are serialized.
 static SCRATCH: AtomicPtr<Scratch> = AtomicPtr::new(ptr::null_mut());
 
-/// Allocates the compiler's working memory (module init, before the family
-/// is registered).
-pub(crate) fn scratch_alloc() -> Result<(), AllocError> {
-    let b = KVBox::<Scratch>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
-    // SAFETY: the memory is zeroed (__GFP_ZERO), and `Scratch` holds only
-    // integer arrays, for which all-zero is a valid value.
-    let b = unsafe { b.assume_init() };
-    SCRATCH.store(KVBox::into_raw(b), Ordering::Release);
-    Ok(())
+/// The compiler's working memory, allocated for the module's lifetime:
+/// dropping this value frees it.
+///
+/// # Invariants
+/// While the value lives, [`SCRATCH`] points to memory it allocated; at
+/// most one exists at a time.
+pub(crate) struct ScratchMemory(());
+
+impl ScratchMemory {
+    /// Allocates it (module init, before the family is open to requests).
+    pub(crate) fn alloc() -> Result<Self, AllocError> {
+        let b = KVBox::<Scratch>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+        // SAFETY: the memory is zeroed (__GFP_ZERO), and `Scratch` holds
+        // only integer arrays, for which all-zero is a valid value.
+        let b = unsafe { b.assume_init() };
+        SCRATCH.store(KVBox::into_raw(b), Ordering::Release);
+        Ok(ScratchMemory(()))
+    }
 }
 
-/// Frees it (module exit, after the family is unregistered, or a failed
-/// init).
-pub(crate) fn scratch_free() {
-    let p = SCRATCH.swap(ptr::null_mut(), Ordering::AcqRel);
-    if !p.is_null() {
-        // SAFETY: `p` came from `KVBox::into_raw` in `scratch_alloc`, and no
-        // handler that could use it runs any more.
-        drop(unsafe { KVBox::from_raw(p) });
+impl Drop for ScratchMemory {
+    /// Frees it (module exit, after the family is unregistered, or a
+    /// failed init).
+    fn drop(&mut self) {
+        let p = SCRATCH.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !p.is_null() {
+            // SAFETY: `p` came from `KVBox::into_raw` in `alloc`, and no
+            // handler that could use it runs any more.
+            drop(unsafe { KVBox::from_raw(p) });
+        }
     }
 }
 
@@ -127,10 +140,10 @@ impl Compiled {
     pub(crate) fn build(policy: &Attr<'_>) -> Result<Self, Reject> {
         let scratch = SCRATCH.load(Ordering::Acquire);
         if scratch.is_null() {
-            return Err(Reject::new(ENOMEM, c_str!("out of memory")));
+            return Err(Reject::new(ENOMEM, c"out of memory"));
         }
-        // SAFETY: allocated by `scratch_alloc` before the family was
-        // registered and freed only after it is unregistered; builds run only
+        // SAFETY: allocated by `ScratchMemory::alloc` before the family was
+        // opened and freed only after it is unregistered; builds run only
         // in netlink handlers, which the generic netlink mutex serializes, so
         // no other reference to it exists now.
         let scratch = unsafe { &mut *scratch };
@@ -181,16 +194,28 @@ impl Compiled {
             let h = mix(h, u64::from(t.present) | u64::from(t.exc_len) << 8);
             t.allow.iter().fold(h, |h, w| mix(h, *w))
         });
-        let h = mix(h, u64::from(self.head.default) | u64::from(self.head.bad_abi) << 32);
+        let h = mix(
+            h,
+            u64::from(self.head.default) | u64::from(self.head.bad_abi) << 32,
+        );
         let h = self.exceptions.iter().fold(h, |h, e| {
             let base = e.base.map_or(u64::MAX, u64::from);
             mix(mix(h, u64::from(e.nr) | u64::from(e.len) << 16), base)
         });
-        let h = self.rules.iter().fold(h, |h, r| mix(h, u64::from(r.action) | u64::from(r.cmp_len) << 32));
-        let h = self.cmps.iter().fold(h, |h, c| {
-            mix(mix(mix(h, c.value), c.value_two), u64::from(c.index) | (c.op as u64) << 8)
+        let h = self.rules.iter().fold(h, |h, r| {
+            mix(h, u64::from(r.action) | u64::from(r.cmp_len) << 32)
         });
-        self.object_attrs.iter().fold(mix(h, u64::from(self.head.record)), |h, b| mix(h, u64::from(*b)))
+        let h = self.cmps.iter().fold(h, |h, c| {
+            mix(
+                mix(mix(h, c.value), c.value_two),
+                u64::from(c.index) | (c.op as u64) << 8,
+            )
+        });
+        self.object_attrs
+            .iter()
+            .fold(mix(h, u64::from(self.head.record)), |h, b| {
+                mix(h, u64::from(*b))
+            })
     }
 
     /// Whether `other` decides everything as this policy does, read back
@@ -272,7 +297,8 @@ pub(crate) struct Stats {
     /// Calls run under a recording policy, one bitmap per ABI.
     pub(crate) seen: Seen,
     /// The policy waits for the cgroup's next exec (`ARM_ON_EXEC`): the gate
-    /// and the object hooks pass it over until [`exec_done`] clears this.
+    /// and the object hooks pass it over until the cgroup's next exec clears
+    /// this ([`start_waiting`]).
     /// Here rather than in the entry because the counters outlive table
     /// versions, as the waiting state must.
     pub(crate) waiting: AtomicBool,
@@ -489,7 +515,8 @@ pub(crate) struct ShadowRecord {
 impl ShadowRecord {
     /// An empty record (a writer, before it publishes the shadow).
     pub(crate) fn new() -> Result<Self, AllocError> {
-        let b = KVBox::<[Slot; limits::SHADOW_SLOTS as usize]>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+        let b =
+            KVBox::<[Slot; limits::SHADOW_SLOTS as usize]>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
         // SAFETY: the memory is zeroed (__GFP_ZERO), and a `Slot` is only
         // atomic integers, for which all-zero is a valid value (a free slot).
         let slots = unsafe { b.assume_init() };
@@ -510,7 +537,10 @@ impl ShadowRecord {
         self.differed.fetch_add(1, Ordering::Relaxed);
         let slot = crate::shadow::probe(key).find_map(|i| {
             let s = self.slots.get(i)?;
-            match s.key.compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire) {
+            match s
+                .key
+                .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => Some(s),
                 Err(k) if k == key => Some(s),
                 Err(_) => None,
@@ -520,14 +550,19 @@ impl ShadowRecord {
             self.untracked.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let _ = s.first_ns.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        let _ = s
+            .first_ns
+            .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
         s.last_ns.fetch_max(now, Ordering::Relaxed);
         s.shadow_action.store(shadow, Ordering::Relaxed);
         s.enforced_action.store(enforced, Ordering::Relaxed);
         s.count.fetch_add(1, Ordering::Release);
         let h = crate::shadow::comm_hash(comm);
         for c in s.comms.iter() {
-            match c.hash.compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire) {
+            match c
+                .hash
+                .compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {
                     let (lo, hi) = comm.split_at(8);
                     let word = |b: &[u8]| b.try_into().map(u64::from_ne_bytes).unwrap_or(0);
@@ -582,15 +617,6 @@ impl ShadowRecord {
     }
 }
 
-/// `struct rcu_head` (`callback_head`: two pointers; the C glue checks the
-/// size at build time). Written only by `call_rcu`, after the snapshot is
-/// unpublished.
-#[repr(C)]
-pub(crate) struct RcuHead {
-    _next: *mut core::ffi::c_void,
-    _func: *mut core::ffi::c_void,
-}
-
 /// Cgroup levels a policy may sit at: 0 (the root) to 63, one bit each in
 /// [`Snapshot::levels`].
 pub(crate) const MAX_LEVELS: usize = 64;
@@ -626,10 +652,7 @@ impl Snapshot {
             .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0));
         flatten(&mut entries, levels);
         Snapshot {
-            rcu: UnsafeCell::new(RcuHead {
-                _next: ptr::null_mut(),
-                _func: ptr::null_mut(),
-            }),
+            rcu: UnsafeCell::new(RcuHead::new()),
             levels,
             objects: entries.iter().any(Entry::has_objects),
             shadows: entries.iter().any(|e| e.shadow.is_some()),
@@ -742,8 +765,21 @@ pub(crate) fn current_ptr() -> *const Snapshot {
     CURRENT.load(Ordering::Acquire)
 }
 
-/// Runs `f` on the current snapshot, if any. For the syscall gate, which
-/// runs with preemption disabled, and for writers (serialized, see above).
+/// The current snapshot, if any, for as long as the RCU read-side
+/// section `_rcu` lasts: process context other than the writers (an event
+/// work item, a request handler reading the caller's path).
+pub(crate) fn current(_rcu: &RcuReadGuard) -> Option<&Snapshot> {
+    let p = CURRENT.load(Ordering::Acquire);
+    // SAFETY: a published snapshot is freed only after `publish`
+    // unpublished it and a grace period passed (`call_rcu`), and the
+    // guard's read-side section, which outlives the reference, holds that
+    // grace period off.
+    unsafe { p.as_ref() }
+}
+
+/// Runs `f` on the current snapshot, if any. For the syscall gate and the
+/// other probes, which run with preemption disabled, and for writers
+/// (serialized, see above); other callers take [`current`].
 pub(crate) fn with_current<R>(f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
     let p = CURRENT.load(Ordering::Acquire);
     if p.is_null() {
@@ -780,12 +816,6 @@ fn publish(next: Option<KBox<Snapshot>>) {
         // `free_snapshot` runs after they are done.
         unsafe { ffi::sf_call_rcu((*old).rcu.get(), free_snapshot) };
     }
-}
-
-/// Waits until every retired table is freed (module exit).
-pub(crate) fn barrier() {
-    // SAFETY: plain call into the RCU core; module exit may sleep.
-    unsafe { ffi::sf_rcu_barrier() };
 }
 
 /// The policy limit: the `max_policies` module parameter, checked at init.
@@ -891,34 +921,32 @@ fn set_waiting(stats: &Stats, on: bool) {
     }
 }
 
-/// The current task completed an exec: every policy waiting for it on the
-/// task's cgroup path (its own cgroup's, or an ancestor's: an exec in a
-/// sub-cgroup of the armed cgroup counts) starts now, before the new
-/// program's first instruction. Runs in the `sched_process_exec` probe
-/// (preemption disabled): no lock, no sleep.
-pub(crate) fn exec_done() {
-    if WAITING.load(Ordering::SeqCst) == 0 {
-        return;
+/// Whether some policy waits for an exec: the exec probe (`gate.rs`)
+/// returns at once when none does.
+pub(crate) fn any_waiting() -> bool {
+    WAITING.load(Ordering::SeqCst) != 0
+}
+
+/// Starts `stats`' policy if it waits for an exec; returns whether it did.
+/// Lock-free (the exec probe runs with preemption disabled).
+pub(crate) fn start_waiting(stats: &Stats) -> bool {
+    if stats.waiting.swap(false, Ordering::SeqCst) {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        return true;
     }
-    let mut started = false;
+    false
+}
+
+/// Gives the table current *now* a fresh number, after a waiting policy
+/// started: every CPU's path cache may hold the path without the policy,
+/// and a fresh number makes each rebuild it and reread the flag (a writer
+/// may have published another table since the one the caller read).
+/// Lock-free.
+pub(crate) fn renumber_current() {
     with_current(|s| {
-        crate::gate::for_each_entry(s, |e| {
-            if e.stats.waiting.swap(false, Ordering::SeqCst) {
-                WAITING.fetch_sub(1, Ordering::SeqCst);
-                started = true;
-            }
-        });
+        s.gen
+            .store(NEXT_GEN.fetch_add(1, Ordering::Relaxed), Ordering::SeqCst)
     });
-    if started {
-        // Every CPU's path cache may hold the path without the policy: a
-        // fresh number for the table current *now* (a writer may have
-        // published another since the one read above) makes each rebuild
-        // it, and reread the flag cleared above.
-        with_current(|s| {
-            s.gen
-                .store(NEXT_GEN.fetch_add(1, Ordering::Relaxed), Ordering::SeqCst)
-        });
-    }
 }
 
 /// Where a cgroup sits: its level and its ancestors' ids, root first
@@ -932,7 +960,7 @@ fn check_level(level: u32) -> Result<(), Reject> {
     if level as usize >= MAX_LEVELS {
         return Err(Reject::new(
             EINVAL,
-            c_str!("cgroup nested too deep (policies can sit at levels 0-63)"),
+            c"cgroup nested too deep (policies can sit at levels 0-63)",
         ));
     }
     Ok(())
@@ -950,7 +978,7 @@ fn entries_with(cgroup: u64, place: Place) -> Result<(KVVec<Entry>, usize, bool)
             if entries.len() >= max_policies() as usize {
                 return Err(Reject::new(
                     ENOSPC,
-                    c_str!("policy limit reached (the module's max_policies; see sysfence status)"),
+                    c"policy limit reached (the module's max_policies; see sysfence status)",
                 ));
             }
             let stats = Stats {
@@ -997,7 +1025,7 @@ pub(crate) fn set(
     check_level(place.level)?;
     let (mut entries, i, _) = entries_with(cgroup, place)?;
     let Some(e) = entries.get_mut(i) else {
-        return Err(Reject::new(EINVAL, c_str!("internal error")));
+        return Err(Reject::new(EINVAL, c"internal error"));
     };
     let had_policy = e.policy.is_some();
     // A new recording starts with an empty record.
@@ -1045,7 +1073,7 @@ pub(crate) fn set_many(items: KVec<(u64, Place, Arc<Compiled>)>) -> Result<(), R
                 if entries.len() >= max_policies() as usize {
                     return Err(Reject::new(
                         ENOSPC,
-                        c_str!("policy limit reached (the module's max_policies; see sysfence status)"),
+                        c"policy limit reached (the module's max_policies; see sysfence status)",
                     ));
                 }
                 let stats = Stats {
@@ -1068,7 +1096,7 @@ pub(crate) fn set_many(items: KVec<(u64, Place, Arc<Compiled>)>) -> Result<(), R
             }
         };
         let Some(e) = entries.get_mut(i) else {
-            return Err(Reject::new(EINVAL, c_str!("internal error")));
+            return Err(Reject::new(EINVAL, c"internal error"));
         };
         if policy.record && !e.policy.as_ref().is_some_and(|p| p.record) {
             e.stats.seen.ensure()?;
@@ -1094,7 +1122,7 @@ pub(crate) fn set_many(items: KVec<(u64, Place, Arc<Compiled>)>) -> Result<(), R
 pub(crate) fn set_shadow(cgroup: u64, place: Place, policy: Arc<Compiled>) -> Result<(), Reject> {
     check_level(place.level)?;
     if policy.record {
-        return Err(Reject::new(EINVAL, c_str!("a shadow policy cannot record")));
+        return Err(Reject::new(EINVAL, c"a shadow policy cannot record"));
     }
     let record = Arc::new(ShadowRecord::new()?, GFP_KERNEL)?;
     let (mut entries, i, _) = entries_with(cgroup, place)?;
@@ -1116,21 +1144,24 @@ pub(crate) fn promote(cgroup: u64) -> Result<(), Reject> {
         .binary_search_by_key(&cgroup, |e| e.cgroup)
         .ok()
         .and_then(|i| entries.get_mut(i))
-        .ok_or_else(|| Reject::new(ENOENT, c_str!("no policy on this cgroup")))?;
+        .ok_or_else(|| Reject::new(ENOENT, c"no policy on this cgroup"))?;
     let Some(shadow) = e.shadow.take() else {
-        return Err(Reject::new(ENOENT, c_str!("this cgroup has no shadow policy")));
+        return Err(Reject::new(ENOENT, c"this cgroup has no shadow policy"));
     };
     if e.stats.waiting.load(Ordering::SeqCst) {
         return Err(Reject::new(
             EBUSY,
-            c_str!("the policy waits for the cgroup's next exec: promote once it is in force"),
+            c"the policy waits for the cgroup's next exec: promote once it is in force",
         ));
     }
     let record = Arc::new(ShadowRecord::new()?, GFP_KERNEL)?;
     // A recording policy that becomes the shadow records nothing there
     // (only enforcing policies mark calls).
     let old = core::mem::replace(&mut e.policy, shadow.policy);
-    e.shadow = Some(Shadow { policy: old, record });
+    e.shadow = Some(Shadow {
+        policy: old,
+        record,
+    });
     publish_entries(entries)
 }
 
@@ -1139,13 +1170,13 @@ pub(crate) fn promote(cgroup: u64) -> Result<(), Reject> {
 pub(crate) fn discard_shadow(cgroup: u64) -> Result<(), Reject> {
     let mut entries = copy_entries(0)?;
     let Ok(i) = entries.binary_search_by_key(&cgroup, |e| e.cgroup) else {
-        return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
+        return Err(Reject::new(ENOENT, c"no policy on this cgroup"));
     };
     let Some(e) = entries.get_mut(i) else {
-        return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
+        return Err(Reject::new(ENOENT, c"no policy on this cgroup"));
     };
     if e.shadow.take().is_none() {
-        return Err(Reject::new(ENOENT, c_str!("this cgroup has no shadow policy")));
+        return Err(Reject::new(ENOENT, c"this cgroup has no shadow policy"));
     }
     if e.policy.is_none() {
         remove_at(&mut entries, i);
@@ -1168,7 +1199,7 @@ fn remove_at(entries: &mut KVVec<Entry>, i: usize) {
 pub(crate) fn delete(cgroup: u64) -> Result<(), Reject> {
     let mut entries = copy_entries(0)?;
     let Ok(i) = entries.binary_search_by_key(&cgroup, |e| e.cgroup) else {
-        return Err(Reject::new(ENOENT, c_str!("no policy on this cgroup")));
+        return Err(Reject::new(ENOENT, c"no policy on this cgroup"));
     };
     remove_at(&mut entries, i);
     publish_entries(entries)
@@ -1202,10 +1233,28 @@ pub(crate) fn retain(mut keep: impl FnMut(u64) -> bool) -> Result<usize, Reject>
     Ok(gone.len())
 }
 
-/// Drops every policy (module exit, after the gate is detached).
-pub(crate) fn clear() {
-    publish(None);
-    WAITING.store(0, Ordering::SeqCst);
+/// The policy table's lifetime: it holds nothing at init (the first
+/// request publishes the first table), and dropping it retires the
+/// current table and waits until RCU freed every retired one
+/// (`rcu_barrier`), so no callback runs into unloaded code.
+pub(crate) struct Table(());
+
+impl Table {
+    /// The (empty) table, at module init.
+    pub(crate) fn new() -> Self {
+        Table(())
+    }
+}
+
+impl Drop for Table {
+    /// Module exit, once no handler, probe or hook can read or change the
+    /// table any more: drops every policy and waits for the frees.
+    fn drop(&mut self) {
+        publish(None);
+        WAITING.store(0, Ordering::SeqCst);
+        // SAFETY: plain call into the RCU core; module exit may sleep.
+        unsafe { ffi::sf_rcu_barrier() };
+    }
 }
 
 /// Truncation for the kernel's `Vec`, which 6.12 lacks.

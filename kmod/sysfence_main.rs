@@ -2,18 +2,22 @@
 //! sysfence: live, per-cgroup system call filtering for containers.
 //!
 //! This is the crate root of `sysfence.ko`. It owns the module's lifetime:
-//! [`Sysfence::init`] registers the netlink family and attaches the syscall
-//! gate; dropping [`Sysfence`] detaches both, waits for callers in flight and
-//! frees every policy, leaving every task unfiltered.
+//! [`Sysfence::init`] makes one value per registration (scratch memory,
+//! table, netlink family, event ring, hooks, gate, slow path, containment,
+//! release probe, the family's opening to requests), each of which undoes
+//! itself when dropped; dropping [`Sysfence`] drops them in the reverse
+//! order, which waits for callers in flight and frees every policy, leaving
+//! every task unfiltered.
 //!
-//! Layout: `ffi.rs` (the C boundary, with `sysfence_shim.c`), `store.rs`
-//! (the policy table), `gate.rs` (the `sys_enter` probe), `events.rs`
-//! (event reports), `hooks.rs` (object decisions for the `security_*`
-//! hooks in `sysfence_hooks.c`), `netlink.rs` (request handlers),
-//! `release.rs` (policies freed with their cgroup); protocol,
-//! policy engine and object rules come from shared-abi.
+//! Layout, each file using only those listed before it: `ffi.rs` (the C
+//! boundary, with `sysfence_shim.c`), `store.rs` (the policy table),
+//! `events.rs` (event reports), `gate.rs` (the `sys_enter` probe),
+//! `hooks.rs` (object decisions for the `security_*` hooks in
+//! `sysfence_hooks.c`), `contain.rs` (cgroup moves), `release.rs` (policies
+//! freed with their cgroup), `netlink.rs` (request handlers); protocol,
+//! policy engine and object rules come from shared-abi, which uses none of
+//! them.
 
-use kernel::error::to_result;
 use kernel::prelude::*;
 
 // The wire protocol and the policy engine are compiled from shared-abi's own
@@ -55,8 +59,55 @@ module! {
     license: "GPL",
 }
 
-/// The loaded module: the family is registered and the gate attached.
-struct Sysfence;
+/// The loaded module: every registration, held until unload.
+///
+/// `None` only while [`Drop`] tears them down, so that "unloaded" is logged
+/// after the last step.
+struct Sysfence(Option<Registrations>);
+
+/// What module init set up, one value per registration; dropping a value
+/// undoes its registration.
+///
+/// Rust drops a struct's fields in declaration order, so the fields are
+/// declared in the reverse of the order [`Sysfence::init`] makes them, and
+/// the module's exit is the exact reverse of its init (docs/architecture.md,
+/// "Module lifetime"), with one exception, the first two fields: see
+/// `release`. Init itself makes them as locals, which a failed step drops
+/// in the reverse order too, so each failure undoes exactly what was done.
+/// Do not reorder the fields without reordering init.
+#[expect(dead_code, reason = "never read: held only to be dropped, in order")]
+struct Registrations {
+    /// The `cgroup_rmdir` probe, made just before `requests` (no policy
+    /// may be set while it is not attached, or a cgroup removed meanwhile
+    /// would keep its policy) and dropped just before it: its work item
+    /// publishes tables and attaches hooks as request handlers do, but the
+    /// fence does not stop it, so it is detached first and no writer of
+    /// any kind runs once the fence returns.
+    release: release::Probe,
+    /// The family open to requests, made last; dropping it fences the
+    /// family: no handler runs any more.
+    requests: netlink::Open,
+    /// The containment kprobes.
+    contain: contain::Containment,
+    /// Who takes the syscall slow path; stopped while the gate is still
+    /// attached.
+    slow_path: gate::SlowPath,
+    /// The `sys_enter` probe; dropping it waits for every probe call in
+    /// flight (`tracepoint_synchronize_unregister`).
+    gate: gate::Gate,
+    /// The object hooks' final detach (handlers attach them on demand).
+    hooks: hooks::ObjectHooks,
+    /// The event ring; dropping it sends what the ring holds (the gate and
+    /// the hooks are detached by then) while the family is registered.
+    ring: events::Ring,
+    /// The family's registration (closed until `requests` opens it).
+    family: netlink::Family,
+    /// The policy table; dropping it retires the table and waits for RCU
+    /// to free it (`rcu_barrier`).
+    table: store::Table,
+    /// The compiler's working memory, freed last.
+    scratch: store::ScratchMemory,
+}
 
 impl kernel::Module for Sysfence {
     fn init(_module: &'static ThisModule) -> Result<Self> {
@@ -76,96 +127,42 @@ impl kernel::Module for Sysfence {
             return Err(EINVAL);
         }
         store::set_max_policies(max);
-        store::scratch_alloc()?;
-        // SAFETY: nothing can push yet (the gate is not attached).
-        unsafe { ffi::sf_ev_start() };
-        // SAFETY: attaches the static probe; undone in `drop` or below. No
-        // policy exists, so it decides nothing yet.
-        if let Err(e) = to_result(unsafe { ffi::sf_gate_attach() }) {
-            store::scratch_free();
-            return Err(e);
-        }
-        // SAFETY: the gate is attached and no policy can exist until the
-        // family is registered below; undone in `drop` or below.
-        if let Err(e) = to_result(unsafe { ffi::sf_tasks_start() }) {
-            // SAFETY: attached just above.
-            unsafe { ffi::sf_gate_detach() };
-            store::scratch_free();
-            return Err(e);
-        }
-        // SAFETY: registers static kprobes; undone in `drop` or below. No
-        // policy exists, so they refuse nothing yet.
-        if let Err(e) = to_result(unsafe { ffi::sf_contain_attach() }) {
-            // SAFETY: both were set up just above, in this order.
-            unsafe {
-                ffi::sf_tasks_stop();
-                ffi::sf_gate_detach();
-            }
-            store::scratch_free();
-            return Err(e);
-        }
-        // SAFETY: registers a static probe; undone in `drop` or below. No
-        // policy exists, so it frees nothing yet.
-        if let Err(e) = to_result(unsafe { ffi::sf_release_attach() }) {
-            // SAFETY: the three were set up just above, in this order.
-            unsafe {
-                ffi::sf_contain_detach();
-                ffi::sf_tasks_stop();
-                ffi::sf_gate_detach();
-            }
-            store::scratch_free();
-            return Err(e);
-        }
-        // SAFETY: registers the static family; undone in `drop`.
-        if let Err(e) = to_result(unsafe { ffi::sf_nl_register() }) {
-            // SAFETY: the four were set up just above, in this order.
-            unsafe {
-                ffi::sf_release_detach();
-                ffi::sf_contain_detach();
-                ffi::sf_tasks_stop();
-                ffi::sf_gate_detach();
-            }
-            store::scratch_free();
-            return Err(e);
-        }
+        // In the reverse of `Registrations`' field order (see there).
+        let scratch = store::ScratchMemory::alloc()?;
+        let table = store::Table::new();
+        let family = netlink::Family::register()?;
+        let ring = events::Ring::open();
+        let hooks = hooks::ObjectHooks::new();
+        let gate = gate::Gate::attach()?;
+        let slow_path = gate::SlowPath::start(&gate)?;
+        let contain = contain::Containment::attach()?;
+        let release = release::Probe::attach()?;
+        let requests = netlink::Open::open(&family);
         pr_info!(
             "loaded: version {}, netlink family {} v{}\n",
             proto::RELEASE,
             proto::FAMILY_NAME,
             proto::FAMILY_VERSION
         );
-        Ok(Sysfence)
+        Ok(Sysfence(Some(Registrations {
+            release,
+            requests,
+            contain,
+            slow_path,
+            gate,
+            hooks,
+            ring,
+            family,
+            table,
+            scratch,
+        })))
     }
 }
 
 impl Drop for Sysfence {
     fn drop(&mut self) {
-        // No release probe or its work may run any more (the work takes
-        // the genl mutex, which the fence below holds for a moment).
-        // SAFETY: attached in `init`; waits for the probe and the work.
-        unsafe { ffi::sf_release_detach() };
-        // First, no request handler may run any more: one in flight could
-        // otherwise re-attach the hooks or publish a table after they are
-        // torn down below.
-        // SAFETY: the family is registered; waits for running handlers.
-        unsafe { ffi::sf_nl_fence() };
-        // SAFETY: attached in `init`; returns once no handler runs.
-        unsafe { ffi::sf_contain_detach() };
-        // SAFETY: started in `init`, while the gate is still attached.
-        unsafe { ffi::sf_tasks_stop() };
-        // SAFETY: attached in `init`; returns once no probe call runs.
-        unsafe { ffi::sf_gate_detach() };
-        // SAFETY: idempotent; returns once no hook handler runs, and
-        // pending return instances no longer reach module code.
-        unsafe { ffi::sf_hooks_detach() };
-        // SAFETY: the gate is detached, so nothing pushes any more; queued
-        // events go out while the family is still registered.
-        unsafe { ffi::sf_ev_drain() };
-        // SAFETY: registered in `init`; returns once no handler runs.
-        unsafe { ffi::sf_nl_unregister() };
-        store::clear();
-        store::barrier();
-        store::scratch_free();
+        // Every registration, undone field by field (see `Registrations`).
+        drop(self.0.take());
         pr_info!("unloaded\n");
     }
 }

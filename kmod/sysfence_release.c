@@ -61,7 +61,7 @@ static void sf_probe_release(void *data, struct cgroup *cgrp, const char *path)
 		schedule_work(&sf_release_work);
 }
 
-/* Before the netlink family is registered (no policy exists yet). */
+/* Before the netlink family is open to requests (no policy exists yet). */
 int sf_release_attach(void)
 {
 	for_each_kernel_tracepoint(sf_find_release, NULL);

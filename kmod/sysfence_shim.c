@@ -314,8 +314,12 @@ int sf_register_early_return(struct kprobe *kp)
 
 static struct genl_family sf_family;
 
-/* Set at module exit, under the genl mutex: no handler runs after it. */
-static bool sf_closing;
+/*
+ * Closed until module init opens it, as its last step (so no request runs
+ * before everything a handler relies on is in place), and closed again at
+ * module exit, under the genl mutex: no handler runs after that.
+ */
+static bool sf_closing = true;
 
 static int sf_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -442,6 +446,14 @@ int sf_nl_register(void)
 void sf_nl_unregister(void)
 {
 	genl_unregister_family(&sf_family);
+}
+
+/* Module init, last step: requests reach the handlers from now on. */
+void sf_nl_open(void)
+{
+	genl_lock();
+	WRITE_ONCE(sf_closing, false);
+	genl_unlock();
 }
 
 /*

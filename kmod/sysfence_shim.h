@@ -88,6 +88,7 @@ int sf_contain_attach(void);
 void sf_contain_detach(void);
 int sf_cgroup_level(const struct cgroup *cgrp);
 u64 sf_cgroup_ancestor_id(const struct cgroup *cgrp, int level);
+void sf_nl_open(void);
 void sf_nl_fence(void);
 struct kprobe;
 int sf_register_early_return(struct kprobe *kp);

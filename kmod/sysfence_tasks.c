@@ -224,7 +224,7 @@ int sf_tasks_start(void)
 	}
 	if (sf_other_tracers())
 		return 0;
-	/* No policy can exist yet (the family is not registered). */
+	/* No policy can exist yet (the family is not open to requests). */
 	WRITE_ONCE(sf_trimmed, true);
 	rcu_read_lock();
 	for_each_process_thread(p, t)

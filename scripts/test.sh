@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The whole test suite, from a fresh Debian 12 machine to a verdict:
 #   1. set-up (scripts/setup.sh, idempotent),
-#   2. host tests: cargo fmt --check and cargo test for the workspace,
+#   2. host tests: cargo fmt --check for the workspace and rustfmt --check
+#      for the module (not a Cargo crate), and cargo test,
 #   3. the guest suite (tests/guest/t-*.sh) in QEMU with the module
 #      loaded: two guests side by side on the debug kernel, and the real
 #      container engines' tests in a third on the bench kernel, both built
@@ -57,6 +58,11 @@ fi
 
 sf_log "host: cargo fmt --check"
 if cargo fmt --all --check >/dev/null 2>&1; then record PASS host/fmt; else cargo fmt --all --check | head -n 20; record FAIL host/fmt; fi
+
+# The module is built by Kbuild, not Cargo, so cargo fmt does not see it;
+# rustfmt reads the same rustfmt.toml (default style, the kernel's).
+sf_log "host: rustfmt --check kmod/*.rs"
+if rustfmt --check --edition 2021 kmod/*.rs >/dev/null 2>&1; then record PASS host/fmt-kmod; else rustfmt --check --edition 2021 kmod/*.rs | head -n 20; record FAIL host/fmt-kmod; fi
 
 sf_log "host: cargo test --workspace"
 log=$SF_BUILD/cargo-test.log
