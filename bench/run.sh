@@ -6,7 +6,9 @@
 # profile, no module; live update; scale), then writes bench/results/
 # (results.json, results.md, chart.png) and the README's performance table.
 # Options are passed to the guest as environment: SCALE="1 100", ITER, REPS,
-# UPDATES, MACRO_REPS (defaults in bench/guest/suite.sh).
+# UPDATES, MACRO_REPS (defaults in bench/guest/suite.sh). Then the real
+# applications (bench/apps.sh, one boot each): APPS="nginx redis postgres"
+# (APPS=none skips them), APP_RUNS, APP_SECONDS, APP_REQUESTS, APP_CASES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -28,3 +30,4 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import matplotlib' 2>
 fi
 "$venv/bin/python" bench/report.py "$log" "$out" README.md
 sf_log "results: $out/results.json, $out/results.md, $out/chart.png; README table updated"
+[ "${APPS:-}" = none ] || bench/apps.sh
