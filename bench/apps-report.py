@@ -42,8 +42,9 @@ for line in open(log, errors="replace"):
             "errors": int(err), "seconds": float(sec), "per_s": float(per_s),
             "p50_us": float(p50), "p99_us": float(p99), "cpu_us": int(cpu),
             "cpu_us_per_request": int(cpu) / int(req) if int(req) else None})
-    elif f[0] == "APPSTAT" and len(f) == 4:
-        stats.setdefault(f[1], {})[f[2]] = int(f[3]) if f[3].lstrip("-").isdigit() else None
+    elif f[0] == "APPSTAT" and len(f) == 5:
+        n = [int(x) if x.lstrip("-").isdigit() and int(x) >= 0 else None for x in f[3:5]]
+        stats.setdefault(f[1], {})[f[2]] = {"denied": n[0], "allowed": n[1]}
     elif f[0] == "APPNOTE" and len(f) >= 3:
         notes.setdefault(f[1], []).append("|".join(f[2:]))
 
@@ -76,7 +77,7 @@ for app, rs in runs.items():
         wls.setdefault(r["workload"], {}).setdefault(r["case"], []).append(r)
     doc["apps"][app] = {
         "date": today, "commit": commit, "notes": notes.get(app, []),
-        "refused": stats.get(app, {}),
+        "calls": stats.get(app, {}),
         "workloads": {wl: {c: summary(v) for c, v in cs.items()} for wl, cs in wls.items()},
         "runs": rs,
     }
@@ -135,10 +136,10 @@ for app, a in doc["apps"].items():
             s = cs[c]
             cpu = s["cpu_us_per_request"]["median"]
             vs = f"{cpu / bare - 1:+.1%}" if bare and c != "bare" else ""
-            ref = a["refused"].get(c)
+            ref = (a["calls"].get(c) or {}).get("denied")
             md.append(f"| {CASES[c]} | {rng(s['per_s'])} | {rng(s['p50_us'])} | {rng(s['p99_us'])} | "
                       f"{rng(s['cpu_us_per_request'], '{:,.2f}')} | {vs} | {s['errors']} | "
-                      f"{'' if ref is None or ref < 0 else ref} |")
+                      f"{'' if ref is None else ref} |")
         md.append("")
 md += ["## Goals (issue 20)", "", "| workload | goal | met | figures |", "|---|---|---|---|"]
 md += [f"| {g['workload']} | {g['goal']} | {'yes' if g['met'] else '**no**'} | {g['detail']} |" for g in goals]

@@ -24,8 +24,9 @@
 # cpu.stat usage_usec before and after the load generator and prints
 #   APP|app|workload|case|run|requests|errors|seconds|per_s|p50_us|p99_us|cpu_us
 # and after each case
-#   APPSTAT|app|case|denied
-# the refusals sysfence counted in the server's cgroup (-1: no policy).
+#   APPSTAT|app|case|denied|allowed
+# the calls sysfence refused and allowed in the server's cgroup over the
+# warm-up and the runs (-1: no policy).
 # Knobs: APP_RUNS (5), APP_SECONDS (2, for wrk and pgbench), APP_REQUESTS
 # (redis-benchmark's -n per test, 4000), APP_CASES (the list above).
 set -e
@@ -202,8 +203,8 @@ runs() {
     _r=$((_r + 1))
   done
 }
-denied() {
-  sysfence stats --cgroup "$SCG" --json 2>/dev/null | sed -E 's/.*"denied":([0-9]+).*/\1/'
+counts() {
+  sysfence stats --cgroup "$SCG" --json 2>/dev/null | sed -E 's/.*"allowed":([0-9]+),"denied":([0-9]+).*/\2|\1/'
 }
 
 if [ "$APP" = postgres ]; then
@@ -248,9 +249,9 @@ for c in $CASES; do
   fi
   runs $c
   if [ -d /sys/module/sysfence ] && sysfence stats --cgroup "$SCG" --json >/dev/null 2>&1; then
-    echo "APPSTAT|$APP|$c|$(denied)"
+    echo "APPSTAT|$APP|$c|$(counts)"
   else
-    echo "APPSTAT|$APP|$c|-1"
+    echo "APPSTAT|$APP|$c|-1|-1"
   fi
   server_stop
 done
