@@ -19,21 +19,25 @@
 #   bare-end  no filter again, the module loaded and every policy gone: the
 #             drift of the server's state over the boot, and the unfiltered
 #             cost with the module loaded
-# Each case: start the server, apply the policy, one warm-up run (recorded:
-# the recording), then RUNS measured runs. A run reads the server cgroup's
+# Each case: start the server (PostgreSQL: pgbench's tables made afresh),
+# apply the policy, one warm-up run (recorded: the recording, and a second
+# after it), then RUNS measured runs; the policy is removed before the
+# server stops. A run reads the server cgroup's
 # cpu.stat usage_usec before and after the load generator and prints
 #   APP|app|workload|case|run|requests|errors|seconds|per_s|p50_us|p99_us|cpu_us
 # and after each case
 #   APPSTAT|app|case|denied|allowed
 # the calls sysfence refused and allowed in the server's cgroup over the
 # warm-up and the runs (-1: no policy).
-# Knobs: APP_RUNS (5), APP_SECONDS (2, for wrk and pgbench), APP_REQUESTS
-# (redis-benchmark's -n per test, 4000), APP_CASES (the list above).
+# Knobs: APP_RUNS (5), APP_SECONDS (wrk's -d, 1), APP_REQUESTS
+# (redis-benchmark's -n per test, 5000), APP_TRANSACTIONS (pgbench's -t per
+# client, 250), APP_CASES (the list above).
 set -e
 APP=${1:?usage: apps.sh nginx|redis|postgres}
 RUNS=${APP_RUNS:-5}
-SECS=${APP_SECONDS:-2}
-NREQ=${APP_REQUESTS:-4000}
+SECS=${APP_SECONDS:-1}
+NREQ=${APP_REQUESTS:-5000}
+NTX=${APP_TRANSACTIONS:-250}
 CASES=${APP_CASES:-bare seccomp sysfence recorded path bare-end}
 D=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
 PROFILE=$SF_ROOT/tests/fixtures/docker-default.json
@@ -74,6 +78,7 @@ sysfence policy check $W/docker-path.yaml >/dev/null 2>&1 || fail "the path-rule
 
 # --- The applications: setup, start (in cgroup $1, command prefix $2...),
 # ready check, stop, and one measured run printed as an APP line.
+app_prepare() { :; }
 case $APP in
 nginx)
   mkdir -p $W/www
@@ -131,10 +136,13 @@ postgres)
   as_pg $BIN/initdb --no-sync -A trust -U postgres -D $W/pg/data >/tmp/pg.init 2>&1 || fail "initdb: $(tail -n 5 /tmp/pg.init)"
   app_cmd() { echo "chroot $HR /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups $BIN/postgres -D $W/pg/data -k $W/pg -h 127.0.0.1 -p 5433 -c fsync=on -c full_page_writes=off -c logging_collector=off"; }
   app_ready() { as_pg $BIN/pg_isready -q -h 127.0.0.1 -p 5433; }
+  # Every case starts from the same tables (TPC-B's updates and history
+  # rows would otherwise make each case's database larger than the last).
+  app_prepare() { pgb -i -s 1 -q >/tmp/pg.i 2>&1 || fail "pgbench -i: $(tail -n 5 /tmp/pg.i)"; }
   pgb() { in_cg load chroot $HR /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups $BIN/pgbench -h 127.0.0.1 -p 5433 -U postgres "$@" postgres; }
   app_load() {
     rm -f $W/pglog/tx*
-    pgb -c 2 -j 1 -T "$SECS" -n -l --log-prefix=$W/pglog/tx >/tmp/apps.out 2>&1 || fail "pgbench: $(tail -n 8 /tmp/apps.out)"
+    pgb -c 2 -j 1 -t "$NTX" -n -l --log-prefix=$W/pglog/tx >/tmp/apps.out 2>&1 || fail "pgbench: $(tail -n 8 /tmp/apps.out)"
     _req=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' /tmp/apps.out)
     _err=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' /tmp/apps.out)
     _tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' /tmp/apps.out)
@@ -176,7 +184,7 @@ server_stop() {
   echo 1 >"$CG/$SCG/cgroup.kill"
   wait $SPID 2>/dev/null || true
   _i=0
-  while [ -s "$CG/$SCG/cgroup.procs" ]; do
+  while ! grep -q '^populated 0' "$CG/$SCG/cgroup.events"; do
     _i=$((_i + 1))
     [ $_i -lt 100 ] || fail "$SCG did not empty"
     sleep 0.1
@@ -207,12 +215,6 @@ counts() {
   sysfence stats --cgroup "$SCG" --json 2>/dev/null | sed -E 's/.*"allowed":([0-9]+),"denied":([0-9]+).*/\2|\1/'
 }
 
-if [ "$APP" = postgres ]; then
-  # The pgbench tables, made once with a server outside any measured case.
-  server_start setup
-  pgb -i -s 1 -q >/tmp/pg.i 2>&1 || fail "pgbench -i: $(tail -n 5 /tmp/pg.i)"
-  server_stop
-fi
 
 rmmod sysfence 2>/dev/null || true
 for c in $CASES; do
@@ -224,6 +226,7 @@ for c in $CASES; do
   seccomp) server_start $c --seccomp ;;
   *) server_start $c ;;
   esac
+  app_prepare
   case $c in
   sysfence) sysfence policy apply --cgroup "$SCG" --caps "$D" "$PROFILE" >/dev/null 2>&1 || fail "applying Docker's profile failed" ;;
   path) sysfence policy apply --cgroup "$SCG" $W/docker-path.yaml >/dev/null 2>&1 || fail "applying the path-rule policy failed" ;;
@@ -240,16 +243,26 @@ for c in $CASES; do
       sleep 0.1
     done
     app_load
+    # What the server does when the client has gone (PostgreSQL's
+    # backends exit) belongs to the same traffic.
+    sleep 1
     kill -INT $_rp
     wait $_rp || fail "record failed: $(cat /tmp/apps.rec)"
     sysfence policy apply --cgroup "$SCG" $W/recorded.json >/dev/null 2>&1 || fail "applying the recorded profile failed"
-    echo "APPNOTE|$APP|recorded profile: $(grep -c '"name"' $W/recorded.json 2>/dev/null || echo '?') entries; $(sed -n 's/^sysfence: x86_64: added what threads were blocked in when the recording began: /blocked threads added: /p' /tmp/apps.rec)"
+    _n=$(h /usr/bin/python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+print(len({n for s in p["syscalls"] if s["action"] == "SCMP_ACT_ALLOW" for n in s["names"]}))' $W/recorded.json)
+    _b=$(sed -n 's/^sysfence: x86_64: added what threads were blocked in when the recording began: //p' /tmp/apps.rec)
+    echo "APPNOTE|$APP|the recorded profile allows $_n system calls${_b:+ (with $_b, which threads were blocked in when the recording began)}"
   else
     app_load
   fi
   runs $c
   if [ -d /sys/module/sysfence ] && sysfence stats --cgroup "$SCG" --json >/dev/null 2>&1; then
     echo "APPSTAT|$APP|$c|$(counts)"
+    # The server stops unfiltered: how a recorded profile copes with a
+    # shutdown it never saw is not what is measured here.
+    sysfence policy delete --cgroup "$SCG" >/dev/null 2>&1
   else
     echo "APPSTAT|$APP|$c|-1|-1"
   fi
