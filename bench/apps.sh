@@ -9,8 +9,9 @@
 # bench/run.sh. Writes bench/results/apps.md and apps.json (an application
 # not run this time keeps its previous entry) and the README's short
 # summary between its apps markers.
-# Knobs: APPS ("nginx redis postgres"), APP_RUNS (5), APP_SECONDS (2),
-# APP_REQUESTS (4000, redis-benchmark per test), APP_CASES.
+# Knobs: APPS ("nginx redis postgres"), APP_RUNS (5), APP_SECONDS (1, wrk),
+# APP_REQUESTS (5000, redis-benchmark per test), APP_TRANSACTIONS (250,
+# pgbench per client), APP_CASES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -19,7 +20,7 @@ out=bench/results
 mkdir -p "$out"
 log=$(mktemp)
 env_args=()
-for v in APP_RUNS APP_SECONDS APP_REQUESTS APP_CASES; do
+for v in APP_RUNS APP_SECONDS APP_REQUESTS APP_TRANSACTIONS APP_CASES; do
   [ -n "${!v:-}" ] && env_args+=("$v=${!v}")
 done
 build=()
