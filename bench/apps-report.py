@@ -83,19 +83,34 @@ for app, rs in runs.items():
     }
 
 # Goals of issue 20, per workload: sysfence's CPU per request with Docker's
-# profile at most seccomp's, and within 2% of bare.
+# profile at most seccomp's, and within 2% of bare. Where the two cases'
+# runs overlap (min-max), the difference is inside the run-to-run spread
+# and is said to be.
 goals = []
+
+
+def spread(cs, a, b):
+    x, y = cs[a]["cpu_us_per_request"], cs[b]["cpu_us_per_request"]
+    if x["min"] <= y["max"] and y["min"] <= x["max"]:
+        return (f"; runs overlap: {a} {x['min']:.2f}-{x['max']:.2f}, "
+                f"{b} {y['min']:.2f}-{y['max']:.2f} (inside the spread)")
+    return ""
+
+
 for app, a in doc["apps"].items():
     for wl, cs in a["workloads"].items():
         m = {c: s["cpu_us_per_request"]["median"] for c, s in cs.items()}
         if "sysfence" in m and "seccomp" in m:
             goals.append({"workload": wl, "goal": "sysfence CPU/request at most seccomp's",
                           "met": m["sysfence"] <= m["seccomp"],
-                          "detail": f"{m['sysfence']:.2f} vs {m['seccomp']:.2f} us"})
+                          "overlap": bool(spread(cs, "sysfence", "seccomp")),
+                          "detail": f"{m['sysfence']:.2f} vs {m['seccomp']:.2f} us"
+                          + spread(cs, "sysfence", "seccomp")})
         if "sysfence" in m and "bare" in m:
             x = m["sysfence"] / m["bare"] - 1
             goals.append({"workload": wl, "goal": "sysfence (Docker's profile) within 2% of bare",
-                          "met": x <= 0.02, "detail": f"{x:+.1%}"})
+                          "met": x <= 0.02, "overlap": bool(spread(cs, "sysfence", "bare")),
+                          "detail": f"{x:+.1%}" + spread(cs, "sysfence", "bare")})
 doc["goals"] = goals
 json.dump(doc, open(path, "w"), indent=1)
 
@@ -114,8 +129,10 @@ md = ["# Real applications, side by side",
       "not what a real machine gives, and are for comparing the cases. CPU per request is "
       "the server cgroup's `cpu.stat` `usage_usec` over a run divided by the requests the "
       "tool completed. Each figure is the median of the runs, with min and max; "
-      "\"vs bare\" compares the CPU per request with the first case. \"refused\" is what "
-      "sysfence counted as denied in the server's cgroup over the warm-up and the runs.",
+      "\"vs bare\" compares the CPU per request with the first case. \"calls/request\" and "
+      "\"refused\" are what sysfence counted in the server's cgroup over the runs (`sysfence "
+      "stats`: calls allowed, per request the client completed; calls refused); for redis "
+      "both workloads together.",
       ""]
 for app, a in doc["apps"].items():
     md.append(f"## {app} ({a['date']}, commit {a['commit']})")
@@ -127,8 +144,8 @@ for app, a in doc["apps"].items():
     for wl, cs in a["workloads"].items():
         md.append(f"**{WORKLOADS.get(wl, wl)}**")
         md.append("")
-        md.append("| case | requests/s | p50 us | p99 us | CPU us/request | vs bare | errors | refused |")
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        md.append("| case | requests/s | p50 us | p99 us | CPU us/request | vs bare | errors | calls/request | refused |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         bare = cs.get("bare", {}).get("cpu_us_per_request", {}).get("median")
         for c in CASES:
             if c not in cs:
@@ -137,8 +154,11 @@ for app, a in doc["apps"].items():
             cpu = s["cpu_us_per_request"]["median"]
             vs = f"{cpu / bare - 1:+.1%}" if bare and c != "bare" else ""
             ref = (a["calls"].get(c) or {}).get("denied")
+            allowed = (a["calls"].get(c) or {}).get("allowed")
+            nreq = sum(r["requests"] for r in a["runs"] if r["case"] == c)
+            per = f"{allowed / nreq:.2f}" if allowed is not None and nreq else ""
             md.append(f"| {CASES[c]} | {rng(s['per_s'])} | {rng(s['p50_us'])} | {rng(s['p99_us'])} | "
-                      f"{rng(s['cpu_us_per_request'], '{:,.2f}')} | {vs} | {s['errors']} | "
+                      f"{rng(s['cpu_us_per_request'], '{:,.2f}')} | {vs} | {s['errors']} | {per} | "
                       f"{'' if ref is None else ref} |")
         md.append("")
 md += ["## Goals (issue 20)", "", "| workload | goal | met | figures |", "|---|---|---|---|"]
@@ -157,10 +177,15 @@ for app, a in doc["apps"].items():
         for c in ("seccomp", "sysfence", "recorded", "path"):
             cells.append(f"{cs[c]['cpu_us_per_request']['median'] / b - 1:+.1%}" if c in cs else "")
         lines.append(f"| {SHORT.get(wl, wl)} | {b:,.2f} | " + " | ".join(cells) + " |")
-met = sum(g["met"] for g in goals)
-lines += ["", f"Goals of issue 20 (sysfence with Docker's profile at most seccomp's CPU per request, "
-          f"and within 2% of bare): {met} of {len(goals)} met; "
-          "[bench/results/apps.md](bench/results/apps.md) has throughput, latency and every case."]
+near = [g for g in goals if "2%" in g["goal"]]
+below = [g for g in goals if "seccomp" in g["goal"]]
+inside = sum(g["overlap"] for g in below)
+lines += ["", f"Goals of issue 20, sysfence with Docker's profile: within 2% of bare in "
+          f"{sum(g['met'] for g in near)} of {len(near)} workloads; CPU per request at most "
+          f"seccomp's in {sum(g['met'] for g in below)} of {len(below)}"
+          + (f" ({inside} of these comparisons inside the runs' spread: not resolved)" if inside else "")
+          + ". [bench/results/apps.md](bench/results/apps.md) has throughput, latency, system "
+          "calls per request and every case."]
 text = open(readme).read()
 begin, end = "<!-- apps:begin -->", "<!-- apps:end -->"
 if begin in text and end in text:

@@ -28,15 +28,15 @@
 # and after each case
 #   APPSTAT|app|case|denied|allowed
 # the calls sysfence refused and allowed in the server's cgroup over the
-# warm-up and the runs (-1: no policy).
+# measured runs (-1: no policy).
 # Knobs: APP_RUNS (5), APP_SECONDS (wrk's -d, 1), APP_REQUESTS
-# (redis-benchmark's -n per test, 5000), APP_TRANSACTIONS (pgbench's -t per
+# (redis-benchmark's -n per test, 10000), APP_TRANSACTIONS (pgbench's -t per
 # client, 250), APP_CASES (the list above).
 set -e
 APP=${1:?usage: apps.sh nginx|redis|postgres}
 RUNS=${APP_RUNS:-5}
 SECS=${APP_SECONDS:-1}
-NREQ=${APP_REQUESTS:-5000}
+NREQ=${APP_REQUESTS:-10000}
 NTX=${APP_TRANSACTIONS:-250}
 CASES=${APP_CASES:-bare seccomp sysfence recorded path bare-end}
 D=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
@@ -215,7 +215,6 @@ counts() {
   sysfence stats --cgroup "$SCG" --json 2>/dev/null | sed -E 's/.*"allowed":([0-9]+),"denied":([0-9]+).*/\2|\1/'
 }
 
-
 rmmod sysfence 2>/dev/null || true
 for c in $CASES; do
   case $c in
@@ -257,9 +256,11 @@ print(len({n for s in p["syscalls"] if s["action"] == "SCMP_ACT_ALLOW" for n in 
   else
     app_load
   fi
+  _before=$(counts)
   runs $c
   if [ -d /sys/module/sysfence ] && sysfence stats --cgroup "$SCG" --json >/dev/null 2>&1; then
-    echo "APPSTAT|$APP|$c|$(counts)"
+    _after=$(counts)
+    echo "$_before|$_after" | awk -F'|' -v a="$APP" -v c="$c" '{printf "APPSTAT|%s|%s|%d|%d\n", a, c, $3 - $1, $4 - $2}'
     # The server stops unfiltered: how a recorded profile copes with a
     # shutdown it never saw is not what is measured here.
     sysfence policy delete --cgroup "$SCG" >/dev/null 2>&1
