@@ -7,7 +7,9 @@
 # (results.json, results.md, chart.png), the full table in bench/README.md
 # and the summary in README.md.
 # Options are passed to the guest as environment: SCALE="1 100", ITER, REPS,
-# UPDATES, MACRO_REPS (defaults in bench/guest/suite.sh).
+# UPDATES, MACRO_REPS (defaults in bench/guest/suite.sh). Then the real
+# applications (bench/apps.sh, one boot each): APPS="nginx redis postgres"
+# (APPS=none skips them), APP_RUNS, APP_SECONDS, APP_REQUESTS, APP_CASES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -29,3 +31,4 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import matplotlib' 2>
 fi
 "$venv/bin/python" bench/report.py "$log" "$out" bench/README.md README.md
 sf_log "results: $out/results.json, $out/results.md, $out/chart.png; tables in bench/README.md and README.md updated"
+[ "${APPS:-}" = none ] || bench/apps.sh

@@ -8,6 +8,8 @@
 //! guest spends idle waiting for a timer is left out;
 //! `sf-bench --seccomp-install BPF_FILE N`: time installing a seccomp
 //! filter, once in each of N fresh children (`p50 P p99 Q max M ns`).
+//! `sf-bench --exec CMD...`: exec CMD (after `--seccomp`, a server started
+//! under the filter, as runc starts a container's program).
 //! A leading `--seccomp BPF_FILE` installs that raw filter (as libseccomp
 //! exported it) on sf-bench first, so every case runs under seccomp. Each repeat issues the call ITERATIONS times and measures
 //! CLOCK_MONOTONIC around the loop; prints
@@ -124,6 +126,21 @@ fn run_cmd(args: &[String], cpu: bool) -> ! {
     print_stats(v, if cpu { "cpu-ns/run" } else { "ns/run" })
 }
 
+/// Replaces this process with `args` (the filter installed, if any, stays:
+/// seccomp filters are inherited across execve).
+fn exec_cmd(args: &[String]) -> ! {
+    use std::os::unix::process::CommandExt;
+    let args = match args.first().map(String::as_str) {
+        Some("--") => &args[1..],
+        _ => args,
+    };
+    let Some((prog, rest)) = args.split_first() else {
+        usage("--exec needs a command")
+    };
+    let e = std::process::Command::new(prog).args(rest).exec();
+    usage(&format!("{prog}: {e}"))
+}
+
 fn seccomp_install(args: &[String]) -> ! {
     let (Some(file), Some(n)) = (
         args.first(),
@@ -198,6 +215,7 @@ fn main() {
         Some("--run") => run_cmd(&args[1..], false),
         Some("--run-cpu") => run_cmd(&args[1..], true),
         Some("--seccomp-install") => seccomp_install(&args[1..]),
+        Some("--exec") => exec_cmd(&args[1..]),
         _ => {}
     }
     if args.first().map(String::as_str) == Some("--open") {
