@@ -133,10 +133,11 @@ pub fn check_depth(text: &str) -> Result<(), PolicyError> {
             b'[' | b'{' if value_may_start => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(PolicyError(format!(
-                        "nested more than {MAX_DEPTH} levels deep at line {line} column {} (a policy nests at most a few)",
-                        text[line_start..i].chars().count() + 1
-                    )));
+                    return Err(PolicyError::TooDeep {
+                        max: MAX_DEPTH,
+                        line,
+                        column: text[line_start..i].chars().count() + 1,
+                    });
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -425,7 +426,7 @@ mod tests {
         let start = std::time::Instant::now();
         let e = check_depth(&deep).unwrap_err();
         assert_eq!(
-            e.0,
+            e.to_string(),
             format!(
                 "nested more than 64 levels deep at line 2 column {} (a policy nests at most a few)",
                 7 + 65

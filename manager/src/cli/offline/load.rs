@@ -84,10 +84,10 @@ pub fn load_policy(
         .into());
     }
     let l = parse_with(file, &text, |text| {
-        let caps = profile_caps(text, target, caps).map_err(PolicyError)?;
+        let caps = profile_caps(text, target, caps).map_err(PolicyError::Other)?;
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_string())
-            .map_err(|e| PolicyError(format!("/proc/sys/kernel/osrelease: {e}")))?;
+            .map_err(|e| PolicyError::invalid("/proc/sys/kernel/osrelease", e.to_string()))?;
         Ok(oci::Context { caps, kernel })
     })
     .map_err(|e| format!("{file}: {e}"))?;
