@@ -7,7 +7,6 @@ use crate::exit::Code;
 use crate::out::{outln, OutputError};
 use clap::Args;
 use serde::Serialize;
-use std::error::Error;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -134,7 +133,7 @@ fn print(c: &Checked) -> Result<(), OutputError> {
     Ok(())
 }
 
-pub fn check(a: &CheckArgs) -> Result<Code, Box<dyn Error>> {
+pub fn check(a: &CheckArgs) -> Result<Code, crate::cli::Error> {
     let ctx = Context::new(&a.cond)?;
     let mut all = Vec::new();
     for f in &a.files {

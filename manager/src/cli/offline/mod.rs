@@ -37,7 +37,6 @@ use crate::policy::oci;
 use clap::Args;
 use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::error::Error;
 use sysfence_abi::proto::Op;
 
 /// The kernel release a profile's `minKernel` is compared with when
@@ -84,7 +83,7 @@ fn docker_caps() -> BTreeSet<String> {
 
 impl Context {
     /// The context `--caps` and `--kernel` give.
-    pub fn new(c: &Conditions) -> Result<Context, Box<dyn Error>> {
+    pub fn new(c: &Conditions) -> Result<Context, crate::cli::Error> {
         Ok(Context {
             caps: c.caps.as_deref().map(caps::parse_list).transpose()?,
             kernel: c.kernel.clone().unwrap_or_else(running_kernel),
