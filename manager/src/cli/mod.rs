@@ -62,6 +62,9 @@ pub enum Error {
     /// YAML that does not serialize.
     #[error(transparent)]
     Yaml(#[from] serde_norway::Error),
+    /// A policy file that cannot be read as text.
+    #[error(transparent)]
+    Read(#[from] crate::policy::input::ReadError),
     /// A policy file's error, after its name.
     #[error("{file}: {source}")]
     PolicyFile { file: String, source: PolicyError },
@@ -99,6 +102,7 @@ impl Error {
             Error::Json(e) => e,
             Error::Io(e) => e,
             Error::Yaml(e) => e,
+            Error::Read(e) => e,
             Error::Boxed(e) => e.as_ref(),
             Error::File { .. } | Error::PolicyFile { .. } | Error::Message(_) => self,
         }

@@ -87,7 +87,7 @@ fn strict_error(l: &Loaded) -> Option<String> {
 pub fn check_one(file: &str, ctx: &Context, strict: bool) -> Checked {
     let l = match load(file, ctx) {
         Ok(l) => l,
-        Err(e) => return Checked::failed(file, e),
+        Err(e) => return Checked::failed(file, e.to_string()),
     };
     let wire = match Compiled::of_policy(&l.policy) {
         Ok((wire, _)) => wire,
