@@ -80,8 +80,7 @@ pub enum Error {
     /// A message of the command's own.
     #[error("{0}")]
     Message(String),
-    /// An error of a layer still returning `Box<dyn Error>` (the agent,
-    /// [`crate::out::json_line`]).
+    /// An error of a layer still returning `Box<dyn Error>` (the agent).
     #[error(transparent)]
     Boxed(Box<dyn std::error::Error>),
 }
@@ -121,6 +120,15 @@ impl Error {
         Error::File {
             path: path.to_string(),
             source,
+        }
+    }
+}
+
+impl From<crate::out::JsonLineError> for Error {
+    fn from(e: crate::out::JsonLineError) -> Self {
+        match e {
+            crate::out::JsonLineError::Json(e) => Error::Json(e),
+            crate::out::JsonLineError::Output(e) => Error::Output(e),
         }
     }
 }
