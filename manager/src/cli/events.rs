@@ -226,7 +226,10 @@ pub fn run(args: &EventsArgs) -> Result<Code, crate::cli::Error> {
     };
     if let Some(d) = args.duration {
         if !(d.is_finite() && d >= 0.0) {
-            return Err(format!("--duration {d}: want a number of seconds, 0 or more").into());
+            return Err(crate::cli::Error::arg(
+                format!("--duration {d}"),
+                "want a number of seconds, 0 or more",
+            ));
         }
     }
     let deadline = args

@@ -77,6 +77,10 @@ pub enum Error {
     /// Any other I/O error, whose text says what failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A command-line value the command refuses after parsing (exit 1,
+    /// not a usage error): the argument as written, and why.
+    #[error("{arg}: {why}")]
+    Arg { arg: String, why: String },
     /// A message of the command's own.
     #[error("{0}")]
     Message(String),
@@ -103,7 +107,10 @@ impl Error {
             Error::Yaml(e) => e,
             Error::Read(e) => e,
             Error::Boxed(e) => e.as_ref(),
-            Error::File { .. } | Error::PolicyFile { .. } | Error::Message(_) => self,
+            Error::File { .. }
+            | Error::PolicyFile { .. }
+            | Error::Arg { .. }
+            | Error::Message(_) => self,
         }
     }
 
@@ -112,6 +119,14 @@ impl Error {
         Error::PolicyFile {
             file: file.to_string(),
             source,
+        }
+    }
+
+    /// A refused command-line value, printed `ARG: WHY`.
+    pub fn arg(arg: impl Into<String>, why: impl Into<String>) -> Self {
+        Error::Arg {
+            arg: arg.into(),
+            why: why.into(),
         }
     }
 

@@ -201,7 +201,10 @@ pub fn run(args: &RecordArgs) -> Result<Code, crate::cli::Error> {
         return Err("--json prints to standard output, and so does -o -: give -o a file".into());
     }
     if u32::from(args.errno) > sysfence_abi::proto::limits::MAX_ERRNO {
-        return Err(format!("--errno {}: above 4095", args.errno).into());
+        return Err(crate::cli::Error::arg(
+            format!("--errno {}", args.errno),
+            "above 4095",
+        ));
     }
     let target = args.target.resolve_for_policy()?;
     let id = target.id;

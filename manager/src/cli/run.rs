@@ -123,7 +123,10 @@ fn start(args: &RunArgs) -> Result<ExitCode, crate::cli::Error> {
         .clone()
         .unwrap_or_else(|| format!("sysfence-run-{}", std::process::id()));
     if name.is_empty() || name.contains('/') || name.starts_with('.') {
-        return Err(format!("--name {name}: want a plain directory name").into());
+        return Err(crate::cli::Error::arg(
+            format!("--name {name}"),
+            "want a plain directory name",
+        ));
     }
     // Everything that can be checked is checked before the cgroup exists:
     // the policy read, encoded and compiled as the module would.

@@ -182,7 +182,10 @@ fn print_table(rows: &[Row], interval: f64) -> Result<(), OutputError> {
 
 pub fn run(args: &TopArgs) -> Result<Code, crate::cli::Error> {
     if !(args.interval.is_finite() && args.interval >= 0.1) {
-        return Err(format!("--interval {}: want at least 0.1 seconds", args.interval).into());
+        return Err(crate::cli::Error::arg(
+            format!("--interval {}", args.interval),
+            "want at least 0.1 seconds",
+        ));
     }
     let ordinary = ordinary_syscalls();
     let mut control = Client::connect()?;
