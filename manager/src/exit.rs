@@ -25,8 +25,13 @@ pub enum Code {
 
 impl Code {
     /// The exit code for an error: the module's absence and a protocol
-    /// mismatch have their own codes, anything else is [`Code::Error`].
+    /// mismatch have their own codes, anything else is [`Code::Error`]. A
+    /// subcommand's error ([`crate::cli::Error`]) is looked inside.
     pub fn of_error(err: &(dyn std::error::Error + 'static)) -> Code {
+        let err = match err.downcast_ref::<crate::cli::Error>() {
+            Some(e) => e.inner(),
+            None => err,
+        };
         if err.is::<Usage>() {
             return Code::Usage;
         }
@@ -88,5 +93,31 @@ mod tests {
         assert_eq!(Code::of_error(request.as_ref()), Code::ModuleNotLoaded);
         let usage: Box<dyn std::error::Error> = Box::new(super::Usage("x".into()));
         assert_eq!(Code::of_error(usage.as_ref()), Code::Usage);
+    }
+
+    /// A subcommand's error keeps the code of the error it wraps, boxed
+    /// (as the agent's) or not.
+    #[test]
+    fn cli_errors_keep_the_codes_of_what_they_wrap() {
+        use crate::cli::Error;
+        use crate::kernel::KernelError;
+        let code = |e: Error| Code::of_error(&e);
+        assert_eq!(
+            code(KernelError::from(ClientError::NoFamily).into()),
+            Code::ModuleNotLoaded
+        );
+        assert_eq!(
+            code(KernelError::from(ClientError::Version(0)).into()),
+            Code::AbiMismatch
+        );
+        assert_eq!(code(ClientError::NoFamily.into()), Code::ModuleNotLoaded);
+        assert_eq!(code(super::Usage("x".into()).into()), Code::Usage);
+        let boxed: Box<dyn std::error::Error> =
+            Box::new(KernelError::from(ClientError::Version(0)));
+        assert_eq!(code(boxed.into()), Code::AbiMismatch);
+        assert_eq!(code("x".into()), Code::Error);
+        let closed =
+            crate::out::OutputError::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(crate::out::is_closed(Error::from(closed).inner()));
     }
 }

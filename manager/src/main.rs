@@ -228,7 +228,7 @@ fn main() -> ExitCode {
         Command::OciHook(args) => hook::run(&args),
         Command::Bench(cmd) => bench::run(cmd),
         #[cfg(feature = "agent")]
-        Command::Agent(cmd) => agent::run(cmd),
+        Command::Agent(cmd) => agent::run(cmd).map_err(Into::into),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Generated into memory: the generators panic on a failed write.
@@ -250,14 +250,14 @@ fn main() -> ExitCode {
 /// output's buffer written first; an error is one line on stderr. A
 /// closed standard output (the reader of a pipe went away) ends the
 /// command quietly with status 0.
-fn finish(result: Result<exit::Code, Box<dyn std::error::Error>>) -> ExitCode {
+fn finish(result: Result<exit::Code, cli::Error>) -> ExitCode {
     let result = result.and_then(|code| out::flush().map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => code.into(),
-        Err(err) if out::is_closed(err.as_ref()) => exit::Code::Ok.into(),
+        Err(err) if out::is_closed(err.inner()) => exit::Code::Ok.into(),
         Err(err) => {
             eprintln!("sysfence: {err}");
-            exit::Code::of_error(err.as_ref()).into()
+            exit::Code::of_error(&err).into()
         }
     }
 }

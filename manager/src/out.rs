@@ -86,10 +86,20 @@ pub fn flush() -> Result<(), OutputError> {
 /// line. Every command prints its `--json` this way, a stream (`events`,
 /// `top`) one such line per event or refresh, so that any `--json` output
 /// can be read line by line (`jq -c`, `grep`, `sed`) the same way.
-pub fn json_line(value: &impl serde::Serialize) -> Result<(), Box<dyn std::error::Error>> {
+pub fn json_line(value: &impl serde::Serialize) -> Result<(), JsonLineError> {
     let mut line = serde_json::to_string(value)?;
     line.push('\n');
     Ok(write_str(&line)?)
+}
+
+/// The error of [`json_line`]: the value does not serialize (a map with
+/// keys that are not strings), or the write failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonLineError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// Whether standard output is a terminal (for screen control codes).

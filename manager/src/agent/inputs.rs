@@ -180,7 +180,7 @@ pub fn load_policies(path: &Path) -> Result<Vec<SyscallPolicy>, String> {
     let mut out = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = crate::policy::input::read(&name)?;
+        let text = crate::policy::input::read(&name).map_err(|e| e.to_string())?;
         for (i, v) in documents(&text, &name)?.into_iter().enumerate() {
             let p = policy_of_value(v, &format!("{name} (document {})", i + 1))?;
             let key = key_of(&p);

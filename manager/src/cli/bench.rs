@@ -16,7 +16,6 @@ use crate::kernel::client::Client;
 use crate::out::outln;
 use crate::policy::native::{ActionName, ArgSpec, OpName, RuleSpec};
 use clap::Subcommand;
-use std::error::Error;
 use std::os::unix::fs::MetadataExt;
 use std::time::Instant;
 
@@ -65,7 +64,7 @@ pub enum BenchCmd {
 
 /// Sets the policies gathered so far: one `policy-set` each, or one
 /// batch.
-fn send(c: &mut Client, pending: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Box<dyn Error>> {
+fn send(c: &mut Client, pending: &mut Vec<(u64, Vec<u8>)>) -> Result<(), crate::cli::Error> {
     match pending.as_slice() {
         [] => {}
         [(id, wire)] => c.set_policy(*id, wire)?,
@@ -81,7 +80,7 @@ fn pct(v: &[f64], q: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
-pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
+pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
     match cmd {
         BenchCmd::ApplyLatency {
             target,
@@ -159,7 +158,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, Box<dyn Error>> {
             let mut pending: Vec<(u64, Vec<u8>)> = Vec::new();
             for i in 0..count {
                 let d = format!("{parent}/c{i}");
-                std::fs::create_dir_all(&d).map_err(|e| format!("{d}: {e}"))?;
+                std::fs::create_dir_all(&d).map_err(|e| crate::cli::Error::file(&d, e))?;
                 let id = std::fs::metadata(&d)?.ino();
                 if distinct {
                     let t = Instant::now();

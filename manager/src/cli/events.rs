@@ -14,7 +14,6 @@ use crate::out::outln;
 use clap::Args;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sysfence_abi::event::Event;
@@ -220,14 +219,17 @@ pub fn format_json(e: &Event, c: Option<&Container>) -> Result<String, serde_jso
     })
 }
 
-pub fn run(args: &EventsArgs) -> Result<Code, Box<dyn Error>> {
+pub fn run(args: &EventsArgs) -> Result<Code, crate::cli::Error> {
     let only = match &args.target {
         None => None,
         Some(t) => Some(t.resolve()?.id),
     };
     if let Some(d) = args.duration {
         if !(d.is_finite() && d >= 0.0) {
-            return Err(format!("--duration {d}: want a number of seconds, 0 or more").into());
+            return Err(crate::cli::Error::arg(
+                format!("--duration {d}"),
+                "want a number of seconds, 0 or more",
+            ));
         }
     }
     let deadline = args

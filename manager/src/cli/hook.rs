@@ -33,7 +33,6 @@ use crate::node::selection::{self, content_hash, Owned, PodContainer, Selection,
 use clap::Args;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::error::Error;
 use std::path::{Path, PathBuf};
 
 /// The annotation naming a container's policy.
@@ -130,7 +129,7 @@ struct Capabilities {
     bounding: Vec<String>,
 }
 
-pub fn run(args: &HookArgs) -> Result<Code, Box<dyn Error>> {
+pub fn run(args: &HookArgs) -> Result<Code, crate::cli::Error> {
     let text = std::io::read_to_string(std::io::stdin())
         .map_err(|e| format!("oci-hook: reading the container state from stdin: {e}"))?;
     let state: State = serde_json::from_str(&text).map_err(|e| {
@@ -139,7 +138,7 @@ pub fn run(args: &HookArgs) -> Result<Code, Box<dyn Error>> {
     hook(args, &state).map_err(|e| format!("oci-hook: container {}: {e}", state.id).into())
 }
 
-fn hook(args: &HookArgs, state: &State) -> Result<Code, Box<dyn Error>> {
+fn hook(args: &HookArgs, state: &State) -> Result<Code, crate::cli::Error> {
     valid_id(&state.id)?;
     let record = args.state_dir.join(&state.id);
     match state.status.as_str() {
@@ -252,7 +251,7 @@ fn load_for(
     file: &str,
     target: &Resolved,
     caps: Option<&str>,
-) -> Result<crate::policy::native::PolicyFile, Box<dyn Error>> {
+) -> Result<crate::policy::native::PolicyFile, crate::cli::Error> {
     // A profile's capability conditions follow the container's bounding
     // set (none when the config gives none), never the runtime's own
     // capabilities, which the task in the cgroup still has at this point.
@@ -273,12 +272,12 @@ fn valid_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn read_config(bundle: Option<&Path>) -> Result<Config, Box<dyn Error>> {
+fn read_config(bundle: Option<&Path>) -> Result<Config, crate::cli::Error> {
     let Some(b) = bundle else {
         return Ok(Config::default());
     };
     let f = b.join("config.json");
-    let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+    let text = std::fs::read_to_string(&f).map_err(|e| crate::cli::Error::file(f.display(), e))?;
     Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?)
 }
 

@@ -9,7 +9,6 @@
 use crate::exit::Code;
 use crate::out;
 use clap::Args;
-use std::error::Error;
 use std::path::{Path, PathBuf};
 
 /// Options of `sysfence man`.
@@ -57,17 +56,18 @@ fn prepared(cmd: clap::Command) -> clap::Command {
 }
 
 /// Writes every page into `dir`; errors name the file.
-fn write_all(cmd: clap::Command, dir: &Path) -> Result<usize, Box<dyn Error>> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("--dir {}: {e}", dir.display()))?;
+fn write_all(cmd: clap::Command, dir: &Path) -> Result<usize, crate::cli::Error> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| crate::cli::Error::file(format_args!("--dir {}", dir.display()), e))?;
     let pages = pages(cmd)?;
     for (name, page) in &pages {
         let path = dir.join(name);
-        std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, page).map_err(|e| crate::cli::Error::file(path.display(), e))?;
     }
     Ok(pages.len())
 }
 
-pub fn run(args: &ManArgs, cmd: clap::Command) -> Result<Code, Box<dyn Error>> {
+pub fn run(args: &ManArgs, cmd: clap::Command) -> Result<Code, crate::cli::Error> {
     match &args.dir {
         None => {
             // Rendered into memory: clap_mangen's writes are checked, but

@@ -13,9 +13,8 @@ use crate::policy::oci;
 use crate::policy::resource::SyscallPolicy;
 use clap::Subcommand;
 use serde::Serialize;
-use std::error::Error;
 
-type Res = Result<Code, Box<dyn Error>>;
+type Res = Result<Code, crate::cli::Error>;
 
 #[derive(Subcommand)]
 pub enum PolicyCmd {
@@ -229,7 +228,7 @@ pub enum ExportFormat {
 
 /// The enforcing policy, or with `shadow` the shadow policy, the kernel
 /// holds for a cgroup, as a policy file.
-fn live_policy(target: &Target, shadow: bool) -> Result<PolicyFile, Box<dyn Error>> {
+fn live_policy(target: &Target, shadow: bool) -> Result<PolicyFile, crate::cli::Error> {
     let id = target.resolve()?.id;
     let mut client = Client::connect()?;
     let wire = if shadow {
@@ -314,7 +313,9 @@ fn apply(
     let resolved = offline::need_target(target)?.resolve_for_policy()?;
     let id = resolved.id;
     let policy = load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), verbose)?;
-    let payload = policy.to_wire().map_err(|e| format!("{file}: {e}"))?;
+    let payload = policy
+        .to_wire()
+        .map_err(|e| crate::cli::Error::policy(file, e))?;
     for w in policy.warnings() {
         eprintln!("sysfence: {file}: warning: {w}");
     }

@@ -20,7 +20,6 @@ use crate::host::target::Target;
 use crate::policy::native::{AbiName, ActionName, PolicyFile, RuleSpec};
 use crate::policy::runtime_base;
 use serde::Serialize;
-use std::error::Error;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -190,7 +189,7 @@ fn catch_stop_signals() {
     }
 }
 
-pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
+pub fn run(args: &RecordArgs) -> Result<Code, crate::cli::Error> {
     if !(args.duration.is_finite() && args.duration > 0.0) {
         return Err(format!(
             "--duration {}: want a number of seconds above 0",
@@ -202,7 +201,10 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
         return Err("--json prints to standard output, and so does -o -: give -o a file".into());
     }
     if u32::from(args.errno) > sysfence_abi::proto::limits::MAX_ERRNO {
-        return Err(format!("--errno {}: above 4095", args.errno).into());
+        return Err(crate::cli::Error::arg(
+            format!("--errno {}", args.errno),
+            "above 4095",
+        ));
     }
     let target = args.target.resolve_for_policy()?;
     let id = target.id;
@@ -315,8 +317,9 @@ pub fn run(args: &RecordArgs) -> Result<Code, Box<dyn Error>> {
     } else {
         // Written next to the target and renamed: never a half profile.
         let tmp = format!("{}.tmp-{}", args.output, std::process::id());
-        std::fs::write(&tmp, &text).map_err(|e| format!("{tmp}: {e}"))?;
-        std::fs::rename(&tmp, &args.output).map_err(|e| format!("{}: {e}", args.output))?;
+        std::fs::write(&tmp, &text).map_err(|e| crate::cli::Error::file(&tmp, e))?;
+        std::fs::rename(&tmp, &args.output)
+            .map_err(|e| crate::cli::Error::file(&args.output, e))?;
     }
     let counts: Vec<String> = rec
         .syscalls

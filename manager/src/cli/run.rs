@@ -16,7 +16,6 @@ use crate::cli::offline::{load_policy, Caps};
 use crate::host::target::{self, Resolved, CGROUP_ROOT};
 use crate::kernel::client::Client;
 use clap::Args;
-use std::error::Error;
 use std::io::Write;
 
 use std::os::fd::AsRawFd;
@@ -89,7 +88,7 @@ impl Drop for Transient {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         if self.policy {
-            let r: Result<(), Box<dyn Error>> = Client::connect()
+            let r: Result<(), crate::cli::Error> = Client::connect()
                 .map_err(Into::into)
                 .and_then(|mut c| Ok(c.delete_policy(self.id)?));
             if let Err(e) = r {
@@ -118,13 +117,16 @@ pub fn run(args: &RunArgs) -> ExitCode {
     }
 }
 
-fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
+fn start(args: &RunArgs) -> Result<ExitCode, crate::cli::Error> {
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| format!("sysfence-run-{}", std::process::id()));
     if name.is_empty() || name.contains('/') || name.starts_with('.') {
-        return Err(format!("--name {name}: want a plain directory name").into());
+        return Err(crate::cli::Error::arg(
+            format!("--name {name}"),
+            "want a plain directory name",
+        ));
     }
     // Everything that can be checked is checked before the cgroup exists:
     // the policy read, encoded and compiled as the module would.
@@ -136,7 +138,8 @@ fn start(args: &RunArgs) -> Result<ExitCode, Box<dyn Error>> {
             let nowhere = Resolved { id: 0, dir: None };
             let caps = Caps::flag(args.caps.as_deref(), Caps::Own);
             let policy = load_policy(file, &nowhere, caps, false)?;
-            let (wire, _) = Compiled::of_policy(&policy).map_err(|e| format!("{file}: {e}"))?;
+            let (wire, _) =
+                Compiled::of_policy(&policy).map_err(|e| crate::cli::Error::policy(file, e))?;
             for w in policy.warnings() {
                 eprintln!("sysfence: {file}: warning: {w}");
             }

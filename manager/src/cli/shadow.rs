@@ -13,7 +13,6 @@ use crate::exit::Code;
 use crate::kernel::shadow::Report;
 use crate::kernel::Client;
 use crate::out::out;
-use std::error::Error;
 
 /// "12 s ago", "3 min ago", "2.5 h ago".
 fn ago(t: f64) -> String {
@@ -77,7 +76,7 @@ pub fn format_text(r: &Report) -> String {
 
 /// `policy shadow-report`: exit 0 when the record is clean, 4 when it is
 /// not, so that a script can gate a promote on it.
-pub fn report(id: u64, json: bool) -> Result<Code, Box<dyn Error>> {
+pub fn report(id: u64, json: bool) -> Result<Code, crate::cli::Error> {
     let r = Client::connect()?.shadow_report(id)?;
     if json {
         crate::out::json_line(&r)?;

@@ -6,10 +6,9 @@ use crate::host::target::Target;
 use crate::kernel::Client;
 use crate::out::outln;
 use clap::Args;
-use std::error::Error;
 use sysfence_abi::proto::Abi;
 
-type Res = Result<Code, Box<dyn Error>>;
+type Res = Result<Code, crate::cli::Error>;
 
 #[derive(Args)]
 pub struct StatsArgs {

@@ -71,7 +71,7 @@ pub fn read(sys: &Path) -> std::io::Result<Status> {
     })
 }
 
-pub fn run(args: &Args) -> Result<Code, Box<dyn std::error::Error>> {
+pub fn run(args: &Args) -> Result<Code, crate::cli::Error> {
     let mut status = read(Path::new("/sys"))?;
     let mut module_protocol = None;
     if status.module_loaded {
@@ -116,7 +116,7 @@ fn finish(
     args: &Args,
     status: &Status,
     module_protocol: Option<u32>,
-) -> Result<Code, Box<dyn std::error::Error>> {
+) -> Result<Code, crate::cli::Error> {
     if args.json {
         crate::out::json_line(&status)?;
     } else {

@@ -16,7 +16,6 @@ use crate::kernel::client::{find, Client};
 use crate::out::{out, outln, OutputError};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::error::Error;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -139,7 +138,7 @@ fn name_of(cache: &mut HashMap<u64, String>, id: u64) -> String {
         .clone()
 }
 
-fn policy_ids(client: &mut Client) -> Result<Vec<u64>, Box<dyn Error>> {
+fn policy_ids(client: &mut Client) -> Result<Vec<u64>, crate::cli::Error> {
     Ok(client
         .dump(Cmd::PolicyDump, &[])?
         .iter()
@@ -181,9 +180,12 @@ fn print_table(rows: &[Row], interval: f64) -> Result<(), OutputError> {
     crate::out::flush()
 }
 
-pub fn run(args: &TopArgs) -> Result<Code, Box<dyn Error>> {
+pub fn run(args: &TopArgs) -> Result<Code, crate::cli::Error> {
     if !(args.interval.is_finite() && args.interval >= 0.1) {
-        return Err(format!("--interval {}: want at least 0.1 seconds", args.interval).into());
+        return Err(crate::cli::Error::arg(
+            format!("--interval {}", args.interval),
+            "want at least 0.1 seconds",
+        ));
     }
     let ordinary = ordinary_syscalls();
     let mut control = Client::connect()?;

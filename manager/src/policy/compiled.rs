@@ -14,8 +14,9 @@ pub struct Compiled(sysfence_abi::owned::Compiled);
 
 /// `payload` as a `POLICY` attribute.
 fn nested(payload: &[u8]) -> Result<Vec<u8>, PolicyError> {
-    policy_attr(payload)
-        .ok_or_else(|| PolicyError("policy too large for one netlink attribute (64 KiB)".into()))
+    policy_attr(payload).ok_or_else(|| {
+        PolicyError::Other("policy too large for one netlink attribute (64 KiB)".into())
+    })
 }
 
 impl Compiled {
@@ -26,10 +27,10 @@ impl Compiled {
         let a = Iter::new(&nest)
             .next()
             .and_then(Result::ok)
-            .ok_or_else(|| PolicyError("internal encoding error".into()))?;
+            .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
         sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
             .map(Compiled)
-            .map_err(|e| PolicyError(format!("policy: {}", e.text())))
+            .map_err(|e| PolicyError::Refused(e.text().to_string()))
     }
 
     /// Encodes a policy file and compiles the encoding; returns both.
@@ -78,14 +79,14 @@ impl Compiled {
         let mut buf = vec![0u8; t.encoded_len()];
         let mut w = Writer::new(&mut buf);
         t.encode(&mut w)
-            .map_err(|_| PolicyError("internal error: the tables do not encode".into()))?;
+            .map_err(|_| PolicyError::Other("internal error: the tables do not encode".into()))?;
         let n = w.len();
         buf.truncate(n);
         let nest = nested(&buf)?;
         let a = Iter::new(&nest)
             .next()
             .and_then(Result::ok)
-            .ok_or_else(|| PolicyError("internal encoding error".into()))?;
+            .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
         from_wire(&a)
     }
 }

@@ -52,34 +52,56 @@ impl Format {
     }
 }
 
+/// A policy file that cannot be read as text; `name` is the file's name
+/// (`standard input` for '-').
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Opening or reading it failed.
+    #[error("{name}: {source}")]
+    Io {
+        name: String,
+        source: std::io::Error,
+    },
+    /// More than [`MAX_BYTES`].
+    #[error("{name}: larger than {} MiB, the most a policy file may be: not a policy file", max >> 20)]
+    TooLarge { name: String, max: usize },
+    /// Not UTF-8; `at` is the offset of the first byte that is not.
+    #[error("{name}: not UTF-8 text (byte {at}): not a policy file")]
+    NotUtf8 { name: String, at: usize },
+}
+
 /// The text of the policy file `file` ('-': standard input), at most
 /// [`MAX_BYTES`]; errors name the file.
-pub fn read(file: &str) -> Result<String, String> {
+pub fn read(file: &str) -> Result<String, ReadError> {
     if file == "-" {
         read_from("standard input", std::io::stdin().lock())
     } else {
-        let f = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
+        let f = std::fs::File::open(file).map_err(|source| ReadError::Io {
+            name: file.to_string(),
+            source,
+        })?;
         read_from(file, f)
     }
 }
 
 /// The text `from` gives, at most [`MAX_BYTES`]; errors name `name`.
-pub fn read_from(name: &str, from: impl Read) -> Result<String, String> {
+pub fn read_from(name: &str, from: impl Read) -> Result<String, ReadError> {
     let mut bytes = Vec::new();
     from.take(MAX_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("{name}: {e}"))?;
+        .map_err(|source| ReadError::Io {
+            name: name.to_string(),
+            source,
+        })?;
     if bytes.len() > MAX_BYTES {
-        return Err(format!(
-            "{name}: larger than {} MiB, the most a policy file may be: not a policy file",
-            MAX_BYTES >> 20
-        ));
+        return Err(ReadError::TooLarge {
+            name: name.to_string(),
+            max: MAX_BYTES,
+        });
     }
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{name}: not UTF-8 text (byte {}): not a policy file",
-            e.utf8_error().valid_up_to()
-        )
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        name: name.to_string(),
+        at: e.utf8_error().valid_up_to(),
     })
 }
 
@@ -133,10 +155,11 @@ pub fn check_depth(text: &str) -> Result<(), PolicyError> {
             b'[' | b'{' if value_may_start => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(PolicyError(format!(
-                        "nested more than {MAX_DEPTH} levels deep at line {line} column {} (a policy nests at most a few)",
-                        text[line_start..i].chars().count() + 1
-                    )));
+                    return Err(PolicyError::TooDeep {
+                        max: MAX_DEPTH,
+                        line,
+                        column: text[line_start..i].chars().count() + 1,
+                    });
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -425,7 +448,7 @@ mod tests {
         let start = std::time::Instant::now();
         let e = check_depth(&deep).unwrap_err();
         assert_eq!(
-            e.0,
+            e.to_string(),
             format!(
                 "nested more than 64 levels deep at line 2 column {} (a policy nests at most a few)",
                 7 + 65
@@ -474,7 +497,7 @@ mod tests {
     #[test]
     fn files_over_the_cap_are_refused_without_reading_them_whole() {
         let big = std::io::repeat(b'a').take(64 << 20);
-        let e = read_from("big.yaml", big).unwrap_err();
+        let e = read_from("big.yaml", big).unwrap_err().to_string();
         assert_eq!(
             e,
             "big.yaml: larger than 4 MiB, the most a policy file may be: not a policy file"
@@ -483,7 +506,9 @@ mod tests {
             read_from("x", &b"default: allow\n"[..]).unwrap(),
             "default: allow\n"
         );
-        let e = read_from("x", &b"default: \xff\n"[..]).unwrap_err();
+        let e = read_from("x", &b"default: \xff\n"[..])
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "x: not UTF-8 text (byte 9): not a policy file");
     }
 }

@@ -37,7 +37,7 @@ pub fn parse_with(
     text: &str,
     oci: impl FnOnce(&str) -> Result<oci::Context, PolicyError>,
 ) -> Result<Loaded, PolicyError> {
-    parse_unshortened(file, text, oci).map_err(|e| PolicyError(crate::policy::input::shorten(&e.0)))
+    parse_unshortened(file, text, oci).map_err(PolicyError::shortened)
 }
 
 fn parse_unshortened(

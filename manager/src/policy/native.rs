@@ -131,8 +131,8 @@ pub fn line_of_error<T: serde::de::DeserializeOwned>(text: &str) -> String {
     }
 }
 
-fn err<T>(s: String) -> Result<T, PolicyError> {
-    Err(PolicyError(s))
+fn err<T>(e: PolicyError) -> Result<T, PolicyError> {
+    Err(e)
 }
 
 pub(crate) fn op_value(o: OpName) -> Op {
@@ -158,8 +158,8 @@ impl PolicyFile {
     /// Parses a policy from JSON or YAML text (YAML is a superset of JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
         crate::policy::input::check_depth(text)?;
-        let doc: serde_norway::Value = serde_norway::from_str(text)
-            .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
+        let doc: serde_norway::Value =
+            serde_norway::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
         serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();
             let at = if path == "." {
@@ -167,11 +167,11 @@ impl PolicyFile {
             } else {
                 path
             };
-            PolicyError(format!(
-                "{at}: {}{}",
-                e.into_inner(),
-                line_of_error::<Self>(text)
-            ))
+            PolicyError::Field {
+                at,
+                message: e.into_inner().to_string(),
+                line: line_of_error::<Self>(text),
+            }
         })
     }
 
@@ -180,7 +180,10 @@ impl PolicyFile {
         for a in &self.abis {
             let abi = Abi::from(*a);
             if out.iter().any(|(b, _)| *b == abi) {
-                return err(format!("abis: {} listed twice", abi.name()));
+                return err(PolicyError::invalid(
+                    "abis",
+                    format!("{} listed twice", abi.name()),
+                ));
             }
             out.push((abi, Vec::new()));
         }
@@ -188,27 +191,27 @@ impl PolicyFile {
             let what = format!("rules[{i}]");
             let act = action_value(r.action, r.errno, &what)?;
             if r.syscalls.is_empty() {
-                return err(format!("{what}: `syscalls` is empty"));
+                return err(PolicyError::invalid(what, "`syscalls` is empty"));
             }
             if r.args.len() > 6 {
-                return err(format!("{what}: more than 6 argument comparisons"));
+                return err(PolicyError::TooManyArgs { what });
             }
             let mut args = Vec::new();
             for (j, a) in r.args.iter().enumerate() {
                 if a.index > 5 {
-                    return err(format!("{what}.args[{j}]: index {} is not 0-5", a.index));
+                    return err(PolicyError::ArgIndex {
+                        what,
+                        arg: j,
+                        index: a.index.into(),
+                    });
                 }
                 let op = op_value(a.op);
                 let value_two = match (op, a.value_two) {
                     (Op::MaskedEq, Some(v)) => v,
                     (Op::MaskedEq, None) => {
-                        return err(format!("{what}.args[{j}]: masked-eq needs valueTwo"))
+                        return err(PolicyError::ValueTwoMissing { what, arg: j })
                     }
-                    (_, Some(_)) => {
-                        return err(format!(
-                            "{what}.args[{j}]: valueTwo only goes with masked-eq"
-                        ))
-                    }
+                    (_, Some(_)) => return err(PolicyError::ValueTwoStray { what, arg: j }),
                     (_, None) => 0,
                 };
                 args.push(ArgCmp {
@@ -225,9 +228,9 @@ impl PolicyFile {
                     for a in list {
                         let abi = Abi::from(*a);
                         if !out.iter().any(|(b, _)| *b == abi) {
-                            return err(format!(
-                                "{what}: ABI {} is not among the policy's abis",
-                                abi.name()
+                            return err(PolicyError::invalid(
+                                what,
+                                format!("ABI {} is not among the policy's abis", abi.name()),
                             ));
                         }
                         v.push(abi);
@@ -249,10 +252,11 @@ impl PolicyFile {
                     }
                 }
                 if !found {
-                    return err(format!(
-                        "{what}: unknown syscall `{name}` (in ABIs {})",
-                        abis.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
-                    ));
+                    return err(PolicyError::UnknownSyscall {
+                        what,
+                        name: name.to_string(),
+                        abis: abis.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
+                    });
                 }
             }
         }
@@ -289,9 +293,7 @@ impl PolicyFile {
         let max = limits::MAX_POLICY_BYTES as usize - 4;
         let too_large = |size: String| {
             let rules: usize = abis.iter().map(|(_, r)| r.len()).sum();
-            PolicyError(format!(
-                "policy too large: it encodes to {size} bytes ({rules} rules), and the kernel takes at most {max} bytes per policy; use fewer argument rules or object rules"
-            ))
+            PolicyError::TooLarge { size, rules, max }
         };
         // The buffer has room for everything, so only a section over the
         // 16-bit attribute length fails here.
@@ -408,13 +410,14 @@ fn encode_rule(w: &mut Writer<'_>, r: &WireRule) -> Result<(), NlaError> {
 /// Validates an encoded policy as the module does, so that errors point at
 /// the file, not at bytes.
 fn check_wire(buf: &[u8]) -> Result<(), PolicyError> {
-    let nest = policy_attr(buf).ok_or_else(|| PolicyError("policy too large to encode".into()))?;
+    let nest =
+        policy_attr(buf).ok_or_else(|| PolicyError::Other("policy too large to encode".into()))?;
     let a = Iter::new(&nest)
         .next()
         .and_then(Result::ok)
-        .ok_or_else(|| PolicyError("internal encoding error".into()))?;
+        .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
     engine::validate(&a, &mut Box::new(engine::Scratch::ZERO))
-        .map_err(|e| PolicyError(format!("policy: {}", e.text())))?;
+        .map_err(|e| PolicyError::Refused(e.text().to_string()))?;
     Ok(())
 }
 
@@ -532,11 +535,11 @@ pub fn policy_attr(payload: &[u8]) -> Option<Vec<u8>> {
 
 /// Decodes a `POLICY` payload (as the kernel returns it) into a policy file.
 pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
-    let nest = policy_attr(payload).ok_or_else(|| PolicyError("policy too large".into()))?;
+    let nest = policy_attr(payload).ok_or_else(|| PolicyError::Other("policy too large".into()))?;
     let a = Iter::new(&nest)
         .next()
         .and_then(Result::ok)
-        .ok_or_else(|| PolicyError("malformed policy".into()))?;
+        .ok_or_else(|| PolicyError::Other("malformed policy".into()))?;
     from_wire(&a)
 }
 
@@ -545,7 +548,7 @@ pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
 /// rules ([`abi_from_wire`]) read back.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
     engine::validate(policy, &mut Box::new(engine::Scratch::ZERO))
-        .map_err(|e| PolicyError(format!("kernel policy: {}", e.text())))?;
+        .map_err(|e| PolicyError::KernelPolicy(e.text().to_string()))?;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
         default_errno: None,
@@ -581,7 +584,7 @@ fn abi_from_wire(a: &Attr<'_>, file: &mut PolicyFile) -> Result<(), PolicyError>
         .find(|x| x.kind == attr::ABI_ID)
         .and_then(|x| x.u32())
         .and_then(|v| Abi::try_from(v).ok())
-        .ok_or_else(|| PolicyError("kernel policy: ABI without id".into()))?;
+        .ok_or_else(|| PolicyError::KernelPolicy("ABI without id".into()))?;
     file.abis.push(match abi {
         Abi::X86_64 => AbiName::X86_64,
         Abi::Ia32 => AbiName::Ia32,
@@ -740,7 +743,7 @@ rules:
             PolicyFile::parse(t)
                 .and_then(|p| p.to_wire())
                 .unwrap_err()
-                .0
+                .to_string()
         };
         assert!(
             e("default: allow\nrules: [{syscalls: [nope], action: allow}]")
@@ -798,7 +801,11 @@ rules:
                 abis: None,
             });
         }
-        assert!(p.to_wire().unwrap_err().0.contains("too many rules"));
+        assert!(p
+            .to_wire()
+            .unwrap_err()
+            .to_string()
+            .contains("too many rules"));
     }
 
     #[test]
@@ -809,7 +816,11 @@ rules:
                 "  - {{syscalls: [socket], action: errno, errno: 1, args: [{{index: 0, op: eq, value: {i}}}, {{index: 1, op: eq, value: 1}}]}}\n"
             );
         }
-        let e = PolicyFile::parse(&text).unwrap().to_wire().unwrap_err().0;
+        let e = PolicyFile::parse(&text)
+            .unwrap()
+            .to_wire()
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("policy too large: it encodes to more than 65531 bytes"),
             "{e}"

@@ -198,8 +198,8 @@ const FAMILIES: [(&str, u32); 6] = [
 
 const TYPES: [(&str, u32); 4] = [("stream", 1), ("dgram", 2), ("raw", 3), ("seqpacket", 5)];
 
-fn err<T>(s: String) -> Result<T, PolicyError> {
-    Err(PolicyError(s))
+fn err<T>(at: impl Into<String>, why: impl Into<String>) -> Result<T, PolicyError> {
+    Err(PolicyError::invalid(at, why))
 }
 
 fn number(v: &NumOrName, names: &[(&str, u32)], what: &str) -> Result<u32, PolicyError> {
@@ -209,10 +209,13 @@ fn number(v: &NumOrName, names: &[(&str, u32)], what: &str) -> Result<u32, Polic
             Some((_, v)) => Ok(*v),
             None => match s.parse() {
                 Ok(n) => Ok(n),
-                Err(_) => err(format!(
-                    "{what}: unknown `{s}` ({}, or a number)",
-                    names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                )),
+                Err(_) => err(
+                    what,
+                    format!(
+                        "unknown `{s}` ({}, or a number)",
+                        names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
             },
         },
     }
@@ -226,7 +229,7 @@ fn name_of(v: u32, names: &[(&str, u32)]) -> NumOrName {
 }
 
 fn ports(v: &NumOrName, what: &str) -> Result<(u32, u32), PolicyError> {
-    let bad = || PolicyError(format!("{what}.ports: want a port or LOW-HIGH, 0-65535"));
+    let bad = || PolicyError::invalid(format!("{what}.ports"), "want a port or LOW-HIGH, 0-65535");
     let (lo, hi) = match v {
         NumOrName::Num(n) => (*n, *n),
         NumOrName::Name(s) => match s.split_once('-') {
@@ -253,9 +256,10 @@ fn cidr(s: &str, what: &str) -> Result<(Vec<u8>, u32), PolicyError> {
         None => (s, None),
     };
     let ip: IpAddr = ip.trim().parse().map_err(|_| {
-        PolicyError(format!(
-            "{what}.address: `{s}` is not an IP address or CIDR block"
-        ))
+        PolicyError::invalid(
+            format!("{what}.address"),
+            format!("`{s}` is not an IP address or CIDR block"),
+        )
     })?;
     let bytes = match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
@@ -264,9 +268,10 @@ fn cidr(s: &str, what: &str) -> Result<(Vec<u8>, u32), PolicyError> {
     let max = bytes.len() as u32 * 8;
     let len = match len {
         Some(l) => l.trim().parse().ok().filter(|l| *l <= max).ok_or_else(|| {
-            PolicyError(format!(
-                "{what}.address: prefix length of `{s}` is not 0-{max}"
-            ))
+            PolicyError::invalid(
+                format!("{what}.address"),
+                format!("prefix length of `{s}` is not 0-{max}"),
+            )
         })?,
         None => max,
     };
@@ -328,7 +333,7 @@ impl Objects {
     /// Checks the section and writes it as `POLICY_OBJECT` and
     /// `POLICY_OBJECT_DEFAULT` attributes.
     pub fn encode(&self, w: &mut Writer<'_>) -> Result<(), PolicyError> {
-        let too_big = |_: NlaError| PolicyError("policy too large to encode".into());
+        let too_big = |_: NlaError| PolicyError::Other("policy too large to encode".into());
         for (name, c) in SECTIONS {
             if let Some(d) = self.default_of(c) {
                 let what = format!("objects.defaults.{name}");
@@ -574,14 +579,12 @@ fn object_errno(r: &ObjRule) -> Option<u16> {
 
 fn object_action(a: ActionName, errno: Option<u16>, what: &str) -> Result<u32, PolicyError> {
     if matches!(a, ActionName::Trap | ActionName::KillThread) {
-        return err(format!(
-            "{what}: object actions are allow, log, errno and kill-process"
-        ));
+        return Err(PolicyError::ObjectAction { what: what.into() });
     }
     let v = action_value(a, errno, what)?;
     if a == ActionName::Errno {
         if let Some(why) = errno_problem(v & action::DATA_MASK) {
-            return err(format!("{what}.errno: {why}"));
+            return err(format!("{what}.errno"), why);
         }
     }
     Ok(v)
@@ -601,7 +604,7 @@ fn rule_attrs(r: &ObjRule, c: u32, what: &str) -> Result<Vec<(u16, Vec<u8>)>, Po
     let file_like = c == class::FILE || c == class::EXEC;
     let net = c == class::CONNECT || c == class::BIND;
     let not_here = |field: &str| -> Result<(), PolicyError> {
-        err(format!("{what}: `{field}` does not apply to this section"))
+        err(what, format!("`{field}` does not apply to this section"))
     };
     if !file_like && (r.path.is_some() || r.prefix.is_some()) {
         not_here(if r.path.is_some() { "path" } else { "prefix" })?;
@@ -628,7 +631,7 @@ fn rule_attrs(r: &ObjRule, c: u32, what: &str) -> Result<Vec<(u16, Vec<u8>)>, Po
         }
     }
     match (&r.path, &r.prefix) {
-        (Some(_), Some(_)) => return err(format!("{what}: give `path` or `prefix`, not both")),
+        (Some(_), Some(_)) => return err(what, "give `path` or `prefix`, not both"),
         (Some(p), None) => v.push((attr::OBJ_PATH, nul(p))),
         (None, Some(p)) => {
             v.push((attr::OBJ_PATH, nul(p)));
@@ -637,7 +640,7 @@ fn rule_attrs(r: &ObjRule, c: u32, what: &str) -> Result<Vec<(u16, Vec<u8>)>, Po
         (None, None) => {}
     }
     match (&r.unix, &r.unix_prefix) {
-        (Some(_), Some(_)) => return err(format!("{what}: give `unix` or `unixPrefix`, not both")),
+        (Some(_), Some(_)) => return err(what, "give `unix` or `unixPrefix`, not both"),
         (Some(p), None) => v.push((attr::OBJ_PATH, nul(p))),
         (None, Some(p)) => {
             v.push((attr::OBJ_PATH, nul(p)));
@@ -647,7 +650,7 @@ fn rule_attrs(r: &ObjRule, c: u32, what: &str) -> Result<Vec<(u16, Vec<u8>)>, Po
     }
     if let Some(a) = &r.access {
         if a.is_empty() {
-            return err(format!("{what}.access: name read, write or create"));
+            return err(format!("{what}.access"), "name read, write or create");
         }
         let bits = a.iter().fold(0, |m, x| {
             m | match x {
@@ -722,7 +725,7 @@ objects:
             ),
         ] {
             p.objects.exec[0].errno = Some(e);
-            let got = p.to_wire().unwrap_err().0;
+            let got = p.to_wire().unwrap_err().to_string();
             assert!(got.contains(want), "{e}: {got}");
         }
         for e in [1u16, 13, 511, 532, 4095] {
@@ -796,7 +799,7 @@ objects:
     fn objects_round_trip_through_the_wire() {
         let bad = PolicyFile::parse(P).unwrap();
         // family inet6 with a Unix path: the kernel's own check refuses it.
-        let e = bad.to_wire().unwrap_err().0;
+        let e = bad.to_wire().unwrap_err().to_string();
         assert!(e.contains("AF_UNIX only"), "{e}");
         let p = PolicyFile::parse(&P.replace("{family: inet6, unixPrefix", "{unixPrefix")).unwrap();
         let wire = p.to_wire().unwrap();
@@ -883,8 +886,8 @@ objects:
             assert!(base.contains(from), "{from}");
             let text = base.replacen(from, to, 1);
             let got = match PolicyFile::parse(&text) {
-                Err(e) => e.0,
-                Ok(p) => p.to_wire().unwrap_err().0,
+                Err(e) => e.to_string(),
+                Ok(p) => p.to_wire().unwrap_err().to_string(),
             };
             assert!(got.contains(want), "{to}: got {got:?}, want {want:?}");
         }

@@ -177,13 +177,11 @@ fn parse_profile(text: &str) -> Result<Profile, PolicyError> {
         let yaml = !text.trim_start().starts_with('{')
             && serde_norway::from_str::<serde_norway::Value>(text).is_ok();
         if yaml {
-            PolicyError(format!(
-                "seccomp profile: not JSON (this one is YAML; profiles are JSON, as Docker and runc read them): {e}"
-            ))
+            PolicyError::ProfileNotJson(e.to_string())
         } else if e.is_syntax() || e.is_eof() {
-            PolicyError(format!("seccomp profile: not valid JSON: {e}"))
+            PolicyError::ProfileSyntax(e.to_string())
         } else {
-            PolicyError(format!("seccomp profile: {e}"))
+            PolicyError::ProfileShape(e.to_string())
         }
     })
 }
@@ -257,7 +255,10 @@ fn action(
         u16::try_from(e)
             .ok()
             .filter(|e| *e <= 4095)
-            .ok_or_else(|| PolicyError(format!("{what}: errnoRet {e} is not 0-4095")))
+            .ok_or_else(|| PolicyError::ErrnoRet {
+                what: what.into(),
+                errno: e,
+            })
     };
     Ok(match name {
         "SCMP_ACT_ALLOW" => (ActionName::Allow, None),
@@ -269,11 +270,17 @@ fn action(
         "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => (ActionName::KillThread, None),
         "SCMP_ACT_KILL_PROCESS" => (ActionName::KillProcess, None),
         "SCMP_ACT_NOTIFY" | "SCMP_ACT_TRACE" => {
-            return Err(PolicyError(format!(
-                "{what}: {name} cannot be honoured by sysfence (it hands the decision to another process); use SCMP_ACT_ERRNO, SCMP_ACT_LOG or a kill action"
-            )))
+            return Err(PolicyError::UnsupportedAction {
+                what: what.into(),
+                action: name.into(),
+            })
         }
-        other => return Err(PolicyError(format!("{what}: unknown action {other}"))),
+        other => {
+            return Err(PolicyError::UnknownAction {
+                what: what.into(),
+                action: other.into(),
+            })
+        }
     })
 }
 
@@ -286,7 +293,12 @@ fn op(what: &str, name: &str) -> Result<OpName, PolicyError> {
         "SCMP_CMP_GE" => OpName::Ge,
         "SCMP_CMP_GT" => OpName::Gt,
         "SCMP_CMP_MASKED_EQ" => OpName::MaskedEq,
-        other => return Err(PolicyError(format!("{what}: unknown comparison {other}"))),
+        other => {
+            return Err(PolicyError::UnknownOp {
+                what: what.into(),
+                op: other.into(),
+            })
+        }
     })
 }
 
@@ -388,8 +400,9 @@ pub fn import(text: &str, ctx: &Context) -> Result<Imported, PolicyError> {
 /// notification listener, unknown filter flags.
 fn refuse_unsupported(p: &Profile) -> Result<(), PolicyError> {
     if p.listener_path.is_some() {
-        return Err(PolicyError(
-            "listenerPath: user-space notification (SCMP_ACT_NOTIFY) cannot be honoured by sysfence".into(),
+        return Err(PolicyError::invalid(
+            "listenerPath",
+            "user-space notification (SCMP_ACT_NOTIFY) cannot be honoured by sysfence",
         ));
     }
     for f in &p.flags {
@@ -399,7 +412,12 @@ fn refuse_unsupported(p: &Profile) -> Result<(), PolicyError> {
             "SECCOMP_FILTER_FLAG_TSYNC"
             | "SECCOMP_FILTER_FLAG_LOG"
             | "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => {}
-            other => return Err(PolicyError(format!("flags: unknown flag {other}"))),
+            other => {
+                return Err(PolicyError::invalid(
+                    "flags",
+                    format!("unknown flag {other}"),
+                ))
+            }
         }
     }
     Ok(())
@@ -436,8 +454,10 @@ fn args_of(what: &str, s: &Syscall) -> Result<Vec<ArgSpec>, PolicyError> {
         let index = u8::try_from(a.index)
             .ok()
             .filter(|i| *i <= 5)
-            .ok_or_else(|| {
-                PolicyError(format!("{what}.args[{j}]: index {} is not 0-5", a.index))
+            .ok_or_else(|| PolicyError::ArgIndex {
+                what: what.into(),
+                arg: j,
+                index: a.index.into(),
             })?;
         args.push(ArgSpec {
             index,
@@ -810,7 +830,7 @@ mod tests {
             let t = format!(
                 r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["read"],"action":"{a}"}}]}}"#
             );
-            let e = import(&t, &ctx(&[])).unwrap_err().0;
+            let e = import(&t, &ctx(&[])).unwrap_err().to_string();
             assert!(e.contains("syscalls[0]") && e.contains(a), "{e}");
         }
         let e = import(
@@ -818,7 +838,7 @@ mod tests {
             &ctx(&[]),
         )
         .unwrap_err()
-        .0;
+        .to_string();
         assert!(e.contains("WHATEVER"), "{e}");
         assert!(import(
             r#"{"defaultAction":"SCMP_ACT_ALLOW","sycalls":[]}"#,

@@ -123,8 +123,8 @@ struct Raw {
     status: Option<serde_norway::Value>,
 }
 
-fn err<T>(s: String) -> Result<T, PolicyError> {
-    Err(PolicyError(s))
+fn err<T>(at: impl Into<String>, why: impl Into<String>) -> Result<T, PolicyError> {
+    Err(PolicyError::invalid(at, why))
 }
 
 /// Deserializes `value`, naming the field an error is at, under `prefix`.
@@ -136,7 +136,11 @@ fn typed<T: DeserializeOwned>(value: serde_norway::Value, prefix: &str) -> Resul
             ("", p) => p.to_string(),
             (p, q) => format!("{p}.{q}"),
         };
-        PolicyError(format!("{at}: {}", e.into_inner()))
+        PolicyError::Field {
+            at,
+            message: e.into_inner().to_string(),
+            line: String::new(),
+        }
     })
 }
 
@@ -156,29 +160,36 @@ impl SyscallPolicy {
     /// Parses and validates a resource (YAML or JSON).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
         crate::policy::input::check_depth(text)?;
-        let doc: serde_norway::Value = serde_norway::from_str(text)
-            .map_err(|e| PolicyError(format!("not a YAML or JSON document: {e}")))?;
+        let doc: serde_norway::Value =
+            serde_norway::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
         let raw: Raw = typed(doc, "")?;
         if raw.api_version != API_VERSION {
-            return err(format!(
-                "apiVersion: `{}` is not supported; this sysfence reads {API_VERSION}",
-                raw.api_version
-            ));
+            return err(
+                "apiVersion",
+                format!(
+                    "`{}` is not supported; this sysfence reads {API_VERSION}",
+                    raw.api_version
+                ),
+            );
         }
         if raw.kind != KIND {
-            return err(format!("kind: `{}` is not {KIND}", raw.kind));
+            return err("kind", format!("`{}` is not {KIND}", raw.kind));
         }
         if !valid_name(&raw.metadata.name) {
-            return err(format!(
-                "metadata.name: `{}` is not a valid name (lowercase letters, digits, '-' and '.', at most 253)",
-                raw.metadata.name
-            ));
+            return err(
+                "metadata.name",
+                format!(
+                    "`{}` is not a valid name (lowercase letters, digits, '-' and '.', at most 253)",
+                    raw.metadata.name
+                ),
+            );
         }
         if let Some(ns) = &raw.metadata.namespace {
             if !valid_name(ns) || ns.contains('.') || ns.len() > 63 {
-                return err(format!(
-                    "metadata.namespace: `{ns}` is not a valid namespace name"
-                ));
+                return err(
+                    "metadata.namespace",
+                    format!("`{ns}` is not a valid namespace name"),
+                );
             }
         }
         let mut spec = raw.spec;
@@ -195,15 +206,18 @@ impl SyscallPolicy {
             for (i, r) in s.match_expressions.iter().enumerate() {
                 let needs_values = matches!(r.operator, SelectorOp::In | SelectorOp::NotIn);
                 if needs_values == r.values.is_empty() {
-                    return err(format!(
-                        "spec.selector.matchExpressions[{i}]: {:?} {}",
-                        r.operator,
-                        if needs_values {
-                            "needs values"
-                        } else {
-                            "takes no values"
-                        }
-                    ));
+                    return err(
+                        format!("spec.selector.matchExpressions[{i}]"),
+                        format!(
+                            "{:?} {}",
+                            r.operator,
+                            if needs_values {
+                                "needs values"
+                            } else {
+                                "takes no values"
+                            }
+                        ),
+                    );
                 }
             }
         }
@@ -222,7 +236,7 @@ impl SyscallPolicy {
         // Names, errnos, argument comparisons: the checks the kernel makes.
         out.effective()
             .to_wire()
-            .map_err(|e| PolicyError(format!("spec.{e}")))?;
+            .map_err(|e| PolicyError::InSpec(Box::new(e)))?;
         Ok(out)
     }
 
@@ -324,7 +338,7 @@ spec:
 ";
 
     fn parse_err(text: &str) -> String {
-        SyscallPolicy::parse(text).unwrap_err().0
+        SyscallPolicy::parse(text).unwrap_err().to_string()
     }
 
     #[test]

@@ -7,7 +7,6 @@ use crate::exit::{Code, Usage};
 use crate::host::target::Target;
 use crate::out::outln;
 use crate::policy::native::PolicyFile;
-use std::error::Error;
 
 /// The target `policy apply` needs when it is not a dry run.
 pub fn need_target(t: Option<Target>) -> Result<Target, Usage> {
@@ -26,7 +25,7 @@ pub fn dry_run(
     file: &str,
     caps: Option<&str>,
     verbose: bool,
-) -> Result<Code, Box<dyn Error>> {
+) -> Result<Code, crate::cli::Error> {
     let policy = match target {
         Some(t) => load_policy(
             file,
@@ -36,7 +35,7 @@ pub fn dry_run(
         )?,
         None => untargeted(file, caps, verbose)?,
     };
-    let (wire, _) = Compiled::of_policy(&policy).map_err(|e| format!("{file}: {e}"))?;
+    let (wire, _) = Compiled::of_policy(&policy).map_err(|e| crate::cli::Error::policy(file, e))?;
     for w in policy.warnings() {
         eprintln!("sysfence: {file}: warning: {w}");
     }
@@ -45,7 +44,11 @@ pub fn dry_run(
 }
 
 /// The policy of `file` with no target to take capabilities from.
-fn untargeted(file: &str, caps: Option<&str>, verbose: bool) -> Result<PolicyFile, Box<dyn Error>> {
+fn untargeted(
+    file: &str,
+    caps: Option<&str>,
+    verbose: bool,
+) -> Result<PolicyFile, crate::cli::Error> {
     let ctx = Context::new(&Conditions {
         caps: caps.map(str::to_string),
         kernel: None,

@@ -9,7 +9,6 @@ use crate::exit::{Code, Usage};
 use crate::policy::native::{action_text, action_value, op_value, ArgSpec, RuleSpec};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use std::error::Error;
 use sysfence_abi::engine::{self, ArgCmp};
 use sysfence_abi::names;
 use sysfence_abi::proto::{Abi, X32_SYSCALL_BIT};
@@ -343,7 +342,7 @@ pub fn calls_of(text: &str, abi: Abi) -> Result<Vec<Call>, Usage> {
 }
 
 /// The calls to decide: the list of `--calls`, or the one after `--`.
-fn calls(a: &TestArgs) -> Result<Vec<Call>, Box<dyn Error>> {
+fn calls(a: &TestArgs) -> Result<Vec<Call>, crate::cli::Error> {
     let abi = Abi::from(a.abi);
     match &a.calls {
         Some(_) if a.file == "-" && a.calls.as_deref() == Some("-") => Err(Usage(
@@ -358,12 +357,13 @@ fn calls(a: &TestArgs) -> Result<Vec<Call>, Box<dyn Error>> {
     }
 }
 
-pub fn test(a: &TestArgs) -> Result<Code, Box<dyn Error>> {
+pub fn test(a: &TestArgs) -> Result<Code, crate::cli::Error> {
     let calls = calls(a)?;
     let ctx = Context::new(&a.cond)?;
     let l = load(&a.file, &ctx)?;
     report(&l, COUNT);
-    let (_, c) = Compiled::of_policy(&l.policy).map_err(|e| format!("{}: {e}", a.file))?;
+    let (_, c) =
+        Compiled::of_policy(&l.policy).map_err(|e| crate::cli::Error::policy(&a.file, e))?;
     let mut text = String::new();
     for call in calls {
         let v = decide(&l, &c, call);

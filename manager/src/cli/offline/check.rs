@@ -7,7 +7,6 @@ use crate::exit::Code;
 use crate::out::{outln, OutputError};
 use clap::Args;
 use serde::Serialize;
-use std::error::Error;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -88,7 +87,7 @@ fn strict_error(l: &Loaded) -> Option<String> {
 pub fn check_one(file: &str, ctx: &Context, strict: bool) -> Checked {
     let l = match load(file, ctx) {
         Ok(l) => l,
-        Err(e) => return Checked::failed(file, e),
+        Err(e) => return Checked::failed(file, e.to_string()),
     };
     let wire = match Compiled::of_policy(&l.policy) {
         Ok((wire, _)) => wire,
@@ -134,7 +133,7 @@ fn print(c: &Checked) -> Result<(), OutputError> {
     Ok(())
 }
 
-pub fn check(a: &CheckArgs) -> Result<Code, Box<dyn Error>> {
+pub fn check(a: &CheckArgs) -> Result<Code, crate::cli::Error> {
     let ctx = Context::new(&a.cond)?;
     let mut all = Vec::new();
     for f in &a.files {

@@ -8,7 +8,6 @@ use crate::policy::native::ActionName;
 use crate::policy::oci;
 use crate::policy::resource::{Mode, SyscallPolicy};
 use clap::{Args, ValueEnum};
-use std::error::Error;
 
 /// `--to`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -57,7 +56,7 @@ fn name_of_file(file: &str) -> String {
 }
 
 /// The native form: the policy a resource enforces, a profile as imported.
-fn native(l: &Loaded) -> Result<String, Box<dyn Error>> {
+fn native(l: &Loaded) -> Result<String, crate::cli::Error> {
     if let Some(r) = &l.resource {
         if r.selector.is_some() || !r.containers.is_empty() {
             eprintln!("sysfence: {}: spec.selector and spec.containers have no native form and are left out", l.file);
@@ -73,7 +72,7 @@ fn native(l: &Loaded) -> Result<String, Box<dyn Error>> {
 }
 
 /// The OCI form, with a warning for what it cannot say.
-fn oci_text(l: &Loaded) -> Result<String, Box<dyn Error>> {
+fn oci_text(l: &Loaded) -> Result<String, crate::cli::Error> {
     let p = &l.policy;
     if !p.objects.is_empty() {
         eprintln!("sysfence: {}: the policy's object rules (files, exec, sockets) have no OCI form and are left out; --to syscallpolicy keeps them", l.file);
@@ -92,7 +91,7 @@ fn oci_text(l: &Loaded) -> Result<String, Box<dyn Error>> {
 
 /// The resource form: a resource as it is (renamed with `--name`), any
 /// other policy in enforce mode.
-fn resource(l: &Loaded, name: Option<&str>) -> Result<String, Box<dyn Error>> {
+fn resource(l: &Loaded, name: Option<&str>) -> Result<String, crate::cli::Error> {
     let mut r = match &l.resource {
         Some(r) => r.clone(),
         None => SyscallPolicy::of_policy(&name_of_file(&l.file), l.policy.clone()),
@@ -108,7 +107,7 @@ fn resource(l: &Loaded, name: Option<&str>) -> Result<String, Box<dyn Error>> {
 
 /// Warns when `text`, read back, does not decide as `l` does (object rules
 /// aside for OCI, which was warned about).
-fn check_same(l: &Loaded, text: &str, to: To, ctx: &Context) -> Result<(), Box<dyn Error>> {
+fn check_same(l: &Loaded, text: &str, to: To, ctx: &Context) -> Result<(), crate::cli::Error> {
     let back = parse(&l.file, text, ctx).map_err(|e| format!("the converted policy: {e}"))?;
     let keep = |v: Vec<String>| -> Vec<String> {
         v.into_iter()
@@ -135,7 +134,7 @@ fn check_same(l: &Loaded, text: &str, to: To, ctx: &Context) -> Result<(), Box<d
     Ok(())
 }
 
-pub fn convert(a: &ConvertArgs) -> Result<Code, Box<dyn Error>> {
+pub fn convert(a: &ConvertArgs) -> Result<Code, crate::cli::Error> {
     if a.name.is_some() && a.to != To::Syscallpolicy {
         return Err(
             Usage("policy convert: --name only goes with --to syscallpolicy".into()).into(),
@@ -144,7 +143,7 @@ pub fn convert(a: &ConvertArgs) -> Result<Code, Box<dyn Error>> {
     let ctx = Context::new(&a.cond)?;
     let l = load(&a.file, &ctx)?;
     report(&l, COUNT);
-    Compiled::of_policy(&l.policy).map_err(|e| format!("{}: {e}", a.file))?;
+    Compiled::of_policy(&l.policy).map_err(|e| crate::cli::Error::policy(&a.file, e))?;
     let text = match a.to {
         To::Native => native(&l)?,
         To::Oci => oci_text(&l)?,

@@ -8,7 +8,6 @@ use crate::exit::{Code, Usage};
 use crate::host::target::Target;
 use crate::kernel::client::Client;
 use clap::Args;
-use std::error::Error;
 
 #[derive(Args)]
 #[command(mut_group(crate::host::target::GROUP, crate::host::target::OPTIONAL))]
@@ -27,7 +26,7 @@ pub struct DiffArgs {
     pub json: bool,
 }
 
-pub fn diff(a: &DiffArgs) -> Result<Code, Box<dyn Error>> {
+pub fn diff(a: &DiffArgs) -> Result<Code, crate::cli::Error> {
     match (a.target.clone(), a.files.as_slice()) {
         (Some(_), _) if a.cond.kernel.is_some() => Err(Usage(
             "policy diff: --kernel is for two files; against a live policy, the running kernel's release is used".into(),
@@ -76,7 +75,7 @@ pub fn print(
 }
 
 /// The live policy of a target against a file.
-fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, Box<dyn Error>> {
+fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, crate::cli::Error> {
     let resolved = t.resolve()?;
     let id = resolved.id;
     let wire = Client::connect()?
@@ -84,7 +83,7 @@ fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, 
         .ok_or_else(|| format!("cgroup {id} has no policy"))?;
     let live = crate::policy::native::from_payload(&wire)?.decision_lines();
     let want = load_policy(file, &resolved, Caps::flag(caps, Caps::OfTarget), false)?;
-    let want = canonical_lines(&want).map_err(|e| format!("{file}: {e}"))?;
+    let want = canonical_lines(&want).map_err(|e| crate::cli::Error::policy(file, e))?;
     if print(&live, &want, ["only_live", "only_file"], json)? {
         eprintln!("sysfence: the live policy of cgroup {id} and {file} decide every call alike");
         Ok(Code::Ok)
@@ -94,13 +93,13 @@ fn live(t: &Target, file: &str, caps: Option<&str>, json: bool) -> Result<Code, 
 }
 
 /// File `x` against file `y`.
-fn files(x: &str, y: &str, cond: &Conditions, json: bool) -> Result<Code, Box<dyn Error>> {
+fn files(x: &str, y: &str, cond: &Conditions, json: bool) -> Result<Code, crate::cli::Error> {
     let ctx = Context::new(cond)?;
     let mut lines = Vec::new();
     for f in [x, y] {
         let l = load(f, &ctx)?;
         report(&l, COUNT);
-        lines.push(canonical_lines(&l.policy).map_err(|e| format!("{f}: {e}"))?);
+        lines.push(canonical_lines(&l.policy).map_err(|e| crate::cli::Error::policy(f, e))?);
     }
     if print(&lines[0], &lines[1], ["only_a", "only_b"], json)? {
         eprintln!("sysfence: {x} and {y} decide every call alike");

@@ -9,7 +9,6 @@ use crate::host::caps;
 use crate::host::target;
 use crate::policy::native::{PolicyError, PolicyFile};
 use crate::policy::{oci, resource};
-use std::error::Error;
 
 /// Where a seccomp profile's capability conditions (`includes.caps`,
 /// `excludes.caps`) take their capabilities from.
@@ -73,7 +72,7 @@ pub fn load_policy(
     target: &target::Resolved,
     caps: Caps<'_>,
     verbose: bool,
-) -> Result<PolicyFile, Box<dyn Error>> {
+) -> Result<PolicyFile, crate::cli::Error> {
     let text = crate::policy::input::read(file)?;
     let format = crate::policy::input::detect(&text);
     if matches!(caps, Caps::Given(_)) && format != Format::SeccompProfile {
@@ -84,13 +83,13 @@ pub fn load_policy(
         .into());
     }
     let l = parse_with(file, &text, |text| {
-        let caps = profile_caps(text, target, caps).map_err(PolicyError)?;
+        let caps = profile_caps(text, target, caps).map_err(PolicyError::Other)?;
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_string())
-            .map_err(|e| PolicyError(format!("/proc/sys/kernel/osrelease: {e}")))?;
+            .map_err(|e| PolicyError::invalid("/proc/sys/kernel/osrelease", e.to_string()))?;
         Ok(oci::Context { caps, kernel })
     })
-    .map_err(|e| format!("{file}: {e}"))?;
+    .map_err(|e| crate::cli::Error::policy(file, e))?;
     let how = if verbose {
         Listing::List
     } else {

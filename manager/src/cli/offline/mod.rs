@@ -37,7 +37,6 @@ use crate::policy::oci;
 use clap::Args;
 use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::error::Error;
 use sysfence_abi::proto::Op;
 
 /// The kernel release a profile's `minKernel` is compared with when
@@ -84,7 +83,7 @@ fn docker_caps() -> BTreeSet<String> {
 
 impl Context {
     /// The context `--caps` and `--kernel` give.
-    pub fn new(c: &Conditions) -> Result<Context, Box<dyn Error>> {
+    pub fn new(c: &Conditions) -> Result<Context, crate::cli::Error> {
         Ok(Context {
             caps: c.caps.as_deref().map(caps::parse_list).transpose()?,
             kernel: c.kernel.clone().unwrap_or_else(running_kernel),
@@ -116,15 +115,15 @@ pub use crate::policy::load::{parse_with, Loaded};
 
 /// The text of `file` ('-': standard input), at most
 /// [`crate::policy::input::MAX_BYTES`].
-fn read(file: &str) -> Result<String, String> {
+fn read(file: &str) -> Result<String, crate::policy::input::ReadError> {
     crate::policy::input::read(file)
 }
 
 /// Reads and parses a policy file of any of the three formats; errors
 /// name the file.
-pub fn load(file: &str, ctx: &Context) -> Result<Loaded, String> {
+pub fn load(file: &str, ctx: &Context) -> Result<Loaded, crate::cli::Error> {
     let text = read(file)?;
-    parse(file, &text, ctx).map_err(|e| format!("{file}: {e}"))
+    parse(file, &text, ctx).map_err(|e| crate::cli::Error::policy(file, e))
 }
 
 /// Parses `text`, the contents of `file`, a profile's conditions evaluated

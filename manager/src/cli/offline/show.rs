@@ -6,7 +6,6 @@ use super::{act, cmp_text, is_uretprobe, load, report, Compiled, Conditions, Con
 use crate::exit::Code;
 use clap::Args;
 use serde::Serialize;
-use std::error::Error;
 use sysfence_abi::engine::{Exception, Lookup, Rule, Tables};
 use sysfence_abi::names;
 use sysfence_abi::proto::{action, limits, Abi};
@@ -200,11 +199,12 @@ fn call_rows(abi: &str, c: &CallShown) -> String {
     out
 }
 
-pub fn show(a: &ShowArgs) -> Result<Code, Box<dyn Error>> {
+pub fn show(a: &ShowArgs) -> Result<Code, crate::cli::Error> {
     let ctx = Context::new(&a.cond)?;
     let l = load(&a.file, &ctx)?;
     report(&l, COUNT);
-    let (_, c) = Compiled::of_policy(&l.policy).map_err(|e| format!("{}: {e}", a.file))?;
+    let (_, c) =
+        Compiled::of_policy(&l.policy).map_err(|e| crate::cli::Error::policy(&a.file, e))?;
     let objects = if l.policy.objects.is_empty() {
         Vec::new()
     } else {
