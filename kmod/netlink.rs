@@ -167,7 +167,17 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
         // SAFETY: plain walk of the task list under RCU; process context.
         unsafe { ffi::sf_flag_subtree(cgroup) };
     }
-    let place = pin.place()?;
+    // The ancestors are read for a cgroup's first entry only: a replace
+    // finds them in the entry (they never change), and skips the
+    // allocation.
+    let place = if first {
+        pin.place()?
+    } else {
+        store::Place {
+            level: pin.level,
+            ancestors: KVec::new(),
+        }
+    };
     let result = if req.shadow {
         store::set_shadow(cgroup, place, compiled)
     } else {
@@ -267,7 +277,16 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
     }
     let mut sets = KVec::with_capacity(items.len(), GFP_KERNEL)?;
     for p in items.iter() {
-        sets.push((p.cgroup, p.pin.place()?, p.policy.clone()), GFP_KERNEL)?;
+        // As in `policy_set`: ancestors for a first entry only.
+        let place = if p.first {
+            p.pin.place()?
+        } else {
+            store::Place {
+                level: p.pin.level,
+                ancestors: KVec::new(),
+            }
+        };
+        sets.push((p.cgroup, place, p.policy.clone()), GFP_KERNEL)?;
     }
     // As in `policy_set`: the tasks of a cgroup's first policy go on the
     // slow path before it is published and again after.

@@ -953,6 +953,8 @@ pub(crate) fn renumber_current() {
 /// (read from the pinned cgroup by the request handler).
 pub(crate) struct Place {
     pub(crate) level: u32,
+    /// Read only when the cgroup gets its first entry; empty for a
+    /// cgroup that has one (its entry keeps them).
     pub(crate) ancestors: KVec<u64>,
 }
 
