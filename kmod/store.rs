@@ -968,33 +968,38 @@ fn check_level(level: u32) -> Result<(), Reject> {
     Ok(())
 }
 
+/// A cgroup's first entry (no policy, no shadow, fresh counters), for a
+/// table that holds `count` entries: refused at the policy limit.
+fn new_entry(cgroup: u64, place: Place, count: usize) -> Result<Entry, Reject> {
+    if count >= max_policies() as usize {
+        return Err(Reject::new(
+            ENOSPC,
+            c"policy limit reached (the module's max_policies; see sysfence status)",
+        ));
+    }
+    let stats = Stats {
+        ancestors: place.ancestors,
+        ..Stats::default()
+    };
+    Ok(Entry {
+        cgroup,
+        level: place.level,
+        policy: None,
+        shadow: None,
+        stats: Arc::new(stats, GFP_KERNEL)?,
+        flat: None,
+    })
+}
+
 /// The entries of the current table, with `cgroup`'s found or inserted
 /// (new: no policy, no shadow, fresh counters, at `level`); returns its
 /// index and whether it existed.
 fn entries_with(cgroup: u64, place: Place) -> Result<(KVVec<Entry>, usize, bool), Reject> {
-    let level = place.level;
     let mut entries = copy_entries(1)?;
     match entries.binary_search_by_key(&cgroup, |e| e.cgroup) {
         Ok(i) => Ok((entries, i, true)),
         Err(i) => {
-            if entries.len() >= max_policies() as usize {
-                return Err(Reject::new(
-                    ENOSPC,
-                    c"policy limit reached (the module's max_policies; see sysfence status)",
-                ));
-            }
-            let stats = Stats {
-                ancestors: place.ancestors,
-                ..Stats::default()
-            };
-            let entry = Entry {
-                cgroup,
-                level,
-                policy: None,
-                shadow: None,
-                stats: Arc::new(stats, GFP_KERNEL)?,
-                flat: None,
-            };
+            let entry = new_entry(cgroup, place, entries.len())?;
             // Insert at `i`: push, then rotate into place.
             entries.push(entry, GFP_KERNEL)?;
             if let Some(tail) = entries.get_mut(i..) {
@@ -1072,27 +1077,8 @@ pub(crate) fn set_many(items: KVec<(u64, Place, Arc<Compiled>)>) -> Result<(), R
         let i = match found {
             Some(i) => i,
             None => {
-                if entries.len() >= max_policies() as usize {
-                    return Err(Reject::new(
-                        ENOSPC,
-                        c"policy limit reached (the module's max_policies; see sysfence status)",
-                    ));
-                }
-                let stats = Stats {
-                    ancestors: place.ancestors,
-                    ..Stats::default()
-                };
-                entries.push(
-                    Entry {
-                        cgroup,
-                        level: place.level,
-                        policy: None,
-                        shadow: None,
-                        stats: Arc::new(stats, GFP_KERNEL)?,
-                        flat: None,
-                    },
-                    GFP_KERNEL,
-                )?;
+                let entry = new_entry(cgroup, place, entries.len())?;
+                entries.push(entry, GFP_KERNEL)?;
                 added += 1;
                 entries.len() - 1
             }

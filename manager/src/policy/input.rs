@@ -174,6 +174,16 @@ pub fn check_depth(text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
+/// Top-level keys of a seccomp profile besides `defaultAction`.
+const PROFILE_ONLY_KEYS: &[&str] = &[
+    "syscalls",
+    "defaultErrnoRet",
+    "architectures",
+    "archMap",
+    "listenerPath",
+    "flags",
+];
+
 /// The format of a policy file, from its document's top-level keys:
 /// `defaultAction` makes a seccomp profile; else `apiVersion` or `kind` a
 /// SyscallPolicy resource; else `default` or `rules` a native policy; else
@@ -189,19 +199,10 @@ pub fn detect(text: &str) -> Format {
     let keys = top_level_keys(text);
     let has = |names: &[&str]| keys.iter().any(|k| names.contains(&k.as_str()));
     let known = [
-        "defaultAction",
-        "apiVersion",
-        "kind",
-        "default",
-        "rules",
-        "syscalls",
-        "defaultErrnoRet",
-        "architectures",
-        "archMap",
-        "listenerPath",
-        "flags",
+        &["defaultAction", "apiVersion", "kind", "default", "rules"][..],
+        PROFILE_ONLY_KEYS,
     ];
-    if !has(&known) {
+    if !known.iter().any(|k| has(k)) {
         if has_word(text, "defaultAction") {
             return Format::SeccompProfile;
         }
@@ -215,14 +216,7 @@ pub fn detect(text: &str) -> Format {
         Format::SyscallPolicy
     } else if has(&["default", "rules"]) {
         Format::Native
-    } else if has(&[
-        "syscalls",
-        "defaultErrnoRet",
-        "architectures",
-        "archMap",
-        "listenerPath",
-        "flags",
-    ]) {
+    } else if has(PROFILE_ONLY_KEYS) {
         Format::SeccompProfile
     } else {
         Format::Native
