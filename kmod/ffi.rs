@@ -361,22 +361,25 @@ extern "C" {
 
     // ---- object hooks (sysfence_hooks.c) ----
 
-    /// Registers the object hooks (kretprobes on `security_*`); idempotent.
+    /// Registers the object hooks (ftrace-based kprobes on `security_*`)
+    /// of the classes in `classes` (bit `class - 1`) not on yet, all or
+    /// none. `-EOPNOTSUPP` when the kernel's kprobes do not go through
+    /// ftrace.
     ///
     /// # Safety
-    /// Process context (may sleep). Undone by [`sf_hooks_detach`] before the
-    /// module's text goes.
-    pub(crate) fn sf_hooks_attach() -> c_int;
+    /// Process context (may sleep), writers serialized. Undone by
+    /// [`sf_hooks_detach`] before the module's text goes.
+    pub(crate) fn sf_hooks_attach(classes: u32) -> c_int;
 
-    /// Unregisters the object hooks and waits for running handlers;
-    /// idempotent (nothing to do when none is attached).
+    /// Unregisters the object hooks of every class not in `keep` and waits
+    /// for their running handlers; idempotent.
     ///
     /// # Safety
-    /// Process context (may sleep).
-    pub(crate) fn sf_hooks_detach();
+    /// Process context (may sleep), writers serialized.
+    pub(crate) fn sf_hooks_detach(keep: u32);
 
-    /// Calls of filtered tasks the hooks refused because all return
-    /// instances were in use.
+    /// Hits of the hooked functions that kprobes skipped (another kprobe's
+    /// handler running on the CPU).
     ///
     /// # Safety
     /// Any context.

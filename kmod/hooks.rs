@@ -20,21 +20,57 @@ use core::sync::atomic::Ordering::Relaxed;
 
 /// `EPERM`, the errno of a kill-process object decision.
 const EPERM: c_int = 1;
+/// `EOPNOTSUPP`: the kernel's kprobes do not go through ftrace.
+const EOPNOTSUPP: c_int = 95;
 
-/// Attaches the hooks when some policy has object rules, detaches them
-/// when none has. Called by the (serialized) netlink writers after each
-/// change of the table; may sleep.
-pub(crate) fn sync() -> Result<(), kernel::error::Error> {
-    let want = store::with_current(|s| s.objects).unwrap_or(false);
-    if want {
-        // SAFETY: idempotent registration of static kretprobes; process
-        // context.
-        kernel::error::to_result(unsafe { ffi::sf_hooks_attach() })
-    } else {
-        // SAFETY: idempotent; waits for running handlers; process context.
-        unsafe { ffi::sf_hooks_detach() };
-        Ok(())
+/// Attaches the hooks of the object classes in `classes` (bit `class -
+/// 1`, as [`classes_of`]) that are not on yet, before a policy naming them
+/// is published. Called by the (serialized) netlink writers; may sleep.
+pub(crate) fn attach(classes: u32) -> Result<(), store::Reject> {
+    // SAFETY: idempotent registration of static kprobes; process context.
+    let rc = unsafe { ffi::sf_hooks_attach(classes) };
+    match rc {
+        0 => Ok(()),
+        rc if rc == -EOPNOTSUPP => Err(store::Reject::new(
+            kernel::error::Error::from_errno(rc),
+            c"object rules need kprobes that go through ftrace, and this kernel's do not (CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE are off; scripts/check-host.sh)",
+        )),
+        rc => Err(store::Reject::new(
+            kernel::error::Error::from_errno(rc),
+            c"could not attach the object hooks",
+        )),
     }
+}
+
+/// The object classes policy `p` names: the hooks it needs.
+pub(crate) fn classes_of(p: &store::Compiled) -> u32 {
+    p.classes
+}
+
+/// The classes entry `e`'s policies name, waiting or shadow ones included
+/// (their hooks must be on when they start or are promoted).
+fn entry_classes(e: &Entry) -> u32 {
+    let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_deref());
+    e.policy.as_deref().map_or(0, classes_of) | shadow.map_or(0, classes_of)
+}
+
+/// Keeps on the hooks of exactly the classes some policy names, after a
+/// change of the table. Called by the (serialized) netlink writers; may
+/// sleep.
+pub(crate) fn sync() -> Result<(), kernel::error::Error> {
+    let want = store::with_current(|s| {
+        if !s.objects {
+            return 0;
+        }
+        s.entries.iter().fold(0, |m, e| m | entry_classes(e))
+    })
+    .unwrap_or(0);
+    // SAFETY: idempotent; process context. Normally nothing to attach:
+    // the writer attached them before publishing.
+    let rc = unsafe { ffi::sf_hooks_attach(want) };
+    // SAFETY: idempotent; waits for running handlers; process context.
+    unsafe { ffi::sf_hooks_detach(want) };
+    kernel::error::to_result(rc)
 }
 
 /// The object hooks' final teardown. The hooks are attached on demand, by
@@ -52,26 +88,38 @@ impl ObjectHooks {
 
 impl Drop for ObjectHooks {
     fn drop(&mut self) {
-        // SAFETY: idempotent; returns once no hook handler runs, and
-        // pending return instances no longer reach module code. No handler
-        // can attach them again (the family is fenced by then).
-        unsafe { ffi::sf_hooks_detach() };
+        // SAFETY: idempotent; returns once no hook handler runs. No
+        // handler can attach them again (the family is fenced by then).
+        unsafe { ffi::sf_hooks_detach(0) };
     }
 }
 
-/// Whether the current task is under a policy with object rules: the hook
-/// entry handlers (int3 context) skip every other task. Lock-free.
+/// Whether the current task is under a policy (in force or shadow) with
+/// rules of object class `class`: the hook handlers let every other task's
+/// call run untouched. Lock-free.
 #[no_mangle]
-pub(crate) extern "C" fn sf_rust_obj_wanted() -> bool {
+pub(crate) extern "C" fn sf_rust_obj_wanted(class: u32) -> bool {
+    let bit = class
+        .checked_sub(1)
+        .and_then(|b| 1u32.checked_shl(b))
+        .unwrap_or(0);
     store::with_current(|snap| {
         if !snap.objects {
             return false;
         }
         let mut found = false;
-        gate::for_each_active(snap, |e| found |= objects_of(e).is_some());
+        gate::for_each_active(snap, |e| found |= names_class(e, bit));
         found
     })
     .unwrap_or(false)
+}
+
+/// Whether entry `e`'s policy in force or its shadow names a class of
+/// `bits`.
+fn names_class(e: &Entry, bits: u32) -> bool {
+    let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_deref());
+    e.in_force().is_some_and(|p| p.classes & bits != 0)
+        || shadow.is_some_and(|p| p.classes & bits != 0)
 }
 
 /// Decides one object for the current task; returns 0 to let the hooked
@@ -79,7 +127,8 @@ pub(crate) extern "C" fn sf_rust_obj_wanted() -> bool {
 ///
 /// # Safety
 /// `data` must be null or point to `len` readable bytes; the caller runs
-/// with preemption disabled (a kretprobe return handler).
+/// in the task's context with preemption disabled (a hook's handler, at
+/// the hooked function's ftrace entry).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn sf_rust_obj_decide(
     class: u32,
@@ -96,7 +145,6 @@ pub(crate) unsafe extern "C" fn sf_rust_obj_decide(
         // for this call.
         unsafe { core::slice::from_raw_parts(data, len as usize) }
     };
-    let mut scratch = [0u8; UNIX_NAME_MAX];
     let obj = match class {
         class::FILE => Object::File {
             path: bytes,
@@ -108,9 +156,21 @@ pub(crate) unsafe extern "C" fn sf_rust_obj_decide(
             kind: b,
             protocol: c,
         },
-        class::CONNECT => Object::Connect(parse_sockaddr(bytes, &mut scratch)),
-        class::BIND => Object::Bind(parse_sockaddr(bytes, &mut scratch)),
+        class::CONNECT | class::BIND => return decide_address(class, bytes),
         _ => return 0,
+    };
+    store::with_current(|snap| decide(snap, &obj)).unwrap_or(0)
+}
+
+/// As [`sf_rust_obj_decide`], for a socket address (`class` connect or
+/// bind).
+fn decide_address(class: u32, bytes: &[u8]) -> c_int {
+    let mut scratch = [0u8; UNIX_NAME_MAX];
+    let addr = parse_sockaddr(bytes, &mut scratch);
+    let obj = if class == class::BIND {
+        Object::Bind(addr)
+    } else {
+        Object::Connect(addr)
     };
     // AF_UNSPEC on connect dissolves an association: nothing to decide.
     if matches!(obj, Object::Connect(Addr::Other(0))) {
@@ -153,44 +213,55 @@ fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
         return 0;
     }
     let mut verdict: Option<(u32, &Entry)> = None;
+    let own = gate::for_each_active(snap, |e| {
+        if let Some(Some(p)) = objects_of(e) {
+            gate::keep_stricter(&mut verdict, p.decide_object(obj), e);
+        }
+    });
+    if snap.shadows {
+        note_shadows(snap, obj, verdict.map_or(action::ALLOW, |(a, _)| a));
+    }
+    carry_out(verdict, own, obj)
+}
+
+/// Records, for each shadow on the task's path whose promotion would
+/// change the answer `enforced`, what it would answer. Out of line: the
+/// path's answers are kept in a 64-level array only here.
+#[inline(never)]
+fn note_shadows(snap: &store::Snapshot, obj: &Object<'_>, enforced: u32) {
     let mut path = gate::PathAnswers::new();
     let own = gate::for_each_active(snap, |e| {
-        let Some(enforcing) = objects_of(e) else {
-            return;
-        };
-        let a = enforcing.map_or(NO_POLICY, |p| p.decide_object(obj));
-        if a != NO_POLICY {
-            gate::keep_stricter(&mut verdict, a, e);
+        if let Some(enforcing) = objects_of(e) {
+            path.push(enforcing.map_or(NO_POLICY, |p| p.decide_object(obj)), e);
         }
-        path.push(a, e);
     });
-    // The object's text, made only for an event or a record.
+    // The object's text, made once, for the first record only.
     let mut buf = [0u8; crate::event::OBJECT_MAX];
     let mut text_len = None;
-    let mut text = |buf: &mut [u8; crate::event::OBJECT_MAX]| -> usize {
-        *text_len.get_or_insert_with(|| describe(obj, buf))
-    };
-    if snap.shadows {
-        let enforced = verdict.map_or(action::ALLOW, |(a, _)| a);
-        let (abi, nr) = current_call();
-        path.each_difference(
-            enforced,
-            |p| object_answer(p, obj),
-            |e, rec, would| {
-                let n = text(&mut buf);
-                let d = Decision {
-                    policy_cgroup: e.cgroup,
-                    task_cgroup: own,
-                    abi,
-                    nr,
-                    action: would,
-                    object: Some((obj.class(), buf.get(..n).unwrap_or(&[]))),
-                    shadow: Some((rec.id, enforced)),
-                };
-                events::note_shadow(rec, &d, || [0; 6]);
-            },
-        );
-    }
+    let (abi, nr) = current_call();
+    path.each_difference(
+        enforced,
+        |p| object_answer(p, obj),
+        |e, rec, would| {
+            let n = *text_len.get_or_insert_with(|| describe(obj, &mut buf));
+            let d = Decision {
+                policy_cgroup: e.cgroup,
+                task_cgroup: own,
+                abi,
+                nr,
+                action: would,
+                object: Some((obj.class(), buf.get(..n).unwrap_or(&[]))),
+                shadow: Some((rec.id, enforced)),
+            };
+            events::note_shadow(rec, &d, || [0; 6]);
+        },
+    );
+}
+
+/// Carries out the verdict of the task's policies for an object (none:
+/// the call runs uncounted): counters, the event, and the answer to
+/// return.
+fn carry_out(verdict: Option<(u32, &Entry)>, own: u64, obj: &Object<'_>) -> c_int {
     let Some((a, e)) = verdict else {
         return 0;
     };
@@ -201,7 +272,8 @@ fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
         return 0;
     }
     let (abi, nr) = current_call();
-    let n = text(&mut buf);
+    let mut buf = [0u8; crate::event::OBJECT_MAX];
+    let n = describe(obj, &mut buf);
     let d = Decision {
         policy_cgroup: e.cgroup,
         task_cgroup: own,
@@ -233,8 +305,8 @@ fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
     }
 }
 
-/// Calls the hooks could not check because all their return instances
-/// were in use (reported by `get-info`).
+/// Hits of a hooked function that kprobes skipped because another kprobe
+/// handler was running on the CPU (reported by `get-info`).
 pub(crate) fn missed() -> u64 {
     // SAFETY: reads counters; any context.
     unsafe { ffi::sf_hooks_missed() }

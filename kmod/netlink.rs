@@ -150,14 +150,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     // Object rules are in force from the moment the policy is: the hooks
     // go on before it is published.
     if compiled.objects {
-        // SAFETY: idempotent registration; netlink handlers may sleep.
-        let rc = unsafe { ffi::sf_hooks_attach() };
-        if rc < 0 {
-            return Err(Reject::new(
-                Error::from_errno(rc),
-                c"could not attach the object hooks",
-            ));
-        }
+        crate::hooks::attach(crate::hooks::classes_of(&compiled))?;
     }
     // A cgroup's first policy: its tasks go on the syscall slow path before
     // the policy is published and again after, so none runs unchecked
@@ -265,15 +258,11 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
             GFP_KERNEL,
         )?;
     }
-    if items.iter().any(|p| p.policy.objects) {
-        // SAFETY: idempotent registration; netlink handlers may sleep.
-        let rc = unsafe { ffi::sf_hooks_attach() };
-        if rc < 0 {
-            return Err(Reject::new(
-                Error::from_errno(rc),
-                c"could not attach the object hooks",
-            ));
-        }
+    let classes = items
+        .iter()
+        .fold(0, |m, p| m | crate::hooks::classes_of(&p.policy));
+    if classes != 0 {
+        crate::hooks::attach(classes)?;
     }
     let mut sets = KVec::with_capacity(items.len(), GFP_KERNEL)?;
     for p in items.iter() {

@@ -56,6 +56,8 @@ pub(crate) struct Compiled {
     pub(crate) record: bool,
     /// Has object rules or object defaults (the object hooks consult it).
     pub(crate) objects: bool,
+    /// The object classes those name (bit `class - 1`): the hooks it needs.
+    pub(crate) classes: u32,
 }
 
 /// Why a request failed: an errno and an extended-ack message.
@@ -157,6 +159,7 @@ impl Compiled {
             hash: 0,
             record: shape.record,
             objects: shape.object_bytes > 0,
+            classes: 0,
         };
         engine::compile(
             policy,
@@ -172,6 +175,7 @@ impl Compiled {
         )
         .map_err(invalid)?;
         c.hash = c.content_hash();
+        c.classes = crate::objects::classes(&c.object_attrs);
         Ok(c)
     }
 
@@ -751,6 +755,7 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
         hash: 0,
         record: false,
         objects: false,
+        classes: 0,
     };
     Arc::new(Flat { policy }, GFP_KERNEL).ok()
 }

@@ -1,36 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Object hooks: kretprobes on the security_* functions where the kernel has
- * resolved what a syscall acts on (the file opened, the program executed,
- * the socket created, the address connected or bound to). An out-of-tree
- * module cannot register as an LSM, so it overrides these functions' return
- * value instead.
+ * Object hooks: kprobes at the entry of the security_* functions, where the
+ * kernel has resolved what a syscall acts on (the file opened, the program
+ * executed, the socket created, the address connected or bound to). An
+ * out-of-tree module cannot register as an LSM, so it decides at these
+ * functions' entry and, on a refusal, returns from them at once with
+ * -errno instead of running them.
  *
  * Mechanism, and why:
- * - The entry handler runs in the kprobe's int3 context (NMI-like): it only
- *   asks Rust whether the task is under a policy with object rules (an RCU
- *   read of the table and of the task's cgroup ids, no lock) and saves the
- *   arguments. For every other task it returns non-zero, so no return
- *   instance is used and the function runs untouched.
- * - The return handler runs in the task's context with preemption disabled
- *   (the rethook trampoline), after the function's own checks: there it
- *   resolves the object (d_path into a per-CPU buffer; the socket address is
- *   the kernel's copy), lets Rust decide, and on a refusal replaces a 0
- *   return value with -errno. A refusal by another security module is
- *   never turned into success.
- * - Nothing here returns into module text after unregistration:
- *   unregister_kretprobes() waits for running handlers, and pending return
- *   instances of tasks still inside a hooked function find the handler
- *   gone (rethook_free) and return straight to their caller.
- * - Hooks are registered while some policy has object rules and removed
- *   when none has, so hosts without object rules pay nothing.
- * - No call runs unchecked for want of a return instance: beside each
- *   kretprobe sits a plain kprobe on the same function (its guard),
- *   registered first so that it runs after the kretprobe's own
- *   pre-handler. When the task holds no return instance for this call and
- *   is under object rules, the guard refuses the call (-EPERM, counted in
- *   sf_hooks_missed()) by returning from the function at once, as
- *   kernel/fail_function.c does (sf_register_early_return()).
+ * - The kprobes go through ftrace (CONFIG_KPROBES_ON_FTRACE, which the
+ *   function tracer gives, as on every distribution kernel): the handler
+ *   runs from the function's __fentry__ call in the task's own context,
+ *   preemption disabled, not in an int3 trap (NMI-like, where the path
+ *   walk's locks and the event queue are not allowed). sf_hooks_attach()
+ *   refuses a kernel where they do not (-EOPNOTSUPP).
+ * - The handler first asks Rust whether the task is under a policy with
+ *   object rules (an RCU read of the table and of the task's cgroup ids,
+ *   no lock); every other task runs the function untouched. For a task
+ *   under rules it resolves the object (the path from the root of the
+ *   task's mount namespace into a per-CPU buffer, sysfence_path.c; the
+ *   socket address is the kernel's copy), lets Rust decide, and on a
+ *   refusal sets the return value and points the instruction pointer at a
+ *   bare return (sf_just_return, as kernel/fail_function.c does), so the
+ *   function's body never runs. An allowed call runs the function, whose
+ *   other security modules may still refuse it.
+ * - There is no return handler, so no per-call instance to run out of, and
+ *   nothing returns into module text after unregistration:
+ *   unregister_kprobes() waits for running handlers.
+ * - A hit is skipped by kprobes only when another kprobe handler is
+ *   running on the same CPU (counted in the kprobe's nmissed, reported by
+ *   sf_hooks_missed()): a hooked function called from a kprobe handler.
+ * - Hooks are registered per object class (files, exec, socket, connect,
+ *   bind) while some policy names that class, and removed when none does:
+ *   hosts without object rules pay nothing, and a policy with file rules
+ *   costs nothing to other tasks' sends.
  * - Paths are absolute, from the root of the task's mount namespace
  *   (sysfence_path.c), not from the task's root: chroot, which a container's
  *   root (or any user, in a user namespace of its own) may call, renames
@@ -49,9 +52,8 @@
 #include <uapi/linux/mount.h>
 #include <linux/socket.h>
 #include <linux/un.h>
+#include <linux/objtool.h>
 #include <net/af_unix.h>
-#include <asm/text-patching.h>
-#include <linux/rethook.h>
 
 #include "sysfence_shim.h"
 
@@ -70,56 +72,19 @@
  * a read or write file rule names a path inside it. */
 #define SF_ACCESS_TREE 8
 
-/* Return instances per hook: tasks of filtered cgroups inside one hooked
- * function at the same moment. Beyond this a call is refused, and counted
- * in sf_hooks_missed(). A module parameter so that a test can make the
- * pool small enough to run dry. */
-static unsigned int sf_hook_instances = 1024;
-module_param_named(hook_instances, sf_hook_instances, uint, 0444);
-MODULE_PARM_DESC(hook_instances,
-		 "object-hook calls of filtered tasks in flight at once, per hooked function, 1-65536 (default 1024); beyond, calls are refused");
-
-struct sf_args {
-	unsigned long a0, a1, a2, a3, a4;
-};
-
-/* Calls refused because no return instance was free. */
-static atomic64_t sf_refused_no_instance;
-
 /* Two PATH_MAX buffers per CPU: a link or rename has two paths. */
 static char __percpu *sf_pathbuf;
 
-static int sf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* The hooked function's n-th argument, at its entry. */
+static unsigned long sf_arg(struct pt_regs *regs, unsigned int n)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-
-	if (!sf_rust_obj_wanted())
-		return 1;
-	s->a0 = regs->di;
-	s->a1 = regs->si;
-	s->a2 = regs->dx;
-	s->a3 = regs->cx;
-	s->a4 = regs->r8;
-	return 0;
+	return regs_get_kernel_argument(regs, n);
 }
 
-/* A post-handler keeps a kprobe from being optimized into a jump, which
- * would ignore the new instruction pointer (as kernel/fail_function.c). */
-static void sf_post_nop(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+/* Rust's verdict for an object: 0, or the -errno the call returns. */
+static int sf_apply(u32 class, u32 a, u32 b, u32 c, const void *data, u32 len)
 {
-}
-
-/* Rust's verdict for an object, applied to the function's return value. */
-static void sf_apply(struct pt_regs *regs, u32 class, u32 a, u32 b, u32 c,
-		     const void *data, u32 len)
-{
-	int rc;
-
-	if (regs_return_value(regs) != 0)
-		return;
-	rc = sf_rust_obj_decide(class, a, b, c, data, len);
-	if (rc)
-		regs_set_return_value(regs, rc);
+	return sf_rust_obj_decide(class, a, b, c, data, len);
 }
 
 /*
@@ -148,12 +113,8 @@ static const char *sf_path_in(const struct path *path, u32 *len, int slot)
 }
 
 /* A call on a file that cannot be named is refused (to tasks under object
- * rules: the hooks run for no one else). */
-static void sf_unnamed(struct pt_regs *regs)
-{
-	if (regs_return_value(regs) == 0)
-		regs_set_return_value(regs, -EPERM);
-}
+ * rules: the hooks decide for no one else). */
+#define SF_UNNAMED (-EPERM)
 
 static const char *sf_path(const struct path *path, u32 *len)
 {
@@ -162,22 +123,19 @@ static const char *sf_path(const struct path *path, u32 *len)
 
 /* Decides `path` as an object of `class` with `access`; a file that cannot
  * be named is refused. */
-static void sf_apply_path(struct pt_regs *regs, u32 class, u32 access,
-			  const struct path *path)
+static int sf_apply_path(u32 class, u32 access, const struct path *path)
 {
 	u32 len = 0;
 	const char *p = sf_path(path, &len);
 
 	if (!p)
-		sf_unnamed(regs);
-	else
-		sf_apply(regs, class, access, 0, 0, p, len);
+		return SF_UNNAMED;
+	return sf_apply(class, access, 0, 0, p, len);
 }
 
-static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_file_open(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	struct file *file = (struct file *)s->a0;
+	const struct file *file = (const struct file *)sf_arg(regs, 0);
 	u32 access = 0;
 
 	if (file->f_mode & FMODE_READ)
@@ -187,49 +145,51 @@ static int sf_ret_file_open(struct kretprobe_instance *ri, struct pt_regs *regs)
 		access |= SF_ACCESS_WRITE;
 	if (file->f_mode & FMODE_CREATED)
 		access |= SF_ACCESS_CREATE;
-	sf_apply_path(regs, SF_CLASS_FILE, access, &file->f_path);
-	return 0;
+	return sf_apply_path(SF_CLASS_FILE, access, &file->f_path);
 }
 
-static int sf_ret_bprm_check(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_bprm_check(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	struct linux_binprm *bprm = (struct linux_binprm *)s->a0;
+	const struct linux_binprm *bprm = (const struct linux_binprm *)sf_arg(regs, 0);
+
 	if (bprm->file)
-		sf_apply_path(regs, SF_CLASS_EXEC, 0, &bprm->file->f_path);
-	else
-		sf_apply(regs, SF_CLASS_EXEC, 0, 0, 0, "", 0);
-	return 0;
+		return sf_apply_path(SF_CLASS_EXEC, 0, &bprm->file->f_path);
+	return sf_apply(SF_CLASS_EXEC, 0, 0, 0, "", 0);
 }
 
-static int sf_ret_socket_create(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_socket_create(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-
 	/* Sockets the kernel makes for itself are not the task's doing. */
-	if ((int)s->a3)
+	if ((int)sf_arg(regs, 3))
 		return 0;
-	sf_apply(regs, SF_CLASS_SOCKET, (u32)s->a0, (u32)s->a1 & SOCK_TYPE_MASK,
-		 (u32)s->a2, NULL, 0);
-	return 0;
+	return sf_apply(SF_CLASS_SOCKET, (u32)sf_arg(regs, 0),
+			(u32)sf_arg(regs, 1) & SOCK_TYPE_MASK, (u32)sf_arg(regs, 2), NULL, 0);
 }
 
-static int sf_ret_socket_addr(struct kretprobe_instance *ri, struct pt_regs *regs,
-			      u32 class)
+static int sf_socket_addr(struct pt_regs *regs, u32 class)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	int addrlen = (int)s->a2;
+	const struct sockaddr *addr = (const struct sockaddr *)sf_arg(regs, 1);
+	int addrlen = (int)sf_arg(regs, 2);
 
 	/* The address is the kernel's copy (move_addr_to_kernel). */
 	if (addrlen < 0 || addrlen > sizeof(struct sockaddr_storage))
 		addrlen = 0;
-	/* A Unix name is decided on the socket it reaches (sf_ret_unix_*),
+	/* A Unix name is decided on the socket it reaches (sf_unix_*),
 	 * whatever string named it; binding one creates a file (mknod). */
 	if (class == SF_CLASS_CONNECT && addrlen >= sizeof(sa_family_t) &&
-	    ((const struct sockaddr *)s->a1)->sa_family == AF_UNIX)
+	    addr->sa_family == AF_UNIX)
 		return 0;
-	sf_apply(regs, class, 0, 0, 0, (const void *)s->a1, addrlen);
-	return 0;
+	return sf_apply(class, 0, 0, 0, addr, addrlen);
+}
+
+static int sf_socket_connect(struct pt_regs *regs)
+{
+	return sf_socket_addr(regs, SF_CLASS_CONNECT);
+}
+
+static int sf_socket_bind(struct pt_regs *regs)
+{
+	return sf_socket_addr(regs, SF_CLASS_BIND);
 }
 
 /*
@@ -237,10 +197,9 @@ static int sf_ret_socket_addr(struct kretprobe_instance *ri, struct pt_regs *reg
  * reach it as connect does, and are decided as a connect. The name is the
  * kernel's copy (sendmsg_copy_msghdr, __sys_sendto).
  */
-static int sf_ret_socket_sendmsg(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_socket_sendmsg(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	const struct msghdr *msg = (const struct msghdr *)s->a1;
+	const struct msghdr *msg = (const struct msghdr *)sf_arg(regs, 1);
 	int len = msg->msg_namelen;
 
 	if (!msg->msg_name || len < (int)sizeof(sa_family_t) ||
@@ -248,8 +207,7 @@ static int sf_ret_socket_sendmsg(struct kretprobe_instance *ri, struct pt_regs *
 		return 0;
 	if (((const struct sockaddr *)msg->msg_name)->sa_family == AF_UNIX)
 		return 0;
-	sf_apply(regs, SF_CLASS_CONNECT, 0, 0, 0, msg->msg_name, len);
-	return 0;
+	return sf_apply(SF_CLASS_CONNECT, 0, 0, 0, msg->msg_name, len);
 }
 
 /*
@@ -258,7 +216,7 @@ static int sf_ret_socket_sendmsg(struct kretprobe_instance *ri, struct pt_regs *
  * as file paths are (so `//`, `.`, `..`, symlinks, relative names and
  * renames all give the one name), or its abstract name as `\0name`.
  */
-static void sf_unix_peer(struct pt_regs *regs, const struct sock *other)
+static int sf_unix_peer(const struct sock *other)
 {
 	const struct unix_sock *u = unix_sk(other);
 	const struct unix_address *addr = smp_load_acquire(&u->addr);
@@ -266,14 +224,12 @@ static void sf_unix_peer(struct pt_regs *regs, const struct sock *other)
 	u32 len = 0;
 
 	if (!addr || addr->len <= offsetof(struct sockaddr_un, sun_path))
-		return; /* an unbound peer (socketpair): nothing named */
+		return 0; /* an unbound peer (socketpair): nothing named */
 	if (u->path.dentry) {
 		const char *p = sf_path_in(&u->path, &len, 0);
 
-		if (!p) {
-			sf_unnamed(regs);
-			return;
-		}
+		if (!p)
+			return SF_UNNAMED;
 		len = min_t(u32, len, PATH_MAX - sizeof(sa_family_t) - 1);
 		memcpy(out + sizeof(sa_family_t), p, len);
 		out[sizeof(sa_family_t) + len] = 0;
@@ -284,35 +240,21 @@ static void sf_unix_peer(struct pt_regs *regs, const struct sock *other)
 		       len - offsetof(struct sockaddr_un, sun_path));
 	}
 	*(sa_family_t *)out = AF_UNIX;
-	sf_apply(regs, SF_CLASS_CONNECT, 0, 0, 0, out, len);
+	return sf_apply(SF_CLASS_CONNECT, 0, 0, 0, out, len);
 }
 
-static int sf_ret_unix_stream_connect(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_unix_stream_connect(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-
-	sf_unix_peer(regs, (const struct sock *)s->a1);
-	return 0;
+	return sf_unix_peer((const struct sock *)sf_arg(regs, 1));
 }
 
-static int sf_ret_unix_may_send(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_unix_may_send(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	const struct socket *other = (const struct socket *)s->a1;
+	const struct socket *other = (const struct socket *)sf_arg(regs, 1);
 
 	if (other && other->sk)
-		sf_unix_peer(regs, other->sk);
+		return sf_unix_peer(other->sk);
 	return 0;
-}
-
-static int sf_ret_socket_connect(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	return sf_ret_socket_addr(ri, regs, SF_CLASS_CONNECT);
-}
-
-static int sf_ret_socket_bind(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	return sf_ret_socket_addr(ri, regs, SF_CLASS_BIND);
 }
 
 /* How moving away `d` touches what a path rule protects: its contents,
@@ -329,80 +271,67 @@ static u32 sf_moved(const struct dentry *d)
  * when the new name exists (replaced, or swapped by RENAME_EXCHANGE) as a
  * read and write of what it names; any refusal refuses the operation.
  */
-static void sf_apply_two(struct pt_regs *regs, const struct path *old,
-			 const struct path *new)
+static int sf_apply_two(const struct path *old, const struct path *new)
 {
 	u32 olen = 0, nlen = 0, nacc = SF_ACCESS_CREATE;
 	const char *o, *n;
 	int rc;
 
-	if (regs_return_value(regs) != 0)
-		return;
 	if (d_really_is_positive(new->dentry))
 		nacc |= sf_moved(new->dentry);
 	o = sf_path_in(old, &olen, 0);
 	n = sf_path_in(new, &nlen, 1);
-	if (!o || !n) {
-		sf_unnamed(regs);
-		return;
-	}
-	rc = sf_rust_obj_decide(SF_CLASS_FILE, sf_moved(old->dentry), 0, 0, o, olen);
+	if (!o || !n)
+		return SF_UNNAMED;
+	rc = sf_apply(SF_CLASS_FILE, sf_moved(old->dentry), 0, 0, o, olen);
 	if (!rc)
-		rc = sf_rust_obj_decide(SF_CLASS_FILE, nacc, 0, 0, n, nlen);
-	if (rc)
-		regs_set_return_value(regs, rc);
+		rc = sf_apply(SF_CLASS_FILE, nacc, 0, 0, n, nlen);
+	return rc;
 }
 
-static int sf_ret_path_link(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_path_link(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	const struct path *dir = (const struct path *)s->a1;
-	struct path old = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a0 };
-	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a2 };
+	const struct path *dir = (const struct path *)sf_arg(regs, 1);
+	struct path old = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 0) };
+	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 2) };
 
-	sf_apply_two(regs, &old, &new);
-	return 0;
+	return sf_apply_two(&old, &new);
 }
 
-static int sf_ret_path_rename(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_path_rename(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	const struct path *odir = (const struct path *)s->a0;
-	const struct path *ndir = (const struct path *)s->a2;
-	struct path old = { .mnt = odir->mnt, .dentry = (struct dentry *)s->a1 };
-	struct path new = { .mnt = ndir->mnt, .dentry = (struct dentry *)s->a3 };
+	const struct path *odir = (const struct path *)sf_arg(regs, 0);
+	const struct path *ndir = (const struct path *)sf_arg(regs, 2);
+	struct path old = { .mnt = odir->mnt, .dentry = (struct dentry *)sf_arg(regs, 1) };
+	struct path new = { .mnt = ndir->mnt, .dentry = (struct dentry *)sf_arg(regs, 3) };
 
-	sf_apply_two(regs, &old, &new);
-	return 0;
+	return sf_apply_two(&old, &new);
 }
 
 /* truncate(2) (and ftruncate's path check): a write of the file. */
-static int sf_ret_path_truncate(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_path_truncate(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	sf_apply_path(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, (const struct path *)s->a0);
-	return 0;
+	return sf_apply_path(SF_CLASS_FILE, SF_ACCESS_WRITE,
+			     (const struct path *)sf_arg(regs, 0));
 }
 
 /* ftruncate(2), and the truncation of an O_TRUNC open: a write. */
-static int sf_ret_file_truncate(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_file_truncate(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	sf_apply_path(regs, SF_CLASS_FILE, SF_ACCESS_WRITE, &((struct file *)s->a0)->f_path);
-	return 0;
+	const struct file *file = (const struct file *)sf_arg(regs, 0);
+
+	return sf_apply_path(SF_CLASS_FILE, SF_ACCESS_WRITE, &file->f_path);
 }
 
 /* unlink and rmdir take a name away from what it names: decided as a
  * write of it (and, for a directory, of every path inside it). */
-static int sf_ret_path_remove(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_path_remove(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	const struct path *dir = (const struct path *)s->a0;
-	struct path victim = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a1 };
+	const struct path *dir = (const struct path *)sf_arg(regs, 0);
+	struct path victim = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 1) };
 	u32 access = SF_ACCESS_WRITE | (d_is_dir(victim.dentry) ? SF_ACCESS_TREE : 0);
 
-	sf_apply_path(regs, SF_CLASS_FILE, access, &victim);
-	return 0;
+	return sf_apply_path(SF_CLASS_FILE, access, &victim);
 }
 
 /*
@@ -414,17 +343,15 @@ static int sf_ret_path_remove(struct kretprobe_instance *ri, struct pt_regs *reg
  * refused to a task under any read or write file rule. A remount and a
  * change of propagation type change no name, and are let through.
  */
-static int sf_ret_renames_tree(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_renames_tree(struct pt_regs *regs)
 {
-	sf_apply(regs, SF_CLASS_FILE, SF_ACCESS_READ | SF_ACCESS_WRITE | SF_ACCESS_TREE,
-		 0, 0, "/", 1);
-	return 0;
+	return sf_apply(SF_CLASS_FILE, SF_ACCESS_READ | SF_ACCESS_WRITE | SF_ACCESS_TREE,
+			0, 0, "/", 1);
 }
 
-static int sf_ret_sb_mount(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_sb_mount(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	unsigned long flags = s->a3;
+	unsigned long flags = sf_arg(regs, 3);
 
 	/* In path_mount()'s order: remount, bind, propagation, move, new. */
 	if (flags & MS_REMOUNT)
@@ -432,189 +359,207 @@ static int sf_ret_sb_mount(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!(flags & MS_BIND) &&
 	    (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)))
 		return 0;
-	return sf_ret_renames_tree(ri, regs);
+	return sf_renames_tree(regs);
 }
 
 /* umount with MNT_DETACH leaves the tree reachable through open files and
  * directories, named from its own root. */
-static int sf_ret_sb_umount(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_sb_umount(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-
-	if (s->a1 & MNT_DETACH)
-		return sf_ret_renames_tree(ri, regs);
+	if (sf_arg(regs, 1) & MNT_DETACH)
+		return sf_renames_tree(regs);
 	return 0;
 }
 
 /* Creating a name (open with O_CREAT, mknod, mkdir, symlink) is decided
  * before it happens, as a creation of the new path. */
-static int sf_ret_path_create(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int sf_path_create(struct pt_regs *regs)
 {
-	struct sf_args *s = (struct sf_args *)ri->data;
-	const struct path *dir = (const struct path *)s->a0;
-	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)s->a1 };
-	sf_apply_path(regs, SF_CLASS_FILE, SF_ACCESS_CREATE, &new);
-	return 0;
+	const struct path *dir = (const struct path *)sf_arg(regs, 0);
+	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 1) };
+
+	return sf_apply_path(SF_CLASS_FILE, SF_ACCESS_CREATE, &new);
 }
 
-/* The hooked functions and their return handlers. */
+/* The hooked functions, the object class whose rules they decide, and
+ * their deciders. A class no policy names has its hooks off. */
 static const struct {
 	const char *sym;
-	kretprobe_handler_t handler;
+	u32 class;
+	int (*decide)(struct pt_regs *regs);
 } sf_hook_defs[] = {
-	{ "security_file_open", sf_ret_file_open },
-	{ "security_bprm_check", sf_ret_bprm_check },
-	{ "security_socket_create", sf_ret_socket_create },
-	{ "security_socket_connect", sf_ret_socket_connect },
-	{ "security_socket_bind", sf_ret_socket_bind },
-	{ "security_path_link", sf_ret_path_link },
-	{ "security_path_rename", sf_ret_path_rename },
-	{ "security_path_mknod", sf_ret_path_create },
-	{ "security_path_mkdir", sf_ret_path_create },
-	{ "security_path_symlink", sf_ret_path_create },
-	{ "security_path_truncate", sf_ret_path_truncate },
-	{ "security_file_truncate", sf_ret_file_truncate },
-	{ "security_path_unlink", sf_ret_path_remove },
-	{ "security_path_rmdir", sf_ret_path_remove },
-	{ "security_socket_sendmsg", sf_ret_socket_sendmsg },
-	{ "security_unix_stream_connect", sf_ret_unix_stream_connect },
-	{ "security_unix_may_send", sf_ret_unix_may_send },
-	{ "security_sb_mount", sf_ret_sb_mount },
-	{ "security_sb_umount", sf_ret_sb_umount },
-	{ "security_sb_pivotroot", sf_ret_renames_tree },
-	{ "security_move_mount", sf_ret_renames_tree },
+	{ "security_file_open", SF_CLASS_FILE, sf_file_open },
+	{ "security_bprm_check", SF_CLASS_EXEC, sf_bprm_check },
+	{ "security_socket_create", SF_CLASS_SOCKET, sf_socket_create },
+	{ "security_socket_connect", SF_CLASS_CONNECT, sf_socket_connect },
+	{ "security_socket_bind", SF_CLASS_BIND, sf_socket_bind },
+	{ "security_path_link", SF_CLASS_FILE, sf_path_link },
+	{ "security_path_rename", SF_CLASS_FILE, sf_path_rename },
+	{ "security_path_mknod", SF_CLASS_FILE, sf_path_create },
+	{ "security_path_mkdir", SF_CLASS_FILE, sf_path_create },
+	{ "security_path_symlink", SF_CLASS_FILE, sf_path_create },
+	{ "security_path_truncate", SF_CLASS_FILE, sf_path_truncate },
+	{ "security_file_truncate", SF_CLASS_FILE, sf_file_truncate },
+	{ "security_path_unlink", SF_CLASS_FILE, sf_path_remove },
+	{ "security_path_rmdir", SF_CLASS_FILE, sf_path_remove },
+	{ "security_socket_sendmsg", SF_CLASS_CONNECT, sf_socket_sendmsg },
+	{ "security_unix_stream_connect", SF_CLASS_CONNECT, sf_unix_stream_connect },
+	{ "security_unix_may_send", SF_CLASS_CONNECT, sf_unix_may_send },
+	{ "security_sb_mount", SF_CLASS_FILE, sf_sb_mount },
+	{ "security_sb_umount", SF_CLASS_FILE, sf_sb_umount },
+	{ "security_sb_pivotroot", SF_CLASS_FILE, sf_renames_tree },
+	{ "security_move_mount", SF_CLASS_FILE, sf_renames_tree },
 };
 
-static struct kretprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
-static struct kretprobe *sf_hook_ptrs[ARRAY_SIZE(sf_hooks)];
-static struct kprobe sf_guards[ARRAY_SIZE(sf_hook_defs)];
-static struct kprobe *sf_guard_ptrs[ARRAY_SIZE(sf_hook_defs)];
+static struct kprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
+/* Which hooks are registered, and the classes whose hooks are (bit
+ * class - 1). Changed by the serialized writers only. */
+static bool sf_hook_on[ARRAY_SIZE(sf_hook_defs)];
+static u32 sf_classes_on;
+/* Hits skipped by kprobes, of hooks since unregistered. */
+static unsigned long sf_missed_before;
 
-/*
- * Whether the kretprobe of this guard holds a return instance for this
- * very call: rethook_hook() pushed its node on the task's list, with the
- * stack pointer at the function's entry as its frame (the kretprobe's
- * pre-handler runs before the guard's, at the same entry or, on an
- * ftrace-based kretprobe, just before it).
- */
-static bool sf_has_instance(const struct kprobe *guard, const struct pt_regs *regs)
+static u32 sf_class_bit(int i)
 {
-	const struct kretprobe *rp = &sf_hooks[guard - sf_guards];
-	const struct llist_node *n = READ_ONCE(current->rethooks.first);
-	const struct rethook_node *rhn;
-
-	if (!n)
-		return false;
-	rhn = container_of(n, struct rethook_node, llist);
-	return rhn->rethook == rp->rh && rhn->frame == regs->sp;
+	return 1u << (sf_hook_defs[i].class - 1);
 }
 
+/* Where a refused call goes instead of the function's body: straight back
+ * to its caller, with the return value the handler set (reached by the
+ * ftrace trampoline's return, not by an indirect jump: no ENDBR). */
+asmlinkage void sf_just_return(void);
+asm(".text\n"
+    ".type sf_just_return, @function\n"
+    ASM_FUNC_ALIGN
+    "sf_just_return:\n"
+    ANNOTATE_NOENDBR
+    ASM_RET
+    ".size sf_just_return, .-sf_just_return\n");
+
 /*
- * The plain kprobe beside each kretprobe (its guard). If the kretprobe
- * found no free instance, nothing would check this call: a task under
- * object rules then gets -EPERM, the function returning at once (int3
- * context: lock-free checks only).
+ * Every hooked function's entry (ftrace context: the task's own, preemption
+ * disabled). Tasks under no rule of the hook's class run the function
+ * untouched; for the others the object is decided here, and a refusal
+ * returns -errno at once without running the function.
  */
-static int sf_fail_closed(struct kprobe *p, struct pt_regs *regs)
+static int sf_hook_entry(struct kprobe *p, struct pt_regs *regs)
 {
-	if (sf_has_instance(p, regs) || !sf_rust_obj_wanted())
+	int i = p - sf_hooks;
+	int rc;
+
+	if (!sf_rust_obj_wanted(sf_hook_defs[i].class))
 		return 0;
-	atomic64_inc(&sf_refused_no_instance);
-	regs->ax = -EPERM;
-	int3_emulate_ret(regs);
+	rc = sf_hook_defs[i].decide(regs);
+	if (!rc)
+		return 0;
+	regs_set_return_value(regs, rc);
+	instruction_pointer_set(regs, (unsigned long)sf_just_return);
 	return 1;
 }
 
-static bool sf_hooks_on;
-static unsigned long sf_missed_before;
-
-int sf_hooks_attach(void)
+/* A post-handler makes kprobes arm the probe with ftrace's IPMODIFY ops,
+ * which the new instruction pointer of a refusal needs; it runs only when
+ * the pre-handler returned 0, and has nothing to do. */
+static void sf_post_nop(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
 {
-	int i, err;
+}
 
-	if (sf_hooks_on)
+/* Whether every kprobe of `kps` went through ftrace: only there does the
+ * handler run in the task's context, and a new instruction pointer take
+ * effect. */
+static bool sf_all_on_ftrace(struct kprobe **kps, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!kprobe_ftrace(kps[i]))
+			return false;
+	return true;
+}
+
+/* Registers the hooks of the classes in `classes` not on yet, all or none.
+ * -EOPNOTSUPP where kprobes do not go through ftrace (no policy with rules
+ * of these classes is published yet, so for that instant the handlers
+ * decline every task). */
+int sf_hooks_attach(u32 classes)
+{
+	struct kprobe *batch[ARRAY_SIZE(sf_hook_defs)];
+	u32 want = classes & ~sf_classes_on;
+	int i, n = 0, err;
+
+	if (!want)
 		return 0;
-	if (sf_hook_instances < 1 || sf_hook_instances > 65536)
-		return -EINVAL;
-	sf_pathbuf = __alloc_percpu(2 * PATH_MAX, sizeof(long));
-	if (!sf_pathbuf)
-		return -ENOMEM;
-	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {
-		struct kretprobe *rp = &sf_hooks[i];
-		struct kprobe *g = &sf_guards[i];
-
-		memset(g, 0, sizeof(*g));
-		g->symbol_name = sf_hook_defs[i].sym;
-		g->pre_handler = sf_fail_closed;
-		g->post_handler = sf_post_nop;
-		sf_guard_ptrs[i] = g;
-
-		/* A kretprobe is registered only from a zeroed state. */
-		memset(rp, 0, sizeof(*rp));
-		rp->kp.symbol_name = sf_hook_defs[i].sym;
-		rp->entry_handler = sf_entry;
-		rp->handler = sf_hook_defs[i].handler;
-		rp->data_size = sizeof(struct sf_args);
-		rp->maxactive = sf_hook_instances;
-		sf_hook_ptrs[i] = rp;
+	if (!sf_pathbuf) {
+		sf_pathbuf = __alloc_percpu(2 * PATH_MAX, sizeof(long));
+		if (!sf_pathbuf)
+			return -ENOMEM;
 	}
-	/* The guards first: a kprobe's handlers run newest first. */
-	for (i = 0; i < ARRAY_SIZE(sf_guards); i++) {
-		err = sf_register_early_return(&sf_guards[i]);
-		if (err) {
-			while (i--)
-				unregister_kprobe(&sf_guards[i]);
+	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {
+		struct kprobe *kp = &sf_hooks[i];
+
+		if (sf_hook_on[i] || !(sf_class_bit(i) & want))
+			continue;
+		/* A kprobe is registered only from a zeroed state. */
+		memset(kp, 0, sizeof(*kp));
+		kp->symbol_name = sf_hook_defs[i].sym;
+		kp->pre_handler = sf_hook_entry;
+		kp->post_handler = sf_post_nop;
+		batch[n++] = kp;
+	}
+	err = n ? register_kprobes(batch, n) : 0;
+	if (!err && !sf_all_on_ftrace(batch, n)) {
+		unregister_kprobes(batch, n);
+		err = -EOPNOTSUPP;
+	}
+	if (err) {
+		if (!sf_classes_on) {
 			free_percpu(sf_pathbuf);
 			sf_pathbuf = NULL;
-			return err;
 		}
-	}
-	err = register_kretprobes(sf_hook_ptrs, ARRAY_SIZE(sf_hooks));
-	if (err) {
-		unregister_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
-		free_percpu(sf_pathbuf);
-		sf_pathbuf = NULL;
 		return err;
 	}
-	sf_hooks_on = true;
+	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
+		if (sf_class_bit(i) & want)
+			sf_hook_on[i] = true;
+	sf_classes_on |= want;
 	return 0;
 }
 
-void sf_hooks_detach(void)
+/* Unregisters the hooks of every class not in `keep`; waits for their
+ * running handlers (one grace period for all). */
+void sf_hooks_detach(u32 keep)
 {
-	int i;
+	struct kprobe *batch[ARRAY_SIZE(sf_hook_defs)];
+	int i, n = 0;
 
-	if (!sf_hooks_on)
+	if (!(sf_classes_on & ~keep))
 		return;
-	/* Waits for running handlers; pending instances skip the handler. */
-	/* The guards first: alone, they would take every hit for one that
-	 * found no instance. */
-	/* One grace period for all (unregister_kprobes), not one each. */
-	unregister_kprobes(sf_guard_ptrs, ARRAY_SIZE(sf_guards));
-	unregister_kretprobes(sf_hook_ptrs, ARRAY_SIZE(sf_hooks));
 	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
-		sf_missed_before += sf_hooks[i].nmissed;
-	free_percpu(sf_pathbuf);
-	sf_pathbuf = NULL;
-	sf_hooks_on = false;
+		if (sf_hook_on[i] && !(sf_class_bit(i) & keep))
+			batch[n++] = &sf_hooks[i];
+	unregister_kprobes(batch, n);
+	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {
+		if (sf_hook_on[i] && !(sf_class_bit(i) & keep)) {
+			sf_missed_before += sf_hooks[i].nmissed;
+			sf_hook_on[i] = false;
+		}
+	}
+	sf_classes_on &= keep;
+	if (!sf_classes_on) {
+		free_percpu(sf_pathbuf);
+		sf_pathbuf = NULL;
+	}
 }
 
-/* Calls refused because every return instance of a hook was in use (the
- * kretprobes' own count includes tasks under no policy, which run on). */
+/* Hits of a hooked function that kprobes skipped, filtered task or not:
+ * another kprobe's handler was running on that CPU. */
 u64 sf_hooks_missed(void)
 {
-	return atomic64_read(&sf_refused_no_instance);
-}
-
-/* Hits of a hooked function that found no free return instance, filtered
- * task or not. */
-u64 sf_hooks_no_instance(void)
-{
-	unsigned long n = sf_missed_before;
+	unsigned long n = READ_ONCE(sf_missed_before);
 	int i;
 
-	if (sf_hooks_on)
-		for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
+	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
+		if (READ_ONCE(sf_hook_on[i]))
 			n += READ_ONCE(sf_hooks[i].nmissed);
 	return n;
 }

@@ -9,7 +9,7 @@
  * mountpoints through the mount tree (struct mount, from the kernel's own
  * fs/mount.h), to the namespace's root mount.
  *
- * Context: kretprobe return handlers (preemption disabled). No sleeping,
+ * Context: the hooks' handlers (ftrace, preemption disabled). No sleeping,
  * no reference taken: the walk runs under RCU (dentries, names and mounts
  * are freed after a grace period), names are copied with
  * copy_from_kernel_nofault(), and a rename meanwhile (rename_lock's

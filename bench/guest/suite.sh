@@ -89,6 +89,10 @@ res sf.nested "sysfence: getppid, policies at two levels" in_cg dock/inner sf-be
 # An object path rule (native policy: OCI profiles have none).
 printf 'default: allow\nobjects:\n  files:\n    - {prefix: /etc/secret, action: errno, errno: 13}\n' | sysfence policy apply --cgroup other - 2>/dev/null
 res sf.open_rule "sysfence: open+close with an active path rule" in_cg other sf-bench --open /tmp/bench-file 5000 "$REPS"
+# What the object hooks cost a task under no object rule while they are on.
+cg_enter bare
+res mod.unfiltered_open_hooks "open+close, caller unfiltered, a path rule in force elsewhere" sf-bench --open /tmp/bench-file 5000 "$REPS"
+cg_leave
 sysfence policy delete --cgroup other 2>/dev/null
 
 # Live update of a running container's Docker-default policy.

@@ -570,6 +570,26 @@ pub fn decide_payload(policy: &[u8], obj: &Object<'_>) -> u32 {
     }
 }
 
+/// The object classes a policy's rules and defaults name (payload as in
+/// [`decide_payload`]): bit `class - 1` for each. A class no policy names
+/// is decided "allow" everywhere, so its hooks need not run.
+pub fn classes(policy: &[u8]) -> u32 {
+    let mut mask = 0u32;
+    for a in crate::nla::Iter::new(policy).flatten() {
+        if a.kind != attr::POLICY_OBJECT && a.kind != attr::POLICY_OBJECT_DEFAULT {
+            continue;
+        }
+        if let Ok(f) = fields(&a) {
+            mask |= f
+                .class
+                .checked_sub(1)
+                .and_then(|b| 1u32.checked_shl(b))
+                .unwrap_or(0);
+        }
+    }
+    mask
+}
+
 /// For a directory being moved ([`access::TREE`]): the strictest action of
 /// the file rules that protect a path inside `dir`, or `dir` itself, from
 /// the reads and writes in `acc` (allow rules protect nothing).
@@ -781,6 +801,7 @@ mod tests {
             assert_eq!(d(b"/etc/passwd", access::READ), action::ALLOW);
             assert_eq!(d(b"/secret/a/b", access::READ), action::KILL_PROCESS);
             assert_eq!(d(b"/secretx", access::READ), action::ALLOW);
+            assert_eq!(classes(a.payload), 1 << (class::FILE - 1), "classes named");
             assert_eq!(
                 decide(a, &Object::Exec { path: b"/secret/x" }),
                 action::ALLOW,
@@ -832,6 +853,8 @@ mod tests {
                 action::ERRNO | 111
             );
             assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
+            // A class named by a default alone counts.
+            assert_eq!(classes(a.payload), 1 << (class::CONNECT - 1));
         });
     }
 

@@ -363,9 +363,9 @@ pub mod attr {
     pub const EVENT: u16 = 10;
     /// u32: `get-info` reply: `limits::EVENTS_PER_SEC`.
     pub const INFO_EVENTS_PER_SEC: u16 = 11;
-    /// u64: `get-info` reply: object decisions the hooks could not make
-    /// because every return instance of a hook was in use (see
-    /// docs/architecture.md); 0 in any normal run.
+    /// u64: `get-info` reply: hits of the hooked functions that kprobes
+    /// skipped because another kprobe's handler was running on the CPU
+    /// (see docs/architecture.md); 0 in any normal run.
     pub const INFO_OBJECTS_UNCHECKED: u16 = 12;
     /// u64: `get-info` reply: policies the module deleted because their
     /// cgroup was removed (rmdir), since it loaded.

@@ -40,8 +40,8 @@ pub struct ModuleInfo {
     pub policies: u32,
     pub max_policies: u32,
     pub max_rules: u32,
-    /// Object decisions the hooks could not make (all return instances in
-    /// use); 0 in normal operation.
+    /// Hits of the hooked functions that kprobes skipped (another kprobe's
+    /// handler running on the CPU); 0 in normal operation.
     pub objects_unchecked: u64,
     /// Policies the module deleted because their cgroup was removed
     /// (container gone), since it loaded.
@@ -144,7 +144,7 @@ fn finish(
             outln!("rules/policy:    at most {}", m.max_rules)?;
             if m.objects_unchecked > 0 {
                 outln!(
-                    "object checks:   {} calls REFUSED (more filtered tasks inside one hooked function at once than the hook's return instances, hook_instances=, default 1024)",
+                    "object checks:   {} hook hits SKIPPED by kprobes (a hooked function called while another kprobe's handler ran on that CPU)",
                     m.objects_unchecked
                 )?;
             }

@@ -22,8 +22,8 @@
 //!   for a cgroup namespace), then syscall NR from the same process; prints
 //!   `unshare ok|err E` and the call's outcome as `ok RET|err E`.
 //! - `sf-obj storm SECS PATH PORT`: open/close PATH and connect to
-//!   127.0.0.1:PORT in a loop for SECS (ignoring the outcome), for rmmod
-//!   tests.
+//!   127.0.0.1:PORT in a loop for SECS, for rmmod and concurrency tests;
+//!   prints `storm N opened K`: N rounds, K opens that succeeded.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -339,11 +339,13 @@ fn storm_cmd(args: &[String]) {
     );
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut n = 0u64;
+    let mut opened = 0u64;
     while Instant::now() < end {
         // SAFETY: open/close of a valid path; socket, connect, close.
         unsafe {
             let fd = libc::open(path.as_ptr(), libc::O_RDONLY);
             if fd >= 0 {
+                opened += 1;
                 libc::close(fd);
             }
             let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
@@ -354,7 +356,7 @@ fn storm_cmd(args: &[String]) {
         }
         n += 1;
     }
-    println!("storm {n}");
+    println!("storm {n} opened {opened}");
 }
 
 fn outcome(rc: i64) -> String {
