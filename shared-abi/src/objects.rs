@@ -251,7 +251,7 @@ fn cidr_matches(a: &[u8], b: &[u8], bits: u32) -> bool {
 }
 
 /// A validated rule's fields.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 struct Fields<'a> {
     class: u32,
     action: u32,
@@ -300,6 +300,44 @@ fn fields<'a>(rule: &Attr<'a>) -> Result<Fields<'a>, Invalid> {
         Ok(())
     })?;
     Ok(f)
+}
+
+/// As [`fields`], for deciding: `None` wherever [`fields`] refuses a
+/// well-formed-looking value, but without [`walk`]'s error reports, so a
+/// decision (in the kernel's hooks, on every call) pays only for reading.
+/// Policies in force were validated by [`fields`] when set.
+fn fields_known<'a>(rule: &Attr<'a>) -> Option<Fields<'a>> {
+    let mut f = Fields::default();
+    for a in rule.nested_iter() {
+        let a = a.ok()?;
+        match a.kind {
+            attr::OBJ_CLASS => f.class = a.u32()?,
+            attr::OBJ_ACTION => f.action = a.u32()?,
+            attr::OBJ_PATH => match a.payload.split_last() {
+                Some((0, p)) => f.path = Some(p),
+                _ => return None,
+            },
+            attr::OBJ_PREFIX if a.payload.is_empty() => f.prefix = true,
+            attr::OBJ_ACCESS => f.access = Some(a.u32()?),
+            attr::OBJ_FAMILY => f.family = Some(a.u32()?),
+            attr::OBJ_TYPE => f.kind = Some(a.u32()?),
+            attr::OBJ_PROTOCOL => f.protocol = Some(a.u32()?),
+            attr::OBJ_ADDR => f.addr = Some(a.payload),
+            attr::OBJ_ADDR_PREFIX => f.addr_prefix = Some(a.u32()?),
+            attr::OBJ_PORT_MIN => f.port_min = Some(a.u32()?),
+            attr::OBJ_PORT_MAX => f.port_max = Some(a.u32()?),
+            _ => return None,
+        }
+    }
+    Some(f)
+}
+
+/// The class a rule or default nest names, read without the rest of it.
+fn class_known(rule: &Attr<'_>) -> Option<u32> {
+    rule.nested_iter()
+        .flatten()
+        .find(|a| a.kind == attr::OBJ_CLASS)
+        .and_then(|a| a.u32())
 }
 
 /// Whether a path in a rule is absolute and normalized (no empty, `.` or
@@ -597,10 +635,10 @@ fn inside(policy: &[u8], dir: &[u8], acc: u32) -> Option<u32> {
     let rw = acc & (access::READ | access::WRITE);
     let mut best: Option<u32> = None;
     for a in crate::nla::Iter::new(policy).flatten() {
-        if a.kind != attr::POLICY_OBJECT {
+        if a.kind != attr::POLICY_OBJECT || class_known(&a) != Some(class::FILE) {
             continue;
         }
-        let Ok(f) = fields(&a) else {
+        let Some(f) = fields_known(&a) else {
             continue;
         };
         let hit = f.class == class::FILE
@@ -623,12 +661,12 @@ fn decide_one(policy: &[u8], obj: &Object<'_>) -> u32 {
         if !is_rule && a.kind != attr::POLICY_OBJECT_DEFAULT {
             continue;
         }
-        let Ok(f) = fields(&a) else {
-            continue;
-        };
-        if f.class != want {
+        if class_known(&a) != Some(want) {
             continue;
         }
+        let Some(f) = fields_known(&a) else {
+            continue;
+        };
         if !is_rule {
             default = f.action;
         } else if best.is_none_or(|b| action::stricter(f.action, b)) && rule_matches(&f, obj) {
@@ -855,6 +893,14 @@ mod tests {
             assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
             // A class named by a default alone counts.
             assert_eq!(classes(a.payload), 1 << (class::CONNECT - 1));
+            // Decisions read rules as validation does.
+            let objects = Iter::new(a.payload)
+                .flatten()
+                .filter(|r| r.kind == attr::POLICY_OBJECT || r.kind == attr::POLICY_OBJECT_DEFAULT);
+            for r in objects {
+                assert_eq!(fields_known(&r), fields(&r).ok(), "{r:?}");
+                assert_eq!(class_known(&r), Some(class::CONNECT));
+            }
         });
     }
 
