@@ -4,9 +4,10 @@
 //!
 //! The C side resolves the object (path, socket address) and calls
 //! [`sf_rust_obj_decide`]; the decision is shared-abi's
-//! [`objects::decide`](crate::objects::decide_payload) over every policy
+//! [`objects::decide_read`](crate::objects::decide_read) over every policy
 //! on the task's cgroup path, the strictest winning as for syscalls.
-//! Hooks are attached while some policy has object rules ([`sync`]).
+//! Hooks are attached per object class while some policy names it
+//! ([`attach`], [`sync`]).
 
 use crate::events::{self, Decision};
 use crate::ffi;

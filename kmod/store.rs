@@ -19,6 +19,7 @@ use crate::engine::{
 };
 use crate::ffi::{self, RcuHead, RcuReadGuard};
 use crate::nla::Attr;
+use crate::objects::ReadRule;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
@@ -46,9 +47,11 @@ pub(crate) struct Compiled {
     exceptions: KVec<Exception>,
     rules: KVec<Rule>,
     cmps: KVec<ArgCmp>,
-    /// Object rules and defaults, as attributes (the object hooks read
-    /// them in place).
+    /// Object rules and defaults, as attributes.
     object_attrs: KVec<u8>,
+    /// The same, read once (`objects::read_rules`): what the object hooks
+    /// decide with, their strings in `object_attrs`.
+    object_rules: KVec<ReadRule>,
     /// A hash of the tables, to find identical policies quickly.
     hash: u64,
     /// A recording policy: calls it lets run are marked in
@@ -156,6 +159,7 @@ impl Compiled {
             rules: zeroed_vec(Rule::EMPTY, shape.rules)?,
             cmps: zeroed_vec(ArgCmp::EMPTY, shape.cmps)?,
             object_attrs: zeroed_vec(0u8, shape.object_bytes)?,
+            object_rules: KVec::new(),
             hash: 0,
             record: shape.record,
             objects: shape.object_bytes > 0,
@@ -176,6 +180,9 @@ impl Compiled {
         .map_err(invalid)?;
         c.hash = c.content_hash();
         c.classes = crate::objects::classes(&c.object_attrs);
+        let n = crate::objects::count_rules(&c.object_attrs);
+        c.object_rules = zeroed_vec(ReadRule::EMPTY, n)?;
+        crate::objects::read_rules(&c.object_attrs, &mut c.object_rules);
         Ok(c)
     }
 
@@ -233,9 +240,10 @@ impl Compiled {
             && self.object_attrs.as_slice() == other.object_attrs.as_slice()
     }
 
-    /// The action for one object (object rules are read in place).
+    /// The action for one object, from the rules read when the policy was
+    /// set.
     pub(crate) fn decide_object(&self, obj: &crate::objects::Object<'_>) -> u32 {
-        crate::objects::decide_payload(&self.object_attrs, obj)
+        crate::objects::decide_read(&self.object_rules, &self.object_attrs, obj)
     }
 
     /// Whether the policy allows this call whatever its arguments: the
@@ -752,6 +760,7 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
         rules: KVec::new(),
         cmps: KVec::new(),
         object_attrs: KVec::new(),
+        object_rules: KVec::new(),
         hash: 0,
         record: false,
         objects: false,

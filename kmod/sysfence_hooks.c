@@ -100,12 +100,13 @@ static int sf_apply(u32 class, u32 a, u32 b, u32 c, const void *data, u32 len)
 static const char *sf_path_in(const struct path *path, u32 *len, int slot)
 {
 	char *buf = this_cpu_ptr(sf_pathbuf) + slot * PATH_MAX;
-	const char *p = sf_absolute_path(path, buf, PATH_MAX);
+	const char *p = sf_absolute_path(path, buf, PATH_MAX, len);
 
 	if (IS_ERR(p))
 		return NULL;
-	if (!p)
-		p = d_path(path, buf, PATH_MAX);
+	if (p)
+		return p;
+	p = d_path(path, buf, PATH_MAX);
 	if (IS_ERR(p))
 		return NULL;
 	*len = strlen(p);

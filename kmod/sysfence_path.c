@@ -43,12 +43,21 @@ static bool sf_prepend(struct sf_buf *b, const char *s, u32 len)
 	return true;
 }
 
+/* A '/' of our own: no fault to guard against. */
+static bool sf_prepend_slash(struct sf_buf *b)
+{
+	if (b->pos == b->start)
+		return false;
+	*--b->pos = '/';
+	return true;
+}
+
 static bool sf_prepend_name(struct sf_buf *b, const struct qstr *q)
 {
 	const char *name = smp_load_acquire(&q->name);
 	u32 len = READ_ONCE(q->len);
 
-	return sf_prepend(b, name, len) && sf_prepend(b, "/", 1);
+	return sf_prepend(b, name, len) && sf_prepend_slash(b);
 }
 
 /* Steps (names and mount crossings) before a walk gives up: more than any
@@ -97,11 +106,12 @@ static int sf_walk(const struct path *path, struct sf_buf *b)
 
 /*
  * Writes the absolute path of `path` at the end of `buf` (`len` bytes) and
- * returns where it starts, NUL-terminated; NULL on a kernel-internal or
- * detached mount (the caller then names it as d_path does); an ERR_PTR
- * when it cannot be named with certainty or does not fit.
+ * returns where it starts, NUL-terminated, its length in `*plen`; NULL on
+ * a kernel-internal or detached mount (the caller then names it as d_path
+ * does); an ERR_PTR when it cannot be named with certainty or does not
+ * fit.
  */
-const char *sf_absolute_path(const struct path *path, char *buf, u32 len)
+const char *sf_absolute_path(const struct path *path, char *buf, u32 len, u32 *plen)
 {
 	struct sf_buf b;
 	unsigned int seq = 0;
@@ -129,6 +139,7 @@ const char *sf_absolute_path(const struct path *path, char *buf, u32 len)
 	if (rc)
 		return NULL;
 	if (b.pos == buf + len - 1) /* the root itself */
-		sf_prepend(&b, "/", 1);
+		sf_prepend_slash(&b);
+	*plen = buf + len - 1 - b.pos;
 	return b.pos;
 }

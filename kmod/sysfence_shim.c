@@ -37,16 +37,18 @@ static DEFINE_PER_CPU_ALIGNED(u64[16], sf_gate_cache);
 /*
  * The probe hands Rust what every decision needs, gathered here where the
  * accessors inline: the task's cgroup id (preemption is disabled, which
- * keeps its css_set alive), this CPU's cache and the call's ABI.
+ * keeps its css_set alive), this CPU's cache and the call's ABI. The gate's
+ * C functions are notrace: no __fentry__ call (a nop unless traced) on
+ * every filtered syscall.
  */
-static void sf_probe(void *data, struct pt_regs *regs, long id)
+static notrace void sf_probe(void *data, struct pt_regs *regs, long id)
 {
 	sf_rust_sys_enter(regs, id, cgroup_id(task_dfl_cgroup(current)),
 			  this_cpu_ptr(&sf_gate_cache), in_ia32_syscall());
 }
 
 /* This CPU's gate cache, for a decision that continues past the fast path. */
-void *sf_gate_cache_this_cpu(void)
+notrace void *sf_gate_cache_this_cpu(void)
 {
 	return this_cpu_ptr(&sf_gate_cache);
 }
@@ -140,7 +142,7 @@ void sf_rcu_barrier(void)
  * Callers run with preemption disabled (tracepoint probes) or under
  * sf_rcu_read_lock(), which keeps the css_set and its cgroups alive.
  */
-int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
+notrace int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
 {
 	const struct cgroup *cgrp = task_dfl_cgroup(current);
 	int level = cgrp->level, n = 0;
@@ -158,12 +160,12 @@ int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own)
 	return n;
 }
 
-void sf_rcu_read_lock(void)
+notrace void sf_rcu_read_lock(void)
 {
 	rcu_read_lock();
 }
 
-void sf_rcu_read_unlock(void)
+notrace void sf_rcu_read_unlock(void)
 {
 	rcu_read_unlock();
 }

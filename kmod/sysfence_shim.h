@@ -92,6 +92,6 @@ void sf_nl_fence(void);
 struct kprobe;
 int sf_register_early_return(struct kprobe *kp);
 struct path;
-const char *sf_absolute_path(const struct path *path, char *buf, u32 len);
+const char *sf_absolute_path(const struct path *path, char *buf, u32 len, u32 *plen);
 
 #endif

@@ -332,12 +332,114 @@ fn fields_known<'a>(rule: &Attr<'a>) -> Option<Fields<'a>> {
     Some(f)
 }
 
-/// The class a rule or default nest names, read without the rest of it.
-fn class_known(rule: &Attr<'_>) -> Option<u32> {
-    rule.nested_iter()
-        .flatten()
-        .find(|a| a.kind == attr::OBJ_CLASS)
-        .and_then(|a| a.u32())
+/// An object rule or default, read once when its policy is set, so that
+/// decisions (in the kernel's hooks, on every call) do not read attributes
+/// again: its fields, with the path and address as ranges of the policy's
+/// object attributes (the buffer [`read_rules`] read them from).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReadRule {
+    is_rule: bool,
+    class: u32,
+    action: u32,
+    prefix: bool,
+    access: Option<u32>,
+    family: Option<u32>,
+    kind: Option<u32>,
+    protocol: Option<u32>,
+    addr_prefix: Option<u32>,
+    port_min: Option<u32>,
+    port_max: Option<u32>,
+    path: Option<(u32, u32)>,
+    addr: Option<(u32, u32)>,
+}
+
+impl ReadRule {
+    /// A placeholder for preallocated tables.
+    pub const EMPTY: ReadRule = ReadRule {
+        is_rule: false,
+        class: 0,
+        action: 0,
+        prefix: false,
+        access: None,
+        family: None,
+        kind: None,
+        protocol: None,
+        addr_prefix: None,
+        port_min: None,
+        port_max: None,
+        path: None,
+        addr: None,
+    };
+
+    /// The rule's fields, its byte strings taken from `attrs`.
+    fn fields<'a>(&self, attrs: &'a [u8]) -> Fields<'a> {
+        let bytes = |r: Option<(u32, u32)>| {
+            r.and_then(|(at, len)| attrs.get(at as usize..(at as usize).checked_add(len as usize)?))
+        };
+        Fields {
+            class: self.class,
+            action: self.action,
+            path: bytes(self.path),
+            prefix: self.prefix,
+            access: self.access,
+            family: self.family,
+            kind: self.kind,
+            protocol: self.protocol,
+            addr: bytes(self.addr),
+            addr_prefix: self.addr_prefix,
+            port_min: self.port_min,
+            port_max: self.port_max,
+        }
+    }
+}
+
+/// The object rules and defaults of a policy's attributes (`attrs`, the
+/// payload [`decide_payload`] takes), each with whether it is a rule.
+fn object_fields(attrs: &[u8]) -> impl Iterator<Item = (bool, Fields<'_>)> + Clone {
+    crate::nla::Iter::new(attrs).flatten().filter_map(|a| {
+        let is_rule = a.kind == attr::POLICY_OBJECT;
+        if !is_rule && a.kind != attr::POLICY_OBJECT_DEFAULT {
+            return None;
+        }
+        Some((is_rule, fields_known(&a)?))
+    })
+}
+
+/// How many rules and defaults [`read_rules`] reads from `attrs`.
+pub fn count_rules(attrs: &[u8]) -> usize {
+    object_fields(attrs).count()
+}
+
+/// Reads the object rules and defaults of `attrs` into `out` (room for
+/// [`count_rules`]); returns how many it wrote. Decide with
+/// [`decide_read`] and the same `attrs`.
+pub fn read_rules(attrs: &[u8], out: &mut [ReadRule]) -> usize {
+    let range = |b: Option<&[u8]>| {
+        let b = b?;
+        // Where `b` lies in `attrs` (it is a part of it).
+        let at = (b.as_ptr() as usize).checked_sub(attrs.as_ptr() as usize)?;
+        Some((u32::try_from(at).ok()?, u32::try_from(b.len()).ok()?))
+    };
+    let mut n = 0;
+    for ((is_rule, f), slot) in object_fields(attrs).zip(out.iter_mut()) {
+        *slot = ReadRule {
+            is_rule,
+            class: f.class,
+            action: f.action,
+            prefix: f.prefix,
+            access: f.access,
+            family: f.family,
+            kind: f.kind,
+            protocol: f.protocol,
+            addr_prefix: f.addr_prefix,
+            port_min: f.port_min,
+            port_max: f.port_max,
+            path: range(f.path),
+            addr: range(f.addr),
+        };
+        n += 1;
+    }
+    n
 }
 
 /// Whether a path in a rule is absolute and normalized (no empty, `.` or
@@ -590,11 +692,27 @@ fn strictest(a: u32, b: Option<u32>) -> u32 {
 
 /// As [`decide`], from the `POLICY` attribute's payload.
 pub fn decide_payload(policy: &[u8], obj: &Object<'_>) -> u32 {
+    decide_fields(object_fields(policy), obj)
+}
+
+/// As [`decide_payload`], with the policy's rules read once by
+/// [`read_rules`] from `attrs`: the same decision, without reading
+/// attributes.
+pub fn decide_read(rules: &[ReadRule], attrs: &[u8], obj: &Object<'_>) -> u32 {
+    decide_fields(rules.iter().map(|r| (r.is_rule, r.fields(attrs))), obj)
+}
+
+/// The decision over a policy's rules and defaults (`items`, each with
+/// whether it is a rule).
+fn decide_fields<'a, I>(items: I, obj: &Object<'_>) -> u32
+where
+    I: Iterator<Item = (bool, Fields<'a>)> + Clone,
+{
     match obj {
         Object::Connect(a) => {
             let (first, also) = reached(*a);
-            let d = decide_one(policy, &Object::Connect(first));
-            strictest(d, also.map(|b| decide_one(policy, &Object::Connect(b))))
+            let d = decide_one(items.clone(), &Object::Connect(first));
+            strictest(d, also.map(|b| decide_one(items, &Object::Connect(b))))
         }
         &Object::File { path, access: acc } if acc & access::TREE != 0 => {
             // The directory's own decision, then the rules inside it.
@@ -602,9 +720,9 @@ pub fn decide_payload(policy: &[u8], obj: &Object<'_>) -> u32 {
                 path,
                 access: acc & !access::TREE,
             };
-            strictest(decide_one(policy, &own), inside(policy, path, acc))
+            strictest(decide_one(items.clone(), &own), inside(items, path, acc))
         }
-        other => decide_one(policy, other),
+        other => decide_one(items, other),
     }
 }
 
@@ -631,17 +749,16 @@ pub fn classes(policy: &[u8]) -> u32 {
 /// For a directory being moved ([`access::TREE`]): the strictest action of
 /// the file rules that protect a path inside `dir`, or `dir` itself, from
 /// the reads and writes in `acc` (allow rules protect nothing).
-fn inside(policy: &[u8], dir: &[u8], acc: u32) -> Option<u32> {
+fn inside<'a>(
+    items: impl Iterator<Item = (bool, Fields<'a>)>,
+    dir: &[u8],
+    acc: u32,
+) -> Option<u32> {
     let rw = acc & (access::READ | access::WRITE);
     let mut best: Option<u32> = None;
-    for a in crate::nla::Iter::new(policy).flatten() {
-        if a.kind != attr::POLICY_OBJECT || class_known(&a) != Some(class::FILE) {
-            continue;
-        }
-        let Some(f) = fields_known(&a) else {
-            continue;
-        };
-        let hit = f.class == class::FILE
+    for (is_rule, f) in items {
+        let hit = is_rule
+            && f.class == class::FILE
             && f.action & action::ACTION_MASK != action::ALLOW
             && f.access.is_none_or(|x| x & rw != 0)
             && f.path.is_some_and(|p| path_matches(dir, true, p));
@@ -652,21 +769,14 @@ fn inside(policy: &[u8], dir: &[u8], acc: u32) -> Option<u32> {
     best
 }
 
-fn decide_one(policy: &[u8], obj: &Object<'_>) -> u32 {
+fn decide_one<'a>(items: impl Iterator<Item = (bool, Fields<'a>)>, obj: &Object<'_>) -> u32 {
     let want = obj.class();
     let mut best: Option<u32> = None;
     let mut default = action::ALLOW;
-    for a in crate::nla::Iter::new(policy).flatten() {
-        let is_rule = a.kind == attr::POLICY_OBJECT;
-        if !is_rule && a.kind != attr::POLICY_OBJECT_DEFAULT {
+    for (is_rule, f) in items {
+        if f.class != want {
             continue;
         }
-        if class_known(&a) != Some(want) {
-            continue;
-        }
-        let Some(f) = fields_known(&a) else {
-            continue;
-        };
         if !is_rule {
             default = f.action;
         } else if best.is_none_or(|b| action::stricter(f.action, b)) && rule_matches(&f, obj) {
@@ -805,6 +915,17 @@ mod tests {
 
     const U: fn(u32) -> [u8; 4] = u32::to_ne_bytes;
 
+    /// Every test's decision twice: from the attributes, and from the
+    /// rules read once (as the kernel decides); they must agree.
+    fn decide(policy: &Attr<'_>, obj: &Object<'_>) -> u32 {
+        let attrs = policy.payload;
+        let mut rules = vec![ReadRule::EMPTY; count_rules(attrs)];
+        assert_eq!(read_rules(attrs, &mut rules), rules.len());
+        let direct = super::decide(policy, obj);
+        assert_eq!(decide_read(&rules, attrs, obj), direct, "{obj:?}");
+        direct
+    }
+
     #[test]
     fn files_by_path_and_access_strictest_wins() {
         let errno13 = U(action::ERRNO | 13);
@@ -899,7 +1020,6 @@ mod tests {
                 .filter(|r| r.kind == attr::POLICY_OBJECT || r.kind == attr::POLICY_OBJECT_DEFAULT);
             for r in objects {
                 assert_eq!(fields_known(&r), fields(&r).ok(), "{r:?}");
-                assert_eq!(class_known(&r), Some(class::CONNECT));
             }
         });
     }
