@@ -378,6 +378,20 @@ extern "C" {
     /// Process context (may sleep), writers serialized.
     pub(crate) fn sf_hooks_detach(keep: u32);
 
+    /// After a change of the table: the hooks of classes not in `want` are
+    /// removed after a delay unless named again meanwhile
+    /// (`sf_rust_hooks_settle`, from a work item under the genl mutex).
+    ///
+    /// # Safety
+    /// Process context, writers serialized.
+    pub(crate) fn sf_hooks_settle_later(want: u32);
+
+    /// Cancels and disables the delayed removal, waiting for a running one.
+    ///
+    /// # Safety
+    /// Process context (may sleep); module exit, the family fenced.
+    pub(crate) fn sf_hooks_settle_stop();
+
     /// Hits of the hooked functions that kprobes skipped (another kprobe's
     /// handler running on the CPU).
     ///

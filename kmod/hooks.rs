@@ -55,23 +55,39 @@ fn entry_classes(e: &Entry) -> u32 {
     e.policy.as_deref().map_or(0, classes_of) | shadow.map_or(0, classes_of)
 }
 
-/// Keeps on the hooks of exactly the classes some policy names, after a
-/// change of the table. Called by the (serialized) netlink writers; may
-/// sleep.
-pub(crate) fn sync() -> Result<(), kernel::error::Error> {
-    let want = store::with_current(|s| {
+/// The classes some policy names now (in force, waiting or shadow).
+fn wanted_classes() -> u32 {
+    store::with_current(|s| {
         if !s.objects {
             return 0;
         }
         s.entries.iter().fold(0, |m, e| m | entry_classes(e))
     })
-    .unwrap_or(0);
+    .unwrap_or(0)
+}
+
+/// After a change of the table: the hooks of every class some policy names
+/// are on, and those of classes none names go after a delay
+/// (`sf_hooks_settle_later`). Called by the (serialized) writers; may
+/// sleep.
+pub(crate) fn sync() -> Result<(), kernel::error::Error> {
+    let want = wanted_classes();
     // SAFETY: idempotent; process context. Normally nothing to attach:
     // the writer attached them before publishing.
     let rc = unsafe { ffi::sf_hooks_attach(want) };
-    // SAFETY: idempotent; waits for running handlers; process context.
-    unsafe { ffi::sf_hooks_detach(want) };
+    // SAFETY: process context, writers serialized.
+    unsafe { ffi::sf_hooks_settle_later(want) };
     kernel::error::to_result(rc)
+}
+
+/// The delayed removal: the hooks of classes no policy names now go
+/// (waiting for their running handlers). Runs from a work item under the
+/// genl mutex, serialized with the writers, never after the fence.
+#[no_mangle]
+pub(crate) extern "C" fn sf_rust_hooks_settle() {
+    let want = wanted_classes();
+    // SAFETY: process context, serialized with the writers.
+    unsafe { ffi::sf_hooks_detach(want) };
 }
 
 /// The object hooks' final teardown. The hooks are attached on demand, by
@@ -89,6 +105,9 @@ impl ObjectHooks {
 
 impl Drop for ObjectHooks {
     fn drop(&mut self) {
+        // SAFETY: module exit, the family fenced: no writer queues the
+        // delayed removal again, and a running one is waited for.
+        unsafe { ffi::sf_hooks_settle_stop() };
         // SAFETY: idempotent; returns once no hook handler runs. No
         // handler can attach them again (the family is fenced by then).
         unsafe { ffi::sf_hooks_detach(0) };

@@ -31,9 +31,9 @@
  *   running on the same CPU (counted in the kprobe's nmissed, reported by
  *   sf_hooks_missed()): a hooked function called from a kprobe handler.
  * - Hooks are registered per object class (files, exec, socket, connect,
- *   bind) while some policy names that class, and removed when none does:
- *   hosts without object rules pay nothing, and a policy with file rules
- *   costs nothing to other tasks' sends.
+ *   bind) while some policy names that class, and removed when none has
+ *   for SF_SETTLE_DELAY: hosts without object rules pay nothing, and a
+ *   policy with file rules costs nothing to other tasks' sends.
  * - Paths are absolute, from the root of the task's mount namespace
  *   (sysfence_path.c), not from the task's root: chroot, which a container's
  *   root (or any user, in a user namespace of its own) may call, renames
@@ -53,6 +53,8 @@
 #include <linux/socket.h>
 #include <linux/un.h>
 #include <linux/objtool.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
 #include <net/af_unix.h>
 
 #include "sysfence_shim.h"
@@ -550,6 +552,42 @@ void sf_hooks_detach(u32 keep)
 		free_percpu(sf_pathbuf);
 		sf_pathbuf = NULL;
 	}
+}
+
+/*
+ * Hooks of classes no policy names any more are removed after
+ * SF_SETTLE_DELAY without being named again, not at once: a container that
+ * restarts, or a policy removed and set again, does not pay a removal and
+ * a registration of its hooks (each an ftrace code update) every time. A
+ * hook of a class no policy names decides nothing (sf_rust_obj_wanted()).
+ */
+#define SF_SETTLE_DELAY (2 * HZ)
+
+static void sf_settle_fn(struct work_struct *work)
+{
+	/* Serialized with the request handlers, as they are with each other;
+	 * nothing once the family is fenced (module exit). */
+	genl_lock();
+	if (!sf_nl_fenced())
+		sf_rust_hooks_settle();
+	genl_unlock();
+}
+
+static DECLARE_DELAYED_WORK(sf_settle_work, sf_settle_fn);
+
+/* After a change of the table, by a writer: hooks of classes not in `want`
+ * go after the delay. */
+void sf_hooks_settle_later(u32 want)
+{
+	if (sf_classes_on & ~want)
+		mod_delayed_work(system_wq, &sf_settle_work, SF_SETTLE_DELAY);
+}
+
+/* Module exit, before the final detach: no settling pending or running,
+ * and none queued any more. */
+void sf_hooks_settle_stop(void)
+{
+	disable_delayed_work_sync(&sf_settle_work);
 }
 
 /* Hits of a hooked function that kprobes skipped, filtered task or not:

@@ -471,6 +471,12 @@ void sf_nl_fence(void)
 	genl_unlock();
 }
 
+/* Whether the family is fenced (module exit); under genl_lock(). */
+bool sf_nl_fenced(void)
+{
+	return READ_ONCE(sf_closing);
+}
+
 /* Sends `len` bytes of attributes as the reply to `info`'s request. */
 int sf_nl_reply(struct genl_info *info, u8 cmd, const void *buf, u32 len)
 {
