@@ -645,12 +645,35 @@ pub(crate) struct Snapshot {
 /// Source of [`Snapshot::gen`].
 static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
 
+/// Which entries' [`Flat`]s a new table must recompute: a flat depends
+/// only on the allow bitmaps of the enforcing policies on its entry's
+/// path, so a change to one cgroup's policy can change only the flats of
+/// that cgroup and its descendants.
+enum Reflat {
+    /// Every entry's (entries came or went, or several changed).
+    All,
+    /// Only entry `at`'s policy changed (it may be new), and it replaced
+    /// `old`: the flats of that entry and of those below it, and none when
+    /// `old` allowed exactly the same calls outright (the flats' only
+    /// input from a policy is its allow bitmaps).
+    One {
+        at: usize,
+        old: Option<Arc<Compiled>>,
+    },
+}
+
 impl Snapshot {
-    fn new(mut entries: KVVec<Entry>) -> Self {
+    fn new(entries: KVVec<Entry>) -> Self {
+        Self::with_flats(entries, Reflat::All)
+    }
+
+    /// A table of `entries` whose flats outside `reflat` are those of the
+    /// previous table, unchanged.
+    fn with_flats(mut entries: KVVec<Entry>, reflat: Reflat) -> Self {
         let levels = entries
             .iter()
             .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0));
-        flatten(&mut entries, levels);
+        flatten(&mut entries, levels, reflat);
         Snapshot {
             rcu: UnsafeCell::new(RcuHead::new()),
             levels,
@@ -681,7 +704,11 @@ impl Snapshot {
 /// with no policy above (the common case: one policy per container) costs
 /// one mask test, so a table of thousands of sibling containers is not
 /// slowed.
-fn flatten(entries: &mut [Entry], levels: u64) {
+///
+/// Only the entries `reflat` covers are recomputed: the others keep the
+/// flat of the table they were copied from, which the change cannot have
+/// touched (their paths hold the same policies as before).
+fn flatten(entries: &mut [Entry], levels: u64, reflat: Reflat) {
     if levels.count_ones() <= 1 {
         // All at one level: none has a policy above it. Flats from an
         // earlier table go (they could only be stricter than needed).
@@ -690,8 +717,28 @@ fn flatten(entries: &mut [Entry], levels: u64) {
         }
         return;
     }
+    // The changed cgroup, when only one changed: its subtree's flats
+    // (all of them if the entry cannot be found, which cannot happen).
+    let mut below = None;
+    if let Reflat::One { at, old } = &reflat {
+        if let Some(e) = entries.get(*at) {
+            if let (Some(new), Some(old)) = (&e.policy, old) {
+                if new.head.same_allow(&old.head) {
+                    return;
+                }
+            }
+            below = Some((e.cgroup, e.level as usize));
+        }
+    }
     for i in 0..entries.len() {
-        let flat = entries.get(i).and_then(|e| flat_for(entries, e, levels));
+        let covered = |e: &&Entry| match below {
+            None => true,
+            Some((c, l)) => e.cgroup == c || e.stats.ancestors.get(l) == Some(&c),
+        };
+        let Some(e) = entries.get(i).filter(covered) else {
+            continue;
+        };
+        let flat = flat_for(entries, e, levels);
         if let Some(e) = entries.get_mut(i) {
             e.flat = flat;
         }
@@ -1040,9 +1087,13 @@ pub(crate) fn set(
         e.stats.seen.ensure()?;
         e.stats.seen.clear();
     }
-    e.policy = Some(policy);
+    // The flats this change can touch: this cgroup's and those below it,
+    // and none when the replaced policy allowed the same calls outright
+    // (a new errno or argument rule: the common live change).
+    let old = e.policy.replace(policy);
     let stats = e.stats.clone();
-    let next = KBox::new(Snapshot::new(entries), GFP_KERNEL)?;
+    let reflat = Reflat::One { at: i, old };
+    let next = KBox::new(Snapshot::with_flats(entries, reflat), GFP_KERNEL)?;
     // Nothing can fail from here: only now may the policy (new, or the one
     // replaced, whose counters it keeps) enter or leave the waiting state.
     // A policy in force stays in force (arm-on-exec on a replace would

@@ -463,6 +463,15 @@ impl Head {
             None => false,
         }
     }
+
+    /// Whether `other` allows exactly the same calls outright in every ABI:
+    /// the same allow bitmaps, whatever else differs.
+    pub fn same_allow(&self, other: &Head) -> bool {
+        self.abis
+            .iter()
+            .zip(other.abis.iter())
+            .all(|(a, b)| a.allow == b.allow)
+    }
 }
 
 /// Where a call's answer comes from (see [`Tables::lookup`]).
@@ -1445,6 +1454,33 @@ mod tests {
                 w.put_u64(attr::ARG_VALUE, v)
             })
         })
+    }
+
+    #[test]
+    fn same_allow_compares_the_allow_bitmaps_only() {
+        let of = |p: &[(u32, u32)]| {
+            let p = pairs(p);
+            compiled(&policy(|w| w.put(attr::ABI_PACKED, &p)))
+        };
+        let base = of(&[(0, action::ALLOW), (5, action::ERRNO | 1)]);
+        // Another errno for a refused call: the same calls allowed.
+        let errno = of(&[(0, action::ALLOW), (5, action::ERRNO | 2)]);
+        assert!(base.tables().head.same_allow(errno.tables().head));
+        // One more call allowed, or one fewer.
+        let more = of(&[
+            (0, action::ALLOW),
+            (1, action::ALLOW),
+            (5, action::ERRNO | 1),
+        ]);
+        assert!(!base.tables().head.same_allow(more.tables().head));
+        let fewer = of(&[(5, action::ERRNO | 1)]);
+        assert!(!base.tables().head.same_allow(fewer.tables().head));
+        // An argument rule takes the call out of the allow bitmap.
+        let cond = compiled(&policy(|w| {
+            w.put(attr::ABI_PACKED, &pairs(&[(0, action::ALLOW)]))?;
+            cmp_rule(w, 0, action::ERRNO | 1, Op::Eq, 7)
+        }));
+        assert!(!base.tables().head.same_allow(cond.tables().head));
     }
 
     /// A mixed policy: allowed, default-equal, stricter fixed answers,
