@@ -107,11 +107,13 @@ pub(crate) struct ScratchMemory(());
 impl ScratchMemory {
     /// Allocates it (module init, before the family is open to requests).
     pub(crate) fn alloc() -> Result<Self, AllocError> {
+        let recent = KBox::new(Recent::EMPTY, GFP_KERNEL)?;
         let b = KVBox::<Scratch>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
         // SAFETY: the memory is zeroed (__GFP_ZERO), and `Scratch` holds
         // only integer arrays, for which all-zero is a valid value.
         let b = unsafe { b.assume_init() };
         SCRATCH.store(KVBox::into_raw(b), Ordering::Release);
+        RECENT.store(KBox::into_raw(recent), Ordering::Release);
         Ok(ScratchMemory(()))
     }
 }
@@ -126,7 +128,106 @@ impl Drop for ScratchMemory {
             // handler that could use it runs any more.
             drop(unsafe { KVBox::from_raw(p) });
         }
+        let r = RECENT.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !r.is_null() {
+            // SAFETY: as above, from `KBox::into_raw` in `alloc`; dropping
+            // it drops the policies it holds.
+            drop(unsafe { KBox::from_raw(r) });
+        }
     }
+}
+
+/// Policies the writers compiled lately, by their wire bytes
+/// ([`compile`]): a policy sent again as the same bytes (the same profile
+/// for many containers, or a live change back and forth) skips validation
+/// and compilation, which are most of a replace's work. Validation and
+/// compilation depend on nothing but those bytes, so the result is the
+/// one a compile would give. Writer-only, like [`SCRATCH`].
+struct Recent {
+    slots: [Option<(KVec<u8>, Arc<Compiled>)>; RECENT_SLOTS],
+    /// The slot the next new policy takes (round robin).
+    next: usize,
+}
+
+/// Policies [`Recent`] remembers: a few, enough for a change and its
+/// undo or a handful of profiles in turn.
+const RECENT_SLOTS: usize = 4;
+
+/// Larger policies are not remembered (they hold their bytes and tables
+/// in memory while remembered; Docker's default profile is 1.6 KB).
+const RECENT_MAX_BYTES: usize = 16 * 1024;
+
+impl Recent {
+    const EMPTY: Recent = Recent {
+        slots: [const { None }; RECENT_SLOTS],
+        next: 0,
+    };
+}
+
+/// [`Recent`], allocated with the scratch memory.
+static RECENT: AtomicPtr<Recent> = AtomicPtr::new(ptr::null_mut());
+
+/// Runs `f` on [`Recent`], if it is allocated.
+fn with_recent<R>(f: impl FnOnce(&mut Recent) -> R) -> Option<R> {
+    let p = RECENT.load(Ordering::Acquire);
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: allocated by `ScratchMemory::alloc` before the family was
+    // opened and freed only after it is unregistered; only netlink handlers
+    // call this, and the generic netlink mutex serializes them, so no other
+    // reference to it exists now.
+    Some(f(unsafe { &mut *p }))
+}
+
+/// The compiled form of a `POLICY` attribute: a policy compiled lately
+/// from the same bytes, or else a new compile, shared with an installed
+/// policy that compiled to the same tables when there is one
+/// (`identical`).
+pub(crate) fn compile(
+    policy: &Attr<'_>,
+    identical: impl FnOnce(&Compiled) -> Option<Arc<Compiled>>,
+) -> Result<Arc<Compiled>, Reject> {
+    let bytes = policy.payload;
+    let remembered = policy.nested && bytes.len() <= RECENT_MAX_BYTES;
+    if remembered {
+        let hit = with_recent(|r| {
+            r.slots
+                .iter()
+                .flatten()
+                .find(|(b, _)| b.as_slice() == bytes)
+                .map(|(_, c)| c.clone())
+        })
+        .flatten();
+        if let Some(c) = hit {
+            return Ok(c);
+        }
+    }
+    let built = Compiled::build(policy)?;
+    let compiled = match identical(&built) {
+        Some(shared) => shared,
+        None => Arc::new(built, GFP_KERNEL)?,
+    };
+    if remembered {
+        with_recent(|r| {
+            let i = r.next % RECENT_SLOTS;
+            r.next = (i + 1) % RECENT_SLOTS;
+            let Some(slot) = r.slots.get_mut(i) else {
+                return;
+            };
+            // The oldest goes; its buffer takes the copy (no allocation
+            // when it is large enough). Best effort: without memory for
+            // the copy, nothing is remembered.
+            let mut buf = slot.take().map_or_else(KVec::new, |(b, _)| b);
+            // SAFETY: a shorter length over initialized `u8`s, which need
+            // no drop.
+            unsafe { buf.set_len(0) };
+            if buf.extend_from_slice(bytes, GFP_KERNEL).is_ok() {
+                *slot = Some((buf, compiled.clone()));
+            }
+        });
+    }
+    Ok(compiled)
 }
 
 fn zeroed_vec<T: Copy>(value: T, n: usize) -> Result<KVec<T>, AllocError> {
