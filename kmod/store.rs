@@ -92,7 +92,7 @@ pub(crate) fn invalid(e: Invalid) -> Reject {
     }
 }
 
-/// The compiler's working memory (`engine::Scratch`, about 44 KiB), one
+/// The compiler's working memory (`engine::Scratch`, about 57 KiB), one
 /// for the module's lifetime: writers, its only users, are serialized.
 static SCRATCH: AtomicPtr<Scratch> = AtomicPtr::new(ptr::null_mut());
 
