@@ -21,7 +21,7 @@ use crate::ffi::{self, RcuHead, RcuReadGuard};
 use crate::nla::Attr;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
 use core::cell::UnsafeCell;
-use core::ffi::CStr;
+use core::ffi::{c_ulong, CStr};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::alloc::flags::__GFP_ZERO;
@@ -953,16 +953,121 @@ unsafe extern "C" fn free_snapshot(head: *mut RcuHead) {
     drop(unsafe { KBox::from_raw(head.cast::<Snapshot>()) });
 }
 
-/// Publishes `next` (or nothing) and retires the previous table, which RCU
-/// frees once no reader can still see it.
+/// Tables unpublished and not yet freed, oldest first, each with the RCU
+/// grace period (`start_poll_synchronize_rcu`'s cookie) after which no
+/// reader can hold it. Writers free at most [`REAP_PER_PUBLISH`] of them
+/// each time they publish, so a burst of replaces frees its old tables a
+/// few at a time in the writer, instead of all at once in the RCU softirq
+/// of whichever syscall is running when the grace period ends (that batch
+/// was most of a replace's p99). Writer-only (see the top of this file).
+struct Retired {
+    slots: [(*mut Snapshot, c_ulong); RETIRED_SLOTS],
+    /// Index of the oldest.
+    head: usize,
+    len: usize,
+}
+
+/// Tables [`Retired`] holds; past that the oldest goes to `call_rcu`. At
+/// tens of microseconds a replace, a grace period of a few milliseconds
+/// retires a few hundred.
+const RETIRED_SLOTS: usize = 512;
+
+/// Retired tables a writer frees at most when it publishes (more than the
+/// one it retires, so that the backlog drains).
+const REAP_PER_PUBLISH: usize = 2;
+
+struct WriterOnly(UnsafeCell<Retired>);
+
+// SAFETY: only writers touch it, and they are serialized (the generic
+// netlink mutex; module init and exit run alone).
+unsafe impl Sync for WriterOnly {}
+
+static RETIRED: WriterOnly = WriterOnly(UnsafeCell::new(Retired {
+    slots: [(ptr::null_mut(), 0); RETIRED_SLOTS],
+    head: 0,
+    len: 0,
+}));
+
+impl Retired {
+    /// The oldest retired table and its cookie, taken out.
+    fn pop(&mut self) -> Option<(*mut Snapshot, c_ulong)> {
+        if self.len == 0 {
+            return None;
+        }
+        let s = self.slots.get(self.head).copied();
+        self.head = (self.head + 1) % RETIRED_SLOTS;
+        self.len -= 1;
+        s
+    }
+
+    /// Frees up to `max` of the oldest tables whose grace period has ended.
+    fn reap(&mut self, max: usize) {
+        for _ in 0..max {
+            let Some(&(p, cookie)) = self.slots.get(self.head).filter(|_| self.len > 0) else {
+                return;
+            };
+            // SAFETY: plain query of the RCU state.
+            if !unsafe { ffi::poll_state_synchronize_rcu(cookie) } {
+                return; // the later ones are younger
+            }
+            self.pop();
+            // SAFETY: `p` came from `KBox::into_raw`, was unpublished
+            // before its cookie was taken, and that grace period has ended:
+            // no reader holds it.
+            drop(unsafe { KBox::from_raw(p) });
+        }
+    }
+
+    /// Hands every table left to `call_rcu` (module exit, before its
+    /// `rcu_barrier`).
+    fn flush(&mut self) {
+        while let Some((p, _)) = self.pop() {
+            // SAFETY: as in `retire`'s fallback.
+            unsafe { ffi::sf_call_rcu((*p).rcu.get(), free_snapshot) };
+        }
+    }
+}
+
+/// Runs `f` on [`RETIRED`].
+fn with_retired<R>(f: impl FnOnce(&mut Retired) -> R) -> R {
+    // SAFETY: writers are serialized (see `WriterOnly`), and no reference
+    // to it outlives this call.
+    f(unsafe { &mut *RETIRED.0.get() })
+}
+
+/// Retires `old`, just unpublished: freed by a later writer once no reader
+/// can still see it (or by RCU, when too many wait).
+fn retire(old: *mut Snapshot) {
+    with_retired(|r| {
+        r.reap(REAP_PER_PUBLISH);
+        if r.len == RETIRED_SLOTS {
+            if let Some((p, _)) = r.pop() {
+                // SAFETY: `p` is unpublished, so only readers that loaded
+                // it before can hold it, and none of them touches `rcu`;
+                // `free_snapshot` runs after they are done.
+                unsafe { ffi::sf_call_rcu((*p).rcu.get(), free_snapshot) };
+            }
+        }
+        // SAFETY: process context (a writer).
+        let cookie = unsafe { ffi::start_poll_synchronize_rcu() };
+        let tail = (r.head + r.len) % RETIRED_SLOTS;
+        if let Some(slot) = r.slots.get_mut(tail) {
+            *slot = (old, cookie);
+            r.len += 1;
+        } else {
+            // SAFETY: as above.
+            unsafe { ffi::sf_call_rcu((*old).rcu.get(), free_snapshot) };
+        }
+    });
+}
+
+/// Publishes `next` (or nothing) and retires the previous table, which is
+/// freed once no reader can still see it.
 fn publish(next: Option<KBox<Snapshot>>) {
     let raw = next.map_or(ptr::null_mut(), KBox::into_raw);
     let old = CURRENT.swap(raw, Ordering::AcqRel);
     if !old.is_null() {
-        // SAFETY: `old` is unpublished, so only readers that loaded it
-        // before the swap can hold it, and none of them touches `rcu`;
-        // `free_snapshot` runs after they are done.
-        unsafe { ffi::sf_call_rcu((*old).rcu.get(), free_snapshot) };
+        retire(old);
     }
 }
 
@@ -1391,6 +1496,7 @@ impl Drop for Table {
     /// table any more: drops every policy and waits for the frees.
     fn drop(&mut self) {
         publish(None);
+        with_retired(Retired::flush);
         WAITING.store(0, Ordering::SeqCst);
         // SAFETY: plain call into the RCU core; module exit may sleep.
         unsafe { ffi::sf_rcu_barrier() };
