@@ -4,10 +4,11 @@
 //! Readers (the syscall gate) see an immutable [`Snapshot`] through one
 //! atomic pointer, read once per syscall, so each call is decided wholly by
 //! one version of the table. Writers build a new snapshot, publish it, and
-//! hand the old one to `call_rcu`, which frees it after a grace period (the
-//! gate runs with preemption disabled, an RCU read-side critical section).
-//! A writer never waits for the grace period, so replaces are cheap; module
-//! exit waits for the pending frees with `rcu_barrier`.
+//! retire the old one, which a later writer frees once an RCU grace period
+//! has passed ([`Retired`]; the gate runs with preemption disabled, an RCU
+//! read-side critical section), or `call_rcu` when too many wait. A writer
+//! never waits for the grace period, so replaces are cheap; module exit
+//! hands what is left to `call_rcu` and waits with `rcu_barrier`.
 //!
 //! Writers are serialized by the generic netlink mutex: the family is not
 //! `parallel_ops`, so every handler (and dump) runs under `genl_mutex`, and
