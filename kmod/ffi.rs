@@ -15,7 +15,7 @@
 //! "any context", there is nothing beyond the types: the call is sound from
 //! process, probe (preemption disabled) and kprobe (int3) context alike.
 
-use core::ffi::{c_char, c_int, c_long, c_uint, c_void};
+use core::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use core::marker::PhantomData;
 
 /// `struct pt_regs`, opaque.
@@ -174,6 +174,21 @@ extern "C" {
     /// # Safety
     /// Process context (may sleep).
     pub(crate) fn sf_rcu_barrier();
+
+    /// The kernel's `start_poll_synchronize_rcu()`: a cookie for a grace
+    /// period that starts now or has started, one being started if need be.
+    ///
+    /// # Safety
+    /// Process context.
+    pub(crate) fn start_poll_synchronize_rcu() -> c_ulong;
+
+    /// The kernel's `poll_state_synchronize_rcu(cookie)`: whether the
+    /// grace period of `cookie` (from [`start_poll_synchronize_rcu`]) has
+    /// ended, so that no reader from before it remains.
+    ///
+    /// # Safety
+    /// Any context.
+    pub(crate) fn poll_state_synchronize_rcu(cookie: c_ulong) -> bool;
 
     /// `rcu_read_lock()`.
     ///

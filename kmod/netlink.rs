@@ -130,12 +130,8 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     let policy = req
         .policy
         .ok_or_else(|| Reject::new(EINVAL, c"missing policy attribute"))?;
-    let built = Compiled::build(&policy)?;
-    let compiled = match store::find_identical(&built) {
-        // The same tables as a policy the module already holds.
-        Some(shared) => shared,
-        None => Arc::new(built, GFP_KERNEL)?,
-    };
+    // The same tables as a policy the module already holds are shared.
+    let compiled = store::compile(&policy, store::find_identical)?;
     // Held until the table with the policy is published; then a check that
     // the cgroup was not removed meanwhile (release.rs frees the policies
     // of cgroups removed after that).
@@ -229,17 +225,14 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
                 ..Reject::new(EINVAL, c"a cgroup is named twice in the batch")
             });
         }
-        let built = Compiled::build(policy)?;
-        let shared = identical.find(&built).or_else(|| {
-            items
-                .iter()
-                .find(|p| p.policy.same_as(&built))
-                .map(|p| p.policy.clone())
-        });
-        let policy = match shared {
-            Some(shared) => shared,
-            None => Arc::new(built, GFP_KERNEL)?,
-        };
+        let policy = store::compile(policy, |built| {
+            identical.find(built).or_else(|| {
+                items
+                    .iter()
+                    .find(|p| p.policy.same_as(built))
+                    .map(|p| p.policy.clone())
+            })
+        })?;
         let pin = Pinned::new(*cgroup)?;
         if pin.level == 0 {
             return Err(Reject::new(

@@ -4,10 +4,11 @@
 //! Readers (the syscall gate) see an immutable [`Snapshot`] through one
 //! atomic pointer, read once per syscall, so each call is decided wholly by
 //! one version of the table. Writers build a new snapshot, publish it, and
-//! hand the old one to `call_rcu`, which frees it after a grace period (the
-//! gate runs with preemption disabled, an RCU read-side critical section).
-//! A writer never waits for the grace period, so replaces are cheap; module
-//! exit waits for the pending frees with `rcu_barrier`.
+//! retire the old one, which a later writer frees once an RCU grace period
+//! has passed ([`Retired`]; the gate runs with preemption disabled, an RCU
+//! read-side critical section), or `call_rcu` when too many wait. A writer
+//! never waits for the grace period, so replaces are cheap; module exit
+//! hands what is left to `call_rcu` and waits with `rcu_barrier`.
 //!
 //! Writers are serialized by the generic netlink mutex: the family is not
 //! `parallel_ops`, so every handler (and dump) runs under `genl_mutex`, and
@@ -22,7 +23,7 @@ use crate::nla::Attr;
 use crate::objects::ReadRule;
 use crate::proto::{action, limits, Abi, X86_64_URETPROBE};
 use core::cell::UnsafeCell;
-use core::ffi::CStr;
+use core::ffi::{c_ulong, CStr};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::alloc::flags::__GFP_ZERO;
@@ -97,7 +98,7 @@ pub(crate) fn invalid(e: Invalid) -> Reject {
     }
 }
 
-/// The compiler's working memory (`engine::Scratch`, about 44 KiB), one
+/// The compiler's working memory (`engine::Scratch`, about 57 KiB), one
 /// for the module's lifetime: writers, its only users, are serialized.
 static SCRATCH: AtomicPtr<Scratch> = AtomicPtr::new(ptr::null_mut());
 
@@ -112,11 +113,13 @@ pub(crate) struct ScratchMemory(());
 impl ScratchMemory {
     /// Allocates it (module init, before the family is open to requests).
     pub(crate) fn alloc() -> Result<Self, AllocError> {
+        let recent = KBox::new(Recent::EMPTY, GFP_KERNEL)?;
         let b = KVBox::<Scratch>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
         // SAFETY: the memory is zeroed (__GFP_ZERO), and `Scratch` holds
         // only integer arrays, for which all-zero is a valid value.
         let b = unsafe { b.assume_init() };
         SCRATCH.store(KVBox::into_raw(b), Ordering::Release);
+        RECENT.store(KBox::into_raw(recent), Ordering::Release);
         Ok(ScratchMemory(()))
     }
 }
@@ -131,7 +134,106 @@ impl Drop for ScratchMemory {
             // handler that could use it runs any more.
             drop(unsafe { KVBox::from_raw(p) });
         }
+        let r = RECENT.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !r.is_null() {
+            // SAFETY: as above, from `KBox::into_raw` in `alloc`; dropping
+            // it drops the policies it holds.
+            drop(unsafe { KBox::from_raw(r) });
+        }
     }
+}
+
+/// Policies the writers compiled lately, by their wire bytes
+/// ([`compile`]): a policy sent again as the same bytes (the same profile
+/// for many containers, or a live change back and forth) skips validation
+/// and compilation, which are most of a replace's work. Validation and
+/// compilation depend on nothing but those bytes, so the result is the
+/// one a compile would give. Writer-only, like [`SCRATCH`].
+struct Recent {
+    slots: [Option<(KVec<u8>, Arc<Compiled>)>; RECENT_SLOTS],
+    /// The slot the next new policy takes (round robin).
+    next: usize,
+}
+
+/// Policies [`Recent`] remembers: a few, enough for a change and its
+/// undo or a handful of profiles in turn.
+const RECENT_SLOTS: usize = 4;
+
+/// Larger policies are not remembered (they hold their bytes and tables
+/// in memory while remembered; Docker's default profile is 1.6 KB).
+const RECENT_MAX_BYTES: usize = 16 * 1024;
+
+impl Recent {
+    const EMPTY: Recent = Recent {
+        slots: [const { None }; RECENT_SLOTS],
+        next: 0,
+    };
+}
+
+/// [`Recent`], allocated with the scratch memory.
+static RECENT: AtomicPtr<Recent> = AtomicPtr::new(ptr::null_mut());
+
+/// Runs `f` on [`Recent`], if it is allocated.
+fn with_recent<R>(f: impl FnOnce(&mut Recent) -> R) -> Option<R> {
+    let p = RECENT.load(Ordering::Acquire);
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: allocated by `ScratchMemory::alloc` before the family was
+    // opened and freed only after it is unregistered; only netlink handlers
+    // call this, and the generic netlink mutex serializes them, so no other
+    // reference to it exists now.
+    Some(f(unsafe { &mut *p }))
+}
+
+/// The compiled form of a `POLICY` attribute: a policy compiled lately
+/// from the same bytes, or else a new compile, shared with an installed
+/// policy that compiled to the same tables when there is one
+/// (`identical`).
+pub(crate) fn compile(
+    policy: &Attr<'_>,
+    identical: impl FnOnce(&Compiled) -> Option<Arc<Compiled>>,
+) -> Result<Arc<Compiled>, Reject> {
+    let bytes = policy.payload;
+    let remembered = policy.nested && bytes.len() <= RECENT_MAX_BYTES;
+    if remembered {
+        let hit = with_recent(|r| {
+            r.slots
+                .iter()
+                .flatten()
+                .find(|(b, _)| b.as_slice() == bytes)
+                .map(|(_, c)| c.clone())
+        })
+        .flatten();
+        if let Some(c) = hit {
+            return Ok(c);
+        }
+    }
+    let built = Compiled::build(policy)?;
+    let compiled = match identical(&built) {
+        Some(shared) => shared,
+        None => Arc::new(built, GFP_KERNEL)?,
+    };
+    if remembered {
+        with_recent(|r| {
+            let i = r.next % RECENT_SLOTS;
+            r.next = (i + 1) % RECENT_SLOTS;
+            let Some(slot) = r.slots.get_mut(i) else {
+                return;
+            };
+            // The oldest goes; its buffer takes the copy (no allocation
+            // when it is large enough). Best effort: without memory for
+            // the copy, nothing is remembered.
+            let mut buf = slot.take().map_or_else(KVec::new, |(b, _)| b);
+            // SAFETY: a shorter length over initialized `u8`s, which need
+            // no drop.
+            unsafe { buf.set_len(0) };
+            if buf.extend_from_slice(bytes, GFP_KERNEL).is_ok() {
+                *slot = Some((buf, compiled.clone()));
+            }
+        });
+    }
+    Ok(compiled)
 }
 
 fn zeroed_vec<T: Copy>(value: T, n: usize) -> Result<KVec<T>, AllocError> {
@@ -657,12 +759,35 @@ pub(crate) struct Snapshot {
 /// Source of [`Snapshot::gen`].
 static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
 
+/// Which entries' [`Flat`]s a new table must recompute: a flat depends
+/// only on the allow bitmaps of the enforcing policies on its entry's
+/// path, so a change to one cgroup's policy can change only the flats of
+/// that cgroup and its descendants.
+enum Reflat {
+    /// Every entry's (entries came or went, or several changed).
+    All,
+    /// Only entry `at`'s policy changed (it may be new), and it replaced
+    /// `old`: the flats of that entry and of those below it, and none when
+    /// `old` allowed exactly the same calls outright (the flats' only
+    /// input from a policy is its allow bitmaps).
+    One {
+        at: usize,
+        old: Option<Arc<Compiled>>,
+    },
+}
+
 impl Snapshot {
-    fn new(mut entries: KVVec<Entry>) -> Self {
+    fn new(entries: KVVec<Entry>) -> Self {
+        Self::with_flats(entries, Reflat::All)
+    }
+
+    /// A table of `entries` whose flats outside `reflat` are those of the
+    /// previous table, unchanged.
+    fn with_flats(mut entries: KVVec<Entry>, reflat: Reflat) -> Self {
         let levels = entries
             .iter()
             .fold(0, |m, e| m | 1u64.checked_shl(e.level).unwrap_or(0));
-        flatten(&mut entries, levels);
+        flatten(&mut entries, levels, reflat);
         Snapshot {
             rcu: UnsafeCell::new(RcuHead::new()),
             levels,
@@ -693,7 +818,11 @@ impl Snapshot {
 /// with no policy above (the common case: one policy per container) costs
 /// one mask test, so a table of thousands of sibling containers is not
 /// slowed.
-fn flatten(entries: &mut [Entry], levels: u64) {
+///
+/// Only the entries `reflat` covers are recomputed: the others keep the
+/// flat of the table they were copied from, which the change cannot have
+/// touched (their paths hold the same policies as before).
+fn flatten(entries: &mut [Entry], levels: u64, reflat: Reflat) {
     if levels.count_ones() <= 1 {
         // All at one level: none has a policy above it. Flats from an
         // earlier table go (they could only be stricter than needed).
@@ -702,8 +831,28 @@ fn flatten(entries: &mut [Entry], levels: u64) {
         }
         return;
     }
+    // The changed cgroup, when only one changed: its subtree's flats
+    // (all of them if the entry cannot be found, which cannot happen).
+    let mut below = None;
+    if let Reflat::One { at, old } = &reflat {
+        if let Some(e) = entries.get(*at) {
+            if let (Some(new), Some(old)) = (&e.policy, old) {
+                if new.head.same_allow(&old.head) {
+                    return;
+                }
+            }
+            below = Some((e.cgroup, e.level as usize));
+        }
+    }
     for i in 0..entries.len() {
-        let flat = entries.get(i).and_then(|e| flat_for(entries, e, levels));
+        let covered = |e: &&Entry| match below {
+            None => true,
+            Some((c, l)) => e.cgroup == c || e.stats.ancestors.get(l) == Some(&c),
+        };
+        let Some(e) = entries.get(i).filter(covered) else {
+            continue;
+        };
+        let flat = flat_for(entries, e, levels);
         if let Some(e) = entries.get_mut(i) {
             e.flat = flat;
         }
@@ -819,16 +968,121 @@ unsafe extern "C" fn free_snapshot(head: *mut RcuHead) {
     drop(unsafe { KBox::from_raw(head.cast::<Snapshot>()) });
 }
 
-/// Publishes `next` (or nothing) and retires the previous table, which RCU
-/// frees once no reader can still see it.
+/// Tables unpublished and not yet freed, oldest first, each with the RCU
+/// grace period (`start_poll_synchronize_rcu`'s cookie) after which no
+/// reader can hold it. Writers free at most [`REAP_PER_PUBLISH`] of them
+/// each time they publish, so a burst of replaces frees its old tables a
+/// few at a time in the writer, instead of all at once in the RCU softirq
+/// of whichever syscall is running when the grace period ends (that batch
+/// was most of a replace's p99). Writer-only (see the top of this file).
+struct Retired {
+    slots: [(*mut Snapshot, c_ulong); RETIRED_SLOTS],
+    /// Index of the oldest.
+    head: usize,
+    len: usize,
+}
+
+/// Tables [`Retired`] holds; past that the oldest goes to `call_rcu`. At
+/// tens of microseconds a replace, a grace period of a few milliseconds
+/// retires a few hundred.
+const RETIRED_SLOTS: usize = 512;
+
+/// Retired tables a writer frees at most when it publishes (more than the
+/// one it retires, so that the backlog drains).
+const REAP_PER_PUBLISH: usize = 2;
+
+struct WriterOnly(UnsafeCell<Retired>);
+
+// SAFETY: only writers touch it, and they are serialized (the generic
+// netlink mutex; module init and exit run alone).
+unsafe impl Sync for WriterOnly {}
+
+static RETIRED: WriterOnly = WriterOnly(UnsafeCell::new(Retired {
+    slots: [(ptr::null_mut(), 0); RETIRED_SLOTS],
+    head: 0,
+    len: 0,
+}));
+
+impl Retired {
+    /// The oldest retired table and its cookie, taken out.
+    fn pop(&mut self) -> Option<(*mut Snapshot, c_ulong)> {
+        if self.len == 0 {
+            return None;
+        }
+        let s = self.slots.get(self.head).copied();
+        self.head = (self.head + 1) % RETIRED_SLOTS;
+        self.len -= 1;
+        s
+    }
+
+    /// Frees up to `max` of the oldest tables whose grace period has ended.
+    fn reap(&mut self, max: usize) {
+        for _ in 0..max {
+            let Some(&(p, cookie)) = self.slots.get(self.head).filter(|_| self.len > 0) else {
+                return;
+            };
+            // SAFETY: plain query of the RCU state.
+            if !unsafe { ffi::poll_state_synchronize_rcu(cookie) } {
+                return; // the later ones are younger
+            }
+            self.pop();
+            // SAFETY: `p` came from `KBox::into_raw`, was unpublished
+            // before its cookie was taken, and that grace period has ended:
+            // no reader holds it.
+            drop(unsafe { KBox::from_raw(p) });
+        }
+    }
+
+    /// Hands every table left to `call_rcu` (module exit, before its
+    /// `rcu_barrier`).
+    fn flush(&mut self) {
+        while let Some((p, _)) = self.pop() {
+            // SAFETY: as in `retire`'s fallback.
+            unsafe { ffi::sf_call_rcu((*p).rcu.get(), free_snapshot) };
+        }
+    }
+}
+
+/// Runs `f` on [`RETIRED`].
+fn with_retired<R>(f: impl FnOnce(&mut Retired) -> R) -> R {
+    // SAFETY: writers are serialized (see `WriterOnly`), and no reference
+    // to it outlives this call.
+    f(unsafe { &mut *RETIRED.0.get() })
+}
+
+/// Retires `old`, just unpublished: freed by a later writer once no reader
+/// can still see it (or by RCU, when too many wait).
+fn retire(old: *mut Snapshot) {
+    with_retired(|r| {
+        r.reap(REAP_PER_PUBLISH);
+        if r.len == RETIRED_SLOTS {
+            if let Some((p, _)) = r.pop() {
+                // SAFETY: `p` is unpublished, so only readers that loaded
+                // it before can hold it, and none of them touches `rcu`;
+                // `free_snapshot` runs after they are done.
+                unsafe { ffi::sf_call_rcu((*p).rcu.get(), free_snapshot) };
+            }
+        }
+        // SAFETY: process context (a writer).
+        let cookie = unsafe { ffi::start_poll_synchronize_rcu() };
+        let tail = (r.head + r.len) % RETIRED_SLOTS;
+        if let Some(slot) = r.slots.get_mut(tail) {
+            *slot = (old, cookie);
+            r.len += 1;
+        } else {
+            // SAFETY: as above.
+            unsafe { ffi::sf_call_rcu((*old).rcu.get(), free_snapshot) };
+        }
+    });
+}
+
+/// Publishes `next` (or nothing) and retires the previous table, which is
+/// freed once no reader can still see it.
 fn publish(next: Option<KBox<Snapshot>>) {
     let raw = next.map_or(ptr::null_mut(), KBox::into_raw);
     let old = CURRENT.swap(raw, Ordering::AcqRel);
     if !old.is_null() {
-        // SAFETY: `old` is unpublished, so only readers that loaded it
-        // before the swap can hold it, and none of them touches `rcu`;
-        // `free_snapshot` runs after they are done.
-        unsafe { ffi::sf_call_rcu((*old).rcu.get(), free_snapshot) };
+        retire(old);
     }
 }
 
@@ -1054,9 +1308,13 @@ pub(crate) fn set(
         e.stats.seen.ensure()?;
         e.stats.seen.clear();
     }
-    e.policy = Some(policy);
+    // The flats this change can touch: this cgroup's and those below it,
+    // and none when the replaced policy allowed the same calls outright
+    // (a new errno or argument rule: the common live change).
+    let old = e.policy.replace(policy);
     let stats = e.stats.clone();
-    let next = KBox::new(Snapshot::new(entries), GFP_KERNEL)?;
+    let reflat = Reflat::One { at: i, old };
+    let next = KBox::new(Snapshot::with_flats(entries, reflat), GFP_KERNEL)?;
     // Nothing can fail from here: only now may the policy (new, or the one
     // replaced, whose counters it keeps) enter or leave the waiting state.
     // A policy in force stays in force (arm-on-exec on a replace would
@@ -1253,6 +1511,7 @@ impl Drop for Table {
     /// table any more: drops every policy and waits for the frees.
     fn drop(&mut self) {
         publish(None);
+        with_retired(Retired::flush);
         WAITING.store(0, Ordering::SeqCst);
         // SAFETY: plain call into the RCU core; module exit may sleep.
         unsafe { ffi::sf_rcu_barrier() };

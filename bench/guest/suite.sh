@@ -102,6 +102,12 @@ _o=$(sysfence bench apply-latency --cgroup dock --caps "$D" "$PROFILE" --count "
 set -- $_o
 echo "RESULT|update.latency|sysfence: replace a Docker-default policy, p50 / p99 / max|$2|$4|$6|$7"
 echo "RESULT|update.rate|sysfence: sustained replaces per second|${14}|${14}|${14}|replaces/s"
+# The same, each replace a version not sent before: none is one the module
+# compiled lately (store::compile remembers a few), so each compiles.
+_o=$(sysfence bench apply-latency --cgroup dock --caps "$D" "$PROFILE" --count "$UPDATES" --distinct)
+set -- $_o
+echo "RESULT|update.distinct.latency|sysfence: replace a Docker-default policy, each a new version, p50 / p99 / max|$2|$4|$6|$7"
+echo "RESULT|update.distinct.rate|sysfence: sustained replaces per second, each a new version|${14}|${14}|${14}|replaces/s"
 kill "$L"
 wait "$L" 2>/dev/null || true
 sysfence policy delete --cgroup dock/inner 2>/dev/null

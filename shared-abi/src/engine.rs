@@ -227,7 +227,7 @@ fn each_bit(b: &Bits, mut f: impl FnMut(u32)) {
     }
 }
 
-/// Working memory for compiling one policy (about 44 KiB, no
+/// Working memory for compiling one policy (about 57 KiB, no
 /// initialization needed: [`validate`] sets up what [`compile`] reads).
 /// The caller allocates it, so the engine itself never allocates.
 pub struct Scratch {
@@ -235,6 +235,104 @@ pub struct Scratch {
     abis: [AbiScratch; Abi::COUNT],
     /// Room to reorder one syscall's rules (see [`compile`]).
     sort: [Rule; limits::MAX_RULES as usize],
+    /// The rules with comparisons [`validate`] read, so that [`compile`]
+    /// need not read them again.
+    staged: Staged,
+}
+
+/// Rules with comparisons as [`validate`] parsed them, in the order of the
+/// policy, while they fit (a container profile has a few dozen); beyond
+/// that, [`compile`] reads them again from the policy. Integers only, so
+/// that all-zero memory is a valid (empty) value.
+struct Staged {
+    /// Rules staged; `STAGED_RULES + 1` once one did not fit.
+    rules_len: usize,
+    /// Comparisons staged.
+    cmps_len: usize,
+    rules: [StagedRule; STAGED_RULES],
+    cmps: [StagedCmp; STAGED_CMPS],
+}
+
+/// Rules with comparisons [`Staged`] holds at most.
+const STAGED_RULES: usize = 256;
+/// Comparisons [`Staged`] holds at most.
+const STAGED_CMPS: usize = 512;
+
+/// One staged rule: its ABI (`Abi::index`), number, action and how many
+/// comparisons it has (its own, the next ones in [`Staged::cmps`]).
+#[derive(Clone, Copy)]
+struct StagedRule {
+    abi: u8,
+    n: u8,
+    nr: u16,
+    action: u32,
+}
+
+/// One staged comparison ([`ArgCmp`] without its mask, the operator as
+/// its wire value).
+#[derive(Clone, Copy)]
+struct StagedCmp {
+    index: u8,
+    op: u32,
+    value: u64,
+    value_two: u64,
+}
+
+impl Staged {
+    const ZERO: Staged = Staged {
+        rules_len: 0,
+        cmps_len: 0,
+        rules: [StagedRule {
+            abi: 0,
+            n: 0,
+            nr: 0,
+            action: 0,
+        }; STAGED_RULES],
+        cmps: [StagedCmp {
+            index: 0,
+            op: 0,
+            value: 0,
+            value_two: 0,
+        }; STAGED_CMPS],
+    };
+
+    /// Whether every rule with comparisons of the policy is staged.
+    fn complete(&self) -> bool {
+        self.rules_len <= STAGED_RULES
+    }
+
+    /// Stages one rule, or marks the stage incomplete when it is full.
+    fn push(&mut self, abi: Abi, nr: u32, action: u32, cmps: &[ArgCmp]) {
+        if !self.complete() {
+            return;
+        }
+        let (r, c) = (self.rules_len, self.cmps_len);
+        let (Some(rule), Some(dst), Ok(nr), Ok(n)) = (
+            self.rules.get_mut(r),
+            self.cmps.get_mut(c..c + cmps.len()),
+            u16::try_from(nr),
+            u8::try_from(cmps.len()),
+        ) else {
+            self.rules_len = STAGED_RULES + 1;
+            return;
+        };
+        *rule = StagedRule {
+            abi: abi.index() as u8,
+            n,
+            nr,
+            action,
+        };
+        for (d, s) in dst.iter_mut().zip(cmps) {
+            *d = StagedCmp {
+                index: s.index,
+                op: s.op as u32,
+                value: s.value,
+                value_two: s.value_two,
+            };
+        }
+        self.rules_len = r + 1;
+        self.cmps_len = c + cmps.len();
+    }
 }
 
 /// One ABI's part of [`Scratch`]: per syscall number, its unconditional
@@ -291,6 +389,7 @@ impl Scratch {
             cmp_start: 0,
             cmp_len: 0,
         }; limits::MAX_RULES as usize],
+        staged: Staged::ZERO,
     };
 }
 
@@ -462,6 +561,15 @@ impl Head {
             Some(t) => bit(&t.allow, nr),
             None => false,
         }
+    }
+
+    /// Whether `other` allows exactly the same calls outright in every ABI:
+    /// the same allow bitmaps, whatever else differs.
+    pub fn same_allow(&self, other: &Head) -> bool {
+        self.abis
+            .iter()
+            .zip(other.abis.iter())
+            .all(|(a, b)| a.allow == b.allow)
     }
 }
 
@@ -758,6 +866,8 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
     for a in scratch.abis.iter_mut() {
         a.clear();
     }
+    let Scratch { abis, staged, .. } = scratch;
+    (staged.rules_len, staged.cmps_len) = (0, 0);
     let mut present = [false; Abi::COUNT];
     let (mut total_rules, mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize, 0usize);
     let (default, bad_abi, record) = each_abi(
@@ -771,7 +881,7 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
                 odd,
                 conds,
                 has_cond,
-            }) = scratch.abis.get_mut(i)
+            }) = abis.get_mut(i)
             else {
                 return bad("unknown ABI\0", a);
             };
@@ -789,7 +899,12 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
                         }
                         return Ok(());
                     }
-                    Item::Rule(nr, act, _, n) => (nr, act, n),
+                    Item::Rule(nr, act, args, n) => {
+                        if n > 0 {
+                            staged.push(abi, nr, act, args.get(..n).unwrap_or(&[]));
+                        }
+                        (nr, act, n)
+                    }
                 };
                 total_rules += 1;
                 if total_rules > limits::MAX_RULES as usize {
@@ -833,7 +948,7 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
         },
     )?;
     let mut exceptions = 0usize;
-    for (p, s) in present.iter().zip(&scratch.abis) {
+    for (p, s) in present.iter().zip(abis.iter()) {
         if *p {
             exceptions += abi_exceptions(s, default, |_, _, _| {});
         }
@@ -932,7 +1047,18 @@ pub fn compile(
     if shape.rules == 0 && shape.object_bytes == 0 {
         return Ok(());
     }
-    fill_rules(policy, &scratch.abis, exceptions, rules, cmps, objects)?;
+    if shape.object_bytes == 0 && scratch.staged.complete() {
+        fill_staged(
+            policy,
+            &scratch.abis,
+            &scratch.staged,
+            exceptions,
+            rules,
+            cmps,
+        )?;
+    } else {
+        fill_rules(policy, &scratch.abis, exceptions, rules, cmps, objects)?;
+    }
     sort_runs(policy, exceptions, rules, &mut scratch.sort)
 }
 
@@ -1013,6 +1139,71 @@ fn allow_bitmap(s: &AbiScratch, default: u32) -> Bits {
         };
     }
     allow
+}
+
+/// As [`fill_rules`] for a policy without object rules whose rules with
+/// comparisons [`validate`] staged: the same tables, from the stage
+/// instead of a second reading of the policy.
+fn fill_staged(
+    policy: &Attr<'_>,
+    abis: &[AbiScratch; Abi::COUNT],
+    staged: &Staged,
+    exceptions: &mut [Exception],
+    rules: &mut [Rule],
+    cmps: &mut [ArgCmp],
+) -> Result<(), Invalid> {
+    let mut cmp_next = 0usize;
+    let Some(staged_rules) = staged.rules.get(..staged.rules_len) else {
+        return bad(MISMATCH, policy);
+    };
+    for r in staged_rules {
+        let n = usize::from(r.n);
+        let (Some(abi), Some(s)) = (
+            Abi::ALL.get(usize::from(r.abi)),
+            abis.get(usize::from(r.abi)),
+        ) else {
+            return bad(MISMATCH, policy);
+        };
+        let Some(e) = s
+            .conds
+            .get(usize::from(r.nr))
+            .and_then(|&k| exceptions.get_mut(usize::from(k)))
+        else {
+            return bad(MISMATCH, policy);
+        };
+        let Some(rule) = rules.get_mut(e.start.saturating_add(u32::from(e.len)) as usize) else {
+            return bad(MISMATCH, policy);
+        };
+        let (Some(dst), Some(src)) = (
+            cmps.get_mut(cmp_next..cmp_next + n),
+            staged.cmps.get(cmp_next..cmp_next + n),
+        ) else {
+            return bad(MISMATCH, policy);
+        };
+        for (d, s) in dst.iter_mut().zip(src) {
+            let Ok(op) = Op::try_from(s.op) else {
+                return bad(MISMATCH, policy);
+            };
+            *d = ArgCmp {
+                index: s.index,
+                op,
+                value: s.value,
+                value_two: s.value_two,
+                arg_mask: width_mask(arg_bits(*abi, u32::from(r.nr), s.index)),
+            };
+        }
+        *rule = Rule {
+            action: r.action,
+            cmp_start: cmp_next as u32,
+            cmp_len: n as u32,
+        };
+        cmp_next += n;
+        e.len = e.len.saturating_add(1);
+    }
+    if cmp_next != cmps.len() || cmp_next != staged.cmps_len {
+        return bad(MISMATCH, policy);
+    }
+    Ok(())
 }
 
 /// Reads the policy again: rules with comparisons (packed rules are
@@ -1445,6 +1636,124 @@ mod tests {
                 w.put_u64(attr::ARG_VALUE, v)
             })
         })
+    }
+
+    #[test]
+    fn same_allow_compares_the_allow_bitmaps_only() {
+        let of = |p: &[(u32, u32)]| {
+            let p = pairs(p);
+            compiled(&policy(|w| w.put(attr::ABI_PACKED, &p)))
+        };
+        let base = of(&[(0, action::ALLOW), (5, action::ERRNO | 1)]);
+        // Another errno for a refused call: the same calls allowed.
+        let errno = of(&[(0, action::ALLOW), (5, action::ERRNO | 2)]);
+        assert!(base.tables().head.same_allow(errno.tables().head));
+        // One more call allowed, or one fewer.
+        let more = of(&[
+            (0, action::ALLOW),
+            (1, action::ALLOW),
+            (5, action::ERRNO | 1),
+        ]);
+        assert!(!base.tables().head.same_allow(more.tables().head));
+        let fewer = of(&[(5, action::ERRNO | 1)]);
+        assert!(!base.tables().head.same_allow(fewer.tables().head));
+        // An argument rule takes the call out of the allow bitmap.
+        let cond = compiled(&policy(|w| {
+            w.put(attr::ABI_PACKED, &pairs(&[(0, action::ALLOW)]))?;
+            cmp_rule(w, 0, action::ERRNO | 1, Op::Eq, 7)
+        }));
+        assert!(!base.tables().head.same_allow(cond.tables().head));
+    }
+
+    /// The tables of `buf`, its rules with comparisons taken from
+    /// [`validate`]'s stage, or read again from the policy (`reread`).
+    fn tables_via(buf: &[u8], reread: bool) -> (Head, Vec<Exception>, Vec<Rule>, Vec<ArgCmp>) {
+        let a = Iter::new(buf).next().unwrap().unwrap();
+        let mut s = Box::new(Scratch::ZERO);
+        let shape = validate(&a, &mut s).unwrap();
+        if reread {
+            s.staged.rules_len = STAGED_RULES + 1;
+        }
+        let mut head = Head::EMPTY;
+        let mut exceptions = vec![Exception::EMPTY; shape.exceptions];
+        let mut rules = vec![Rule::EMPTY; shape.rules];
+        let mut cmps = vec![ArgCmp::EMPTY; shape.cmps];
+        let mut objects = vec![0u8; shape.object_bytes];
+        compile(
+            &a,
+            &shape,
+            &mut s,
+            TablesMut {
+                head: &mut head,
+                exceptions: &mut exceptions,
+                rules: &mut rules,
+                cmps: &mut cmps,
+                objects: &mut objects,
+            },
+        )
+        .unwrap();
+        (head, exceptions, rules, cmps)
+    }
+
+    /// A policy of `n` rules with `k` comparisons each over two ABIs, in
+    /// a buffer large enough for it.
+    fn many_rules(n: u32, k: u32) -> Vec<u8> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ERRNO | 1)?;
+            for abi in [Abi::X86_64, Abi::Ia32] {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, abi as u32)?;
+                    for i in 0..n / 2 {
+                        w.nest(attr::ABI_RULE, |w| {
+                            w.put_u32(attr::RULE_NR, i % 97)?;
+                            w.put_u32(attr::RULE_ACTION, action::ERRNO | (1 + i % 3))?;
+                            for j in 0..k {
+                                w.nest(attr::RULE_ARG, |w| {
+                                    w.put_u32(attr::ARG_INDEX, j % 6)?;
+                                    w.put_u32(attr::ARG_OP, Op::Eq as u32)?;
+                                    w.put_u64(attr::ARG_VALUE, u64::from(i * 7 + j))
+                                })?;
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn staged_rules_compile_as_rules_read_again() {
+        // Within the stage, past its rules, past its comparisons.
+        let cases = [
+            mixed(),
+            many_rules(40, 2),
+            many_rules(STAGED_RULES as u32 + 2, 1),
+            many_rules(200, 3),
+        ];
+        for (i, buf) in cases.iter().enumerate() {
+            let staged = tables_via(buf, false);
+            assert_eq!(staged, tables_via(buf, true), "case {i}");
+            assert!(!staged.3.is_empty(), "case {i} has comparisons");
+        }
+        // The stage was used for the first two and not for the others.
+        let a = Iter::new(&cases[1]).next().unwrap().unwrap();
+        let mut s = Box::new(Scratch::ZERO);
+        validate(&a, &mut s).unwrap();
+        assert!(s.staged.complete());
+        for buf in &cases[2..] {
+            let a = Iter::new(buf).next().unwrap().unwrap();
+            validate(&a, &mut s).unwrap();
+            assert!(!s.staged.complete());
+        }
     }
 
     /// A mixed policy: allowed, default-equal, stricter fixed answers,

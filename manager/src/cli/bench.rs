@@ -3,9 +3,12 @@
 //! (`bench/run.sh`) makes through the manager's own library calls.
 //!
 //! - `apply-latency`: replaces a cgroup's policy N times, alternating two
-//!   versions of one profile that differ in their default errno (so every
-//!   replace compiles a full policy), timing each `set_policy` call from the
-//!   request to the kernel's ACK.
+//!   versions of one profile that differ in their default errno, timing
+//!   each `set_policy` call from the request to the kernel's ACK. The
+//!   module remembers policies it compiled lately by their bytes, so those
+//!   replaces skip the compile; with `--distinct` every replace sends
+//!   bytes not sent before (default errno 1, 2, 3, ...), and each one
+//!   compiles a full policy.
 //! - `load`: creates N cgroups under a parent and gives each the profile,
 //!   either all the same policy or each a distinct one.
 
@@ -38,6 +41,11 @@ pub enum BenchCmd {
         /// swaps the two.
         #[arg(long)]
         promote: bool,
+        /// Every replace a version not sent before (its default errno
+        /// counts up, 1 to 4095 in turn), so that none is a policy the
+        /// module compiled lately.
+        #[arg(long, conflicts_with = "promote")]
+        distinct: bool,
     },
     /// Create N cgroups under PARENT, each with the policy.
     Load {
@@ -88,6 +96,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
             caps,
             count,
             promote,
+            distinct,
         } => {
             let r = target.resolve_for_policy()?;
             let mut a = load_policy(&file, &r, Caps::IfProfile(&caps), false)?;
@@ -98,6 +107,17 @@ pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
             let wa = a.to_wire()?;
             a.default_errno = Some(2);
             let wb = a.to_wire()?;
+            // Encoded before the timing starts. The errno goes past the
+            // two above and the module's few remembered ones before it
+            // comes back round (4095 versions).
+            let mut versions = Vec::new();
+            if distinct {
+                versions.reserve(count.min(4095));
+                for i in 0..count.min(4095) {
+                    a.default_errno = Some(1 + i as u16);
+                    versions.push(a.to_wire()?);
+                }
+            }
             let mut c = Client::connect()?;
             if promote {
                 c.set_policy(r.id, &wa)?;
@@ -109,6 +129,8 @@ pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
                 let t = Instant::now();
                 if promote {
                     c.promote(r.id)?;
+                } else if distinct {
+                    c.set_policy(r.id, &versions[i % versions.len()])?;
                 } else {
                     c.set_policy(r.id, if i % 2 == 0 { &wa } else { &wb })?;
                 }
