@@ -401,11 +401,13 @@ extern "C" {
     /// Process context, writers serialized.
     pub(crate) fn sf_hooks_settle_later(want: u32);
 
-    /// Cancels and disables the delayed removal, waiting for a running one.
+    /// Module exit: disables the delayed removal (waiting for a running
+    /// one), removes every hook (waiting for their handlers), and waits
+    /// until no task can still return into the module's `sf_just_return`.
     ///
     /// # Safety
     /// Process context (may sleep); module exit, the family fenced.
-    pub(crate) fn sf_hooks_settle_stop();
+    pub(crate) fn sf_hooks_exit();
 
     /// Hits of the hooked functions that kprobes skipped (another kprobe's
     /// handler running on the CPU).

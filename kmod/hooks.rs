@@ -105,12 +105,10 @@ impl ObjectHooks {
 
 impl Drop for ObjectHooks {
     fn drop(&mut self) {
-        // SAFETY: module exit, the family fenced: no writer queues the
-        // delayed removal again, and a running one is waited for.
-        unsafe { ffi::sf_hooks_settle_stop() };
-        // SAFETY: idempotent; returns once no hook handler runs. No
-        // handler can attach them again (the family is fenced by then).
-        unsafe { ffi::sf_hooks_detach(0) };
+        // SAFETY: module exit, process context, the family fenced: no
+        // writer attaches or queues anything again; returns once no hook
+        // handler runs and no refused call can return into module text.
+        unsafe { ffi::sf_hooks_exit() };
     }
 }
 

@@ -54,6 +54,7 @@
 #include <linux/un.h>
 #include <linux/objtool.h>
 #include <linux/workqueue.h>
+#include <linux/rcupdate_wait.h>
 #include <net/genetlink.h>
 #include <net/af_unix.h>
 
@@ -419,6 +420,9 @@ static struct kprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
  * class - 1). Changed by the serialized writers only. */
 static bool sf_hook_on[ARRAY_SIZE(sf_hook_defs)];
 static u32 sf_classes_on;
+/* Some hook was registered since load: a refused call may still be on its
+ * way to sf_just_return at exit (sf_hooks_exit). */
+static bool sf_hooks_ever;
 /* Hits skipped by kprobes, of hooks since unregistered. */
 static unsigned long sf_missed_before;
 
@@ -525,6 +529,7 @@ int sf_hooks_attach(u32 classes)
 		if (sf_class_bit(i) & want)
 			sf_hook_on[i] = true;
 	sf_classes_on |= want;
+	sf_hooks_ever = true;
 	return 0;
 }
 
@@ -583,11 +588,26 @@ void sf_hooks_settle_later(u32 want)
 		mod_delayed_work(system_wq, &sf_settle_work, SF_SETTLE_DELAY);
 }
 
-/* Module exit, before the final detach: no settling pending or running,
- * and none queued any more. */
-void sf_hooks_settle_stop(void)
+/*
+ * Module exit, the family fenced: no settling pending, running or queued
+ * any more; every hook removed, with their running handlers waited for;
+ * then no task left on its way to sf_just_return. A refused call leaves
+ * the handler and returns through the ftrace trampoline into
+ * sf_just_return, which is module text: on a preemptible kernel a task can
+ * be preempted in between, outside any RCU read-side section, so only a
+ * tasks-RCU grace period (every task through a voluntary switch, user
+ * mode or idle) shows none is (as ftrace's own trampolines are freed).
+ * Without CONFIG_TASKS_RCU the kernel does not preempt kernel code there.
+ */
+void sf_hooks_exit(void)
 {
 	disable_delayed_work_sync(&sf_settle_work);
+	if (!sf_hooks_ever)
+		return;
+	sf_hooks_detach(0);
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#endif
 }
 
 /* Hits of a hooked function that kprobes skipped, filtered task or not:

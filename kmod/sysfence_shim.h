@@ -75,7 +75,7 @@ void sf_nl_set_err(struct genl_info *info, const char *msg, u32 offset);
 int sf_hooks_attach(u32 classes);
 void sf_hooks_detach(u32 keep);
 void sf_hooks_settle_later(u32 want);
-void sf_hooks_settle_stop(void);
+void sf_hooks_exit(void);
 bool sf_nl_fenced(void);
 void sf_rust_hooks_settle(void);
 u64 sf_hooks_missed(void);
