@@ -202,6 +202,10 @@ enum Command {
     Man(man::ManArgs),
 }
 
+/// mimalloc instead of musl's allocator (see manager/Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
