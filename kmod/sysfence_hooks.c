@@ -24,12 +24,15 @@
  *   bare return (sf_just_return, as kernel/fail_function.c does), so the
  *   function's body never runs. An allowed call runs the function, whose
  *   other security modules may still refuse it.
- * - There is no return handler, so no per-call instance to run out of, and
- *   nothing returns into module text after unregistration:
- *   unregister_kprobes() waits for running handlers.
- * - A hit is skipped by kprobes only when another kprobe handler is
- *   running on the same CPU (counted in the kprobe's nmissed, reported by
- *   sf_hooks_missed()): a hooked function called from a kprobe handler.
+ * - There is no return handler, so no per-call instance to run out of.
+ *   unregister_kprobes() waits for running handlers; a refused call still
+ *   on its way from the trampoline to sf_just_return (module text) is
+ *   waited for at exit by a tasks-RCU grace period (sf_hooks_exit()).
+ * - kprobes skip a hit when another kprobe handler is running on the same
+ *   CPU (counted in the kprobe's nmissed, reported by sf_hooks_missed()),
+ *   when ftrace's recursion guard refuses it (not counted), and all of
+ *   them once the kernel has disabled ftrace after an internal failure
+ *   (ftrace_kill()); no task can cause any of these.
  * - Hooks are registered per object class (files, exec, socket, connect,
  *   bind) while some policy names that class, and removed when none has
  *   for SF_SETTLE_DELAY: hosts without object rules pay nothing, and a

@@ -372,12 +372,20 @@ impl ReadRule {
     };
 
     /// The rule's fields, its byte strings taken from `attrs`.
+    /// A range that does not resolve in `attrs` (not the buffer the rule
+    /// was read from) makes the rule match nothing, rather than match
+    /// every path or address as an absent one would.
     fn fields<'a>(&self, attrs: &'a [u8]) -> Fields<'a> {
         let bytes = |r: Option<(u32, u32)>| {
             r.and_then(|(at, len)| attrs.get(at as usize..(at as usize).checked_add(len as usize)?))
         };
+        let lost = |r: Option<(u32, u32)>| r.is_some() && bytes(r).is_none();
         Fields {
-            class: self.class,
+            class: if lost(self.path) || lost(self.addr) {
+                0
+            } else {
+                self.class
+            },
             action: self.action,
             path: bytes(self.path),
             prefix: self.prefix,
@@ -914,6 +922,39 @@ mod tests {
     }
 
     const U: fn(u32) -> [u8; 4] = u32::to_ne_bytes;
+
+    #[test]
+    fn a_rule_read_from_another_buffer_matches_nothing() {
+        let file = U(class::FILE);
+        let errno13 = U(action::ERRNO | 13);
+        let p = policy(&[(
+            attr::POLICY_OBJECT,
+            &[
+                (attr::OBJ_CLASS, &file),
+                (attr::OBJ_ACTION, &errno13),
+                (attr::OBJ_PATH, b"/secret\0"),
+                (attr::OBJ_PREFIX, b""),
+            ],
+        )]);
+        with(&p, |a| {
+            let mut rules = vec![ReadRule::EMPTY; count_rules(a.payload)];
+            read_rules(a.payload, &mut rules);
+            let obj = Object::File {
+                path: b"/secret/x",
+                access: access::READ,
+            };
+            assert_eq!(decide_read(&rules, a.payload, &obj), action::ERRNO | 13);
+            // Too short a buffer for the path's range: never a match,
+            // never "any path".
+            let short = a.payload.get(..8).unwrap();
+            assert_eq!(decide_read(&rules, short, &obj), action::ALLOW);
+            let other = Object::File {
+                path: b"/elsewhere",
+                access: access::READ,
+            };
+            assert_eq!(decide_read(&rules, short, &other), action::ALLOW);
+        });
+    }
 
     /// Every test's decision twice: from the attributes, and from the
     /// rules read once (as the kernel decides); they must agree.
