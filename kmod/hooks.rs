@@ -25,7 +25,7 @@ const EPERM: c_int = 1;
 const EOPNOTSUPP: c_int = 95;
 
 /// Attaches the hooks of the object classes in `classes` (bit `class -
-/// 1`, as [`classes_of`]) that are not on yet, before a policy naming them
+/// 1`, as `Compiled::classes`) that are not on yet, before a policy naming them
 /// is published. Called by the (serialized) netlink writers; may sleep.
 pub(crate) fn attach(classes: u32) -> Result<(), store::Reject> {
     // SAFETY: idempotent registration of static kprobes; process context.
@@ -43,16 +43,11 @@ pub(crate) fn attach(classes: u32) -> Result<(), store::Reject> {
     }
 }
 
-/// The object classes policy `p` names: the hooks it needs.
-pub(crate) fn classes_of(p: &store::Compiled) -> u32 {
-    p.classes
-}
-
 /// The classes entry `e`'s policies name, waiting or shadow ones included
 /// (their hooks must be on when they start or are promoted).
 fn entry_classes(e: &Entry) -> u32 {
     let shadow = e.shadow.as_ref().and_then(|s| s.policy.as_deref());
-    e.policy.as_deref().map_or(0, classes_of) | shadow.map_or(0, classes_of)
+    e.policy.as_deref().map_or(0, |p| p.classes) | shadow.map_or(0, |p| p.classes)
 }
 
 /// The classes some policy names now (in force, waiting or shadow).
@@ -117,10 +112,7 @@ impl Drop for ObjectHooks {
 /// call run untouched. Lock-free.
 #[no_mangle]
 pub(crate) extern "C" fn sf_rust_obj_wanted(class: u32) -> bool {
-    let bit = class
-        .checked_sub(1)
-        .and_then(|b| 1u32.checked_shl(b))
-        .unwrap_or(0);
+    let bit = crate::proto::class::bit(class);
     store::with_current(|snap| {
         if !snap.objects {
             return false;

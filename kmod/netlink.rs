@@ -146,7 +146,7 @@ fn policy_set(payload: &[u8]) -> Result<(), Reject> {
     // Object rules are in force from the moment the policy is: the hooks
     // go on before it is published.
     if compiled.objects {
-        crate::hooks::attach(crate::hooks::classes_of(&compiled))?;
+        crate::hooks::attach(compiled.classes)?;
     }
     // A cgroup's first policy: its tasks go on the syscall slow path before
     // the policy is published and again after, so none runs unchecked
@@ -251,9 +251,7 @@ fn policy_set_batch(payload: &[u8]) -> Result<(), Reject> {
             GFP_KERNEL,
         )?;
     }
-    let classes = items
-        .iter()
-        .fold(0, |m, p| m | crate::hooks::classes_of(&p.policy));
+    let classes = items.iter().fold(0, |m, p| m | p.policy.classes);
     if classes != 0 {
         crate::hooks::attach(classes)?;
     }

@@ -281,10 +281,10 @@ impl Compiled {
         )
         .map_err(invalid)?;
         c.hash = c.content_hash();
-        c.classes = crate::objects::classes(&c.object_attrs);
         let n = crate::objects::count_rules(&c.object_attrs);
         c.object_rules = zeroed_vec(ReadRule::EMPTY, n)?;
         crate::objects::read_rules(&c.object_attrs, &mut c.object_rules);
+        c.classes = crate::objects::classes(&c.object_rules);
         Ok(c)
     }
 

@@ -734,24 +734,11 @@ where
     }
 }
 
-/// The object classes a policy's rules and defaults name (payload as in
-/// [`decide_payload`]): bit `class - 1` for each. A class no policy names
-/// is decided "allow" everywhere, so its hooks need not run.
-pub fn classes(policy: &[u8]) -> u32 {
-    let mut mask = 0u32;
-    for a in crate::nla::Iter::new(policy).flatten() {
-        if a.kind != attr::POLICY_OBJECT && a.kind != attr::POLICY_OBJECT_DEFAULT {
-            continue;
-        }
-        if let Ok(f) = fields(&a) {
-            mask |= f
-                .class
-                .checked_sub(1)
-                .and_then(|b| 1u32.checked_shl(b))
-                .unwrap_or(0);
-        }
-    }
-    mask
+/// The object classes rules and defaults read by [`read_rules`] name:
+/// [`class::bit`] of each. A class no policy names is decided "allow"
+/// everywhere, so its hooks need not run.
+pub fn classes(rules: &[ReadRule]) -> u32 {
+    rules.iter().fold(0, |m, r| m | class::bit(r.class))
 }
 
 /// For a directory being moved ([`access::TREE`]): the strictest action of
@@ -1001,7 +988,9 @@ mod tests {
             assert_eq!(d(b"/etc/passwd", access::READ), action::ALLOW);
             assert_eq!(d(b"/secret/a/b", access::READ), action::KILL_PROCESS);
             assert_eq!(d(b"/secretx", access::READ), action::ALLOW);
-            assert_eq!(classes(a.payload), 1 << (class::FILE - 1), "classes named");
+            let mut rules = vec![ReadRule::EMPTY; count_rules(a.payload)];
+            read_rules(a.payload, &mut rules);
+            assert_eq!(classes(&rules), 1 << (class::FILE - 1), "classes named");
             assert_eq!(
                 decide(a, &Object::Exec { path: b"/secret/x" }),
                 action::ALLOW,
@@ -1054,7 +1043,9 @@ mod tests {
             );
             assert_eq!(decide(a, &Object::Bind(Addr::Unix(b"/x"))), action::ALLOW);
             // A class named by a default alone counts.
-            assert_eq!(classes(a.payload), 1 << (class::CONNECT - 1));
+            let mut rules = vec![ReadRule::EMPTY; count_rules(a.payload)];
+            read_rules(a.payload, &mut rules);
+            assert_eq!(classes(&rules), 1 << (class::CONNECT - 1));
             // Decisions read rules as validation does.
             let objects = Iter::new(a.payload)
                 .flatten()

@@ -97,6 +97,15 @@ pub mod class {
     /// Number of classes (ids 1 to COUNT).
     pub const COUNT: u32 = 5;
 
+    /// Class `c`'s bit in a mask of classes (bit `c - 1`); 0 for an id
+    /// outside 1 to 32.
+    pub const fn bit(c: u32) -> u32 {
+        match c.checked_sub(1) {
+            Some(b) if b < 32 => 1 << b,
+            _ => 0,
+        }
+    }
+
     /// The class's name, for messages.
     pub const fn name(c: u32) -> &'static str {
         match c {
