@@ -23,7 +23,9 @@
 
 pub use crate::policy::action::{action_name, action_text, action_value, ActionName, PolicyError};
 use crate::policy::objects::Objects;
+use crate::policy::syscall_names::Numbers;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use sysfence_abi::engine::{self, ArgCmp};
 use sysfence_abi::names;
 use sysfence_abi::nla::{Attr, Error as NlaError, Iter, Writer};
@@ -147,11 +149,49 @@ pub(crate) fn op_value(o: OpName) -> Op {
     }
 }
 
-/// A rule resolved to numbers for one ABI.
-struct WireRule {
-    nr: u32,
-    action: u32,
+/// A policy's syscall rules resolved to numbers (each name looked up
+/// once, for all ABIs) and sorted out per ABI as [`encode_abi`] writes
+/// them.
+struct Resolved {
+    /// The policy's ABIs, in its order.
+    abis: Vec<Abi>,
+    /// Per ABI (`Abi::index`), its rules.
+    per_abi: [AbiRules; Abi::COUNT],
+    /// Each rule's action and where its comparisons are in `args`.
+    rules: Vec<(u32, Range<usize>)>,
+    /// Each rule's comparisons in turn.
     args: Vec<ArgCmp>,
+}
+
+/// One ABI's rules, one per name of a rule that the ABI has.
+struct AbiRules {
+    /// Calls allowed without comparisons, as the `ABI_ALLOW` bitmap ("allow"
+    /// is the weakest action, so where it sits among the rules changes
+    /// nothing), and whether it has any.
+    allow: [u8; attr::ALLOW_BYTES],
+    any_allow: bool,
+    /// The other rules in order: number, and rule (in `Resolved::rules`).
+    others: Vec<(u32, usize)>,
+    /// Rules, and the bytes [`PolicyFile::wire_size`] allows them.
+    count: usize,
+    bytes: usize,
+}
+
+impl AbiRules {
+    const EMPTY: AbiRules = AbiRules {
+        allow: [0; attr::ALLOW_BYTES],
+        any_allow: false,
+        others: Vec::new(),
+        count: 0,
+        bytes: 0,
+    };
+}
+
+impl Resolved {
+    /// Rules over all ABIs.
+    fn len(&self) -> usize {
+        self.per_abi.iter().map(|a| a.count).sum()
+    }
 }
 
 impl PolicyFile {
@@ -175,32 +215,41 @@ impl PolicyFile {
         })
     }
 
-    fn resolve(&self) -> Result<Vec<(Abi, Vec<WireRule>)>, PolicyError> {
-        let mut out: Vec<(Abi, Vec<WireRule>)> = Vec::new();
+    fn resolve(&self) -> Result<Resolved, PolicyError> {
+        let mut out = Resolved {
+            abis: Vec::with_capacity(self.abis.len()),
+            per_abi: [AbiRules::EMPTY; Abi::COUNT],
+            rules: Vec::with_capacity(self.rules.len()),
+            args: Vec::new(),
+        };
         for a in &self.abis {
             let abi = Abi::from(*a);
-            if out.iter().any(|(b, _)| *b == abi) {
+            if out.abis.contains(&abi) {
                 return err(PolicyError::invalid(
                     "abis",
                     format!("{} listed twice", abi.name()),
                 ));
             }
-            out.push((abi, Vec::new()));
+            out.abis.push(abi);
         }
         for (i, r) in self.rules.iter().enumerate() {
-            let what = format!("rules[{i}]");
-            let act = action_value(r.action, r.errno, &what)?;
+            // Made only for an error: a format per rule was a good part of
+            // encoding a profile's few dozen rules.
+            let what = || format!("rules[{i}]");
+            // (Once more with the rule's name for the error, if it fails.)
+            let act = action_value(r.action, r.errno, "")
+                .or_else(|_| action_value(r.action, r.errno, &what()))?;
             if r.syscalls.is_empty() {
-                return err(PolicyError::invalid(what, "`syscalls` is empty"));
+                return err(PolicyError::invalid(what(), "`syscalls` is empty"));
             }
             if r.args.len() > 6 {
-                return err(PolicyError::TooManyArgs { what });
+                return err(PolicyError::TooManyArgs { what: what() });
             }
-            let mut args = Vec::new();
+            let first_arg = out.args.len();
             for (j, a) in r.args.iter().enumerate() {
                 if a.index > 5 {
                     return err(PolicyError::ArgIndex {
-                        what,
+                        what: what(),
                         arg: j,
                         index: a.index.into(),
                     });
@@ -209,12 +258,20 @@ impl PolicyFile {
                 let value_two = match (op, a.value_two) {
                     (Op::MaskedEq, Some(v)) => v,
                     (Op::MaskedEq, None) => {
-                        return err(PolicyError::ValueTwoMissing { what, arg: j })
+                        return err(PolicyError::ValueTwoMissing {
+                            what: what(),
+                            arg: j,
+                        })
                     }
-                    (_, Some(_)) => return err(PolicyError::ValueTwoStray { what, arg: j }),
+                    (_, Some(_)) => {
+                        return err(PolicyError::ValueTwoStray {
+                            what: what(),
+                            arg: j,
+                        })
+                    }
                     (_, None) => 0,
                 };
-                args.push(ArgCmp {
+                out.args.push(ArgCmp {
                     index: a.index,
                     op,
                     value: a.value,
@@ -222,43 +279,68 @@ impl PolicyFile {
                     ..ArgCmp::EMPTY
                 });
             }
-            let abis: Vec<Abi> = match &r.abis {
+            // The ABIs the rule is for, by `Abi::index`.
+            let mut for_abi = [false; Abi::COUNT];
+            match &r.abis {
                 Some(list) => {
-                    let mut v = Vec::new();
                     for a in list {
                         let abi = Abi::from(*a);
-                        if !out.iter().any(|(b, _)| *b == abi) {
+                        if !out.abis.contains(&abi) {
                             return err(PolicyError::invalid(
-                                what,
+                                what(),
                                 format!("ABI {} is not among the policy's abis", abi.name()),
                             ));
                         }
-                        v.push(abi);
+                        if let Some(f) = for_abi.get_mut(abi.index()) {
+                            *f = true;
+                        }
                     }
-                    v
                 }
-                None => out.iter().map(|(a, _)| *a).collect(),
-            };
+                None => {
+                    for abi in &out.abis {
+                        if let Some(f) = for_abi.get_mut(abi.index()) {
+                            *f = true;
+                        }
+                    }
+                }
+            }
+            let rule = out.rules.len();
+            let plain_allow = r.args.is_empty() && act == action::ALLOW;
+            let bytes = 32 + r.args.len() * 48;
             for name in &r.syscalls {
+                let nrs = crate::policy::syscall_names::numbers(name).unwrap_or(Numbers::NONE);
                 let mut found = false;
-                for (abi, rules) in out.iter_mut().filter(|(a, _)| abis.contains(a)) {
-                    if let Some(nr) = crate::policy::syscall_names::number(*abi, name) {
-                        found = true;
-                        rules.push(WireRule {
-                            nr,
-                            action: act,
-                            args: args.clone(),
-                        });
+                for abi in Abi::ALL {
+                    let (Some(nr), Some(true), Some(a)) = (
+                        nrs.get(*abi),
+                        for_abi.get(abi.index()),
+                        out.per_abi.get_mut(abi.index()),
+                    ) else {
+                        continue;
+                    };
+                    found = true;
+                    a.count += 1;
+                    a.bytes += bytes;
+                    if !plain_allow {
+                        a.others.push((nr, rule));
+                    } else if let Some(b) = a.allow.get_mut(nr as usize / 8) {
+                        *b |= 1 << (nr % 8);
+                        a.any_allow = true;
                     }
                 }
                 if !found {
+                    let abis: Vec<&str> = match &r.abis {
+                        Some(list) => list.iter().map(|a| Abi::from(*a).name()).collect(),
+                        None => out.abis.iter().map(|a| a.name()).collect(),
+                    };
                     return err(PolicyError::UnknownSyscall {
-                        what,
+                        what: what(),
                         name: name.to_string(),
-                        abis: abis.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
+                        abis: abis.join(", "),
                     });
                 }
             }
+            out.rules.push((act, first_arg..out.args.len()));
         }
         Ok(out)
     }
@@ -273,10 +355,12 @@ impl PolicyFile {
             Some(a) => Some(action_value(a, None, "badAbi")?),
             None => None,
         };
-        let abis = self.resolve()?;
-        let mut buf = vec![0u8; self.wire_size(&abis)];
+        let resolved = self.resolve()?;
+        let mut buf = vec![0u8; self.wire_size(&resolved)];
         let mut w = Writer::new(&mut buf);
-        let enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
+        // Runs of rules without comparisons, for each ABI in turn.
+        let mut packed = Vec::new();
+        let mut enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
             w.put_u32(attr::POLICY_DEFAULT, default)?;
             if let Some(b) = bad_abi {
                 w.put_u32(attr::POLICY_BAD_ABI, b)?;
@@ -284,16 +368,19 @@ impl PolicyFile {
             if self.record {
                 w.put(attr::POLICY_RECORD, &[])?;
             }
-            for (abi, rules) in &abis {
-                w.nest(attr::POLICY_ABI, |w| encode_abi(w, *abi, rules))?;
+            for abi in &resolved.abis {
+                w.nest(attr::POLICY_ABI, |w| {
+                    encode_abi(w, *abi, &resolved, &mut packed)
+                })?;
             }
             Ok(())
         };
         // One netlink attribute: a 16-bit length, header included.
         let max = limits::MAX_POLICY_BYTES as usize - 4;
-        let too_large = |size: String| {
-            let rules: usize = abis.iter().map(|(_, r)| r.len()).sum();
-            PolicyError::TooLarge { size, rules, max }
+        let too_large = |size: String| PolicyError::TooLarge {
+            size,
+            rules: resolved.len(),
+            max,
         };
         // The buffer has room for everything, so only a section over the
         // 16-bit attribute length fails here.
@@ -309,7 +396,7 @@ impl PolicyFile {
     }
 
     /// A buffer size that holds the policy's encoding, whatever it is.
-    fn wire_size(&self, abis: &[(Abi, Vec<WireRule>)]) -> usize {
+    fn wire_size(&self, resolved: &Resolved) -> usize {
         let mut size = 64usize;
         for r in [
             &self.objects.files,
@@ -333,9 +420,10 @@ impl PolicyFile {
                 .sum::<usize>();
         }
         size += 5 * 24;
-        for (_, rules) in abis {
+        for abi in &resolved.abis {
             size += 16 + 4 + attr::ALLOW_BYTES;
-            size += rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
+            // 32 bytes a rule and 48 a comparison.
+            size += resolved.per_abi.get(abi.index()).map_or(0, |a| a.bytes);
         }
         size
     }
@@ -343,29 +431,23 @@ impl PolicyFile {
 
 /// The inside of one `POLICY_ABI` nest: its id, the allow bitmap, then the
 /// other rules in order, packed where they have no comparisons.
-fn encode_abi(w: &mut Writer<'_>, abi: Abi, rules: &[WireRule]) -> Result<(), NlaError> {
+fn encode_abi(
+    w: &mut Writer<'_>,
+    abi: Abi,
+    resolved: &Resolved,
+    packed: &mut Vec<u8>,
+) -> Result<(), NlaError> {
     w.put_u32(attr::ABI_ID, abi as u32)?;
-    // Calls allowed without comparisons go in one bitmap:
-    // "allow" is the weakest action, so where it sits
-    // among the rules changes nothing.
-    let mut allow = [0u8; attr::ALLOW_BYTES];
-    let mut any = false;
-    for r in rules
-        .iter()
-        .filter(|r| r.args.is_empty() && r.action == action::ALLOW)
-    {
-        if let Some(b) = allow.get_mut(r.nr as usize / 8) {
-            *b |= 1 << (r.nr % 8);
-            any = true;
-        }
-    }
-    if any {
-        w.put(attr::ABI_ALLOW, &allow)?;
+    let Some(rules) = resolved.per_abi.get(abi.index()) else {
+        return Ok(());
+    };
+    if rules.any_allow {
+        w.put(attr::ABI_ALLOW, &rules.allow)?;
     }
     // Runs of other rules without comparisons go packed, in
     // place, so the order of the rules (which decides ties
     // between actions of one kind) holds.
-    let mut packed: Vec<u8> = Vec::new();
+    packed.clear();
     let flush = |w: &mut Writer<'_>, packed: &mut Vec<u8>| {
         if packed.is_empty() {
             return Ok(());
@@ -374,26 +456,27 @@ fn encode_abi(w: &mut Writer<'_>, abi: Abi, rules: &[WireRule]) -> Result<(), Nl
         packed.clear();
         r
     };
-    for r in rules {
-        if r.args.is_empty() && r.action == action::ALLOW {
+    for (nr, rule) in &rules.others {
+        let Some((act, args)) = resolved.rules.get(*rule) else {
+            continue;
+        };
+        let args = resolved.args.get(args.clone()).unwrap_or(&[]);
+        if args.is_empty() {
+            packed.extend_from_slice(&nr.to_ne_bytes());
+            packed.extend_from_slice(&act.to_ne_bytes());
             continue;
         }
-        if r.args.is_empty() {
-            packed.extend_from_slice(&r.nr.to_ne_bytes());
-            packed.extend_from_slice(&r.action.to_ne_bytes());
-            continue;
-        }
-        flush(w, &mut packed)?;
-        w.nest(attr::ABI_RULE, |w| encode_rule(w, r))?;
+        flush(w, packed)?;
+        w.nest(attr::ABI_RULE, |w| encode_rule(w, *nr, *act, args))?;
     }
-    flush(w, &mut packed)
+    flush(w, packed)
 }
 
 /// The inside of one `ABI_RULE` nest: a rule with comparisons.
-fn encode_rule(w: &mut Writer<'_>, r: &WireRule) -> Result<(), NlaError> {
-    w.put_u32(attr::RULE_NR, r.nr)?;
-    w.put_u32(attr::RULE_ACTION, r.action)?;
-    for a in &r.args {
+fn encode_rule(w: &mut Writer<'_>, nr: u32, act: u32, args: &[ArgCmp]) -> Result<(), NlaError> {
+    w.put_u32(attr::RULE_NR, nr)?;
+    w.put_u32(attr::RULE_ACTION, act)?;
+    for a in args {
         w.nest(attr::RULE_ARG, |w| {
             w.put_u32(attr::ARG_INDEX, u32::from(a.index))?;
             w.put_u32(attr::ARG_OP, a.op as u32)?;
