@@ -25,6 +25,7 @@ pub use crate::policy::action::{action_name, action_text, action_value, ActionNa
 use crate::policy::objects::Objects;
 use crate::policy::syscall_names::Numbers;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::ops::Range;
 use sysfence_abi::engine::{self, ArgCmp};
 use sysfence_abi::names;
@@ -492,16 +493,38 @@ fn encode_rule(w: &mut Writer<'_>, nr: u32, act: u32, args: &[ArgCmp]) -> Result
 
 /// Validates an encoded policy as the module does, so that errors point at
 /// the file, not at bytes.
+/// (`buf` is a payload [`PolicyFile::to_wire`] made and checked the size
+/// of: the `POLICY` attribute around it is the one a request carries.)
 fn check_wire(buf: &[u8]) -> Result<(), PolicyError> {
-    let nest =
-        policy_attr(buf).ok_or_else(|| PolicyError::Other("policy too large to encode".into()))?;
-    let a = Iter::new(&nest)
-        .next()
-        .and_then(Result::ok)
-        .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
-    engine::validate(&a, &mut Box::new(engine::Scratch::ZERO))
+    if buf.len() > limits::MAX_POLICY_BYTES as usize - sysfence_abi::nla::HDRLEN {
+        return Err(PolicyError::Other("policy too large to encode".into()));
+    }
+    let a = Attr {
+        kind: attr::POLICY,
+        nested: true,
+        net_byteorder: false,
+        payload: buf,
+        offset: 0,
+    };
+    with_scratch(|s| engine::validate(&a, s))
         .map_err(|e| PolicyError::Refused(e.text().to_string()))?;
     Ok(())
+}
+
+/// Runs `f` with the engine's working memory (`engine::Scratch`, about
+/// 57 KiB), one kept per thread: allocating and zeroing it for each policy
+/// was a tenth of encoding Docker's profile (callgrind). The module keeps
+/// one too (kmod/store.rs): `validate` forgets what a previous policy left
+/// in it.
+fn with_scratch<R>(f: impl FnOnce(&mut engine::Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Option<Box<engine::Scratch>>> = const { RefCell::new(None) };
+    }
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => f(s.get_or_insert_with(|| Box::new(engine::Scratch::ZERO))),
+        // (Not reached: `f` never comes back here.)
+        Err(_) => f(&mut Box::new(engine::Scratch::ZERO)),
+    })
 }
 
 /// Whether `v` fits in `bits` bits, zero- or sign-extended (an `int` -1
@@ -630,7 +653,7 @@ pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
 /// validated as the module would, then its head, objects and each ABI's
 /// rules ([`abi_from_wire`]) read back.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
-    engine::validate(policy, &mut Box::new(engine::Scratch::ZERO))
+    with_scratch(|s| engine::validate(policy, s))
         .map_err(|e| PolicyError::KernelPolicy(e.text().to_string()))?;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
