@@ -88,7 +88,7 @@ pub enum BenchCmd {
 fn distinct_policy(base: &PolicyFile, i: usize) -> Result<Vec<u8>, crate::cli::Error> {
     let mut p = base.clone();
     p.rules.push(RuleSpec {
-        syscalls: vec!["sethostname".into()],
+        syscalls: ["sethostname".to_string()].into(),
         action: ActionName::Errno,
         errno: Some(1),
         args: vec![ArgSpec {

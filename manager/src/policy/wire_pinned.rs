@@ -89,7 +89,7 @@ fn cases() -> Vec<(&'static str, PolicyFile)> {
     // `bench load --distinct`'s policy number 12345.
     let mut distinct = docker.clone();
     distinct.rules.push(RuleSpec {
-        syscalls: vec!["sethostname".into()],
+        syscalls: ["sethostname".to_string()].into(),
         action: ActionName::Errno,
         errno: Some(1),
         args: vec![ArgSpec {
