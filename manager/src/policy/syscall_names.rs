@@ -12,11 +12,15 @@
 //! in a hash and one comparison.
 //!
 //! One lookup answers for every ABI ([`numbers`]): an encoder asks once per
-//! name, not once per name and ABI. Keys are fixed-size arrays (the name,
+//! name, not once per name and ABI. Keys are four words (the name,
 //! zero-padded, and its length), not `&str`: comparing two of them is a
 //! few inline word compares, where comparing strings called musl's `bcmp`,
 //! a byte loop that still made half the cost of a lookup (about 70 of 160
-//! instructions, callgrind of `sysfence bench encode`).
+//! instructions, callgrind of `sysfence bench encode`). A key is packed
+//! word by word, not copied with `copy_from_slice`: that is a call to
+//! musl's `memcpy`, a `rep movs` whose start-up made it a quarter of the
+//! time of encoding Docker's profile on the host (perf), though few
+//! instructions.
 
 use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
@@ -28,8 +32,9 @@ use sysfence_abi::proto::Abi;
 const KEY_BYTES: usize = 32;
 
 /// A name as a map key: its bytes, zero-padded, then its length (so that
-/// a name with NUL bytes at its end is not taken for a shorter one).
-type Key = [u8; KEY_BYTES];
+/// a name with NUL bytes at its end is not taken for a shorter one), as
+/// little-endian words.
+type Key = [u64; KEY_BYTES / 8];
 
 /// Per name, its number in each ABI.
 type Index = FxHashMap<Key, Numbers>;
@@ -53,11 +58,30 @@ impl Numbers {
 
 fn key(name: &str) -> Option<Key> {
     let b = name.as_bytes();
-    let mut k = [0u8; KEY_BYTES];
-    k.get_mut(..b.len())
-        .filter(|_| b.len() < KEY_BYTES)?
-        .copy_from_slice(b);
-    *k.last_mut()? = b.len() as u8;
+    if b.len() >= KEY_BYTES {
+        return None;
+    }
+    let mut k: Key = [0; KEY_BYTES / 8];
+    let words = b.chunks_exact(8);
+    let tail = words.remainder();
+    let mut i = 0;
+    for w in words {
+        let Ok(w) = <[u8; 8]>::try_from(w) else {
+            return None;
+        };
+        *k.get_mut(i)? = u64::from_le_bytes(w);
+        i += 1;
+    }
+    // The last bytes one by one (shifts, which the compiler does not turn
+    // into a `memcpy` call).
+    let mut last = 0u64;
+    for (j, c) in tail.iter().enumerate() {
+        last |= u64::from(*c) << (8 * j);
+    }
+    if let Some(w) = k.get_mut(i) {
+        *w = last;
+    }
+    *k.last_mut()? |= (b.len() as u64) << 56;
     Some(k)
 }
 
