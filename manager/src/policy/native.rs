@@ -285,8 +285,16 @@ impl PolicyFile {
                     ..ArgCmp::EMPTY
                 });
             }
-            // The ABIs the rule is for, by `Abi::index`.
-            let mut for_abi = [false; Abi::COUNT];
+            // The ABIs the rule is for, each once: `targets[..n]`.
+            let (mut targets, mut n) = ([Abi::X86_64; Abi::COUNT], 0);
+            let mut add = |abi: Abi| {
+                if !targets[..n].contains(&abi) {
+                    if let Some(t) = targets.get_mut(n) {
+                        *t = abi;
+                        n += 1;
+                    }
+                }
+            };
             match &r.abis {
                 Some(list) => {
                     for a in list {
@@ -297,19 +305,12 @@ impl PolicyFile {
                                 format!("ABI {} is not among the policy's abis", abi.name()),
                             ));
                         }
-                        if let Some(f) = for_abi.get_mut(abi.index()) {
-                            *f = true;
-                        }
+                        add(abi);
                     }
                 }
-                None => {
-                    for abi in &out.abis {
-                        if let Some(f) = for_abi.get_mut(abi.index()) {
-                            *f = true;
-                        }
-                    }
-                }
+                None => out.abis.iter().for_each(|a| add(*a)),
             }
+            let targets = targets.get(..n).unwrap_or(&[]);
             let rule = out.rules.len();
             let plain_allow = r.args.is_empty() && act == action::ALLOW;
             // Room in the buffer: the bitmap is counted once per ABI.
@@ -321,12 +322,9 @@ impl PolicyFile {
             for name in r.syscalls.iter() {
                 let nrs = crate::policy::syscall_names::numbers(name).unwrap_or(Numbers::NONE);
                 let mut found = false;
-                for abi in Abi::ALL {
-                    let (Some(nr), Some(true), Some(a)) = (
-                        nrs.get(*abi),
-                        for_abi.get(abi.index()),
-                        out.per_abi.get_mut(abi.index()),
-                    ) else {
+                for abi in targets {
+                    let (Some(nr), Some(a)) = (nrs.get(*abi), out.per_abi.get_mut(abi.index()))
+                    else {
                         continue;
                     };
                     found = true;
