@@ -11,13 +11,16 @@
 //!   compiles a full policy.
 //! - `load`: creates N cgroups under a parent and gives each the profile,
 //!   either all the same policy or each a distinct one.
+//! - `encode`: the manager's part of `load --distinct` alone, on any host
+//!   (no module): N distinct policies made and encoded as `load` makes
+//!   them, timed.
 
 use crate::cli::offline::{load_policy, Caps};
 use crate::exit::Code;
 use crate::host::target::{Resolved, Target};
 use crate::kernel::client::Client;
 use crate::out::outln;
-use crate::policy::native::{ActionName, ArgSpec, OpName, RuleSpec};
+use crate::policy::native::{ActionName, ArgSpec, OpName, PolicyFile, RuleSpec};
 use clap::Subcommand;
 use std::os::unix::fs::MetadataExt;
 use std::time::Instant;
@@ -68,6 +71,35 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1)]
         batch: usize,
     },
+    /// Make and encode N distinct policies as `load --distinct` does,
+    /// without sending them.
+    Encode {
+        /// The profile or policy file.
+        file: String,
+        #[arg(long, default_value = "")]
+        caps: String,
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+    },
+}
+
+/// The `i`th of `load --distinct`'s policies: `base` and one extra
+/// argument rule, whose value is `i`.
+fn distinct_policy(base: &PolicyFile, i: usize) -> Result<Vec<u8>, crate::cli::Error> {
+    let mut p = base.clone();
+    p.rules.push(RuleSpec {
+        syscalls: ["sethostname".to_string()].into(),
+        action: ActionName::Errno,
+        errno: Some(1),
+        args: vec![ArgSpec {
+            index: 0,
+            op: OpName::Eq,
+            value: i as u64,
+            value_two: None,
+        }],
+        abis: None,
+    });
+    Ok(p.to_wire()?)
 }
 
 /// Sets the policies gathered so far: one `policy-set` each, or one
@@ -184,20 +216,7 @@ pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
                 let id = std::fs::metadata(&d)?.ino();
                 if distinct {
                     let t = Instant::now();
-                    let mut p = base.clone();
-                    p.rules.push(RuleSpec {
-                        syscalls: vec!["sethostname".into()],
-                        action: ActionName::Errno,
-                        errno: Some(1),
-                        args: vec![ArgSpec {
-                            index: 0,
-                            op: OpName::Eq,
-                            value: i as u64,
-                            value_two: None,
-                        }],
-                        abis: None,
-                    });
-                    let wire = p.to_wire()?;
+                    let wire = distinct_policy(&base, i)?;
                     encode += t.elapsed();
                     pending.push((id, wire));
                 } else {
@@ -214,6 +233,22 @@ pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
                 s * 1e6 / count.max(1) as f64,
                 if distinct { "distinct" } else { "identical" },
                 encode.as_secs_f64()
+            )?;
+            Ok(Code::Ok)
+        }
+        BenchCmd::Encode { file, caps, count } => {
+            let dummy = Resolved { id: 0, dir: None };
+            let base = load_policy(&file, &dummy, Caps::IfProfile(&caps), false)?;
+            let mut bytes = 0usize;
+            let start = Instant::now();
+            for i in 0..count {
+                bytes += distinct_policy(&base, i)?.len();
+            }
+            let s = start.elapsed().as_secs_f64();
+            outln!(
+                "{count} distinct policies encoded in {s:.3} s ({:.2} us each, {} bytes on average)",
+                s * 1e6 / count.max(1) as f64,
+                bytes / count.max(1)
             )?;
             Ok(Code::Ok)
         }

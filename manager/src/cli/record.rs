@@ -114,7 +114,7 @@ pub fn profile_of(rec: &Recorded, errno: u16) -> PolicyFile {
         record: false,
         objects: Default::default(),
         rules: vec![RuleSpec {
-            syscalls: names,
+            syscalls: names.into(),
             action: ActionName::Allow,
             errno: None,
             args: Vec::new(),

@@ -13,3 +13,5 @@ pub mod oci;
 pub mod resource;
 pub mod runtime_base;
 pub mod syscall_names;
+#[cfg(test)]
+mod wire_pinned;

@@ -23,7 +23,11 @@
 
 pub use crate::policy::action::{action_name, action_text, action_value, ActionName, PolicyError};
 use crate::policy::objects::Objects;
+use crate::policy::syscall_names::Numbers;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::ops::Range;
+use std::sync::Arc;
 use sysfence_abi::engine::{self, ArgCmp};
 use sysfence_abi::names;
 use sysfence_abi::nla::{Attr, Error as NlaError, Iter, Writer};
@@ -82,7 +86,11 @@ pub struct ArgSpec {
 #[cfg_attr(feature = "agent", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RuleSpec {
-    pub syscalls: Vec<String>,
+    // Shared, not copied, when the rule is: a clone of Docker's profile
+    // copied its 361 names one `String` at a time, a fifth of making and
+    // encoding one of `bench load --distinct`'s policies (callgrind). (Not
+    // a doc comment: those go into the CRD's schema.)
+    pub syscalls: Arc<[String]>,
     pub action: ActionName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errno: Option<u16>,
@@ -147,11 +155,49 @@ pub(crate) fn op_value(o: OpName) -> Op {
     }
 }
 
-/// A rule resolved to numbers for one ABI.
-struct WireRule {
-    nr: u32,
-    action: u32,
+/// A policy's syscall rules resolved to numbers (each name looked up
+/// once, for all ABIs) and sorted out per ABI as [`encode_abi`] writes
+/// them.
+struct Resolved {
+    /// The policy's ABIs, in its order.
+    abis: Vec<Abi>,
+    /// Per ABI (`Abi::index`), its rules.
+    per_abi: [AbiRules; Abi::COUNT],
+    /// Each rule's action and where its comparisons are in `args`.
+    rules: Vec<(u32, Range<usize>)>,
+    /// Each rule's comparisons in turn.
     args: Vec<ArgCmp>,
+}
+
+/// One ABI's rules, one per name of a rule that the ABI has.
+struct AbiRules {
+    /// Calls allowed without comparisons, as the `ABI_ALLOW` bitmap ("allow"
+    /// is the weakest action, so where it sits among the rules changes
+    /// nothing), and whether it has any.
+    allow: [u8; attr::ALLOW_BYTES],
+    any_allow: bool,
+    /// The other rules in order: number, and rule (in `Resolved::rules`).
+    others: Vec<(u32, usize)>,
+    /// Rules, and the bytes [`PolicyFile::wire_size`] allows them.
+    count: usize,
+    bytes: usize,
+}
+
+impl AbiRules {
+    const EMPTY: AbiRules = AbiRules {
+        allow: [0; attr::ALLOW_BYTES],
+        any_allow: false,
+        others: Vec::new(),
+        count: 0,
+        bytes: 0,
+    };
+}
+
+impl Resolved {
+    /// Rules over all ABIs.
+    fn len(&self) -> usize {
+        self.per_abi.iter().map(|a| a.count).sum()
+    }
 }
 
 impl PolicyFile {
@@ -175,32 +221,41 @@ impl PolicyFile {
         })
     }
 
-    fn resolve(&self) -> Result<Vec<(Abi, Vec<WireRule>)>, PolicyError> {
-        let mut out: Vec<(Abi, Vec<WireRule>)> = Vec::new();
+    fn resolve(&self) -> Result<Resolved, PolicyError> {
+        let mut out = Resolved {
+            abis: Vec::with_capacity(self.abis.len()),
+            per_abi: [AbiRules::EMPTY; Abi::COUNT],
+            rules: Vec::with_capacity(self.rules.len()),
+            args: Vec::new(),
+        };
         for a in &self.abis {
             let abi = Abi::from(*a);
-            if out.iter().any(|(b, _)| *b == abi) {
+            if out.abis.contains(&abi) {
                 return err(PolicyError::invalid(
                     "abis",
                     format!("{} listed twice", abi.name()),
                 ));
             }
-            out.push((abi, Vec::new()));
+            out.abis.push(abi);
         }
         for (i, r) in self.rules.iter().enumerate() {
-            let what = format!("rules[{i}]");
-            let act = action_value(r.action, r.errno, &what)?;
+            // Made only for an error: a format per rule was a good part of
+            // encoding a profile's few dozen rules.
+            let what = || format!("rules[{i}]");
+            // (Once more with the rule's name for the error, if it fails.)
+            let act = action_value(r.action, r.errno, "")
+                .or_else(|_| action_value(r.action, r.errno, &what()))?;
             if r.syscalls.is_empty() {
-                return err(PolicyError::invalid(what, "`syscalls` is empty"));
+                return err(PolicyError::invalid(what(), "`syscalls` is empty"));
             }
             if r.args.len() > 6 {
-                return err(PolicyError::TooManyArgs { what });
+                return err(PolicyError::TooManyArgs { what: what() });
             }
-            let mut args = Vec::new();
+            let first_arg = out.args.len();
             for (j, a) in r.args.iter().enumerate() {
                 if a.index > 5 {
                     return err(PolicyError::ArgIndex {
-                        what,
+                        what: what(),
                         arg: j,
                         index: a.index.into(),
                     });
@@ -209,12 +264,20 @@ impl PolicyFile {
                 let value_two = match (op, a.value_two) {
                     (Op::MaskedEq, Some(v)) => v,
                     (Op::MaskedEq, None) => {
-                        return err(PolicyError::ValueTwoMissing { what, arg: j })
+                        return err(PolicyError::ValueTwoMissing {
+                            what: what(),
+                            arg: j,
+                        })
                     }
-                    (_, Some(_)) => return err(PolicyError::ValueTwoStray { what, arg: j }),
+                    (_, Some(_)) => {
+                        return err(PolicyError::ValueTwoStray {
+                            what: what(),
+                            arg: j,
+                        })
+                    }
                     (_, None) => 0,
                 };
-                args.push(ArgCmp {
+                out.args.push(ArgCmp {
                     index: a.index,
                     op,
                     value: a.value,
@@ -222,43 +285,71 @@ impl PolicyFile {
                     ..ArgCmp::EMPTY
                 });
             }
-            let abis: Vec<Abi> = match &r.abis {
+            // The ABIs the rule is for, each once: `targets[..n]`.
+            let (mut targets, mut n) = ([Abi::X86_64; Abi::COUNT], 0);
+            let mut add = |abi: Abi| {
+                if !targets[..n].contains(&abi) {
+                    if let Some(t) = targets.get_mut(n) {
+                        *t = abi;
+                        n += 1;
+                    }
+                }
+            };
+            match &r.abis {
                 Some(list) => {
-                    let mut v = Vec::new();
                     for a in list {
                         let abi = Abi::from(*a);
-                        if !out.iter().any(|(b, _)| *b == abi) {
+                        if !out.abis.contains(&abi) {
                             return err(PolicyError::invalid(
-                                what,
+                                what(),
                                 format!("ABI {} is not among the policy's abis", abi.name()),
                             ));
                         }
-                        v.push(abi);
+                        add(abi);
                     }
-                    v
                 }
-                None => out.iter().map(|(a, _)| *a).collect(),
+                None => out.abis.iter().for_each(|a| add(*a)),
+            }
+            let targets = targets.get(..n).unwrap_or(&[]);
+            let rule = out.rules.len();
+            let plain_allow = r.args.is_empty() && act == action::ALLOW;
+            // Room in the buffer: the bitmap is counted once per ABI.
+            let bytes = if plain_allow {
+                0
+            } else {
+                32 + r.args.len() * 48
             };
-            for name in &r.syscalls {
+            for name in r.syscalls.iter() {
+                let nrs = crate::policy::syscall_names::numbers(name).unwrap_or(Numbers::NONE);
                 let mut found = false;
-                for (abi, rules) in out.iter_mut().filter(|(a, _)| abis.contains(a)) {
-                    if let Some(nr) = crate::policy::syscall_names::number(*abi, name) {
-                        found = true;
-                        rules.push(WireRule {
-                            nr,
-                            action: act,
-                            args: args.clone(),
-                        });
+                for abi in targets {
+                    let (Some(nr), Some(a)) = (nrs.get(*abi), out.per_abi.get_mut(abi.index()))
+                    else {
+                        continue;
+                    };
+                    found = true;
+                    a.count += 1;
+                    a.bytes += bytes;
+                    if !plain_allow {
+                        a.others.push((nr, rule));
+                    } else if let Some(b) = a.allow.get_mut(nr as usize / 8) {
+                        *b |= 1 << (nr % 8);
+                        a.any_allow = true;
                     }
                 }
                 if !found {
+                    let abis: Vec<&str> = match &r.abis {
+                        Some(list) => list.iter().map(|a| Abi::from(*a).name()).collect(),
+                        None => out.abis.iter().map(|a| a.name()).collect(),
+                    };
                     return err(PolicyError::UnknownSyscall {
-                        what,
+                        what: what(),
                         name: name.to_string(),
-                        abis: abis.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
+                        abis: abis.join(", "),
                     });
                 }
             }
+            out.rules.push((act, first_arg..out.args.len()));
         }
         Ok(out)
     }
@@ -273,10 +364,12 @@ impl PolicyFile {
             Some(a) => Some(action_value(a, None, "badAbi")?),
             None => None,
         };
-        let abis = self.resolve()?;
-        let mut buf = vec![0u8; self.wire_size(&abis)];
+        let resolved = self.resolve()?;
+        let mut buf = vec![0u8; self.wire_size(&resolved)];
         let mut w = Writer::new(&mut buf);
-        let enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
+        // Runs of rules without comparisons, for each ABI in turn.
+        let mut packed = Vec::new();
+        let mut enc = |w: &mut Writer<'_>| -> Result<(), NlaError> {
             w.put_u32(attr::POLICY_DEFAULT, default)?;
             if let Some(b) = bad_abi {
                 w.put_u32(attr::POLICY_BAD_ABI, b)?;
@@ -284,16 +377,19 @@ impl PolicyFile {
             if self.record {
                 w.put(attr::POLICY_RECORD, &[])?;
             }
-            for (abi, rules) in &abis {
-                w.nest(attr::POLICY_ABI, |w| encode_abi(w, *abi, rules))?;
+            for abi in &resolved.abis {
+                w.nest(attr::POLICY_ABI, |w| {
+                    encode_abi(w, *abi, &resolved, &mut packed)
+                })?;
             }
             Ok(())
         };
         // One netlink attribute: a 16-bit length, header included.
         let max = limits::MAX_POLICY_BYTES as usize - 4;
-        let too_large = |size: String| {
-            let rules: usize = abis.iter().map(|(_, r)| r.len()).sum();
-            PolicyError::TooLarge { size, rules, max }
+        let too_large = |size: String| PolicyError::TooLarge {
+            size,
+            rules: resolved.len(),
+            max,
         };
         // The buffer has room for everything, so only a section over the
         // 16-bit attribute length fails here.
@@ -309,7 +405,7 @@ impl PolicyFile {
     }
 
     /// A buffer size that holds the policy's encoding, whatever it is.
-    fn wire_size(&self, abis: &[(Abi, Vec<WireRule>)]) -> usize {
+    fn wire_size(&self, resolved: &Resolved) -> usize {
         let mut size = 64usize;
         for r in [
             &self.objects.files,
@@ -333,9 +429,13 @@ impl PolicyFile {
                 .sum::<usize>();
         }
         size += 5 * 24;
-        for (_, rules) in abis {
+        for abi in &resolved.abis {
             size += 16 + 4 + attr::ALLOW_BYTES;
-            size += rules.iter().map(|r| 32 + r.args.len() * 48).sum::<usize>();
+            // 32 bytes a rule and 48 a comparison, but for the rules in
+            // the bitmap (an ABI's head and bitmap are the line above):
+            // counting those too made Docker's profile zero a 35 KiB
+            // buffer for its 1.6 KiB.
+            size += resolved.per_abi.get(abi.index()).map_or(0, |a| a.bytes);
         }
         size
     }
@@ -343,29 +443,23 @@ impl PolicyFile {
 
 /// The inside of one `POLICY_ABI` nest: its id, the allow bitmap, then the
 /// other rules in order, packed where they have no comparisons.
-fn encode_abi(w: &mut Writer<'_>, abi: Abi, rules: &[WireRule]) -> Result<(), NlaError> {
+fn encode_abi(
+    w: &mut Writer<'_>,
+    abi: Abi,
+    resolved: &Resolved,
+    packed: &mut Vec<u8>,
+) -> Result<(), NlaError> {
     w.put_u32(attr::ABI_ID, abi as u32)?;
-    // Calls allowed without comparisons go in one bitmap:
-    // "allow" is the weakest action, so where it sits
-    // among the rules changes nothing.
-    let mut allow = [0u8; attr::ALLOW_BYTES];
-    let mut any = false;
-    for r in rules
-        .iter()
-        .filter(|r| r.args.is_empty() && r.action == action::ALLOW)
-    {
-        if let Some(b) = allow.get_mut(r.nr as usize / 8) {
-            *b |= 1 << (r.nr % 8);
-            any = true;
-        }
-    }
-    if any {
-        w.put(attr::ABI_ALLOW, &allow)?;
+    let Some(rules) = resolved.per_abi.get(abi.index()) else {
+        return Ok(());
+    };
+    if rules.any_allow {
+        w.put(attr::ABI_ALLOW, &rules.allow)?;
     }
     // Runs of other rules without comparisons go packed, in
     // place, so the order of the rules (which decides ties
     // between actions of one kind) holds.
-    let mut packed: Vec<u8> = Vec::new();
+    packed.clear();
     let flush = |w: &mut Writer<'_>, packed: &mut Vec<u8>| {
         if packed.is_empty() {
             return Ok(());
@@ -374,26 +468,27 @@ fn encode_abi(w: &mut Writer<'_>, abi: Abi, rules: &[WireRule]) -> Result<(), Nl
         packed.clear();
         r
     };
-    for r in rules {
-        if r.args.is_empty() && r.action == action::ALLOW {
+    for (nr, rule) in &rules.others {
+        let Some((act, args)) = resolved.rules.get(*rule) else {
+            continue;
+        };
+        let args = resolved.args.get(args.clone()).unwrap_or(&[]);
+        if args.is_empty() {
+            packed.extend_from_slice(&nr.to_ne_bytes());
+            packed.extend_from_slice(&act.to_ne_bytes());
             continue;
         }
-        if r.args.is_empty() {
-            packed.extend_from_slice(&r.nr.to_ne_bytes());
-            packed.extend_from_slice(&r.action.to_ne_bytes());
-            continue;
-        }
-        flush(w, &mut packed)?;
-        w.nest(attr::ABI_RULE, |w| encode_rule(w, r))?;
+        flush(w, packed)?;
+        w.nest(attr::ABI_RULE, |w| encode_rule(w, *nr, *act, args))?;
     }
-    flush(w, &mut packed)
+    flush(w, packed)
 }
 
 /// The inside of one `ABI_RULE` nest: a rule with comparisons.
-fn encode_rule(w: &mut Writer<'_>, r: &WireRule) -> Result<(), NlaError> {
-    w.put_u32(attr::RULE_NR, r.nr)?;
-    w.put_u32(attr::RULE_ACTION, r.action)?;
-    for a in &r.args {
+fn encode_rule(w: &mut Writer<'_>, nr: u32, act: u32, args: &[ArgCmp]) -> Result<(), NlaError> {
+    w.put_u32(attr::RULE_NR, nr)?;
+    w.put_u32(attr::RULE_ACTION, act)?;
+    for a in args {
         w.nest(attr::RULE_ARG, |w| {
             w.put_u32(attr::ARG_INDEX, u32::from(a.index))?;
             w.put_u32(attr::ARG_OP, a.op as u32)?;
@@ -409,16 +504,38 @@ fn encode_rule(w: &mut Writer<'_>, r: &WireRule) -> Result<(), NlaError> {
 
 /// Validates an encoded policy as the module does, so that errors point at
 /// the file, not at bytes.
+/// (`buf` is a payload [`PolicyFile::to_wire`] made and checked the size
+/// of: the `POLICY` attribute around it is the one a request carries.)
 fn check_wire(buf: &[u8]) -> Result<(), PolicyError> {
-    let nest =
-        policy_attr(buf).ok_or_else(|| PolicyError::Other("policy too large to encode".into()))?;
-    let a = Iter::new(&nest)
-        .next()
-        .and_then(Result::ok)
-        .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
-    engine::validate(&a, &mut Box::new(engine::Scratch::ZERO))
+    if buf.len() > limits::MAX_POLICY_BYTES as usize - sysfence_abi::nla::HDRLEN {
+        return Err(PolicyError::Other("policy too large to encode".into()));
+    }
+    let a = Attr {
+        kind: attr::POLICY,
+        nested: true,
+        net_byteorder: false,
+        payload: buf,
+        offset: 0,
+    };
+    with_scratch(|s| engine::validate(&a, s))
         .map_err(|e| PolicyError::Refused(e.text().to_string()))?;
     Ok(())
+}
+
+/// Runs `f` with the engine's working memory (`engine::Scratch`, about
+/// 57 KiB), one kept per thread: allocating and zeroing it for each policy
+/// was a tenth of encoding Docker's profile (callgrind). The module keeps
+/// one too (kmod/store.rs): `validate` forgets what a previous policy left
+/// in it.
+fn with_scratch<R>(f: impl FnOnce(&mut engine::Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Option<Box<engine::Scratch>>> = const { RefCell::new(None) };
+    }
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => f(s.get_or_insert_with(|| Box::new(engine::Scratch::ZERO))),
+        // (Not reached: `f` never comes back here.)
+        Err(_) => f(&mut Box::new(engine::Scratch::ZERO)),
+    })
 }
 
 /// Whether `v` fits in `bits` bits, zero- or sign-extended (an `int` -1
@@ -490,7 +607,7 @@ impl PolicyFile {
                 if r.abis.as_ref().is_some_and(|l| !l.contains(abi)) {
                     continue;
                 }
-                for n in &r.syscalls {
+                for n in r.syscalls.iter() {
                     if let Some(nr) = crate::policy::syscall_names::number(a, n) {
                         let args: Vec<String> = r
                             .args
@@ -547,7 +664,7 @@ pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
 /// validated as the module would, then its head, objects and each ABI's
 /// rules ([`abi_from_wire`]) read back.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
-    engine::validate(policy, &mut Box::new(engine::Scratch::ZERO))
+    with_scratch(|s| engine::validate(policy, s))
         .map_err(|e| PolicyError::KernelPolicy(e.text().to_string()))?;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
@@ -595,9 +712,10 @@ fn abi_from_wire(a: &Attr<'_>, file: &mut PolicyFile) -> Result<(), PolicyError>
     let rule_of = |nr: u32, act: u32, args: Vec<ArgSpec>| {
         let (action, errno) = action_name(act);
         RuleSpec {
-            syscalls: vec![names::name(abi, nr)
+            syscalls: [names::name(abi, nr)
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("{nr}"))],
+                .unwrap_or_else(|| format!("{nr}"))]
+            .into(),
             action,
             errno,
             args,
@@ -794,7 +912,7 @@ rules:
         let mut p = PolicyFile::parse("default: allow\nabis: [x86_64]").unwrap();
         for _ in 0..2049 {
             p.rules.push(RuleSpec {
-                syscalls: vec!["read".into()],
+                syscalls: ["read".to_string()].into(),
                 action: ActionName::Errno,
                 errno: Some(1),
                 args: vec![],

@@ -24,6 +24,7 @@ use crate::policy::native::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The architecture name moby compares `arches` conditions with.
 pub const NATIVE_GOARCH: &str = "amd64";
@@ -530,6 +531,7 @@ impl Translation {
         } else {
             vec![args]
         };
+        let known: Arc<[String]> = known.into();
         for g in groups {
             self.origins.push(what.clone());
             self.rules.push(RuleSpec {
@@ -567,7 +569,7 @@ impl Translation {
                 "{what} (its ia32 {mux} form, arg0 == {call}, for {n})"
             ));
             self.rules.push(RuleSpec {
-                syscalls: vec![mux.to_string()],
+                syscalls: [mux.to_string()].into(),
                 action: act,
                 errno,
                 args: vec![ArgSpec {
@@ -654,7 +656,7 @@ pub fn export(p: &PolicyFile) -> Profile {
                 &mut syscalls[last]
             }
         };
-        for n in &r.syscalls {
+        for n in r.syscalls.iter() {
             if !entry.names.contains(n) {
                 entry.names.push(n.clone());
             }
@@ -891,7 +893,7 @@ mod tests {
                 if r.abis.as_ref().is_some_and(|l| !l.contains(abi)) {
                     continue;
                 }
-                for n in &r.syscalls {
+                for n in r.syscalls.iter() {
                     if let Some(nr) = crate::policy::syscall_names::number(a, n) {
                         out.push(format!(
                             "{:?} {nr:04} {:?} {:?} {:?}",
@@ -953,7 +955,7 @@ mod tests {
         assert!(p
             .rules
             .iter()
-            .all(|r| r.syscalls != ["socketcall"] || r.abis == Some(vec![AbiName::Ia32])));
+            .all(|r| *r.syscalls != ["socketcall"] || r.abis == Some(vec![AbiName::Ia32])));
         // A profile's own rule on socketcall decides alone (Docker's
         // default allows socketcall outright).
         let own = deny.replace(
@@ -972,6 +974,6 @@ mod tests {
             .policy
             .rules
             .iter()
-            .all(|r| r.syscalls != ["socketcall"] && r.syscalls != ["ipc"]));
+            .all(|r| *r.syscalls != ["socketcall"] && *r.syscalls != ["ipc"]));
     }
 }

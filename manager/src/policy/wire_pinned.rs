@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The wire encodings of a few policies, pinned byte for byte in
+//! `tests/fixtures/wire/*.bin`: Docker's default profile (with Docker's
+//! capabilities, with none, with CAP_SYS_ADMIN too, and with `bench load --distinct`'s extra
+//! rule), the differential profiles, and native policies with every kind
+//! of rule and an `objects` section. A change to the encoder that keeps the
+//! encoding keeps these; one that changes the wire on purpose rewrites
+//! them with `SYSFENCE_BLESS_WIRE=1 cargo test -p sysfence wire_pinned`
+//! (and says why in its commit).
+//!
+//! The files were first written by the encoder as it was before issue 20's
+//! rewrite (the commit that added this test). Host byte order: the module
+//! runs on x86_64 only.
+
+use crate::policy::native::{ActionName, ArgSpec, OpName, PolicyFile, RuleSpec};
+use crate::policy::oci::{self, Context};
+
+const DOCKER: &str = include_str!("../../../tests/fixtures/docker-default.json");
+
+/// Docker's default capability set (bench/guest/suite.sh's `$D`).
+const DOCKER_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+const NATIVE: &str = "default: errno
+defaultErrno: 13
+abis: [x86_64, ia32, x32]
+badAbi: kill-thread
+record: true
+rules:
+  - {syscalls: [getppid, read, write, socketcall, read], action: allow}
+  - {syscalls: [socket], action: errno, errno: 97, args: [{index: 0, op: eq, value: 40}]}
+  - {syscalls: [socket], action: allow}
+  - {syscalls: [mount, umount2], action: kill-process, abis: [x86_64]}
+  - {syscalls: [personality], action: log, args: [{index: 0, op: masked-eq, value: 0xff, valueTwo: 8}]}
+  - {syscalls: [clone, clone3], action: errno, errno: 0, abis: [ia32, x32]}
+  - {syscalls: [ioctl], action: allow, args: [{index: 1, op: ne, value: 0x5412}, {index: 2, op: lt, value: 7}]}
+  - {syscalls: [kill, tkill], action: trap}
+  - {syscalls: [mmap], action: errno, errno: 1, args: [{index: 1, op: ge, value: 0x100000000}, {index: 2, op: le, value: 3}, {index: 3, op: gt, value: 1}]}
+  - {syscalls: [ptrace], action: kill-thread}
+  - {syscalls: [read], action: log}
+";
+
+const OBJECTS: &str = "default: allow
+abis: [x86_64]
+rules:
+  - {syscalls: [mount], action: errno, errno: 1}
+objects:
+  defaults: {exec: allow, bind: log}
+  files:
+    - {path: /etc/shadow, access: [read, write], action: errno, errno: 13}
+    - {prefix: /secret, action: kill-process}
+  exec:
+    - {path: /usr/bin/curl, action: errno}
+  sockets:
+    - {family: vsock, type: stream, action: errno, errno: 97}
+  connect:
+    - {address: 127.0.0.0/8, ports: 1-1023, action: errno, errno: 111}
+    - {address: '::1', ports: 22, action: errno}
+    - {unix: /run/docker.sock, action: kill-process}
+  bind:
+    - {unixPrefix: /run/x, action: log}
+";
+
+fn import(text: &str, caps: &[&str]) -> PolicyFile {
+    let ctx = Context {
+        caps: caps.iter().map(|c| c.to_string()).collect(),
+        kernel: "6.12.117".into(),
+    };
+    oci::import(text, &ctx).expect("the profile imports").policy
+}
+
+/// The policies pinned, by file name.
+fn cases() -> Vec<(&'static str, PolicyFile)> {
+    let docker = import(DOCKER, DOCKER_CAPS);
+    // `bench load --distinct`'s policy number 12345.
+    let mut distinct = docker.clone();
+    distinct.rules.push(RuleSpec {
+        syscalls: ["sethostname".to_string()].into(),
+        action: ActionName::Errno,
+        errno: Some(1),
+        args: vec![ArgSpec {
+            index: 0,
+            op: OpName::Eq,
+            value: 12345,
+            value_two: None,
+        }],
+        abis: None,
+    });
+    let profile = |name: &str| match name {
+        "denylist-errno" => {
+            include_str!("../../../tests/differential/profiles/denylist-errno.json")
+        }
+        "denylist-kill" => include_str!("../../../tests/differential/profiles/denylist-kill.json"),
+        _ => include_str!("../../../tests/differential/profiles/log.json"),
+    };
+    vec![
+        ("docker-default", docker),
+        ("docker-default-nocaps", import(DOCKER, &[])),
+        (
+            "docker-default-sysadmin",
+            import(
+                DOCKER,
+                &[DOCKER_CAPS, &["CAP_SYS_ADMIN", "CAP_DAC_READ_SEARCH"]].concat(),
+            ),
+        ),
+        ("docker-default-distinct", distinct),
+        ("denylist-errno", import(profile("denylist-errno"), &[])),
+        ("denylist-kill", import(profile("denylist-kill"), &[])),
+        ("log", import(profile("log"), &[])),
+        ("native", PolicyFile::parse(NATIVE).unwrap()),
+        ("objects", PolicyFile::parse(OBJECTS).unwrap()),
+    ]
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn encodings_are_byte_identical_to_the_pinned_ones() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wire");
+    let bless = std::env::var_os("SYSFENCE_BLESS_WIRE").is_some();
+    let mut wrong = Vec::new();
+    for (name, p) in cases() {
+        let got = p.to_wire().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let path = dir.join(format!("{name}.bin"));
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if got != want {
+            let at = got.iter().zip(&want).take_while(|(a, b)| a == b).count();
+            wrong.push(format!(
+                "{name}: {} bytes, pinned {}; first difference at byte {at}",
+                got.len(),
+                want.len()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
