@@ -412,7 +412,11 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     if let Some((e, p)) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
         let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        if p.allows(abi, id as u32) {
+        // SAFETY: `regs` is this call's registers (the caller's contract).
+        let reg = |i| unsafe { arg(regs, ia32, i) };
+        // Or a one-comparison "allow" rule of the policy holds, which the
+        // full evaluation would find too (a flat policy has none).
+        if p.allows(abi, id as u32) || p.head.inline_allows(abi, id as u32, reg) {
             // Every policy on the path allows it: the deepest counts it,
             // as `decide_call` would.
             e.stats.allowed.fetch_add(1, Relaxed);

@@ -875,6 +875,8 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
     };
     for t in head.abis.iter_mut() {
         (t.present, t.exc_start, t.exc_len) = (true, 0, 0);
+        // Its own rules' shortcuts know nothing of the policies above.
+        t.drop_inline();
     }
     let mut others = 0usize;
     while above != 0 {

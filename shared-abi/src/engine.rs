@@ -508,6 +508,68 @@ impl Exception {
     };
 }
 
+/// Room for [`InlineAllow`] shortcuts in each ABI's table: Docker's
+/// default profile uses seven (`personality`'s five values, `clone`'s
+/// flags and `socket`'s "not AF_VSOCK") in each of its ABIs.
+pub const INLINE: usize = 8;
+
+/// A one-comparison "allow" rule the gate's fast path tests itself, right
+/// after the allow bit (see [`Head::inline_allows`]): the call is allowed
+/// when `(argument & mask) == value` (`!=` with `negate`). Only rules that
+/// decide "allow" whenever they match are copied here, so a shortcut that
+/// holds never answers other than the full evaluation would; one that
+/// does not hold proves nothing, and the full evaluation decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InlineAllow {
+    /// Syscall number.
+    pub nr: u16,
+    /// Argument register index, 0-5.
+    pub index: u8,
+    /// Allowed when the masked argument differs from `value`.
+    pub negate: bool,
+    /// The argument's bits compared.
+    pub mask: u64,
+    /// What they are compared with (already masked).
+    pub value: u64,
+}
+
+impl InlineAllow {
+    /// An unused slot.
+    pub const EMPTY: InlineAllow = InlineAllow {
+        nr: u16::MAX,
+        index: 0,
+        negate: false,
+        mask: 0,
+        value: 0,
+    };
+
+    /// The shortcut of comparison `c`, when it has one: `==`, `!=` and
+    /// masked `==`, at the width the kernel reads the argument (as
+    /// [`ArgCmp::holds`]).
+    fn of(nr: u32, c: &ArgCmp) -> Option<InlineAllow> {
+        let m = c.arg_mask;
+        let (mask, value, negate) = match c.op {
+            Op::Eq => (m, c.value & m, false),
+            Op::Ne => (m, c.value & m, true),
+            Op::MaskedEq => (c.value & m, c.value_two & m, false),
+            _ => return None,
+        };
+        Some(InlineAllow {
+            nr: u16::try_from(nr).ok().filter(|n| *n != u16::MAX)?,
+            index: c.index,
+            negate,
+            mask,
+            value,
+        })
+    }
+
+    /// Whether argument register value `arg` satisfies it.
+    #[inline(always)]
+    pub fn holds(&self, arg: u64) -> bool {
+        (arg & self.mask == self.value) != self.negate
+    }
+}
+
 /// The per-ABI part of a compiled policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AbiTable {
@@ -519,6 +581,13 @@ pub struct AbiTable {
     pub exc_start: u32,
     /// Its length.
     pub exc_len: u32,
+    /// Bit `nr % 64` set for the number of each shortcut in `inline`: a
+    /// call whose bit is clear (most refused calls) looks at none.
+    pub inline_hint: u64,
+    /// Shortcuts in `inline`.
+    pub inline_len: u32,
+    /// One-comparison "allow" rules the fast path decides itself.
+    pub inline: [InlineAllow; INLINE],
 }
 
 impl AbiTable {
@@ -528,7 +597,33 @@ impl AbiTable {
         allow: [0; WORDS],
         exc_start: 0,
         exc_len: 0,
+        inline_hint: 0,
+        inline_len: 0,
+        inline: [InlineAllow::EMPTY; INLINE],
     };
+
+    /// Forgets its shortcuts (a policy merged with others, whose rules the
+    /// shortcuts do not know).
+    pub fn drop_inline(&mut self) {
+        self.inline_hint = 0;
+        self.inline_len = 0;
+        self.inline = [InlineAllow::EMPTY; INLINE];
+    }
+
+    /// Whether a shortcut allows call `nr` with the argument registers
+    /// `arg(i)` reads (only those a shortcut of `nr` names).
+    #[inline(always)]
+    pub fn inline_allows(&self, nr: u32, arg: impl Fn(u8) -> u64) -> bool {
+        if (self.inline_hint >> (nr % 64)) & 1 == 0 {
+            return false;
+        }
+        let n = (self.inline_len as usize).min(INLINE);
+        self.inline
+            .get(..n)
+            .unwrap_or(&[])
+            .iter()
+            .any(|s| u32::from(s.nr) == nr && s.holds(arg(s.index)))
+    }
 }
 
 /// The fixed-size part of a compiled policy.
@@ -559,6 +654,17 @@ impl Head {
     pub fn allows(&self, abi: Abi, nr: u32) -> bool {
         match self.abis.get(abi.index()) {
             Some(t) => bit(&t.allow, nr),
+            None => false,
+        }
+    }
+
+    /// Whether a shortcut of the policy allows call `nr` of `abi` whose
+    /// allow bit is clear (the fast path, right after [`Head::allows`]),
+    /// reading argument `i` with `arg(i)` only when a shortcut needs it.
+    #[inline(always)]
+    pub fn inline_allows(&self, abi: Abi, nr: u32, arg: impl Fn(u8) -> u64) -> bool {
+        match self.abis.get(abi.index()) {
+            Some(t) => t.inline_allows(nr, arg),
             None => false,
         }
     }
@@ -1059,7 +1165,47 @@ pub fn compile(
     } else {
         fill_rules(policy, &scratch.abis, exceptions, rules, cmps, objects)?;
     }
-    sort_runs(policy, exceptions, rules, &mut scratch.sort)
+    sort_runs(policy, exceptions, rules, &mut scratch.sort)?;
+    if !head.record {
+        for t in head.abis.iter_mut().filter(|t| t.present) {
+            fill_inline(t, exceptions, rules, cmps);
+        }
+    }
+    Ok(())
+}
+
+/// Copies into `t` the shortcuts its exceptions allow (while there is
+/// room): each one-comparison rule of a syscall whose rules all decide
+/// "allow" and that has no unconditional answer. Any of its rules that
+/// matches then makes the call allowed, whatever the others say, and when
+/// none does the full evaluation decides as before.
+fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps: &[ArgCmp]) {
+    let start = t.exc_start as usize;
+    let run = exceptions
+        .get(start..start.saturating_add(t.exc_len as usize))
+        .unwrap_or(&[]);
+    let mut n = 0usize;
+    for e in run.iter().filter(|e| e.base.is_none() && e.len > 0) {
+        let Some(rs) = rules.get(e.start as usize..e.start as usize + usize::from(e.len)) else {
+            continue;
+        };
+        if rs.iter().any(|r| r.action != action::ALLOW) {
+            continue;
+        }
+        for r in rs.iter().filter(|r| r.cmp_len == 1) {
+            let Some(c) = cmps.get(r.cmp_start as usize) else {
+                continue;
+            };
+            let (Some(s), Some(slot)) = (InlineAllow::of(u32::from(e.nr), c), t.inline.get_mut(n))
+            else {
+                continue;
+            };
+            *slot = s;
+            t.inline_hint |= 1 << (e.nr % 64);
+            n += 1;
+        }
+    }
+    t.inline_len = n as u32;
 }
 
 /// Where [`place_abi`] puts the next exception, and where that exception's
@@ -1118,6 +1264,7 @@ fn place_abi(
         allow,
         exc_start: start as u32,
         exc_len: (next.exc - start) as u32,
+        ..AbiTable::EMPTY
     })
 }
 

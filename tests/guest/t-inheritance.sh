@@ -68,5 +68,22 @@ expect_run "the top's mount rule still answers below" "err 1" in_cg pod/ctr/sub 
 sysfence policy delete --cgroup pod/ctr/sub 2>/dev/null || fail "delete failed"
 rmdir /sys/fs/cgroup/pod/ctr/sub
 
-sysfence policy delete --cgroup pod/ctr 2>/dev/null && sysfence policy delete --cgroup pod 2>/dev/null || fail "delete failed"
+# The fast path's shortcuts (one-comparison "allow" rules, as Docker's
+# personality values) are a policy's own: alone, the container's policy
+# (Docker's profile) lets personality(0) go at once and refuses
+# personality(1); under a pod that refuses personality they must not let
+# it through (a flat has none), and with the pod's refusal gone they
+# answer again.
+sysfence policy delete --cgroup pod 2>/dev/null || fail "delete failed"
+sysfence policy apply --cgroup pod/ctr --caps "" tests/fixtures/docker-default.json 2>/dev/null ||
+  fail "applying Docker's profile failed"
+expect_run "shortcut alone: personality(0)" "ok 0" in_cg pod/ctr sf-syscall 135 0
+expect_run "shortcut alone: personality(1)" "err 1" in_cg pod/ctr sf-syscall 135 1
+printf 'default: allow\nrules:\n  - {syscalls: [personality], action: errno, errno: 13}\n' | apply pod
+expect_run "the pod refuses: the shortcut below does not hold" "err 13" in_cg pod/ctr sf-syscall 135 0
+expect_run "the pod refuses: personality(8)" "err 13" in_cg pod/ctr sf-syscall 135 8
+sysfence policy delete --cgroup pod 2>/dev/null || fail "delete failed"
+expect_run "the pod's refusal gone: the shortcut again" "ok 0" in_cg pod/ctr sf-syscall 135 0
+
+sysfence policy delete --cgroup pod/ctr 2>/dev/null || fail "delete failed"
 rmdir /sys/fs/cgroup/pod/ctr /sys/fs/cgroup/pod

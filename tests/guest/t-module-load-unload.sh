@@ -25,9 +25,12 @@ done
 # in flight while the module unloads must not leave a probe or hook
 # registered, free anything twice or leak (the kmemleak check below covers
 # these rounds too). Two churners set and delete a policy with object rules
-# (which attach and detach the hooks) without pause, and a workload storms
-# opens and connects in its cgroup, while the module goes and comes back;
-# after each unload no sysfence kprobe may remain.
+# (which attach and detach the hooks) without pause, a third with pauses
+# longer than the delayed removal of unused hooks (so that it runs too),
+# and two workloads storm opens and connects in the cgroup, one of a file
+# the rule refuses (refused calls return through the module's stub, which
+# unload must wait for), while the module goes and comes back; after each
+# unload no sysfence kprobe may remain.
 race_rounds=${SF_RACE_ROUNDS:-12}
 insmod "$SF_KO" || fail "insmod failed before the races"
 cg_new race >/dev/null
@@ -45,13 +48,26 @@ churn() {
     sysfence policy delete --cgroup race >/dev/null 2>&1
   done
 }
+slow_churn() {
+  while [ ! -e /tmp/race.stop ]; do
+    sysfence policy apply --cgroup race /tmp/race.yaml >/dev/null 2>&1
+    sleep 1
+    sysfence policy delete --cgroup race >/dev/null 2>&1
+    sleep 2.5
+  done
+}
 rm -f /tmp/race.stop
+echo secret >/tmp/race-secret
 churn &
 c1=$!
 churn &
 c2=$!
+slow_churn &
+c3=$!
 (spawn_in_cg race sf-obj storm 600 /tmp/race.yaml 9 >/dev/null 2>&1) &
 load=$!
+(spawn_in_cg race sf-obj storm 600 /tmp/race-secret 9 >/dev/null 2>&1) &
+load2=$!
 i=0
 while [ "$i" -lt "$race_rounds" ]; do
   n=0
@@ -68,12 +84,12 @@ while [ "$i" -lt "$race_rounds" ]; do
   i=$((i + 1))
 done
 touch /tmp/race.stop
-wait "$c1" "$c2"
-kill "$load" 2>/dev/null
-wait "$load" 2>/dev/null
+wait "$c1" "$c2" "$c3"
+kill "$load" "$load2" 2>/dev/null
+wait "$load" "$load2" 2>/dev/null
 sysfence policy delete --cgroup race >/dev/null 2>&1
 rmdir /sys/fs/cgroup/race
-rm -f /tmp/race.yaml /tmp/race.stop
+rm -f /tmp/race.yaml /tmp/race.stop /tmp/race-secret
 rmmod sysfence || fail "rmmod after the races failed"
 mark "$race_rounds race rounds"
 rounds=$((rounds + race_rounds + 1))

@@ -375,6 +375,63 @@ fn test_agrees_with_the_engine_on_the_differential_profiles() {
     }
 }
 
+/// The gate's shortcuts (one-comparison "allow" rules it tests in its fast
+/// path) allow a call only when the full evaluation allows it, for every
+/// call of every ABI with each of [`ARGS`] and with each shortcut's own
+/// value, that value with high bits set and the value next to it.
+fn shortcuts_agree(text: &str, caps: Option<&str>) -> usize {
+    let l = loaded(text, caps);
+    let c = compiled(&l);
+    let t = c.tables();
+    let mut found = 0;
+    for abi in Abi::ALL {
+        let at = &t.head.abis[abi.index()];
+        let own: Vec<u64> = at.inline[..at.inline_len as usize]
+            .iter()
+            .flat_map(|s| [s.value, s.value | 1 << 40, s.value ^ 1, !s.value])
+            .collect();
+        found += at.inline_len as usize;
+        for nr in 0..1024u32 {
+            for args in ARGS.iter().copied().chain(own.iter().map(|v| [*v; 6])) {
+                if t.head.inline_allows(*abi, nr, |i| args[usize::from(i)]) {
+                    assert_eq!(
+                        t.decide(*abi, nr, &args),
+                        action::ALLOW,
+                        "{abi:?} {nr} {args:x?}"
+                    );
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_gates_shortcuts_allow_only_what_the_rules_allow() {
+    let d = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
+    assert!(shortcuts_agree(DOCKER, Some(d)) > 0);
+    shortcuts_agree(DOCKER, Some(&format!("{d},CAP_SYS_ADMIN,CAP_SYS_PTRACE")));
+    shortcuts_agree(DOCKER, Some(""));
+    shortcuts_agree(DENY_ERRNO, Some(""));
+    shortcuts_agree(DENY_KILL, Some(""));
+    shortcuts_agree(LOG, Some(""));
+    shortcuts_agree(NATIVE, None);
+    // Docker's personality values and socket's "not AF_VSOCK" are decided
+    // by shortcuts in the fast path; other values are not.
+    let l = loaded(DOCKER, Some(d));
+    let c = compiled(&l);
+    let h = &c.tables().head;
+    let fast = |abi, nr, a0: u64| h.inline_allows(abi, nr, |i| if i == 0 { a0 } else { 0 });
+    for (abi, personality, socket) in [(Abi::X86_64, 135, 41), (Abi::Ia32, 136, 359)] {
+        for v in [0, 8, 0x20000, 0x20008, 0xffff_ffff] {
+            assert!(fast(abi, personality, v), "{abi:?} personality({v:#x})");
+        }
+        assert!(!fast(abi, personality, 1));
+        assert!(fast(abi, socket, 2));
+        assert!(!fast(abi, socket, 40));
+    }
+}
+
 #[test]
 fn show_lists_exactly_the_calls_that_do_not_get_the_default() {
     for text in [DOCKER, DENY_ERRNO, DENY_KILL, LOG, NATIVE] {
