@@ -412,11 +412,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     if let Some((e, p)) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
         let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        // SAFETY: `regs` is this call's registers (the caller's contract).
-        let reg = |i| unsafe { arg(regs, ia32, i) };
-        // Or a one-comparison "allow" rule of the policy holds, which the
-        // full evaluation would find too (a flat policy has none).
-        if p.allows(abi, id as u32) || p.head.inline_allows(abi, id as u32, reg) {
+        if p.allows(abi, id as u32) {
             // Every policy on the path allows it: the deepest counts it,
             // as `decide_call` would.
             e.stats.allowed.fetch_add(1, Relaxed);
@@ -424,11 +420,41 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
         }
         // SAFETY: same contract as this function's; `e` is the path's
         // deepest entry and `p` its policy or flat policy.
-        unsafe { decide_single(e, p, regs, id, cgid, ia32) };
+        unsafe { decide_inline(e, p, regs, id, cgid, ia32) };
         return;
     }
     // SAFETY: same contract as this function's.
     unsafe { decide_other(snap, cache, regs, id, cgid, ia32) };
+}
+
+/// A call the fast path's allow bit did not let go: allowed and counted
+/// when one of `p`'s shortcuts (one-comparison "allow" rules,
+/// [`crate::engine::Head::inline_allows`]) holds, as the full evaluation
+/// would allow it too; else decided by [`decide_single`]. Out of line, so
+/// that the fast path's code stays as small as it was without shortcuts.
+///
+/// # Safety
+/// As [`decide_single`].
+#[inline(never)]
+unsafe fn decide_inline(
+    e: &Entry,
+    p: &Compiled,
+    regs: *mut PtRegs,
+    id: c_long,
+    cgid: u64,
+    ia32: bool,
+) {
+    let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
+    // SAFETY: `regs` is this call's registers (the caller's contract).
+    if p.head.inline_maybe(abi, id as u32)
+        && p.head
+            .inline_allows(abi, id as u32, |i| unsafe { arg(regs, ia32, i) })
+    {
+        e.stats.allowed.fetch_add(1, Relaxed);
+        return;
+    }
+    // SAFETY: same contract as this function's.
+    unsafe { decide_single(e, p, regs, id, cgid, ia32) };
 }
 
 /// The calls the fast path leaves: first a path whose only entry has a

@@ -874,7 +874,7 @@ fn flat_for(entries: &[Entry], e: &Entry, levels: u64) -> Option<Arc<Flat>> {
         abis: own.head.abis,
     };
     for t in head.abis.iter_mut() {
-        (t.present, t.exc_start, t.exc_len) = (true, 0, 0);
+        (t.present, t.exc_start, t.exc_len, t.exc_hint) = (true, 0, 0, 0);
         // Its own rules' shortcuts know nothing of the policies above.
         t.drop_inline();
     }

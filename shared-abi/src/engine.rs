@@ -581,14 +581,21 @@ pub struct AbiTable {
     pub exc_start: u32,
     /// Its length.
     pub exc_len: u32,
-    /// Bit `nr % 64` set for the number of each shortcut in `inline`: a
-    /// call whose bit is clear (most refused calls) looks at none.
-    pub inline_hint: u64,
+    /// Bit `nr % 64` set for the number of each exception: a call whose
+    /// bit is clear has none, without a search.
+    pub exc_hint: u64,
     /// Shortcuts in `inline`.
     pub inline_len: u32,
+    /// Where the shortcuts of numbers `nr % 64 == h` start in `inline`
+    /// (sorted by `nr % 64`), [`NO_INLINE`] for none: a call with none
+    /// (most refused calls) looks at no shortcut.
+    pub inline_at: [u8; 64],
     /// One-comparison "allow" rules the fast path decides itself.
     pub inline: [InlineAllow; INLINE],
 }
+
+/// [`AbiTable::inline_at`]'s "no shortcut".
+pub const NO_INLINE: u8 = u8::MAX;
 
 impl AbiTable {
     /// An absent ABI.
@@ -597,32 +604,45 @@ impl AbiTable {
         allow: [0; WORDS],
         exc_start: 0,
         exc_len: 0,
-        inline_hint: 0,
+        exc_hint: 0,
         inline_len: 0,
+        inline_at: [NO_INLINE; 64],
         inline: [InlineAllow::EMPTY; INLINE],
     };
 
     /// Forgets its shortcuts (a policy merged with others, whose rules the
     /// shortcuts do not know).
     pub fn drop_inline(&mut self) {
-        self.inline_hint = 0;
         self.inline_len = 0;
+        self.inline_at = [NO_INLINE; 64];
         self.inline = [InlineAllow::EMPTY; INLINE];
+    }
+
+    /// Whether call `nr` may have shortcuts (one byte: most refused calls
+    /// stop here).
+    #[inline(always)]
+    pub fn inline_maybe(&self, nr: u32) -> bool {
+        self.inline_at.get((nr % 64) as usize) != Some(&NO_INLINE)
     }
 
     /// Whether a shortcut allows call `nr` with the argument registers
     /// `arg(i)` reads (only those a shortcut of `nr` names).
     #[inline(always)]
     pub fn inline_allows(&self, nr: u32, arg: impl Fn(u8) -> u64) -> bool {
-        if (self.inline_hint >> (nr % 64)) & 1 == 0 {
+        let h = nr % 64;
+        let Some(&k) = self.inline_at.get(h as usize) else {
             return false;
-        }
+        };
         let n = (self.inline_len as usize).min(INLINE);
-        self.inline
-            .get(..n)
-            .unwrap_or(&[])
-            .iter()
-            .any(|s| u32::from(s.nr) == nr && s.holds(arg(s.index)))
+        for s in self.inline.get(usize::from(k)..n).unwrap_or(&[]) {
+            if u32::from(s.nr) % 64 != h {
+                break; // the next numbers' shortcuts
+            }
+            if u32::from(s.nr) == nr && s.holds(arg(s.index)) {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -656,6 +676,14 @@ impl Head {
             Some(t) => bit(&t.allow, nr),
             None => false,
         }
+    }
+
+    /// Whether call `nr` of `abi` may have shortcuts ([`AbiTable::inline_maybe`]).
+    #[inline(always)]
+    pub fn inline_maybe(&self, abi: Abi, nr: u32) -> bool {
+        self.abis
+            .get(abi.index())
+            .is_some_and(|t| t.inline_maybe(nr))
     }
 
     /// Whether a shortcut of the policy allows call `nr` of `abi` whose
@@ -1201,11 +1229,18 @@ fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps:
                 continue;
             };
             *slot = s;
-            t.inline_hint |= 1 << (e.nr % 64);
             n += 1;
         }
     }
     t.inline_len = n as u32;
+    // Grouped by `nr % 64`, each group found by `inline_at`.
+    let used = t.inline.get_mut(..n).unwrap_or(&mut []);
+    used.sort_unstable_by_key(|s| (s.nr % 64, s.nr));
+    for (k, s) in used.iter().enumerate().rev() {
+        if let Some(at) = t.inline_at.get_mut(usize::from(s.nr % 64)) {
+            *at = k as u8;
+        }
+    }
 }
 
 /// Where [`place_abi`] puts the next exception, and where that exception's
@@ -1229,8 +1264,10 @@ fn place_abi(
     let start = next.exc;
     let mut overflow = false;
     let mut placed: Bits = [0; WORDS];
+    let mut exc_hint = 0u64;
     abi_exceptions(s, default, |nr, base, c| {
         set_bit(&mut placed, nr, true);
+        exc_hint |= 1 << (nr % 64);
         match exceptions.get_mut(next.exc) {
             Some(e) => {
                 *e = Exception {
@@ -1264,6 +1301,7 @@ fn place_abi(
         allow,
         exc_start: start as u32,
         exc_len: (next.exc - start) as u32,
+        exc_hint,
         ..AbiTable::EMPTY
     })
 }
@@ -1473,6 +1511,9 @@ impl<'t> Tables<'t> {
     /// The exception for `nr` in ABI table `t`, if any.
     #[inline]
     fn exception(&self, t: &AbiTable, nr: u32) -> Option<&'t Exception> {
+        if (t.exc_hint >> (nr % 64)) & 1 == 0 {
+            return None; // most calls without an exception stop here
+        }
         let run = self
             .exceptions
             .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)?;
