@@ -152,3 +152,91 @@ fn encodings_are_byte_identical_to_the_pinned_ones() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The tables shared-abi's engine compiles from each pinned encoding, as
+/// an FNV-1a hash of every field of every table, pinned: a change to the
+/// engine's validation or compilation that is meant to be invisible (a
+/// faster parse, fewer passes) must keep every one. A change to the
+/// tables on purpose updates the list (the failure prints the new one)
+/// and says why in its commit.
+#[cfg(target_endian = "little")]
+#[test]
+fn compiled_tables_are_the_pinned_ones() {
+    use crate::policy::compiled::Compiled;
+    const PINNED: &[(&str, u64)] = &[
+        ("docker-default", 0x2712fd41b5c586eb),
+        ("docker-default-nocaps", 0xe429af875cefb16b),
+        ("docker-default-sysadmin", 0x4c197e253a89716e),
+        ("docker-default-distinct", 0xe9a5e45dd61f5d1e),
+        ("denylist-errno", 0x0c5dcd5c5738fb06),
+        ("denylist-kill", 0x056107430fcc9d46),
+        ("log", 0x1afe81da2fdd28e2),
+        ("native", 0x4ab213aa3fa339c0),
+        ("objects", 0xa670ff464d0f5fc4),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wire");
+    let mut got = Vec::new();
+    for (name, _) in cases() {
+        let path = dir.join(format!("{name}.bin"));
+        let wire = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let c = Compiled::of_wire(&wire).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let t = c.tables();
+        let mut b: Vec<u64> = vec![
+            t.head.default.into(),
+            t.head.bad_abi.into(),
+            t.head.record.into(),
+        ];
+        for a in &t.head.abis {
+            b.extend_from_slice(&[
+                a.present.into(),
+                a.exc_start.into(),
+                a.exc_len.into(),
+                a.inline_hint,
+                a.inline_len.into(),
+            ]);
+            b.extend_from_slice(&a.allow);
+            for s in &a.inline {
+                b.extend_from_slice(&[
+                    s.nr.into(),
+                    s.index.into(),
+                    s.negate.into(),
+                    s.mask,
+                    s.value,
+                ]);
+            }
+        }
+        for e in t.exceptions {
+            b.extend_from_slice(&[
+                e.nr.into(),
+                e.len.into(),
+                e.start.into(),
+                e.base.map_or(u64::MAX, u64::from),
+            ]);
+        }
+        for r in t.rules {
+            b.extend_from_slice(&[r.action.into(), r.cmp_start.into(), r.cmp_len.into()]);
+        }
+        for c in t.cmps {
+            b.extend_from_slice(&[
+                c.index.into(),
+                c.op as u64,
+                c.value,
+                c.value_two,
+                c.arg_mask,
+            ]);
+        }
+        b.extend(t.objects.iter().map(|x| u64::from(*x)));
+        let h = b
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
+                (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+            });
+        got.push((name, h));
+    }
+    let list: String = got
+        .iter()
+        .map(|(n, h)| format!("        (\"{n}\", {h:#018x}),\n"))
+        .collect();
+    assert_eq!(got.as_slice(), PINNED, "the tables now:\n{list}");
+}
