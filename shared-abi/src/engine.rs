@@ -32,24 +32,44 @@ pub mod syscalls;
 /// calls the tables do not list, and arguments beyond a call's own, are
 /// read whole (64 bits; 32 for ia32).
 pub fn arg_bits(abi: Abi, nr: u32, index: u8) -> u8 {
-    let (table, reg) = match abi {
-        Abi::X86_64 => (syscalls::X86_64_ARG_BITS, 64),
-        Abi::X32 => (syscalls::X32_ARG_BITS, 64),
-        Abi::Ia32 => (syscalls::IA32_ARG_BITS, 32),
-    };
-    let bits = match table.binary_search_by_key(&nr, |(n, _)| *n) {
-        Ok(i) => table
-            .get(i)
-            .and_then(|(_, w)| w.get(usize::from(index)))
-            .copied()
-            .unwrap_or(reg),
-        Err(_) => reg,
-    };
-    if bits > reg {
-        reg
-    } else {
-        bits
+    bits_in(abi, &arg_row(abi, nr), index)
+}
+
+/// The width of a register of `abi`: 64 bits, 32 for ia32.
+fn reg_bits(abi: Abi) -> u8 {
+    match abi {
+        Abi::X86_64 | Abi::X32 => 64,
+        Abi::Ia32 => 32,
     }
+}
+
+/// [`arg_bits`] of each of the six arguments of call `nr` of `abi`: one
+/// search of the tables for all six.
+fn arg_row(abi: Abi, nr: u32) -> [u8; 6] {
+    let table = match abi {
+        Abi::X86_64 => syscalls::X86_64_ARG_BITS,
+        Abi::X32 => syscalls::X32_ARG_BITS,
+        Abi::Ia32 => syscalls::IA32_ARG_BITS,
+    };
+    let reg = reg_bits(abi);
+    let mut row = match table.binary_search_by_key(&nr, |(n, _)| *n) {
+        Ok(i) => table.get(i).map_or([reg; 6], |(_, w)| *w),
+        Err(_) => [reg; 6],
+    };
+    for b in row.iter_mut() {
+        if *b > reg {
+            *b = reg;
+        }
+    }
+    row
+}
+
+/// Argument `index`'s width in a row of [`arg_row`] (a register's beyond
+/// the sixth).
+fn bits_in(abi: Abi, row: &[u8; 6], index: u8) -> u8 {
+    row.get(usize::from(index))
+        .copied()
+        .unwrap_or_else(|| reg_bits(abi))
 }
 
 /// The mask of the low `bits` bits (all 64 from 64 on).
@@ -1156,26 +1176,39 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
 /// unconditional answer if any, `conds` the number of rules with
 /// comparisons. Returns how many there are.
 fn abi_exceptions(s: &AbiScratch, default: u32, mut f: impl FnMut(u32, Option<u32>, u16)) -> usize {
-    // Only these can need one: an unconditional "allow" never does.
-    let mut any: Bits = [0; WORDS];
-    for (w, (a, b)) in any.iter_mut().zip(s.odd.iter().zip(&s.has_cond)) {
-        *w = a | b;
-    }
     let mut n = 0usize;
-    each_bit(&any, |nr| {
-        let base = s.base(nr);
-        let c = if bit(&s.has_cond, nr) {
-            s.conds.get(nr as usize).copied().unwrap_or(0)
-        } else {
-            0
-        };
-        let plain = c == 0 && matches!(base, Some(a) if a == action::ALLOW || a == default);
-        if !plain {
+    each_bit(&candidates(s), |nr| {
+        if let Some((base, c)) = exception_of(s, default, nr) {
             n += 1;
             f(nr, base, c);
         }
     });
     n
+}
+
+/// The numbers of one ABI that may need an exception: an unconditional
+/// "allow" never does.
+fn candidates(s: &AbiScratch) -> Bits {
+    let mut any: Bits = [0; WORDS];
+    for (w, (a, b)) in any.iter_mut().zip(s.odd.iter().zip(&s.has_cond)) {
+        *w = a | b;
+    }
+    any
+}
+
+/// Whether `nr`, one of the [`candidates`], needs an exception: its
+/// unconditional answer if any and its number of rules with comparisons
+/// when it does.
+#[inline(always)]
+fn exception_of(s: &AbiScratch, default: u32, nr: u32) -> Option<(Option<u32>, u16)> {
+    let base = s.base(nr);
+    let c = if bit(&s.has_cond, nr) {
+        s.conds.get(nr as usize).copied().unwrap_or(0)
+    } else {
+        0
+    };
+    let plain = c == 0 && matches!(base, Some(a) if a == action::ALLOW || a == default);
+    (!plain).then_some((base, c))
 }
 
 /// The one error of [`compile`]: tables that do not fit what [`validate`]
@@ -1224,7 +1257,7 @@ pub fn compile(
         .enumerate()
     {
         if shape.present.get(i).copied().unwrap_or(false) {
-            *t = place_abi(policy, shape.default, s, exceptions, &mut next)?;
+            place_abi(policy, shape.default, s, exceptions, &mut next, t)?;
         }
     }
     if next.exc != exceptions.len() || next.rule as usize != rules.len() {
@@ -1264,15 +1297,21 @@ fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps:
     let run = exceptions
         .get(start..start.saturating_add(t.exc_len as usize))
         .unwrap_or(&[]);
-    let mut n = 0usize;
-    for e in run.iter().filter(|e| e.base.is_none() && e.len > 0) {
+    let (mut n, mut hint) = (0usize, 0u64);
+    for e in run {
+        if e.base.is_some() || e.len == 0 {
+            continue;
+        }
         let Some(rs) = rules.get(e.start as usize..e.start as usize + usize::from(e.len)) else {
             continue;
         };
         if rs.iter().any(|r| r.action != action::ALLOW) {
             continue;
         }
-        for r in rs.iter().filter(|r| r.cmp_len == 1) {
+        for r in rs {
+            if r.cmp_len != 1 {
+                continue;
+            }
             let Some(c) = cmps.get(r.cmp_start as usize) else {
                 continue;
             };
@@ -1281,10 +1320,11 @@ fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps:
                 continue;
             };
             *slot = s;
-            t.inline_hint |= 1 << (e.nr % 64);
+            hint |= 1 << (e.nr % 64);
             n += 1;
         }
     }
+    t.inline_hint |= hint;
     t.inline_len = n as u32;
 }
 
@@ -1297,20 +1337,29 @@ struct Cursor {
 
 /// Places one ABI's exceptions at `next` (each with an empty run of its
 /// rules), makes each number with conditional rules remember its exception
-/// (in `s.conds`), and returns the ABI's table: its allow bitmap and its
-/// run of exceptions.
+/// (in `s.conds`), and fills the ABI's table `t` (an absent ABI's before):
+/// its allow bitmap and its run of exceptions.
 fn place_abi(
     policy: &Attr<'_>,
     default: u32,
     s: &mut AbiScratch,
     exceptions: &mut [Exception],
     next: &mut Cursor,
-) -> Result<AbiTable, Invalid> {
+    t: &mut AbiTable,
+) -> Result<(), Invalid> {
     let start = next.exc;
     let mut overflow = false;
-    let mut placed: Bits = [0; WORDS];
-    abi_exceptions(s, default, |nr, base, c| {
-        set_bit(&mut placed, nr, true);
+    // The exceptions in number order (as `abi_exceptions` gives them to
+    // `validate`), each number with conditional rules remembering its own.
+    each_bit(&candidates(s), |nr| {
+        let Some((base, c)) = exception_of(s, default, nr) else {
+            return;
+        };
+        if bit(&s.has_cond, nr) {
+            if let Some(slot) = s.conds.get_mut(nr as usize) {
+                *slot = next.exc as u16;
+            }
+        }
         match exceptions.get_mut(next.exc) {
             Some(e) => {
                 *e = Exception {
@@ -1328,24 +1377,11 @@ fn place_abi(
     if overflow {
         return bad(MISMATCH, policy);
     }
-    let allow = allow_bitmap(s, default);
-    // Each number with conditional rules remembers its exception.
-    let mut k = start;
-    each_bit(&placed, |nr| {
-        if bit(&s.has_cond, nr) {
-            if let Some(slot) = s.conds.get_mut(nr as usize) {
-                *slot = k as u16;
-            }
-        }
-        k += 1;
-    });
-    Ok(AbiTable {
-        present: true,
-        allow,
-        exc_start: start as u32,
-        exc_len: (next.exc - start) as u32,
-        ..AbiTable::EMPTY
-    })
+    t.present = true;
+    t.allow = allow_bitmap(s, default);
+    t.exc_start = start as u32;
+    t.exc_len = (next.exc - start) as u32;
+    Ok(())
 }
 
 /// The calls of one ABI allowed without condition: an unconditional
@@ -1383,6 +1419,9 @@ fn fill_staged(
     let Some(staged_rules) = staged.rules.get(..staged.rules_len) else {
         return bad(MISMATCH, policy);
     };
+    // The argument widths of the last call looked up (rules of one call
+    // come together: Docker's profile has five for personality).
+    let mut last: Option<(u8, u16, [u8; 6])> = None;
     for r in staged_rules {
         let n = usize::from(r.n);
         let (Some(abi), Some(s)) = (
@@ -1407,6 +1446,14 @@ fn fill_staged(
         ) else {
             return bad(MISMATCH, policy);
         };
+        let row = match last {
+            Some((a, nr, row)) if a == r.abi && nr == r.nr => row,
+            _ => {
+                let row = arg_row(*abi, u32::from(r.nr));
+                last = Some((r.abi, r.nr, row));
+                row
+            }
+        };
         for (d, s) in dst.iter_mut().zip(src) {
             let Ok(op) = Op::try_from(s.op) else {
                 return bad(MISMATCH, policy);
@@ -1416,7 +1463,7 @@ fn fill_staged(
                 op,
                 value: s.value,
                 value_two: s.value_two,
-                arg_mask: width_mask(arg_bits(*abi, u32::from(r.nr), s.index)),
+                arg_mask: width_mask(bits_in(*abi, &row, s.index)),
             };
         }
         *rule = Rule {
@@ -1526,6 +1573,14 @@ fn sort_runs(
         };
         if run.len() < 2 {
             continue;
+        }
+        // One class (Docker's personality: five "allow" rules): already in
+        // order, as the stable sort below would leave it.
+        let class = |r: &Rule| r.action & action::ACTION_MASK;
+        if let Some(first) = run.first().map(class) {
+            if action::BY_STRICTNESS.contains(&first) && run.iter().all(|r| class(r) == first) {
+                continue;
+            }
         }
         let mut k = 0usize;
         for class in action::BY_STRICTNESS {
