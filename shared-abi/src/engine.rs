@@ -1053,6 +1053,66 @@ fn each_abi<'a>(
     }
 }
 
+/// The rules of a policy, counted against [`limits::MAX_RULES`]: an allow
+/// bitmap counts one per bit set. Without a popcount instruction (the
+/// module's target has none) counting a bitmap's bits costs more than
+/// reading it, so each is counted only when a check needs its exact
+/// figure: until then an upper bound (64 per non-zero word) stands in, and
+/// a check the bounds pass would pass with the exact counts too.
+#[derive(Default)]
+struct RuleCount<'a> {
+    /// Rules other than bitmaps, and the bits of the bitmaps counted.
+    exact: usize,
+    /// The bitmaps not counted yet (their payloads, at most one per ABI).
+    pending: [&'a [u8]; Abi::COUNT],
+    pending_len: usize,
+    /// The sum of their bounds.
+    bound: usize,
+}
+
+impl<'a> RuleCount<'a> {
+    /// Adds an allow bitmap: `bits`, read from `payload`.
+    fn add_bitmap(&mut self, bits: &Bits, payload: &'a [u8]) {
+        match self.pending.get_mut(self.pending_len) {
+            Some(slot) => {
+                *slot = payload;
+                self.pending_len += 1;
+                self.bound += 64 * bits.iter().filter(|w| **w != 0).count();
+            }
+            None => self.exact += count_bits(payload),
+        }
+    }
+
+    /// Whether there are more rules than [`limits::MAX_RULES`].
+    fn over(&mut self) -> bool {
+        const MAX: usize = limits::MAX_RULES as usize;
+        if self.exact.saturating_add(self.bound) <= MAX {
+            return false;
+        }
+        for p in self.pending.get(..self.pending_len).unwrap_or(&[]) {
+            self.exact += count_bits(p);
+        }
+        (self.pending_len, self.bound) = (0, 0);
+        self.exact > MAX
+    }
+}
+
+/// The bits set in `bytes`.
+fn count_bits(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut n = 0usize;
+    for c in chunks.by_ref() {
+        if let Ok(w) = <[u8; 8]>::try_from(c) {
+            n += u64::from_ne_bytes(w).count_ones() as usize;
+        }
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .map(|b| b.count_ones() as usize)
+        .sum::<usize>()
+}
+
 /// The bytes an attribute with a payload of `n` bytes takes (header and
 /// padding included).
 const fn attr_size(n: usize) -> usize {
@@ -1075,7 +1135,8 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
     let Scratch { abis, staged, .. } = scratch;
     (staged.rules_len, staged.cmps_len) = (0, 0);
     let mut present = [false; Abi::COUNT];
-    let (mut total_rules, mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize, 0usize);
+    let mut total_rules = RuleCount::default();
+    let (mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize);
     let (default, bad_abi, record) = each_abi(
         policy,
         |abi, a| {
@@ -1098,9 +1159,9 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
                         // answer already there, and is the answer elsewhere.
                         for (h, b) in has_fixed.iter_mut().zip(bits) {
                             *h |= b;
-                            total_rules += b.count_ones() as usize;
                         }
-                        if total_rules > limits::MAX_RULES as usize {
+                        total_rules.add_bitmap(bits, r.payload);
+                        if total_rules.over() {
                             return bad("too many rules (the limit is 2048)\0", r);
                         }
                         return Ok(());
@@ -1112,8 +1173,8 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
                         (nr, act, args.len())
                     }
                 };
-                total_rules += 1;
-                if total_rules > limits::MAX_RULES as usize {
+                total_rules.exact += 1;
+                if total_rules.over() {
                     return bad("too many rules (the limit is 2048)\0", r);
                 }
                 let k = nr as usize;
@@ -2182,6 +2243,111 @@ mod tests {
             let mut got = [ArgCmp::EMPTY; 6];
             assert!(canonical_rule(&rule_nests(&buf)[0], &mut got).is_none());
             assert!(shape_of(&buf).unwrap_err().text().starts_with(msg), "{msg}");
+        }
+    }
+
+    /// A policy over every ABI, each with an allow bitmap of `bits[i]`
+    /// (one bit per word set first, then the rest) and `packed[i]`
+    /// packed rules after it; with the offset of each ABI's bitmap and
+    /// packed rules.
+    fn bitmaps(bits: [usize; 3], packed: [u32; 3]) -> (Vec<u8>, Vec<(usize, usize)>) {
+        let mut buf = vec![0u8; 60 * 1024];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ERRNO | 1)?;
+            for (i, a) in Abi::ALL.iter().enumerate() {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, *a as u32)?;
+                    let mut words: Bits = [0; WORDS];
+                    let order = (0..WORDS as u32)
+                        .map(|k| k * 64)
+                        .chain((0..1024u32).filter(|n| n % 64 != 0));
+                    for nr in order.take(bits[i]) {
+                        set_bit(&mut words, nr, true);
+                    }
+                    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    w.put(attr::ABI_ALLOW, &bytes)?;
+                    if packed[i] > 0 {
+                        let p: Vec<(u32, u32)> =
+                            (0..packed[i]).map(|n| (n % 1024, action::ALLOW)).collect();
+                        w.put(attr::ABI_PACKED, &pairs(&p))?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        let p = Iter::new(&buf).next().unwrap().unwrap();
+        let offsets = p
+            .nested_iter()
+            .map(Result::unwrap)
+            .filter(|a| a.kind == attr::POLICY_ABI)
+            .map(|a| {
+                let kids: Vec<_> = a.nested_iter().map(Result::unwrap).collect();
+                let at = |k| kids.iter().find(|x| x.kind == k).map_or(0, |x| x.offset);
+                (at(attr::ABI_ALLOW), at(attr::ABI_PACKED))
+            })
+            .collect();
+        (buf, offsets)
+    }
+
+    #[test]
+    fn the_rule_limit_counts_every_bit_of_every_bitmap() {
+        let count = |bits: [usize; 3]| -> usize {
+            let (buf, _) = bitmaps(bits, [0; 3]);
+            let a = Iter::new(&buf).next().unwrap().unwrap();
+            let mut s = Box::new(Scratch::ZERO);
+            validate(&a, &mut s).unwrap();
+            s.abis
+                .iter()
+                .map(|x| {
+                    x.has_fixed
+                        .iter()
+                        .map(|w| w.count_ones() as usize)
+                        .sum::<usize>()
+                })
+                .sum()
+        };
+        assert_eq!(count([16, 16, 16]), 48, "one bit in every word");
+        assert_eq!(count([1024, 1024, 0]), 2048);
+        let too_many = |bits, packed| {
+            let r = shape_of(&bitmaps(bits, packed).0);
+            r.map(|_| ()).map_err(|e| {
+                assert!(e.text().starts_with("too many rules"), "{e:?}");
+                e.offset
+            })
+        };
+        let at = |bits, packed| bitmaps(bits, packed).1;
+        // Full bitmaps: 2048 is the limit, the third is past it.
+        assert_eq!(too_many([1024, 1024, 0], [0; 3]), Ok(()));
+        assert_eq!(
+            too_many([1024, 1024, 1], [0; 3]),
+            Err(at([1024, 1024, 1], [0; 3])[2].0)
+        );
+        assert_eq!(
+            too_many([1024, 1024, 0], [0, 1, 0]),
+            Err(at([1024, 1024, 0], [0, 1, 0])[1].1)
+        );
+        // Sparse bitmaps (a bit in every word: their bound is 1024 each,
+        // their count 16): the exact count decides.
+        // Where the count passes 2048: (ABI, 0 its bitmap or 1 its packed
+        // rules).
+        let cases = [
+            ([2000, 0, 0], None),
+            ([0, 0, 2000], None),
+            ([1000, 1001, 0], Some((2, 0))),
+            ([1000, 1017, 0], Some((1, 1))),
+            ([0, 0, 2001], Some((2, 1))),
+        ];
+        for (packed, over) in cases {
+            let o = at([16, 16, 16], packed);
+            let want = over.map_or(Ok(()), |(abi, which): (usize, usize)| {
+                Err(if which == 0 { o[abi].0 } else { o[abi].1 })
+            });
+            assert_eq!(too_many([16, 16, 16], packed), want, "{packed:?}");
         }
     }
 
