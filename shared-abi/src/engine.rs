@@ -1017,23 +1017,17 @@ fn each_abi<'a>(
                     record = true;
                 }
                 _ => {
-                    let mut id = None;
-                    walk(
-                        a.nested_iter(),
-                        attr::ABI_ALLOW,
-                        &[attr::ABI_RULE],
-                        &[attr::ABI_RULE, attr::ABI_PACKED],
-                        |x| {
-                            if x.kind == attr::ABI_ID {
-                                match Abi::try_from(get_u32(&x)?) {
-                                    Ok(abi) => id = Some(abi),
-                                    Err(_) => return bad("unknown ABI\0", &x),
-                                }
-                            }
-                            Ok(())
-                        },
-                    )?;
-                    let Some(abi) = id else {
+                    // The manager writes the ABI's id first. Then the nest's
+                    // own checks (`abi_id`) cannot refuse it unless `f`,
+                    // whose walk of the nest makes the same checks, refuses
+                    // it too: the nest is walked once, and again only
+                    // after a refusal, to report what `abi_id` would have
+                    // found first.
+                    if let Some(abi) = leading_abi(&a).filter(|x| !seen_abis[x.index()]) {
+                        seen_abis[abi.index()] = true;
+                        return f(abi, &a).or_else(|e| abi_id(&a).and(Err(e)));
+                    }
+                    let Some(abi) = abi_id(&a)? else {
                         return bad("ABI section needs an ABI id\0", &a);
                     };
                     let seen = &mut seen_abis[abi.index()];
@@ -1111,6 +1105,35 @@ fn count_bits(bytes: &[u8]) -> usize {
         .iter()
         .map(|b| b.count_ones() as usize)
         .sum::<usize>()
+}
+
+/// Checks the attributes of a `POLICY_ABI` nest (as [`each_rule`] walks
+/// them, not what they hold) and returns its `ABI_ID`, if it has one.
+fn abi_id(a: &Attr<'_>) -> Result<Option<Abi>, Invalid> {
+    let mut id = None;
+    walk(
+        a.nested_iter(),
+        attr::ABI_ALLOW,
+        &[attr::ABI_RULE],
+        &[attr::ABI_RULE, attr::ABI_PACKED],
+        |x| {
+            if x.kind == attr::ABI_ID {
+                match Abi::try_from(get_u32(&x)?) {
+                    Ok(abi) => id = Some(abi),
+                    Err(_) => return bad("unknown ABI\0", &x),
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(id)
+}
+
+/// The ABI of a `POLICY_ABI` nest whose first attribute is a well-formed
+/// `ABI_ID` of a known ABI (as the manager writes it).
+fn leading_abi(a: &Attr<'_>) -> Option<Abi> {
+    let (id, _) = fixed::<4>(a.payload, header(8, attr::ABI_ID))?;
+    Abi::try_from(u32::from_ne_bytes(id)).ok()
 }
 
 /// The bytes an attribute with a payload of `n` bytes takes (header and
@@ -2349,6 +2372,64 @@ mod tests {
             });
             assert_eq!(too_many([16, 16, 16], packed), want, "{packed:?}");
         }
+    }
+
+    #[test]
+    fn an_abi_nest_is_refused_for_its_first_fault_in_the_nest() {
+        let bad_rule = |w: &mut Writer<'_>| cmp_rule(w, 2000, action::ALLOW, Op::Eq, 1);
+        // A rule refused for its number, then an attribute the nest may
+        // not hold: the nest's own fault is reported, as when the nest was
+        // checked before its rules were read.
+        let buf = policy(|w| {
+            bad_rule(w)?;
+            w.put_u32(9, 0)
+        });
+        let e = shape_of(&buf).unwrap_err();
+        assert_eq!(e.text(), "unknown attribute");
+        // Alone, the rule's fault.
+        let e = shape_of(&policy(bad_rule)).unwrap_err();
+        assert!(e.text().starts_with("syscall number out of range"), "{e:?}");
+        // A second ABI_ID after a bad rule: repeated.
+        let buf = policy(|w| {
+            bad_rule(w)?;
+            w.put_u32(attr::ABI_ID, Abi::Ia32 as u32)
+        });
+        assert_eq!(shape_of(&buf).unwrap_err().text(), "attribute repeated");
+        // The same ABI twice, each nest valid.
+        let mut buf = vec![0u8; 256];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+            for _ in 0..2 {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, Abi::X32 as u32)?;
+                    cmp_rule(w, 1, action::ALLOW, Op::Eq, 1)
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        let e = shape_of(&buf[..n]).unwrap_err();
+        assert_eq!(e.text(), "ABI described twice");
+        // The id after a bad rule: the rule's fault, as before.
+        let buf = {
+            let mut buf = vec![0u8; 256];
+            let mut w = Writer::new(&mut buf);
+            w.nest(attr::POLICY, |w| {
+                w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+                w.nest(attr::POLICY_ABI, |w| {
+                    bad_rule(w)?;
+                    w.put_u32(attr::ABI_ID, Abi::X32 as u32)
+                })
+            })
+            .unwrap();
+            let n = w.len();
+            buf.truncate(n);
+            buf
+        };
+        let e = shape_of(&buf).unwrap_err();
+        assert!(e.text().starts_with("syscall number out of range"), "{e:?}");
     }
 
     /// A mixed policy: allowed, default-equal, stricter fixed answers,
