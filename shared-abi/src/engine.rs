@@ -865,16 +865,33 @@ fn fixed<const N: usize>(buf: &[u8], hdr: [u8; 4]) -> Option<([u8; N], &[u8])> {
     Some((*v, rest))
 }
 
+/// The 4 bytes at `at` of `b` (an attribute header, or a u32 value).
+#[inline(always)]
+fn word<const N: usize>(b: &[u8; N], at: usize) -> [u8; 4] {
+    match b.get(at..at + 4) {
+        Some(&[x, y, z, w]) => [x, y, z, w],
+        _ => [0; 4],
+    }
+}
+
+/// The 8 bytes at `at` of `b`, as a u64.
+#[inline(always)]
+fn word64<const N: usize>(b: &[u8; N], at: usize) -> u64 {
+    let (l, h) = (word(b, at), word(b, at + 4));
+    u64::from_ne_bytes([l[0], l[1], l[2], l[3], h[0], h[1], h[2], h[3]])
+}
+
 /// The rule in `payload` (an `ABI_RULE` nest's), when it has the layout
 /// the manager writes: `RULE_NR`, `RULE_ACTION`, then up to six `RULE_ARG`
 /// nests, each `ARG_INDEX`, `ARG_OP`, `ARG_VALUE` and, for masked-eq only,
-/// `ARG_VALUE_TWO`, every one of them well formed and valid. Such a rule is
-/// what the general reading in [`each_rule`] would read, with the same
-/// values, at a fraction of the cost: its attributes are recognised by
-/// their headers' bytes. Anything else (another order, another
-/// encoding, a value the general reading refuses) gives `None`, and the
-/// general reading decides, with its own refusals. Returns the number,
-/// the action and how many comparisons it wrote at the start of `cmps`.
+/// `ARG_VALUE_TWO`, every one of them well formed and valid, and nothing
+/// else. Such a rule is what the general reading in [`each_rule`] would
+/// read, with the same values, at a fraction of the cost: its attributes
+/// are recognised by their headers' bytes. Anything else (another order,
+/// another encoding, bytes left over, a value the general reading refuses)
+/// gives `None`, and the general reading decides, with its own refusals.
+/// Returns the number, the action and how many comparisons it wrote at the
+/// start of `cmps`.
 fn canonical_rule(payload: &[u8], cmps: &mut [ArgCmp; 6]) -> Option<(u32, u32, usize)> {
     const NR: [u8; 4] = header(8, attr::RULE_NR);
     const ACTION: [u8; 4] = header(8, attr::RULE_ACTION);
@@ -884,37 +901,45 @@ fn canonical_rule(payload: &[u8], cmps: &mut [ArgCmp; 6]) -> Option<(u32, u32, u
     const OP: [u8; 4] = header(8, attr::ARG_OP);
     const VALUE: [u8; 4] = header(12, attr::ARG_VALUE);
     const VALUE_TWO: [u8; 4] = header(12, attr::ARG_VALUE_TWO);
-    let (nr, rest) = fixed::<4>(payload, NR)?;
-    let (act, mut rest) = fixed::<4>(rest, ACTION)?;
-    let (nr, act) = (u32::from_ne_bytes(nr), u32::from_ne_bytes(act));
+    let (head, mut rest) = payload.split_first_chunk::<16>()?;
+    if word(head, 0) != NR || word(head, 8) != ACTION {
+        return None;
+    }
+    let nr = u32::from_ne_bytes(word(head, 4));
+    let act = u32::from_ne_bytes(word(head, 12));
     if nr > limits::MAX_SYSCALL_NR || !action::is_valid(act) {
         return None;
     }
     let mut n = 0usize;
-    while let Some((h, body)) = rest.split_first_chunk::<4>() {
-        let two = match *h {
+    while !rest.is_empty() {
+        // A comparison without its second value: 4 + 28 bytes.
+        let (a, body) = rest.split_first_chunk::<32>()?;
+        let two = match word(a, 0) {
             ARG => false,
             ARG_TWO => true,
             _ => return None,
         };
-        let (index, body) = fixed::<4>(body, INDEX)?;
-        let (op, body) = fixed::<4>(body, OP)?;
-        let (value, body) = fixed::<8>(body, VALUE)?;
+        if word(a, 4) != INDEX || word(a, 12) != OP || word(a, 20) != VALUE {
+            return None;
+        }
         let (value_two, body) = if two {
-            let (v, body) = fixed::<8>(body, VALUE_TWO)?;
-            (u64::from_ne_bytes(v), body)
+            let (t, body) = body.split_first_chunk::<12>()?;
+            if word(t, 0) != VALUE_TWO {
+                return None;
+            }
+            (word64(t, 4), body)
         } else {
             (0, body)
         };
-        let index = u32::from_ne_bytes(index);
-        let op = Op::try_from(u32::from_ne_bytes(op)).ok()?;
+        let index = u32::from_ne_bytes(word(a, 8));
+        let op = Op::try_from(u32::from_ne_bytes(word(a, 16))).ok()?;
         if index > 5 || two != (op == Op::MaskedEq) {
             return None;
         }
         *cmps.get_mut(n)? = ArgCmp {
             index: index as u8,
             op,
-            value: u64::from_ne_bytes(value),
+            value: word64(a, 24),
             value_two,
             arg_mask: u64::MAX,
         };
@@ -2237,6 +2262,19 @@ mod tests {
                 assert!(r.unwrap_err().text().starts_with(msg), "case {i}");
             }
         }
+        // Bytes left over after the comparisons (1 to 3: too short for an
+        // attribute): refused, as the general reading does.
+        for extra in [&[0u8][..], &[0, 0], &[0, 0, 0]] {
+            let buf = policy(|w| {
+                w.nest(attr::ABI_RULE, |w| {
+                    arg_rule_body(w, MMAP, action::ALLOW, &[(0, Op::Eq, 1, 0)])?;
+                    w.put_raw(extra)
+                })
+            });
+            let mut got = [ArgCmp::EMPTY; 6];
+            assert!(canonical_rule(&rule_nests(&buf)[0], &mut got).is_none());
+            assert_eq!(shape_of(&buf).unwrap_err().text(), "truncated attribute");
+        }
         // An unknown operator and a masked-eq without its second value, in
         // the canonical layout.
         for (op, two, msg) in [
@@ -2648,22 +2686,30 @@ mod tests {
         act: u32,
         cmps: &[(u32, Op, u64, u64)],
     ) -> Result<(), crate::nla::Error> {
-        w.nest(attr::ABI_RULE, |w| {
-            w.put_u32(attr::RULE_NR, nr)?;
-            w.put_u32(attr::RULE_ACTION, act)?;
-            for &(index, op, v, two) in cmps {
-                w.nest(attr::RULE_ARG, |w| {
-                    w.put_u32(attr::ARG_INDEX, index)?;
-                    w.put_u32(attr::ARG_OP, op as u32)?;
-                    w.put_u64(attr::ARG_VALUE, v)?;
-                    if op == Op::MaskedEq {
-                        w.put_u64(attr::ARG_VALUE_TWO, two)?;
-                    }
-                    Ok(())
-                })?;
-            }
-            Ok(())
-        })
+        w.nest(attr::ABI_RULE, |w| arg_rule_body(w, nr, act, cmps))
+    }
+
+    /// The attributes of a rule nest, as the manager writes them.
+    fn arg_rule_body(
+        w: &mut Writer<'_>,
+        nr: u32,
+        act: u32,
+        cmps: &[(u32, Op, u64, u64)],
+    ) -> Result<(), crate::nla::Error> {
+        w.put_u32(attr::RULE_NR, nr)?;
+        w.put_u32(attr::RULE_ACTION, act)?;
+        for &(index, op, v, two) in cmps {
+            w.nest(attr::RULE_ARG, |w| {
+                w.put_u32(attr::ARG_INDEX, index)?;
+                w.put_u32(attr::ARG_OP, op as u32)?;
+                w.put_u64(attr::ARG_VALUE, v)?;
+                if op == Op::MaskedEq {
+                    w.put_u64(attr::ARG_VALUE_TWO, two)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// A default-allow policy describing every ABI, with the rules `f` writes
