@@ -32,24 +32,74 @@ pub mod syscalls;
 /// calls the tables do not list, and arguments beyond a call's own, are
 /// read whole (64 bits; 32 for ia32).
 pub fn arg_bits(abi: Abi, nr: u32, index: u8) -> u8 {
-    let (table, reg) = match abi {
-        Abi::X86_64 => (syscalls::X86_64_ARG_BITS, 64),
-        Abi::X32 => (syscalls::X32_ARG_BITS, 64),
-        Abi::Ia32 => (syscalls::IA32_ARG_BITS, 32),
-    };
-    let bits = match table.binary_search_by_key(&nr, |(n, _)| *n) {
-        Ok(i) => table
-            .get(i)
-            .and_then(|(_, w)| w.get(usize::from(index)))
-            .copied()
-            .unwrap_or(reg),
-        Err(_) => reg,
-    };
-    if bits > reg {
-        reg
-    } else {
-        bits
+    bits_in(abi, &arg_row(abi, nr), index)
+}
+
+/// The width of a register of `abi`: 64 bits, 32 for ia32.
+fn reg_bits(abi: Abi) -> u8 {
+    match abi {
+        Abi::X86_64 | Abi::X32 => 64,
+        Abi::Ia32 => 32,
     }
+}
+
+/// Where each number's row is in an ABI's table of argument widths
+/// (`u16::MAX`: not there), built when the module is compiled: a lookup
+/// is one load, where a binary search of the x86_64 table takes nine
+/// steps.
+struct RowIndex([u16; NRS]);
+
+impl RowIndex {
+    const fn of(table: &[(u32, [u8; 6])]) -> RowIndex {
+        let mut at = [u16::MAX; NRS];
+        let mut i = 0;
+        while i < table.len() {
+            let nr = table[i].0 as usize;
+            if nr < NRS {
+                at[nr] = i as u16;
+            }
+            i += 1;
+        }
+        RowIndex(at)
+    }
+}
+
+static X86_64_ROWS: RowIndex = RowIndex::of(syscalls::X86_64_ARG_BITS);
+static X32_ROWS: RowIndex = RowIndex::of(syscalls::X32_ARG_BITS);
+static IA32_ROWS: RowIndex = RowIndex::of(syscalls::IA32_ARG_BITS);
+
+/// [`arg_bits`] of each of the six arguments of call `nr` of `abi`: one
+/// lookup for all six.
+fn arg_row(abi: Abi, nr: u32) -> [u8; 6] {
+    let (table, rows) = match abi {
+        Abi::X86_64 => (syscalls::X86_64_ARG_BITS, &X86_64_ROWS),
+        Abi::X32 => (syscalls::X32_ARG_BITS, &X32_ROWS),
+        Abi::Ia32 => (syscalls::IA32_ARG_BITS, &IA32_ROWS),
+    };
+    let reg = reg_bits(abi);
+    let at = match rows.0.get(nr as usize) {
+        Some(&i) => (i != u16::MAX).then_some(usize::from(i)),
+        // Beyond the index (no rule names such a number): searched.
+        None => table.binary_search_by_key(&nr, |(n, _)| *n).ok(),
+    };
+    let mut row = match at.and_then(|i| table.get(i)) {
+        Some((_, w)) => *w,
+        None => [reg; 6],
+    };
+    for b in row.iter_mut() {
+        if *b > reg {
+            *b = reg;
+        }
+    }
+    row
+}
+
+/// Argument `index`'s width in a row of [`arg_row`] (a register's beyond
+/// the sixth).
+fn bits_in(abi: Abi, row: &[u8; 6], index: u8) -> u8 {
+    row.get(usize::from(index))
+        .copied()
+        .unwrap_or_else(|| reg_bits(abi))
 }
 
 /// The mask of the low `bits` bits (all 64 from 64 on).
@@ -750,8 +800,8 @@ pub struct Tables<'t> {
 enum Item<'x> {
     /// An allow bitmap: each number set is allowed without comparisons.
     Allow(&'x Bits),
-    /// One rule: number, action, comparisons and how many of them count.
-    Rule(u32, u32, &'x [ArgCmp; 6], usize),
+    /// One rule: number, action and comparisons (none: unconditional).
+    Rule(u32, u32, &'x [ArgCmp]),
 }
 
 /// Calls `f` for each rule of a `POLICY_ABI` nest, after validating it.
@@ -762,7 +812,8 @@ fn each_rule<'a>(
     packed: bool,
     mut f: impl FnMut(Item<'_>, &Attr<'a>) -> Result<(), Invalid>,
 ) -> Result<(), Invalid> {
-    const NONE: [ArgCmp; 6] = [ArgCmp::EMPTY; 6];
+    // Each rule's comparisons, reused from rule to rule.
+    let mut cmps = [ArgCmp::EMPTY; 6];
     walk(
         abi.nested_iter(),
         attr::ABI_ALLOW,
@@ -808,15 +859,17 @@ fn each_rule<'a>(
                     if !action::is_valid(act) {
                         return bad("unknown action, or errno above 4095\0", &r);
                     }
-                    f(Item::Rule(nr, act, &NONE, 0), &r)?;
+                    f(Item::Rule(nr, act, &[]), &r)?;
                 }
                 return Ok(());
             }
             if r.kind != attr::ABI_RULE {
                 return Ok(());
             }
+            if let Some((nr, act, n)) = canonical_rule(r.payload, &mut cmps) {
+                return f(Item::Rule(nr, act, cmps.get(..n).unwrap_or(&[])), &r);
+            }
             let (mut nr, mut act) = (None, None);
-            let mut cmps = [ArgCmp::EMPTY; 6];
             let mut n = 0usize;
             walk(
                 r.nested_iter(),
@@ -847,9 +900,111 @@ fn each_rule<'a>(
             let (Some(nr), Some(act)) = (nr, act) else {
                 return bad("rule needs a syscall number and an action\0", &r);
             };
-            f(Item::Rule(nr, act, &cmps, n), &r)
+            f(Item::Rule(nr, act, cmps.get(..n).unwrap_or(&[])), &r)
         },
     )
+}
+
+/// An attribute header as its bytes: total length (header included) and
+/// type, flags included.
+const fn header(len: u16, kind: u16) -> [u8; 4] {
+    let (l, k) = (len.to_ne_bytes(), kind.to_ne_bytes());
+    [l[0], l[1], k[0], k[1]]
+}
+
+/// The payload of a 4- or 8-byte attribute of exactly `hdr` at the start
+/// of `buf`, and what follows it.
+fn fixed<const N: usize>(buf: &[u8], hdr: [u8; 4]) -> Option<([u8; N], &[u8])> {
+    let (h, rest) = buf.split_first_chunk::<4>()?;
+    let (v, rest) = rest.split_first_chunk::<N>()?;
+    if *h != hdr {
+        return None;
+    }
+    Some((*v, rest))
+}
+
+/// The 4 bytes at `at` of `b` (an attribute header, or a u32 value).
+#[inline(always)]
+fn word<const N: usize>(b: &[u8; N], at: usize) -> [u8; 4] {
+    match b.get(at..at + 4) {
+        Some(&[x, y, z, w]) => [x, y, z, w],
+        _ => [0; 4],
+    }
+}
+
+/// The 8 bytes at `at` of `b`, as a u64.
+#[inline(always)]
+fn word64<const N: usize>(b: &[u8; N], at: usize) -> u64 {
+    let (l, h) = (word(b, at), word(b, at + 4));
+    u64::from_ne_bytes([l[0], l[1], l[2], l[3], h[0], h[1], h[2], h[3]])
+}
+
+/// The rule in `payload` (an `ABI_RULE` nest's), when it has the layout
+/// the manager writes: `RULE_NR`, `RULE_ACTION`, then up to six `RULE_ARG`
+/// nests, each `ARG_INDEX`, `ARG_OP`, `ARG_VALUE` and, for masked-eq only,
+/// `ARG_VALUE_TWO`, every one of them well formed and valid, and nothing
+/// else. Such a rule is what the general reading in [`each_rule`] would
+/// read, with the same values, at a fraction of the cost: its attributes
+/// are recognised by their headers' bytes. Anything else (another order,
+/// another encoding, bytes left over, a value the general reading refuses)
+/// gives `None`, and the general reading decides, with its own refusals.
+/// Returns the number, the action and how many comparisons it wrote at the
+/// start of `cmps`.
+fn canonical_rule(payload: &[u8], cmps: &mut [ArgCmp; 6]) -> Option<(u32, u32, usize)> {
+    const NR: [u8; 4] = header(8, attr::RULE_NR);
+    const ACTION: [u8; 4] = header(8, attr::RULE_ACTION);
+    const ARG: [u8; 4] = header(4 + 8 + 8 + 12, attr::RULE_ARG | F_NESTED);
+    const ARG_TWO: [u8; 4] = header(4 + 8 + 8 + 12 + 12, attr::RULE_ARG | F_NESTED);
+    const INDEX: [u8; 4] = header(8, attr::ARG_INDEX);
+    const OP: [u8; 4] = header(8, attr::ARG_OP);
+    const VALUE: [u8; 4] = header(12, attr::ARG_VALUE);
+    const VALUE_TWO: [u8; 4] = header(12, attr::ARG_VALUE_TWO);
+    let (head, mut rest) = payload.split_first_chunk::<16>()?;
+    if word(head, 0) != NR || word(head, 8) != ACTION {
+        return None;
+    }
+    let nr = u32::from_ne_bytes(word(head, 4));
+    let act = u32::from_ne_bytes(word(head, 12));
+    if nr > limits::MAX_SYSCALL_NR || !action::is_valid(act) {
+        return None;
+    }
+    let mut n = 0usize;
+    while !rest.is_empty() {
+        // A comparison without its second value: 4 + 28 bytes.
+        let (a, body) = rest.split_first_chunk::<32>()?;
+        let two = match word(a, 0) {
+            ARG => false,
+            ARG_TWO => true,
+            _ => return None,
+        };
+        if word(a, 4) != INDEX || word(a, 12) != OP || word(a, 20) != VALUE {
+            return None;
+        }
+        let (value_two, body) = if two {
+            let (t, body) = body.split_first_chunk::<12>()?;
+            if word(t, 0) != VALUE_TWO {
+                return None;
+            }
+            (word64(t, 4), body)
+        } else {
+            (0, body)
+        };
+        let index = u32::from_ne_bytes(word(a, 8));
+        let op = Op::try_from(u32::from_ne_bytes(word(a, 16))).ok()?;
+        if index > 5 || two != (op == Op::MaskedEq) {
+            return None;
+        }
+        *cmps.get_mut(n)? = ArgCmp {
+            index: index as u8,
+            op,
+            value: word64(a, 24),
+            value_two,
+            arg_mask: u64::MAX,
+        };
+        n += 1;
+        rest = body;
+    }
+    Some((nr, act, n))
 }
 
 fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
@@ -945,23 +1100,17 @@ fn each_abi<'a>(
                     record = true;
                 }
                 _ => {
-                    let mut id = None;
-                    walk(
-                        a.nested_iter(),
-                        attr::ABI_ALLOW,
-                        &[attr::ABI_RULE],
-                        &[attr::ABI_RULE, attr::ABI_PACKED],
-                        |x| {
-                            if x.kind == attr::ABI_ID {
-                                match Abi::try_from(get_u32(&x)?) {
-                                    Ok(abi) => id = Some(abi),
-                                    Err(_) => return bad("unknown ABI\0", &x),
-                                }
-                            }
-                            Ok(())
-                        },
-                    )?;
-                    let Some(abi) = id else {
+                    // The manager writes the ABI's id first. Then the nest's
+                    // own checks (`abi_id`) cannot refuse it unless `f`,
+                    // whose walk of the nest makes the same checks, refuses
+                    // it too: the nest is walked once, and again only
+                    // after a refusal, to report what `abi_id` would have
+                    // found first.
+                    if let Some(abi) = leading_abi(&a).filter(|x| !seen_abis[x.index()]) {
+                        seen_abis[abi.index()] = true;
+                        return f(abi, &a).or_else(|e| abi_id(&a).and(Err(e)));
+                    }
+                    let Some(abi) = abi_id(&a)? else {
                         return bad("ABI section needs an ABI id\0", &a);
                     };
                     let seen = &mut seen_abis[abi.index()];
@@ -979,6 +1128,95 @@ fn each_abi<'a>(
         Some(d) => Ok((d, bad_abi, record)),
         None => bad("policy needs a default action\0", policy),
     }
+}
+
+/// The rules of a policy, counted against [`limits::MAX_RULES`]: an allow
+/// bitmap counts one per bit set. Without a popcount instruction (the
+/// module's target has none) counting a bitmap's bits costs more than
+/// reading it, so each is counted only when a check needs its exact
+/// figure: until then an upper bound (64 per non-zero word) stands in, and
+/// a check the bounds pass would pass with the exact counts too.
+#[derive(Default)]
+struct RuleCount<'a> {
+    /// Rules other than bitmaps, and the bits of the bitmaps counted.
+    exact: usize,
+    /// The bitmaps not counted yet (their payloads, at most one per ABI).
+    pending: [&'a [u8]; Abi::COUNT],
+    pending_len: usize,
+    /// The sum of their bounds.
+    bound: usize,
+}
+
+impl<'a> RuleCount<'a> {
+    /// Adds an allow bitmap: `bits`, read from `payload`.
+    fn add_bitmap(&mut self, bits: &Bits, payload: &'a [u8]) {
+        match self.pending.get_mut(self.pending_len) {
+            Some(slot) => {
+                *slot = payload;
+                self.pending_len += 1;
+                self.bound += 64 * bits.iter().filter(|w| **w != 0).count();
+            }
+            None => self.exact += count_bits(payload),
+        }
+    }
+
+    /// Whether there are more rules than [`limits::MAX_RULES`].
+    fn over(&mut self) -> bool {
+        const MAX: usize = limits::MAX_RULES as usize;
+        if self.exact.saturating_add(self.bound) <= MAX {
+            return false;
+        }
+        for p in self.pending.get(..self.pending_len).unwrap_or(&[]) {
+            self.exact += count_bits(p);
+        }
+        (self.pending_len, self.bound) = (0, 0);
+        self.exact > MAX
+    }
+}
+
+/// The bits set in `bytes`.
+fn count_bits(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut n = 0usize;
+    for c in chunks.by_ref() {
+        if let Ok(w) = <[u8; 8]>::try_from(c) {
+            n += u64::from_ne_bytes(w).count_ones() as usize;
+        }
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .map(|b| b.count_ones() as usize)
+        .sum::<usize>()
+}
+
+/// Checks the attributes of a `POLICY_ABI` nest (as [`each_rule`] walks
+/// them, not what they hold) and returns its `ABI_ID`, if it has one.
+fn abi_id(a: &Attr<'_>) -> Result<Option<Abi>, Invalid> {
+    let mut id = None;
+    walk(
+        a.nested_iter(),
+        attr::ABI_ALLOW,
+        &[attr::ABI_RULE],
+        &[attr::ABI_RULE, attr::ABI_PACKED],
+        |x| {
+            if x.kind == attr::ABI_ID {
+                match Abi::try_from(get_u32(&x)?) {
+                    Ok(abi) => id = Some(abi),
+                    Err(_) => return bad("unknown ABI\0", &x),
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(id)
+}
+
+/// The ABI of a `POLICY_ABI` nest whose first attribute is a well-formed
+/// `ABI_ID` of a known ABI (as the manager writes it).
+fn leading_abi(a: &Attr<'_>) -> Option<Abi> {
+    let (id, _) = fixed::<4>(a.payload, header(8, attr::ABI_ID))?;
+    Abi::try_from(u32::from_ne_bytes(id)).ok()
 }
 
 /// The bytes an attribute with a payload of `n` bytes takes (header and
@@ -1003,7 +1241,8 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
     let Scratch { abis, staged, .. } = scratch;
     (staged.rules_len, staged.cmps_len) = (0, 0);
     let mut present = [false; Abi::COUNT];
-    let (mut total_rules, mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize, 0usize);
+    let mut total_rules = RuleCount::default();
+    let (mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize);
     let (default, bad_abi, record) = each_abi(
         policy,
         |abi, a| {
@@ -1026,22 +1265,22 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
                         // answer already there, and is the answer elsewhere.
                         for (h, b) in has_fixed.iter_mut().zip(bits) {
                             *h |= b;
-                            total_rules += b.count_ones() as usize;
                         }
-                        if total_rules > limits::MAX_RULES as usize {
+                        total_rules.add_bitmap(bits, r.payload);
+                        if total_rules.over() {
                             return bad("too many rules (the limit is 2048)\0", r);
                         }
                         return Ok(());
                     }
-                    Item::Rule(nr, act, args, n) => {
-                        if n > 0 {
-                            staged.push(abi, nr, act, args.get(..n).unwrap_or(&[]));
+                    Item::Rule(nr, act, args) => {
+                        if !args.is_empty() {
+                            staged.push(abi, nr, act, args);
                         }
-                        (nr, act, n)
+                        (nr, act, args.len())
                     }
                 };
-                total_rules += 1;
-                if total_rules > limits::MAX_RULES as usize {
+                total_rules.exact += 1;
+                if total_rules.over() {
                     return bad("too many rules (the limit is 2048)\0", r);
                 }
                 let k = nr as usize;
@@ -1104,26 +1343,39 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
 /// unconditional answer if any, `conds` the number of rules with
 /// comparisons. Returns how many there are.
 fn abi_exceptions(s: &AbiScratch, default: u32, mut f: impl FnMut(u32, Option<u32>, u16)) -> usize {
-    // Only these can need one: an unconditional "allow" never does.
-    let mut any: Bits = [0; WORDS];
-    for (w, (a, b)) in any.iter_mut().zip(s.odd.iter().zip(&s.has_cond)) {
-        *w = a | b;
-    }
     let mut n = 0usize;
-    each_bit(&any, |nr| {
-        let base = s.base(nr);
-        let c = if bit(&s.has_cond, nr) {
-            s.conds.get(nr as usize).copied().unwrap_or(0)
-        } else {
-            0
-        };
-        let plain = c == 0 && matches!(base, Some(a) if a == action::ALLOW || a == default);
-        if !plain {
+    each_bit(&candidates(s), |nr| {
+        if let Some((base, c)) = exception_of(s, default, nr) {
             n += 1;
             f(nr, base, c);
         }
     });
     n
+}
+
+/// The numbers of one ABI that may need an exception: an unconditional
+/// "allow" never does.
+fn candidates(s: &AbiScratch) -> Bits {
+    let mut any: Bits = [0; WORDS];
+    for (w, (a, b)) in any.iter_mut().zip(s.odd.iter().zip(&s.has_cond)) {
+        *w = a | b;
+    }
+    any
+}
+
+/// Whether `nr`, one of the [`candidates`], needs an exception: its
+/// unconditional answer if any and its number of rules with comparisons
+/// when it does.
+#[inline(always)]
+fn exception_of(s: &AbiScratch, default: u32, nr: u32) -> Option<(Option<u32>, u16)> {
+    let base = s.base(nr);
+    let c = if bit(&s.has_cond, nr) {
+        s.conds.get(nr as usize).copied().unwrap_or(0)
+    } else {
+        0
+    };
+    let plain = c == 0 && matches!(base, Some(a) if a == action::ALLOW || a == default);
+    (!plain).then_some((base, c))
 }
 
 /// The one error of [`compile`]: tables that do not fit what [`validate`]
@@ -1172,7 +1424,7 @@ pub fn compile(
         .enumerate()
     {
         if shape.present.get(i).copied().unwrap_or(false) {
-            *t = place_abi(policy, shape.default, s, exceptions, &mut next)?;
+            place_abi(policy, shape.default, s, exceptions, &mut next, t)?;
         }
     }
     if next.exc != exceptions.len() || next.rule as usize != rules.len() {
@@ -1213,14 +1465,20 @@ fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps:
         .get(start..start.saturating_add(t.exc_len as usize))
         .unwrap_or(&[]);
     let mut n = 0usize;
-    for e in run.iter().filter(|e| e.base.is_none() && e.len > 0) {
+    for e in run {
+        if e.base.is_some() || e.len == 0 {
+            continue;
+        }
         let Some(rs) = rules.get(e.start as usize..e.start as usize + usize::from(e.len)) else {
             continue;
         };
         if rs.iter().any(|r| r.action != action::ALLOW) {
             continue;
         }
-        for r in rs.iter().filter(|r| r.cmp_len == 1) {
+        for r in rs {
+            if r.cmp_len != 1 {
+                continue;
+            }
             let Some(c) = cmps.get(r.cmp_start as usize) else {
                 continue;
             };
@@ -1252,22 +1510,31 @@ struct Cursor {
 
 /// Places one ABI's exceptions at `next` (each with an empty run of its
 /// rules), makes each number with conditional rules remember its exception
-/// (in `s.conds`), and returns the ABI's table: its allow bitmap and its
-/// run of exceptions.
+/// (in `s.conds`), and fills the ABI's table `t` (an absent ABI's before):
+/// its allow bitmap and its run of exceptions.
 fn place_abi(
     policy: &Attr<'_>,
     default: u32,
     s: &mut AbiScratch,
     exceptions: &mut [Exception],
     next: &mut Cursor,
-) -> Result<AbiTable, Invalid> {
+    t: &mut AbiTable,
+) -> Result<(), Invalid> {
     let start = next.exc;
     let mut overflow = false;
-    let mut placed: Bits = [0; WORDS];
     let mut exc_hint = 0u64;
-    abi_exceptions(s, default, |nr, base, c| {
-        set_bit(&mut placed, nr, true);
+    // The exceptions in number order (as `abi_exceptions` gives them to
+    // `validate`), each number with conditional rules remembering its own.
+    each_bit(&candidates(s), |nr| {
+        let Some((base, c)) = exception_of(s, default, nr) else {
+            return;
+        };
         exc_hint |= 1 << (nr % 64);
+        if bit(&s.has_cond, nr) {
+            if let Some(slot) = s.conds.get_mut(nr as usize) {
+                *slot = next.exc as u16;
+            }
+        }
         match exceptions.get_mut(next.exc) {
             Some(e) => {
                 *e = Exception {
@@ -1285,25 +1552,12 @@ fn place_abi(
     if overflow {
         return bad(MISMATCH, policy);
     }
-    let allow = allow_bitmap(s, default);
-    // Each number with conditional rules remembers its exception.
-    let mut k = start;
-    each_bit(&placed, |nr| {
-        if bit(&s.has_cond, nr) {
-            if let Some(slot) = s.conds.get_mut(nr as usize) {
-                *slot = k as u16;
-            }
-        }
-        k += 1;
-    });
-    Ok(AbiTable {
-        present: true,
-        allow,
-        exc_start: start as u32,
-        exc_len: (next.exc - start) as u32,
-        exc_hint,
-        ..AbiTable::EMPTY
-    })
+    t.present = true;
+    t.allow = allow_bitmap(s, default);
+    t.exc_start = start as u32;
+    t.exc_len = (next.exc - start) as u32;
+    t.exc_hint = exc_hint;
+    Ok(())
 }
 
 /// The calls of one ABI allowed without condition: an unconditional
@@ -1341,6 +1595,9 @@ fn fill_staged(
     let Some(staged_rules) = staged.rules.get(..staged.rules_len) else {
         return bad(MISMATCH, policy);
     };
+    // The argument widths of the last call looked up (rules of one call
+    // come together: Docker's profile has five for personality).
+    let mut last: Option<(u8, u16, [u8; 6])> = None;
     for r in staged_rules {
         let n = usize::from(r.n);
         let (Some(abi), Some(s)) = (
@@ -1365,6 +1622,14 @@ fn fill_staged(
         ) else {
             return bad(MISMATCH, policy);
         };
+        let row = match last {
+            Some((a, nr, row)) if a == r.abi && nr == r.nr => row,
+            _ => {
+                let row = arg_row(*abi, u32::from(r.nr));
+                last = Some((r.abi, r.nr, row));
+                row
+            }
+        };
         for (d, s) in dst.iter_mut().zip(src) {
             let Ok(op) = Op::try_from(s.op) else {
                 return bad(MISMATCH, policy);
@@ -1374,7 +1639,7 @@ fn fill_staged(
                 op,
                 value: s.value,
                 value_two: s.value_two,
-                arg_mask: width_mask(arg_bits(*abi, u32::from(r.nr), s.index)),
+                arg_mask: width_mask(bits_in(*abi, &row, s.index)),
             };
         }
         *rule = Rule {
@@ -1409,9 +1674,10 @@ fn fill_rules(
         |abi, a| {
             let conds = abis.get(abi.index()).map(|s| &s.conds);
             each_rule(a, false, |item, r| {
-                let Item::Rule(nr, act, src, n) = item else {
+                let Item::Rule(nr, act, src) = item else {
                     return Ok(());
                 };
+                let n = src.len();
                 if n == 0 {
                     return Ok(());
                 }
@@ -1425,8 +1691,7 @@ fn fill_rules(
                 else {
                     return bad(MISMATCH, r);
                 };
-                let (Some(dst), Some(src)) = (cmps.get_mut(cmp_next..cmp_next + n), src.get(..n))
-                else {
+                let Some(dst) = cmps.get_mut(cmp_next..cmp_next + n) else {
                     return bad(MISMATCH, r);
                 };
                 // Element by element: equal lengths are known, and this keeps
@@ -1484,6 +1749,14 @@ fn sort_runs(
         };
         if run.len() < 2 {
             continue;
+        }
+        // One class (Docker's personality: five "allow" rules): already in
+        // order, as the stable sort below would leave it.
+        let class = |r: &Rule| r.action & action::ACTION_MASK;
+        if let Some(first) = run.first().map(class) {
+            if action::BY_STRICTNESS.contains(&first) && run.iter().all(|r| class(r) == first) {
+                continue;
+            }
         }
         let mut k = 0usize;
         for class in action::BY_STRICTNESS {
@@ -1944,6 +2217,329 @@ mod tests {
         }
     }
 
+    /// The ABI_RULE nests of an x86_64-only policy, in order.
+    fn rule_nests(buf: &[u8]) -> Vec<Vec<u8>> {
+        let p = Iter::new(buf).next().unwrap().unwrap();
+        let abi = p
+            .nested_iter()
+            .find(|a| a.unwrap().kind == attr::POLICY_ABI);
+        abi.unwrap()
+            .unwrap()
+            .nested_iter()
+            .map(Result::unwrap)
+            .filter(|r| r.kind == attr::ABI_RULE)
+            .map(|r| r.payload.to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn canonical_rules_read_as_the_general_reading_does() {
+        type Cmp = (u32, Op, u64, u64);
+        let sets: [&[Cmp]; 5] = [
+            &[],
+            &[(0, Op::Ne, 40, 0)],
+            &[(5, Op::MaskedEq, 0xff, 8)],
+            &[
+                (1, Op::Ge, 1 << 40, 0),
+                (2, Op::MaskedEq, 3, 1),
+                (0, Op::Lt, 9, 0),
+            ],
+            &[
+                (0, Op::Eq, 1, 0),
+                (1, Op::Le, 2, 0),
+                (2, Op::Gt, 3, 0),
+                (3, Op::MaskedEq, u64::MAX, 5),
+                (4, Op::Ne, 0, 0),
+                (5, Op::Eq, u64::MAX, 0),
+            ],
+        ];
+        for (i, cmps) in sets.iter().enumerate() {
+            let act = action::ERRNO | 7;
+            // As the manager writes it: read by the canonical path.
+            let canon = policy(|w| arg_rule(w, MMAP, act, cmps));
+            let nests = rule_nests(&canon);
+            let mut got = [ArgCmp::EMPTY; 6];
+            let (nr, a, n) = canonical_rule(&nests[0], &mut got).expect("canonical");
+            assert_eq!((nr, a, n), (MMAP, act, cmps.len()), "set {i}");
+            for (g, &(index, op, value, two)) in got.iter().zip(cmps.iter()) {
+                let two = if op == Op::MaskedEq { two } else { 0 };
+                assert_eq!(
+                    (g.index as u32, g.op, g.value, g.value_two),
+                    (index, op, value, two)
+                );
+            }
+            // The same rule in another order: read by the general path,
+            // to the same tables.
+            let other = policy(|w| {
+                w.nest(attr::ABI_RULE, |w| {
+                    w.put_u32(attr::RULE_ACTION, act)?;
+                    for &(index, op, v, two) in cmps.iter() {
+                        w.nest(attr::RULE_ARG, |w| {
+                            if op == Op::MaskedEq {
+                                w.put_u64(attr::ARG_VALUE_TWO, two)?;
+                            }
+                            w.put_u64(attr::ARG_VALUE, v)?;
+                            w.put_u32(attr::ARG_OP, op as u32)?;
+                            w.put_u32(attr::ARG_INDEX, index)
+                        })?;
+                    }
+                    w.put_u32(attr::RULE_NR, MMAP)
+                })
+            });
+            assert!(canonical_rule(&rule_nests(&other)[0], &mut got).is_none());
+            assert_eq!(
+                tables_via(&canon, false),
+                tables_via(&other, false),
+                "set {i}"
+            );
+        }
+        // Canonical in layout, refused in value: the general reading's
+        // refusals.
+        let refused: [(&[Cmp], u32, u32, &str); 6] = [
+            (
+                &[(6, Op::Eq, 0, 0)],
+                MMAP,
+                action::ALLOW,
+                "argument index out of range",
+            ),
+            (
+                &[(0, Op::Eq, 0, 0)],
+                1024,
+                action::ALLOW,
+                "syscall number out of range",
+            ),
+            (
+                &[(0, Op::Eq, 0, 0)],
+                MMAP,
+                action::ERRNO | 4096,
+                "unknown action",
+            ),
+            (
+                &[(0, Op::Eq, 0, 0); 7],
+                MMAP,
+                action::ALLOW,
+                "more than 6 argument",
+            ),
+            (&[(0, Op::MaskedEq, 1, 1)], MMAP, action::ALLOW, ""),
+            (&[(0, Op::Eq, 1, 1)], MMAP, action::ALLOW, ""),
+        ];
+        for (i, (cmps, nr, act, msg)) in refused.iter().enumerate() {
+            let buf = policy(|w| arg_rule(w, *nr, *act, cmps));
+            let r = shape_of(&buf);
+            if msg.is_empty() {
+                assert!(r.is_ok(), "case {i}: {r:?}");
+            } else {
+                assert!(r.unwrap_err().text().starts_with(msg), "case {i}");
+            }
+        }
+        // Bytes left over after the comparisons (1 to 3: too short for an
+        // attribute): refused, as the general reading does.
+        for extra in [&[0u8][..], &[0, 0], &[0, 0, 0]] {
+            let buf = policy(|w| {
+                w.nest(attr::ABI_RULE, |w| {
+                    arg_rule_body(w, MMAP, action::ALLOW, &[(0, Op::Eq, 1, 0)])?;
+                    w.put_raw(extra)
+                })
+            });
+            let mut got = [ArgCmp::EMPTY; 6];
+            assert!(canonical_rule(&rule_nests(&buf)[0], &mut got).is_none());
+            assert_eq!(shape_of(&buf).unwrap_err().text(), "truncated attribute");
+        }
+        // An unknown operator and a masked-eq without its second value, in
+        // the canonical layout.
+        for (op, two, msg) in [
+            (99u32, None, "unknown comparison operator"),
+            (Op::MaskedEq as u32, None, "masked-eq needs a second value"),
+            (
+                Op::Eq as u32,
+                Some(1u64),
+                "only masked-eq takes a second value",
+            ),
+        ] {
+            let buf = policy(|w| {
+                w.nest(attr::ABI_RULE, |w| {
+                    w.put_u32(attr::RULE_NR, MMAP)?;
+                    w.put_u32(attr::RULE_ACTION, action::ALLOW)?;
+                    w.nest(attr::RULE_ARG, |w| {
+                        w.put_u32(attr::ARG_INDEX, 0)?;
+                        w.put_u32(attr::ARG_OP, op)?;
+                        w.put_u64(attr::ARG_VALUE, 1)?;
+                        match two {
+                            Some(t) => w.put_u64(attr::ARG_VALUE_TWO, t),
+                            None => Ok(()),
+                        }
+                    })
+                })
+            });
+            let mut got = [ArgCmp::EMPTY; 6];
+            assert!(canonical_rule(&rule_nests(&buf)[0], &mut got).is_none());
+            assert!(shape_of(&buf).unwrap_err().text().starts_with(msg), "{msg}");
+        }
+    }
+
+    /// A policy over every ABI, each with an allow bitmap of `bits[i]`
+    /// (one bit per word set first, then the rest) and `packed[i]`
+    /// packed rules after it; with the offset of each ABI's bitmap and
+    /// packed rules.
+    fn bitmaps(bits: [usize; 3], packed: [u32; 3]) -> (Vec<u8>, Vec<(usize, usize)>) {
+        let mut buf = vec![0u8; 60 * 1024];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ERRNO | 1)?;
+            for (i, a) in Abi::ALL.iter().enumerate() {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, *a as u32)?;
+                    let mut words: Bits = [0; WORDS];
+                    let order = (0..WORDS as u32)
+                        .map(|k| k * 64)
+                        .chain((0..1024u32).filter(|n| n % 64 != 0));
+                    for nr in order.take(bits[i]) {
+                        set_bit(&mut words, nr, true);
+                    }
+                    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    w.put(attr::ABI_ALLOW, &bytes)?;
+                    if packed[i] > 0 {
+                        let p: Vec<(u32, u32)> =
+                            (0..packed[i]).map(|n| (n % 1024, action::ALLOW)).collect();
+                        w.put(attr::ABI_PACKED, &pairs(&p))?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        let p = Iter::new(&buf).next().unwrap().unwrap();
+        let offsets = p
+            .nested_iter()
+            .map(Result::unwrap)
+            .filter(|a| a.kind == attr::POLICY_ABI)
+            .map(|a| {
+                let kids: Vec<_> = a.nested_iter().map(Result::unwrap).collect();
+                let at = |k| kids.iter().find(|x| x.kind == k).map_or(0, |x| x.offset);
+                (at(attr::ABI_ALLOW), at(attr::ABI_PACKED))
+            })
+            .collect();
+        (buf, offsets)
+    }
+
+    #[test]
+    fn the_rule_limit_counts_every_bit_of_every_bitmap() {
+        let count = |bits: [usize; 3]| -> usize {
+            let (buf, _) = bitmaps(bits, [0; 3]);
+            let a = Iter::new(&buf).next().unwrap().unwrap();
+            let mut s = Box::new(Scratch::ZERO);
+            validate(&a, &mut s).unwrap();
+            s.abis
+                .iter()
+                .map(|x| {
+                    x.has_fixed
+                        .iter()
+                        .map(|w| w.count_ones() as usize)
+                        .sum::<usize>()
+                })
+                .sum()
+        };
+        assert_eq!(count([16, 16, 16]), 48, "one bit in every word");
+        assert_eq!(count([1024, 1024, 0]), 2048);
+        let too_many = |bits, packed| {
+            let r = shape_of(&bitmaps(bits, packed).0);
+            r.map(|_| ()).map_err(|e| {
+                assert!(e.text().starts_with("too many rules"), "{e:?}");
+                e.offset
+            })
+        };
+        let at = |bits, packed| bitmaps(bits, packed).1;
+        // Full bitmaps: 2048 is the limit, the third is past it.
+        assert_eq!(too_many([1024, 1024, 0], [0; 3]), Ok(()));
+        assert_eq!(
+            too_many([1024, 1024, 1], [0; 3]),
+            Err(at([1024, 1024, 1], [0; 3])[2].0)
+        );
+        assert_eq!(
+            too_many([1024, 1024, 0], [0, 1, 0]),
+            Err(at([1024, 1024, 0], [0, 1, 0])[1].1)
+        );
+        // Sparse bitmaps (a bit in every word: their bound is 1024 each,
+        // their count 16): the exact count decides.
+        // Where the count passes 2048: (ABI, 0 its bitmap or 1 its packed
+        // rules).
+        let cases = [
+            ([2000, 0, 0], None),
+            ([0, 0, 2000], None),
+            ([1000, 1001, 0], Some((2, 0))),
+            ([1000, 1017, 0], Some((1, 1))),
+            ([0, 0, 2001], Some((2, 1))),
+        ];
+        for (packed, over) in cases {
+            let o = at([16, 16, 16], packed);
+            let want = over.map_or(Ok(()), |(abi, which): (usize, usize)| {
+                Err(if which == 0 { o[abi].0 } else { o[abi].1 })
+            });
+            assert_eq!(too_many([16, 16, 16], packed), want, "{packed:?}");
+        }
+    }
+
+    #[test]
+    fn an_abi_nest_is_refused_for_its_first_fault_in_the_nest() {
+        let bad_rule = |w: &mut Writer<'_>| cmp_rule(w, 2000, action::ALLOW, Op::Eq, 1);
+        // A rule refused for its number, then an attribute the nest may
+        // not hold: the nest's own fault is reported, as when the nest was
+        // checked before its rules were read.
+        let buf = policy(|w| {
+            bad_rule(w)?;
+            w.put_u32(9, 0)
+        });
+        let e = shape_of(&buf).unwrap_err();
+        assert_eq!(e.text(), "unknown attribute");
+        // Alone, the rule's fault.
+        let e = shape_of(&policy(bad_rule)).unwrap_err();
+        assert!(e.text().starts_with("syscall number out of range"), "{e:?}");
+        // A second ABI_ID after a bad rule: repeated.
+        let buf = policy(|w| {
+            bad_rule(w)?;
+            w.put_u32(attr::ABI_ID, Abi::Ia32 as u32)
+        });
+        assert_eq!(shape_of(&buf).unwrap_err().text(), "attribute repeated");
+        // The same ABI twice, each nest valid.
+        let mut buf = vec![0u8; 256];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+            for _ in 0..2 {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, Abi::X32 as u32)?;
+                    cmp_rule(w, 1, action::ALLOW, Op::Eq, 1)
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        let e = shape_of(&buf[..n]).unwrap_err();
+        assert_eq!(e.text(), "ABI described twice");
+        // The id after a bad rule: the rule's fault, as before.
+        let buf = {
+            let mut buf = vec![0u8; 256];
+            let mut w = Writer::new(&mut buf);
+            w.nest(attr::POLICY, |w| {
+                w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
+                w.nest(attr::POLICY_ABI, |w| {
+                    bad_rule(w)?;
+                    w.put_u32(attr::ABI_ID, Abi::X32 as u32)
+                })
+            })
+            .unwrap();
+            let n = w.len();
+            buf.truncate(n);
+            buf
+        };
+        let e = shape_of(&buf).unwrap_err();
+        assert!(e.text().starts_with("syscall number out of range"), "{e:?}");
+    }
+
     /// A mixed policy: allowed, default-equal, stricter fixed answers,
     /// conditional rules with and without an unconditional rule beside.
     fn mixed() -> Vec<u8> {
@@ -2160,22 +2756,30 @@ mod tests {
         act: u32,
         cmps: &[(u32, Op, u64, u64)],
     ) -> Result<(), crate::nla::Error> {
-        w.nest(attr::ABI_RULE, |w| {
-            w.put_u32(attr::RULE_NR, nr)?;
-            w.put_u32(attr::RULE_ACTION, act)?;
-            for &(index, op, v, two) in cmps {
-                w.nest(attr::RULE_ARG, |w| {
-                    w.put_u32(attr::ARG_INDEX, index)?;
-                    w.put_u32(attr::ARG_OP, op as u32)?;
-                    w.put_u64(attr::ARG_VALUE, v)?;
-                    if op == Op::MaskedEq {
-                        w.put_u64(attr::ARG_VALUE_TWO, two)?;
-                    }
-                    Ok(())
-                })?;
-            }
-            Ok(())
-        })
+        w.nest(attr::ABI_RULE, |w| arg_rule_body(w, nr, act, cmps))
+    }
+
+    /// The attributes of a rule nest, as the manager writes them.
+    fn arg_rule_body(
+        w: &mut Writer<'_>,
+        nr: u32,
+        act: u32,
+        cmps: &[(u32, Op, u64, u64)],
+    ) -> Result<(), crate::nla::Error> {
+        w.put_u32(attr::RULE_NR, nr)?;
+        w.put_u32(attr::RULE_ACTION, act)?;
+        for &(index, op, v, two) in cmps {
+            w.nest(attr::RULE_ARG, |w| {
+                w.put_u32(attr::ARG_INDEX, index)?;
+                w.put_u32(attr::ARG_OP, op as u32)?;
+                w.put_u64(attr::ARG_VALUE, v)?;
+                if op == Op::MaskedEq {
+                    w.put_u64(attr::ARG_VALUE_TWO, two)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// A default-allow policy describing every ABI, with the rules `f` writes
@@ -2240,6 +2844,23 @@ mod tests {
             syscalls::IA32_ARG_BITS,
         ] {
             assert!(t.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+        // The index finds what a search of the tables finds.
+        for abi in Abi::ALL {
+            let (table, reg) = match abi {
+                Abi::X86_64 => (syscalls::X86_64_ARG_BITS, 64),
+                Abi::X32 => (syscalls::X32_ARG_BITS, 64),
+                Abi::Ia32 => (syscalls::IA32_ARG_BITS, 32),
+            };
+            for nr in (0..1100).chain([u32::MAX]) {
+                let row = table.iter().find(|(n, _)| *n == nr).map(|(_, w)| *w);
+                for i in 0..8u8 {
+                    let want = row
+                        .and_then(|w| w.get(usize::from(i)).copied())
+                        .unwrap_or(reg);
+                    assert_eq!(arg_bits(*abi, nr, i), want.min(reg), "{abi:?} {nr} {i}");
+                }
+            }
         }
     }
 

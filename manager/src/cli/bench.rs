@@ -13,7 +13,11 @@
 //!   either all the same policy or each a distinct one.
 //! - `encode`: the manager's part of `load --distinct` alone, on any host
 //!   (no module): N distinct policies made and encoded as `load` makes
-//!   them, timed.
+//!   them, timed. With `--compile`, the module's part of an
+//!   `apply-latency --distinct` replace instead: one version encoded as
+//!   that makes it, then validated and compiled N times by shared-abi's
+//!   engine with one reused scratch, as `kmod/store.rs` does (under
+//!   callgrind, its instructions per policy).
 
 use crate::cli::offline::{load_policy, Caps};
 use crate::exit::Code;
@@ -80,6 +84,10 @@ pub enum BenchCmd {
         caps: String,
         #[arg(long, default_value_t = 2000)]
         count: usize,
+        /// Validate and compile one `apply-latency --distinct` version N
+        /// times instead (the profile's default must be errno).
+        #[arg(long)]
+        compile: bool,
     },
 }
 
@@ -236,7 +244,46 @@ pub fn run(cmd: BenchCmd) -> Result<Code, crate::cli::Error> {
             )?;
             Ok(Code::Ok)
         }
-        BenchCmd::Encode { file, caps, count } => {
+        BenchCmd::Encode {
+            file,
+            caps,
+            count,
+            compile: true,
+        } => {
+            let dummy = Resolved { id: 0, dir: None };
+            let mut a = load_policy(&file, &dummy, Caps::IfProfile(&caps), false)?;
+            if a.default != ActionName::Errno {
+                return Err("encode --compile wants a profile whose default is errno".into());
+            }
+            // The first of apply-latency --distinct's versions.
+            a.default_errno = Some(1);
+            let wire = a.to_wire()?;
+            let nest = crate::policy::native::policy_attr(&wire)
+                .ok_or("policy too large for one netlink attribute")?;
+            let policy = sysfence_abi::nla::Iter::new(&nest)
+                .next()
+                .and_then(Result::ok)
+                .ok_or("internal encoding error")?;
+            // One scratch for every compile, as the module keeps one.
+            let mut scratch = Box::new(sysfence_abi::engine::Scratch::ZERO);
+            let start = Instant::now();
+            for _ in 0..count {
+                let p = std::hint::black_box(&policy);
+                let c = sysfence_abi::owned::Compiled::new(p, &mut scratch)
+                    .map_err(|e| crate::cli::Error::from(e.text()))?;
+                std::hint::black_box(&c);
+            }
+            let s = start.elapsed().as_secs_f64();
+            outln!(
+                "{count} policies of {} bytes validated and compiled in {s:.3} s ({:.2} us each)",
+                wire.len(),
+                s * 1e6 / count.max(1) as f64
+            )?;
+            Ok(Code::Ok)
+        }
+        BenchCmd::Encode {
+            file, caps, count, ..
+        } => {
             let dummy = Resolved { id: 0, dir: None };
             let base = load_policy(&file, &dummy, Caps::IfProfile(&caps), false)?;
             let mut bytes = 0usize;

@@ -152,3 +152,92 @@ fn encodings_are_byte_identical_to_the_pinned_ones() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The tables shared-abi's engine compiles from each pinned encoding, as
+/// an FNV-1a hash of every field of every table, pinned: a change to the
+/// engine's validation or compilation that is meant to be invisible (a
+/// faster parse, fewer passes) must keep every one. A change to the
+/// tables on purpose updates the list (the failure prints the new one)
+/// and says why in its commit.
+#[cfg(target_endian = "little")]
+#[test]
+fn compiled_tables_are_the_pinned_ones() {
+    use crate::policy::compiled::Compiled;
+    const PINNED: &[(&str, u64)] = &[
+        ("docker-default", 0x37303a75f53b98c3),
+        ("docker-default-nocaps", 0x372b2fa50036cbd3),
+        ("docker-default-sysadmin", 0xd46965ccabd3daa7),
+        ("docker-default-distinct", 0x7bbf5a949f22b2c2),
+        ("denylist-errno", 0xcb4136a39d3508e0),
+        ("denylist-kill", 0xfb18b7a4ae289bd9),
+        ("log", 0xfcc4b4c5703b434f),
+        ("native", 0x98ac0c863be4cb9e),
+        ("objects", 0x4c684578629e03e4),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wire");
+    let mut got = Vec::new();
+    for (name, _) in cases() {
+        let path = dir.join(format!("{name}.bin"));
+        let wire = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let c = Compiled::of_wire(&wire).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let t = c.tables();
+        let mut b: Vec<u64> = vec![
+            t.head.default.into(),
+            t.head.bad_abi.into(),
+            t.head.record.into(),
+        ];
+        for a in &t.head.abis {
+            b.extend_from_slice(&[
+                a.present.into(),
+                a.exc_start.into(),
+                a.exc_len.into(),
+                a.exc_hint,
+                a.inline_len.into(),
+            ]);
+            b.extend_from_slice(&a.allow);
+            b.extend(a.inline_at.iter().map(|x| u64::from(*x)));
+            for s in &a.inline {
+                b.extend_from_slice(&[
+                    s.nr.into(),
+                    s.index.into(),
+                    s.negate.into(),
+                    s.mask,
+                    s.value,
+                ]);
+            }
+        }
+        for e in t.exceptions {
+            b.extend_from_slice(&[
+                e.nr.into(),
+                e.len.into(),
+                e.start.into(),
+                e.base.map_or(u64::MAX, u64::from),
+            ]);
+        }
+        for r in t.rules {
+            b.extend_from_slice(&[r.action.into(), r.cmp_start.into(), r.cmp_len.into()]);
+        }
+        for c in t.cmps {
+            b.extend_from_slice(&[
+                c.index.into(),
+                c.op as u64,
+                c.value,
+                c.value_two,
+                c.arg_mask,
+            ]);
+        }
+        b.extend(t.objects.iter().map(|x| u64::from(*x)));
+        let h = b
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
+                (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+            });
+        got.push((name, h));
+    }
+    let list: String = got
+        .iter()
+        .map(|(n, h)| format!("        (\"{n}\", {h:#018x}),\n"))
+        .collect();
+    assert_eq!(got.as_slice(), PINNED, "the tables now:\n{list}");
+}
