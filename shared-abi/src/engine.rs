@@ -577,10 +577,12 @@ pub struct InlineAllow {
     pub index: u8,
     /// Allowed when the masked argument differs from `value`.
     pub negate: bool,
-    /// The argument's bits compared.
-    pub mask: u64,
+    /// The argument's bits compared: the low 32 (a rule that compares
+    /// higher bits gets no shortcut, which keeps a compiled policy in the
+    /// kernel's 1 KiB allocation class).
+    pub mask: u32,
     /// What they are compared with (already masked).
-    pub value: u64,
+    pub value: u32,
 }
 
 impl InlineAllow {
@@ -608,15 +610,15 @@ impl InlineAllow {
             nr: u16::try_from(nr).ok().filter(|n| *n != u16::MAX)?,
             index: c.index,
             negate,
-            mask,
-            value,
+            mask: u32::try_from(mask).ok()?,
+            value: u32::try_from(value).ok()?,
         })
     }
 
     /// Whether argument register value `arg` satisfies it.
     #[inline(always)]
     pub fn holds(&self, arg: u64) -> bool {
-        (arg & self.mask == self.value) != self.negate
+        (arg & u64::from(self.mask) == u64::from(self.value)) != self.negate
     }
 }
 
@@ -635,17 +637,19 @@ pub struct AbiTable {
     /// bit is clear has none, without a search.
     pub exc_hint: u64,
     /// Shortcuts in `inline`.
-    pub inline_len: u32,
-    /// Where the shortcuts of numbers `nr % 64 == h` start in `inline`
-    /// (sorted by `nr % 64`), [`NO_INLINE`] for none: a call with none
+    pub inline_len: u8,
+    /// Where the shortcuts of numbers `nr % INLINE_BUCKETS == h` start in
+    /// `inline` (sorted by that), [`NO_INLINE`] for none: a call with none
     /// (most refused calls) looks at no shortcut.
-    pub inline_at: [u8; 64],
+    pub inline_at: [u8; INLINE_BUCKETS],
     /// One-comparison "allow" rules the fast path decides itself.
     pub inline: [InlineAllow; INLINE],
 }
 
 /// [`AbiTable::inline_at`]'s "no shortcut".
 pub const NO_INLINE: u8 = u8::MAX;
+/// Groups of shortcuts in [`AbiTable::inline_at`], by syscall number.
+pub const INLINE_BUCKETS: usize = 16;
 
 impl AbiTable {
     /// An absent ABI.
@@ -656,7 +660,7 @@ impl AbiTable {
         exc_len: 0,
         exc_hint: 0,
         inline_len: 0,
-        inline_at: [NO_INLINE; 64],
+        inline_at: [NO_INLINE; INLINE_BUCKETS],
         inline: [InlineAllow::EMPTY; INLINE],
     };
 
@@ -664,7 +668,7 @@ impl AbiTable {
     /// shortcuts do not know).
     pub fn drop_inline(&mut self) {
         self.inline_len = 0;
-        self.inline_at = [NO_INLINE; 64];
+        self.inline_at = [NO_INLINE; INLINE_BUCKETS];
         self.inline = [InlineAllow::EMPTY; INLINE];
     }
 
@@ -672,20 +676,20 @@ impl AbiTable {
     /// stop here).
     #[inline(always)]
     pub fn inline_maybe(&self, nr: u32) -> bool {
-        self.inline_at.get((nr % 64) as usize) != Some(&NO_INLINE)
+        self.inline_at.get(nr as usize % INLINE_BUCKETS) != Some(&NO_INLINE)
     }
 
     /// Whether a shortcut allows call `nr` with the argument registers
     /// `arg(i)` reads (only those a shortcut of `nr` names).
     #[inline(always)]
     pub fn inline_allows(&self, nr: u32, arg: impl Fn(u8) -> u64) -> bool {
-        let h = nr % 64;
-        let Some(&k) = self.inline_at.get(h as usize) else {
+        let h = nr as usize % INLINE_BUCKETS;
+        let Some(&k) = self.inline_at.get(h) else {
             return false;
         };
-        let n = (self.inline_len as usize).min(INLINE);
+        let n = usize::from(self.inline_len).min(INLINE);
         for s in self.inline.get(usize::from(k)..n).unwrap_or(&[]) {
-            if u32::from(s.nr) % 64 != h {
+            if usize::from(s.nr) % INLINE_BUCKETS != h {
                 break; // the next numbers' shortcuts
             }
             if u32::from(s.nr) == nr && s.holds(arg(s.index)) {
@@ -1490,12 +1494,13 @@ fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps:
             n += 1;
         }
     }
-    t.inline_len = n as u32;
-    // Grouped by `nr % 64`, each group found by `inline_at`.
+    t.inline_len = n as u8;
+    // Grouped by number modulo INLINE_BUCKETS, each group found by
+    // `inline_at`.
     let used = t.inline.get_mut(..n).unwrap_or(&mut []);
-    used.sort_unstable_by_key(|s| (s.nr % 64, s.nr));
+    used.sort_unstable_by_key(|s| (usize::from(s.nr) % INLINE_BUCKETS, s.nr));
     for (k, s) in used.iter().enumerate().rev() {
-        if let Some(at) = t.inline_at.get_mut(usize::from(s.nr % 64)) {
+        if let Some(at) = t.inline_at.get_mut(usize::from(s.nr) % INLINE_BUCKETS) {
             *at = k as u8;
         }
     }

@@ -388,7 +388,8 @@ fn shortcuts_agree(text: &str, caps: Option<&str>) -> usize {
         let at = &t.head.abis[abi.index()];
         let own: Vec<u64> = at.inline[..at.inline_len as usize]
             .iter()
-            .flat_map(|s| [s.value, s.value | 1 << 40, s.value ^ 1, !s.value])
+            .map(|s| u64::from(s.value))
+            .flat_map(|v| [v, v | 1 << 40, v ^ 1, !v])
             .collect();
         found += at.inline_len as usize;
         for nr in 0..1024u32 {
@@ -404,6 +405,15 @@ fn shortcuts_agree(text: &str, caps: Option<&str>) -> usize {
         }
     }
     found
+}
+
+#[test]
+fn the_shortcuts_keep_a_policy_small() {
+    // A compiled policy is the module's `Compiled` (this head, five
+    // vectors, a hash and flags) in one allocation: with the shortcuts it
+    // must stay in the kernel's 1 KiB class, as it was without them.
+    let head = std::mem::size_of::<sysfence_abi::engine::Head>();
+    assert!(head + 5 * 24 + 32 <= 1024, "Head is {head} bytes");
 }
 
 #[test]
