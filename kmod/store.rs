@@ -41,6 +41,10 @@ pub(crate) fn eopnotsupp() -> Error {
     Error::from_errno(-95)
 }
 
+// A compiled policy and its reference count in one allocation of the
+// kernel's 1 KiB class (the gate's shortcuts were sized for it).
+const _: () = assert!(core::mem::size_of::<Compiled>() + 16 <= 1024);
+
 /// A validated, compiled policy (`engine::Tables`, owned). Immutable once
 /// built; identical policies share one.
 pub(crate) struct Compiled {
