@@ -649,7 +649,7 @@ pub struct AbiTable {
 /// [`AbiTable::inline_at`]'s "no shortcut".
 pub const NO_INLINE: u8 = u8::MAX;
 /// Groups of shortcuts in [`AbiTable::inline_at`], by syscall number.
-pub const INLINE_BUCKETS: usize = 16;
+pub const INLINE_BUCKETS: usize = 8;
 
 impl AbiTable {
     /// An absent ABI.
@@ -684,17 +684,19 @@ impl AbiTable {
     #[inline(always)]
     pub fn inline_allows(&self, nr: u32, arg: impl Fn(u8) -> u64) -> bool {
         let h = nr as usize % INLINE_BUCKETS;
-        let Some(&k) = self.inline_at.get(h) else {
-            return false;
-        };
-        let n = usize::from(self.inline_len).min(INLINE);
-        for s in self.inline.get(usize::from(k)..n).unwrap_or(&[]) {
+        let len = usize::from(self.inline_len);
+        let mut k = usize::from(self.inline_at.get(h).copied().unwrap_or(NO_INLINE));
+        while k < len {
+            let Some(s) = self.inline.get(k) else {
+                break;
+            };
             if usize::from(s.nr) % INLINE_BUCKETS != h {
-                break; // the next numbers' shortcuts
+                break; // the next group's
             }
             if u32::from(s.nr) == nr && s.holds(arg(s.index)) {
                 return true;
             }
+            k += 1;
         }
         false
     }
@@ -1495,13 +1497,22 @@ fn fill_inline(t: &mut AbiTable, exceptions: &[Exception], rules: &[Rule], cmps:
         }
     }
     t.inline_len = n as u8;
-    // Grouped by number modulo INLINE_BUCKETS, each group found by
-    // `inline_at`.
-    let used = t.inline.get_mut(..n).unwrap_or(&mut []);
-    used.sort_unstable_by_key(|s| (usize::from(s.nr) % INLINE_BUCKETS, s.nr));
-    for (k, s) in used.iter().enumerate().rev() {
-        if let Some(at) = t.inline_at.get_mut(usize::from(s.nr) % INLINE_BUCKETS) {
-            *at = k as u8;
+    // Grouped by number modulo INLINE_BUCKETS, in the rules' order within
+    // a group, each group found by `inline_at`.
+    let found = t.inline;
+    let mut k = 0usize;
+    for b in 0..INLINE_BUCKETS {
+        for s in found.iter().take(n) {
+            if usize::from(s.nr) % INLINE_BUCKETS != b {
+                continue;
+            }
+            if let Some(at) = t.inline_at.get_mut(b).filter(|at| **at == NO_INLINE) {
+                *at = k as u8;
+            }
+            if let Some(slot) = t.inline.get_mut(k) {
+                *slot = *s;
+            }
+            k += 1;
         }
     }
 }
