@@ -1800,9 +1800,6 @@ impl<'t> Tables<'t> {
     /// The exception for `nr` in ABI table `t`, if any.
     #[inline]
     fn exception(&self, t: &AbiTable, nr: u32) -> Option<&'t Exception> {
-        if (t.exc_hint >> (nr % 64)) & 1 == 0 {
-            return None; // most calls without an exception stop here
-        }
         let run = self
             .exceptions
             .get(t.exc_start as usize..t.exc_start.saturating_add(t.exc_len) as usize)?;
@@ -1839,6 +1836,10 @@ impl<'t> Tables<'t> {
         let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
             return Lookup::Fixed(self.head.bad_abi);
         };
+        if (t.exc_hint >> (nr % 64)) & 1 == 0 {
+            // No exception (the gate's refused calls mostly stop here).
+            return Lookup::Fixed(self.head.default);
+        }
         match self.exception(t, nr) {
             None => Lookup::Fixed(self.head.default),
             Some(e) if e.len == 0 => Lookup::Fixed(e.base.unwrap_or(self.head.default)),
