@@ -91,22 +91,28 @@ pub enum BenchCmd {
     },
 }
 
-/// The `i`th of `load --distinct`'s policies: `base` and one extra
-/// argument rule, whose value is `i`.
-fn distinct_policy(base: &PolicyFile, i: usize) -> Result<Vec<u8>, crate::cli::Error> {
-    let mut p = base.clone();
-    p.rules.push(RuleSpec {
+/// The rule that makes `load --distinct`'s `i`th policy distinct:
+/// sethostname refused when its first argument is `i`.
+pub(crate) fn distinct_rule(i: u64) -> RuleSpec {
+    RuleSpec {
         syscalls: ["sethostname".to_string()].into(),
         action: ActionName::Errno,
         errno: Some(1),
         args: vec![ArgSpec {
             index: 0,
             op: OpName::Eq,
-            value: i as u64,
+            value: i,
             value_two: None,
         }],
         abis: None,
-    });
+    }
+}
+
+/// The `i`th of `load --distinct`'s policies: `base` and
+/// [`distinct_rule`]`(i)`.
+fn distinct_policy(base: &PolicyFile, i: usize) -> Result<Vec<u8>, crate::cli::Error> {
+    let mut p = base.clone();
+    p.rules.push(distinct_rule(i as u64));
     Ok(p.to_wire()?)
 }
 

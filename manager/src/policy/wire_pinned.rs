@@ -12,7 +12,7 @@
 //! rewrite (the commit that added this test). Host byte order: the module
 //! runs on x86_64 only.
 
-use crate::policy::native::{ActionName, ArgSpec, OpName, PolicyFile, RuleSpec};
+use crate::policy::native::PolicyFile;
 use crate::policy::oci::{self, Context};
 
 const DOCKER: &str = include_str!("../../../tests/fixtures/docker-default.json");
@@ -88,18 +88,7 @@ fn cases() -> Vec<(&'static str, PolicyFile)> {
     let docker = import(DOCKER, DOCKER_CAPS);
     // `bench load --distinct`'s policy number 12345.
     let mut distinct = docker.clone();
-    distinct.rules.push(RuleSpec {
-        syscalls: ["sethostname".to_string()].into(),
-        action: ActionName::Errno,
-        errno: Some(1),
-        args: vec![ArgSpec {
-            index: 0,
-            op: OpName::Eq,
-            value: 12345,
-            value_two: None,
-        }],
-        abis: None,
-    });
+    distinct.rules.push(crate::cli::bench::distinct_rule(12345));
     let profile = |name: &str| match name {
         "denylist-errno" => {
             include_str!("../../../tests/differential/profiles/denylist-errno.json")
