@@ -42,6 +42,15 @@ use std::process::ExitCode;
 #[command(verbatim_doc_comment)]
 #[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
 struct Cli {
+    /// The architecture of the kernel policies are encoded for: x86_64
+    /// (ABIs x86_64, ia32, x32) or aarch64 (aarch64, arm), by default this
+    /// host's. A kernel refuses a policy of another architecture; policy
+    /// files and profiles name ABIs of the one given, and a native file
+    /// without `abis` describes its native and 32-bit ABIs (x86_64 and
+    /// ia32, or aarch64 and arm). For checking or converting policies for
+    /// another machine: `sysfence --arch aarch64 policy check FILE`.
+    #[arg(long, global = true, env = "SYSFENCE_ARCH", value_name = "ARCH")]
+    arch: Option<policy::target::ArchName>,
     #[command(subcommand)]
     command: Command,
 }
@@ -221,6 +230,9 @@ fn main() -> ExitCode {
             )
         }
     };
+    if let Some(a) = cli.arch {
+        policy::target::set(a.into());
+    }
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
         Command::Policy(cmd) => cli::policy::policy(cmd),

@@ -28,7 +28,11 @@ impl Compiled {
             .next()
             .and_then(Result::ok)
             .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
-        sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
+        sysfence_abi::owned::Compiled::new_for(
+            crate::policy::target::arch(),
+            &a,
+            &mut Box::new(engine::Scratch::ZERO),
+        )
             .map(Compiled)
             .map_err(|e| PolicyError::Refused(e.text().to_string()))
     }
