@@ -1506,6 +1506,7 @@ pub fn compile(
     if shape.object_bytes == 0 && scratch.staged.complete() {
         fill_staged(
             policy,
+            shape.arch,
             &scratch.abis,
             &scratch.staged,
             exceptions,
@@ -1673,6 +1674,7 @@ fn allow_bitmap(s: &AbiScratch, default: u32) -> Bits {
 /// instead of a second reading of the policy.
 fn fill_staged(
     policy: &Attr<'_>,
+    arch: Arch,
     abis: &[AbiScratch; Abi::COUNT],
     staged: &Staged,
     exceptions: &mut [Exception],
@@ -1688,8 +1690,9 @@ fn fill_staged(
     let mut last: Option<(u8, u16, [u8; 6])> = None;
     for r in staged_rules {
         let n = usize::from(r.n);
+        // (A staged rule's ABI is its slot in the policy's family.)
         let (Some(abi), Some(s)) = (
-            Abi::ALL.get(usize::from(r.abi)),
+            arch.abi(usize::from(r.abi)),
             abis.get(usize::from(r.abi)),
         ) else {
             return bad(MISMATCH, policy);
@@ -1713,7 +1716,7 @@ fn fill_staged(
         let row = match last {
             Some((a, nr, row)) if a == r.abi && nr == r.nr => row,
             _ => {
-                let row = arg_row(*abi, u32::from(r.nr));
+                let row = arg_row(abi, u32::from(r.nr));
                 last = Some((r.abi, r.nr, row));
                 row
             }
@@ -1727,7 +1730,7 @@ fn fill_staged(
                 op,
                 value: s.value,
                 value_two: s.value_two,
-                arg_mask: width_mask(bits_in(*abi, &row, s.index)),
+                arg_mask: width_mask(bits_in(abi, &row, s.index)),
             };
         }
         *rule = Rule {

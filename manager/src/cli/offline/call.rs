@@ -110,6 +110,15 @@ pub fn parse_call(abi: Abi, words: &[String]) -> Result<Call, Usage> {
     let Some((first, rest)) = words.split_first() else {
         return Err(Usage("give the call after --: SYSCALL [ARG...]".into()));
     };
+    let arch = crate::policy::target::arch();
+    if abi.arch() != arch {
+        return Err(Usage(format!(
+            "{} is an ABI of {}, not of the target {} (see --arch)",
+            abi.name(),
+            abi.arch().name(),
+            arch.name()
+        )));
+    }
     if rest.len() > 6 {
         return Err(Usage(format!(
             "{} arguments given, a syscall has at most 6",
