@@ -2900,6 +2900,128 @@ mod tests {
         buf
     }
 
+    /// A policy describing `abis`, each with `f`'s rules.
+    fn on_abis(
+        abis: &[Abi],
+        f: impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error>,
+    ) -> Vec<u8> {
+        let mut buf = vec![0u8; 1024];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, DENY)?;
+            for a in abis {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, *a as u32)?;
+                    f(w)
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        buf
+    }
+
+    fn validated(arch: Arch, buf: &[u8]) -> Result<Shape, Invalid> {
+        let a = Iter::new(buf).next().unwrap().unwrap();
+        validate_for(arch, &a, &mut Box::new(Scratch::ZERO))
+    }
+
+    /// Any socket but AF_VSOCK allowed (Docker's rule), getppid allowed.
+    fn socket_rules(socket: u32, getppid: u32) -> impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error> {
+        move |w| {
+            cmp_rule(w, socket, action::ALLOW, Op::Ne, 40)?;
+            w.nest(attr::ABI_RULE, |w| {
+                w.put_u32(attr::RULE_NR, getppid)?;
+                w.put_u32(attr::RULE_ACTION, action::ALLOW)
+            })
+        }
+    }
+
+    #[test]
+    fn a_policy_is_for_one_architecture_family() {
+        let arm64 = on_abis(&[Abi::Aarch64, Abi::Arm], |_| Ok(()));
+        let x86 = on_abis(&[Abi::X86_64, Abi::Ia32], |_| Ok(()));
+        let mixed = on_abis(&[Abi::X86_64, Abi::Aarch64], |_| Ok(()));
+        let mixed2 = on_abis(&[Abi::Arm, Abi::X32], |_| Ok(()));
+        assert_eq!(validated(Arch::Arm64, &arm64).unwrap().arch, Arch::Arm64);
+        assert_eq!(validated(Arch::X86, &x86).unwrap().arch, Arch::X86);
+        // A kernel of one family refuses the other's policy, cleanly.
+        let e = validated(Arch::X86, &arm64).unwrap_err();
+        assert_eq!(e.text(), "policy describes arm64 ABIs (aarch64, arm); this kernel is not arm64");
+        let e = validated(Arch::Arm64, &x86).unwrap_err();
+        assert_eq!(e.text(), "policy describes x86 ABIs (x86_64, ia32, x32); this kernel is not x86");
+        // Two families: refused as such once an ABI of the kernel's came
+        // first (else the first ABI is the foreign one).
+        let two = "policy describes ABIs of two architecture families (x86 and arm64)";
+        assert_eq!(validated(Arch::X86, &mixed).unwrap_err().text(), two);
+        assert_eq!(validated(Arch::Arm64, &mixed2).unwrap_err().text(), two);
+        assert!(validated(Arch::Arm64, &mixed).is_err());
+        assert!(validated(Arch::X86, &mixed2).is_err());
+        // This build's module is x86's on this host: `validate` is x86's.
+        let a = Iter::new(&arm64).next().unwrap().unwrap();
+        assert_eq!(validate(&a, &mut Box::new(Scratch::ZERO)).is_ok(), Arch::NATIVE == Arch::Arm64);
+        assert!(Owned::new(&a, &mut Box::new(Scratch::ZERO)).is_err() || Arch::NATIVE == Arch::Arm64);
+        // Each ABI once, within the family too.
+        let twice = on_abis(&[Abi::Aarch64, Abi::Aarch64], |_| Ok(()));
+        assert_eq!(validated(Arch::Arm64, &twice).unwrap_err().text(), "ABI described twice");
+    }
+
+    #[test]
+    fn arm64_policies_decide_by_their_own_tables_and_widths() {
+        // aarch64: socket 198, getppid 173; arm: socket 281, getppid 64.
+        let mut buf = vec![0u8; 2048];
+        let mut w = Writer::new(&mut buf);
+        w.nest(attr::POLICY, |w| {
+            w.put_u32(attr::POLICY_DEFAULT, DENY)?;
+            for (abi, socket, getppid) in [(Abi::Aarch64, 198, 173), (Abi::Arm, 281, 64)] {
+                w.nest(attr::POLICY_ABI, |w| {
+                    w.put_u32(attr::ABI_ID, abi as u32)?;
+                    socket_rules(socket, getppid)(w)
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let n = w.len();
+        buf.truncate(n);
+        let a = Iter::new(&buf).next().unwrap().unwrap();
+        let o = Owned::new_for(Arch::Arm64, &a, &mut Box::new(Scratch::ZERO)).unwrap();
+        let t = o.tables();
+        assert_eq!(t.head.arch(), Arch::Arm64);
+        let a0 = |v| [v, 0, 0, 0, 0, 0];
+        for (abi, socket, getppid) in [(Abi::Aarch64, 198, 173), (Abi::Arm, 281, 64)] {
+            assert_eq!(t.decide(abi, getppid, &[0; 6]), action::ALLOW, "{abi:?}");
+            assert_eq!(t.decide(abi, socket, &a0(2)), action::ALLOW);
+            assert_eq!(t.decide(abi, socket, &a0(40)), DENY, "{abi:?} AF_VSOCK");
+            // An int (and AArch32's registers) are 32 bits: high bits ignored.
+            assert_eq!(t.decide(abi, socket, &a0(40 | 1 << 32)), DENY);
+            assert_eq!(t.decide(abi, 1023, &[0; 6]), DENY);
+            // The shortcuts hold the "not AF_VSOCK" rule, at 32 bits.
+            assert!(t.head.inline_allows(abi, socket, |_| 2));
+            assert!(!t.head.inline_allows(abi, socket, |_| 40));
+        }
+        // x86 calls reach no table of an arm64 policy: the bad-ABI answer.
+        for abi in Arch::X86.abis() {
+            assert_eq!(t.decide(*abi, 173, &[0; 6]), action::KILL_PROCESS, "{abi:?}");
+        }
+        // Read back, it names the arm64 ABIs and compiles the same.
+        let back = read_back(&o);
+        let b = Iter::new(&back).next().unwrap().unwrap();
+        let o2 = Owned::new_for(Arch::Arm64, &b, &mut Box::new(Scratch::ZERO)).unwrap();
+        assert_eq!(read_back(&o2), back);
+        assert_eq!(o2.tables().decide(Abi::Arm, 281, &a0(40)), DENY);
+    }
+
+    #[test]
+    fn a_head_keeps_its_size_with_the_family() {
+        // The family sits in each ABI table's padding: a compiled policy
+        // stays in the module's 1 KiB allocation class (kmod/store.rs).
+        assert_eq!(core::mem::size_of::<AbiTable>(), 256);
+        assert!(core::mem::size_of::<Head>() <= 784);
+    }
+
     const SOCKET: u32 = 41;
     const MMAP: u32 = 9;
     const PERSONALITY: u32 = 135;

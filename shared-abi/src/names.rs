@@ -72,4 +72,43 @@ mod tests {
         assert_eq!(name(Abi::X86_64, 0), Some("read"));
         assert_eq!(number(Abi::X86_64, "no_such_call"), None);
     }
+
+    #[test]
+    fn arm64_numbers_are_the_kernels() {
+        let a = Abi::Aarch64;
+        for (name, nr) in [
+            ("openat", 56),
+            ("getppid", 173),
+            ("personality", 92),
+            ("mount", 40),
+            ("socket", 198),
+            ("connect", 203),
+            ("execve", 221),
+            ("clone", 220),
+            ("renameat", 38),
+            ("memfd_secret", 447),
+        ] {
+            assert_eq!(number(a, name), Some(nr), "aarch64 {name}");
+        }
+        // The generic table has no legacy calls.
+        for name in ["open", "stat", "fork", "socketcall"] {
+            assert_eq!(number(a, name), None, "aarch64 {name}");
+        }
+        let arm = Abi::Arm;
+        for (name, nr) in [
+            ("getppid", 64),
+            ("open", 5),
+            ("socket", 281),
+            ("connect", 283),
+            ("execve", 11),
+            ("clone", 120),
+            ("personality", 136),
+            ("arm_fadvise64_64", 270),
+        ] {
+            assert_eq!(number(arm, name), Some(nr), "arm {name}");
+        }
+        // EABI has no OABI-only calls (socketcall, ipc).
+        assert_eq!(number(arm, "socketcall"), None);
+        assert_eq!(name(arm, 0), Some("restart_syscall"));
+    }
 }
