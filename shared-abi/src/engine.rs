@@ -1168,7 +1168,12 @@ fn each_abi<'a>(
 /// Refuses `abi` when the policy's earlier ABIs are of another family
 /// ([`Arch::MIXED`]) or its family is not the kernel's `arch`
 /// ([`Arch::foreign`]); else remembers its family.
-fn check_family(family: &mut Option<Arch>, arch: Arch, abi: Abi, a: &Attr<'_>) -> Result<(), Invalid> {
+fn check_family(
+    family: &mut Option<Arch>,
+    arch: Arch,
+    abi: Abi,
+    a: &Attr<'_>,
+) -> Result<(), Invalid> {
     let mine = abi.arch();
     if family.is_some_and(|f| f != mine) {
         return bad(Arch::MIXED, a);
@@ -1293,7 +1298,11 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
 /// Every check [`compile`] relies on happens here; `scratch` is left ready
 /// for [`compile`]. A policy describing ABIs of two families, or of
 /// another family than `arch`, is refused.
-pub fn validate_for(arch: Arch, policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Invalid> {
+pub fn validate_for(
+    arch: Arch,
+    policy: &Attr<'_>,
+    scratch: &mut Scratch,
+) -> Result<Shape, Invalid> {
     if !policy.nested {
         return bad("policy must be a nested attribute\0", policy);
     }
@@ -1691,10 +1700,8 @@ fn fill_staged(
     for r in staged_rules {
         let n = usize::from(r.n);
         // (A staged rule's ABI is its slot in the policy's family.)
-        let (Some(abi), Some(s)) = (
-            arch.abi(usize::from(r.abi)),
-            abis.get(usize::from(r.abi)),
-        ) else {
+        let (Some(abi), Some(s)) = (arch.abi(usize::from(r.abi)), abis.get(usize::from(r.abi)))
+        else {
             return bad(MISMATCH, policy);
         };
         let Some(e) = s
@@ -2929,7 +2936,10 @@ mod tests {
     }
 
     /// Any socket but AF_VSOCK allowed (Docker's rule), getppid allowed.
-    fn socket_rules(socket: u32, getppid: u32) -> impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error> {
+    fn socket_rules(
+        socket: u32,
+        getppid: u32,
+    ) -> impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error> {
         move |w| {
             cmp_rule(w, socket, action::ALLOW, Op::Ne, 40)?;
             w.nest(attr::ABI_RULE, |w| {
@@ -2949,9 +2959,15 @@ mod tests {
         assert_eq!(validated(Arch::X86, &x86).unwrap().arch, Arch::X86);
         // A kernel of one family refuses the other's policy, cleanly.
         let e = validated(Arch::X86, &arm64).unwrap_err();
-        assert_eq!(e.text(), "policy describes arm64 ABIs (aarch64, arm); this kernel is not arm64");
+        assert_eq!(
+            e.text(),
+            "policy describes arm64 ABIs (aarch64, arm); this kernel is not arm64"
+        );
         let e = validated(Arch::Arm64, &x86).unwrap_err();
-        assert_eq!(e.text(), "policy describes x86 ABIs (x86_64, ia32, x32); this kernel is not x86");
+        assert_eq!(
+            e.text(),
+            "policy describes x86 ABIs (x86_64, ia32, x32); this kernel is not x86"
+        );
         // Two families: refused as such once an ABI of the kernel's came
         // first (else the first ABI is the foreign one).
         let two = "policy describes ABIs of two architecture families (x86 and arm64)";
@@ -2961,11 +2977,19 @@ mod tests {
         assert!(validated(Arch::X86, &mixed2).is_err());
         // This build's module is x86's on this host: `validate` is x86's.
         let a = Iter::new(&arm64).next().unwrap().unwrap();
-        assert_eq!(validate(&a, &mut Box::new(Scratch::ZERO)).is_ok(), Arch::NATIVE == Arch::Arm64);
-        assert!(Owned::new(&a, &mut Box::new(Scratch::ZERO)).is_err() || Arch::NATIVE == Arch::Arm64);
+        assert_eq!(
+            validate(&a, &mut Box::new(Scratch::ZERO)).is_ok(),
+            Arch::NATIVE == Arch::Arm64
+        );
+        assert!(
+            Owned::new(&a, &mut Box::new(Scratch::ZERO)).is_err() || Arch::NATIVE == Arch::Arm64
+        );
         // Each ABI once, within the family too.
         let twice = on_abis(&[Abi::Aarch64, Abi::Aarch64], |_| Ok(()));
-        assert_eq!(validated(Arch::Arm64, &twice).unwrap_err().text(), "ABI described twice");
+        assert_eq!(
+            validated(Arch::Arm64, &twice).unwrap_err().text(),
+            "ABI described twice"
+        );
     }
 
     #[test]
@@ -3004,7 +3028,11 @@ mod tests {
         }
         // x86 calls reach no table of an arm64 policy: the bad-ABI answer.
         for abi in Arch::X86.abis() {
-            assert_eq!(t.decide(*abi, 173, &[0; 6]), action::KILL_PROCESS, "{abi:?}");
+            assert_eq!(
+                t.decide(*abi, 173, &[0; 6]),
+                action::KILL_PROCESS,
+                "{abi:?}"
+            );
         }
         // Read back, it names the arm64 ABIs and compiles the same.
         let back = read_back(&o);

@@ -33,7 +33,11 @@ impl Compiled {
     }
 
     /// As [`Compiled::new`], as a kernel of family `arch` does.
-    pub fn new_for(arch: Arch, policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Compiled, Invalid> {
+    pub fn new_for(
+        arch: Arch,
+        policy: &Attr<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Compiled, Invalid> {
         let shape = engine::validate_for(arch, policy, scratch)?;
         let mut c = Compiled {
             head: Box::new(Head::EMPTY),

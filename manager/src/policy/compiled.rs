@@ -33,8 +33,8 @@ impl Compiled {
             &a,
             &mut Box::new(engine::Scratch::ZERO),
         )
-            .map(Compiled)
-            .map_err(|e| PolicyError::Refused(e.text().to_string()))
+        .map(Compiled)
+        .map_err(|e| PolicyError::Refused(e.text().to_string()))
     }
 
     /// Encodes a policy file and compiles the encoding; returns both.

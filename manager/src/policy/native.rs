@@ -837,9 +837,9 @@ pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> 
         &a,
         &mut Box::new(engine::Scratch::ZERO),
     )
-        .unwrap()
-        .tables()
-        .decide(abi, nr, &args)
+    .unwrap()
+    .tables()
+    .decide(abi, nr, &args)
 }
 
 #[cfg(test)]
@@ -911,6 +911,54 @@ rules:
         assert!(e("default: allow\nrules: [{syscalls: [read], action: allow, args: [{index: 6, op: eq, value: 1}]}]").contains("index 6"));
         assert!(e("default: allow\nbogus: 1").contains("unknown field"));
         assert!(e("default: sometimes").contains("unknown variant"));
+    }
+
+    #[test]
+    fn a_policy_file_is_for_the_target_family() {
+        use crate::policy::target;
+        use sysfence_abi::proto::Arch;
+        let text = "default: errno\nrules: [{syscalls: [getppid, open, socket], action: allow}]";
+        let p = target::with(Arch::Arm64, || PolicyFile::parse(text)).unwrap();
+        // Without `abis`: the family's 64-bit and 32-bit ABIs.
+        assert_eq!(p.abis, vec![AbiName::Aarch64, AbiName::Arm]);
+        let arm64 = |nr, abi| target::with(Arch::Arm64, || decide_with(&p, abi, nr, [0; 6]));
+        assert_eq!(arm64(173, Abi::Aarch64), action::ALLOW, "getppid");
+        assert_eq!(arm64(64, Abi::Arm), action::ALLOW, "arm getppid");
+        // open exists on arm only: allowed there.
+        assert_eq!(arm64(5, Abi::Arm), action::ALLOW);
+        // Read back from the wire, the ABIs keep their names.
+        let wire = target::with(Arch::Arm64, || p.to_wire()).unwrap();
+        let back = target::with(Arch::Arm64, || from_payload(&wire)).unwrap();
+        assert_eq!(back.abis, p.abis);
+        // An x86 kernel refuses it, with the engine's reason.
+        let e = target::with(Arch::X86, || p.to_wire())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("this kernel is not arm64"), "{e}");
+        // x86 defaults are unchanged.
+        let x = target::with(Arch::X86, || PolicyFile::parse(text)).unwrap();
+        assert_eq!(x.abis, vec![AbiName::X86_64, AbiName::Ia32]);
+        // ABIs of two families in one file.
+        let mixed = "default: allow\nabis: [x86_64, aarch64]";
+        let e = PolicyFile::parse(mixed)
+            .unwrap()
+            .to_wire()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("two architectures"), "{e}");
+        // A name of no ABI of the family.
+        let e = target::with(Arch::Arm64, || {
+            PolicyFile::parse(
+                "default: allow\nrules: [{syscalls: [arch_prctl], action: errno, errno: 1}]",
+            )
+            .and_then(|p| p.to_wire())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("unknown syscall `arch_prctl`") && e.contains("aarch64, arm"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -736,6 +736,76 @@ mod tests {
     }
 
     #[test]
+    fn docker_default_for_arm64_describes_aarch64_and_arm() {
+        use crate::policy::target;
+        let im = target::with(Arch::Arm64, || import(DOCKER, &ctx(DOCKER_CAPS)))
+            .expect("the Docker profile imports for arm64");
+        let p = &im.policy;
+        // archMap's SCMP_ARCH_AARCH64 entry and its subArchitectures.
+        assert_eq!(p.abis, vec![AbiName::Aarch64, AbiName::Arm]);
+        // ARM's private calls (0x0f0000 + n, outside the kernel's table)
+        // and the names of no arm64 ABI are reported and left out.
+        // (OABI-only calls such as socketcall and ipc are on neither.)
+        for n in ["breakpoint", "cacheflush", "set_tls", "socketcall", "ipc"] {
+            assert!(im.unknown.iter().any(|u| u == n), "{n}: {:?}", im.unknown);
+        }
+        assert!(!im
+            .unknown
+            .iter()
+            .any(|u| u == "open" || u == "arm_fadvise64_64"));
+        assert!(
+            im.skipped.iter().any(|s| s.contains("arch_prctl")),
+            "amd64-only rules are left out: {:?}",
+            im.skipped
+        );
+        let wire = target::with(Arch::Arm64, || p.to_wire()).expect("encodes for arm64");
+        assert!(
+            p.to_wire().is_err() || target::host() == Arch::Arm64,
+            "an x86 kernel refuses it"
+        );
+        let d = |abi, name, args| target::with(Arch::Arm64, || decide(p, abi, name, args));
+        let eperm = act::ERRNO | 1;
+        for abi in [Abi::Aarch64, Abi::Arm] {
+            assert_eq!(d(abi, "getppid", [0; 6]), act::ALLOW, "{abi:?}");
+            assert_eq!(d(abi, "socket", [2, 1, 0, 0, 0, 0]), act::ALLOW);
+            assert_eq!(
+                d(abi, "socket", [40, 1, 0, 0, 0, 0]),
+                eperm,
+                "{abi:?} AF_VSOCK"
+            );
+            assert_eq!(d(abi, "socket", [40 | 1 << 32, 1, 0, 0, 0, 0]), eperm);
+            assert_eq!(d(abi, "personality", [0; 6]), act::ALLOW);
+            assert_eq!(d(abi, "personality", [8, 0, 0, 0, 0, 0]), act::ALLOW);
+            assert_eq!(
+                d(abi, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+                act::ALLOW
+            );
+            assert_eq!(d(abi, "personality", [1, 0, 0, 0, 0, 0]), eperm);
+            assert_eq!(d(abi, "mount", [0; 6]), eperm);
+            assert_eq!(
+                d(abi, "clone", [0x11, 0, 0, 0, 0, 0]),
+                act::ALLOW,
+                "{abi:?}"
+            );
+            assert_eq!(
+                d(abi, "clone", [0x2000_0011, 0, 0, 0, 0, 0]),
+                eperm,
+                "CLONE_NEWUSER"
+            );
+            assert_eq!(
+                d(abi, "clone3", [0; 6]),
+                act::ERRNO | 38,
+                "clone3 is ENOSYS"
+            );
+            assert_eq!(d(abi, "reboot", [0; 6]), eperm);
+        }
+        // The arm-only rule of Docker's profile.
+        assert_eq!(d(Abi::Arm, "arm_fadvise64_64", [0; 6]), act::ALLOW);
+        assert_eq!(d(Abi::Arm, "open", [0; 6]), act::ALLOW);
+        assert!(!wire.is_empty());
+    }
+
+    #[test]
     fn docker_default_imports_unchanged() {
         let im = import(DOCKER, &ctx(DOCKER_CAPS)).expect("the Docker profile imports");
         let p = &im.policy;

@@ -372,8 +372,16 @@ fn differential_profiles_agree() {
     let l = loaded(DENY_ERRNO, Some(""));
     let c = compiled(&l);
     let spots = match target::arch() {
-        Arch::X86 => [(Abi::X86_64, 41, 40), (Abi::Ia32, 102, 3), (Abi::X86_64, 135, 9)],
-        Arch::Arm64 => [(Abi::Aarch64, 198, 40), (Abi::Arm, 281, 3), (Abi::Aarch64, 92, 9)],
+        Arch::X86 => [
+            (Abi::X86_64, 41, 40),
+            (Abi::Ia32, 102, 3),
+            (Abi::X86_64, 135, 9),
+        ],
+        Arch::Arm64 => [
+            (Abi::Aarch64, 198, 40),
+            (Abi::Arm, 281, 3),
+            (Abi::Aarch64, 92, 9),
+        ],
     };
     for (abi, nr, a0) in spots {
         let args = [a0, 0, 0, 0, 0, 0];
