@@ -50,9 +50,29 @@ struct Cli {
     /// ia32, or aarch64 and arm). For checking or converting policies for
     /// another machine: `sysfence --arch aarch64 policy check FILE`.
     #[arg(long, global = true, env = "SYSFENCE_ARCH", value_name = "ARCH")]
-    arch: Option<policy::target::ArchName>,
+    arch: Option<ArchName>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--arch`: a target architecture as `uname -m` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ArchName {
+    /// An x86_64 kernel (ABIs x86_64, ia32, x32).
+    #[value(name = "x86_64")]
+    X86_64,
+    /// An arm64 kernel (ABIs aarch64, arm).
+    #[value(name = "aarch64", alias = "arm64")]
+    Aarch64,
+}
+
+impl From<ArchName> for sysfence_abi::proto::Arch {
+    fn from(a: ArchName) -> Self {
+        match a {
+            ArchName::X86_64 => Self::X86,
+            ArchName::Aarch64 => Self::Arm64,
+        }
+    }
 }
 
 #[derive(Subcommand)]

@@ -11,26 +11,6 @@ use std::cell::Cell;
 use std::sync::OnceLock;
 use sysfence_abi::proto::{Abi, Arch};
 
-/// A target architecture as the command line names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ArchName {
-    /// An x86_64 kernel (ABIs x86_64, ia32, x32).
-    #[value(name = "x86_64")]
-    X86_64,
-    /// An arm64 kernel (ABIs aarch64, arm).
-    #[value(name = "aarch64", alias = "arm64")]
-    Aarch64,
-}
-
-impl From<ArchName> for Arch {
-    fn from(a: ArchName) -> Arch {
-        match a {
-            ArchName::X86_64 => Arch::X86,
-            ArchName::Aarch64 => Arch::Arm64,
-        }
-    }
-}
-
 static CHOSEN: OnceLock<Arch> = OnceLock::new();
 
 thread_local! {
