@@ -2886,40 +2886,29 @@ mod tests {
     /// A default-allow policy describing every ABI, with the rules `f` writes
     /// into the nest of ABI `abi`.
     fn on_abi(abi: Abi, f: impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error>) -> Vec<u8> {
-        let mut buf = vec![0u8; 1024];
-        let mut w = Writer::new(&mut buf);
-        w.nest(attr::POLICY, |w| {
-            w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
-            for a in Abi::ALL {
-                w.nest(attr::POLICY_ABI, |w| {
-                    w.put_u32(attr::ABI_ID, *a as u32)?;
-                    if *a == abi {
-                        f(w)?;
-                    }
-                    Ok(())
-                })?;
+        on_abis(action::ALLOW, Abi::ALL, |a, w| {
+            if a == abi {
+                f(w)
+            } else {
+                Ok(())
             }
-            Ok(())
         })
-        .unwrap();
-        let n = w.len();
-        buf.truncate(n);
-        buf
     }
 
-    /// A policy describing `abis`, each with `f`'s rules.
+    /// A policy with `default` describing `abis`, each with `f`'s rules.
     fn on_abis(
+        default: u32,
         abis: &[Abi],
-        f: impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error>,
+        f: impl Fn(Abi, &mut Writer<'_>) -> Result<(), crate::nla::Error>,
     ) -> Vec<u8> {
-        let mut buf = vec![0u8; 1024];
+        let mut buf = vec![0u8; 2048];
         let mut w = Writer::new(&mut buf);
         w.nest(attr::POLICY, |w| {
-            w.put_u32(attr::POLICY_DEFAULT, DENY)?;
+            w.put_u32(attr::POLICY_DEFAULT, default)?;
             for a in abis {
                 w.nest(attr::POLICY_ABI, |w| {
                     w.put_u32(attr::ABI_ID, *a as u32)?;
-                    f(w)
+                    f(*a, w)
                 })?;
             }
             Ok(())
@@ -2951,10 +2940,10 @@ mod tests {
 
     #[test]
     fn a_policy_is_for_one_architecture_family() {
-        let arm64 = on_abis(&[Abi::Aarch64, Abi::Arm], |_| Ok(()));
-        let x86 = on_abis(&[Abi::X86_64, Abi::Ia32], |_| Ok(()));
-        let mixed = on_abis(&[Abi::X86_64, Abi::Aarch64], |_| Ok(()));
-        let mixed2 = on_abis(&[Abi::Arm, Abi::X32], |_| Ok(()));
+        let arm64 = on_abis(DENY, &[Abi::Aarch64, Abi::Arm], |_, _| Ok(()));
+        let x86 = on_abis(DENY, &[Abi::X86_64, Abi::Ia32], |_, _| Ok(()));
+        let mixed = on_abis(DENY, &[Abi::X86_64, Abi::Aarch64], |_, _| Ok(()));
+        let mixed2 = on_abis(DENY, &[Abi::Arm, Abi::X32], |_, _| Ok(()));
         assert_eq!(validated(Arch::Arm64, &arm64).unwrap().arch, Arch::Arm64);
         assert_eq!(validated(Arch::X86, &x86).unwrap().arch, Arch::X86);
         // A kernel of one family refuses the other's policy, cleanly.
@@ -2985,7 +2974,7 @@ mod tests {
             Owned::new(&a, &mut Box::new(Scratch::ZERO)).is_err() || Arch::NATIVE == Arch::Arm64
         );
         // Each ABI once, within the family too.
-        let twice = on_abis(&[Abi::Aarch64, Abi::Aarch64], |_| Ok(()));
+        let twice = on_abis(DENY, &[Abi::Aarch64, Abi::Aarch64], |_, _| Ok(()));
         assert_eq!(
             validated(Arch::Arm64, &twice).unwrap_err().text(),
             "ABI described twice"
@@ -2995,27 +2984,17 @@ mod tests {
     #[test]
     fn arm64_policies_decide_by_their_own_tables_and_widths() {
         // aarch64: socket 198, getppid 173; arm: socket 281, getppid 64.
-        let mut buf = vec![0u8; 2048];
-        let mut w = Writer::new(&mut buf);
-        w.nest(attr::POLICY, |w| {
-            w.put_u32(attr::POLICY_DEFAULT, DENY)?;
-            for (abi, socket, getppid) in [(Abi::Aarch64, 198, 173), (Abi::Arm, 281, 64)] {
-                w.nest(attr::POLICY_ABI, |w| {
-                    w.put_u32(attr::ABI_ID, abi as u32)?;
-                    socket_rules(socket, getppid)(w)
-                })?;
-            }
-            Ok(())
-        })
-        .unwrap();
-        let n = w.len();
-        buf.truncate(n);
+        let calls = [(Abi::Aarch64, 198, 173), (Abi::Arm, 281, 64)];
+        let buf = on_abis(DENY, Arch::Arm64.abis(), |abi, w| match abi {
+            Abi::Arm => socket_rules(281, 64)(w),
+            _ => socket_rules(198, 173)(w),
+        });
         let a = Iter::new(&buf).next().unwrap().unwrap();
         let o = Owned::new_for(Arch::Arm64, &a, &mut Box::new(Scratch::ZERO)).unwrap();
         let t = o.tables();
         assert_eq!(t.head.arch(), Arch::Arm64);
         let a0 = |v| [v, 0, 0, 0, 0, 0];
-        for (abi, socket, getppid) in [(Abi::Aarch64, 198, 173), (Abi::Arm, 281, 64)] {
+        for (abi, socket, getppid) in calls {
             assert_eq!(t.decide(abi, getppid, &[0; 6]), action::ALLOW, "{abi:?}");
             assert_eq!(t.decide(abi, socket, &a0(2)), action::ALLOW);
             assert_eq!(t.decide(abi, socket, &a0(40)), DENY, "{abi:?} AF_VSOCK");

@@ -75,37 +75,32 @@ mod tests {
 
     #[test]
     fn arm64_numbers_are_the_kernels() {
-        let a = Abi::Aarch64;
-        for (name, nr) in [
-            ("openat", 56),
-            ("getppid", 173),
-            ("personality", 92),
-            ("mount", 40),
-            ("socket", 198),
-            ("connect", 203),
-            ("execve", 221),
-            ("clone", 220),
-            ("renameat", 38),
-            ("memfd_secret", 447),
+        let (a, arm) = (Abi::Aarch64, Abi::Arm);
+        for (abi, name, nr) in [
+            (a, "openat", 56),
+            (a, "getppid", 173),
+            (a, "personality", 92),
+            (a, "mount", 40),
+            (a, "socket", 198),
+            (a, "connect", 203),
+            (a, "execve", 221),
+            (a, "clone", 220),
+            (a, "renameat", 38),
+            (a, "memfd_secret", 447),
+            (arm, "getppid", 64),
+            (arm, "open", 5),
+            (arm, "socket", 281),
+            (arm, "connect", 283),
+            (arm, "execve", 11),
+            (arm, "clone", 120),
+            (arm, "personality", 136),
+            (arm, "arm_fadvise64_64", 270),
         ] {
-            assert_eq!(number(a, name), Some(nr), "aarch64 {name}");
+            assert_eq!(number(abi, name), Some(nr), "{abi:?} {name}");
         }
         // The generic table has no legacy calls.
         for name in ["open", "stat", "fork", "socketcall"] {
             assert_eq!(number(a, name), None, "aarch64 {name}");
-        }
-        let arm = Abi::Arm;
-        for (name, nr) in [
-            ("getppid", 64),
-            ("open", 5),
-            ("socket", 281),
-            ("connect", 283),
-            ("execve", 11),
-            ("clone", 120),
-            ("personality", 136),
-            ("arm_fadvise64_64", 270),
-        ] {
-            assert_eq!(number(arm, name), Some(nr), "arm {name}");
         }
         // EABI has no OABI-only calls (socketcall, ipc).
         assert_eq!(number(arm, "socketcall"), None);
