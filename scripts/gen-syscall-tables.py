@@ -5,8 +5,9 @@
     scripts/gen-syscall-tables.py [--check] [--src DIR]
 
 Two things come from the kernel:
-- the numbers and names of each ABI, from arch/x86/entry/syscalls/
-  syscall_64.tbl and syscall_32.tbl;
+- the numbers and names of each ABI: x86_64, x32 and ia32 from
+  arch/x86/entry/syscalls/syscall_64.tbl and syscall_32.tbl; aarch64 and
+  arm (AArch32, EABI) from the tables an arm64 kernel builds, see below;
 - the width of each argument as the kernel reads it, from the declared
   types of each table entry's SYSCALL_DEFINEn, COMPAT_SYSCALL_DEFINEn or
   SYSCALL32_DEFINEn: the x86 syscall wrappers (arch/x86/include/asm/
@@ -18,6 +19,33 @@ Two things come from the kernel:
   with no definition (there is none in 6.12): they are not what the
   wrappers cast to, and some differ (clone's flags are `unsigned` there,
   `unsigned long` in kernel/fork.c).
+
+arm64, as 6.12 builds it:
+- scripts/Makefile.asm-headers generates the tables with
+  `syscall_abis_64 += common,64` and `syscall_abis_32 += common,32`, then
+  includes arch/arm64/kernel/Makefile.syscalls, which adds
+  `renameat rlimit memfd_secret` to the 64-bit ABIs and sets
+  `syscalltbl = arch/arm64/tools/syscall_%.tbl`; scripts/syscalltbl.sh
+  keeps the rows whose ABI column is one of those. aarch64 is therefore
+  the rows of arch/arm64/tools/syscall_64.tbl (a symbolic link to
+  scripts/syscall.tbl) with those ABIs, read from the two Makefiles here;
+- arm is arch/arm64/tools/syscall_32.tbl (all `common`, with the compat
+  entry points arm64 runs: compat_sys_aarch32_* of arch/arm64/kernel/
+  sys32.c), and its numbers and names are checked against the `common`
+  and `eabi` rows of arch/arm/tools/syscall.tbl (not `oabi`), which it
+  says it follows; a difference stops the script. ARM's private calls
+  (0x0f0001.., arch/arm64/kernel/sys_compat.c) are not in the table;
+- widths: arch/arm64/include/asm/syscall_wrapper.h's __SYSCALL_DEFINEx
+  passes regs->regs[0..5] as longs and casts each to its declared type
+  (__SC_CAST), as x86 does, so aarch64 rows use the 64-bit register
+  conversion of the native SYSCALL_DEFINEn (an `int` is the low 32 bits);
+  its COMPAT_SYSCALL_DEFINEx casts with __SC_DELOUSE to the declared type,
+  and an AArch32 task's registers are 32 bits, so arm rows use the 32-bit
+  conversion of the compat entry point when the row has one, else of the
+  native one, as ia32. Definitions are read from generic code and the
+  architecture's own directory (arch/x86 or arch/arm64), and an entry
+  point arch/arm64/kernel/sys.c renames (`#define __arm64_sys_personality
+  __arm64_sys_arm64_personality`) is read under its new name.
 
 The sources are /usr/src/linux-source-6.12.tar.xz's (Debian's
 linux-source-6.12), or those of --src DIR (an extracted tree). The few files
@@ -32,6 +60,11 @@ import atexit, os, re, shutil, subprocess, sys, tarfile, tempfile, textwrap
 TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 OUT = "shared-abi/src/syscalls.rs"
 TABLES = ("arch/x86/entry/syscalls/syscall_64.tbl", "arch/x86/entry/syscalls/syscall_32.tbl")
+# arch/arm64/tools/syscall_64.tbl is a symbolic link to scripts/syscall.tbl.
+ARM64_TABLES = ("scripts/syscall.tbl", "arch/arm64/tools/syscall_32.tbl",
+                "arch/arm/tools/syscall.tbl")
+ARM64_MAKE = ("scripts/Makefile.asm-headers", "arch/arm64/kernel/Makefile.syscalls")
+ARM64_RENAMES = "arch/arm64/kernel/sys.c"
 HEADERS = ("include/linux/syscalls.h", "include/linux/compat.h")
 DEFINE = re.compile(rb"\b(COMPAT_SYSCALL_DEFINE|SYSCALL32_DEFINE|SYSCALL_DEFINE)([0-6])\s*\(")
 DEFINED = re.compile(rb"(SYSCALL|SYSCALL32)_DEFINE[0-6]")  # as source_files' grep
@@ -42,12 +75,13 @@ def cache_dir():
     return os.environ.get("SYSFENCE_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sysfence")
 
-def wanted(rel):
-    """Whether a source file can hold a definition the x86 kernel builds."""
+def wanted(rel, arches=("x86", "arm64")):
+    """Whether a source file can hold a definition a kernel of one of
+    arches builds."""
     parts = rel.split("/")
     if parts[0] in ("tools", "samples", "Documentation", "scripts", "usr"):
         return False
-    if parts[0] == "arch" and (len(parts) < 3 or parts[1] != "x86" or parts[2] == "um"):
+    if parts[0] == "arch" and (len(parts) < 3 or parts[1] not in arches or parts[2] == "um"):
         return False
     return rel.endswith((".c", ".h"))
 
@@ -67,10 +101,10 @@ def subset(tree):
     one pass over its compressed stream (about 20 s); read in under a
     second by every later run."""
     st = os.stat(TARBALL)
-    sub = os.path.join(cache_dir(), f"syscall-src-{st.st_size}-{int(st.st_mtime)}")
+    sub = os.path.join(cache_dir(), f"syscall-src-{st.st_size}-{int(st.st_mtime)}-x86-arm64")
     if os.path.isfile(os.path.join(sub, ".complete")):
         return sub
-    keep = set(TABLES) | set(HEADERS)
+    keep = set(TABLES) | set(HEADERS) | set(ARM64_TABLES) | set(ARM64_MAKE)
     try:
         os.makedirs(cache_dir(), exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=os.path.basename(sub) + ".tmp-", dir=cache_dir())
@@ -141,10 +175,11 @@ def split_top(s):
     parts.append(cur)
     return [" ".join(p.split()) for p in parts]
 
-def definitions(root):
-    """{(kind, name): {types: [file, ...]}}; kind "sys" or "compat"."""
+def definitions(root, arch):
+    """{(kind, name): {types: [file, ...]}}; kind "sys" or "compat"; from
+    generic code and arch/ARCH."""
     defs = {}
-    for rel in source_files(root):
+    for rel in (r for r in source_files(root) if wanted(r, (arch,))):
         data = COMMENT.sub(b" ", read(root, rel))
         for m in DEFINE.finditer(data):
             line = data.rfind(b"\n", 0, m.start()) + 1
@@ -157,7 +192,8 @@ def definitions(root):
             inner = data[m.end():j - 1].decode()
             # 64-bit values split over two registers (include/linux/syscalls.h,
             # include/asm-generic/compat.h).
-            inner = re.sub(r"\b(SC_ARG64|compat_arg_u64_dual)\((\w+)\)", r"u32, \2_lo, u32, \2_hi", inner)
+            # arch/arm64/kernel/sys32.c's arg_u32p likewise.
+            inner = re.sub(r"\b(SC_ARG64|compat_arg_u64_dual|arg_u32p)\((\w+)\)", r"u32, \2_lo, u32, \2_hi", inner)
             parts = split_top(inner)
             n = int(m.group(2))
             if "..." in inner or len(parts) != 1 + 2 * n:
@@ -246,57 +282,106 @@ def parse(text, abis):
             rows.append((int(f[0]), f[2], native, compat))
     return sorted(rows)
 
-def render(root):
+def names(name, doc, rows):
+    body = "".join(f'    ({n}, "{s}"),\n' for n, s, _, _ in rows)
+    return f"/// {doc}\npub const {name}: &[(u32, &str)] = &[\n{body}];\n"
+
+def by_name(name, doc, rows):
+    # Byte order, as Rust's str ordering; a name is in a table once.
+    body = "".join(f'    ("{s}", {n}),\n' for n, s, _, _ in sorted(rows, key=lambda r: r[1].encode()))
+    return f"/// {doc}\npub const {name}: &[(&str, u32)] = &[\n{body}];\n"
+
+def args(name, doc, rows, reg, compat_first, defs, protos, renames=None):
+    items = []
+    for n, s, native, compat in rows:
+        entry = (compat or native) if compat_first else native
+        entry = (renames or {}).get(entry, entry)
+        w = widths(entry, defs, protos) if entry and entry != "sys_ni_syscall" else None
+        if w is None:
+            continue
+        w = [min(b, reg) for b in w] + [reg] * (6 - len(w))
+        if any(b < reg for b in w):
+            items.append((f"({n}, [{', '.join(map(str, w))}]),", s))
+    # The names as comments, aligned as rustfmt aligns them.
+    col = max(len(i) for i, _ in items) + 1
+    body = "".join(f"    {i.ljust(col)}// {s}\n" for i, s in items)
+    doc = "".join(f"/// {l}\n" for l in textwrap.wrap(doc, 76))
+    return f"{doc}pub const {name}: &[(u32, [u8; 6])] = &[\n{body}];\n"
+
+NARROW = ("the numbers whose call has an argument narrower than the ABI's {reg}-bit "
+          "registers, with each argument's width in bits as the kernel reads it: the "
+          "declared type of the {what}. Any other argument, of any call, is read whole.")
+
+def make_abis(root, bits):
+    """The ABIs of arm64's `bits`-bit table (64: native, 32: compat), as
+    scripts/Makefile.asm-headers computes syscall_abis_BITS after
+    including arch/arm64/kernel/Makefile.syscalls."""
+    abis = set()
+    for rel in ARM64_MAKE:
+        for m in re.finditer(rf"^syscall_abis_{bits}\s*\+=(.*)$", read(root, rel).decode(), re.M):
+            abis |= {a for a in re.split(r"[\s,]+", m.group(1)) if a}
+    if "common" not in abis:
+        sys.exit(f"{' and '.join(ARM64_MAKE)}: no syscall_abis_{bits} with common")
+    return abis
+
+def arm64_renames(root):
+    """{entry: entry} of arch/arm64/kernel/sys.c's `#define __arm64_sys_X
+    __arm64_sys_Y`: the table's sys_X runs sys_Y's wrapper."""
+    text = read(root, ARM64_RENAMES).decode()
+    return {f"sys_{a}": f"sys_{b}" for a, b in
+            re.findall(r"^#define\s+__arm64_sys_(\w+)\s+__arm64_sys_(\w+)\s*$", text, re.M)}
+
+def arm_checked(root):
+    """arm64's compat rows, after checking their numbers and names against
+    arch/arm/tools/syscall.tbl's EABI rows."""
+    rows = parse(read(root, ARM64_TABLES[1]).decode(), make_abis(root, 32))
+    eabi = parse(read(root, ARM64_TABLES[2]).decode(), {"common", "eabi"})
+    ours, theirs = [(n, s) for n, s, _, _ in rows], [(n, s) for n, s, _, _ in eabi]
+    if ours != theirs:
+        diff = sorted(set(ours) ^ set(theirs))[:5]
+        sys.exit(f"{ARM64_TABLES[1]} and {ARM64_TABLES[2]} (common, eabi) differ: {diff}")
+    return rows
+
+def render_x86(root, protos):
     t64, t32 = (read(root, p).decode() for p in TABLES)
-    defs, protos = definitions(root), prototypes(root)
+    defs = definitions(root, "x86")
     x86_64 = parse(t64, {"common", "64"})
     x32 = parse(t64, {"common", "x32"})
     ia32 = parse(t32, {"i386"})
-
-    def names(name, doc, rows):
-        body = "".join(f'    ({n}, "{s}"),\n' for n, s, _, _ in rows)
-        return f"/// {doc}\npub const {name}: &[(u32, &str)] = &[\n{body}];\n"
-
-    def by_name(name, doc, rows):
-        # Byte order, as Rust's str ordering; a name is in a table once.
-        body = "".join(f'    ("{s}", {n}),\n' for n, s, _, _ in sorted(rows, key=lambda r: r[1].encode()))
-        return f"/// {doc}\npub const {name}: &[(&str, u32)] = &[\n{body}];\n"
-
-    def args(name, doc, rows, reg, compat_first):
-        items = []
-        for n, s, native, compat in rows:
-            entry = (compat or native) if compat_first else native
-            w = widths(entry, defs, protos) if entry and entry != "sys_ni_syscall" else None
-            if w is None:
-                continue
-            w = [min(b, reg) for b in w] + [reg] * (6 - len(w))
-            if any(b < reg for b in w):
-                items.append((f"({n}, [{', '.join(map(str, w))}]),", s))
-        # The names as comments, aligned as rustfmt aligns them.
-        col = max(len(i) for i, _ in items) + 1
-        body = "".join(f"    {i.ljust(col)}// {s}\n" for i, s in items)
-        doc = "".join(f"/// {l}\n" for l in textwrap.wrap(doc, 76))
-        return f"{doc}pub const {name}: &[(u32, [u8; 6])] = &[\n{body}];\n"
-
-    narrow = ("the numbers whose call has an argument narrower than the ABI's {reg}-bit "
-              "registers, with each argument's width in bits as the kernel reads it: the "
-              "declared type of the {what}. Any other argument, of any call, is read whole.")
-    return ("// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT\n"
-            "// @generated by scripts/gen-syscall-tables.py from Linux 6.12's\n"
-            "// arch/x86/entry/syscalls/syscall_{64,32}.tbl and the SYSCALL_DEFINEn,\n"
-            "// COMPAT_SYSCALL_DEFINEn and SYSCALL32_DEFINEn of each entry point.\n"
-            "// Do not edit.\n"
-            "//! Syscall numbers and names per ABI, sorted by number and by name, and\n"
-            "//! the width of each argument as the kernel reads it.\n\n"
-            + names("X86_64", "x86_64 (`common` and `64` rows of syscall_64.tbl).", x86_64) + "\n"
+    return (names("X86_64", "x86_64 (`common` and `64` rows of syscall_64.tbl).", x86_64) + "\n"
             + names("X32", "x32 (`common` and `x32` rows of syscall_64.tbl), numbers without the x32 bit.", x32) + "\n"
             + names("IA32", "ia32 (syscall_32.tbl).", ia32) + "\n"
             + by_name("X86_64_BY_NAME", "[`X86_64`] sorted by name, for lookups by name.", x86_64) + "\n"
             + by_name("X32_BY_NAME", "[`X32`] sorted by name.", x32) + "\n"
             + by_name("IA32_BY_NAME", "[`IA32`] sorted by name.", ia32) + "\n"
-            + args("X86_64_ARG_BITS", "x86_64: " + narrow.format(reg=64, what="entry point's `SYSCALL_DEFINEn`"), x86_64, 64, False) + "\n"
-            + args("X32_ARG_BITS", "x32: " + narrow.format(reg=64, what="entry point's `SYSCALL_DEFINEn` or `COMPAT_SYSCALL_DEFINEn`"), x32, 64, False) + "\n"
-            + args("IA32_ARG_BITS", "ia32: " + narrow.format(reg=32, what="compat entry point's `COMPAT_SYSCALL_DEFINEn` when the row has one, else the native `SYSCALL_DEFINEn`"), ia32, 32, True))
+            + args("X86_64_ARG_BITS", "x86_64: " + NARROW.format(reg=64, what="entry point's `SYSCALL_DEFINEn`"), x86_64, 64, False, defs, protos) + "\n"
+            + args("X32_ARG_BITS", "x32: " + NARROW.format(reg=64, what="entry point's `SYSCALL_DEFINEn` or `COMPAT_SYSCALL_DEFINEn`"), x32, 64, False, defs, protos) + "\n"
+            + args("IA32_ARG_BITS", "ia32: " + NARROW.format(reg=32, what="compat entry point's `COMPAT_SYSCALL_DEFINEn` when the row has one, else the native `SYSCALL_DEFINEn`"), ia32, 32, True, defs, protos))
+
+def render_arm64(root, protos):
+    defs = definitions(root, "arm64")
+    abis64 = make_abis(root, 64)
+    aarch64 = parse(read(root, ARM64_TABLES[0]).decode(), abis64)
+    arm = arm_checked(root)
+    which = ", ".join(f"`{a}`" for a in sorted(abis64))
+    return (names("AARCH64", f"aarch64 ({which} rows of scripts/syscall.tbl, arm64\'s syscall_64.tbl).", aarch64) + "\n"
+            + names("ARM", "arm, AArch32 EABI (arch/arm64/tools/syscall_32.tbl, as arch/arm/tools/syscall.tbl's `common` and `eabi` rows).", arm) + "\n"
+            + by_name("AARCH64_BY_NAME", "[`AARCH64`] sorted by name.", aarch64) + "\n"
+            + by_name("ARM_BY_NAME", "[`ARM`] sorted by name.", arm) + "\n"
+            + args("AARCH64_ARG_BITS", "aarch64: " + NARROW.format(reg=64, what="entry point's `SYSCALL_DEFINEn`"), aarch64, 64, False, defs, protos, arm64_renames(root)) + "\n"
+            + args("ARM_ARG_BITS", "arm: " + NARROW.format(reg=32, what="compat entry point's `COMPAT_SYSCALL_DEFINEn` when the row has one, else the native `SYSCALL_DEFINEn`"), arm, 32, True, defs, protos))
+
+def render(root):
+    protos = prototypes(root)
+    return ("// SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT\n"
+            "// @generated by scripts/gen-syscall-tables.py from Linux 6.12's\n"
+            "// arch/x86/entry/syscalls/syscall_{64,32}.tbl, scripts/syscall.tbl,\n"
+            "// arch/arm64/tools/syscall_32.tbl and the SYSCALL_DEFINEn,\n"
+            "// COMPAT_SYSCALL_DEFINEn and SYSCALL32_DEFINEn of each entry point.\n"
+            "// Do not edit.\n"
+            "//! Syscall numbers and names per ABI, sorted by number and by name, and\n"
+            "//! the width of each argument as the kernel reads it.\n\n"
+            + render_x86(root, protos) + "\n" + render_arm64(root, protos))
 
 def main():
     argv = sys.argv[1:]

@@ -23,11 +23,13 @@ mod oci;
 mod resource;
 #[path = "../../manager/src/policy/syscall_names.rs"]
 mod syscall_names;
+#[path = "../../manager/src/policy/target.rs"]
+mod target;
 
 /// The manager's `policy` module, as its files name each other
 /// (`crate::policy::native`, ...).
 mod policy {
-    pub(crate) use super::{action, input, native, objects, syscall_names};
+    pub(crate) use super::{action, input, native, objects, syscall_names, target};
 }
 
 use sysfence_abi::engine::{self, Scratch};

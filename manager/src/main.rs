@@ -42,8 +42,37 @@ use std::process::ExitCode;
 #[command(verbatim_doc_comment)]
 #[command(name = "sysfence", version = sysfence_abi::proto::RELEASE)]
 struct Cli {
+    /// The architecture of the kernel policies are encoded for: x86_64
+    /// (ABIs x86_64, ia32, x32) or aarch64 (aarch64, arm), by default this
+    /// host's. A kernel refuses a policy of another architecture; policy
+    /// files and profiles name ABIs of the one given, and a native file
+    /// without `abis` describes its native and 32-bit ABIs (x86_64 and
+    /// ia32, or aarch64 and arm). For checking or converting policies for
+    /// another machine: `sysfence --arch aarch64 policy check FILE`.
+    #[arg(long, global = true, env = "SYSFENCE_ARCH", value_name = "ARCH")]
+    arch: Option<ArchName>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--arch`: a target architecture as `uname -m` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ArchName {
+    /// An x86_64 kernel (ABIs x86_64, ia32, x32).
+    #[value(name = "x86_64")]
+    X86_64,
+    /// An arm64 kernel (ABIs aarch64, arm).
+    #[value(name = "aarch64", alias = "arm64")]
+    Aarch64,
+}
+
+impl From<ArchName> for sysfence_abi::proto::Arch {
+    fn from(a: ArchName) -> Self {
+        match a {
+            ArchName::X86_64 => Self::X86,
+            ArchName::Aarch64 => Self::Arm64,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -221,6 +250,9 @@ fn main() -> ExitCode {
             )
         }
     };
+    if let Some(a) = cli.arch {
+        policy::target::set(a.into());
+    }
     let result = match cli.command {
         Command::Status(args) => status::run(&args),
         Command::Policy(cmd) => cli::policy::policy(cmd),

@@ -339,3 +339,64 @@ fn apply_dry_run_needs_no_target_and_apply_does() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("give the target"), "{}", stderr(&o));
 }
+
+#[test]
+fn arch_chooses_the_target_kernels_abis() {
+    let docker = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/docker-default.json"
+    );
+    let test = |arch: &str, call: &[&str]| {
+        let mut args = vec![
+            "--arch",
+            arch,
+            "policy",
+            "test",
+            docker,
+            "--caps",
+            "CAP_CHOWN",
+            "--json",
+            "--",
+        ];
+        args.extend_from_slice(call);
+        let o = sysfence(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    // aarch64's personality is 92, socket 198; arm's socket 281.
+    assert!(test("aarch64", &["personality", "8"]).contains("\"allow\""));
+    assert!(test("aarch64", &["socket", "40"]).contains("errno"));
+    assert!(test("aarch64", &["92", "1"]).contains("errno"));
+    let o = sysfence(&[
+        "--arch", "aarch64", "policy", "test", docker, "--caps", "", "--abi", "arm", "--",
+        "socket", "2",
+    ]);
+    assert!(stdout(&o).contains("allow"), "{}", stderr(&o));
+    // The environment says it too; an ABI of another family is a usage error.
+    let o = Command::new(env!("CARGO_BIN_EXE_sysfence"))
+        .env("SYSFENCE_ARCH", "aarch64")
+        .args([
+            "policy", "test", docker, "--caps", "", "--abi", "x86_64", "--", "read",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not of the target arm64"),
+        "{}",
+        stderr(&o)
+    );
+    // Names of no arm64 ABI are reported as for any kernel.
+    let o = sysfence(&["--arch", "aarch64", "policy", "check", docker]);
+    assert!(
+        stderr(&o).contains("unknown on every ABI of this kernel"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("set_tls"), "{}", stderr(&o));
+    let help = stdout(&sysfence(&["--help"]));
+    assert!(
+        help.contains("--arch") && help.contains("aarch64"),
+        "{help}"
+    );
+}

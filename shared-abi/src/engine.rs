@@ -16,7 +16,7 @@
 //! policy gets the `bad ABI` action.
 
 use crate::nla::{Attr, Iter, Writer, F_NESTED};
-use crate::proto::{action, attr, limits, Abi, Op};
+use crate::proto::{action, attr, limits, Abi, Arch, Op};
 
 // The syscall tables (generated from the kernel) live beside this file and
 // are a child of the engine, so that the module, which compiles shared-abi's
@@ -27,19 +27,19 @@ pub mod syscalls;
 
 /// The width in bits at which the kernel reads argument `index` (0-5) of
 /// call `nr` of `abi`: the declared type of the call's parameter, as the
-/// x86 syscall wrappers cast each register to it (`int` 32, `umode_t` 16,
-/// pointers and `long` 64; never more than 32 for ia32). Arguments of
-/// calls the tables do not list, and arguments beyond a call's own, are
-/// read whole (64 bits; 32 for ia32).
+/// x86 and arm64 syscall wrappers cast each register to it (`int` 32,
+/// `umode_t` 16, pointers and `long` 64; never more than 32 for ia32 and
+/// arm). Arguments of calls the tables do not list, and arguments beyond
+/// a call's own, are read whole (64 bits; 32 for ia32 and arm).
 pub fn arg_bits(abi: Abi, nr: u32, index: u8) -> u8 {
     bits_in(abi, &arg_row(abi, nr), index)
 }
 
-/// The width of a register of `abi`: 64 bits, 32 for ia32.
+/// The width of a register of `abi`: 64 bits, 32 for ia32 and arm.
 fn reg_bits(abi: Abi) -> u8 {
     match abi {
-        Abi::X86_64 | Abi::X32 => 64,
-        Abi::Ia32 => 32,
+        Abi::X86_64 | Abi::X32 | Abi::Aarch64 => 64,
+        Abi::Ia32 | Abi::Arm => 32,
     }
 }
 
@@ -67,6 +67,8 @@ impl RowIndex {
 static X86_64_ROWS: RowIndex = RowIndex::of(syscalls::X86_64_ARG_BITS);
 static X32_ROWS: RowIndex = RowIndex::of(syscalls::X32_ARG_BITS);
 static IA32_ROWS: RowIndex = RowIndex::of(syscalls::IA32_ARG_BITS);
+static AARCH64_ROWS: RowIndex = RowIndex::of(syscalls::AARCH64_ARG_BITS);
+static ARM_ROWS: RowIndex = RowIndex::of(syscalls::ARM_ARG_BITS);
 
 /// [`arg_bits`] of each of the six arguments of call `nr` of `abi`: one
 /// lookup for all six.
@@ -75,6 +77,8 @@ fn arg_row(abi: Abi, nr: u32) -> [u8; 6] {
         Abi::X86_64 => (syscalls::X86_64_ARG_BITS, &X86_64_ROWS),
         Abi::X32 => (syscalls::X32_ARG_BITS, &X32_ROWS),
         Abi::Ia32 => (syscalls::IA32_ARG_BITS, &IA32_ROWS),
+        Abi::Aarch64 => (syscalls::AARCH64_ARG_BITS, &AARCH64_ROWS),
+        Abi::Arm => (syscalls::ARM_ARG_BITS, &ARM_ROWS),
     };
     let reg = reg_bits(abi);
     let at = match rows.0.get(nr as usize) {
@@ -452,6 +456,8 @@ pub struct Shape {
     pub bad_abi: u32,
     /// A recording policy ([`attr::POLICY_RECORD`]).
     pub record: bool,
+    /// The family of its ABIs (the kernel's).
+    pub arch: Arch,
     /// Which ABIs the policy describes, indexed by [`Abi::index`].
     pub present: [bool; Abi::COUNT],
     /// Syscalls whose answer is neither "allow" nor the default, or
@@ -627,6 +633,10 @@ impl InlineAllow {
 pub struct AbiTable {
     /// Whether the policy describes this ABI (else `bad_abi` applies).
     pub present: bool,
+    /// The family of the policy (every table of a [`Head`] has the same):
+    /// the table is for its ABI in this slot. Kept here, in the tables'
+    /// padding, so that a head's size and layout do not change.
+    pub arch: Arch,
     /// Numbers the policy always allows: the syscall gate's fast path.
     pub allow: Bits,
     /// This ABI's run of the exception table, sorted by number.
@@ -655,6 +665,7 @@ impl AbiTable {
     /// An absent ABI.
     pub const EMPTY: AbiTable = AbiTable {
         present: false,
+        arch: Arch::NATIVE,
         allow: [0; WORDS],
         exc_start: 0,
         exc_len: 0,
@@ -751,6 +762,20 @@ impl Head {
             Some(t) => t.inline_allows(nr, arg),
             None => false,
         }
+    }
+
+    /// The family of the policy's ABIs.
+    pub fn arch(&self) -> Arch {
+        self.abis.first().map_or(Arch::NATIVE, |t| t.arch)
+    }
+
+    /// The table of `abi`, when the policy describes it (an ABI of another
+    /// family: none).
+    #[inline(always)]
+    pub fn table(&self, abi: Abi) -> Option<&AbiTable> {
+        self.abis
+            .get(abi.index())
+            .filter(|t| t.present && t.arch == abi.arch())
     }
 
     /// Whether `other` allows exactly the same calls outright in every ABI:
@@ -1061,11 +1086,13 @@ fn parse_arg(a: &Attr<'_>) -> Result<ArgCmp, Invalid> {
 /// each valid object rule or default; returns `(default, bad_abi, record)`.
 fn each_abi<'a>(
     policy: &Attr<'a>,
+    arch: Arch,
     mut f: impl FnMut(Abi, &Attr<'a>) -> Result<(), Invalid>,
     mut obj: impl FnMut(&Attr<'a>) -> Result<(), Invalid>,
 ) -> Result<(u32, u32, bool), Invalid> {
     let (mut default, mut bad_abi, mut record) = (None, action::KILL_PROCESS, false);
     let mut seen_abis = [false; Abi::COUNT];
+    let mut family = None;
     let mut object_rules = 0u32;
     let mut default_classes = 0u32;
     const NESTS: &[u16] = &[
@@ -1112,18 +1139,20 @@ fn each_abi<'a>(
                     // it too: the nest is walked once, and again only
                     // after a refusal, to report what `abi_id` would have
                     // found first.
-                    if let Some(abi) = leading_abi(&a).filter(|x| !seen_abis[x.index()]) {
-                        seen_abis[abi.index()] = true;
+                    let fresh = |x: &Abi| seen_abis.get(x.index()) == Some(&false);
+                    if let Some(abi) = leading_abi(&a).filter(|x| fresh(x) && x.arch() == arch) {
+                        check_family(&mut family, arch, abi, &a)?;
+                        set_seen(&mut seen_abis, abi);
                         return f(abi, &a).or_else(|e| abi_id(&a).and(Err(e)));
                     }
                     let Some(abi) = abi_id(&a)? else {
                         return bad("ABI section needs an ABI id\0", &a);
                     };
-                    let seen = &mut seen_abis[abi.index()];
-                    if *seen {
+                    check_family(&mut family, arch, abi, &a)?;
+                    if !fresh(&abi) {
                         return bad("ABI described twice\0", &a);
                     }
-                    *seen = true;
+                    set_seen(&mut seen_abis, abi);
                     f(abi, &a)?;
                 }
             }
@@ -1133,6 +1162,33 @@ fn each_abi<'a>(
     match default {
         Some(d) => Ok((d, bad_abi, record)),
         None => bad("policy needs a default action\0", policy),
+    }
+}
+
+/// Refuses `abi` when the policy's earlier ABIs are of another family
+/// ([`Arch::MIXED`]) or its family is not the kernel's `arch`
+/// ([`Arch::foreign`]); else remembers its family.
+fn check_family(
+    family: &mut Option<Arch>,
+    arch: Arch,
+    abi: Abi,
+    a: &Attr<'_>,
+) -> Result<(), Invalid> {
+    let mine = abi.arch();
+    if family.is_some_and(|f| f != mine) {
+        return bad(Arch::MIXED, a);
+    }
+    *family = Some(mine);
+    if mine != arch {
+        return bad(mine.foreign(), a);
+    }
+    Ok(())
+}
+
+/// Marks `abi` described.
+fn set_seen(seen: &mut [bool; Abi::COUNT], abi: Abi) {
+    if let Some(s) = seen.get_mut(abi.index()) {
+        *s = true;
     }
 }
 
@@ -1231,10 +1287,22 @@ const fn attr_size(n: usize) -> usize {
     (4 + n + 3) & !3
 }
 
-/// Validates a `POLICY` attribute completely and measures the tables it
-/// compiles to, reading every rule once. Every check [`compile`] relies on
-/// happens here; `scratch` is left ready for [`compile`].
+/// Validates a `POLICY` attribute completely for a kernel of this
+/// build's family ([`Arch::NATIVE`], the module's); see [`validate_for`].
 pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Invalid> {
+    validate_for(Arch::NATIVE, policy, scratch)
+}
+
+/// Validates a `POLICY` attribute completely for a kernel of family
+/// `arch` and measures the tables it compiles to, reading every rule once.
+/// Every check [`compile`] relies on happens here; `scratch` is left ready
+/// for [`compile`]. A policy describing ABIs of two families, or of
+/// another family than `arch`, is refused.
+pub fn validate_for(
+    arch: Arch,
+    policy: &Attr<'_>,
+    scratch: &mut Scratch,
+) -> Result<Shape, Invalid> {
     if !policy.nested {
         return bad("policy must be a nested attribute\0", policy);
     }
@@ -1251,6 +1319,7 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
     let (mut rules, mut cmps, mut object_bytes) = (0usize, 0usize, 0usize);
     let (default, bad_abi, record) = each_abi(
         policy,
+        arch,
         |abi, a| {
             let i = abi.index();
             present[i] = true;
@@ -1336,6 +1405,7 @@ pub fn validate(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Shape, Inval
         default,
         bad_abi,
         record,
+        arch,
         present,
         exceptions,
         rules,
@@ -1418,7 +1488,10 @@ pub fn compile(
         default: shape.default,
         bad_abi: shape.bad_abi,
         record: shape.record,
-        abis: [AbiTable::EMPTY; Abi::COUNT],
+        abis: [AbiTable {
+            arch: shape.arch,
+            ..AbiTable::EMPTY
+        }; Abi::COUNT],
     };
     // The exceptions of each ABI, in number order; each rule run starts
     // empty and its length is the placing cursor of `fill_rules`.
@@ -1442,6 +1515,7 @@ pub fn compile(
     if shape.object_bytes == 0 && scratch.staged.complete() {
         fill_staged(
             policy,
+            shape.arch,
             &scratch.abis,
             &scratch.staged,
             exceptions,
@@ -1449,7 +1523,15 @@ pub fn compile(
             cmps,
         )?;
     } else {
-        fill_rules(policy, &scratch.abis, exceptions, rules, cmps, objects)?;
+        fill_rules(
+            policy,
+            shape.arch,
+            &scratch.abis,
+            exceptions,
+            rules,
+            cmps,
+            objects,
+        )?;
     }
     sort_runs(policy, exceptions, rules, &mut scratch.sort)?;
     if !head.record {
@@ -1601,6 +1683,7 @@ fn allow_bitmap(s: &AbiScratch, default: u32) -> Bits {
 /// instead of a second reading of the policy.
 fn fill_staged(
     policy: &Attr<'_>,
+    arch: Arch,
     abis: &[AbiScratch; Abi::COUNT],
     staged: &Staged,
     exceptions: &mut [Exception],
@@ -1616,10 +1699,9 @@ fn fill_staged(
     let mut last: Option<(u8, u16, [u8; 6])> = None;
     for r in staged_rules {
         let n = usize::from(r.n);
-        let (Some(abi), Some(s)) = (
-            Abi::ALL.get(usize::from(r.abi)),
-            abis.get(usize::from(r.abi)),
-        ) else {
+        // (A staged rule's ABI is its slot in the policy's family.)
+        let (Some(abi), Some(s)) = (arch.abi(usize::from(r.abi)), abis.get(usize::from(r.abi)))
+        else {
             return bad(MISMATCH, policy);
         };
         let Some(e) = s
@@ -1641,7 +1723,7 @@ fn fill_staged(
         let row = match last {
             Some((a, nr, row)) if a == r.abi && nr == r.nr => row,
             _ => {
-                let row = arg_row(*abi, u32::from(r.nr));
+                let row = arg_row(abi, u32::from(r.nr));
                 last = Some((r.abi, r.nr, row));
                 row
             }
@@ -1655,7 +1737,7 @@ fn fill_staged(
                 op,
                 value: s.value,
                 value_two: s.value_two,
-                arg_mask: width_mask(bits_in(*abi, &row, s.index)),
+                arg_mask: width_mask(bits_in(abi, &row, s.index)),
             };
         }
         *rule = Rule {
@@ -1677,6 +1759,7 @@ fn fill_staged(
 /// object rules are copied as they are.
 fn fill_rules(
     policy: &Attr<'_>,
+    arch: Arch,
     abis: &[AbiScratch; Abi::COUNT],
     exceptions: &mut [Exception],
     rules: &mut [Rule],
@@ -1687,6 +1770,7 @@ fn fill_rules(
     let mut obj_next = 0usize;
     each_abi(
         policy,
+        arch,
         |abi, a| {
             let conds = abis.get(abi.index()).map(|s| &s.conds);
             each_rule(a, false, |item, r| {
@@ -1815,7 +1899,7 @@ impl<'t> Tables<'t> {
     /// rules with comparisons ([`Tables::eval`]).
     #[inline]
     pub fn lookup(&self, abi: Abi, nr: u32) -> Lookup<'t> {
-        let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
+        let Some(t) = self.head.table(abi) else {
             return Lookup::Fixed(self.head.bad_abi);
         };
         if bit(&t.allow, nr) {
@@ -1833,7 +1917,7 @@ impl<'t> Tables<'t> {
     /// without testing the bit again.
     #[inline]
     pub fn lookup_unallowed(&self, abi: Abi, nr: u32) -> Lookup<'t> {
-        let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
+        let Some(t) = self.head.table(abi) else {
             return Lookup::Fixed(self.head.bad_abi);
         };
         if (t.exc_hint >> (nr % 64)) & 1 == 0 {
@@ -1981,8 +2065,8 @@ impl<'t> Tables<'t> {
         if self.head.record {
             w.put(attr::POLICY_RECORD, &[])?;
         }
-        for abi in Abi::ALL {
-            let Some(t) = self.head.abis.get(abi.index()).filter(|t| t.present) else {
+        for abi in self.head.arch().abis() {
+            let Some(t) = self.head.table(*abi) else {
                 continue;
             };
             w.nest(attr::POLICY_ABI, |w| {
@@ -2802,17 +2886,29 @@ mod tests {
     /// A default-allow policy describing every ABI, with the rules `f` writes
     /// into the nest of ABI `abi`.
     fn on_abi(abi: Abi, f: impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error>) -> Vec<u8> {
-        let mut buf = vec![0u8; 1024];
+        on_abis(action::ALLOW, Abi::ALL, |a, w| {
+            if a == abi {
+                f(w)
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    /// A policy with `default` describing `abis`, each with `f`'s rules.
+    fn on_abis(
+        default: u32,
+        abis: &[Abi],
+        f: impl Fn(Abi, &mut Writer<'_>) -> Result<(), crate::nla::Error>,
+    ) -> Vec<u8> {
+        let mut buf = vec![0u8; 2048];
         let mut w = Writer::new(&mut buf);
         w.nest(attr::POLICY, |w| {
-            w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
-            for a in Abi::ALL {
+            w.put_u32(attr::POLICY_DEFAULT, default)?;
+            for a in abis {
                 w.nest(attr::POLICY_ABI, |w| {
                     w.put_u32(attr::ABI_ID, *a as u32)?;
-                    if *a == abi {
-                        f(w)?;
-                    }
-                    Ok(())
+                    f(*a, w)
                 })?;
             }
             Ok(())
@@ -2821,6 +2917,116 @@ mod tests {
         let n = w.len();
         buf.truncate(n);
         buf
+    }
+
+    fn validated(arch: Arch, buf: &[u8]) -> Result<Shape, Invalid> {
+        let a = Iter::new(buf).next().unwrap().unwrap();
+        validate_for(arch, &a, &mut Box::new(Scratch::ZERO))
+    }
+
+    /// Any socket but AF_VSOCK allowed (Docker's rule), getppid allowed.
+    fn socket_rules(
+        socket: u32,
+        getppid: u32,
+    ) -> impl Fn(&mut Writer<'_>) -> Result<(), crate::nla::Error> {
+        move |w| {
+            cmp_rule(w, socket, action::ALLOW, Op::Ne, 40)?;
+            w.nest(attr::ABI_RULE, |w| {
+                w.put_u32(attr::RULE_NR, getppid)?;
+                w.put_u32(attr::RULE_ACTION, action::ALLOW)
+            })
+        }
+    }
+
+    #[test]
+    fn a_policy_is_for_one_architecture_family() {
+        let arm64 = on_abis(DENY, &[Abi::Aarch64, Abi::Arm], |_, _| Ok(()));
+        let x86 = on_abis(DENY, &[Abi::X86_64, Abi::Ia32], |_, _| Ok(()));
+        let mixed = on_abis(DENY, &[Abi::X86_64, Abi::Aarch64], |_, _| Ok(()));
+        let mixed2 = on_abis(DENY, &[Abi::Arm, Abi::X32], |_, _| Ok(()));
+        assert_eq!(validated(Arch::Arm64, &arm64).unwrap().arch, Arch::Arm64);
+        assert_eq!(validated(Arch::X86, &x86).unwrap().arch, Arch::X86);
+        // A kernel of one family refuses the other's policy, cleanly.
+        let e = validated(Arch::X86, &arm64).unwrap_err();
+        assert_eq!(
+            e.text(),
+            "policy describes arm64 ABIs (aarch64, arm); this kernel is not arm64"
+        );
+        let e = validated(Arch::Arm64, &x86).unwrap_err();
+        assert_eq!(
+            e.text(),
+            "policy describes x86 ABIs (x86_64, ia32, x32); this kernel is not x86"
+        );
+        // Two families: refused as such once an ABI of the kernel's came
+        // first (else the first ABI is the foreign one).
+        let two = "policy describes ABIs of two architecture families (x86 and arm64)";
+        assert_eq!(validated(Arch::X86, &mixed).unwrap_err().text(), two);
+        assert_eq!(validated(Arch::Arm64, &mixed2).unwrap_err().text(), two);
+        assert!(validated(Arch::Arm64, &mixed).is_err());
+        assert!(validated(Arch::X86, &mixed2).is_err());
+        // This build's module is x86's on this host: `validate` is x86's.
+        let a = Iter::new(&arm64).next().unwrap().unwrap();
+        assert_eq!(
+            validate(&a, &mut Box::new(Scratch::ZERO)).is_ok(),
+            Arch::NATIVE == Arch::Arm64
+        );
+        assert!(
+            Owned::new(&a, &mut Box::new(Scratch::ZERO)).is_err() || Arch::NATIVE == Arch::Arm64
+        );
+        // Each ABI once, within the family too.
+        let twice = on_abis(DENY, &[Abi::Aarch64, Abi::Aarch64], |_, _| Ok(()));
+        assert_eq!(
+            validated(Arch::Arm64, &twice).unwrap_err().text(),
+            "ABI described twice"
+        );
+    }
+
+    #[test]
+    fn arm64_policies_decide_by_their_own_tables_and_widths() {
+        // aarch64: socket 198, getppid 173; arm: socket 281, getppid 64.
+        let calls = [(Abi::Aarch64, 198, 173), (Abi::Arm, 281, 64)];
+        let buf = on_abis(DENY, Arch::Arm64.abis(), |abi, w| match abi {
+            Abi::Arm => socket_rules(281, 64)(w),
+            _ => socket_rules(198, 173)(w),
+        });
+        let a = Iter::new(&buf).next().unwrap().unwrap();
+        let o = Owned::new_for(Arch::Arm64, &a, &mut Box::new(Scratch::ZERO)).unwrap();
+        let t = o.tables();
+        assert_eq!(t.head.arch(), Arch::Arm64);
+        let a0 = |v| [v, 0, 0, 0, 0, 0];
+        for (abi, socket, getppid) in calls {
+            assert_eq!(t.decide(abi, getppid, &[0; 6]), action::ALLOW, "{abi:?}");
+            assert_eq!(t.decide(abi, socket, &a0(2)), action::ALLOW);
+            assert_eq!(t.decide(abi, socket, &a0(40)), DENY, "{abi:?} AF_VSOCK");
+            // An int (and AArch32's registers) are 32 bits: high bits ignored.
+            assert_eq!(t.decide(abi, socket, &a0(40 | 1 << 32)), DENY);
+            assert_eq!(t.decide(abi, 1023, &[0; 6]), DENY);
+            // The shortcuts hold the "not AF_VSOCK" rule, at 32 bits.
+            assert!(t.head.inline_allows(abi, socket, |_| 2));
+            assert!(!t.head.inline_allows(abi, socket, |_| 40));
+        }
+        // x86 calls reach no table of an arm64 policy: the bad-ABI answer.
+        for abi in Arch::X86.abis() {
+            assert_eq!(
+                t.decide(*abi, 173, &[0; 6]),
+                action::KILL_PROCESS,
+                "{abi:?}"
+            );
+        }
+        // Read back, it names the arm64 ABIs and compiles the same.
+        let back = read_back(&o);
+        let b = Iter::new(&back).next().unwrap().unwrap();
+        let o2 = Owned::new_for(Arch::Arm64, &b, &mut Box::new(Scratch::ZERO)).unwrap();
+        assert_eq!(read_back(&o2), back);
+        assert_eq!(o2.tables().decide(Abi::Arm, 281, &a0(40)), DENY);
+    }
+
+    #[test]
+    fn a_head_keeps_its_size_with_the_family() {
+        // The family sits in each ABI table's padding: a compiled policy
+        // stays in the module's 1 KiB allocation class (kmod/store.rs).
+        assert_eq!(core::mem::size_of::<AbiTable>(), 256);
+        assert!(core::mem::size_of::<Head>() <= 784);
     }
 
     const SOCKET: u32 = 41;
@@ -2851,6 +3057,17 @@ mod tests {
         }
         assert_eq!(arg_bits(Abi::Ia32, 23, 0), 16, "setuid16's old_uid_t");
         assert_eq!(arg_bits(Abi::Ia32, 213, 0), 32, "setuid32's uid_t");
+        // arm64: its wrappers cast as x86's; AArch32 registers are 32 bits.
+        let (a, arm) = (Abi::Aarch64, Abi::Arm);
+        assert_eq!(arg_bits(a, 198, 0), 32, "aarch64 socket's family is int");
+        assert_eq!(arg_bits(a, 92, 0), 32, "aarch64 personality: unsigned int");
+        assert_eq!(arg_bits(a, 220, 0), 64, "aarch64 clone's flags");
+        assert_eq!(arg_bits(a, 56, 3), 16, "aarch64 openat's mode is umode_t");
+        assert_eq!(arg_bits(arm, 120, 0), 32, "arm clone's flags");
+        assert_eq!(arg_bits(arm, 16, 1), 16, "arm lchown16's old_uid_t");
+        for nr in 0..1024 {
+            assert!((0..6).all(|i| arg_bits(arm, nr, i) <= 32));
+        }
         assert_eq!(width_mask(64), u64::MAX);
         assert_eq!(width_mask(32), 0xffff_ffff);
         assert_eq!(width_mask(16), 0xffff);
@@ -2859,15 +3076,19 @@ mod tests {
             syscalls::X86_64_ARG_BITS,
             syscalls::X32_ARG_BITS,
             syscalls::IA32_ARG_BITS,
+            syscalls::AARCH64_ARG_BITS,
+            syscalls::ARM_ARG_BITS,
         ] {
             assert!(t.windows(2).all(|w| w[0].0 < w[1].0));
         }
         // The index finds what a search of the tables finds.
-        for abi in Abi::ALL {
+        for abi in Abi::EVERY {
             let (table, reg) = match abi {
                 Abi::X86_64 => (syscalls::X86_64_ARG_BITS, 64),
                 Abi::X32 => (syscalls::X32_ARG_BITS, 64),
                 Abi::Ia32 => (syscalls::IA32_ARG_BITS, 32),
+                Abi::Aarch64 => (syscalls::AARCH64_ARG_BITS, 64),
+                Abi::Arm => (syscalls::ARM_ARG_BITS, 32),
             };
             for nr in (0..1100).chain([u32::MAX]) {
                 let row = table.iter().find(|(n, _)| *n == nr).map(|(_, w)| *w);

@@ -10,6 +10,8 @@ pub fn table(abi: Abi) -> &'static [(u32, &'static str)] {
         Abi::X86_64 => syscalls::X86_64,
         Abi::Ia32 => syscalls::IA32,
         Abi::X32 => syscalls::X32,
+        Abi::Aarch64 => syscalls::AARCH64,
+        Abi::Arm => syscalls::ARM,
     }
 }
 
@@ -19,6 +21,8 @@ pub fn by_name(abi: Abi) -> &'static [(&'static str, u32)] {
         Abi::X86_64 => syscalls::X86_64_BY_NAME,
         Abi::Ia32 => syscalls::IA32_BY_NAME,
         Abi::X32 => syscalls::X32_BY_NAME,
+        Abi::Aarch64 => syscalls::AARCH64_BY_NAME,
+        Abi::Arm => syscalls::ARM_BY_NAME,
     }
 }
 
@@ -50,7 +54,7 @@ mod tests {
 
     #[test]
     fn the_name_index_holds_each_row_of_the_number_table() {
-        for abi in Abi::ALL {
+        for abi in Abi::EVERY {
             assert_eq!(by_name(*abi).len(), table(*abi).len(), "{abi:?}");
             for (nr, name) in table(*abi) {
                 assert_eq!(number(*abi, name), Some(*nr), "{abi:?} {name}");
@@ -67,5 +71,39 @@ mod tests {
         assert_eq!(number(Abi::X32, "execve"), Some(520));
         assert_eq!(name(Abi::X86_64, 0), Some("read"));
         assert_eq!(number(Abi::X86_64, "no_such_call"), None);
+    }
+
+    #[test]
+    fn arm64_numbers_are_the_kernels() {
+        let (a, arm) = (Abi::Aarch64, Abi::Arm);
+        for (abi, name, nr) in [
+            (a, "openat", 56),
+            (a, "getppid", 173),
+            (a, "personality", 92),
+            (a, "mount", 40),
+            (a, "socket", 198),
+            (a, "connect", 203),
+            (a, "execve", 221),
+            (a, "clone", 220),
+            (a, "renameat", 38),
+            (a, "memfd_secret", 447),
+            (arm, "getppid", 64),
+            (arm, "open", 5),
+            (arm, "socket", 281),
+            (arm, "connect", 283),
+            (arm, "execve", 11),
+            (arm, "clone", 120),
+            (arm, "personality", 136),
+            (arm, "arm_fadvise64_64", 270),
+        ] {
+            assert_eq!(number(abi, name), Some(nr), "{abi:?} {name}");
+        }
+        // The generic table has no legacy calls.
+        for name in ["open", "stat", "fork", "socketcall"] {
+            assert_eq!(number(a, name), None, "aarch64 {name}");
+        }
+        // EABI has no OABI-only calls (socketcall, ipc).
+        assert_eq!(number(arm, "socketcall"), None);
+        assert_eq!(name(arm, 0), Some("restart_syscall"));
     }
 }

@@ -8,6 +8,7 @@ extern crate alloc;
 
 use crate::engine::{self, ArgCmp, Exception, Head, Invalid, Rule, Scratch, Tables, TablesMut};
 use crate::nla::Attr;
+use crate::proto::Arch;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -24,10 +25,20 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Validates and compiles a `POLICY` attribute, as the module does on
-    /// `policy-set`, with `scratch` as working memory.
+    /// Validates and compiles a `POLICY` attribute, as the module of this
+    /// build's family does on `policy-set`, with `scratch` as working
+    /// memory.
     pub fn new(policy: &Attr<'_>, scratch: &mut Scratch) -> Result<Compiled, Invalid> {
-        let shape = engine::validate(policy, scratch)?;
+        Compiled::new_for(Arch::NATIVE, policy, scratch)
+    }
+
+    /// As [`Compiled::new`], as a kernel of family `arch` does.
+    pub fn new_for(
+        arch: Arch,
+        policy: &Attr<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Compiled, Invalid> {
+        let shape = engine::validate_for(arch, policy, scratch)?;
         let mut c = Compiled {
             head: Box::new(Head::EMPTY),
             exceptions: vec![Exception::EMPTY; shape.exceptions],

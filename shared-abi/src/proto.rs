@@ -144,6 +144,9 @@ pub mod access {
 
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident : $repr:ty { $($(#[$vm:meta])* $v:ident = $n:expr,)* }) => {
+        wire_enum! { $(#[$m])* $name : $repr as ALL { $($(#[$vm])* $v = $n,)* } }
+    };
+    ($(#[$m:meta])* $name:ident : $repr:ty as $all:ident { $($(#[$vm:meta])* $v:ident = $n:expr,)* }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr($repr)]
@@ -159,7 +162,7 @@ macro_rules! wire_enum {
 
         impl $name {
             /// Every value, in wire order.
-            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+            pub const $all: &'static [$name] = &[$($name::$v,)*];
         }
     };
 }
@@ -204,14 +207,20 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Syscall ABIs a policy describes separately.
-    Abi: u32 {
+    /// Syscall ABIs a policy describes separately. Each belongs to an
+    /// architecture family ([`Arch`]); a policy describes ABIs of one
+    /// family, and a kernel takes only policies of its own.
+    Abi: u32 as EVERY {
         /// 64-bit `syscall`, numbers without the x32 bit.
         X86_64 = 1,
         /// `int $0x80` and `sysenter`, from 32-bit or 64-bit processes.
         Ia32 = 2,
         /// 64-bit `syscall` with the x32 bit (0x40000000) set in the number.
         X32 = 3,
+        /// arm64's native ABI (`svc #0` from AArch64 state).
+        Aarch64 = 4,
+        /// AArch32 EABI (`svc #0` from AArch32 state) on an arm64 kernel.
+        Arm = 5,
     }
 }
 
@@ -222,20 +231,96 @@ impl Abi {
             Abi::X86_64 => "x86_64",
             Abi::Ia32 => "ia32",
             Abi::X32 => "x32",
+            Abi::Aarch64 => "aarch64",
+            Abi::Arm => "arm",
         }
     }
 
-    /// Index of the ABI in per-ABI arrays (0-based).
+    /// The ABI's slot in per-ABI arrays: its place among the ABIs of its
+    /// family ([`Arch::abis`]), 0-based and below [`Abi::COUNT`]. ABIs of
+    /// different families share slots: a policy, a kernel and their
+    /// arrays hold one family's.
     pub const fn index(self) -> usize {
         match self {
-            Abi::X86_64 => 0,
-            Abi::Ia32 => 1,
+            Abi::X86_64 | Abi::Aarch64 => 0,
+            Abi::Ia32 | Abi::Arm => 1,
             Abi::X32 => 2,
         }
     }
 
-    /// Number of ABIs.
+    /// The architecture family of the ABI.
+    pub const fn arch(self) -> Arch {
+        match self {
+            Abi::X86_64 | Abi::Ia32 | Abi::X32 => Arch::X86,
+            Abi::Aarch64 | Abi::Arm => Arch::Arm64,
+        }
+    }
+
+    /// Slots in per-ABI arrays: the most ABIs a family has.
     pub const COUNT: usize = 3;
+
+    /// The ABIs of the family the code is built for ([`Arch::NATIVE`]):
+    /// those a kernel module sees. Code that serves another kernel (the
+    /// manager, the host tests) uses [`Arch::abis`] or [`Abi::EVERY`].
+    pub const ALL: &'static [Abi] = Arch::NATIVE.abis();
+}
+
+/// An architecture family: the ABIs one kernel runs. A compiled policy
+/// belongs to one; a kernel refuses a policy of another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Arch {
+    /// An x86_64 kernel: x86_64, ia32 and x32.
+    X86 = 0,
+    /// An arm64 kernel: aarch64 and arm (AArch32 compat).
+    Arm64 = 1,
+}
+
+impl Arch {
+    /// Every family.
+    pub const ALL: &'static [Arch] = &[Arch::X86, Arch::Arm64];
+
+    /// The family of the target the code is built for (the module's:
+    /// arm64 for `aarch64`, x86 for any other target).
+    pub const NATIVE: Arch = if cfg!(target_arch = "aarch64") {
+        Arch::Arm64
+    } else {
+        Arch::X86
+    };
+
+    /// Its ABIs, in slot order ([`Abi::index`]).
+    pub const fn abis(self) -> &'static [Abi] {
+        match self {
+            Arch::X86 => &[Abi::X86_64, Abi::Ia32, Abi::X32],
+            Arch::Arm64 => &[Abi::Aarch64, Abi::Arm],
+        }
+    }
+
+    /// The ABI in `slot`, if the family has one there.
+    pub fn abi(self, slot: usize) -> Option<Abi> {
+        self.abis().get(slot).copied()
+    }
+
+    /// Its name, as the kernel's `ARCH` (`x86`, `arm64`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::X86 => "x86",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
+    /// Why a kernel of another family refuses a policy of this one (a C
+    /// string, for the extended ack).
+    pub const fn foreign(self) -> &'static str {
+        match self {
+            Arch::X86 => "policy describes x86 ABIs (x86_64, ia32, x32); this kernel is not x86\0",
+            Arch::Arm64 => "policy describes arm64 ABIs (aarch64, arm); this kernel is not arm64\0",
+        }
+    }
+
+    /// Why a policy naming ABIs of two families is refused (a C string).
+    pub const MIXED: &'static str =
+        "policy describes ABIs of two architecture families (x86 and arm64)\0";
 }
 
 /// x86_64 `uretprobe` (335): like seccomp since Linux 6.12.y, sysfence
@@ -570,13 +655,23 @@ pub mod attr {
     /// binary: as [`STATS_SEEN_X86_64`], for x32 calls (number without the
     /// x32 bit).
     pub const STATS_SEEN_X32: u16 = 10;
+    /// binary: as [`STATS_SEEN_X86_64`], for aarch64 calls.
+    pub const STATS_SEEN_AARCH64: u16 = 11;
+    /// binary: as [`STATS_SEEN_X86_64`], for arm (AArch32) calls.
+    pub const STATS_SEEN_ARM: u16 = 12;
     /// Size of a `STATS_SEEN_*` bitmap: one bit per syscall number up to
     /// [`super::limits::MAX_SYSCALL_NR`].
     pub const SEEN_BYTES: usize = (super::limits::MAX_SYSCALL_NR as usize + 1) / 8;
 
     /// The `STATS_SEEN_*` attribute of an ABI.
     pub const fn stats_seen(abi: super::Abi) -> u16 {
-        STATS_SEEN_X86_64 + abi.index() as u16
+        match abi {
+            super::Abi::X86_64 => STATS_SEEN_X86_64,
+            super::Abi::Ia32 => STATS_SEEN_IA32,
+            super::Abi::X32 => STATS_SEEN_X32,
+            super::Abi::Aarch64 => STATS_SEEN_AARCH64,
+            super::Abi::Arm => STATS_SEEN_ARM,
+        }
     }
 
     // Inside EVENT.

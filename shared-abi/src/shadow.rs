@@ -17,7 +17,7 @@
 //! (ABI, syscall, object class): [`slot_key`] and [`probe`] say where an
 //! entry goes, so the module's lock-free table and the tests agree.
 
-use crate::proto::{action, limits, Abi};
+use crate::proto::{action, limits, Abi, Arch};
 
 /// In an answer list: no enforcing policy at this level (not an action
 /// value: its action part, 0xffff, is none of `action::*`).
@@ -55,8 +55,10 @@ pub const fn differs(enforced: u32, shadow: u32) -> bool {
 
 /// The record key of a differing call: never 0 (0 marks a free slot).
 /// `class` is 0 for a syscall decision, else the object's `class::*`.
+/// The ABI is its slot (bits 12-13) and its family (bit 14, 0 for x86).
 pub const fn slot_key(abi: Abi, nr: u32, class: u32) -> u32 {
-    1 << 31 | (class & 0xff) << 16 | (abi.index() as u32 & 0x3) << 12 | (nr & 0xfff)
+    let abi = (abi.arch() as u32 & 1) << 2 | (abi.index() as u32 & 0x3);
+    1 << 31 | (class & 0xff) << 16 | abi << 12 | (nr & 0xfff)
 }
 
 /// The (ABI, number, class) a key stands for, or `None` for a key
@@ -65,7 +67,8 @@ pub fn key_parts(key: u32) -> Option<(Abi, u32, u32)> {
     if key & 1 << 31 == 0 {
         return None;
     }
-    let abi = *Abi::ALL.get(((key >> 12) & 0x3) as usize)?;
+    let arch = Arch::ALL.get(((key >> 14) & 1) as usize)?;
+    let abi = arch.abi(((key >> 12) & 0x3) as usize)?;
     Some((abi, key & 0xfff, (key >> 16) & 0xff))
 }
 
@@ -137,7 +140,7 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_probes_stay_in_the_table() {
-        for abi in Abi::ALL {
+        for abi in Abi::EVERY {
             for (nr, class) in [(0, 0), (1023, 0), (257, 1), (42, 5)] {
                 let k = slot_key(*abi, nr, class);
                 assert_ne!(k, 0);
@@ -149,6 +152,10 @@ mod tests {
         }
         assert_eq!(key_parts(0), None);
         assert_eq!(key_parts(1 << 31 | 3 << 12), None);
+        assert_eq!(key_parts(1 << 31 | 6 << 12), None, "arm64 has no third ABI");
+        // x86 keys are those from before the families.
+        assert_eq!(slot_key(Abi::X32, 7, 0), 1 << 31 | 2 << 12 | 7);
+        assert_eq!(slot_key(Abi::Arm, 7, 0), 1 << 31 | 5 << 12 | 7);
         assert_ne!(comm_hash(b""), 0);
         assert_eq!(comm_hash(b"nginx\0\0\0"), comm_hash(b"nginx"));
         assert_ne!(comm_hash(b"nginx"), comm_hash(b"redis"));

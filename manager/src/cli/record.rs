@@ -88,10 +88,11 @@ pub struct Recorded {
 /// [`ALWAYS`]) allowed, everything else refused with `errno`, only the
 /// ABIs that were used.
 pub fn profile_of(rec: &Recorded, errno: u16) -> PolicyFile {
-    let mut abis = vec![AbiName::X86_64];
-    for (name, abi) in [("ia32", AbiName::Ia32), ("x32", AbiName::X32)] {
-        if rec.syscalls.get(name).is_some_and(|v| !v.is_empty()) {
-            abis.push(abi);
+    let family = crate::policy::target::arch().abis();
+    let mut abis = vec![AbiName::from(crate::policy::target::native_abi())];
+    for abi in family.iter().skip(1) {
+        if rec.syscalls.get(abi.name()).is_some_and(|v| !v.is_empty()) {
+            abis.push(AbiName::from(*abi));
         }
     }
     let mut names: Vec<String> = rec.syscalls.values().flatten().cloned().collect();
@@ -215,7 +216,11 @@ pub fn run(args: &RecordArgs) -> Result<Code, crate::cli::Error> {
         None => PolicyFile {
             default: ActionName::Allow,
             default_errno: None,
-            abis: vec![AbiName::X86_64, AbiName::Ia32, AbiName::X32],
+            abis: crate::policy::target::arch()
+                .abis()
+                .iter()
+                .map(|a| AbiName::from(*a))
+                .collect(),
             bad_abi: None,
             record: false,
             rules: Vec::new(),
@@ -278,7 +283,7 @@ pub fn run(args: &RecordArgs) -> Result<Code, crate::cli::Error> {
         seconds: (seconds * 10.0).round() / 10.0,
         ..Recorded::default()
     };
-    for abi in Abi::ALL {
+    for abi in Abi::EVERY {
         let nrs = stats.seen_numbers(*abi);
         if nrs.is_empty() {
             continue;

@@ -25,7 +25,7 @@ pub fn stats(args: &StatsArgs) -> Res {
     if args.json {
         // The counters, and the calls a recording policy saw, by ABI.
         let mut recorded = serde_json::Map::new();
-        for abi in Abi::ALL {
+        for abi in Abi::EVERY {
             let names: Vec<String> = s
                 .seen_numbers(*abi)
                 .into_iter()

@@ -112,8 +112,8 @@ fn rare_name(ordinary: &BTreeSet<String>, abi: Option<Abi>, nr: u64) -> Option<S
         .and_then(|n| names::name(abi, n))
         .map_or_else(|| format!("#{nr}"), str::to_string);
     match abi {
-        Abi::X86_64 if ordinary.contains(&name) => None,
-        Abi::X86_64 => Some(name),
+        Abi::X86_64 | Abi::Aarch64 if ordinary.contains(&name) => None,
+        Abi::X86_64 | Abi::Aarch64 => Some(name),
         // Another ABI in a 64-bit container is itself unusual.
         other => Some(format!("{}:{name}", other.name())),
     }

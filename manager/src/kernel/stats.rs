@@ -18,16 +18,18 @@ pub struct Stats {
     pub trapped: u64,
     pub events_sent: u64,
     pub events_dropped: u64,
-    /// Calls run under a recording policy, per ABI (`Abi::index`): the
-    /// kernel's bitmaps, empty when nothing was recorded.
+    /// Calls run under a recording policy: the kernel's bitmap of each ABI
+    /// with any (`STATS_SEEN_*`, one attribute per ABI of every family).
     #[serde(skip)]
-    pub seen: [Vec<u8>; Abi::COUNT],
+    pub seen: Vec<(Abi, Vec<u8>)>,
 }
 
 impl Stats {
     /// The recorded calls of one ABI, by number.
     pub fn seen_numbers(&self, abi: Abi) -> Vec<u32> {
-        let map = &self.seen[abi.index()];
+        let Some((_, map)) = self.seen.iter().find(|(a, _)| *a == abi) else {
+            return Vec::new();
+        };
         (0..map.len() * 8)
             .filter(|n| map[n / 8] & (1 << (n % 8)) != 0)
             .map(|n| n as u32)
@@ -56,8 +58,8 @@ impl Client {
                 attr::STATS_EVENTS_SENT => s.events_sent = v,
                 attr::STATS_EVENTS_DROPPED => s.events_dropped = v,
                 k => {
-                    if let Some(abi) = Abi::ALL.iter().find(|b| attr::stats_seen(**b) == k) {
-                        s.seen[abi.index()] = a.payload.to_vec();
+                    if let Some(abi) = Abi::EVERY.iter().find(|b| attr::stats_seen(**b) == k) {
+                        s.seen.push((*abi, a.payload.to_vec()));
                     }
                 }
             }

@@ -28,9 +28,13 @@ impl Compiled {
             .next()
             .and_then(Result::ok)
             .ok_or_else(|| PolicyError::Other("internal encoding error".into()))?;
-        sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
-            .map(Compiled)
-            .map_err(|e| PolicyError::Refused(e.text().to_string()))
+        sysfence_abi::owned::Compiled::new_for(
+            crate::policy::target::arch(),
+            &a,
+            &mut Box::new(engine::Scratch::ZERO),
+        )
+        .map(Compiled)
+        .map_err(|e| PolicyError::Refused(e.text().to_string()))
     }
 
     /// Encodes a policy file and compiles the encoding; returns both.

@@ -13,5 +13,6 @@ pub mod oci;
 pub mod resource;
 pub mod runtime_base;
 pub mod syscall_names;
+pub mod target;
 #[cfg(test)]
 mod wire_pinned;

@@ -43,6 +43,10 @@ pub enum AbiName {
     Ia32,
     #[serde(rename = "x32")]
     X32,
+    #[serde(rename = "aarch64")]
+    Aarch64,
+    #[serde(rename = "arm")]
+    Arm,
 }
 
 impl From<AbiName> for Abi {
@@ -51,6 +55,20 @@ impl From<AbiName> for Abi {
             AbiName::X86_64 => Abi::X86_64,
             AbiName::Ia32 => Abi::Ia32,
             AbiName::X32 => Abi::X32,
+            AbiName::Aarch64 => Abi::Aarch64,
+            AbiName::Arm => Abi::Arm,
+        }
+    }
+}
+
+impl From<Abi> for AbiName {
+    fn from(a: Abi) -> AbiName {
+        match a {
+            Abi::X86_64 => AbiName::X86_64,
+            Abi::Ia32 => AbiName::Ia32,
+            Abi::X32 => AbiName::X32,
+            Abi::Aarch64 => AbiName::Aarch64,
+            Abi::Arm => AbiName::Arm,
         }
     }
 }
@@ -122,8 +140,12 @@ pub struct PolicyFile {
     pub objects: Objects,
 }
 
+/// The target family's native and 32-bit ABIs ([`crate::policy::target`]).
 fn default_abis() -> Vec<AbiName> {
-    vec![AbiName::X86_64, AbiName::Ia32]
+    crate::policy::target::default_abis()
+        .into_iter()
+        .map(AbiName::from)
+        .collect()
 }
 
 /// ` (line N)`: where in `text` reading a `T` fails. The document is read
@@ -234,6 +256,18 @@ impl PolicyFile {
                 return err(PolicyError::invalid(
                     "abis",
                     format!("{} listed twice", abi.name()),
+                ));
+            }
+            if let Some(first) = out.abis.first().filter(|f| f.arch() != abi.arch()) {
+                return err(PolicyError::invalid(
+                    "abis",
+                    format!(
+                        "{} ({}) and {} ({}) are ABIs of two architectures: a policy is for one kernel",
+                        first.name(),
+                        first.arch().name(),
+                        abi.name(),
+                        abi.arch().name()
+                    ),
                 ));
             }
             out.abis.push(abi);
@@ -517,7 +551,8 @@ fn check_wire(buf: &[u8]) -> Result<(), PolicyError> {
         payload: buf,
         offset: 0,
     };
-    with_scratch(|s| engine::validate(&a, s))
+    let arch = crate::policy::target::arch();
+    with_scratch(|s| engine::validate_for(arch, &a, s))
         .map_err(|e| PolicyError::Refused(e.text().to_string()))?;
     Ok(())
 }
@@ -664,7 +699,8 @@ pub fn from_payload(payload: &[u8]) -> Result<PolicyFile, PolicyError> {
 /// validated as the module would, then its head, objects and each ABI's
 /// rules ([`abi_from_wire`]) read back.
 pub fn from_wire(policy: &Attr<'_>) -> Result<PolicyFile, PolicyError> {
-    with_scratch(|s| engine::validate(policy, s))
+    let arch = crate::policy::target::arch();
+    with_scratch(|s| engine::validate_for(arch, policy, s))
         .map_err(|e| PolicyError::KernelPolicy(e.text().to_string()))?;
     let mut file = PolicyFile {
         default: ActionName::KillProcess,
@@ -702,12 +738,8 @@ fn abi_from_wire(a: &Attr<'_>, file: &mut PolicyFile) -> Result<(), PolicyError>
         .and_then(|x| x.u32())
         .and_then(|v| Abi::try_from(v).ok())
         .ok_or_else(|| PolicyError::KernelPolicy("ABI without id".into()))?;
-    file.abis.push(match abi {
-        Abi::X86_64 => AbiName::X86_64,
-        Abi::Ia32 => AbiName::Ia32,
-        Abi::X32 => AbiName::X32,
-    });
-    let last = *file.abis.last().unwrap_or(&AbiName::X86_64);
+    let last = AbiName::from(abi);
+    file.abis.push(last);
     // One rule of this ABI, as read back.
     let rule_of = |nr: u32, act: u32, args: Vec<ArgSpec>| {
         let (action, errno) = action_name(act);
@@ -800,10 +832,14 @@ pub(crate) fn decide_with(p: &PolicyFile, abi: Abi, nr: u32, args: [u64; 6]) -> 
     let payload = p.to_wire().unwrap();
     let nest = policy_attr(&payload).unwrap();
     let a = Iter::new(&nest).next().unwrap().unwrap();
-    sysfence_abi::owned::Compiled::new(&a, &mut Box::new(engine::Scratch::ZERO))
-        .unwrap()
-        .tables()
-        .decide(abi, nr, &args)
+    sysfence_abi::owned::Compiled::new_for(
+        crate::policy::target::arch(),
+        &a,
+        &mut Box::new(engine::Scratch::ZERO),
+    )
+    .unwrap()
+    .tables()
+    .decide(abi, nr, &args)
 }
 
 #[cfg(test)]
@@ -875,6 +911,54 @@ rules:
         assert!(e("default: allow\nrules: [{syscalls: [read], action: allow, args: [{index: 6, op: eq, value: 1}]}]").contains("index 6"));
         assert!(e("default: allow\nbogus: 1").contains("unknown field"));
         assert!(e("default: sometimes").contains("unknown variant"));
+    }
+
+    #[test]
+    fn a_policy_file_is_for_the_target_family() {
+        use crate::policy::target;
+        use sysfence_abi::proto::Arch;
+        let text = "default: errno\nrules: [{syscalls: [getppid, open, socket], action: allow}]";
+        let p = target::with(Arch::Arm64, || PolicyFile::parse(text)).unwrap();
+        // Without `abis`: the family's 64-bit and 32-bit ABIs.
+        assert_eq!(p.abis, vec![AbiName::Aarch64, AbiName::Arm]);
+        let arm64 = |nr, abi| target::with(Arch::Arm64, || decide_with(&p, abi, nr, [0; 6]));
+        assert_eq!(arm64(173, Abi::Aarch64), action::ALLOW, "getppid");
+        assert_eq!(arm64(64, Abi::Arm), action::ALLOW, "arm getppid");
+        // open exists on arm only: allowed there.
+        assert_eq!(arm64(5, Abi::Arm), action::ALLOW);
+        // Read back from the wire, the ABIs keep their names.
+        let wire = target::with(Arch::Arm64, || p.to_wire()).unwrap();
+        let back = target::with(Arch::Arm64, || from_payload(&wire)).unwrap();
+        assert_eq!(back.abis, p.abis);
+        // An x86 kernel refuses it, with the engine's reason.
+        let e = target::with(Arch::X86, || p.to_wire())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("this kernel is not arm64"), "{e}");
+        // x86 defaults are unchanged.
+        let x = target::with(Arch::X86, || PolicyFile::parse(text)).unwrap();
+        assert_eq!(x.abis, vec![AbiName::X86_64, AbiName::Ia32]);
+        // ABIs of two families in one file.
+        let mixed = "default: allow\nabis: [x86_64, aarch64]";
+        let e = PolicyFile::parse(mixed)
+            .unwrap()
+            .to_wire()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("two architectures"), "{e}");
+        // A name of no ABI of the family.
+        let e = target::with(Arch::Arm64, || {
+            PolicyFile::parse(
+                "default: allow\nrules: [{syscalls: [arch_prctl], action: errno, errno: 1}]",
+            )
+            .and_then(|p| p.to_wire())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("unknown syscall `arch_prctl`") && e.contains("aarch64, arm"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,12 +5,16 @@
 //! What a runtime does, and so what this does:
 //! - Docker's conditions on a rule are evaluated first, as moby does when it
 //!   turns a profile into the runtime spec: `includes`/`excludes` on `caps`
-//!   (against the target's capability set), `arches` (against this machine,
-//!   `amd64`), `minKernel` (against the running kernel). A rule whose
-//!   conditions fail is left out, as there.
-//! - `architectures` (or, when absent, the native entry of `archMap`) says
-//!   which ABIs the filter describes; the native one always is. Every other
-//!   ABI gets `badAbi` (kill-process): fail closed.
+//!   (against the target's capability set), `arches` (against the target
+//!   architecture's Go name, `amd64` or `arm64`, see [`native_goarch`]),
+//!   `minKernel` (against the running kernel). A rule whose conditions fail
+//!   is left out, as there.
+//! - `architectures` (or, when absent, the target's entry of `archMap`, its
+//!   `architecture` and `subArchitectures`, as moby passes them to runc)
+//!   says which ABIs the filter describes; the target's native one
+//!   (x86_64, aarch64) always is, and those of another architecture family
+//!   are left out (the kernel never sees their calls). Every other ABI gets
+//!   `badAbi` (kill-process): fail closed.
 //! - A syscall name unknown on an ABI is skipped for that ABI, as runc does;
 //!   a name unknown on every ABI is reported back to the caller (never
 //!   silently dropped).
@@ -25,9 +29,24 @@ use crate::policy::native::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use sysfence_abi::proto::{Abi, Arch};
 
-/// The architecture name moby compares `arches` conditions with.
-pub const NATIVE_GOARCH: &str = "amd64";
+/// The architecture name moby compares `arches` conditions with: Go's
+/// `runtime.GOARCH` of the target ([`crate::policy::target`]).
+pub fn native_goarch() -> &'static str {
+    match crate::policy::target::arch() {
+        Arch::X86 => "amd64",
+        Arch::Arm64 => "arm64",
+    }
+}
+
+/// The target's libseccomp architecture: the `archMap` entry moby picks.
+fn native_scmp_arch() -> &'static str {
+    match crate::policy::target::arch() {
+        Arch::X86 => "SCMP_ARCH_X86_64",
+        Arch::Arm64 => "SCMP_ARCH_AARCH64",
+    }
+}
 
 /// `null` where a list or value is expected means "none", as Go writes it.
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -308,6 +327,8 @@ fn arch(name: &str) -> Option<AbiName> {
         "SCMP_ARCH_X86_64" => Some(AbiName::X86_64),
         "SCMP_ARCH_X86" => Some(AbiName::Ia32),
         "SCMP_ARCH_X32" => Some(AbiName::X32),
+        "SCMP_ARCH_AARCH64" => Some(AbiName::Aarch64),
+        "SCMP_ARCH_ARM" => Some(AbiName::Arm),
         _ => None,
     }
 }
@@ -342,7 +363,7 @@ fn excluded(s: &Syscall, ctx: &Context) -> Option<String> {
         if let Some(c) = inc.caps.iter().find(|c| !ctx.caps.contains(*c)) {
             return Some(format!("needs {c}"));
         }
-        if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == NATIVE_GOARCH) {
+        if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == native_goarch()) {
             return Some(format!("only for {}", inc.arches.join(", ")));
         }
         if let Some(k) = &inc.min_kernel {
@@ -355,8 +376,8 @@ fn excluded(s: &Syscall, ctx: &Context) -> Option<String> {
         if let Some(c) = exc.caps.iter().find(|c| ctx.caps.contains(*c)) {
             return Some(format!("not with {c}"));
         }
-        if exc.arches.iter().any(|a| a == NATIVE_GOARCH) {
-            return Some(format!("not for {NATIVE_GOARCH}"));
+        if exc.arches.iter().any(|a| a == native_goarch()) {
+            return Some(format!("not for {}", native_goarch()));
         }
         if let Some(k) = &exc.min_kernel {
             if kernel_at_least(&ctx.kernel, k) {
@@ -424,22 +445,24 @@ fn refuse_unsupported(p: &Profile) -> Result<(), PolicyError> {
     Ok(())
 }
 
-/// The ABIs a profile describes: the native one always, plus those listed
-/// (or mapped).
+/// The ABIs a profile describes: the target's native one always, plus
+/// those of its family listed (or mapped).
 fn profile_abis(p: &Profile) -> Vec<AbiName> {
-    let mut abis = vec![AbiName::X86_64];
+    let family = crate::policy::target::arch();
+    let mut abis = vec![AbiName::from(crate::policy::target::native_abi())];
     let listed: Vec<String> = if !p.architectures.is_empty() {
         p.architectures.clone()
     } else {
         p.arch_map
             .iter()
-            .filter(|m| m.architecture == "SCMP_ARCH_X86_64")
+            .filter(|m| m.architecture == native_scmp_arch())
             .flat_map(|m| {
                 std::iter::once(m.architecture.clone()).chain(m.sub_architectures.iter().cloned())
             })
             .collect()
     };
-    for a in listed.iter().filter_map(|a| arch(a)) {
+    let mine = |a: &AbiName| Abi::from(*a).arch() == family;
+    for a in listed.iter().filter_map(|a| arch(a)).filter(mine) {
         if !abis.contains(&a) {
             abis.push(a);
         }
@@ -608,6 +631,8 @@ pub fn export(p: &PolicyFile) -> Profile {
         AbiName::X86_64 => "SCMP_ARCH_X86_64",
         AbiName::Ia32 => "SCMP_ARCH_X86",
         AbiName::X32 => "SCMP_ARCH_X32",
+        AbiName::Aarch64 => "SCMP_ARCH_AARCH64",
+        AbiName::Arm => "SCMP_ARCH_ARM",
     };
     let op_name = |o: OpName| match o {
         OpName::Ne => "SCMP_CMP_NE",
@@ -708,6 +733,76 @@ mod tests {
     fn decide(p: &PolicyFile, abi: Abi, name: &str, args: [u64; 6]) -> u32 {
         let nr = crate::policy::syscall_names::number(abi, name).expect(name);
         crate::policy::native::decide_with(p, abi, nr, args)
+    }
+
+    #[test]
+    fn docker_default_for_arm64_describes_aarch64_and_arm() {
+        use crate::policy::target;
+        let im = target::with(Arch::Arm64, || import(DOCKER, &ctx(DOCKER_CAPS)))
+            .expect("the Docker profile imports for arm64");
+        let p = &im.policy;
+        // archMap's SCMP_ARCH_AARCH64 entry and its subArchitectures.
+        assert_eq!(p.abis, vec![AbiName::Aarch64, AbiName::Arm]);
+        // ARM's private calls (0x0f0000 + n, outside the kernel's table)
+        // and the names of no arm64 ABI are reported and left out.
+        // (OABI-only calls such as socketcall and ipc are on neither.)
+        for n in ["breakpoint", "cacheflush", "set_tls", "socketcall", "ipc"] {
+            assert!(im.unknown.iter().any(|u| u == n), "{n}: {:?}", im.unknown);
+        }
+        assert!(!im
+            .unknown
+            .iter()
+            .any(|u| u == "open" || u == "arm_fadvise64_64"));
+        assert!(
+            im.skipped.iter().any(|s| s.contains("arch_prctl")),
+            "amd64-only rules are left out: {:?}",
+            im.skipped
+        );
+        let wire = target::with(Arch::Arm64, || p.to_wire()).expect("encodes for arm64");
+        assert!(
+            p.to_wire().is_err() || target::host() == Arch::Arm64,
+            "an x86 kernel refuses it"
+        );
+        let d = |abi, name, args| target::with(Arch::Arm64, || decide(p, abi, name, args));
+        let eperm = act::ERRNO | 1;
+        for abi in [Abi::Aarch64, Abi::Arm] {
+            assert_eq!(d(abi, "getppid", [0; 6]), act::ALLOW, "{abi:?}");
+            assert_eq!(d(abi, "socket", [2, 1, 0, 0, 0, 0]), act::ALLOW);
+            assert_eq!(
+                d(abi, "socket", [40, 1, 0, 0, 0, 0]),
+                eperm,
+                "{abi:?} AF_VSOCK"
+            );
+            assert_eq!(d(abi, "socket", [40 | 1 << 32, 1, 0, 0, 0, 0]), eperm);
+            assert_eq!(d(abi, "personality", [0; 6]), act::ALLOW);
+            assert_eq!(d(abi, "personality", [8, 0, 0, 0, 0, 0]), act::ALLOW);
+            assert_eq!(
+                d(abi, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+                act::ALLOW
+            );
+            assert_eq!(d(abi, "personality", [1, 0, 0, 0, 0, 0]), eperm);
+            assert_eq!(d(abi, "mount", [0; 6]), eperm);
+            assert_eq!(
+                d(abi, "clone", [0x11, 0, 0, 0, 0, 0]),
+                act::ALLOW,
+                "{abi:?}"
+            );
+            assert_eq!(
+                d(abi, "clone", [0x2000_0011, 0, 0, 0, 0, 0]),
+                eperm,
+                "CLONE_NEWUSER"
+            );
+            assert_eq!(
+                d(abi, "clone3", [0; 6]),
+                act::ERRNO | 38,
+                "clone3 is ENOSYS"
+            );
+            assert_eq!(d(abi, "reboot", [0; 6]), eperm);
+        }
+        // The arm-only rule of Docker's profile.
+        assert_eq!(d(Abi::Arm, "arm_fadvise64_64", [0; 6]), act::ALLOW);
+        assert_eq!(d(Abi::Arm, "open", [0; 6]), act::ALLOW);
+        assert!(!wire.is_empty());
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum AbiArg {
     Ia32,
     /// x32 (numbers with bit 30 set, given here without it).
     X32,
+    /// arm64's 64-bit ABI.
+    Aarch64,
+    /// AArch32 calls on arm64: arguments are 32 bits.
+    Arm,
 }
 
 impl From<AbiArg> for Abi {
@@ -31,6 +35,8 @@ impl From<AbiArg> for Abi {
             AbiArg::X86_64 => Abi::X86_64,
             AbiArg::Ia32 => Abi::Ia32,
             AbiArg::X32 => Abi::X32,
+            AbiArg::Aarch64 => Abi::Aarch64,
+            AbiArg::Arm => Abi::Arm,
         }
     }
 }
@@ -40,9 +46,10 @@ pub struct TestArgs {
     /// The policy file (native, SyscallPolicy or seccomp profile; '-' for
     /// standard input).
     pub file: String,
-    /// The ABI of the call.
-    #[arg(long, value_enum, default_value = "x86_64")]
-    pub abi: AbiArg,
+    /// The ABI of the call [default: the target's 64-bit ABI, x86_64 or
+    /// aarch64 (see --arch)].
+    #[arg(long, value_enum)]
+    pub abi: Option<AbiArg>,
     #[command(flatten)]
     pub cond: Conditions,
     /// Print one JSON object (with --calls, one per call, one per line).
@@ -91,7 +98,7 @@ fn int(s: &str) -> Option<u64> {
 fn by_number(abi: Abi, v: u64) -> (Abi, u32) {
     let nr = v as u32;
     let x32 = X32_SYSCALL_BIT as u32;
-    if abi != Abi::Ia32 && nr & x32 != 0 {
+    if matches!(abi, Abi::X86_64 | Abi::X32) && nr & x32 != 0 {
         (Abi::X32, nr & !x32)
     } else {
         (abi, nr)
@@ -103,6 +110,15 @@ pub fn parse_call(abi: Abi, words: &[String]) -> Result<Call, Usage> {
     let Some((first, rest)) = words.split_first() else {
         return Err(Usage("give the call after --: SYSCALL [ARG...]".into()));
     };
+    let arch = crate::policy::target::arch();
+    if abi.arch() != arch {
+        return Err(Usage(format!(
+            "{} is an ABI of {}, not of the target {} (see --arch)",
+            abi.name(),
+            abi.arch().name(),
+            arch.name()
+        )));
+    }
     if rest.len() > 6 {
         return Err(Usage(format!(
             "{} arguments given, a syscall has at most 6",
@@ -124,8 +140,12 @@ pub fn parse_call(abi: Abi, words: &[String]) -> Result<Call, Usage> {
                 "argument {i}: `{w}` is not an integer (decimal, -N or 0x hex)"
             ))
         })?;
-        // ia32 registers are 32 bits: that is all the kernel sees.
-        *slot = if abi == Abi::Ia32 { v & 0xffff_ffff } else { v };
+        // ia32 and arm registers are 32 bits: that is all the kernel sees.
+        *slot = if matches!(abi, Abi::Ia32 | Abi::Arm) {
+            v & 0xffff_ffff
+        } else {
+            v
+        };
     }
     Ok(Call {
         abi,
@@ -330,7 +350,7 @@ pub fn calls_of(text: &str, abi: Abi) -> Result<Vec<Call>, Usage> {
         if words.first().is_none_or(|w| w.starts_with('#')) {
             continue;
         }
-        let own = Abi::ALL.iter().find(|a| a.name() == words[0]).copied();
+        let own = Abi::EVERY.iter().find(|a| a.name() == words[0]).copied();
         if own.is_some() {
             words.remove(0);
         }
@@ -343,7 +363,9 @@ pub fn calls_of(text: &str, abi: Abi) -> Result<Vec<Call>, Usage> {
 
 /// The calls to decide: the list of `--calls`, or the one after `--`.
 fn calls(a: &TestArgs) -> Result<Vec<Call>, crate::cli::Error> {
-    let abi = Abi::from(a.abi);
+    let abi = a
+        .abi
+        .map_or_else(crate::policy::target::native_abi, Abi::from);
     match &a.calls {
         Some(_) if a.file == "-" && a.calls.as_deref() == Some("-") => Err(Usage(
             "policy test: the policy and --calls cannot both be standard input".into(),

@@ -71,7 +71,12 @@ pub fn shown(c: &Compiled, objects: Vec<String>) -> Shown {
         default: act(head.default),
         bad_abi: act(head.bad_abi),
         record: head.record,
-        abis: Abi::ALL.iter().map(|a| abi_shown(c, *a)).collect(),
+        abis: head
+            .arch()
+            .abis()
+            .iter()
+            .map(|a| abi_shown(c, *a))
+            .collect(),
         objects,
     }
 }

@@ -7,7 +7,8 @@ use super::check::check_one;
 use super::show::shown;
 use super::*;
 use crate::policy::native::PolicyFile;
-use sysfence_abi::proto::{action, Abi};
+use crate::policy::target;
+use sysfence_abi::proto::{action, Abi, Arch};
 
 const DOCKER: &str = include_str!("../../../../tests/fixtures/docker-default.json");
 const DENY_ERRNO: &str =
@@ -24,6 +25,13 @@ rules:
   - {syscalls: [mount], action: kill-process, abis: [x86_64]}
   - {syscalls: [personality], action: log, args: [{index: 0, op: masked-eq, value: 0xff, valueTwo: 8}]}
 ";
+
+/// [`NATIVE`] for the target family: its `abis: [x86_64]` rule names the
+/// target's 64-bit ABI.
+fn native() -> String {
+    let abi = target::native_abi().name();
+    NATIVE.replace("abis: [x86_64]", &format!("abis: [{abi}]"))
+}
 
 const RESOURCE: &str = "apiVersion: sysfence.dev/v1alpha1
 kind: SyscallPolicy
@@ -312,7 +320,7 @@ const ARGS: [[u64; 6]; 8] = [
 fn agrees_everywhere(text: &str, caps: Option<&str>) {
     let l = loaded(text, caps);
     let c = compiled(&l);
-    for abi in Abi::ALL {
+    for abi in target::arch().abis() {
         for nr in 0..1024u32 {
             for args in &ARGS {
                 let v = decide(
@@ -339,8 +347,19 @@ fn agrees_everywhere(text: &str, caps: Option<&str>) {
     }
 }
 
+/// Runs `f` with each architecture family as the target.
+fn on_every_family(f: impl Fn()) {
+    for arch in Arch::ALL {
+        target::with(*arch, &f);
+    }
+}
+
 #[test]
 fn test_agrees_with_the_engine_on_the_differential_profiles() {
+    on_every_family(differential_profiles_agree);
+}
+
+fn differential_profiles_agree() {
     let d = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
     agrees_everywhere(DOCKER, Some(d));
     agrees_everywhere(DOCKER, Some(&format!("{d},CAP_SYS_ADMIN,CAP_SYS_PTRACE")));
@@ -348,15 +367,23 @@ fn test_agrees_with_the_engine_on_the_differential_profiles() {
     agrees_everywhere(DENY_ERRNO, Some(""));
     agrees_everywhere(DENY_KILL, Some(""));
     agrees_everywhere(LOG, Some(""));
-    agrees_everywhere(NATIVE, None);
+    agrees_everywhere(&native(), None);
     // Spot checks through the manager's other path to the engine.
     let l = loaded(DENY_ERRNO, Some(""));
     let c = compiled(&l);
-    for (abi, nr, a0) in [
-        (Abi::X86_64, 41, 40),
-        (Abi::Ia32, 102, 3),
-        (Abi::X86_64, 135, 9),
-    ] {
+    let spots = match target::arch() {
+        Arch::X86 => [
+            (Abi::X86_64, 41, 40),
+            (Abi::Ia32, 102, 3),
+            (Abi::X86_64, 135, 9),
+        ],
+        Arch::Arm64 => [
+            (Abi::Aarch64, 198, 40),
+            (Abi::Arm, 281, 3),
+            (Abi::Aarch64, 92, 9),
+        ],
+    };
+    for (abi, nr, a0) in spots {
         let args = [a0, 0, 0, 0, 0, 0];
         let v = decide(
             &l,
@@ -384,7 +411,7 @@ fn shortcuts_agree(text: &str, caps: Option<&str>) -> usize {
     let c = compiled(&l);
     let t = c.tables();
     let mut found = 0;
-    for abi in Abi::ALL {
+    for abi in target::arch().abis() {
         let at = &t.head.abis[abi.index()];
         let own: Vec<u64> = at.inline[..at.inline_len as usize]
             .iter()
@@ -418,6 +445,10 @@ fn the_shortcuts_keep_a_policy_small() {
 
 #[test]
 fn the_gates_shortcuts_allow_only_what_the_rules_allow() {
+    on_every_family(shortcuts_allow_only_what_the_rules_allow);
+}
+
+fn shortcuts_allow_only_what_the_rules_allow() {
     let d = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
     assert!(shortcuts_agree(DOCKER, Some(d)) > 0);
     shortcuts_agree(DOCKER, Some(&format!("{d},CAP_SYS_ADMIN,CAP_SYS_PTRACE")));
@@ -425,14 +456,18 @@ fn the_gates_shortcuts_allow_only_what_the_rules_allow() {
     shortcuts_agree(DENY_ERRNO, Some(""));
     shortcuts_agree(DENY_KILL, Some(""));
     shortcuts_agree(LOG, Some(""));
-    shortcuts_agree(NATIVE, None);
+    shortcuts_agree(&native(), None);
     // Docker's personality values and socket's "not AF_VSOCK" are decided
     // by shortcuts in the fast path; other values are not.
     let l = loaded(DOCKER, Some(d));
     let c = compiled(&l);
     let h = &c.tables().head;
     let fast = |abi, nr, a0: u64| h.inline_allows(abi, nr, |i| if i == 0 { a0 } else { 0 });
-    for (abi, personality, socket) in [(Abi::X86_64, 135, 41), (Abi::Ia32, 136, 359)] {
+    let spots = match target::arch() {
+        Arch::X86 => [(Abi::X86_64, 135, 41), (Abi::Ia32, 136, 359)],
+        Arch::Arm64 => [(Abi::Aarch64, 92, 198), (Abi::Arm, 136, 281)],
+    };
+    for (abi, personality, socket) in spots {
         for v in [0, 8, 0x20000, 0x20008, 0xffff_ffff] {
             assert!(fast(abi, personality, v), "{abi:?} personality({v:#x})");
         }
@@ -444,12 +479,16 @@ fn the_gates_shortcuts_allow_only_what_the_rules_allow() {
 
 #[test]
 fn show_lists_exactly_the_calls_that_do_not_get_the_default() {
-    for text in [DOCKER, DENY_ERRNO, DENY_KILL, LOG, NATIVE] {
+    on_every_family(show_lists_the_calls_without_the_default);
+}
+
+fn show_lists_the_calls_without_the_default() {
+    for text in [DOCKER, DENY_ERRNO, DENY_KILL, LOG, &native()] {
         let l = loaded(text, Some(""));
         let c = compiled(&l);
         let s = shown(&c, Vec::new());
         let default = c.tables().head.default;
-        for (i, abi) in Abi::ALL.iter().enumerate() {
+        for (i, abi) in target::arch().abis().iter().enumerate() {
             let a = &s.abis[i];
             assert_eq!(
                 a.described,
