@@ -139,25 +139,26 @@ extern "C" {
     ///
     /// # Safety
     /// As [`sf_skip_syscall`].
-    pub(crate) fn sf_trap(regs: *mut PtRegs, nr: c_int, ia32: bool, data: c_int);
+    pub(crate) fn sf_trap(regs: *mut PtRegs, nr: c_int, compat: bool, data: c_int);
 
     /// Skips the syscall and kills the process with SIGSYS.
     ///
     /// # Safety
     /// As [`sf_skip_syscall`].
-    pub(crate) fn sf_kill_process(regs: *mut PtRegs, nr: c_int, ia32: bool);
+    pub(crate) fn sf_kill_process(regs: *mut PtRegs, nr: c_int, compat: bool);
 
     /// Replaces the syscall with the thread's exit.
     ///
     /// # Safety
     /// As [`sf_skip_syscall`].
-    pub(crate) fn sf_kill_thread(regs: *mut PtRegs, nr: c_int, ia32: bool);
+    pub(crate) fn sf_kill_thread(regs: *mut PtRegs, nr: c_int, compat: bool);
 
-    /// The syscall number the current task is in; `ia32` says its ABI.
+    /// The syscall number the current task is in; `compat` says whether
+    /// its ABI is the compat one (ia32, AArch32).
     ///
     /// # Safety
-    /// `ia32` must be valid for a write; any context of the current task.
-    pub(crate) fn sf_current_syscall(ia32: *mut bool) -> c_long;
+    /// `compat` must be valid for a write; any context of the current task.
+    pub(crate) fn sf_current_syscall(compat: *mut bool) -> c_long;
 
     // ---- RCU (sysfence_shim.c) ----
 

@@ -4,29 +4,16 @@
 //! Runs with preemption disabled for every syscall of every task: it takes
 //! no lock, allocates nothing and reads the policy table once per call.
 
+use crate::arch::{arg, classify, fast_abi, fast_nr};
 use crate::engine::Lookup;
 use crate::events::{self, Decision};
 use crate::ffi::{self, PtRegs, RcuReadGuard};
-use crate::proto::{action, Abi, X32_SYSCALL_BIT};
+use crate::proto::{action, Abi};
 use crate::shadow::{self, NO_POLICY};
 use crate::store::{self, Compiled, Entry, Snapshot, MAX_LEVELS};
 use core::ffi::{c_int, c_long, c_void};
 use core::mem::MaybeUninit;
 use core::sync::atomic::Ordering::Relaxed;
-
-/// The ABI of the current call and the number the kernel dispatches: the
-/// kernel truncates the number register to 32 bits (`int nr`), so high bits
-/// can neither dodge a rule nor reach one.
-pub(crate) fn classify(ia32: bool, id: c_long) -> (Abi, u32) {
-    let nr = id as u32;
-    if ia32 {
-        (Abi::Ia32, nr)
-    } else if u64::from(nr) & X32_SYSCALL_BIT != 0 {
-        (Abi::X32, nr & !(X32_SYSCALL_BIT as u32))
-    } else {
-        (Abi::X86_64, nr)
-    }
-}
 
 /// The `sys_enter` (and `emulate_vsyscall`) probe, attached while this
 /// value lives: dropping it detaches the probes and waits for every probe
@@ -284,40 +271,13 @@ fn for_each_active_cached<'s>(
     own
 }
 
-/// Word offsets in `struct pt_regs` of the six argument registers, as
-/// `syscall_get_arguments()` reads them (di, si, dx, r10, r8, r9 for x86_64
-/// and x32; bx, cx, dx, si, di, bp for ia32). The C glue checks each offset
-/// at build time.
-const ARGS_X86_64: [usize; 6] = [14, 13, 12, 7, 9, 8];
-const ARGS_IA32: [usize; 6] = [5, 11, 12, 13, 14, 4];
-
-/// Argument `i` of the current call; ia32 arguments are 32-bit registers.
-///
-/// # Safety
-/// `regs` must be the current task's syscall registers.
-#[inline(always)]
-unsafe fn arg(regs: *mut PtRegs, ia32: bool, i: u8) -> u64 {
-    let words = if ia32 { &ARGS_IA32 } else { &ARGS_X86_64 };
-    let Some(&w) = words.get(usize::from(i)) else {
-        return 0;
-    };
-    // SAFETY: `regs` points to a whole `struct pt_regs`, in which word `w`
-    // is the register named above (layout checked by the C glue).
-    let v = unsafe { regs.cast::<u64>().add(w).read() };
-    if ia32 {
-        v & 0xffff_ffff
-    } else {
-        v
-    }
-}
-
 /// The six argument registers of the current call.
 ///
 /// # Safety
 /// `regs` must be the current task's syscall registers.
-unsafe fn read_args(regs: *mut PtRegs, ia32: bool) -> [u64; 6] {
+unsafe fn read_args(regs: *mut PtRegs, compat: bool) -> [u64; 6] {
     // SAFETY: as this function's contract.
-    core::array::from_fn(|i| unsafe { arg(regs, ia32, i as u8) })
+    core::array::from_fn(|i| unsafe { arg(regs, compat, i as u8) })
 }
 
 /// The current task, of cgroup `cgid`, completed an exec (the
@@ -396,7 +356,7 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     id: c_long,
     cgid: u64,
     cache: *mut c_void,
-    ia32: bool,
+    compat: bool,
 ) {
     let snap = store::current_ptr();
     if snap.is_null() {
@@ -411,8 +371,8 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
     let cache = unsafe { &mut *cache.cast::<PathCache>() };
     if let Some((e, p)) = cache.single(snap.gen(), cgid) {
         // An x32 number has bit 30 set, beyond any bitmap: never fast.
-        let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        if p.allows(abi, id as u32) {
+        let abi = fast_abi(compat);
+        if p.allows(abi, fast_nr(compat, id)) {
             // Every policy on the path allows it: the deepest counts it,
             // as `decide_call` would.
             e.stats.allowed.fetch_add(1, Relaxed);
@@ -420,11 +380,11 @@ pub(crate) unsafe extern "C" fn sf_rust_sys_enter(
         }
         // SAFETY: same contract as this function's; `e` is the path's
         // deepest entry and `p` its policy or flat policy.
-        unsafe { decide_inline(e, p, regs, id, cgid, ia32) };
+        unsafe { decide_inline(e, p, regs, id, cgid, compat) };
         return;
     }
     // SAFETY: same contract as this function's.
-    unsafe { decide_other(snap, cache, regs, id, cgid, ia32) };
+    unsafe { decide_other(snap, cache, regs, id, cgid, compat) };
 }
 
 /// A call the fast path's allow bit did not let go: allowed and counted
@@ -442,19 +402,20 @@ unsafe fn decide_inline(
     regs: *mut PtRegs,
     id: c_long,
     cgid: u64,
-    ia32: bool,
+    compat: bool,
 ) {
-    let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
+    let abi = fast_abi(compat);
     // SAFETY: `regs` is this call's registers (the caller's contract).
-    if p.head.inline_maybe(abi, id as u32)
+    let nr = fast_nr(compat, id);
+    if p.head.inline_maybe(abi, nr)
         && p.head
-            .inline_allows(abi, id as u32, |i| unsafe { arg(regs, ia32, i) })
+            .inline_allows(abi, nr, |i| unsafe { arg(regs, compat, i) })
     {
         e.stats.allowed.fetch_add(1, Relaxed);
         return;
     }
     // SAFETY: same contract as this function's.
-    unsafe { decide_single(e, p, regs, id, cgid, ia32) };
+    unsafe { decide_single(e, p, regs, id, cgid, compat) };
 }
 
 /// The calls the fast path leaves: first a path whose only entry has a
@@ -471,21 +432,22 @@ unsafe fn decide_other(
     regs: *mut PtRegs,
     id: c_long,
     cgid: u64,
-    ia32: bool,
+    compat: bool,
 ) {
     if let Some((e, p, sp)) = cache.shadowed(snap.gen(), cgid) {
-        let abi = if ia32 { Abi::Ia32 } else { Abi::X86_64 };
-        if p.allows(abi, id as u32) && sp.is_none_or(|sp| sp.allows(abi, id as u32)) {
+        let abi = fast_abi(compat);
+        let nr = fast_nr(compat, id);
+        if p.allows(abi, nr) && sp.is_none_or(|sp| sp.allows(abi, nr)) {
             e.stats.allowed.fetch_add(1, Relaxed);
             return;
         }
         // SAFETY: same contract as this function's; `e` is the path's only
         // entry, `p` its enforcing policy and `sp` its shadow's.
-        unsafe { decide_single_shadowed(e, p, sp, regs, id, cgid, ia32) };
+        unsafe { decide_single_shadowed(e, p, sp, regs, id, cgid, compat) };
         return;
     }
     // SAFETY: same contract as this function's.
-    unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
+    unsafe { decide_call(snap, cache, regs, id, cgid, compat) };
 }
 
 /// Decides a call the fast path did not let go, of a task whose path
@@ -504,13 +466,13 @@ unsafe fn decide_single(
     regs: *mut PtRegs,
     id: c_long,
     cgid: u64,
-    ia32: bool,
+    compat: bool,
 ) {
-    let (abi, nr) = classify(ia32, id);
+    let (abi, nr) = classify(compat, id);
     let a = match p.lookup_missed(abi, nr) {
         Lookup::Fixed(a) => a,
         // SAFETY: `regs` is this call's registers.
-        Lookup::Rules(x) => p.eval_with(x, |i| unsafe { arg(regs, ia32, i) }),
+        Lookup::Rules(x) => p.eval_with(x, |i| unsafe { arg(regs, compat, i) }),
     };
     if a == action::ALLOW {
         e.stats.allowed.fetch_add(1, Relaxed);
@@ -518,10 +480,10 @@ unsafe fn decide_single(
     }
     if a == store::PATH_WALK {
         // SAFETY: same contract as this function's.
-        return unsafe { walk_path(regs, id, cgid, ia32) };
+        return unsafe { walk_path(regs, id, cgid, compat) };
     }
     // SAFETY: same contract as this function's.
-    unsafe { conclude(regs, a, e, cgid, id, ia32) };
+    unsafe { conclude(regs, a, e, cgid, id, compat) };
 }
 
 /// The full decision for a path with several policies whose flat policy
@@ -533,7 +495,7 @@ unsafe fn decide_single(
 /// As [`sf_rust_sys_enter`].
 #[inline(never)]
 #[cold]
-unsafe fn walk_path(regs: *mut PtRegs, id: c_long, cgid: u64, ia32: bool) {
+unsafe fn walk_path(regs: *mut PtRegs, id: c_long, cgid: u64, compat: bool) {
     let snap = store::current_ptr();
     if snap.is_null() {
         return;
@@ -545,7 +507,7 @@ unsafe fn walk_path(regs: *mut PtRegs, id: c_long, cgid: u64, ia32: bool) {
     // preemption disabled (see `sf_rust_sys_enter`).
     let cache = unsafe { &mut *ffi::sf_gate_cache_this_cpu().cast::<PathCache>() };
     // SAFETY: same contract as this function's.
-    unsafe { decide_call(snap, cache, regs, id, cgid, ia32) };
+    unsafe { decide_call(snap, cache, regs, id, cgid, compat) };
 }
 
 /// As [`decide_single`] for a path whose only entry `e` also has a shadow
@@ -563,15 +525,15 @@ unsafe fn decide_single_shadowed(
     regs: *mut PtRegs,
     id: c_long,
     cgid: u64,
-    ia32: bool,
+    compat: bool,
 ) {
-    let (abi, nr) = classify(ia32, id);
+    let (abi, nr) = classify(compat, id);
     let mut args = None;
     // SAFETY: `regs` is this call's registers.
-    let a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
+    let a = unsafe { answer(p, abi, nr, &mut args, regs, compat) };
     // SAFETY: as above.
     let sa = sp.map_or(NO_POLICY, |sp| unsafe {
-        answer(sp, abi, nr, &mut args, regs, ia32)
+        answer(sp, abi, nr, &mut args, regs, compat)
     });
     let would = shadow::with_shadow(&[a], 0, sa);
     if let (true, Some(sh)) = (shadow::differs(a, would), &e.shadow) {
@@ -585,14 +547,14 @@ unsafe fn decide_single_shadowed(
             shadow: Some((sh.record.id, a)),
         };
         // SAFETY: `regs` is this call's registers.
-        events::note_shadow(&sh.record, &d, || unsafe { read_args(regs, ia32) });
+        events::note_shadow(&sh.record, &d, || unsafe { read_args(regs, compat) });
     }
     if a == action::ALLOW {
         e.stats.allowed.fetch_add(1, Relaxed);
         return;
     }
     // SAFETY: same contract as this function's.
-    unsafe { conclude(regs, a, e, cgid, id, ia32) };
+    unsafe { conclude(regs, a, e, cgid, id, compat) };
 }
 
 /// Decides a call of a task with several policies on its path, or one the
@@ -608,13 +570,13 @@ unsafe fn decide_call(
     regs: *mut PtRegs,
     id: c_long,
     cgid: u64,
-    ia32: bool,
+    compat: bool,
 ) {
     if snap.shadows {
         // SAFETY: same contract as this function's.
-        return unsafe { decide_shadowed(snap, cache, regs, id, cgid, ia32) };
+        return unsafe { decide_shadowed(snap, cache, regs, id, cgid, compat) };
     }
-    let (abi, nr) = classify(ia32, id);
+    let (abi, nr) = classify(compat, id);
     // The decision: the strictest action of every policy on the path;
     // among equals, the deepest cgroup's (it is seen first).
     let mut verdict: Option<(u32, &Entry)> = None;
@@ -630,11 +592,11 @@ unsafe fn decide_call(
             recorder = Some(e);
         }
         // SAFETY: `regs` is this call's registers.
-        let a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
+        let a = unsafe { answer(p, abi, nr, &mut args, regs, compat) };
         keep_stricter(&mut verdict, a, e);
     });
     // SAFETY: same contract as this function's.
-    unsafe { finish(verdict, recorder, abi, nr, own, regs, id, ia32) };
+    unsafe { finish(verdict, recorder, abi, nr, own, regs, id, compat) };
 }
 
 /// Policy `p`'s answer for the current call: most calls have a fixed one,
@@ -649,13 +611,13 @@ unsafe fn answer(
     nr: u32,
     args: &mut Option<[u64; 6]>,
     regs: *mut PtRegs,
-    ia32: bool,
+    compat: bool,
 ) -> u32 {
     match p.lookup(abi, nr) {
         Lookup::Fixed(a) => a,
         Lookup::Rules(x) => {
             // SAFETY: as this function's contract.
-            let v = *args.get_or_insert_with(|| unsafe { read_args(regs, ia32) });
+            let v = *args.get_or_insert_with(|| unsafe { read_args(regs, compat) });
             p.eval(x, &v)
         }
     }
@@ -676,7 +638,7 @@ unsafe fn finish(
     own: u64,
     regs: *mut PtRegs,
     id: c_long,
-    ia32: bool,
+    compat: bool,
 ) {
     if let Some((a, e)) = verdict {
         if let Some(r) = recorder {
@@ -686,7 +648,7 @@ unsafe fn finish(
             }
         }
         // SAFETY: same contract as this function's.
-        unsafe { conclude(regs, a, e, own, id, ia32) };
+        unsafe { conclude(regs, a, e, own, id, compat) };
     }
 }
 
@@ -760,9 +722,9 @@ unsafe fn decide_shadowed(
     regs: *mut PtRegs,
     id: c_long,
     cgid: u64,
-    ia32: bool,
+    compat: bool,
 ) {
-    let (abi, nr) = classify(ia32, id);
+    let (abi, nr) = classify(compat, id);
     let mut verdict: Option<(u32, &Entry)> = None;
     let mut args = None;
     let mut recorder: Option<&Entry> = None;
@@ -774,7 +736,7 @@ unsafe fn decide_shadowed(
                 recorder = Some(e);
             }
             // SAFETY: `regs` is this call's registers.
-            a = unsafe { answer(p, abi, nr, &mut args, regs, ia32) };
+            a = unsafe { answer(p, abi, nr, &mut args, regs, compat) };
             keep_stricter(&mut verdict, a, e);
         }
         path.push(a, e);
@@ -783,7 +745,7 @@ unsafe fn decide_shadowed(
     path.each_difference(
         enforced,
         // SAFETY: `regs` is this call's registers.
-        |p| unsafe { answer(p, abi, nr, &mut args, regs, ia32) },
+        |p| unsafe { answer(p, abi, nr, &mut args, regs, compat) },
         |e, rec, would| {
             let d = Decision {
                 policy_cgroup: e.cgroup,
@@ -795,11 +757,11 @@ unsafe fn decide_shadowed(
                 shadow: Some((rec.id, enforced)),
             };
             // SAFETY: `regs` is this call's registers.
-            events::note_shadow(rec, &d, || unsafe { read_args(regs, ia32) });
+            events::note_shadow(rec, &d, || unsafe { read_args(regs, compat) });
         },
     );
     // SAFETY: same contract as this function's.
-    unsafe { finish(verdict, recorder, abi, nr, own, regs, id, ia32) };
+    unsafe { finish(verdict, recorder, abi, nr, own, regs, id, compat) };
 }
 
 /// Reports (when it is not a plain allow) and carries out action `a` of
@@ -809,8 +771,8 @@ unsafe fn decide_shadowed(
 /// # Safety
 /// As [`sf_rust_sys_enter`].
 #[inline(never)]
-unsafe fn conclude(regs: *mut PtRegs, a: u32, e: &Entry, own: u64, id: c_long, ia32: bool) {
-    let (abi, nr) = classify(ia32, id);
+unsafe fn conclude(regs: *mut PtRegs, a: u32, e: &Entry, own: u64, id: c_long, compat: bool) {
+    let (abi, nr) = classify(compat, id);
     if a & action::ACTION_MASK != action::ALLOW {
         let d = Decision {
             policy_cgroup: e.cgroup,
@@ -823,17 +785,17 @@ unsafe fn conclude(regs: *mut PtRegs, a: u32, e: &Entry, own: u64, id: c_long, i
         };
         // The registers are read only if an event is really made.
         // SAFETY: `regs` is this call's registers.
-        events::report(&e.stats, &d, || unsafe { read_args(regs, ia32) });
+        events::report(&e.stats, &d, || unsafe { read_args(regs, compat) });
     }
     // SAFETY: same contract as this function's.
-    unsafe { enforce(regs, a, e, nr, ia32) };
+    unsafe { enforce(regs, a, e, nr, compat) };
 }
 
 /// Carries out action `a` for the current call and counts it.
 ///
 /// # Safety
 /// As [`sf_rust_sys_enter`].
-unsafe fn enforce(regs: *mut PtRegs, a: u32, e: &Entry, nr: u32, ia32: bool) {
+unsafe fn enforce(regs: *mut PtRegs, a: u32, e: &Entry, nr: u32, compat: bool) {
     let s = &e.stats;
     let data = (a & action::DATA_MASK) as c_int;
     let nr = nr as c_int;
@@ -853,18 +815,18 @@ unsafe fn enforce(regs: *mut PtRegs, a: u32, e: &Entry, nr: u32, ia32: bool) {
         action::TRAP => {
             s.trapped.fetch_add(1, Relaxed);
             // SAFETY: as above; sending a signal is allowed in atomic context.
-            unsafe { ffi::sf_trap(regs, nr, ia32, data) };
+            unsafe { ffi::sf_trap(regs, nr, compat, data) };
         }
         action::KILL_THREAD => {
             s.killed.fetch_add(1, Relaxed);
             // SAFETY: as above.
-            unsafe { ffi::sf_kill_thread(regs, nr, ia32) };
+            unsafe { ffi::sf_kill_thread(regs, nr, compat) };
         }
         _ => {
             // KILL_PROCESS, and fail closed on anything unexpected.
             s.killed.fetch_add(1, Relaxed);
             // SAFETY: as above.
-            unsafe { ffi::sf_kill_process(regs, nr, ia32) };
+            unsafe { ffi::sf_kill_process(regs, nr, compat) };
         }
     }
 }

@@ -24,6 +24,12 @@ const EPERM: c_int = 1;
 /// `EOPNOTSUPP`: the kernel's kprobes do not go through ftrace.
 const EOPNOTSUPP: c_int = 95;
 
+/// Why object rules are refused where kprobes do not go through ftrace.
+#[cfg(not(target_arch = "aarch64"))]
+const NO_FTRACE_KPROBES: &core::ffi::CStr = c"object rules need kprobes that go through ftrace, and this kernel's do not (CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE are off; scripts/check-host.sh)";
+#[cfg(target_arch = "aarch64")]
+const NO_FTRACE_KPROBES: &core::ffi::CStr = c"object rules are not available on arm64 yet: Linux 6.12's arm64 kprobes do not go through ftrace (no KPROBES_ON_FTRACE), and the hooks need to run in the task's context (docs/SECURITY.md)";
+
 /// Attaches the hooks of the object classes in `classes` (bit `class -
 /// 1`, as `Compiled::classes`) that are not on yet, before a policy naming them
 /// is published. Called by the (serialized) netlink writers; may sleep.
@@ -34,7 +40,7 @@ pub(crate) fn attach(classes: u32) -> Result<(), store::Reject> {
         0 => Ok(()),
         rc if rc == -EOPNOTSUPP => Err(store::Reject::new(
             kernel::error::Error::from_errno(rc),
-            c"object rules need kprobes that go through ftrace, and this kernel's do not (CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE are off; scripts/check-host.sh)",
+            NO_FTRACE_KPROBES,
         )),
         rc => Err(store::Reject::new(
             kernel::error::Error::from_errno(rc),
@@ -212,10 +218,10 @@ fn object_answer(p: &store::Compiled, obj: &Object<'_>) -> u32 {
 
 /// The call that reached the hook, for events and shadow records.
 fn current_call() -> (crate::proto::Abi, u32) {
-    let mut ia32 = false;
-    // SAFETY: `ia32` is a valid out-pointer; reads the current task.
-    let nr = unsafe { ffi::sf_current_syscall(&mut ia32) };
-    gate::classify(ia32, nr)
+    let mut compat = false;
+    // SAFETY: `compat` is a valid out-pointer; reads the current task.
+    let nr = unsafe { ffi::sf_current_syscall(&mut compat) };
+    crate::arch::classify(compat, nr)
 }
 
 fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {

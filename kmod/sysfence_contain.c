@@ -12,9 +12,9 @@
  *
  * Mechanism: a kprobe on each function's first instruction. A refused move
  * makes the function return -EPERM at once, as kernel/fail_function.c does:
- * the pre-handler sets the return value and emulates the function's `ret`
- * (int3_emulate_ret), so nothing returns into module text
- * (sf_register_early_return() keeps the probes int3-based). For
+ * the pre-handler sets the return value and emulates the function's return
+ * (sf_arch_return_now), so nothing returns into module text
+ * (sf_register_early_return() keeps the probes trap-based). For
  * cgroup_attach_task() that is its caller's ordinary error; for
  * sched_cgroup_fork() it is fork's own error path (bad_fork_cancel_cgroup),
  * which releases what cgroup_can_fork() took. The post-handler keeps the
@@ -22,9 +22,10 @@
  * A whole-process move checks every thread (threads may sit in threaded
  * cgroups of their own).
  *
- * Context: int3 (NMI-like). The decision takes no lock: an RCU read of the
- * policy table and of the cgroups (held alive by the caller's cgroup locks),
- * atomic counters, and a rate-limited printk (NMI-safe).
+ * Context: a breakpoint trap (int3 on x86_64, brk on arm64: NMI-like). The
+ * decision takes no lock: an RCU read of the policy table and of the
+ * cgroups (held alive by the caller's cgroup locks), atomic counters, and a
+ * rate-limited printk (NMI-safe).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,15 +34,9 @@
 #include <linux/cgroup.h>
 #include <linux/sched/task.h>
 #include <linux/rcupdate.h>
-#include <asm/text-patching.h>
 
 #include "sysfence_shim.h"
-
-static void sf_return_now(struct pt_regs *regs, long ret)
-{
-	regs->ax = ret;
-	int3_emulate_ret(regs);
-}
+#include "sysfence_arch.h"
 
 static void sf_refused(const struct cgroup *dst, struct task_struct *t)
 {
@@ -78,28 +73,28 @@ static bool sf_attach_refused(struct task_struct *task, bool threadgroup,
  *			  bool threadgroup) */
 static int sf_pre_attach(struct kprobe *p, struct pt_regs *regs)
 {
-	struct cgroup *dst = (struct cgroup *)regs->di;
-	struct task_struct *task = (struct task_struct *)regs->si, *who = task;
+	struct cgroup *dst = (struct cgroup *)regs_get_kernel_argument(regs, 0);
+	struct task_struct *task = (struct task_struct *)regs_get_kernel_argument(regs, 1), *who = task;
 	bool refused;
 
 	/* Policies are on the default hierarchy only; v1 moves are free. */
 	if (!sf_rust_levels() || dst->root != &cgrp_dfl_root)
 		return 0;
 	rcu_read_lock();
-	refused = sf_attach_refused(task, (bool)regs->dx, dst, &who);
+	refused = sf_attach_refused(task, (bool)regs_get_kernel_argument(regs, 2), dst, &who);
 	if (refused)
 		sf_refused(dst, who);
 	rcu_read_unlock();
 	if (!refused)
 		return 0;
-	sf_return_now(regs, -EPERM);
+	sf_arch_return_now(regs, -EPERM);
 	return 1;
 }
 
 /* int sched_cgroup_fork(struct task_struct *p, struct kernel_clone_args *kargs) */
 static int sf_pre_fork(struct kprobe *p, struct pt_regs *regs)
 {
-	const struct kernel_clone_args *kargs = (const struct kernel_clone_args *)regs->si;
+	const struct kernel_clone_args *kargs = (const struct kernel_clone_args *)regs_get_kernel_argument(regs, 1);
 	const struct cgroup *own;
 	bool refused;
 
@@ -112,7 +107,7 @@ static int sf_pre_fork(struct kprobe *p, struct pt_regs *regs)
 	if (!refused)
 		return 0;
 	sf_refused(kargs->cgrp, current);
-	sf_return_now(regs, -EPERM);
+	sf_arch_return_now(regs, -EPERM);
 	return 1;
 }
 

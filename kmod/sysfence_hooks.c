@@ -21,8 +21,8 @@
  *   task's mount namespace into a per-CPU buffer, sysfence_path.c; the
  *   socket address is the kernel's copy), lets Rust decide, and on a
  *   refusal sets the return value and points the instruction pointer at a
- *   bare return (sf_just_return, as kernel/fail_function.c does), so the
- *   function's body never runs. An allowed call runs the function, whose
+ *   bare return (sf_arch_refuse_at_entry: on x86_64 sf_just_return, as
+ *   kernel/fail_function.c does), so the function's body never runs. An allowed call runs the function, whose
  *   other security modules may still refuse it.
  * - There is no return handler, so no per-call instance to run out of.
  *   unregister_kprobes() waits for running handlers; a refused call still
@@ -62,6 +62,7 @@
 #include <net/af_unix.h>
 
 #include "sysfence_shim.h"
+#include "sysfence_arch.h"
 
 /* Object classes: shared-abi/src/proto.rs `class`. */
 #define SF_CLASS_FILE 1
@@ -434,18 +435,6 @@ static u32 sf_class_bit(int i)
 	return 1u << (sf_hook_defs[i].class - 1);
 }
 
-/* Where a refused call goes instead of the function's body: straight back
- * to its caller, with the return value the handler set (reached by the
- * ftrace trampoline's return, not by an indirect jump: no ENDBR). */
-asmlinkage void sf_just_return(void);
-asm(".text\n"
-    ".type sf_just_return, @function\n"
-    ASM_FUNC_ALIGN
-    "sf_just_return:\n"
-    ANNOTATE_NOENDBR
-    ASM_RET
-    ".size sf_just_return, .-sf_just_return\n");
-
 /*
  * Every hooked function's entry (ftrace context: the task's own, preemption
  * disabled). Tasks under no rule of the hook's class run the function
@@ -462,8 +451,7 @@ static int sf_hook_entry(struct kprobe *p, struct pt_regs *regs)
 	rc = sf_hook_defs[i].decide(regs);
 	if (!rc)
 		return 0;
-	regs_set_return_value(regs, rc);
-	instruction_pointer_set(regs, (unsigned long)sf_just_return);
+	sf_arch_refuse_at_entry(regs, rc);
 	return 1;
 }
 
@@ -635,8 +623,8 @@ void sf_obj_kill(void)
 }
 
 /* The syscall the current task is in (for events), and its ABI. */
-long sf_current_syscall(bool *ia32)
+long sf_current_syscall(bool *compat)
 {
-	*ia32 = in_ia32_syscall();
-	return task_pt_regs(current)->orig_ax;
+	*compat = sf_arch_compat();
+	return syscall_get_nr(current, task_pt_regs(current));
 }

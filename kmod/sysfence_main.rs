@@ -42,6 +42,7 @@ mod proto;
 #[path = "../shared-abi/src/shadow.rs"]
 mod shadow;
 
+mod arch;
 mod contain;
 mod events;
 mod ffi;

@@ -23,6 +23,7 @@
 #include <asm/ftrace.h>
 
 #include "sysfence_shim.h"
+#include "sysfence_arch.h"
 
 /* ---- syscall gate ------------------------------------------------------ */
 
@@ -44,7 +45,7 @@ static DEFINE_PER_CPU_ALIGNED(u64[16], sf_gate_cache);
 static notrace void sf_probe(void *data, struct pt_regs *regs, long id)
 {
 	sf_rust_sys_enter(regs, id, cgroup_id(task_dfl_cgroup(current)),
-			  this_cpu_ptr(&sf_gate_cache), in_ia32_syscall());
+			  this_cpu_ptr(&sf_gate_cache), sf_arch_compat());
 }
 
 /* This CPU's gate cache, for a decision that continues past the fast path. */
@@ -53,41 +54,10 @@ notrace void *sf_gate_cache_this_cpu(void)
 	return this_cpu_ptr(&sf_gate_cache);
 }
 
-/*
- * The legacy vsyscall page (gettimeofday, time and getcpu at
- * 0xffffffffff600000): the page fault handler emulates its calls, which
- * never reach sys_enter. The emulate_vsyscall tracepoint fires before the
- * emulation, with the task's user registers at task_pt_regs(): the call is
- * decided there as the x86_64 syscall it stands for. One the policy refuses
- * is made fatal: the probe moves the saved instruction pointer, and
- * emulate_vsyscall() answers that with SIGSYS (force_exit_sig), as it does
- * for a seccomp filter that changes it. The emulation cannot be made to
- * fail with an errno, so errno and trap actions kill as well; log logs.
- */
-static struct tracepoint *sf_vsyscall_tp;
-
-static void sf_vsyscall_probe(void *data, int vnr)
-{
-	static const int nrs[] = { __NR_gettimeofday, __NR_time, __NR_getcpu };
-	struct pt_regs *regs = task_pt_regs(current);
-	int nr;
-
-	if (vnr < 0 || vnr >= ARRAY_SIZE(nrs))
-		return;
-	nr = nrs[vnr];
-	regs->orig_ax = nr;
-	sf_rust_sys_enter(regs, nr, cgroup_id(task_dfl_cgroup(current)),
-			  this_cpu_ptr(&sf_gate_cache), false);
-	if (regs->orig_ax != nr)
-		regs->ip ^= 1;
-}
-
 static void sf_find_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sys_enter"))
 		sf_sys_enter_tp = tp;
-	else if (!strcmp(tp->name, "emulate_vsyscall"))
-		sf_vsyscall_tp = tp;
 }
 
 int sf_gate_attach(void)
@@ -98,9 +68,9 @@ int sf_gate_attach(void)
 	if (!sf_sys_enter_tp)
 		return -ENOENT;
 	err = tracepoint_probe_register(sf_sys_enter_tp, (void *)sf_probe, NULL);
-	if (err || !sf_vsyscall_tp)
-		return err; /* a kernel without vsyscall emulation has no page */
-	err = tracepoint_probe_register(sf_vsyscall_tp, (void *)sf_vsyscall_probe, NULL);
+	if (err)
+		return err;
+	err = sf_arch_gate_attach();
 	if (err) {
 		tracepoint_probe_unregister(sf_sys_enter_tp, (void *)sf_probe, NULL);
 		tracepoint_synchronize_unregister();
@@ -113,8 +83,7 @@ void sf_gate_detach(void)
 	if (!sf_sys_enter_tp)
 		return;
 	tracepoint_probe_unregister(sf_sys_enter_tp, (void *)sf_probe, NULL);
-	if (sf_vsyscall_tp)
-		tracepoint_probe_unregister(sf_vsyscall_tp, (void *)sf_vsyscall_probe, NULL);
+	sf_arch_gate_detach();
 	/* No probe call may still be running (or return into freed text). */
 	tracepoint_synchronize_unregister();
 }
@@ -170,33 +139,15 @@ notrace void sf_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
-/*
- * The gate reads syscall arguments straight from pt_regs, by word offset
- * (gate.rs ARGS_X86_64 and ARGS_IA32, the registers syscall_get_arguments()
- * reads): pin the layout it assumes.
- */
-#define SF_REG_WORD(r, w) static_assert(offsetof(struct pt_regs, r) == (w) * 8)
-SF_REG_WORD(bp, 4);
-SF_REG_WORD(bx, 5);
-SF_REG_WORD(r10, 7);
-SF_REG_WORD(r9, 8);
-SF_REG_WORD(r8, 9);
-SF_REG_WORD(cx, 11);
-SF_REG_WORD(dx, 12);
-SF_REG_WORD(si, 13);
-SF_REG_WORD(di, 14);
-static_assert(sizeof(struct pt_regs) >= 15 * 8);
-
 u64 sf_instruction_pointer(struct pt_regs *regs)
 {
 	return instruction_pointer(regs);
 }
 
-/* Skips the syscall: no handler runs and userspace sees `ret` in rax. */
+/* Skips the syscall: no handler runs and userspace sees `ret`. */
 void sf_skip_syscall(struct pt_regs *regs, long ret)
 {
-	regs->orig_ax = -1;
-	regs->ax = ret;
+	sf_arch_skip_syscall(regs, ret);
 }
 
 /* ---- kill and trap ----------------------------------------------------- */
@@ -224,7 +175,7 @@ void sf_force_fatal(int sig)
 	spin_unlock_irqrestore(&current->sighand->siglock, flags);
 }
 
-static void sf_sigsys(struct pt_regs *regs, int nr, bool ia32, int data, bool fatal)
+static void sf_sigsys(struct pt_regs *regs, int nr, int data, bool fatal)
 {
 	struct kernel_siginfo info;
 
@@ -235,23 +186,23 @@ static void sf_sigsys(struct pt_regs *regs, int nr, bool ia32, int data, bool fa
 	info.si_code = SYS_SECCOMP;
 	info.si_call_addr = (void __user *)instruction_pointer(regs);
 	info.si_errno = data;
-	info.si_arch = ia32 ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64;
+	info.si_arch = syscall_get_arch(current);
 	info.si_syscall = nr;
 	send_sig_info(SIGSYS, &info, current);
 }
 
 /* TRAP: skip the call and raise SIGSYS with seccomp-like siginfo. */
-void sf_trap(struct pt_regs *regs, int nr, bool ia32, int data)
+void sf_trap(struct pt_regs *regs, int nr, bool compat, int data)
 {
 	sf_skip_syscall(regs, -ENOSYS);
-	sf_sigsys(regs, nr, ia32, data, false);
+	sf_sigsys(regs, nr, data, false);
 }
 
 /* KILL_PROCESS: skip the call; the whole process dies of SIGSYS. */
-void sf_kill_process(struct pt_regs *regs, int nr, bool ia32)
+void sf_kill_process(struct pt_regs *regs, int nr, bool compat)
 {
 	sf_skip_syscall(regs, -ENOSYS);
-	sf_sigsys(regs, nr, ia32, 0, true);
+	sf_sigsys(regs, nr, 0, true);
 }
 
 /*
@@ -259,17 +210,13 @@ void sf_kill_process(struct pt_regs *regs, int nr, bool ia32)
  * the kernel then runs instead (it re-reads the number after the
  * tracepoint). The last thread of a process dies of SIGSYS, as seccomp's.
  */
-void sf_kill_thread(struct pt_regs *regs, int nr, bool ia32)
+void sf_kill_thread(struct pt_regs *regs, int nr, bool compat)
 {
 	if (get_nr_threads(current) <= 1) {
-		sf_kill_process(regs, nr, ia32);
+		sf_kill_process(regs, nr, compat);
 		return;
 	}
-	regs->orig_ax = ia32 ? 1 /* ia32 exit */ : __NR_exit;
-	if (ia32)
-		regs->bx = 0;
-	else
-		regs->di = 0;
+	sf_arch_exit_instead(regs, compat);
 }
 
 /* ---- kprobes that may return early -------------------------------------- */
@@ -277,8 +224,9 @@ void sf_kill_thread(struct pt_regs *regs, int nr, bool ia32)
 /*
  * Registers a kprobe whose pre-handler may make the probed function return
  * at once (the containment probes, the object hooks' guards): that sets
- * the return value and emulates the function's `ret` (int3_emulate_ret:
- * ip from the stack, sp past it), which only an int3-based kprobe honours.
+ * the return value and emulates the function's return (sf_arch_return_now;
+ * on x86_64 int3_emulate_ret: ip from the stack, sp past it), which only a
+ * trap-based kprobe honours (arm64 has no kprobes on ftrace: all are).
  * Where a kprobe on a function's entry goes through ftrace (kernels with
  * CONFIG_KPROBES_ON_FTRACE), ftrace restores ip but not sp, so the probe
  * is moved past the __fentry__ call: there the prologue has not run yet,
