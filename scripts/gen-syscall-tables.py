@@ -34,7 +34,12 @@ arm64, as 6.12 builds it:
   sys32.c), and its numbers and names are checked against the `common`
   and `eabi` rows of arch/arm/tools/syscall.tbl (not `oabi`), which it
   says it follows; a difference stops the script. ARM's private calls
-  (0x0f0001.., arch/arm64/kernel/sys_compat.c) are not in the table;
+  (__ARM_NR_BASE 0x0f0000 + k of arch/arm/include/uapi/asm/unistd.h:
+  breakpoint, cacheflush, usr26, usr32, set_tls, get_tls; arm64 runs
+  cacheflush and set_tls and answers ENOSYS to the others, in
+  arch/arm64/kernel/sys_compat.c) are beyond any 1024-call table: they
+  are listed as 1016 + k (proto.rs ARM_PRIVATE_FOLD), the number the gate
+  decides them as;
 - widths: arch/arm64/include/asm/syscall_wrapper.h's __SYSCALL_DEFINEx
   passes regs->regs[0..5] as longs and casts each to its declared type
   (__SC_CAST), as x86 does, so aarch64 rows use the 64-bit register
@@ -65,6 +70,8 @@ ARM64_TABLES = ("scripts/syscall.tbl", "arch/arm64/tools/syscall_32.tbl",
                 "arch/arm/tools/syscall.tbl")
 ARM64_MAKE = ("scripts/Makefile.asm-headers", "arch/arm64/kernel/Makefile.syscalls")
 ARM64_RENAMES = "arch/arm64/kernel/sys.c"
+ARM_PRIVATE = "arch/arm/include/uapi/asm/unistd.h"
+ARM_PRIVATE_FOLD = 1016  # shared-abi/src/proto.rs ARM_PRIVATE_FOLD
 HEADERS = ("include/linux/syscalls.h", "include/linux/compat.h")
 DEFINE = re.compile(rb"\b(COMPAT_SYSCALL_DEFINE|SYSCALL32_DEFINE|SYSCALL_DEFINE)([0-6])\s*\(")
 DEFINED = re.compile(rb"(SYSCALL|SYSCALL32)_DEFINE[0-6]")  # as source_files' grep
@@ -101,10 +108,10 @@ def subset(tree):
     one pass over its compressed stream (about 20 s); read in under a
     second by every later run."""
     st = os.stat(TARBALL)
-    sub = os.path.join(cache_dir(), f"syscall-src-{st.st_size}-{int(st.st_mtime)}-x86-arm64")
+    sub = os.path.join(cache_dir(), f"syscall-src-{st.st_size}-{int(st.st_mtime)}-x86-arm64-private")
     if os.path.isfile(os.path.join(sub, ".complete")):
         return sub
-    keep = set(TABLES) | set(HEADERS) | set(ARM64_TABLES) | set(ARM64_MAKE)
+    keep = set(TABLES) | set(HEADERS) | set(ARM64_TABLES) | set(ARM64_MAKE) | {ARM_PRIVATE}
     try:
         os.makedirs(cache_dir(), exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=os.path.basename(sub) + ".tmp-", dir=cache_dir())
@@ -342,6 +349,14 @@ def arm_checked(root):
         sys.exit(f"{ARM64_TABLES[1]} and {ARM64_TABLES[2]} (common, eabi) differ: {diff}")
     return rows
 
+def arm_private(root):
+    """ARM's private calls, as rows numbered ARM_PRIVATE_FOLD + k."""
+    text = read(root, ARM_PRIVATE).decode()
+    found = re.findall(r"^#define\s+__ARM_NR_(\w+)\s+\(__ARM_NR_BASE\+(\d+)\)", text, re.M)
+    if not found:
+        sys.exit(f"{ARM_PRIVATE}: no __ARM_NR_BASE+k calls")
+    return [(ARM_PRIVATE_FOLD + int(k), name, None, None) for name, k in found if int(k) < 8]
+
 def render_x86(root, protos):
     t64, t32 = (read(root, p).decode() for p in TABLES)
     defs = definitions(root, "x86")
@@ -362,7 +377,7 @@ def render_arm64(root, protos):
     defs = definitions(root, "arm64")
     abis64 = make_abis(root, 64)
     aarch64 = parse(read(root, ARM64_TABLES[0]).decode(), abis64)
-    arm = arm_checked(root)
+    arm = arm_checked(root) + arm_private(root)
     which = ", ".join(f"`{a}`" for a in sorted(abis64))
     return (names("AARCH64", f"aarch64 ({which} rows of scripts/syscall.tbl, arm64\'s syscall_64.tbl).", aarch64) + "\n"
             + names("ARM", "arm, AArch32 EABI (arch/arm64/tools/syscall_32.tbl, as arch/arm/tools/syscall.tbl's `common` and `eabi` rows).", arm) + "\n"

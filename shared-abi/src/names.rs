@@ -106,4 +106,30 @@ mod tests {
         assert_eq!(number(arm, "socketcall"), None);
         assert_eq!(name(arm, 0), Some("restart_syscall"));
     }
+
+    #[test]
+    fn arm_private_calls_fold_into_the_table() {
+        use crate::proto::arm_fold;
+        // libseccomp's numbers for them (983041 = 0x0f0001, ...).
+        for (call, raw) in [
+            ("breakpoint", 983_041),
+            ("cacheflush", 983_042),
+            ("usr26", 983_043),
+            ("usr32", 983_044),
+            ("set_tls", 983_045),
+            ("get_tls", 983_046),
+        ] {
+            let folded = arm_fold(raw);
+            assert_eq!(number(Abi::Arm, call), Some(folded), "{call}");
+            assert_eq!(name(Abi::Arm, folded), Some(call));
+            // The folded number itself, called directly, is no call.
+            assert_eq!(name(Abi::Arm, arm_fold(folded)), None, "{call}");
+        }
+        // Every other number is itself, and no real call is in the fold's
+        // range.
+        assert_eq!(arm_fold(64), 64);
+        assert_eq!(arm_fold(0x0f_0008), 0x0f_0008);
+        let last = crate::syscalls::ARM.iter().map(|r| r.0).filter(|n| *n < 1016).max();
+        assert!(last.is_some_and(|n| n < 1016));
+    }
 }

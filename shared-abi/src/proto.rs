@@ -333,6 +333,30 @@ pub const X86_64_URETPROBE: u32 = 335;
 /// The x32 bit in a 64-bit syscall number (`__X32_SYSCALL_BIT`).
 pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
 
+/// AArch32's private calls are numbered `__ARM_NR_BASE` (0x0f0000) + k
+/// (breakpoint 1, cacheflush 2, usr26 3, usr32 4, set_tls 5, get_tls 6),
+/// beyond any table of [`limits::MAX_SYSCALL_NR`] calls. The `arm` ABI
+/// names and decides them as `ARM_PRIVATE_FOLD + k` ([`arm_fold`]).
+pub const ARM_PRIVATE_BASE: u32 = 0x0f_0000;
+/// Where [`arm_fold`] puts the first [`ARM_PRIVATE_COUNT`] private calls.
+pub const ARM_PRIVATE_FOLD: u32 = 1016;
+/// How many private calls fold (0x0f0000 to 0x0f0007).
+pub const ARM_PRIVATE_COUNT: u32 = 8;
+
+/// The number an `arm` call is decided as: a private call's folded number;
+/// a number in the fold's own range made one no table lists (so that no
+/// call can pass for a private one: the kernel answers such a number with
+/// SIGILL anyway); any other number itself.
+pub const fn arm_fold(nr: u32) -> u32 {
+    if nr.wrapping_sub(ARM_PRIVATE_BASE) < ARM_PRIVATE_COUNT {
+        ARM_PRIVATE_FOLD + (nr - ARM_PRIVATE_BASE)
+    } else if nr.wrapping_sub(ARM_PRIVATE_FOLD) < ARM_PRIVATE_COUNT {
+        nr | 0x8000_0000
+    } else {
+        nr
+    }
+}
+
 wire_enum! {
     /// Argument comparison operators, numbered as libseccomp's
     /// `enum scmp_compare`. Comparisons are unsigned, at the width the
