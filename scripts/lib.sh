@@ -50,3 +50,38 @@ sf_run_with_progress() {
 sf_version() {
   sed -n '/^\[workspace\.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$SF_ROOT/Cargo.toml"
 }
+
+# Checks that a configured kernel tree's .config has every option the
+# fragments ask for (a later fragment overrides an earlier one, as
+# merge_config.sh does): olddefconfig silently drops options whose
+# dependencies are off. Lists what was dropped and fails; prints the
+# number of options checked otherwise. (build-kernel-x86_64.sh has its own
+# copy of this loop: its text is part of the x86 kernels' cache key.)
+sf_kconfig_check() {
+  local config=$1 line opt; shift
+  local -A want=()
+  local order=() dropped=()
+  while IFS= read -r line; do
+    case $line in
+      CONFIG_*=*) opt=${line%%=*} ;;
+      "# CONFIG_"*" is not set") opt=${line#\# } opt=${opt%% *} ;;
+      *) continue ;;
+    esac
+    [ -n "${want[$opt]+x}" ] || order+=("$opt")
+    want[$opt]=$line
+  done < <(cat "$@")
+  for opt in "${order[@]}"; do
+    line=${want[$opt]}
+    case $line in
+      CONFIG_*=*) grep -qxF "$line" "$config" ||
+        dropped+=("$line (got: $(grep -E "^(# )?$opt[= ]" "$config" || echo absent))") ;;
+      *) if grep -qE "^$opt=" "$config"; then dropped+=("$line (got: $(grep -E "^$opt=" "$config"))"); fi ;;
+    esac
+  done
+  if [ ${#dropped[@]} -gt 0 ]; then
+    printf '  %s\n' "${dropped[@]}" >&2
+    sf_log "${#dropped[@]} requested option(s) were dropped by olddefconfig (listed above)"
+    return 1
+  fi
+  echo "${#order[@]}"
+}
