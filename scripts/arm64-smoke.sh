@@ -45,9 +45,12 @@ check "stderr" to-stderr "$(grep -x to-stderr "$out.err" || true)"
 timed "${run[@]}" --no-build --timeout 15 -- sleep 600 >/dev/null 2>&1
 check "--timeout 15 (${secs}s)" 124 "$rc"
 
-icount() { "${run[@]}" --no-build --icount -- sf-bench 173 2000 3 2>/dev/null; }
+# The median: a repeat that an interrupt lands in (the host's 9p and
+# console I/O is not in step with the guest's instruction count) can be
+# a few instructions longer in one boot than in the next.
+icount() { "${run[@]}" --no-build --icount -- sf-bench 173 2000 5 2>/dev/null; }
 a=$(icount) b=$(icount)
-echo "icount: $a"
-check "--icount repeats to the digit" "$a" "$b"
+echo "icount, getppid: $a / $b"
+check "--icount median repeats to the digit" "${a%% min*}" "${b%% min*}"
 [ "$failed" = 0 ] || sf_die "arm64 guest: some checks failed (above)"
 sf_log "arm64 guest ($flavor kernel): all checks passed"
