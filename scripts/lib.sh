@@ -7,6 +7,9 @@ SF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SF_CACHE=${SYSFENCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sysfence}
 # Per-checkout build products that are cheap to redo (module, initramfs).
 SF_BUILD=${SYSFENCE_BUILD:-$SF_ROOT/target/sysfence}
+# Debian's arm64 and armhf packages for the arm64 guest (scripts/setup.sh
+# --arch arm64 unpacks them here: arm64/ and armhf/ roots).
+SF_ARM64_USERLAND=$SF_CACHE/arm64-userland
 # The kernel's Rust support needs LLVM; Debian installs clang-19 off PATH.
 SF_LLVM_BIN=/usr/lib/llvm-19/bin
 export PATH="$SF_LLVM_BIN:$HOME/.cargo/bin:$PATH"
@@ -49,4 +52,52 @@ sf_run_with_progress() {
 # manager, the .deb and the DKMS tree all carry).
 sf_version() {
   sed -n '/^\[workspace\.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$SF_ROOT/Cargo.toml"
+}
+
+# Checks that a configured kernel tree's .config has every option the
+# fragments ask for (a later fragment overrides an earlier one, as
+# merge_config.sh does): olddefconfig silently drops options whose
+# dependencies are off. Lists what was dropped and fails; prints the
+# number of options checked otherwise. (build-kernel-x86_64.sh has its own
+# copy of this loop: its text is part of the x86 kernels' cache key.)
+sf_kconfig_check() {
+  local config=$1 line opt; shift
+  local -A want=()
+  local order=() dropped=()
+  while IFS= read -r line; do
+    case $line in
+      CONFIG_*=*) opt=${line%%=*} ;;
+      "# CONFIG_"*" is not set") opt=${line#\# } opt=${opt%% *} ;;
+      *) continue ;;
+    esac
+    [ -n "${want[$opt]+x}" ] || order+=("$opt")
+    want[$opt]=$line
+  done < <(cat "$@")
+  for opt in "${order[@]}"; do
+    line=${want[$opt]}
+    case $line in
+      CONFIG_*=*) grep -qxF "$line" "$config" ||
+        dropped+=("$line (got: $(grep -E "^(# )?$opt[= ]" "$config" || echo absent))") ;;
+      *) if grep -qE "^$opt=" "$config"; then dropped+=("$line (got: $(grep -E "^$opt=" "$config"))"); fi ;;
+    esac
+  done
+  if [ ${#dropped[@]} -gt 0 ]; then
+    printf '  %s\n' "${dropped[@]}" >&2
+    sf_log "${#dropped[@]} requested option(s) were dropped by olddefconfig (listed above)"
+    return 1
+  fi
+  echo "${#order[@]}"
+}
+
+# Cross-builds for aarch64-unknown-linux-musl with LLVM alone: clang drives
+# lld for the link (rustc brings musl's crt objects and libc.a itself), and
+# compiles the crates' C code (ring) against Debian's arm64 musl headers.
+sf_arm64_cross_env() {
+  local inc=$SF_ARM64_USERLAND/arm64/usr/include/aarch64-linux-musl
+  [ -d "$inc" ] || sf_die "no arm64 musl headers in $inc: run scripts/setup.sh --arch arm64"
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=clang
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-arg=--target=aarch64-linux-musl -C link-arg=-fuse-ld=lld"
+  export CC_aarch64_unknown_linux_musl=clang
+  export AR_aarch64_unknown_linux_musl=llvm-ar
+  export CFLAGS_aarch64_unknown_linux_musl="--target=aarch64-linux-musl -nostdinc -isystem $(clang -print-resource-dir)/include -isystem $inc"
 }

@@ -4,8 +4,22 @@
 # Debian packages (kernel source, LLVM 19, QEMU, busybox, ...), the Rust
 # standard library sources and musl targets, and a pinned bindgen-cli.
 # Idempotent: a second run checks and changes nothing. Needs root for apt.
+#
+#   scripts/setup.sh [--arch x86_64|arm64]     (default: x86_64)
+#
+# --arch arm64 adds what the arm64 guest needs on this x86_64 host:
+# qemu-system-aarch64, the aarch64 musl target, and Debian's arm64 and
+# armhf busybox-static and arm64 musl-dev packages, downloaded and unpacked
+# under ~/.cache/sysfence/ (not installed: they are foreign architectures).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+arch=x86_64
+if [ "${1:-}" = --arch ]; then
+  arch=${2:?--arch needs x86_64 or arm64}
+  shift 2
+fi
+case $arch in x86_64 | arm64) ;; *) sf_die "unknown architecture '$arch' (want x86_64 or arm64)" ;; esac
 
 BINDGEN_VERSION=0.73.2
 PACKAGES=(
@@ -23,6 +37,8 @@ PACKAGES=(
   postgresql-15                                  # PostgreSQL and pgbench (t-postgres)
   ca-certificates                                # trust roots kube-rs loads (t-agent's stand-in API server)
 )
+# qemu-system-aarch64; clang and lld above cross-compile (no cross gcc).
+[ "$arch" = arm64 ] && PACKAGES+=(qemu-system-arm)
 
 failed=()
 
@@ -49,7 +65,9 @@ else
   sf_log "rustup: adding rust-src (the kernel compiles core from it)"
   rustup component add rust-src >/dev/null || failed+=("rustup component add rust-src")
 fi
-for t in x86_64-unknown-linux-musl; do
+targets=(x86_64-unknown-linux-musl)
+[ "$arch" = arm64 ] && targets+=(aarch64-unknown-linux-musl)
+for t in "${targets[@]}"; do
   if rustup target list --installed | grep -qx "$t"; then
     sf_log "rustup: target $t present"
   else
@@ -78,6 +96,33 @@ if [ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ];
 else
   sf_log "cargo-fuzz: installing $CARGO_FUZZ_VERSION with cargo (about a minute)"
   cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" || failed+=("cargo install cargo-fuzz $CARGO_FUZZ_VERSION")
+fi
+
+# Debian's arm64 (and armhf) userland for the arm64 guest: busybox-static
+# for the guest's shell and tools (the armhf one runs as an AArch32 task),
+# musl-dev for the C code of crates cross-built for aarch64-unknown-linux-musl
+# (ring). apt downloads them as it would for those architectures, without
+# adding them to dpkg: nothing foreign is installed on this host.
+ARM64_DEBS=(busybox-static:arm64 busybox-static:armhf musl-dev:arm64)
+arm64_userland() {
+  local dir=$SF_ARM64_USERLAND deb
+  [ -f "$dir/.sysfence-complete" ] && { sf_log "arm64 userland: present in $dir"; return 0; }
+  sf_log "arm64 userland: downloading ${ARM64_DEBS[*]} into $dir"
+  local apt=(apt-get -q -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o APT::Architectures::=armhf)
+  rm -rf "$dir"
+  mkdir -p "$dir/debs"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo "${apt[@]}" update >/dev/null || return 1
+  (cd "$dir/debs" && "${apt[@]}" download "${ARM64_DEBS[@]}" >/dev/null 2>&1) || return 1
+  for deb in "$dir"/debs/*_arm64.deb; do dpkg-deb -x "$deb" "$dir/arm64"; done
+  for deb in "$dir"/debs/*_armhf.deb; do dpkg-deb -x "$deb" "$dir/armhf"; done
+  [ -x "$dir/arm64/bin/busybox" ] && [ -x "$dir/armhf/bin/busybox" ] &&
+    [ -f "$dir/arm64/usr/include/aarch64-linux-musl/stdio.h" ] || return 1
+  touch "$dir/.sysfence-complete"
+}
+if [ "$arch" = arm64 ]; then
+  arm64_userland || failed+=("arm64 userland (apt-get download ${ARM64_DEBS[*]})")
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

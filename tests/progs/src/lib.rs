@@ -6,22 +6,47 @@
 //! instruction and the ia32 `int $0x80` gate), without libc rewriting numbers
 //! or arguments. These functions do exactly one trap each.
 
-/// The entry path a raw syscall takes.
+/// The entry path a raw syscall takes. Each architecture has its own:
+/// x86_64 the 64-bit `syscall` instruction and the ia32 `int $0x80` gate,
+/// aarch64 `svc #0` (an AArch64 process cannot enter the AArch32 compat
+/// ABI; only a 32-bit program can).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Abi {
     /// `syscall` from 64-bit mode: x86_64 numbers.
+    #[cfg(target_arch = "x86_64")]
     X86_64,
     /// `int $0x80` from this 64-bit process: ia32 numbers, 32-bit arguments.
+    #[cfg(target_arch = "x86_64")]
     Ia32Int80,
+    /// `svc #0` from AArch64: aarch64 (generic table) numbers.
+    #[cfg(target_arch = "aarch64")]
+    Aarch64,
+}
+
+impl Abi {
+    /// This program's own ABI, the one libc's `SYS_*` numbers belong to.
+    #[cfg(target_arch = "x86_64")]
+    pub const NATIVE: Abi = Abi::X86_64;
+    /// This program's own ABI, the one libc's `SYS_*` numbers belong to.
+    #[cfg(target_arch = "aarch64")]
+    pub const NATIVE: Abi = Abi::Aarch64;
 }
 
 impl std::str::FromStr for Abi {
     type Err = String;
+    #[cfg(target_arch = "x86_64")]
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "x86_64" | "64" => Ok(Abi::X86_64),
             "ia32" | "int80" => Ok(Abi::Ia32Int80),
             _ => Err(format!("unknown ABI '{s}' (want x86_64 or ia32)")),
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "aarch64" | "64" => Ok(Abi::Aarch64),
+            _ => Err(format!("unknown ABI '{s}' (want aarch64)")),
         }
     }
 }
@@ -34,6 +59,7 @@ impl std::str::FromStr for Abi {
 /// this process (unmap memory, exit, write through pointers in `args`).
 pub unsafe fn raw_syscall(abi: Abi, nr: u64, args: [u64; 6]) -> i64 {
     match abi {
+        #[cfg(target_arch = "x86_64")]
         Abi::X86_64 => {
             let ret: i64;
             // SAFETY: the `syscall` instruction clobbers only rax, rcx and
@@ -50,6 +76,7 @@ pub unsafe fn raw_syscall(abi: Abi, nr: u64, args: [u64; 6]) -> i64 {
             }
             ret
         }
+        #[cfg(target_arch = "x86_64")]
         Abi::Ia32Int80 => {
             let ret: i32;
             // SAFETY: ebx and ebp cannot be asm operands, so the first and
@@ -73,6 +100,24 @@ pub unsafe fn raw_syscall(abi: Abi, nr: u64, args: [u64; 6]) -> i64 {
                 );
             }
             i64::from(ret)
+        }
+        #[cfg(target_arch = "aarch64")]
+        Abi::Aarch64 => {
+            let ret: i64;
+            // SAFETY: `svc #0` takes the number in x8 and arguments in
+            // x0-x5, returns in x0 and preserves every other register; the
+            // caller vouches for the call itself.
+            unsafe {
+                core::arch::asm!(
+                    "svc #0",
+                    in("x8") nr,
+                    inlateout("x0") args[0] as i64 => ret,
+                    in("x1") args[1], in("x2") args[2], in("x3") args[3],
+                    in("x4") args[4], in("x5") args[5],
+                    options(nostack),
+                );
+            }
+            ret
         }
     }
 }
@@ -273,6 +318,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
     fn both_abis_reach_the_kernel() {
         // getppid is 110 on x86_64 and 64 on ia32: the same answer both ways.
         // SAFETY: getppid has no side effects.

@@ -220,7 +220,7 @@ fn clone_into_cmd(args: &[String]) {
     };
     if pid == 0 {
         // SAFETY: the child's first syscall is the one under test.
-        let rc = unsafe { raw_syscall(Abi::X86_64, nr, regs) };
+        let rc = unsafe { raw_syscall(Abi::NATIVE, nr, regs) };
         emit(raw_outcome(rc));
         // SAFETY: leaves the child without running the parent's exit code.
         unsafe { libc::_exit(0) };
@@ -242,7 +242,7 @@ fn rename_exchange_cmd(args: &[String]) -> Outcome {
     // SAFETY: renameat2 with two valid C strings.
     let rc = unsafe {
         raw_syscall(
-            Abi::X86_64,
+            Abi::NATIVE,
             libc::SYS_renameat2 as u64,
             [
                 libc::AT_FDCWD as i64 as u64,
@@ -512,7 +512,7 @@ fn socket_hi_cmd(args: &[String]) -> Outcome {
     // SAFETY: socket(2) with a family register whose upper half is not 0.
     let rc = unsafe {
         raw_syscall(
-            Abi::X86_64,
+            Abi::NATIVE,
             libc::SYS_socket as u64,
             [u64::from(family) | (1 << 32), u64::from(kind), 0, 0, 0, 0],
         )
@@ -654,7 +654,7 @@ fn sigaction_race_cmd(args: &[String]) {
     for _ in 0..count {
         CAUGHT.store(false, SeqCst);
         // SAFETY: the test chooses a syscall without pointer arguments.
-        unsafe { raw_syscall(Abi::X86_64, nr, [0; 6]) };
+        unsafe { raw_syscall(Abi::NATIVE, nr, [0; 6]) };
         if CAUGHT.load(SeqCst) {
             survived += 1;
         }
@@ -672,7 +672,7 @@ fn sigsys_handler_cmd(args: &[String]) {
         return emit(Err(errno()));
     }
     // SAFETY: the test chooses a syscall without pointer arguments.
-    let rc = unsafe { raw_syscall(Abi::X86_64, nr, [0; 6]) };
+    let rc = unsafe { raw_syscall(Abi::NATIVE, nr, [0; 6]) };
     if CAUGHT.load(SeqCst) {
         say("caught");
     } else {
@@ -700,7 +700,7 @@ fn victim(nr: u64, pidns: bool, traced: bool) -> ! {
             }
             libc::raise(libc::SIGSTOP);
         }
-        raw_syscall(Abi::X86_64, nr, [0; 6]);
+        raw_syscall(Abi::NATIVE, nr, [0; 6]);
         say("survived");
         libc::_exit(0)
     }

@@ -225,10 +225,8 @@ fn main() {
         let Some(nr) = names::number(abi, name) else {
             continue;
         };
-        let entry = if abi == Abi::Ia32 {
-            Entry::Ia32Int80
-        } else {
-            Entry::X86_64
+        let Some(entry) = entry(abi) else {
+            continue;
         };
         calls.push((entry, u64::from(nr), a));
         let args: Vec<String> = a
@@ -326,12 +324,30 @@ fn child(
     // that was refused.
     unsafe {
         raw_syscall(
-            Entry::X86_64,
+            Entry::NATIVE,
             libc::SYS_exit_group as u64,
             [0, 0, 0, 0, 0, 0],
         );
         libc::_exit(201);
     }
+}
+
+/// The raw entry path for a call of `abi`: on x86_64, `int $0x80` for
+/// ia32 and `syscall` for x86_64 and x32 (whose numbers carry the x32 bit).
+#[cfg(target_arch = "x86_64")]
+fn entry(abi: Abi) -> Option<Entry> {
+    Some(if abi == Abi::Ia32 {
+        Entry::Ia32Int80
+    } else {
+        Entry::X86_64
+    })
+}
+
+/// On aarch64 the battery's x86 calls cannot be made: none is (the
+/// aarch64 part comes with shared-abi's aarch64 table).
+#[cfg(not(target_arch = "x86_64"))]
+fn entry(_abi: Abi) -> Option<Entry> {
+    None
 }
 
 /// Waits for `pid`; if it makes no progress for `STALL_SECS` (a call that

@@ -221,7 +221,7 @@ fn main() {
     if args.first().map(String::as_str) == Some("--open") {
         open_close(&args[1..]);
     }
-    let mut abi = Abi::X86_64;
+    let mut abi = Abi::NATIVE;
     if args.first().map(String::as_str) == Some("--abi") && args.len() > 1 {
         abi = args[1].parse::<Abi>().unwrap_or_else(|e: String| usage(&e));
         args.drain(..2);

@@ -31,7 +31,7 @@ fn main() {
                         // SAFETY: getppid, and socket(AF_VSOCK) which the
                         // policy refuses (if it ever succeeded, the fd leaks
                         // until exit, which is harmless).
-                        let r = unsafe { raw_syscall(Abi::X86_64, nr, a) };
+                        let r = unsafe { raw_syscall(Abi::NATIVE, nr, a) };
                         let i = match r {
                             -13 => 1,
                             -14 => 2,

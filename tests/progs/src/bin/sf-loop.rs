@@ -16,7 +16,7 @@ fn main() {
     let mut last = String::new();
     loop {
         // SAFETY: the test chooses a harmless syscall.
-        let r = unsafe { raw_syscall(Abi::X86_64, nr, [0; 6]) };
+        let r = unsafe { raw_syscall(Abi::NATIVE, nr, [0; 6]) };
         let now = if (-4095..0).contains(&r) {
             format!("err {}", -r)
         } else {

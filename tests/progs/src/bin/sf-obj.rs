@@ -384,7 +384,7 @@ fn threads_cmd(args: &[String]) {
                 }
                 // SAFETY: a raw syscall chosen by the test (harmless).
                 let rc = unsafe {
-                    sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6])
+                    sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::NATIVE, nr, [0; 6])
                 };
                 format!("thread {i}: {}", outcome(rc))
             })
@@ -441,14 +441,14 @@ fn clone_into_cmd(args: &[String]) {
     if pid == 0 {
         // SAFETY: the child's first syscall, then exit with its outcome.
         unsafe {
-            let rc = sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]);
+            let rc = sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::NATIVE, nr, [0; 6]);
             let code = if (-4095..0).contains(&rc) {
                 (-rc).min(200)
             } else {
                 0
             };
             sysfence_testprogs::raw_syscall(
-                sysfence_testprogs::Abi::X86_64,
+                sysfence_testprogs::Abi::NATIVE,
                 libc::SYS_exit_group as u64,
                 [code as u64, 0, 0, 0, 0, 0],
             );
@@ -484,7 +484,7 @@ fn unshare_cmd(args: &[String]) {
     }
     // SAFETY: one raw syscall without pointer arguments.
     let rc =
-        unsafe { sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::X86_64, nr, [0; 6]) };
+        unsafe { sysfence_testprogs::raw_syscall(sysfence_testprogs::Abi::NATIVE, nr, [0; 6]) };
     if (-4095..0).contains(&rc) {
         println!("err {}", -rc);
     } else {

@@ -44,7 +44,7 @@ fn main() {
         libc::sigaction(libc::SIGSYS, &sa, std::ptr::null_mut());
     }
     // SAFETY: the test chooses a harmless syscall.
-    let ret = unsafe { raw_syscall(Abi::X86_64, nr, [0; 6]) };
+    let ret = unsafe { raw_syscall(Abi::NATIVE, nr, [0; 6]) };
     if GOT.load(SeqCst) == 0 {
         println!("no signal ret={ret}");
         return;

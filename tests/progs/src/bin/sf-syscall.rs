@@ -16,13 +16,15 @@
 //! process does not have, so the process never continues: it dies of a
 //! signal after the call (SIGSEGV, SIGILL, or SIGALRM after 2 s at the
 //! latest). Whether TEXT appeared tells whether the call ran.
+//!
+//! On aarch64 the ABI is `aarch64` (`svc #0`) and there is no `--sysenter`.
 
 use std::process::ExitCode;
 use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut abi = Abi::X86_64;
+    let mut abi = Abi::NATIVE;
     let mut repeat = 1u64;
     let mut spin_ms = 0u64;
     if args.first().map(String::as_str) == Some("--sysenter") {
@@ -90,7 +92,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// On aarch64 there is no `sysenter` to test.
+#[cfg(not(target_arch = "x86_64"))]
+fn sysenter_write(_text: &str) -> ExitCode {
+    usage("--sysenter exists on x86_64 only")
+}
+
 /// The ia32 `write(1, text, len)` through `sysenter`; never returns.
+#[cfg(target_arch = "x86_64")]
 fn sysenter_write(text: &str) -> ! {
     // SAFETY: a fresh anonymous private mapping; nothing else refers to it.
     let page = unsafe {

@@ -19,7 +19,7 @@ fn main() {
     };
     let t = std::thread::spawn(move || {
         // SAFETY: the test chooses the syscall.
-        let r = unsafe { raw_syscall(Abi::X86_64, nr, [0; 6]) };
+        let r = unsafe { raw_syscall(Abi::NATIVE, nr, [0; 6]) };
         if result {
             println!(
                 "thread {}",
