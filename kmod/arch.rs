@@ -74,7 +74,7 @@ mod imp {
 #[cfg(target_arch = "aarch64")]
 mod imp {
     use crate::ffi::PtRegs;
-    use crate::proto::{arm_fold, Abi, ARM_PRIVATE_COUNT, ARM_PRIVATE_FOLD};
+    use crate::proto::{arm_fold, Abi};
 
     /// The ABI of a call on its fast path.
     #[inline(always)]
@@ -86,18 +86,16 @@ mod imp {
         }
     }
 
-    /// The number the fast path looks up: the kernel's, except that an
-    /// AArch32 number in the range private calls fold to ([`arm_fold`])
-    /// is looked up as one no bitmap has, so that it never passes on a
-    /// private call's bit; [`classify`] then decides it. A private call's
-    /// own number (0xf0000 and up) is beyond every bitmap already.
+    /// The number the fast path looks up: the one [`classify`] decides
+    /// (AArch32's private calls folded, [`arm_fold`]), so that the allow
+    /// bit it tests is the call's own and the slow path may take it as
+    /// missed (`Compiled::lookup_missed`).
     #[inline(always)]
     pub(crate) fn fast_nr(compat: bool, id: core::ffi::c_long) -> u32 {
-        let nr = id as u32;
-        if compat && nr.wrapping_sub(ARM_PRIVATE_FOLD) < ARM_PRIVATE_COUNT {
-            u32::MAX
+        if compat {
+            arm_fold(id as u32)
         } else {
-            nr
+            id as u32
         }
     }
 
@@ -105,11 +103,7 @@ mod imp {
     /// `int`); AArch32's private calls (`set_tls`, `cacheflush`: 0xf0000
     /// and up) as the `arm` ABI numbers them ([`arm_fold`]).
     pub(crate) fn classify(compat: bool, id: core::ffi::c_long) -> (Abi, u32) {
-        if compat {
-            (Abi::Arm, arm_fold(id as u32))
-        } else {
-            (Abi::Aarch64, id as u32)
-        }
+        (fast_abi(compat), fast_nr(compat, id))
     }
 
     /// Argument `i` of the current call: `regs->regs[i]`, words 0 to 5 of

@@ -14,6 +14,7 @@
 #include <linux/ptrace.h>
 #include <asm/unistd.h>
 #include <asm/syscall.h>
+#include <asm/unistd_compat_32.h>
 
 #include "sysfence_shim.h"
 #include "sysfence_arch.h"
@@ -32,7 +33,7 @@ void sf_arch_skip_syscall(struct pt_regs *regs, long ret)
 
 void sf_arch_exit_instead(struct pt_regs *regs, bool compat)
 {
-	regs->syscallno = compat ? __NR_compat_exit : __NR_exit;
+	regs->syscallno = compat ? __NR_compat32_exit : __NR_exit;
 	regs->regs[0] = 0;
 }
 
