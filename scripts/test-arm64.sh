@@ -5,9 +5,10 @@
 # boots the arm64 kernel with the module loaded under qemu/run --arch arm64
 # (TCG) and runs the arm64 guest tests (tests/guest/arm64/t-*.sh) with
 # tests/guest/run.sh, as for x86_64: one TEST-RESULT line per test, any
-# kernel bug report fails the run, last line "N passed, M failed". Other
+# kernel bug report fails the run, last line "N passed, M failed", and the
+# x86 guest tests that are architecture-independent (SHARED below). Other
 # guest tests can be named (t-NAME); most still build x86 policies or use
-# x86 numbers (t-atomic-replace, t-hostile-netlink and t-limits do).
+# x86 numbers (t-hostile-netlink and t-limits do).
 #
 #   scripts/test-arm64.sh [--kernel test|bench] [TEST...]
 #
@@ -22,7 +23,8 @@ if [ "${1:-}" = --kernel ]; then
   kernel=${2:?--kernel needs test or bench}
   shift 2
 fi
+SHARED=(t-atomic-replace)
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//'))
+[ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') "${SHARED[@]}")
 "$SF_ROOT/scripts/setup.sh" --arch arm64
 exec "$SF_ROOT/qemu/run" --arch arm64 --kernel "$kernel" --timeout 1200 -- sh tests/guest/run.sh "${tests[@]}"

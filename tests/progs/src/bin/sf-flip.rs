@@ -39,7 +39,11 @@ fn policy(cg: u64, errno: u32) -> Vec<u8> {
     w.put_u64(attr::CGROUP_ID, cg).unwrap();
     w.nest(attr::POLICY, |w| {
         w.put_u32(attr::POLICY_DEFAULT, action::ALLOW)?;
-        for (abi, getppid, socket) in [(Abi::X86_64, 110, 41), (Abi::Ia32, 64, 359)] {
+        // The native family's ABIs but x32 (x86_64 and ia32, or aarch64
+        // and arm), by their own numbers.
+        for &abi in Abi::ALL.iter().filter(|a| **a != Abi::X32) {
+            let nr = |name| sysfence_abi::names::number(abi, name).unwrap_or(u32::MAX);
+            let (getppid, socket) = (nr("getppid"), nr("socket"));
             w.nest(attr::POLICY_ABI, |w| {
                 w.put_u32(attr::ABI_ID, abi as u32)?;
                 w.nest(attr::ABI_RULE, |w| {

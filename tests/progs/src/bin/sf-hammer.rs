@@ -27,7 +27,11 @@ fn main() {
             let (stop, counts) = (stop.clone(), counts.clone());
             std::thread::spawn(move || {
                 while !stop.load(Relaxed) {
-                    for (nr, a) in [(110u64, [0u64; 6]), (41, [40, 1, 0, 0, 0, 0])] {
+                    let calls = [
+                        (libc::SYS_getppid as u64, [0u64; 6]),
+                        (libc::SYS_socket as u64, [40, 1, 0, 0, 0, 0]),
+                    ];
+                    for (nr, a) in calls {
                         // SAFETY: getppid, and socket(AF_VSOCK) which the
                         // policy refuses (if it ever succeeded, the fd leaks
                         // until exit, which is harmless).
