@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""seccomp-bpf.py PROFILE.json CAPS KERNEL OUT.bpf
+"""seccomp-bpf.py PROFILE.json CAPS KERNEL OUT.bpf [x86_64|aarch64]
 
 Builds the seccomp filter a libseccomp-based container runtime builds from
 an OCI/Docker profile, and writes it as raw BPF. Independent of sysfence's
@@ -9,7 +9,10 @@ caps, arches, minKernel), then runc's use of libseccomp (python3-seccomp):
 native arch plus the listed/mapped ones, unknown names skipped, a rule
 comparing one argument twice split into one rule per comparison. CAPS is a
 comma-separated list (may be empty), KERNEL the release to compare
-minKernel with.
+minKernel with. The last argument is the architecture the filter is for
+(default: x86_64, the host's): aarch64 builds an arm64 filter on an x86
+host, as runc on arm64 would (its native arch aarch64, archMap's entry for
+SCMP_ARCH_AARCH64, Docker's `arches` compared with "arm64").
 """
 import json
 import sys
@@ -17,6 +20,11 @@ import sys
 import seccomp
 
 prof_path, caps_arg, kernel, out = sys.argv[1:5]
+target = sys.argv[5] if len(sys.argv) > 5 else "x86_64"
+NATIVE, GOARCH, MAPKEY = {
+    "x86_64": (seccomp.Arch.X86_64, "amd64", "SCMP_ARCH_X86_64"),
+    "aarch64": (seccomp.Arch.AARCH64, "arm64", "SCMP_ARCH_AARCH64"),
+}[target]
 caps = set(c for c in caps_arg.split(",") if c)
 p = json.load(open(prof_path))
 
@@ -34,7 +42,10 @@ OP = {
     "SCMP_CMP_EQ": seccomp.EQ, "SCMP_CMP_GE": seccomp.GE, "SCMP_CMP_GT": seccomp.GT,
     "SCMP_CMP_MASKED_EQ": seccomp.MASKED_EQ,
 }
-ARCH = {"SCMP_ARCH_X86": seccomp.Arch.X86, "SCMP_ARCH_X32": seccomp.Arch.X32}
+ARCH = {
+    "SCMP_ARCH_X86": seccomp.Arch.X86, "SCMP_ARCH_X32": seccomp.Arch.X32,
+    "SCMP_ARCH_ARM": seccomp.Arch.ARM,
+}
 
 
 def kver(s):
@@ -57,13 +68,13 @@ def excluded(s):
     inc, exc = s.get("includes") or {}, s.get("excludes") or {}
     if any(c not in caps for c in inc.get("caps") or []):
         return True
-    if inc.get("arches") and "amd64" not in inc["arches"]:
+    if inc.get("arches") and GOARCH not in inc["arches"]:
         return True
     if inc.get("minKernel") and not at_least(kernel, inc["minKernel"]):
         return True
     if any(c in caps for c in exc.get("caps") or []):
         return True
-    if "amd64" in (exc.get("arches") or []):
+    if GOARCH in (exc.get("arches") or []):
         return True
     if exc.get("minKernel") and at_least(kernel, exc["minKernel"]):
         return True
@@ -71,10 +82,13 @@ def excluded(s):
 
 
 f = seccomp.SyscallFilter(ACT[p["defaultAction"]](p.get("defaultErrnoRet")))
+if (int(NATIVE) & 0xFFFFFFFF) != (seccomp.system_arch() & 0xFFFFFFFF):
+    f.add_arch(NATIVE)
+    f.remove_arch(seccomp.Arch.NATIVE)
 arches = p.get("architectures") or []
 if not arches:
     for m in p.get("archMap") or []:
-        if m["architecture"] == "SCMP_ARCH_X86_64":
+        if m["architecture"] == MAPKEY:
             arches = [m["architecture"]] + (m.get("subArchitectures") or [])
 for a in arches:
     if a in ARCH:
@@ -88,7 +102,7 @@ for s in p.get("syscalls") or []:
     groups = [[a] for a in args] if len(set(idx)) != len(idx) else [args]
     for name in s.get("names") or [s.get("name")]:
         try:
-            seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
+            seccomp.resolve_syscall(NATIVE, name)
         except (RuntimeError, ValueError):
             known = False
             for a in arches:
