@@ -23,7 +23,7 @@ if [ "${1:-}" = --kernel ]; then
   kernel=${2:?--kernel needs test or bench}
   shift 2
 fi
-SHARED=(t-atomic-replace)
+SHARED=(t-atomic-replace t-objects)
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') "${SHARED[@]}")
 "$SF_ROOT/scripts/setup.sh" --arch arm64
