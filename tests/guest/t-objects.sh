@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
+# arm64: yes
 # covers: kmod/ shared-abi/ manager/src/policy/objects.rs
 # Object rules: file opens (symlinks, hard links, .., dirfd, openat2, a
 # racing path buffer), exec (symlink, execveat), socket creation, connect
