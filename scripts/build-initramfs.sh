@@ -5,6 +5,9 @@
 #
 #   scripts/build-initramfs.sh [--arch x86_64|arm64] [--no-module] [test|bench]
 #                              prints the path of the .cpio.gz
+#   scripts/build-initramfs.sh --arch A --userspace-only
+#                              only the static programs (no kernel needed:
+#                              scripts/test.sh builds arm64's early with it)
 #
 # --arch arm64: Debian's arm64 busybox (and its armhf one as
 # /bin/busybox-armhf, an AArch32 program for the compat ABI), the manager
@@ -15,11 +18,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=x86_64 module=1
+arch=x86_64 module=1 only_userspace=0
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) arch=${2:?--arch needs x86_64 or arm64}; shift 2 ;;
     --no-module) module=0; shift ;;
+    --userspace-only) only_userspace=1; shift ;;
     *) break ;;
   esac
 done
@@ -42,7 +46,9 @@ case $arch in
 esac
 [ "$module" = 1 ] || name=$name-nomodule
 
-if [ "$module" = 1 ]; then
+if [ "$only_userspace" = 1 ]; then
+  :
+elif [ "$module" = 1 ]; then
   ko=$("$SF_ROOT/scripts/build-module.sh" --arch "$arch" "$flavor")
   kdir=$(cat "$(dirname "$ko")/../.kdir")
 else
@@ -59,6 +65,7 @@ if ! CARGO_PROFILE_RELEASE_DEBUG=0 cargo build --quiet --release --manifest-path
   sf_die "static userspace build failed"
 fi
 bins=$SF_ROOT/target/$target/release
+[ "$only_userspace" = 0 ] || exit 0
 
 root=$SF_BUILD/initramfs-$name
 rm -rf "$root"
