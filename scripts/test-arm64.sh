@@ -6,9 +6,10 @@
 # (TCG) and runs the arm64 guest tests (tests/guest/arm64/t-*.sh) with
 # tests/guest/run.sh, as for x86_64: one TEST-RESULT line per test, any
 # kernel bug report fails the run, last line "N passed, M failed", and the
-# x86 guest tests that are architecture-independent (SHARED below). Other
-# guest tests can be named (t-NAME); most still build x86 policies or use
-# x86 numbers (t-hostile-netlink and t-limits do).
+# guest tests shared with x86_64 (SHARED below: they name syscalls and the
+# native ABI, and run their x86-only parts on x86_64 only, saying so).
+# Other guest tests can be named (t-NAME); most still use x86 numbers or
+# x86 policies.
 #
 #   scripts/test-arm64.sh [--kernel test|bench] [TEST...]
 #
@@ -23,7 +24,7 @@ if [ "${1:-}" = --kernel ]; then
   kernel=${2:?--kernel needs test or bench}
   shift 2
 fi
-SHARED=(t-atomic-replace)
+SHARED=(t-atomic-replace t-inheritance t-policy-actions t-live-change t-events t-hostile-netlink t-limits t-contain t-escape)
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') "${SHARED[@]}")
 "$SF_ROOT/scripts/setup.sh" --arch arm64

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 cg_new live >/dev/null
 out=/tmp/live.out
-spawn_in_cg live sf-loop 110 10 >"$out" &
+spawn_in_cg live sf-loop getppid 10 >"$out" &
 loop=$!
 
 # wait_for WANT: the loop's latest outcome becomes WANT within 20 s.
