@@ -10,11 +10,12 @@ SF_KO=${SF_KO:-/lib/sysfence/sysfence.ko}
 ARCH=$(uname -m)
 # nr NAME: the number of syscall NAME in the native ABI.
 nr() { sf-syscall --nr "$1"; }
-# The compat ABI (ia32 on x86_64, arm on arm64; getppid is 64 in both).
+# The compat ABI (ia32 on x86_64, arm on arm64; getppid is 64 in both),
+# and the native ABI's AUDIT_ARCH_ value (seccomp's siginfo and filters).
 case $ARCH in
-  x86_64) COMPAT_ABI=ia32 ;;
-  aarch64) COMPAT_ABI=arm ;;
-  *) COMPAT_ABI=none ;;
+  x86_64) COMPAT_ABI=ia32 AUDIT_ARCH=0xc000003e ;;
+  aarch64) COMPAT_ABI=arm AUDIT_ARCH=0xc00000b7 ;;
+  *) COMPAT_ABI=none AUDIT_ARCH=none ;;
 esac
 
 # compat_getppid CGROUP: getppid through the compat ABI, from a new process

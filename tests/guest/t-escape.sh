@@ -11,9 +11,7 @@
 #
 # Runs on x86_64 and arm64 (scripts/test-arm64.sh). x86_64 only, and said
 # so where skipped: sysenter and the x32 bit (arm64 has neither), a path
-# rule on io_uring's opens (object rules on arm64 are another change's),
-# seccomp beside sysfence (python3-seccomp comes from the host root,
-# which is x86_64).
+# rule on io_uring's opens (object rules on arm64 are another change's).
 . "$(dirname "$0")/lib.sh"
 
 cg_new esc >/dev/null
@@ -115,11 +113,14 @@ wait "$victim" 2>/dev/null
 # --- io_uring ---------------------------------------------------------------
 # Operations submitted through io_uring are not syscalls: they never pass
 # the syscall gate. An open refused as a syscall succeeds as IORING_OP_OPENAT.
+# (aarch64 has no open, only openat and openat2.)
+opens="open, openat, openat2"
+[ "$ARCH" = x86_64 ] || opens="openat, openat2"
 apply esc <<P
 default: allow
 abis: [$ARCH]
 rules:
-  - {syscalls: [open, openat, openat2], action: errno, errno: 13}
+  - {syscalls: [$opens], action: errno, errno: 13}
 P
 expect_run "openat(2) as a syscall" "err 13" in_cg esc sf-obj open /etc/passwd r
 out=$(in_cg esc sf-uring open /etc/passwd 2>&1)
@@ -132,7 +133,7 @@ apply esc <<P
 default: allow
 abis: [$ARCH]
 rules:
-  - {syscalls: [open, openat, openat2], action: errno, errno: 13}
+  - {syscalls: [$opens], action: errno, errno: 13}
   - {syscalls: [io_uring_setup, io_uring_enter, io_uring_register], action: errno, errno: 1}
 P
 expect_run "io_uring refused" "setup err 1" in_cg esc sf-uring open /etc/passwd
@@ -157,36 +158,51 @@ else
 fi
 
 # --- seccomp and sysfence together ------------------------------------------
-if [ "$ARCH" = x86_64 ]; then
-  # Both apply: a call runs only if both allow it. seccomp decides first (in
-  # syscall_trace_enter, before the sys_enter tracepoint), so a call seccomp
-  # refuses gets seccomp's answer and sysfence never sees it.
-  # Debian's python3-seccomp (through /host) installs a filter refusing
-  # getpid and getppid with EIO, then execs sf-syscall, by its host path.
-  BIN=${SF_ROOT#/host}/target/x86_64-unknown-linux-musl/release/sf-syscall
-  cat >/tmp/under-seccomp.sh <<'S'
-exec chroot /host /usr/bin/python3 -c '
-import os, sys, seccomp
-f = seccomp.SyscallFilter(seccomp.ALLOW)
-f.add_rule(seccomp.ERRNO(5), "getpid")
-f.add_rule(seccomp.ERRNO(5), "getppid")
-f.load()
-os.execv(sys.argv[1], sys.argv[1:])' "$@"
-S
-  expect_run "a call seccomp refuses (getpid)" "err 5" in_cg esc sh /tmp/under-seccomp.sh "$BIN" getpid
-  expect_run "a call both refuse (getppid): seccomp's answer" "err 5" in_cg esc sh /tmp/under-seccomp.sh "$BIN" getppid
-  apply esc <<'P'
+# Both apply: a call runs only if both allow it. seccomp decides first (in
+# syscall_trace_enter, before the sys_enter tracepoint, on x86_64 and
+# arm64), so a call seccomp refuses gets seccomp's answer and sysfence
+# never sees it. The filter, raw BPF written here (`sf-bench --seccomp`
+# installs it, then execs sf-syscall): a call of another ABI is killed,
+# getpid and getppid get EIO, anything else is allowed.
+le() { # le BYTES VALUE: VALUE as BYTES little-endian bytes
+  _v=$2 _i=0
+  while [ $_i -lt "$1" ]; do
+    printf "\\$(printf %03o $((_v & 255)))"
+    _v=$((_v >> 8)) _i=$((_i + 1))
+  done
+}
+insn() { le 2 "$1" && le 1 "$2" && le 1 "$3" && le 4 "$4"; } # struct sock_filter
+LD_ABS=0x20 JEQ=0x15 RET=0x06
+{
+  insn $LD_ABS 0 0 4                # seccomp_data.arch
+  insn $JEQ 1 0 "$AUDIT_ARCH"
+  insn $RET 0 0 0x80000000          # SECCOMP_RET_KILL_PROCESS
+  insn $LD_ABS 0 0 0                # seccomp_data.nr
+  insn $JEQ 2 0 "$(nr getpid)"
+  insn $JEQ 1 0 "$getppid"
+  insn $RET 0 0 0x7fff0000          # SECCOMP_RET_ALLOW
+  insn $RET 0 0 $((0x00050000 | 5)) # SECCOMP_RET_ERRNO | EIO
+} >/tmp/esc-seccomp.bpf
+expect_eq "the filter's size (8 instructions)" "$(wc -c </tmp/esc-seccomp.bpf)" 64
+apply esc <<P
 default: allow
-abis: [x86_64]
+abis: [$ARCH]
+rules:
+  - {syscalls: [getppid], action: errno, errno: 13}
+P
+under_seccomp="sf-bench --seccomp /tmp/esc-seccomp.bpf --exec sf-syscall"
+expect_run "the filter outside any policy" "err 5" in_cg free $under_seccomp getpid
+expect_run "a call seccomp refuses (getpid)" "err 5" in_cg esc $under_seccomp getpid
+expect_run "a call both refuse (getppid): seccomp's answer" "err 5" in_cg esc $under_seccomp getppid
+apply esc <<P
+default: allow
+abis: [$ARCH]
 rules:
   - {syscalls: [sched_yield], action: errno, errno: 13}
 P
-  expect_run "a call only sysfence refuses (sched_yield)" "err 13" in_cg esc sh /tmp/under-seccomp.sh "$BIN" sched_yield
-  expect_run "a call both allow (geteuid)" "ok 0" in_cg esc sh /tmp/under-seccomp.sh "$BIN" geteuid
-  rm -f /tmp/under-seccomp.sh
-else
-  echo "not run on $ARCH: seccomp beside sysfence (its filter is installed by the host root's python3-seccomp, an x86_64 program)"
-fi
+expect_run "a call only sysfence refuses (sched_yield)" "err 13" in_cg esc $under_seccomp sched_yield
+expect_run "a call both allow (geteuid)" "ok 0" in_cg esc $under_seccomp geteuid
+rm -f /tmp/esc-seccomp.bpf
 
 sysfence policy delete --cgroup esc 2>/dev/null
 rmdir /sys/fs/cgroup/esc /sys/fs/cgroup/free 2>/dev/null

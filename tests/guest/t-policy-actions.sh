@@ -45,11 +45,7 @@ expect_signal "trap" $SIGSYS in_cg act sf-syscall getppid
 # ... with seccomp's siginfo to a process that handles it: SYS_SECCOMP,
 # the syscall, the AUDIT_ARCH_ value, the call address; the call returns
 # ENOSYS.
-case $ARCH in
-  x86_64) audit_arch=0xc000003e ;;
-  aarch64) audit_arch=0xc00000b7 ;;
-esac
-expect_run "trap siginfo" "sigsys code=1 syscall=$(nr getppid) arch=$audit_arch errno=0 addr_ok=1 ret=-38" \
+expect_run "trap siginfo" "sigsys code=1 syscall=$(nr getppid) arch=$AUDIT_ARCH errno=0 addr_ok=1 ret=-38" \
   in_cg act sf-sigsys getppid
 
 # KILL_PROCESS: dies of SIGSYS even with other threads.
