@@ -6,15 +6,16 @@
 # (TCG) and runs the arm64 guest tests (tests/guest/arm64/t-*.sh) with
 # tests/guest/run.sh, as for x86_64: one TEST-RESULT line per test, any
 # kernel bug report fails the run, last line "N passed, M failed", and the
-# guest tests shared with x86_64 (SHARED below: they name syscalls and the
-# native ABI, and run their x86-only parts on x86_64 only, saying so).
-# Other guest tests can be named (t-NAME); most still use x86 numbers or
-# x86 policies.
+# guest tests of both architectures (an "# arm64: yes" header). Other
+# guest tests can be named (t-NAME); those without the header build x86
+# policies, use x86 numbers or test x86-only or architecture-independent
+# userland.
 #
 #   scripts/test-arm64.sh [--kernel test|bench] [TEST...]
 #
 # The debug (test) kernel is the default; the bench kernel boots faster.
-# Not yet part of scripts/test.sh (docs/testing.md says why).
+# scripts/test.sh runs the same tests in its arm64 guest, [a1]
+# (scripts/guest-suite.sh); this runs them alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$SF_ROOT"
@@ -24,8 +25,7 @@ if [ "${1:-}" = --kernel ]; then
   kernel=${2:?--kernel needs test or bench}
   shift 2
 fi
-SHARED=(t-atomic-replace t-inheritance t-policy-actions t-live-change t-events t-hostile-netlink t-limits t-contain t-escape)
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') "${SHARED[@]}")
+[ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') $(cd tests/guest && grep -l '^# arm64: *yes' t-*.sh | sed 's/\.sh$//'))
 "$SF_ROOT/scripts/setup.sh" --arch arm64
 exec "$SF_ROOT/qemu/run" --arch arm64 --kernel "$kernel" --timeout 1200 -- sh tests/guest/run.sh "${tests[@]}"

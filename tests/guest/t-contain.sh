@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 90
+# arm64: yes
 # covers: kmod/ shared-abi/src/proto.rs
 # Containment (issue 17): a task under a policy can never move itself or
 # another task to a cgroup where fewer policies apply, by any route, with

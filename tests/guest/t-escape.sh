@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
+# arm64: yes
 # covers: kmod/ shared-abi/ manager/src/policy/objects.rs
 # Escape attempts by a root task inside a filtered cgroup (issue 7): other
 # ABIs and odd syscall numbers, namespaces, user-namespace root, setuid
@@ -9,9 +10,8 @@
 # closes the hole is applied and tested. docs/SECURITY.md has the table;
 # t-contain and t-holes attack containment and the object rules.
 #
-# Runs on x86_64 and arm64 (scripts/test-arm64.sh). x86_64 only, and said
-# so where skipped: sysenter and the x32 bit (arm64 has neither), a path
-# rule on io_uring's opens (object rules on arm64 are another change's).
+# Runs on x86_64 and arm64. x86_64 only, and said so where skipped:
+# sysenter and the x32 bit (arm64 has neither).
 . "$(dirname "$0")/lib.sh"
 
 cg_new esc >/dev/null
@@ -139,23 +139,19 @@ P
 expect_run "io_uring refused" "setup err 1" in_cg esc sf-uring open /etc/passwd
 # ... or decide on the object: path rules see io_uring's opens too (they are
 # made by the task or its io_uring workers, which share its cgroup).
-if [ "$ARCH" = x86_64 ]; then
-  apply esc <<'P'
+apply esc <<P
 default: allow
-abis: [x86_64]
+abis: [$ARCH]
 objects:
   files:
     - {prefix: /etc/passwd, access: [read], action: errno, errno: 13}
 P
-  expect_run "a path rule on an io_uring open" "err 13" in_cg esc sf-uring open /etc/passwd
-  out=$(in_cg esc sf-uring open /etc/group 2>&1)
-  case $out in
-    "ok "*) ;;
-    *) fail "an io_uring open the rule does not name: got '$out', want 'ok FD'" ;;
-  esac
-else
-  echo "not run on $ARCH: a path rule on io_uring's opens (object rules on arm64 are being added by another change)"
-fi
+expect_run "a path rule on an io_uring open" "err 13" in_cg esc sf-uring open /etc/passwd
+out=$(in_cg esc sf-uring open /etc/group 2>&1)
+case $out in
+  "ok "*) ;;
+  *) fail "an io_uring open the rule does not name: got '$out', want 'ok FD'" ;;
+esac
 
 # --- seccomp and sysfence together ------------------------------------------
 # Both apply: a call runs only if both allow it. seccomp decides first (in

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 110
+# arm64: yes
 # covers: kmod/ shared-abi/ manager/src/cli/events.rs
 # Events: a subscriber sees denials, LOG hits, traps and kills with the
 # task, call, arguments and action (native and compat ABI, on x86_64 and

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
+# arm64: yes
 # covers: kmod/ shared-abi/
 # Hostile input: every class of malformed request is refused with its
 # extended-ack message (or errno), and changes nothing: a batch with one

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 120
+# arm64: yes
 # covers: kmod/ shared-abi/
 # Children of fork, vfork, clone, clone3, threads and programs after execve stay
 # under the cgroup's policy; nested cgroups: every policy on the path

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
+# arm64: yes
 # covers: kmod/ shared-abi/ manager/src/cli/bench.rs
 # The limits, each hit: the policy count, rules per policy and the size of
 # one policy are refused with a message that names the limit, nothing is

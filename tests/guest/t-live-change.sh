@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
+# arm64: yes
 # covers: kmod/ shared-abi/
 # One running process sees its policy change, live, with no restart:
 # allow, deny (errno 1), errno 13, log, allow; then delete restores it.

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
+# arm64: yes
 # covers: kmod/ shared-abi/ manager/src/policy/native.rs
 # Every action, as a real syscall outcome, inside the target cgroup and not
 # outside it; the compat ABI (ia32 on x86_64, AArch32 on arm64), x32
