@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 60
+# budget: 90
 # arm64: yes
 # covers: kmod/ shared-abi/ manager/src/policy/native.rs
 # Every action, as a real syscall outcome, inside the target cgroup and not
