@@ -4,6 +4,43 @@
 
 SF_KO=${SF_KO:-/lib/sysfence/sysfence.ko}
 
+# The machine, which is also the name of its native ABI in policies and
+# events: x86_64 or aarch64. Tests name syscalls (sf-syscall getppid) or
+# take their numbers from nr, never an architecture's numbers.
+ARCH=$(uname -m)
+# nr NAME: the number of syscall NAME in the native ABI.
+nr() { sf-syscall --nr "$1"; }
+# The compat ABI (ia32 on x86_64, arm on arm64; getppid is 64 in both),
+# and the native ABI's AUDIT_ARCH_ value (seccomp's siginfo and filters).
+case $ARCH in
+  x86_64) COMPAT_ABI=ia32 AUDIT_ARCH=0xc000003e ;;
+  aarch64) COMPAT_ABI=arm AUDIT_ARCH=0xc00000b7 ;;
+  *) COMPAT_ABI=none AUDIT_ARCH=none ;;
+esac
+
+# compat_getppid CGROUP: getppid through the compat ABI, from a new process
+# in CGROUP: on x86_64 sf-syscall's int $0x80, on arm64 an AArch32
+# program (the armhf busybox's shell, which sets $PPID from getppid as it
+# starts, so a refusal shows as -ERRNO in 32 bits). Prints "ok", "err
+# ERRNO" or, when the process died of a signal, "signal SIG".
+compat_getppid() {
+  case $ARCH in
+    x86_64) _out=$(in_cg "$1" sf-syscall --abi ia32 getppid 2>/dev/null) ;;
+    aarch64) _out=$(in_cg "$1" busybox-armhf sh -c 'echo $PPID' 2>/dev/null) ;;
+    *) fail "no compat ABI on $ARCH" ;;
+  esac
+  _rc=$?
+  if [ "$_rc" -gt 128 ]; then
+    echo "signal $((_rc - 128))"
+    return
+  fi
+  _n=${_out#ok }
+  case $_n in
+    '' | *[!0-9]*) echo "$_out" ;; # "err ERRNO", or anything else as it is
+    *) if [ "$_n" -lt 4294963200 ]; then echo ok; else echo "err $((4294967296 - _n))"; fi ;;
+  esac
+}
+
 # mark WHAT: print how far into the test WHAT was reached, so that a slow
 # test shows where its time goes.
 SF_T0=$(date +%s)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 90
+# arm64: yes
 # covers: kmod/ shared-abi/src/proto.rs
 # Containment (issue 17): a task under a policy can never move itself or
 # another task to a cgroup where fewer policies apply, by any route, with
@@ -20,37 +21,37 @@ echo "$deny_getppid" | apply other
 
 # --- Each route works without a policy ------------------------------------
 mark "routes without a policy"
-# (`move $$` in an exec'd sh -c moves the program itself; 102 is getuid.)
+# (`move $$` in an exec'd sh -c moves the program itself.)
 expect_run "cgroup.procs write from an unfiltered cgroup" "ok" \
   in_cg plain sh -c 'exec sf-attack move $$ /sys/fs/cgroup/free/cgroup.procs'
 expect_run "clone3(CLONE_INTO_CGROUP) from an unfiltered cgroup" "ok 0" \
-  in_cg plain sf-attack clone-into "$cgr/free" 102
+  in_cg plain sf-attack clone-into "$cgr/free" getuid
 expect_run "the same with an O_PATH descriptor" "ok 0" \
-  in_cg plain sf-attack clone-into "$cgr/free" --opath 102
+  in_cg plain sf-attack clone-into "$cgr/free" --opath getuid
 
 # --- Under a policy: every route refused ------------------------------------
 mark "routes under a policy"
-out=$(in_cg box sh -c 'sf-attack move $$ /sys/fs/cgroup/free/cgroup.procs; sf-syscall 110')
+out=$(in_cg box sh -c 'sf-attack move $$ /sys/fs/cgroup/free/cgroup.procs; sf-syscall getppid')
 expect_eq "cgroup.procs write to an unfiltered cgroup" "$out" "err 1
 err 13"
-out=$(in_cg box sh -c 'sf-attack move $$ /sys/fs/cgroup/cgroup.procs; sf-syscall 110')
+out=$(in_cg box sh -c 'sf-attack move $$ /sys/fs/cgroup/cgroup.procs; sf-syscall getppid')
 expect_eq "cgroup.procs write to the root cgroup" "$out" "err 1
 err 13"
 expect_run "clone3(CLONE_INTO_CGROUP) to an unfiltered cgroup" "err 1" \
-  in_cg box sf-attack clone-into "$cgr/free" 110
+  in_cg box sf-attack clone-into "$cgr/free" getppid
 expect_run "the same with an O_PATH descriptor" "err 1" \
-  in_cg box sf-attack clone-into "$cgr/free" --opath 110
+  in_cg box sf-attack clone-into "$cgr/free" --opath getppid
 # Another name for the cgroup files: a second cgroup2 mount (what a chroot
 # or a container's own mount also gives).
 mkdir -p /tmp/cgx
 mount -t cgroup2 none /tmp/cgx || fail "cannot mount cgroup2 again"
-out=$(in_cg box sh -c 'sf-attack move $$ /tmp/cgx/free/cgroup.procs; sf-syscall 110')
+out=$(in_cg box sh -c 'sf-attack move $$ /tmp/cgx/free/cgroup.procs; sf-syscall getppid')
 expect_eq "cgroup.procs through a second cgroup2 mount" "$out" "err 1
 err 13"
 expect_run "clone3 through a second mount's descriptor" "err 1" \
-  in_cg box sf-attack clone-into /tmp/cgx/free --opath 110
+  in_cg box sf-attack clone-into /tmp/cgx/free --opath getppid
 # A descriptor opened by an unfiltered process and inherited.
-out=$(in_cg box sh -c '{ echo $$ >&3 && echo moved; } 2>/dev/null; sf-syscall 110' 3>"$cgr/free/cgroup.procs")
+out=$(in_cg box sh -c '{ echo $$ >&3 && echo moved; } 2>/dev/null; sf-syscall getppid' 3>"$cgr/free/cgroup.procs")
 expect_eq "a write to an inherited cgroup.procs descriptor" "$out" "err 13"
 umount /tmp/cgx
 # cgroup.threads inside one threaded domain: t1 has a policy, t2 not. The
@@ -76,13 +77,13 @@ grep -qx "$victim" "$cgr/other/cgroup.procs" || fail "the victim left its cgroup
 
 # --- What keeps working -------------------------------------------------------
 mark "moves that keep the policies"
-out=$(in_cg box sh -c 'sf-attack move $$ /sys/fs/cgroup/box/sub/cgroup.procs; sf-syscall 110')
+out=$(in_cg box sh -c 'sf-attack move $$ /sys/fs/cgroup/box/sub/cgroup.procs; sf-syscall getppid')
 expect_eq "a move into a sub-cgroup of the filtered one" "$out" "ok
 err 13"
-out=$(in_cg box/sub sh -c 'sf-attack move $$ /sys/fs/cgroup/box/cgroup.procs; sf-syscall 110')
+out=$(in_cg box/sub sh -c 'sf-attack move $$ /sys/fs/cgroup/box/cgroup.procs; sf-syscall getppid')
 expect_eq "back from the sub-cgroup (the same policies apply)" "$out" "ok
 err 13"
-expect_run "clone3 into a sub-cgroup" "err 13" in_cg box sf-attack clone-into "$cgr/box/sub" --opath 110
+expect_run "clone3 into a sub-cgroup" "err 13" in_cg box sf-attack clone-into "$cgr/box/sub" --opath getppid
 # With a policy of its own on the sub-cgroup, leaving it loses that one.
 echo 'default: allow' | apply box/sub
 before=$(stat_of box/sub denied)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
+# arm64: yes
 # covers: kmod/ shared-abi/
 # Hostile input: every class of malformed request is refused with its
 # extended-ack message (or errno), and changes nothing: a batch with one
@@ -73,6 +74,6 @@ echo "$(wc -l </tmp/hostile.out) malformed request classes refused"
 # Nothing changed: the same policy, the same table, still enforced.
 expect_eq "policy after hostile input" "$(sysfence policy get --cgroup hostile --json)" "$before_get"
 expect_eq "policy table after hostile input" "$(sysfence policy list --json)" "$before_list"
-expect_run "still enforced" "err 13" in_cg hostile sf-syscall 110
+expect_run "still enforced" "err 13" in_cg hostile sf-syscall getppid
 sysfence policy delete --cgroup hostile 2>/dev/null || fail "delete failed"
 rmdir /sys/fs/cgroup/hostile

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 150
+# arm64: yes
 # covers: kmod/ shared-abi/ manager/src/cli/bench.rs
 # The limits, each hit: the policy count, rules per policy and the size of
 # one policy are refused with a message that names the limit, nothing is
@@ -52,23 +53,23 @@ sysfence policy get --cgroup lim/c0 | grep -q sethostname ||
 sysfence bench load /sys/fs/cgroup/lim /tmp/lim.yaml --count 64 --distinct --batch 64 >/dev/null ||
   fail "loading 64 policies failed"
 expect_eq "policies at the limit" "$(count_of)" 64
-expect_run "a batch's policy in force" "err 13" in_cg lim/c63 sf-syscall 110
+expect_run "a batch's policy in force" "err 13" in_cg lim/c63 sf-syscall getppid
 cg_new over >/dev/null
 out=$(sysfence policy apply --cgroup over /tmp/lim.yaml 2>&1) && fail "a 65th policy was accepted"
 echo "$out" | grep -q "policy limit reached (the module's max_policies; see sysfence status)" ||
   fail "unclear error for the 65th policy: $out"
 expect_eq "policies after the refusal" "$(count_of)" 64
 sysfence policy get --cgroup over >/dev/null 2>&1 && fail "the refused policy is there"
-case $(in_cg over sf-syscall 110) in ok*) ;; *) fail "the cgroup over is filtered" ;; esac
+case $(in_cg over sf-syscall getppid) in ok*) ;; *) fail "the cgroup over is filtered" ;; esac
 # Replacing a policy at the limit is not adding one.
 id0=$(stat -c %i /sys/fs/cgroup/lim/c0)
 sed 's/errno: 13/errno: 14/' /tmp/lim.yaml | sysfence policy apply --cgroup "$id0" - ||
   fail "replacing a policy at the limit failed"
-expect_run "the replaced policy" "err 14" in_cg lim/c0 sf-syscall 110
+expect_run "the replaced policy" "err 14" in_cg lim/c0 sf-syscall getppid
 # Deleting one makes room.
 sysfence policy delete --cgroup "$id0" || fail "delete failed"
 sysfence policy apply --cgroup over /tmp/lim.yaml || fail "no room after a delete"
-expect_run "the new policy" "err 13" in_cg over sf-syscall 110
+expect_run "the new policy" "err 13" in_cg over sf-syscall getppid
 sysfence policy delete --cgroup over
 sysfence bench load /sys/fs/cgroup/lim /tmp/lim.yaml --count 64 --remove
 rmdir /sys/fs/cgroup/lim
@@ -85,7 +86,7 @@ if [ "${SF_LIMITS_FULL:-0}" = 1 ]; then
   out=$(sysfence policy apply --cgroup over /tmp/lim.yaml 2>&1) && fail "policy 65,537 was accepted"
   echo "$out" | grep -q "policy limit reached" || fail "unclear error for policy 65,537: $out"
   expect_eq "policies at the limit" "$(count_of)" 65536
-  expect_run "a policy among 65,536 decides" "err 13" in_cg full/c65535 sf-syscall 110
+  expect_run "a policy among 65,536 decides" "err 13" in_cg full/c65535 sf-syscall getppid
   reload
   expect_eq "all gone after a reload" "$(count_of)" 0
   start=$(date +%s)
@@ -98,7 +99,7 @@ fi
 apply over </tmp/lim.yaml
 {
   echo "default: allow"
-  echo "abis: [x86_64]"
+  echo "abis: [$ARCH]"
   echo "rules:"
   i=0
   while [ $i -lt 2049 ]; do echo "  - {syscalls: [read], action: errno, errno: 1}"; i=$((i + 1)); done
@@ -110,7 +111,7 @@ sysfence policy diff --cgroup over /tmp/lim.yaml >/dev/null || fail "the live po
 # Size: a policy is one netlink attribute, so at most 64 KiB encoded.
 {
   echo "default: allow"
-  echo "abis: [x86_64]"
+  echo "abis: [$ARCH]"
   echo "rules:"
   i=0
   while [ $i -lt 1500 ]; do

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 60
+# arm64: yes
 # covers: kmod/ shared-abi/
 # One running process sees its policy change, live, with no restart:
 # allow, deny (errno 1), errno 13, log, allow; then delete restores it.
 . "$(dirname "$0")/lib.sh"
 cg_new live >/dev/null
 out=/tmp/live.out
-spawn_in_cg live sf-loop 110 10 >"$out" &
+spawn_in_cg live sf-loop getppid 10 >"$out" &
 loop=$!
 
 # wait_for WANT: the loop's latest outcome becomes WANT within 20 s.

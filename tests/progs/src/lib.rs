@@ -293,6 +293,38 @@ pub mod nl {
     }
 }
 
+impl Abi {
+    /// The ABI as policies, events and shared-abi's tables name it.
+    pub fn proto(self) -> sysfence_abi::proto::Abi {
+        use sysfence_abi::proto::Abi as P;
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Abi::X86_64 => P::X86_64,
+            #[cfg(target_arch = "x86_64")]
+            Abi::Ia32Int80 => P::Ia32,
+            #[cfg(target_arch = "aarch64")]
+            Abi::Aarch64 => P::Aarch64,
+        }
+    }
+}
+
+/// Parses a syscall number: a number as [`parse_arg`] reads it, or the
+/// name of a syscall of `abi` (`getppid`: 110 on x86_64, 64 on ia32, 173
+/// on aarch64), so that guest tests need not know any architecture's
+/// numbers.
+pub fn parse_nr(abi: Abi, s: &str) -> Result<u64, String> {
+    parse_arg(s).or_else(|_| {
+        sysfence_abi::names::number(abi.proto(), s)
+            .map(u64::from)
+            .ok_or_else(|| {
+                format!(
+                    "'{s}' is neither a number nor a syscall of {}",
+                    abi.proto().name()
+                )
+            })
+    })
+}
+
 /// Parses a syscall argument: decimal, negative decimal, or 0x-prefixed hex.
 pub fn parse_arg(s: &str) -> Result<u64, String> {
     let parsed = if let Some(hex) = s.strip_prefix("0x") {
@@ -315,6 +347,18 @@ mod tests {
         assert_eq!(parse_arg("0xff"), Ok(255));
         assert_eq!(parse_arg("-1"), Ok(u64::MAX));
         assert!(parse_arg("x").is_err());
+    }
+
+    #[test]
+    fn parses_syscall_names_of_the_abi() {
+        assert_eq!(
+            parse_nr(Abi::NATIVE, "getppid"),
+            Ok(libc::SYS_getppid as u64)
+        );
+        assert_eq!(parse_nr(Abi::NATIVE, "0x10"), Ok(16));
+        assert!(parse_nr(Abi::NATIVE, "no_such_call").is_err());
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(parse_nr(Abi::Ia32Int80, "getppid"), Ok(64));
     }
 
     #[test]

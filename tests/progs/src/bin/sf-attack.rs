@@ -39,6 +39,8 @@
 //!   swallows every signal it gets), or both, issues syscall NR and prints
 //!   `survived`; then this process prints `signal S` or `exit C`.
 //!
+//! NR is a syscall number or its name in the native ABI (`getppid`).
+//!
 //! The libc calls used for the plain file operations are musl's, which
 //! issue the classic x86_64 syscalls (rename, link, unlink, rmdir,
 //! truncate, open).
@@ -46,7 +48,7 @@
 use std::ffi::{c_void, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
+use sysfence_testprogs::{parse_arg, parse_nr, raw_syscall, Abi};
 
 /// `Ok(DETAIL)` (empty: plain `ok`) or `Err(errno)`.
 type Outcome = Result<String, i32>;
@@ -104,6 +106,11 @@ fn cstr(s: &str) -> CString {
 
 fn num(s: &str, form: &str) -> u64 {
     parse_arg(s).unwrap_or_else(|_| usage(form))
+}
+
+/// A syscall: a number or its name in the native ABI.
+fn sysnr(s: &str, form: &str) -> u64 {
+    parse_nr(Abi::NATIVE, s).unwrap_or_else(|_| usage(form))
 }
 
 /// A libc return value: negative means failed, with errno set.
@@ -185,7 +192,7 @@ fn call_of(args: &[String], form: &str) -> (u64, [u64; 6]) {
     for (slot, a) in regs.iter_mut().zip(&args[1..]) {
         *slot = num(a, form);
     }
-    (num(nr, form), regs)
+    (sysnr(nr, form), regs)
 }
 
 fn clone_into_cmd(args: &[String]) {
@@ -637,7 +644,7 @@ fn install_sigsys() -> i32 {
 fn sigaction_race_cmd(args: &[String]) {
     const FORM: &str = "sigaction-race NR COUNT";
     let [nr, count] = exact(args, FORM);
-    let nr = num(nr, FORM);
+    let nr = sysnr(nr, FORM);
     let count: u64 = count.parse().unwrap_or_else(|_| usage(FORM));
     static READY: AtomicBool = AtomicBool::new(false);
     let spawned = std::thread::Builder::new().spawn(|| loop {
@@ -667,7 +674,7 @@ fn sigaction_race_cmd(args: &[String]) {
 fn sigsys_handler_cmd(args: &[String]) {
     const FORM: &str = "sigsys-handler NR";
     let [nr] = exact(args, FORM);
-    let nr = num(nr, FORM);
+    let nr = sysnr(nr, FORM);
     if install_sigsys() < 0 {
         return emit(Err(errno()));
     }
@@ -745,7 +752,7 @@ fn reap(pid: libc::pid_t, traced: bool) {
 fn victim_cmd(args: &[String], cmd: &str, pidns: bool, traced: bool) {
     let form = format!("{cmd} NR");
     let [nr] = exact(args, &form);
-    let nr = num(nr, &form);
+    let nr = sysnr(nr, &form);
     // SAFETY: unshare of this single-threaded process's PID namespace
     // (only its children enter it).
     if pidns && unsafe { libc::unshare(libc::CLONE_NEWPID) } < 0 {

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-loop NR [MILLIS]`: issue syscall NR (x86_64) forever, one process,
+//! `sf-loop NR [MILLIS]`: issue syscall NR (a number or a name, native ABI) forever, one process,
 //! printing a line (`ok RET` / `err ERRNO`) each time the outcome changes.
 //! Guest tests watch its output while they change the policy under it.
 
 use std::io::Write;
-use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
+use sysfence_testprogs::{parse_nr, raw_syscall, Abi};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(nr) = args.first().and_then(|s| parse_arg(s).ok()) else {
+    let Some(nr) = args.first().and_then(|s| parse_nr(Abi::NATIVE, s).ok()) else {
         eprintln!("usage: sf-loop NR [MILLIS]");
         std::process::exit(2);
     };

@@ -40,12 +40,13 @@ fn set_with(cg: u64, body: impl FnOnce(&mut Writer<'_>)) -> Vec<u8> {
     })
 }
 
-/// A valid policy body plus whatever `extra` adds inside the x86_64 ABI.
+/// A valid policy body plus whatever `extra` adds inside the native
+/// family's first ABI (x86_64 or aarch64).
 fn abi_with(extra: impl FnOnce(&mut Writer<'_>)) -> impl FnOnce(&mut Writer<'_>) {
     move |w| {
         w.put_u32(attr::POLICY_DEFAULT, action::ALLOW).unwrap();
         w.nest(attr::POLICY_ABI, |w| {
-            w.put_u32(attr::ABI_ID, Abi::X86_64 as u32)?;
+            w.put_u32(attr::ABI_ID, Abi::ALL[0] as u32)?;
             extra(w);
             Ok(())
         })
@@ -182,7 +183,7 @@ fn main() {
             w.put_u32(attr::POLICY_DEFAULT, action::ALLOW).unwrap();
             for _ in 0..2 {
                 w.nest(attr::POLICY_ABI, |w| {
-                    w.put_u32(attr::ABI_ID, Abi::X86_64 as u32)
+                    w.put_u32(attr::ABI_ID, Abi::ALL[0] as u32)
                 })
                 .unwrap();
             }

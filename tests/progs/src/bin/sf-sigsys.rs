@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-sigsys NR`: catches SIGSYS, issues syscall NR (x86_64) and prints
+//! `sf-sigsys NR`: catches SIGSYS, issues syscall NR (a number or a name,
+//! native ABI) and prints
 //! the siginfo the kernel delivered:
 //! `sigsys code=C syscall=N arch=0xA errno=E addr_ok=1 ret=R`, or
 //! `no signal ret=R` when none came. TRAP must look like seccomp's:
 //! si_code SYS_SECCOMP (1), si_syscall the number, si_arch
-//! AUDIT_ARCH_X86_64, si_call_addr just past the syscall instruction.
+//! AUDIT_ARCH_X86_64 or AUDIT_ARCH_AARCH64, si_call_addr just past the
+//! syscall instruction.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
-use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
+use sysfence_testprogs::{parse_nr, raw_syscall, Abi};
 
 static GOT: AtomicU64 = AtomicU64::new(0);
 static CODE: AtomicI64 = AtomicI64::new(0);
@@ -19,7 +21,7 @@ static ADDR: AtomicU64 = AtomicU64::new(0);
 extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     let p = info as *const u8;
     // SAFETY: the kernel passes a valid siginfo_t (128 bytes); for SIGSYS
-    // its x86_64 layout is si_signo@0, si_errno@4, si_code@8, then the
+    // its 64-bit layout (x86_64 and aarch64 alike) is si_signo@0, si_errno@4, si_code@8, then the
     // union at 16: _call_addr@16, _syscall@24, _arch@28 (uapi siginfo.h).
     unsafe {
         ERRNO.store(i64::from(*(p.add(4) as *const i32)), SeqCst);
@@ -32,7 +34,10 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 }
 
 fn main() {
-    let Some(nr) = std::env::args().nth(1).and_then(|s| parse_arg(&s).ok()) else {
+    let Some(nr) = std::env::args()
+        .nth(1)
+        .and_then(|s| parse_nr(Abi::NATIVE, &s).ok())
+    else {
         eprintln!("usage: sf-sigsys NR");
         std::process::exit(2);
     };

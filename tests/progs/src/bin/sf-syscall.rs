@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR [ARG...]`:
-//! issue one raw syscall (or the same one N times in a row). `--spin-ms`
+//! issue one raw syscall (or the same one N times in a row). NR is a number
+//! or a syscall's name in the ABI's table (`getppid`), so that a test can
+//! name calls on every architecture. `--spin-ms`
 //! first spins for MS milliseconds making no syscall at all (the clock is
 //! read through the vDSO), so that a test can move the process into a
 //! cgroup whose policy would break a shell.
@@ -17,10 +19,14 @@
 //! signal after the call (SIGSEGV, SIGILL, or SIGALRM after 2 s at the
 //! latest). Whether TEXT appeared tells whether the call ran.
 //!
+//! `sf-syscall [--abi ABI] --nr NAME`: prints the number of syscall NAME in
+//! the ABI (for tests that compute with numbers or compare them with an
+//! event's).
+//!
 //! On aarch64 the ABI is `aarch64` (`svc #0`) and there is no `--sysenter`.
 
 use std::process::ExitCode;
-use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
+use sysfence_testprogs::{parse_arg, parse_nr, raw_syscall, Abi};
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -53,6 +59,16 @@ fn main() -> ExitCode {
                     _ => return usage("--spin-ms wants milliseconds"),
                 };
             }
+            Some("--nr") if args.len() == 2 => {
+                return match parse_nr(abi, &args[1]) {
+                    Ok(n) => {
+                        println!("{n}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => usage(&e),
+                };
+            }
+            Some("--nr") => return usage("--nr wants one NAME"),
             Some(o @ ("--abi" | "--repeat" | "--spin-ms")) => {
                 return usage(&format!("{o} needs a value"))
             }
@@ -64,7 +80,7 @@ fn main() -> ExitCode {
         return usage("want a syscall number and at most 6 arguments");
     }
     let mut regs = [0u64; 6];
-    let nr = match parse_arg(&args[0]) {
+    let nr = match parse_nr(abi, &args[0]) {
         Ok(n) => n,
         Err(e) => return usage(&e),
     };
@@ -141,6 +157,6 @@ fn sysenter_write(text: &str) -> ! {
 }
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR [ARG...]\n       sf-syscall --sysenter TEXT");
+    eprintln!("sf-syscall: {msg}\nusage: sf-syscall [--abi x86_64|ia32] [--repeat N] [--spin-ms MS] NR|NAME [ARG...]\n       sf-syscall [--abi x86_64|ia32] --nr NAME\n       sf-syscall --sysenter TEXT");
     ExitCode::from(2)
 }

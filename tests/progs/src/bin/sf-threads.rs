@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-threads NR`: a second thread issues syscall NR; the main thread then
+//! `sf-threads NR`: a second thread issues syscall NR (a number or a name); the main thread then
 //! reports whether it is still alive. Under KILL_THREAD only the second
 //! thread dies: prints `thread done` then `main alive`.
 //! With `--result`, the thread prints its own outcome first.
 
-use sysfence_testprogs::{parse_arg, raw_syscall, Abi};
+use sysfence_testprogs::{parse_nr, raw_syscall, Abi};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,7 +12,7 @@ fn main() {
     let Some(nr) = args
         .iter()
         .find(|a| !a.starts_with("--"))
-        .and_then(|s| parse_arg(s).ok())
+        .and_then(|s| parse_nr(Abi::NATIVE, s).ok())
     else {
         eprintln!("usage: sf-threads [--result] NR");
         std::process::exit(2);
