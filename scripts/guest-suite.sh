@@ -24,8 +24,8 @@
 # "# kernel: bench" header: the real container engines' tests, whose work
 # is the engines' own userland (Go runtimes, python), ran 4 to 12 times
 # slower on the debug kernel (docs/testing.md). They run in one more guest,
-# [b1], on the bench kernel, started when the first debug guest ends (at
-# most two guests at once); that kernel still fails the
+# [b1], on the bench kernel, started when a debug guest ends (at most two
+# guests at once); that kernel still fails the
 # run on BUG, WARNING and Oops, and the module paths they reach are tested
 # on the debug kernel by the other tests.
 #
@@ -134,15 +134,16 @@ if [ "${SF_ARM64:-1}" != 0 ]; then
     lane_kernel[a1]=test lane_arch[a1]=arm64
   done
 fi
-# b1 starts when the first debug guest ends, a1 when the second does
-# (below): g1 and g2 start with their budgets as if those tests were their
-# own, so that they are given less.
+# b1 starts when a debug guest ends (below): g1 starts with b1's budget as
+# if b1's tests were its own, so that it is given less (the split that
+# made g1 and g2 end within a minute of each other). a1 is not counted:
+# it starts when the first debug guest ends, b1 (shorter) when the second
+# does.
 bench_total=0
 for t in "${tests[@]}"; do
   [ "$(kernel_of "$t")" != bench ] || bench_total=$((bench_total + $(budget_of "$t")))
 done
 [ "$guests" -lt 2 ] || lane_budget[g1]=$bench_total
-[ "$guests" -lt 2 ] || lane_budget[g2]=${lane_budget[a1]:-0}
 while read -r b t; do
   case $t in tests/guest/arm64/*) continue ;; esac
   if [ "$(kernel_of "$t")" = bench ]; then
@@ -157,9 +158,8 @@ while read -r b t; do
   lane_tests[$best]+="$(basename "$t") "
   lane_budget[$best]=$((${lane_budget[$best]:-0} + b))
 done < <(for t in "${tests[@]}"; do echo "$(budget_of "$t") $t"; done | sort -k1,1nr -k2)
-# g1's and g2's own budgets, now that the assignment is done.
+# g1's own budget, now that the assignment is done.
 [ "$guests" -lt 2 ] || lane_budget[g1]=$((lane_budget[g1] - bench_total))
-[ "$guests" -lt 2 ] || lane_budget[g2]=$((lane_budget[g2] - ${lane_budget[a1]:-0}))
 
 for k in $(for l in "${!lane_kernel[@]}"; do [ -n "${lane_arch[$l]:-}" ] || echo "${lane_kernel[$l]}"; done | sort -ru); do
   sf_log "guest: building the $k kernel, module and initramfs"
@@ -195,8 +195,8 @@ start_lane() {
   tail -n +1 -s 0.5 --pid="${lane_pid[$l]}" -F "$log" 2>/dev/null | sed -u "s/^/[$l] /" &
 }
 t0=$SECONDS
-# The debug guests first, side by side; the bench guest [b1] when the first
-# of them ends, the arm64 guest [a1] when the next one does. Three guests at
+# The debug guests first, side by side; the arm64 guest [a1] when the
+# first of them ends, the bench guest [b1] when the next one does. Three guests at
 # once on two host cores starved the bench guest's vCPUs (a 60 s RCU stall
 # in ctr's page faults, containers taking 96 s to start, a recording that
 # ended before its traffic): at most two guests run at a time.
@@ -204,7 +204,7 @@ running=()
 for l in "${!lane_tests[@]}"; do
   case $l in g*) start_lane "$l"; running+=("${lane_pid[$l]}") ;; esac
 done
-for l in b1 a1; do
+for l in a1 b1; do
   [ -n "${lane_tests[$l]:-}" ] || continue
   while [ ${#running[@]} -ge "$guests" ] && [ ${#running[@]} -ge 2 ]; do
     wait -n -p gone "${running[@]}"
