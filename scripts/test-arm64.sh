@@ -27,4 +27,10 @@ SHARED=(t-atomic-replace)
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') "${SHARED[@]}")
 "$SF_ROOT/scripts/setup.sh" --arch arm64
+# arm64/t-differential's seccomp filters, built here with the host's
+# libseccomp for the kernel the guest boots (the guest cannot run the host
+# root's x86 python3); every SF_* variable reaches the guest.
+kdir=$("$SF_ROOT/scripts/build-kernel.sh" --arch arm64 "$kernel")
+export SF_DIFF_ARM64=$SF_BUILD/differential-arm64
+"$SF_ROOT/tests/differential/arm64-filters.sh" "$SF_DIFF_ARM64" "$(cat "$kdir/include/config/kernel.release")"
 exec "$SF_ROOT/qemu/run" --arch arm64 --kernel "$kernel" --timeout 1200 -- sh tests/guest/run.sh "${tests[@]}"

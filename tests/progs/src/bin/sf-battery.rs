@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none`:
-//! the differential battery. A child first puts itself under the filter
+//! `sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none | list`:
+//! the differential battery, on x86_64 (x86_64 and ia32 calls) and on
+//! aarch64 (aarch64 and AArch32 `arm` calls). A child first puts itself under the filter
 //! (installs the raw seccomp BPF program libseccomp made from a profile, or
 //! moves into the cgroup that has the sysfence policy made from the same
 //! profile), then issues the battery's raw syscalls one after the other,
@@ -10,8 +11,13 @@
 //! decided as in a child of its own, at a handful of forks per battery
 //! instead of one per call (`--one-per-child` forks for every call, the
 //! reference t-differential checks this against). Prints one line per invocation:
-//! `ABI NAME ARGS => ok | err N | sig N`. Running it in both modes and
+//! `ABI NAME ARGS => ok | err N | sig N` (`list`: the calls, none made). Running it in both modes and
 //! diffing the output compares the two filters call for call.
+//!
+//! An AArch64 process cannot make an AArch32 call: each `arm` call gets a
+//! child of its own, which enters the filter and execs `sf-call32` (an
+//! AArch32 program beside this one, `tests/progs/aarch32/`) with the call;
+//! that program makes the call first thing and exits with its errno.
 //!
 //! Invocations are chosen to have no lasting effect whatever the filter:
 //! invalid descriptors, pointers and flags, so that an allowed call fails
@@ -66,32 +72,24 @@ const SKIP: &[&str] = &[
 
 fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     let mut v = Vec::new();
-    // Every x86_64 syscall (but the ones above) with all arguments -1.
-    for (_, name) in names::table(Abi::X86_64) {
+    // Every native syscall (but the ones above) with all arguments -1.
+    let x = NATIVE;
+    for (_, name) in names::table(x) {
         if !SKIP.contains(name) {
-            v.push((Abi::X86_64, *name, [M1; 6]));
+            v.push((x, *name, [M1; 6]));
         }
     }
     // Calls whose outcome depends on their arguments (as in container
     // profiles): sockets by family, personality values, clone flags
     // (invalid combinations, so an allowed clone fails: CLONE_THREAD
     // without CLONE_SIGHAND is EINVAL), ioctl and prctl requests.
-    let x = Abi::X86_64;
     for fam in [1u64, 2, 10, 16, 17, 40] {
         v.push((x, "socket", [fam, 0xffff, 0, 0, 0, 0]));
     }
     for p in [0u64, 8, 0x20000, 0x20008, 0xffff_ffff, 1, 0x0040_0000] {
         v.push((x, "personality", [p, 0, 0, 0, 0, 0]));
     }
-    for f in [
-        0x10000u64,
-        0x1001_0000,
-        0x2001_0000,
-        0x4001_0000,
-        0x0801_0000,
-        0x0201_0000,
-        0x0401_0000,
-    ] {
+    for f in CLONE_FLAGS {
         v.push((x, "clone", [f, 0, 0, 0, 0, 0]));
     }
     v.push((x, "clone3", [0, 0, 0, 0, 0, 0]));
@@ -104,37 +102,67 @@ fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     ] {
         v.push((x, nr_name, [a0, 0, 0, 0, 0, 0]));
     }
-    // ia32 (int $0x80): a cross-section, plain and argument-dependent.
+    compat_invocations(&mut v);
+    v
+}
+
+/// The native ABI, whose every call the battery makes.
+#[cfg(target_arch = "x86_64")]
+const NATIVE: Abi = Abi::X86_64;
+#[cfg(target_arch = "aarch64")]
+const NATIVE: Abi = Abi::Aarch64;
+
+/// clone flags, each with CLONE_THREAD and without CLONE_SIGHAND (EINVAL
+/// when allowed), with the namespace flags profiles decide on.
+const CLONE_FLAGS: [u64; 7] = [
+    0x10000,
+    0x1001_0000,
+    0x2001_0000,
+    0x4001_0000,
+    0x0801_0000,
+    0x0201_0000,
+    0x0401_0000,
+];
+
+/// A cross-section of the compat ABI's calls (ia32 or arm), plain and
+/// argument-dependent, all arguments -1: the ones profiles decide on, and
+/// ordinary ones. A name the ABI lacks is left out (arm has no socketcall).
+const COMPAT_SAMPLE: &[&str] = &[
+    "getpid",
+    "getppid",
+    "read",
+    "write",
+    "open",
+    "close",
+    "mount",
+    "umount2",
+    "reboot",
+    "ptrace",
+    "chroot",
+    "socketcall",
+    "ioctl",
+    "kexec_load",
+    "swapon",
+    "acct",
+    "settimeofday",
+    "sethostname",
+    "init_module",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "unshare",
+    "setns",
+    "open_by_handle_at",
+];
+
+/// ia32 (int $0x80): the cross-section, sockets and personality by value,
+/// and the multiplexers.
+#[cfg(target_arch = "x86_64")]
+fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
     let i = Abi::Ia32;
-    for name in [
-        "getpid",
-        "getppid",
-        "read",
-        "write",
-        "open",
-        "close",
-        "mount",
-        "umount2",
-        "reboot",
-        "ptrace",
-        "chroot",
-        "socketcall",
-        "ioctl",
-        "kexec_load",
-        "swapon",
-        "acct",
-        "settimeofday",
-        "sethostname",
-        "init_module",
-        "bpf",
-        "perf_event_open",
-        "keyctl",
-        "add_key",
-        "unshare",
-        "setns",
-        "open_by_handle_at",
-    ] {
-        v.push((i, name, [M1; 6]));
+    for name in COMPAT_SAMPLE {
+        v.push((i, *name, [M1; 6]));
     }
     for fam in [2u64, 40] {
         v.push((i, "socket", [fam, 0xffff, 0, 0, 0, 0]));
@@ -152,18 +180,51 @@ fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     for call in [1u64, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24] {
         v.push((i, "ipc", [call, M1, 0, 0, 0, 0]));
     }
-    v
+}
+
+/// AArch32 (`arm`, through sf-call32): the cross-section, sockets,
+/// personality and clone flags by value, EABI's own calls (which Docker's
+/// profile names) and ARM's private calls at 0x0f0001 and up (decided as
+/// the ABI's 1017 and up; cacheflush(-1, -1, -1) is EINVAL, set_tls sets
+/// sf-call32's own TLS register, the others are ENOSYS on arm64). EABI has
+/// no socketcall or ipc.
+#[cfg(target_arch = "aarch64")]
+fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
+    let a = Abi::Arm;
+    for name in COMPAT_SAMPLE.iter().chain(&[
+        "arm_fadvise64_64",
+        "sync_file_range2",
+        "breakpoint",
+        "cacheflush",
+        "usr26",
+        "usr32",
+        "set_tls",
+        "get_tls",
+    ]) {
+        v.push((a, *name, [M1; 6]));
+    }
+    for fam in [2u64, 40] {
+        v.push((a, "socket", [fam, 0xffff, 0, 0, 0, 0]));
+    }
+    for p in [0u64, 8, 1] {
+        v.push((a, "personality", [p, 0, 0, 0, 0, 0]));
+    }
+    for f in CLONE_FLAGS {
+        v.push((a, "clone", [f, 0, 0, 0, 0, 0]));
+    }
 }
 
 enum Mode {
     Seccomp(Vec<u8>),
     Cgroup(std::fs::File),
     None,
+    /// Print the calls, make none.
+    List,
 }
 
 fn enter(mode: &Mode) -> Result<(), String> {
     match mode {
-        Mode::None => Ok(()),
+        Mode::None | Mode::List => Ok(()),
         Mode::Cgroup(f) => {
             // SAFETY: write(2) of "0" (this task) to the cgroup's
             // cgroup.procs, an open file.
@@ -217,7 +278,8 @@ fn main() {
                 .unwrap_or_else(|e| die(&format!("{d}: {e}"))),
         ),
         (Some("none"), None) => Mode::None,
-        _ => die("usage: sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none"),
+        (Some("list"), None) => Mode::List,
+        _ => die("usage: sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none | list"),
     };
     let mut calls = Vec::new();
     let mut shown = Vec::new();
@@ -225,10 +287,10 @@ fn main() {
         let Some(nr) = names::number(abi, name) else {
             continue;
         };
-        let Some(entry) = entry(abi) else {
+        let Some((way, nr)) = way(abi, nr) else {
             continue;
         };
-        calls.push((entry, u64::from(nr), a));
+        calls.push(Call { way, nr, args: a });
         let args: Vec<String> = a
             .iter()
             .map(|v| {
@@ -240,6 +302,12 @@ fn main() {
             })
             .collect();
         shown.push(format!("{} {name}({})", abi.name(), args.join(",")));
+    }
+    if let Mode::List = mode {
+        for call in &shown {
+            println!("{call}");
+        }
+        return;
     }
     let outcomes = run_battery(&mode, &calls, one_per_child);
     let out = std::io::stdout();
@@ -298,24 +366,41 @@ impl Slots {
     }
 }
 
+/// How the battery makes a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    /// A raw syscall from the battery's child, through this entry.
+    Raw(Entry),
+    /// In a child of its own, by `sf-call32` (an AArch32 call).
+    #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+    Exec32,
+}
+
+/// One call of the battery: how it is made, the number its entry takes,
+/// the arguments.
+struct Call {
+    way: Way,
+    nr: u64,
+    args: [u64; 6],
+}
+
 /// The child's part: enter the filter, then make calls `from..to` in
 /// order, recording each outcome, and exit. Never returns.
-fn child(
-    mode: &Mode,
-    calls: &[(Entry, u64, [u64; 6])],
-    from: usize,
-    to: usize,
-    slots: &Slots,
-) -> ! {
+fn child(mode: &Mode, calls: &[Call], from: usize, to: usize, slots: &Slots) -> ! {
     if let Err(e) = enter(mode) {
         eprintln!("sf-battery: {e}");
         // SAFETY: ends the child at once.
         unsafe { libc::_exit(200) };
     }
-    for (i, (entry, nr, a)) in calls.iter().enumerate().take(to).skip(from) {
+    for (i, c) in calls.iter().enumerate().take(to).skip(from) {
+        let Way::Raw(entry) = c.way else {
+            // SAFETY: ends the child at once (run_battery never gives a
+            // child an exec'd call).
+            unsafe { libc::_exit(203) };
+        };
         // SAFETY: a raw syscall chosen to have no lasting effect (see the
         // module comment).
-        let r = unsafe { raw_syscall(*entry, *nr, *a) };
+        let r = unsafe { raw_syscall(entry, c.nr, c.args) };
         let code = if (-4095..0).contains(&r) { -r } else { 0 };
         slots.errno(i).store(code, Ordering::SeqCst);
         slots.done().store(i as i64 + 1, Ordering::SeqCst);
@@ -332,22 +417,95 @@ fn child(
     }
 }
 
-/// The raw entry path for a call of `abi`: on x86_64, `int $0x80` for
-/// ia32 and `syscall` for x86_64 and x32 (whose numbers carry the x32 bit).
+/// How a call of `abi` numbered `nr` (in shared-abi's table) is made, and
+/// the number its entry takes: on x86_64, `int $0x80` for ia32 and
+/// `syscall` for x86_64 and x32 (whose numbers carry the x32 bit).
 #[cfg(target_arch = "x86_64")]
-fn entry(abi: Abi) -> Option<Entry> {
-    Some(if abi == Abi::Ia32 {
+fn way(abi: Abi, nr: u32) -> Option<(Way, u64)> {
+    let entry = if abi == Abi::Ia32 {
         Entry::Ia32Int80
     } else {
         Entry::X86_64
-    })
+    };
+    Some((Way::Raw(entry), u64::from(nr)))
 }
 
-/// On aarch64 the battery's x86 calls cannot be made: none is (the
-/// aarch64 part comes with shared-abi's aarch64 table).
-#[cfg(not(target_arch = "x86_64"))]
-fn entry(_abi: Abi) -> Option<Entry> {
-    None
+/// On aarch64: `svc #0` for aarch64 calls; `arm` calls through sf-call32,
+/// with ARM's private calls at their real numbers (0x0f0001 and up, which
+/// the table folds to 1017 and up: `proto::arm_fold`).
+#[cfg(target_arch = "aarch64")]
+fn way(abi: Abi, nr: u32) -> Option<(Way, u64)> {
+    use sysfence_abi::proto::{ARM_PRIVATE_BASE, ARM_PRIVATE_COUNT, ARM_PRIVATE_FOLD};
+    match abi {
+        Abi::Aarch64 => Some((Way::Raw(Entry::Aarch64), u64::from(nr))),
+        Abi::Arm if nr.wrapping_sub(ARM_PRIVATE_FOLD) < ARM_PRIVATE_COUNT => Some((
+            Way::Exec32,
+            u64::from(ARM_PRIVATE_BASE + (nr - ARM_PRIVATE_FOLD)),
+        )),
+        Abi::Arm => Some((Way::Exec32, u64::from(nr))),
+        _ => None,
+    }
+}
+
+/// `sf-call32`, the AArch32 program beside this one that makes one call.
+fn call32_path() -> std::ffi::CString {
+    let exe = std::env::current_exe().unwrap_or_else(|e| die(&format!("current_exe: {e}")));
+    let path = exe.with_file_name("sf-call32");
+    if !path.exists() {
+        die(&format!("no {} for the AArch32 calls", path.display()));
+    }
+    std::ffi::CString::new(path.into_os_string().into_encoded_bytes())
+        .unwrap_or_else(|_| die("sf-call32's path has a NUL"))
+}
+
+/// Makes `call` in a child of its own: the child enters the filter and
+/// execs `sf-call32` with the call, which makes it first thing and exits
+/// with its errno. Returns the outcome.
+fn exec32(mode: &Mode, helper: &std::ffi::CStr, call: &Call, slots: &Slots) -> String {
+    // Everything execve needs is made before the fork: the child makes no
+    // call between entering the filter and execve.
+    let mut argv = vec![helper.to_owned()];
+    for v in std::iter::once(call.nr).chain(call.args) {
+        argv.push(std::ffi::CString::new(format!("{:#x}", v as u32)).expect("no NUL in a number"));
+    }
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    // SAFETY: fork in a single-threaded program; the child enters the
+    // filter and execs.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        die(&format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        if let Err(e) = enter(mode) {
+            eprintln!("sf-battery: {e}");
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(200) };
+        }
+        // SAFETY: argv and envp are NULL-terminated arrays of C strings
+        // that live until the exec; _exit if it fails.
+        unsafe {
+            libc::execve(helper.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
+            libc::_exit(202);
+        }
+    }
+    let status = reap(pid, slots);
+    if libc::WIFSIGNALED(status) {
+        match libc::WTERMSIG(status) {
+            // sf-call32's own: exit_group and exit were both refused.
+            libc::SIGILL => die("sf-call32 could not exit"),
+            sig => format!("sig {sig}"),
+        }
+    } else {
+        match libc::WEXITSTATUS(status) {
+            0 => "ok".to_string(),
+            e @ 1..=199 => format!("err {e}"),
+            200 => die("the child could not enter the filter"),
+            202 => die("the child could not exec sf-call32 (is execve refused?)"),
+            c => die(&format!("sf-call32 ended with status {c}")),
+        }
+    }
 }
 
 /// Waits for `pid`; if it makes no progress for `STALL_SECS` (a call that
@@ -381,15 +539,27 @@ fn reap(pid: libc::pid_t, slots: &Slots) -> i32 {
 
 /// Runs every call, as few children as it takes: a child carries on
 /// through the battery until a call kills it; the next child starts at the
-/// call after that one. With `one_per_child`, every call gets a child of
-/// its own (the reference the batched run must equal). Returns each call's
-/// outcome.
-fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], one_per_child: bool) -> Vec<String> {
+/// call after that one. An exec'd call (AArch32) always gets a child of
+/// its own, and ends a child's run of calls. With `one_per_child`, every
+/// call gets a child of its own (the reference the batched run must
+/// equal). Returns each call's outcome.
+fn run_battery(mode: &Mode, calls: &[Call], one_per_child: bool) -> Vec<String> {
     let slots = Slots::new(calls.len());
+    let helper = calls.iter().any(|c| c.way == Way::Exec32).then(call32_path);
     let mut outcomes = Vec::with_capacity(calls.len());
     while outcomes.len() < calls.len() {
         let from = outcomes.len();
-        let to = if one_per_child { from + 1 } else { calls.len() };
+        if calls[from].way == Way::Exec32 {
+            let h = helper.as_deref().expect("sf-call32 found above");
+            outcomes.push(exec32(mode, h, &calls[from], &slots));
+            continue;
+        }
+        // A child makes the calls up to the next exec'd one.
+        let end = calls[from..]
+            .iter()
+            .position(|c| c.way == Way::Exec32)
+            .map_or(calls.len(), |p| from + p);
+        let to = if one_per_child { from + 1 } else { end };
         slots.done().store(from as i64, Ordering::SeqCst);
         // SAFETY: fork in a single-threaded program; the child makes only
         // the battery's raw calls and stores to the shared slots.
