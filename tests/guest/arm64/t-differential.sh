@@ -26,14 +26,14 @@ diff_filter() { cp "${2%.json}.bpf" "$4" || fail "$1: no filter from the host"; 
 . "$(dirname "$0")/../differential.sh"
 expect_eq "AArch32 calls in the battery" "$(grep -c '^arm ' /tmp/none.out)" "$(sf-battery list | grep -c '^arm ')"
 grep -q '^arm ' /tmp/none.out || fail "the battery made no AArch32 call"
-n=0
+case_n=0
 diff_case() {
-  n=$((n + 1))
-  compare "$1" "$dir/$n.json" "$3"
+  case_n=$((case_n + 1))
+  compare "$1" "$dir/$case_n.json" "$3"
   # The profile with kills and traps: children are replaced mid-battery.
   [ "$1" != "kill, trap and errno" ] || one_per_child "$1"
 }
 . "$SF_ROOT/tests/differential/arm64-cases.sh"
-expect_eq "cases compared" "$n" "$(cat "$dir/cases")"
+expect_eq "cases compared" "$case_n" "$(cat "$dir/cases")"
 echo "aarch64 calls per battery: $(grep -c '^aarch64 ' /tmp/none.out), arm: $(grep -c '^arm ' /tmp/none.out)"
 diff_summary

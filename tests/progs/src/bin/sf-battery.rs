@@ -126,7 +126,7 @@ const CLONE_FLAGS: [u64; 7] = [
 
 /// A cross-section of the compat ABI's calls (ia32 or arm), plain and
 /// argument-dependent, all arguments -1: the ones profiles decide on, and
-/// ordinary ones. A name the ABI lacks is left out (arm has no socketcall).
+/// ordinary ones (arm has no socketcall, and leaves it out).
 const COMPAT_SAMPLE: &[&str] = &[
     "getpid",
     "getppid",
@@ -184,16 +184,19 @@ fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
 
 /// AArch32 (`arm`, through sf-call32): the cross-section, sockets,
 /// personality and clone flags by value, EABI's own calls (which Docker's
-/// profile names) and ARM's private calls at 0x0f0001 and up (decided as
-/// the ABI's 1017 and up; cacheflush(-1, -1, -1) is EINVAL, set_tls sets
-/// sf-call32's own TLS register, the others are ENOSYS on arm64). EABI has
-/// no socketcall or ipc.
+/// profile names for arm; `arm_sync_file_range` is the kernel's and
+/// libseccomp's name of 341, `sync_file_range2` none on arm) and ARM's
+/// private calls at 0x0f0001 and up (decided as the ABI's 1017 and up;
+/// cacheflush(-1, -1, -1) is EINVAL, set_tls sets sf-call32's own TLS
+/// register, the others are ENOSYS on arm64). EABI has no socketcall or
+/// ipc.
 #[cfg(target_arch = "aarch64")]
 fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
     let a = Abi::Arm;
-    for name in COMPAT_SAMPLE.iter().chain(&[
+    let sample = COMPAT_SAMPLE.iter().filter(|n| **n != "socketcall");
+    for name in sample.chain(&[
         "arm_fadvise64_64",
-        "sync_file_range2",
+        "arm_sync_file_range",
         "breakpoint",
         "cacheflush",
         "usr26",
@@ -285,7 +288,7 @@ fn main() {
     let mut shown = Vec::new();
     for (abi, name, a) in invocations() {
         let Some(nr) = names::number(abi, name) else {
-            continue;
+            die(&format!("no {} call named {name}", abi.name()));
         };
         let Some((way, nr)) = way(abi, nr) else {
             continue;
