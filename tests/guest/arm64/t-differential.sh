@@ -3,10 +3,10 @@
 # covers: kmod/ shared-abi/ manager/src/policy/oci.rs manager/src/policy/native.rs manager/src/host/caps.rs manager/src/cli/offline/ tests/differential/ tests/guest/differential.sh tests/progs/aarch32/
 # The differential on arm64 (issue 22), in an arm64 guest
 # (scripts/test-arm64.sh): sf-battery (every aarch64 syscall with invalid
-# arguments, socket/personality/clone calls by value, and AArch32 `arm`
-# calls, each made by the AArch32 sf-call32 in a child of its own: a
-# cross-section, sockets, personality and clone flags by value, EABI's own
-# and ARM's private calls) runs under the aarch64 filter libseccomp builds
+# arguments, socket/personality/clone calls by value, and every AArch32
+# `arm` syscall likewise, ARM's private calls included, made by the
+# AArch32 sf-call32, which enters the filter itself) runs under the
+# aarch64 filter libseccomp builds
 # from a profile and under sysfence with the same profile; every outcome
 # must match, and `sysfence policy test` must predict sysfence's. The
 # filters are built on the host before the guest boots
@@ -29,6 +29,7 @@ grep -q '^arm ' /tmp/none.out || fail "the battery made no AArch32 call"
 case_n=0
 diff_case() {
   case_n=$((case_n + 1))
+  mark "$1"
   compare "$1" "$dir/$case_n.json" "$3"
   # The profile with kills and traps: children are replaced mid-battery.
   [ "$1" != "kill, trap and errno" ] || one_per_child "$1"

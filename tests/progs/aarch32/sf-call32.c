@@ -1,22 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sf-call32 NR A0 A1 A2 A3 A4 A5: one raw AArch32 (`arm` ABI) system call,
- * `svc #0` with NR in r7 and the arguments in r0-r5 (each a number, 0x
- * for hex), as the first and only call this program makes; then it exits
- * with the call's errno (0 on success, 199 at most: sf-battery's
- * convention) through exit_group, or exit if that was refused. If both are
- * refused it executes an undefined instruction (SIGILL), so that the
- * caller never takes a refused exit for an outcome.
+ * sf-call32 N FROM TO MODE LEN: sf-battery's AArch32 part. An AArch64
+ * process cannot enter the compat ABI, so sf-battery on arm64 runs this
+ * program for its `arm` calls, in a child it has not put under the filter
+ * yet, with two descriptors:
  *
- * An AArch64 process cannot enter the compat ABI, so sf-battery on arm64
- * makes its `arm` calls by running this program in a child that is
- * already under the filter. Freestanding (no libc: nothing runs before the
- * call, not even set_tls); built with clang for armv7a by
- * scripts/build-initramfs.sh --arch arm64 into the arm64 guest's /bin.
+ *   3  the battery's shared file: N + 1 outcome slots of 8 bytes (slot 0
+ *      counts the calls done, slot I + 1 holds call I's errno, 0 for
+ *      success), then N calls of 7 32-bit words (number, six arguments)
+ *   4  MODE s: the seccomp BPF program (LEN bytes); MODE c: the cgroup's
+ *      cgroup.procs, open for writing; MODE n: none (no filter)
+ *
+ * It maps the shared file, enters the filter itself (seccomp, or writing
+ * "0" to cgroup.procs), then makes calls FROM..TO with `svc #0` (number
+ * in r7, arguments in r0-r5), storing each outcome with plain stores (no
+ * other call in between, as sf-battery's own children do), and exits 0.
+ * A call that kills it leaves the count at that call. Exit codes: 200
+ * when the filter could not be entered, 210 when the file could not be
+ * mapped, 250 on bad arguments. If exit_group and exit are both refused it
+ * executes an undefined instruction (SIGILL) after the last call.
+ *
+ * Freestanding (no libc: nothing else runs, not even set_tls); built with
+ * clang for armv7a by scripts/build-initramfs.sh --arch arm64 into the
+ * arm64 guest's /bin, beside sf-battery.
  */
 
 #define NR_exit 1
+#define NR_write 4
+#define NR_mmap2 192
 #define NR_exit_group 248
+#define NR_seccomp 383
+
+typedef unsigned int u32;
 
 static long call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
@@ -35,45 +50,94 @@ static long call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 	return r0;
 }
 
-/* A decimal or 0x-prefixed hexadecimal number, modulo 2^32; -1 allowed. */
-static unsigned long number(const char *s)
+static int failed(long r)
 {
-	unsigned long v = 0;
-	int neg = 0;
-
-	if (*s == '-') {
-		neg = 1;
-		s++;
-	}
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		for (s += 2; *s; s++) {
-			char c = *s;
-			v = v * 16 + (c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
-		}
-	} else {
-		for (; *s; s++)
-			v = v * 10 + (*s - '0');
-	}
-	return neg ? -v : v;
+	return r < 0 && r >= -4095;
 }
+
+/* A decimal number. */
+static u32 number(const char *s)
+{
+	u32 v = 0;
+
+	for (; *s; s++)
+		v = v * 10 + (u32)(*s - '0');
+	return v;
+}
+
+static __attribute__((noreturn)) void leave(long code)
+{
+	call(NR_exit_group, code, 0, 0, 0, 0, 0);
+	call(NR_exit, code, 0, 0, 0, 0, 0);
+	for (;;)
+		__asm__ volatile("udf #0");
+}
+
+struct sock_fprog {
+	unsigned short len;
+	void *filter;
+};
 
 __attribute__((noreturn, used)) void sf_main(long *sp)
 {
 	long argc = sp[0];
 	char **argv = (char **)(sp + 1);
-	unsigned long a[7] = { 0 };
-	long r, code = 250; /* usage: not NR and six arguments */
+	u32 n, from, to, len, size, i;
+	volatile u32 *slots;
+	const u32 *calls;
+	long r;
 
-	if (argc == 8) {
-		for (int i = 0; i < 7; i++)
-			a[i] = number(argv[i + 1]);
-		r = call(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-		code = (r < 0 && r >= -4095) ? (-r > 199 ? 199 : -r) : 0;
+	if (argc != 6)
+		leave(250);
+	n = number(argv[1]);
+	from = number(argv[2]);
+	to = number(argv[3]);
+	len = number(argv[5]);
+	if (from > to || to > n)
+		leave(250);
+	size = 8 * (n + 1) + 28 * n;
+	r = call(NR_mmap2, 0, size, 3 /* PROT_READ | PROT_WRITE */, 1 /* MAP_SHARED */, 3, 0);
+	if (failed(r))
+		leave(210);
+	slots = (volatile u32 *)r;
+	calls = (const u32 *)(r + 8 * (n + 1));
+
+	switch (argv[4][0]) {
+	case 's': {
+		struct sock_fprog prog;
+
+		r = call(NR_mmap2, 0, len, 1 /* PROT_READ */, 2 /* MAP_PRIVATE */, 4, 0);
+		if (failed(r))
+			leave(210);
+		prog.len = (unsigned short)(len / 8);
+		prog.filter = (void *)r;
+		/* SECCOMP_SET_MODE_FILTER; we are root, as sf-battery is. */
+		if (call(NR_seccomp, 1, 0, (long)&prog, 0, 0, 0) != 0)
+			leave(200);
+		break;
 	}
-	call(NR_exit_group, code, 0, 0, 0, 0, 0);
-	call(NR_exit, code, 0, 0, 0, 0, 0);
-	for (;;)
-		__asm__ volatile("udf #0");
+	case 'c':
+		if (call(NR_write, 4, (long)"0", 1, 0, 0, 0) != 1)
+			leave(200);
+		break;
+	case 'n':
+		break;
+	default:
+		leave(250);
+	}
+
+	for (i = from; i < to; i++) {
+		const u32 *c = calls + 7 * i;
+		long code;
+
+		r = call(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+		code = failed(r) ? -r : 0;
+		/* Slot i + 1, little-endian: the low word, the high one 0. */
+		slots[2 * (i + 1)] = (u32)code;
+		slots[2 * (i + 1) + 1] = 0;
+		__atomic_store_n(&slots[0], i + 1, __ATOMIC_SEQ_CST);
+	}
+	leave(0);
 }
 
 /* The kernel starts us with sp at argc, argv[], NULL, envp[]. */

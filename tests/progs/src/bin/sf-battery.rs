@@ -124,9 +124,9 @@ const CLONE_FLAGS: [u64; 7] = [
     0x0401_0000,
 ];
 
-/// A cross-section of the compat ABI's calls (ia32 or arm), plain and
-/// argument-dependent, all arguments -1: the ones profiles decide on, and
-/// ordinary ones (arm has no socketcall, and leaves it out).
+/// A cross-section of ia32's calls, plain and argument-dependent, all
+/// arguments -1: the ones profiles decide on, and ordinary ones.
+#[cfg(target_arch = "x86_64")]
 const COMPAT_SAMPLE: &[&str] = &[
     "getpid",
     "getppid",
@@ -182,29 +182,21 @@ fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
     }
 }
 
-/// AArch32 (`arm`, through sf-call32): the cross-section, sockets,
-/// personality and clone flags by value, EABI's own calls (which Docker's
-/// profile names for arm; `arm_sync_file_range` is the kernel's and
-/// libseccomp's name of 341, `sync_file_range2` none on arm) and ARM's
-/// private calls at 0x0f0001 and up (decided as the ABI's 1017 and up;
-/// cacheflush(-1, -1, -1) is EINVAL, set_tls sets sf-call32's own TLS
-/// register, the others are ENOSYS on arm64). EABI has no socketcall or
-/// ipc.
+/// AArch32 (`arm`, through sf-call32): every call of the ABI (but the
+/// ones above and sigreturn and sigsuspend, which would end the program or
+/// block), all arguments -1, as for the native ABI: EABI's own calls, the
+/// 16-bit uid ones, and ARM's private calls at 0x0f0001 and up (decided
+/// as the ABI's 1017 and up: `cacheflush(-1, -1, -1)` is EINVAL, `set_tls`
+/// sets sf-call32's own TLS register, the others are ENOSYS on arm64);
+/// then sockets, personality and clone flags by value, and the calls left
+/// out above with harmless arguments.
 #[cfg(target_arch = "aarch64")]
 fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
     let a = Abi::Arm;
-    let sample = COMPAT_SAMPLE.iter().filter(|n| **n != "socketcall");
-    for name in sample.chain(&[
-        "arm_fadvise64_64",
-        "arm_sync_file_range",
-        "breakpoint",
-        "cacheflush",
-        "usr26",
-        "usr32",
-        "set_tls",
-        "get_tls",
-    ]) {
-        v.push((a, *name, [M1; 6]));
+    for (_, name) in names::table(a) {
+        if !SKIP.contains(name) && !["sigreturn", "sigsuspend"].contains(name) {
+            v.push((a, *name, [M1; 6]));
+        }
     }
     for fam in [2u64, 40] {
         v.push((a, "socket", [fam, 0xffff, 0, 0, 0, 0]));
@@ -215,10 +207,21 @@ fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
     for f in CLONE_FLAGS {
         v.push((a, "clone", [f, 0, 0, 0, 0, 0]));
     }
+    for name in [
+        "getpid",
+        "getppid",
+        "gettid",
+        "getuid",
+        "getuid32",
+        "sched_yield",
+    ] {
+        v.push((a, name, [0; 6]));
+    }
 }
 
 enum Mode {
-    Seccomp(Vec<u8>),
+    /// The BPF program, and its file (for sf-call32).
+    Seccomp(Vec<u8>, std::fs::File),
     Cgroup(std::fs::File),
     None,
     /// Print the calls, make none.
@@ -239,7 +242,7 @@ fn enter(mode: &Mode) -> Result<(), String> {
                 Err(format!("cgroup.procs: {}", std::io::Error::last_os_error()))
             }
         }
-        Mode::Seccomp(bpf) => {
+        Mode::Seccomp(bpf, _) => {
             let prog = libc::sock_fprog {
                 len: (bpf.len() / 8) as u16,
                 filter: bpf.as_ptr() as *mut libc::sock_filter,
@@ -271,9 +274,10 @@ fn main() {
         args.remove(0);
     }
     let mode = match (args.first().map(String::as_str), args.get(1)) {
-        (Some("seccomp"), Some(f)) => {
-            Mode::Seccomp(std::fs::read(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))))
-        }
+        (Some("seccomp"), Some(f)) => Mode::Seccomp(
+            std::fs::read(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))),
+            std::fs::File::open(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))),
+        ),
         (Some("cgroup"), Some(d)) => Mode::Cgroup(
             std::fs::OpenOptions::new()
                 .write(true)
@@ -323,24 +327,53 @@ fn main() {
 /// One outcome slot per invocation, plus a progress counter, in memory
 /// shared with the children (`MAP_SHARED`), so that a child reports each
 /// outcome with a plain store: no syscall, which the filter under test
-/// might refuse, between two calls of the battery.
+/// might refuse, between two calls of the battery. The memory is a memfd,
+/// which sf-call32 maps too (an exec'd program shares no mapping); after
+/// the slots it holds the calls, 7 32-bit words each (number, arguments),
+/// for sf-call32 to read.
 struct Slots {
     base: *mut AtomicI64,
     len: usize,
+    fd: std::os::fd::OwnedFd,
 }
 
 impl Slots {
-    fn new(calls: usize) -> Slots {
-        let len = calls + 1;
-        // SAFETY: a fresh anonymous shared mapping; nothing else refers to
-        // that address range.
+    fn new(calls: &[Call]) -> Slots {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let len = calls.len() + 1;
+        let size = len * std::mem::size_of::<AtomicI64>() + calls.len() * 28;
+        // SAFETY: memfd_create with a NUL-terminated name; the descriptor
+        // it returns is owned by `fd` alone.
+        let fd = unsafe {
+            let fd = libc::memfd_create(c"sf-battery".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                die(&format!(
+                    "memfd_create: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            std::os::fd::OwnedFd::from_raw_fd(fd)
+        };
+        let mut file =
+            std::fs::File::from(fd.try_clone().unwrap_or_else(|e| die(&format!("dup: {e}"))));
+        let mut bytes = vec![0u8; len * std::mem::size_of::<AtomicI64>()];
+        for c in calls {
+            for w in std::iter::once(c.nr).chain(c.args) {
+                bytes.extend_from_slice(&(w as u32).to_le_bytes());
+            }
+        }
+        assert_eq!(bytes.len(), size);
+        file.write_all(&bytes)
+            .unwrap_or_else(|e| die(&format!("memfd: {e}")));
+        // SAFETY: a fresh shared mapping of our own memfd, `size` bytes
+        // long; nothing else refers to that address range.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                len * std::mem::size_of::<AtomicI64>(),
+                size,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
                 0,
             )
         };
@@ -350,6 +383,7 @@ impl Slots {
         Slots {
             base: p.cast(),
             len,
+            fd,
         }
     }
 
@@ -461,54 +495,65 @@ fn call32_path() -> std::ffi::CString {
         .unwrap_or_else(|_| die("sf-call32's path has a NUL"))
 }
 
-/// Makes `call` in a child of its own: the child enters the filter and
-/// execs `sf-call32` with the call, which makes it first thing and exits
-/// with its errno. Returns the outcome.
-fn exec32(mode: &Mode, helper: &std::ffi::CStr, call: &Call, slots: &Slots) -> String {
-    // Everything execve needs is made before the fork: the child makes no
-    // call between entering the filter and execve.
-    let mut argv = vec![helper.to_owned()];
-    for v in std::iter::once(call.nr).chain(call.args) {
-        argv.push(std::ffi::CString::new(format!("{:#x}", v as u32)).expect("no NUL in a number"));
-    }
-    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+/// The child's part for a run of `arm` calls: sf-call32 gets the shared
+/// file as descriptor 3 and the filter's (the BPF program or
+/// cgroup.procs) as 4, enters the filter itself and makes calls `from..to`
+/// (`argv`, made before the fork: `N FROM TO MODE LEN`). Never returns.
+fn exec32_child(
+    mode: &Mode,
+    slots: &Slots,
+    helper: &std::ffi::CStr,
+    argv: &[std::ffi::CString],
+) -> ! {
+    use std::os::fd::AsRawFd;
+    let mut ptrs: Vec<*const libc::c_char> = std::iter::once(helper.as_ptr())
+        .chain(argv.iter().map(|a| a.as_ptr()))
+        .collect();
     ptrs.push(std::ptr::null());
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
-    // SAFETY: fork in a single-threaded program; the child enters the
-    // filter and execs.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        die(&format!("fork: {}", std::io::Error::last_os_error()));
-    }
-    if pid == 0 {
-        if let Err(e) = enter(mode) {
-            eprintln!("sf-battery: {e}");
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(200) };
-        }
-        // SAFETY: argv and envp are NULL-terminated arrays of C strings
-        // that live until the exec; _exit if it fails.
-        unsafe {
-            libc::execve(helper.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
+    let filter_fd = match mode {
+        Mode::Seccomp(_, f) | Mode::Cgroup(f) => Some(f.as_raw_fd()),
+        Mode::None | Mode::List => None,
+    };
+    // SAFETY: our own descriptors, copied above 9 first (so that neither
+    // is already 3 or 4, where dup2 would do nothing and leave it
+    // close-on-exec, nor overwritten by the other's dup2), then onto 3 and
+    // 4 (dup2 clears close-on-exec); then execve with NULL-terminated
+    // arrays of C strings that live until the exec; _exit if anything
+    // fails.
+    unsafe {
+        let shared = libc::fcntl(slots.fd.as_raw_fd(), libc::F_DUPFD, 10);
+        let filter = filter_fd.map(|f| libc::fcntl(f, libc::F_DUPFD, 10));
+        if shared < 0 || filter.is_some_and(|f| f < 0) || libc::dup2(shared, 3) != 3 {
             libc::_exit(202);
         }
-    }
-    let status = reap(pid, slots);
-    if libc::WIFSIGNALED(status) {
-        match libc::WTERMSIG(status) {
-            // sf-call32's own: exit_group and exit were both refused.
-            libc::SIGILL => die("sf-call32 could not exit"),
-            sig => format!("sig {sig}"),
+        if let Some(f) = filter {
+            if libc::dup2(f, 4) != 4 {
+                libc::_exit(202);
+            }
         }
-    } else {
-        match libc::WEXITSTATUS(status) {
-            0 => "ok".to_string(),
-            e @ 1..=199 => format!("err {e}"),
-            200 => die("the child could not enter the filter"),
-            202 => die("the child could not exec sf-call32 (is execve refused?)"),
-            c => die(&format!("sf-call32 ended with status {c}")),
-        }
+        libc::execve(helper.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
+        libc::_exit(202);
     }
+}
+
+/// sf-call32's arguments for calls `from..to` of `n`.
+fn exec32_args(mode: &Mode, n: usize, from: usize, to: usize) -> Vec<std::ffi::CString> {
+    let (m, len) = match mode {
+        Mode::Seccomp(bpf, _) => ("s", bpf.len()),
+        Mode::Cgroup(_) => ("c", 0),
+        Mode::None | Mode::List => ("n", 0),
+    };
+    [
+        n.to_string(),
+        from.to_string(),
+        to.to_string(),
+        m.to_string(),
+        len.to_string(),
+    ]
+    .into_iter()
+    .map(|a| std::ffi::CString::new(a).expect("no NUL in a number"))
+    .collect()
 }
 
 /// Waits for `pid`; if it makes no progress for `STALL_SECS` (a call that
@@ -547,22 +592,20 @@ fn reap(pid: libc::pid_t, slots: &Slots) -> i32 {
 /// call gets a child of its own (the reference the batched run must
 /// equal). Returns each call's outcome.
 fn run_battery(mode: &Mode, calls: &[Call], one_per_child: bool) -> Vec<String> {
-    let slots = Slots::new(calls.len());
+    let slots = Slots::new(calls);
     let helper = calls.iter().any(|c| c.way == Way::Exec32).then(call32_path);
     let mut outcomes = Vec::with_capacity(calls.len());
     while outcomes.len() < calls.len() {
         let from = outcomes.len();
-        if calls[from].way == Way::Exec32 {
-            let h = helper.as_deref().expect("sf-call32 found above");
-            outcomes.push(exec32(mode, h, &calls[from], &slots));
-            continue;
-        }
-        // A child makes the calls up to the next exec'd one.
+        // A child makes the calls of one way (raw, or through sf-call32)
+        // from here on.
+        let way = calls[from].way;
         let end = calls[from..]
             .iter()
-            .position(|c| c.way == Way::Exec32)
+            .position(|c| c.way != way)
             .map_or(calls.len(), |p| from + p);
         let to = if one_per_child { from + 1 } else { end };
+        let argv = (way == Way::Exec32).then(|| exec32_args(mode, calls.len(), from, to));
         slots.done().store(from as i64, Ordering::SeqCst);
         // SAFETY: fork in a single-threaded program; the child makes only
         // the battery's raw calls and stores to the shared slots.
@@ -571,7 +614,10 @@ fn run_battery(mode: &Mode, calls: &[Call], one_per_child: bool) -> Vec<String> 
             die(&format!("fork: {}", std::io::Error::last_os_error()));
         }
         if pid == 0 {
-            child(mode, calls, from, to, &slots);
+            match (&argv, &helper) {
+                (Some(argv), Some(h)) => exec32_child(mode, &slots, h, argv),
+                _ => child(mode, calls, from, to, &slots),
+            }
         }
         let status = reap(pid, &slots);
         let done = usize::try_from(slots.done().load(Ordering::SeqCst)).unwrap_or(from);
@@ -590,6 +636,8 @@ fn run_battery(mode: &Mode, calls: &[Call], one_per_child: bool) -> Vec<String> 
             match libc::WEXITSTATUS(status) {
                 0 if done == to => {}
                 200 => die("the child could not enter the filter"),
+                202 => die("the child could not exec sf-call32"),
+                210 => die("sf-call32 could not map the shared file"),
                 c => die(&format!(
                     "a child ended with status {c} after {done} of {} calls",
                     calls.len()
