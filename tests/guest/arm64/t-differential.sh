@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 900
+# budget: 650
 # covers: kmod/ shared-abi/ manager/src/policy/oci.rs manager/src/policy/native.rs manager/src/host/caps.rs manager/src/cli/offline/ tests/differential/ tests/guest/differential.sh tests/progs/aarch32/
 # The differential on arm64 (issue 22), in an arm64 guest
 # (scripts/test-arm64.sh): sf-battery (every aarch64 syscall with invalid
