@@ -6,7 +6,9 @@
 # (TCG) and runs the arm64 guest tests (tests/guest/arm64/t-*.sh) with
 # tests/guest/run.sh, as for x86_64: one TEST-RESULT line per test, any
 # kernel bug report fails the run, last line "N passed, M failed", and the
-# x86 guest tests that are architecture-independent (SHARED below). Other
+# x86 guest tests that are architecture-independent (SHARED below). Before
+# the guest boots it builds arm64/t-differential's seccomp filters with the
+# host's libseccomp (tests/differential/arm64-filters.sh). Other
 # guest tests can be named (t-NAME); most still build x86 policies or use
 # x86 numbers (t-hostile-netlink and t-limits do).
 #

@@ -14,10 +14,11 @@
 //! `ABI NAME ARGS => ok | err N | sig N` (`list`: the calls, none made). Running it in both modes and
 //! diffing the output compares the two filters call for call.
 //!
-//! An AArch64 process cannot make an AArch32 call: each `arm` call gets a
-//! child of its own, which enters the filter and execs `sf-call32` (an
-//! AArch32 program beside this one, `tests/progs/aarch32/`) with the call;
-//! that program makes the call first thing and exits with its errno.
+//! An AArch64 process cannot make an AArch32 call: for a run of `arm`
+//! calls the child execs `sf-call32` (an AArch32 program beside this one,
+//! `tests/progs/aarch32/`), which maps the same shared memory (a memfd,
+//! which also holds the calls), enters the filter itself and makes the
+//! calls as a child here does.
 //!
 //! Invocations are chosen to have no lasting effect whatever the filter:
 //! invalid descriptors, pointers and flags, so that an allowed call fails
@@ -408,7 +409,7 @@ impl Slots {
 enum Way {
     /// A raw syscall from the battery's child, through this entry.
     Raw(Entry),
-    /// In a child of its own, by `sf-call32` (an AArch32 call).
+    /// By `sf-call32`, which the child execs (an AArch32 call).
     #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
     Exec32,
 }
@@ -484,7 +485,7 @@ fn way(abi: Abi, nr: u32) -> Option<(Way, u64)> {
     }
 }
 
-/// `sf-call32`, the AArch32 program beside this one that makes one call.
+/// `sf-call32`, the AArch32 program beside this one that makes `arm` calls.
 fn call32_path() -> std::ffi::CString {
     let exe = std::env::current_exe().unwrap_or_else(|e| die(&format!("current_exe: {e}")));
     let path = exe.with_file_name("sf-call32");
