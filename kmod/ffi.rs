@@ -377,18 +377,19 @@ extern "C" {
 
     // ---- object hooks (sysfence_hooks.c) ----
 
-    /// Registers the object hooks (ftrace-based kprobes on `security_*`)
+    /// Registers the object hooks (the module's ftrace_ops on `security_*`)
     /// of the classes in `classes` (bit `class - 1`) not on yet, all or
-    /// none. `-EOPNOTSUPP` when the kernel's kprobes do not go through
-    /// ftrace.
+    /// none. `-EOPNOTSUPP` without `CONFIG_DYNAMIC_FTRACE_WITH_ARGS`,
+    /// `-EBUSY` when another IPMODIFY ftrace user holds a hooked function.
     ///
     /// # Safety
     /// Process context (may sleep), writers serialized. Undone by
     /// [`sf_hooks_detach`] before the module's text goes.
     pub(crate) fn sf_hooks_attach(classes: u32) -> c_int;
 
-    /// Unregisters the object hooks of every class not in `keep` and waits
-    /// for their running handlers; idempotent.
+    /// Removes the object hooks of every class not in `keep`; once none is
+    /// left, unregisters the ftrace_ops, waiting for running handlers;
+    /// idempotent.
     ///
     /// # Safety
     /// Process context (may sleep), writers serialized.
@@ -403,15 +404,15 @@ extern "C" {
     pub(crate) fn sf_hooks_settle_later(want: u32);
 
     /// Module exit: disables the delayed removal (waiting for a running
-    /// one), removes every hook (waiting for their handlers), and waits
-    /// until no task can still return into the module's `sf_just_return`.
+    /// one), removes every hook, waiting for their handlers and until no
+    /// task can still return into the module's text from a trampoline.
     ///
     /// # Safety
     /// Process context (may sleep); module exit, the family fenced.
     pub(crate) fn sf_hooks_exit();
 
-    /// Hits of the hooked functions that kprobes skipped (another kprobe's
-    /// handler running on the CPU).
+    /// Hits of the hooked functions the handler skipped (already running
+    /// in that context on the CPU).
     ///
     /// # Safety
     /// Any context.

@@ -21,26 +21,33 @@ use core::sync::atomic::Ordering::Relaxed;
 
 /// `EPERM`, the errno of a kill-process object decision.
 const EPERM: c_int = 1;
-/// `EOPNOTSUPP`: the kernel's kprobes do not go through ftrace.
+/// `EOPNOTSUPP`: ftrace cannot give the hooks the functions' arguments.
 const EOPNOTSUPP: c_int = 95;
+/// `EBUSY`: another ftrace user changes where a hooked function returns.
+const EBUSY: c_int = 16;
 
-/// Why object rules are refused where kprobes do not go through ftrace.
-#[cfg(not(target_arch = "aarch64"))]
-const NO_FTRACE_KPROBES: &core::ffi::CStr = c"object rules need kprobes that go through ftrace, and this kernel's do not (CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE are off; scripts/check-host.sh)";
-#[cfg(target_arch = "aarch64")]
-const NO_FTRACE_KPROBES: &core::ffi::CStr = c"object rules are not available on arm64 yet: Linux 6.12's arm64 kprobes do not go through ftrace (no KPROBES_ON_FTRACE), and the hooks need to run in the task's context (docs/SECURITY.md)";
+/// Why object rules are refused on a kernel whose ftrace cannot run them.
+const NO_FTRACE_ARGS: &core::ffi::CStr = c"object rules need ftrace with function arguments, and this kernel has none (CONFIG_DYNAMIC_FTRACE_WITH_ARGS is off; scripts/check-host.sh)";
+/// Why they are refused when another IPMODIFY ftrace user holds a hooked
+/// function.
+const HOOK_TAKEN: &core::ffi::CStr = c"object rules cannot be enforced: a hooked security_* function is already modified by another ftrace user (a livepatch, or a kprobe with a post-handler; /sys/kernel/tracing/enabled_functions shows it)";
 
 /// Attaches the hooks of the object classes in `classes` (bit `class -
 /// 1`, as `Compiled::classes`) that are not on yet, before a policy naming them
 /// is published. Called by the (serialized) netlink writers; may sleep.
 pub(crate) fn attach(classes: u32) -> Result<(), store::Reject> {
-    // SAFETY: idempotent registration of static kprobes; process context.
+    // SAFETY: idempotent registration of the static ftrace_ops; process
+    // context.
     let rc = unsafe { ffi::sf_hooks_attach(classes) };
     match rc {
         0 => Ok(()),
         rc if rc == -EOPNOTSUPP => Err(store::Reject::new(
             kernel::error::Error::from_errno(rc),
-            NO_FTRACE_KPROBES,
+            NO_FTRACE_ARGS,
+        )),
+        rc if rc == -EBUSY => Err(store::Reject::new(
+            kernel::error::Error::from_errno(rc),
+            HOOK_TAKEN,
         )),
         rc => Err(store::Reject::new(
             kernel::error::Error::from_errno(rc),
@@ -321,8 +328,8 @@ fn carry_out(verdict: Option<(u32, &Entry)>, own: u64, obj: &Object<'_>) -> c_in
     }
 }
 
-/// Hits of a hooked function that kprobes skipped because another kprobe
-/// handler was running on the CPU (reported by `get-info`).
+/// Hits of a hooked function the handler skipped because it was already
+/// running in the same context on that CPU (reported by `get-info`).
 pub(crate) fn missed() -> u64 {
     // SAFETY: reads counters; any context.
     unsafe { ffi::sf_hooks_missed() }

@@ -13,6 +13,7 @@
 #include <asm/syscall.h>
 
 struct pt_regs;
+struct ftrace_regs;
 
 /*
  * Whether the current syscall uses the architecture's compat ABI (ia32 on
@@ -41,9 +42,9 @@ void sf_arch_exit_instead(struct pt_regs *regs, bool compat);
  * not ftrace): the function returns `ret` to its caller at once. */
 void sf_arch_return_now(struct pt_regs *regs, long ret);
 
-/* From an object hook's pre-handler (ftrace-based kprobe): the hooked
+/* From an object hook's ftrace handler (sysfence_hooks.c): the hooked
  * function returns `ret` without running its body. */
-void sf_arch_refuse_at_entry(struct pt_regs *regs, long ret);
+void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret);
 
 /* Entries into the kernel other than sys_enter that run a syscall (x86's
  * vsyscall page): attached beside the gate, detached before it. */

@@ -12,6 +12,7 @@
  */
 #include <linux/module.h>
 #include <linux/ptrace.h>
+#include <linux/ftrace.h>
 #include <asm/unistd.h>
 #include <asm/syscall.h>
 #include <asm/unistd_compat_32.h>
@@ -45,9 +46,13 @@ void sf_arch_return_now(struct pt_regs *regs, long ret)
 	instruction_pointer_set(regs, procedure_link_pointer(regs));
 }
 
-void sf_arch_refuse_at_entry(struct pt_regs *regs, long ret)
+/* ftrace_regs' link register is the caller's return address (the call
+ * site's `mov x9, x30`), and ftrace_caller returns to its pc: so the
+ * function returns `ret` to its caller. */
+void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret)
 {
-	sf_arch_return_now(regs, ret);
+	ftrace_regs_set_return_value(fregs, ret);
+	ftrace_override_function_with_return(fregs);
 }
 
 int sf_arch_gate_attach(void)

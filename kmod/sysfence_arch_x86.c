@@ -8,6 +8,7 @@
 #include <linux/cgroup.h>
 #include <linux/sched.h>
 #include <linux/ptrace.h>
+#include <linux/ftrace.h>
 #include <linux/objtool.h>
 #include <asm/unistd.h>
 #include <asm/text-patching.h>
@@ -67,10 +68,12 @@ asm(".text\n"
     ASM_RET
     ".size sf_just_return, .-sf_just_return\n");
 
-void sf_arch_refuse_at_entry(struct pt_regs *regs, long ret)
+/* ftrace_caller restores rax and returns to the saved rip
+ * (arch/x86/kernel/ftrace_64.S: "Handlers can change the RIP"). */
+void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret)
 {
-	regs_set_return_value(regs, ret);
-	instruction_pointer_set(regs, (unsigned long)sf_just_return);
+	ftrace_regs_set_return_value(fregs, ret);
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)sf_just_return);
 }
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Object hooks: kprobes at the entry of the security_* functions, where the
+ * Object hooks: ftrace at the entry of the security_* functions, where the
  * kernel has resolved what a syscall acts on (the file opened, the program
  * executed, the socket created, the address connected or bound to). An
  * out-of-tree module cannot register as an LSM, so it decides at these
@@ -8,31 +8,38 @@
  * -errno instead of running them.
  *
  * Mechanism, and why:
- * - The kprobes go through ftrace (CONFIG_KPROBES_ON_FTRACE, which the
- *   function tracer gives, as on every distribution kernel): the handler
- *   runs from the function's __fentry__ call in the task's own context,
- *   preemption disabled, not in an int3 trap (NMI-like, where the path
- *   walk's locks and the event queue are not allowed). sf_hooks_attach()
- *   refuses a kernel where they do not (-EOPNOTSUPP).
+ * - One ftrace_ops of the module's own (FTRACE_OPS_FL_IPMODIFY, as
+ *   livepatch's), whose filter holds the hooked functions: the handler
+ *   runs from the function's ftrace call site (x86_64's __fentry__,
+ *   arm64's patchable entry) in the task's own context, not in a
+ *   breakpoint trap (NMI-like, where the path walk's locks and the event
+ *   queue are not allowed, and what arm64's kprobes are). It needs
+ *   CONFIG_DYNAMIC_FTRACE_WITH_ARGS (both architectures have it in 6.12):
+ *   the function's arguments come from ftrace_regs, and the return
+ *   address it holds is honoured. sf_hooks_attach() refuses a kernel
+ *   without it (-EOPNOTSUPP).
  * - The handler first asks Rust whether the task is under a policy with
- *   object rules (an RCU read of the table and of the task's cgroup ids,
- *   no lock); every other task runs the function untouched. For a task
- *   under rules it resolves the object (the path from the root of the
- *   task's mount namespace into a per-CPU buffer, sysfence_path.c; the
- *   socket address is the kernel's copy), lets Rust decide, and on a
- *   refusal sets the return value and points the instruction pointer at a
- *   bare return (sf_arch_refuse_at_entry: on x86_64 sf_just_return, as
- *   kernel/fail_function.c does), so the function's body never runs. An allowed call runs the function, whose
- *   other security modules may still refuse it.
+ *   object rules of the hook's class (an RCU read of the table and of the
+ *   task's cgroup ids, no lock); every other task runs the function
+ *   untouched. For a task under rules it resolves the object (the path
+ *   from the root of the task's mount namespace into a per-CPU buffer,
+ *   sysfence_path.c; the socket address is the kernel's copy), lets Rust
+ *   decide, and on a refusal sets the return value and the address the
+ *   call site returns to (sf_arch_refuse_at_entry: on x86_64 a bare
+ *   return, sf_just_return, as kernel/fail_function.c does; on arm64 the
+ *   caller's, from the link register), so the function's body never runs.
+ *   An allowed call runs the function, whose other security modules may
+ *   still refuse it.
  * - There is no return handler, so no per-call instance to run out of.
- *   unregister_kprobes() waits for running handlers; a refused call still
- *   on its way from the trampoline to sf_just_return (module text) is
- *   waited for at exit by a tasks-RCU grace period (sf_hooks_exit()).
- * - kprobes skip a hit when another kprobe handler is running on the same
- *   CPU (counted in the kprobe's nmissed, reported by sf_hooks_missed()),
- *   when ftrace's recursion guard refuses it (not counted), and all of
- *   them once the kernel has disabled ftrace after an internal failure
- *   (ftrace_kill()); no task can cause any of these.
+ *   Unregistering the ops waits for running handlers and for tasks on the
+ *   trampoline (sf_hooks_exit()).
+ * - The handler skips a hit when it is already running in the same
+ *   context on that CPU (ftrace's recursion guard; counted, reported by
+ *   sf_hooks_missed()), and all of them once the kernel has disabled
+ *   ftrace after an internal failure (ftrace_kill()); no task can cause
+ *   either. ftrace allows one IPMODIFY ops per function: a livepatch of a
+ *   hooked function, or a kprobe with a post-handler on it, makes the
+ *   attach fail (-EBUSY), and the policy is refused.
  * - Hooks are registered per object class (files, exec, socket, connect,
  *   bind) while some policy names that class, and removed when none has
  *   for SF_SETTLE_DELAY: hosts without object rules pay nothing, and a
@@ -44,7 +51,9 @@
  *   and move mounts) are refused to tasks under read or write file rules.
  */
 #include <linux/module.h>
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
+#include <linux/trace_recursion.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
 #include <linux/binfmts.h>
@@ -57,7 +66,6 @@
 #include <linux/un.h>
 #include <linux/objtool.h>
 #include <linux/workqueue.h>
-#include <linux/rcupdate_wait.h>
 #include <net/genetlink.h>
 #include <net/af_unix.h>
 
@@ -83,9 +91,9 @@
 static char __percpu *sf_pathbuf;
 
 /* The hooked function's n-th argument, at its entry. */
-static unsigned long sf_arg(struct pt_regs *regs, unsigned int n)
+static unsigned long sf_arg(struct ftrace_regs *regs, unsigned int n)
 {
-	return regs_get_kernel_argument(regs, n);
+	return ftrace_regs_get_argument(regs, n);
 }
 
 /* Rust's verdict for an object: 0, or the -errno the call returns. */
@@ -141,7 +149,7 @@ static int sf_apply_path(u32 class, u32 access, const struct path *path)
 	return sf_apply(class, access, 0, 0, p, len);
 }
 
-static int sf_file_open(struct pt_regs *regs)
+static int sf_file_open(struct ftrace_regs *regs)
 {
 	const struct file *file = (const struct file *)sf_arg(regs, 0);
 	u32 access = 0;
@@ -156,7 +164,7 @@ static int sf_file_open(struct pt_regs *regs)
 	return sf_apply_path(SF_CLASS_FILE, access, &file->f_path);
 }
 
-static int sf_bprm_check(struct pt_regs *regs)
+static int sf_bprm_check(struct ftrace_regs *regs)
 {
 	const struct linux_binprm *bprm = (const struct linux_binprm *)sf_arg(regs, 0);
 
@@ -165,7 +173,7 @@ static int sf_bprm_check(struct pt_regs *regs)
 	return sf_apply(SF_CLASS_EXEC, 0, 0, 0, "", 0);
 }
 
-static int sf_socket_create(struct pt_regs *regs)
+static int sf_socket_create(struct ftrace_regs *regs)
 {
 	/* Sockets the kernel makes for itself are not the task's doing. */
 	if ((int)sf_arg(regs, 3))
@@ -174,7 +182,7 @@ static int sf_socket_create(struct pt_regs *regs)
 			(u32)sf_arg(regs, 1) & SOCK_TYPE_MASK, (u32)sf_arg(regs, 2), NULL, 0);
 }
 
-static int sf_socket_addr(struct pt_regs *regs, u32 class)
+static int sf_socket_addr(struct ftrace_regs *regs, u32 class)
 {
 	const struct sockaddr *addr = (const struct sockaddr *)sf_arg(regs, 1);
 	int addrlen = (int)sf_arg(regs, 2);
@@ -190,12 +198,12 @@ static int sf_socket_addr(struct pt_regs *regs, u32 class)
 	return sf_apply(class, 0, 0, 0, addr, addrlen);
 }
 
-static int sf_socket_connect(struct pt_regs *regs)
+static int sf_socket_connect(struct ftrace_regs *regs)
 {
 	return sf_socket_addr(regs, SF_CLASS_CONNECT);
 }
 
-static int sf_socket_bind(struct pt_regs *regs)
+static int sf_socket_bind(struct ftrace_regs *regs)
 {
 	return sf_socket_addr(regs, SF_CLASS_BIND);
 }
@@ -205,7 +213,7 @@ static int sf_socket_bind(struct pt_regs *regs)
  * reach it as connect does, and are decided as a connect. The name is the
  * kernel's copy (sendmsg_copy_msghdr, __sys_sendto).
  */
-static int sf_socket_sendmsg(struct pt_regs *regs)
+static int sf_socket_sendmsg(struct ftrace_regs *regs)
 {
 	const struct msghdr *msg = (const struct msghdr *)sf_arg(regs, 1);
 	int len = msg->msg_namelen;
@@ -251,12 +259,12 @@ static int sf_unix_peer(const struct sock *other)
 	return sf_apply(SF_CLASS_CONNECT, 0, 0, 0, out, len);
 }
 
-static int sf_unix_stream_connect(struct pt_regs *regs)
+static int sf_unix_stream_connect(struct ftrace_regs *regs)
 {
 	return sf_unix_peer((const struct sock *)sf_arg(regs, 1));
 }
 
-static int sf_unix_may_send(struct pt_regs *regs)
+static int sf_unix_may_send(struct ftrace_regs *regs)
 {
 	const struct socket *other = (const struct socket *)sf_arg(regs, 1);
 
@@ -297,7 +305,7 @@ static int sf_apply_two(const struct path *old, const struct path *new)
 	return rc;
 }
 
-static int sf_path_link(struct pt_regs *regs)
+static int sf_path_link(struct ftrace_regs *regs)
 {
 	const struct path *dir = (const struct path *)sf_arg(regs, 1);
 	struct path old = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 0) };
@@ -306,7 +314,7 @@ static int sf_path_link(struct pt_regs *regs)
 	return sf_apply_two(&old, &new);
 }
 
-static int sf_path_rename(struct pt_regs *regs)
+static int sf_path_rename(struct ftrace_regs *regs)
 {
 	const struct path *odir = (const struct path *)sf_arg(regs, 0);
 	const struct path *ndir = (const struct path *)sf_arg(regs, 2);
@@ -317,14 +325,14 @@ static int sf_path_rename(struct pt_regs *regs)
 }
 
 /* truncate(2) (and ftruncate's path check): a write of the file. */
-static int sf_path_truncate(struct pt_regs *regs)
+static int sf_path_truncate(struct ftrace_regs *regs)
 {
 	return sf_apply_path(SF_CLASS_FILE, SF_ACCESS_WRITE,
 			     (const struct path *)sf_arg(regs, 0));
 }
 
 /* ftruncate(2), and the truncation of an O_TRUNC open: a write. */
-static int sf_file_truncate(struct pt_regs *regs)
+static int sf_file_truncate(struct ftrace_regs *regs)
 {
 	const struct file *file = (const struct file *)sf_arg(regs, 0);
 
@@ -333,7 +341,7 @@ static int sf_file_truncate(struct pt_regs *regs)
 
 /* unlink and rmdir take a name away from what it names: decided as a
  * write of it (and, for a directory, of every path inside it). */
-static int sf_path_remove(struct pt_regs *regs)
+static int sf_path_remove(struct ftrace_regs *regs)
 {
 	const struct path *dir = (const struct path *)sf_arg(regs, 0);
 	struct path victim = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 1) };
@@ -351,13 +359,13 @@ static int sf_path_remove(struct pt_regs *regs)
  * refused to a task under any read or write file rule. A remount and a
  * change of propagation type change no name, and are let through.
  */
-static int sf_renames_tree(struct pt_regs *regs)
+static int sf_renames_tree(struct ftrace_regs *regs)
 {
 	return sf_apply(SF_CLASS_FILE, SF_ACCESS_READ | SF_ACCESS_WRITE | SF_ACCESS_TREE,
 			0, 0, "/", 1);
 }
 
-static int sf_sb_mount(struct pt_regs *regs)
+static int sf_sb_mount(struct ftrace_regs *regs)
 {
 	unsigned long flags = sf_arg(regs, 3);
 
@@ -372,7 +380,7 @@ static int sf_sb_mount(struct pt_regs *regs)
 
 /* umount with MNT_DETACH leaves the tree reachable through open files and
  * directories, named from its own root. */
-static int sf_sb_umount(struct pt_regs *regs)
+static int sf_sb_umount(struct ftrace_regs *regs)
 {
 	if (sf_arg(regs, 1) & MNT_DETACH)
 		return sf_renames_tree(regs);
@@ -381,7 +389,7 @@ static int sf_sb_umount(struct pt_regs *regs)
 
 /* Creating a name (open with O_CREAT, mknod, mkdir, symlink) is decided
  * before it happens, as a creation of the new path. */
-static int sf_path_create(struct pt_regs *regs)
+static int sf_path_create(struct ftrace_regs *regs)
 {
 	const struct path *dir = (const struct path *)sf_arg(regs, 0);
 	struct path new = { .mnt = dir->mnt, .dentry = (struct dentry *)sf_arg(regs, 1) };
@@ -394,7 +402,7 @@ static int sf_path_create(struct pt_regs *regs)
 static const struct {
 	const char *sym;
 	u32 class;
-	int (*decide)(struct pt_regs *regs);
+	int (*decide)(struct ftrace_regs *regs);
 } sf_hook_defs[] = {
 	{ "security_file_open", SF_CLASS_FILE, sf_file_open },
 	{ "security_bprm_check", SF_CLASS_EXEC, sf_bprm_check },
@@ -419,16 +427,38 @@ static const struct {
 	{ "security_move_mount", SF_CLASS_FILE, sf_renames_tree },
 };
 
-static struct kprobe sf_hooks[ARRAY_SIZE(sf_hook_defs)];
-/* Which hooks are registered, and the classes whose hooks are (bit
- * class - 1). Changed by the serialized writers only. */
-static bool sf_hook_on[ARRAY_SIZE(sf_hook_defs)];
+#define SF_NHOOKS ARRAY_SIZE(sf_hook_defs)
+
+/*
+ * One ftrace_ops for every hook: its filter holds the functions of the
+ * classes that are on, and the handler tells them apart by the address of
+ * the call site it is called from (sf_hook_index). IPMODIFY: a refusal
+ * changes where the function returns to (ftrace allows one such ops per
+ * function). No FTRACE_OPS_FL_RECURSION: the handler guards against
+ * recursion itself, and counts what it skips.
+ */
+static void sf_hook_entry(unsigned long ip, unsigned long parent_ip,
+			  struct ftrace_ops *op, struct ftrace_regs *regs);
+
+static struct ftrace_ops sf_ops = {
+	.func = sf_hook_entry,
+	.flags = FTRACE_OPS_FL_IPMODIFY,
+};
+
+/* The hooked functions' addresses (sf_hooks_resolve), once known. */
+static unsigned long sf_hook_addr[SF_NHOOKS];
+static bool sf_hook_addr_known;
+/* Which hooks are in sf_ops' filter, the classes whose hooks are (bit
+ * class - 1), whether sf_ops is registered. Changed by the serialized
+ * writers only. */
+static bool sf_hook_on[SF_NHOOKS];
 static u32 sf_classes_on;
+static bool sf_ops_on;
 /* Some hook was registered since load: a refused call may still be on its
- * way to sf_just_return at exit (sf_hooks_exit). */
+ * way to the arch's return stub at exit (sf_hooks_exit). */
 static bool sf_hooks_ever;
-/* Hits skipped by kprobes, of hooks since unregistered. */
-static unsigned long sf_missed_before;
+/* Hits the handler skipped: it was already running in that context. */
+static atomic_long_t sf_missed;
 
 static u32 sf_class_bit(int i)
 {
@@ -436,79 +466,139 @@ static u32 sf_class_bit(int i)
 }
 
 /*
- * Every hooked function's entry (ftrace context: the task's own, preemption
- * disabled). Tasks under no rule of the hook's class run the function
- * untouched; for the others the object is decided here, and a refusal
- * returns -errno at once without running the function.
+ * The call site ftrace reports is the function's patched instruction:
+ * its address (arm64), or a few bytes in, after an ENDBR (x86_64) or a
+ * BTI (arm64). Every hooked function is far longer than that.
  */
-static int sf_hook_entry(struct kprobe *p, struct pt_regs *regs)
-{
-	int i = p - sf_hooks;
-	int rc;
+#define SF_SITE_SLACK 16
 
-	if (!sf_rust_obj_wanted(sf_hook_defs[i].class))
-		return 0;
-	rc = sf_hook_defs[i].decide(regs);
-	if (!rc)
-		return 0;
-	sf_arch_refuse_at_entry(regs, rc);
-	return 1;
-}
-
-/* A post-handler makes kprobes arm the probe with ftrace's IPMODIFY ops,
- * which the new instruction pointer of a refusal needs; it runs only when
- * the pre-handler returned 0, and has nothing to do. */
-static void sf_post_nop(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
-{
-}
-
-/* Whether every kprobe of `kps` went through ftrace: only there does the
- * handler run in the task's context, and a new instruction pointer take
- * effect. */
-static bool sf_all_on_ftrace(struct kprobe **kps, int n)
+static int sf_hook_index(unsigned long ip)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (!kprobe_ftrace(kps[i]))
-			return false;
-	return true;
+	for (i = 0; i < SF_NHOOKS; i++)
+		if (ip - sf_hook_addr[i] < SF_SITE_SLACK)
+			return i;
+	return -1;
+}
+
+/*
+ * Every hooked function's entry (ftrace context: the task's own). Tasks
+ * under no rule of the hook's class run the function untouched; for the
+ * others the object is decided here (preemption disabled by the recursion
+ * guard), and a refusal returns -errno at once without running the
+ * function.
+ */
+static void notrace sf_hook_entry(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op, struct ftrace_regs *regs)
+{
+	int bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	int i, rc;
+
+	if (bit < 0) {
+		atomic_long_inc(&sf_missed);
+		return;
+	}
+	i = sf_hook_index(ip);
+	if (i >= 0 && sf_rust_obj_wanted(sf_hook_defs[i].class)) {
+		rc = sf_hook_defs[i].decide(regs);
+		if (rc)
+			sf_arch_refuse_at_entry(regs, rc);
+	}
+	ftrace_test_recursion_unlock(bit);
+}
+
+/*
+ * The hooked functions' addresses. kallsyms_lookup_name() is not
+ * exported to modules; registering a kprobe resolves its symbol_name the
+ * same way, and a disabled one is never armed (no code is patched). One
+ * RCU grace period for the batch's removal.
+ */
+static int sf_hooks_resolve(void)
+{
+	struct kprobe *kps, *batch[SF_NHOOKS];
+	int i, err;
+
+	kps = kcalloc(SF_NHOOKS, sizeof(*kps), GFP_KERNEL);
+	if (!kps)
+		return -ENOMEM;
+	for (i = 0; i < SF_NHOOKS; i++) {
+		kps[i].symbol_name = sf_hook_defs[i].sym;
+		kps[i].flags = KPROBE_FLAG_DISABLED;
+		batch[i] = &kps[i];
+	}
+	err = register_kprobes(batch, SF_NHOOKS);
+	if (!err) {
+		for (i = 0; i < SF_NHOOKS; i++)
+			sf_hook_addr[i] = (unsigned long)kps[i].addr;
+		unregister_kprobes(batch, SF_NHOOKS);
+		sf_hook_addr_known = true;
+	}
+	kfree(kps);
+	return err;
+}
+
+/* The addresses of the hooks of `classes` whose on-state is `on`, into
+ * `ips`; how many. */
+static int sf_hook_ips(u32 classes, bool on, unsigned long *ips)
+{
+	int i, n = 0;
+
+	for (i = 0; i < SF_NHOOKS; i++)
+		if ((sf_class_bit(i) & classes) && sf_hook_on[i] == on)
+			ips[n++] = sf_hook_addr[i];
+	return n;
+}
+
+static void sf_hooks_mark(u32 classes, bool on)
+{
+	int i;
+
+	for (i = 0; i < SF_NHOOKS; i++)
+		if (sf_class_bit(i) & classes)
+			sf_hook_on[i] = on;
+}
+
+/* Adds the functions `ips` to sf_ops' filter, registering it if it is
+ * not: all or none (one code update either way). An unregistered sf_ops'
+ * filter still holds the functions it had: replaced, not added to. */
+static int sf_ops_add(unsigned long *ips, int n)
+{
+	int err = ftrace_set_filter_ips(&sf_ops, ips, n, 0, !sf_ops_on);
+
+	if (err || sf_ops_on)
+		return err;
+	err = register_ftrace_function(&sf_ops);
+	if (!err)
+		sf_ops_on = true;
+	return err;
 }
 
 /* Registers the hooks of the classes in `classes` not on yet, all or none.
- * -EOPNOTSUPP where kprobes do not go through ftrace (no policy with rules
- * of these classes is published yet, so for that instant the handlers
- * decline every task). */
+ * -EOPNOTSUPP where ftrace cannot give the handler the function's
+ * arguments (no policy with rules of these classes is published yet, so
+ * for that instant the handler declines every task). */
 int sf_hooks_attach(u32 classes)
 {
-	struct kprobe *batch[ARRAY_SIZE(sf_hook_defs)];
+	unsigned long ips[SF_NHOOKS];
 	u32 want = classes & ~sf_classes_on;
-	int i, n = 0, err;
+	int err;
 
 	if (!want)
 		return 0;
+	if (!IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_ARGS))
+		return -EOPNOTSUPP;
+	if (!sf_hook_addr_known) {
+		err = sf_hooks_resolve();
+		if (err)
+			return err;
+	}
 	if (!sf_pathbuf) {
 		sf_pathbuf = __alloc_percpu(2 * PATH_MAX, sizeof(long));
 		if (!sf_pathbuf)
 			return -ENOMEM;
 	}
-	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {
-		struct kprobe *kp = &sf_hooks[i];
-
-		if (sf_hook_on[i] || !(sf_class_bit(i) & want))
-			continue;
-		/* A kprobe is registered only from a zeroed state. */
-		memset(kp, 0, sizeof(*kp));
-		kp->symbol_name = sf_hook_defs[i].sym;
-		kp->pre_handler = sf_hook_entry;
-		kp->post_handler = sf_post_nop;
-		batch[n++] = kp;
-	}
-	err = n ? register_kprobes(batch, n) : 0;
-	if (!err && !sf_all_on_ftrace(batch, n)) {
-		unregister_kprobes(batch, n);
-		err = -EOPNOTSUPP;
-	}
+	err = sf_ops_add(ips, sf_hook_ips(want, false, ips));
 	if (err) {
 		if (!sf_classes_on) {
 			free_percpu(sf_pathbuf);
@@ -516,33 +606,30 @@ int sf_hooks_attach(u32 classes)
 		}
 		return err;
 	}
-	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
-		if (sf_class_bit(i) & want)
-			sf_hook_on[i] = true;
+	sf_hooks_mark(want, true);
 	sf_classes_on |= want;
 	sf_hooks_ever = true;
 	return 0;
 }
 
-/* Unregisters the hooks of every class not in `keep`; waits for their
- * running handlers (one grace period for all). */
+/* Removes the hooks of every class not in `keep`; once none is left,
+ * unregisters sf_ops, which waits for running handlers. */
 void sf_hooks_detach(u32 keep)
 {
-	struct kprobe *batch[ARRAY_SIZE(sf_hook_defs)];
-	int i, n = 0;
+	unsigned long ips[SF_NHOOKS];
+	u32 drop = sf_classes_on & ~keep;
 
-	if (!(sf_classes_on & ~keep))
+	if (!drop)
 		return;
-	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
-		if (sf_hook_on[i] && !(sf_class_bit(i) & keep))
-			batch[n++] = &sf_hooks[i];
-	unregister_kprobes(batch, n);
-	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++) {
-		if (sf_hook_on[i] && !(sf_class_bit(i) & keep)) {
-			sf_missed_before += sf_hooks[i].nmissed;
-			sf_hook_on[i] = false;
-		}
+	if (sf_classes_on & keep) {
+		/* Removing functions from a filter cannot fail for want of
+		 * memory once they are in it; the WARN would say otherwise. */
+		WARN_ON(ftrace_set_filter_ips(&sf_ops, ips, sf_hook_ips(drop, true, ips), 1, 0));
+	} else {
+		WARN_ON(unregister_ftrace_function(&sf_ops));
+		sf_ops_on = false;
 	}
+	sf_hooks_mark(drop, false);
 	sf_classes_on &= keep;
 	if (!sf_classes_on) {
 		free_percpu(sf_pathbuf);
@@ -581,37 +668,30 @@ void sf_hooks_settle_later(u32 want)
 
 /*
  * Module exit, the family fenced: no settling pending, running or queued
- * any more; every hook removed, with their running handlers waited for;
- * then no task left on its way to sf_just_return. A refused call leaves
- * the handler and returns through the ftrace trampoline into
- * sf_just_return, which is module text: on a preemptible kernel a task can
- * be preempted in between, outside any RCU read-side section, so only a
- * tasks-RCU grace period (every task through a voluntary switch, user
- * mode or idle) shows none is (as ftrace's own trampolines are freed).
- * Without CONFIG_TASKS_RCU the kernel does not preempt kernel code there.
+ * any more; every hook removed. Unregistering sf_ops waits, as for every
+ * ftrace_ops of a module (ftrace_shutdown()), for running handlers (a
+ * sched-RCU grace period on every CPU) and then for a tasks-RCU grace
+ * period (every task through a voluntary switch, user mode or idle): a
+ * refused call that left the handler and is on its way through the
+ * trampoline to the arch's return stub (module text on x86_64) is past it
+ * by then. Hooks removed earlier were waited for in the same way.
  */
 void sf_hooks_exit(void)
 {
 	disable_delayed_work_sync(&sf_settle_work);
-	if (!sf_hooks_ever)
-		return;
-	sf_hooks_detach(0);
-#ifdef CONFIG_TASKS_RCU
-	synchronize_rcu_tasks();
-#endif
+	if (sf_hooks_ever)
+		sf_hooks_detach(0);
+	/* The filter's memory; sf_ops is never used again. */
+	if (IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_ARGS))
+		ftrace_free_filter(&sf_ops);
 }
 
-/* Hits of a hooked function that kprobes skipped, filtered task or not:
- * another kprobe's handler was running on that CPU. */
+/* Hits of a hooked function the handler skipped, filtered task or not:
+ * it was already running in the same context on that CPU (ftrace's
+ * recursion guard; the hooked functions do not call each other). */
 u64 sf_hooks_missed(void)
 {
-	unsigned long n = READ_ONCE(sf_missed_before);
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(sf_hooks); i++)
-		if (READ_ONCE(sf_hook_on[i]))
-			n += READ_ONCE(sf_hooks[i].nmissed);
-	return n;
+	return atomic_long_read(&sf_missed);
 }
 
 /* The kill action of an object rule: the whole process, as kill-process,

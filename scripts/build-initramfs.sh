@@ -5,6 +5,9 @@
 #
 #   scripts/build-initramfs.sh [--arch x86_64|arm64] [--no-module] [test|bench]
 #                              prints the path of the .cpio.gz
+#   scripts/build-initramfs.sh --arch A --userspace-only
+#                              only the static programs (no kernel needed:
+#                              scripts/test.sh builds arm64's early with it)
 #
 # --arch arm64: Debian's arm64 busybox (and its armhf one as
 # /bin/busybox-armhf, an AArch32 program for the compat ABI), the manager
@@ -16,11 +19,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=x86_64 module=1
+arch=x86_64 module=1 only_userspace=0
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) arch=${2:?--arch needs x86_64 or arm64}; shift 2 ;;
     --no-module) module=0; shift ;;
+    --userspace-only) only_userspace=1; shift ;;
     *) break ;;
   esac
 done
@@ -43,7 +47,9 @@ case $arch in
 esac
 [ "$module" = 1 ] || name=$name-nomodule
 
-if [ "$module" = 1 ]; then
+if [ "$only_userspace" = 1 ]; then
+  :
+elif [ "$module" = 1 ]; then
   ko=$("$SF_ROOT/scripts/build-module.sh" --arch "$arch" "$flavor")
   kdir=$(cat "$(dirname "$ko")/../.kdir")
 else
@@ -60,6 +66,7 @@ if ! CARGO_PROFILE_RELEASE_DEBUG=0 cargo build --quiet --release --manifest-path
   sf_die "static userspace build failed"
 fi
 bins=$SF_ROOT/target/$target/release
+[ "$only_userspace" = 0 ] || exit 0
 
 root=$SF_BUILD/initramfs-$name
 rm -rf "$root"
@@ -76,8 +83,8 @@ for b in "$bins"/sf-*; do
   install -s --strip-program=llvm-strip -m 0755 "$b" "$root/bin/"
 done
 if [ "$arch" = arm64 ]; then
-  # sf-call32, one raw AArch32 call (tests/progs/aarch32/): how sf-battery
-  # makes its `arm` calls. Freestanding C, so clang and lld alone build it.
+  # sf-call32, which makes sf-battery's AArch32 calls (tests/progs/aarch32/):
+  # freestanding C, so clang and lld alone build it.
   clang --target=armv7a-linux-gnueabihf -marm -O2 -fomit-frame-pointer -ffreestanding -nostdlib -static \
     -fuse-ld=lld -Wall -Wextra -Werror -o "$SF_BUILD/sf-call32" "$SF_ROOT/tests/progs/aarch32/sf-call32.c" ||
     sf_die "building the AArch32 sf-call32 failed"

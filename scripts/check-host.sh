@@ -84,7 +84,7 @@ CONFIG_MODULES no loadable modules at all
 CONFIG_RUST the module is written in Rust against the kernel's `kernel` crate
 CONFIG_FTRACE_SYSCALLS the sys_enter tracepoint every decision runs in
 CONFIG_KPROBES the cgroup-migration and fork probes that keep tasks in their policy
-CONFIG_KPROBES_ON_FTRACE the object rules' hooks on files, exec and sockets run from ftrace (CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE give it)
+CONFIG_DYNAMIC_FTRACE_WITH_ARGS the object rules' hooks on files, exec and sockets are an ftrace_ops that reads the functions' arguments (CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE give it on x86_64 and arm64)
 CONFIG_SECURITY the security_* functions the object hooks attach to
 CONFIG_SECURITY_NETWORK socket, connect and bind rules (security_socket_*)
 CONFIG_SECURITY_PATH path rules on link, rename, mkdir, unlink and the like (security_path_*)

@@ -29,6 +29,12 @@
 # run on BUG, WARNING and Oops, and the module paths they reach are tested
 # on the debug kernel by the other tests.
 #
+# arm64: the tests of tests/guest/arm64/ and those with an "# arm64: yes"
+# header run once more in one arm64 guest, [a1], on the arm64 debug kernel
+# (qemu/run --arch arm64, TCG): started, like [b1], when a guest before it
+# ends. A named test (scripts/guest-suite.sh t-NAME) runs there too when it
+# is an arm64 test; SF_ARM64=0 leaves the arm64 guest out.
+#
 # Time: each test has a budget ("# budget:" header, tests/guest/run.sh), and
 # a guest may take the sum of its tests' budgets plus 120 s for boot and
 # shutdown (SF_GUEST_TIMEOUT=S sets it instead).
@@ -65,6 +71,10 @@ kernel_of() { # TEST: the kernel it runs on (test, or bench by its header)
   k=$(sed -n 's/^# kernel: *\([a-z]*\).*/\1/p' "$1" | head -n 1)
   echo "${k:-test}"
 }
+on_arm64() { # TEST: true if it runs in the arm64 guest too
+  case $1 in tests/guest/arm64/*) return 0 ;; esac
+  grep -q '^# arm64: *yes' "$1"
+}
 changed_files() { # what differs from the --quick base, committed or not
   local base
   base=${SF_QUICK_BASE:-$(git rev-parse -q --verify origin/main || echo HEAD)}
@@ -92,34 +102,49 @@ rc=0
 tests=()
 if [ $# -gt 0 ]; then
   for t in "$@"; do
-    t=tests/guest/$(basename "${t%.sh}").sh
+    case $t in arm64/*) t=tests/guest/${t%.sh}.sh ;; *) t=tests/guest/$(basename "${t%.sh}").sh ;; esac
     if [ -f "$t" ]; then tests+=("$t"); else echo "GUEST-FAIL guest/$(basename "$t" .sh) (no such test)"; rc=1; fi
   done
 elif [ "$quick" = 1 ]; then
   mapfile -t changed < <(changed_files)
-  for t in tests/guest/t-*.sh; do affected "$t" "${changed[@]}" && tests+=("$t"); done
+  for t in tests/guest/t-*.sh tests/guest/arm64/t-*.sh; do affected "$t" "${changed[@]}" && tests+=("$t"); done
   sf_log "quick: ${#changed[@]} changed file(s); guest tests they can affect: ${tests[*]:-none}"
 else
-  tests=(tests/guest/t-*.sh)
+  tests=(tests/guest/t-*.sh tests/guest/arm64/t-*.sh)
 fi
 [ ${#tests[@]} -gt 0 ] || exit "$rc"
 
 if [ "$list" = 1 ]; then
-  for t in "${tests[@]}"; do echo "$(basename "$t" .sh) $(kernel_of "$t")"; done
+  for t in "${tests[@]}"; do
+    case $t in tests/guest/arm64/*) ;; *) echo "$(basename "$t" .sh) $(kernel_of "$t")" ;; esac
+    [ "${SF_ARM64:-1}" = 0 ] || ! on_arm64 "$t" || echo "${t#tests/guest/} arm64"
+  done
   exit "$rc"
 fi
 
 guests=${SF_GUESTS:-2}
-declare -A lane_tests=() lane_budget=() lane_kernel=()
+declare -A lane_tests=() lane_budget=() lane_kernel=() lane_arch=()
 for l in $(seq 1 "$guests"); do lane_budget[g$l]=0; done
-# b1 starts when the first debug guest ends (below): g1 starts with b1's
-# budget as if b1's tests were its own, so that it is given less.
+# The arm64 guest's tests, in their own order.
+if [ "${SF_ARM64:-1}" != 0 ]; then
+  for t in "${tests[@]}"; do
+    on_arm64 "$t" || continue
+    lane_tests[a1]+="${t#tests/guest/} "
+    lane_budget[a1]=$((${lane_budget[a1]:-0} + $(budget_of "$t")))
+    lane_kernel[a1]=test lane_arch[a1]=arm64
+  done
+fi
+# b1 starts when the first debug guest ends, a1 when the second does
+# (below): g1 and g2 start with their budgets as if those tests were their
+# own, so that they are given less.
 bench_total=0
 for t in "${tests[@]}"; do
   [ "$(kernel_of "$t")" != bench ] || bench_total=$((bench_total + $(budget_of "$t")))
 done
 [ "$guests" -lt 2 ] || lane_budget[g1]=$bench_total
+[ "$guests" -lt 2 ] || lane_budget[g2]=${lane_budget[a1]:-0}
 while read -r b t; do
+  case $t in tests/guest/arm64/*) continue ;; esac
   if [ "$(kernel_of "$t")" = bench ]; then
     best=b1 lane_kernel[b1]=bench
   else
@@ -132,10 +157,11 @@ while read -r b t; do
   lane_tests[$best]+="$(basename "$t") "
   lane_budget[$best]=$((${lane_budget[$best]:-0} + b))
 done < <(for t in "${tests[@]}"; do echo "$(budget_of "$t") $t"; done | sort -k1,1nr -k2)
-# g1's own budget, now that the assignment is done.
+# g1's and g2's own budgets, now that the assignment is done.
 [ "$guests" -lt 2 ] || lane_budget[g1]=$((lane_budget[g1] - bench_total))
+[ "$guests" -lt 2 ] || lane_budget[g2]=$((lane_budget[g2] - ${lane_budget[a1]:-0}))
 
-for k in $(printf '%s\n' "${lane_kernel[@]}" | sort -ru); do
+for k in $(for l in "${!lane_kernel[@]}"; do [ -n "${lane_arch[$l]:-}" ] || echo "${lane_kernel[$l]}"; done | sort -ru); do
   sf_log "guest: building the $k kernel, module and initramfs"
   # Its progress lines (a kernel build prints one every 30 s) as they come.
   if ! scripts/build-initramfs.sh "$k" 2>&1 >/dev/null | tee "$SF_BUILD/initramfs-$k.log" >&2; then
@@ -143,18 +169,27 @@ for k in $(printf '%s\n' "${lane_kernel[@]}" | sort -ru); do
     exit 1
   fi
 done
+if [ -n "${lane_tests[a1]:-}" ]; then
+  sf_log "guest: building the arm64 test kernel, module and initramfs"
+  if ! { scripts/setup.sh --arch arm64 && scripts/build-initramfs.sh --arch arm64 test; } 2>&1 >/dev/null | tee "$SF_BUILD/initramfs-arm64-test.log" >&2; then
+    echo "GUEST-FAIL guest/build-arm64-test (see $SF_BUILD/initramfs-arm64-test.log)"
+    exit 1
+  fi
+  # arm64/t-differential's filters, built on the host (SF_DIFF_ARM64).
+  sf_arm64_diff_filters test || { echo "GUEST-FAIL guest/arm64-diff-filters"; exit 1; }
+fi
 
 declare -A lane_pid=() lane_timeout=()
 # start_lane LANE: boot LANE's guest with its tests, in the background.
 start_lane() {
   local l=$1 log=$SF_BUILD/guest-$1.log
   lane_timeout[$l]=${SF_GUEST_TIMEOUT:-$((${lane_budget[$l]} + 120))}
-  sf_log "guest $l (${lane_kernel[$l]} kernel, timeout ${lane_timeout[$l]} s): ${lane_tests[$l]}"
+  sf_log "guest $l (${lane_arch[$l]:+${lane_arch[$l]} }${lane_kernel[$l]} kernel, timeout ${lane_timeout[$l]} s): ${lane_tests[$l]}"
   : >"$log"
   # shellcheck disable=SC2086 # the test list is words
   {
     start=$SECONDS
-    qemu/run --no-build --kernel "${lane_kernel[$l]}" --timeout "${lane_timeout[$l]}" -- sh tests/guest/run.sh ${lane_tests[$l]} >>"$log" 2>&1
+    qemu/run --no-build --arch "${lane_arch[$l]:-x86_64}" --kernel "${lane_kernel[$l]}" --timeout "${lane_timeout[$l]}" -- sh tests/guest/run.sh ${lane_tests[$l]} >>"$log" 2>&1
     echo "$? $((SECONDS - start))" >"$SF_BUILD/guest-$l.rc"
   } &
   lane_pid[$l]=$!
@@ -163,24 +198,24 @@ start_lane() {
 }
 t0=$SECONDS
 # The debug guests first, side by side; the bench guest [b1] when the first
-# of them ends. Three guests at once on two host cores starved the bench
-# guest's vCPUs (a 60 s RCU stall in ctr's page faults, containers taking
-# 96 s to start, a recording that ended before its traffic): at most two
-# guests run at a time.
-debug_pids=()
+# of them ends, the arm64 guest [a1] when the next one does. Three guests at
+# once on two host cores starved the bench guest's vCPUs (a 60 s RCU stall
+# in ctr's page faults, containers taking 96 s to start, a recording that
+# ended before its traffic): at most two guests run at a time.
+running=()
 for l in "${!lane_tests[@]}"; do
-  [ "$l" = b1 ] && continue
-  start_lane "$l"
-  debug_pids+=("${lane_pid[$l]}")
+  case $l in g*) start_lane "$l"; running+=("${lane_pid[$l]}") ;; esac
 done
-if [ -n "${lane_tests[b1]:-}" ]; then
-  if [ ${#debug_pids[@]} -ge "$guests" ] && [ "$guests" -ge 2 ]; then
-    wait -n "${debug_pids[@]}"
-  fi
-  start_lane b1
-fi
+for l in b1 a1; do
+  [ -n "${lane_tests[$l]:-}" ] || continue
+  while [ ${#running[@]} -ge "$guests" ] && [ ${#running[@]} -ge 2 ]; do
+    wait -n -p gone "${running[@]}"
+    mapfile -t running < <(for p in "${running[@]}"; do [ "$p" = "$gone" ] || echo "$p"; done)
+  done
+  start_lane "$l"
+  running+=("${lane_pid[$l]}")
+done
 wait
-
 gp=0 gf=0
 for l in "${!lane_tests[@]}"; do
   read -r grc secs <"$SF_BUILD/guest-$l.rc" || { grc=255 secs=0; }
@@ -188,7 +223,7 @@ for l in "${!lane_tests[@]}"; do
   n=$(grep -c '^TEST-RESULT ' "$log")
   p=$(grep -c '^TEST-RESULT PASS ' "$log")
   gp=$((gp + p)) gf=$((gf + n - p))
-  grep '^TEST-RESULT FAIL ' "$log" | while read -r _ _ name _; do echo "GUEST-TEST-FAIL guest/$name"; done
+  grep '^TEST-RESULT FAIL ' "$log" | while read -r _ _ name _; do echo "GUEST-TEST-FAIL guest/${lane_arch[$l]:+${lane_arch[$l]}/}$name"; done
   case $grc in
     0) ;;
     1) [ "$n" -gt 0 ] || { echo "GUEST-FAIL guest/$l (no test ran)"; rc=1; } ;;

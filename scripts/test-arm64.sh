@@ -6,16 +6,18 @@
 # (TCG) and runs the arm64 guest tests (tests/guest/arm64/t-*.sh) with
 # tests/guest/run.sh, as for x86_64: one TEST-RESULT line per test, any
 # kernel bug report fails the run, last line "N passed, M failed", and the
-# x86 guest tests that are architecture-independent (SHARED below). Before
-# the guest boots it builds arm64/t-differential's seccomp filters with the
-# host's libseccomp (tests/differential/arm64-filters.sh). Other
-# guest tests can be named (t-NAME); most still build x86 policies or use
-# x86 numbers (t-hostile-netlink and t-limits do).
+# guest tests of both architectures (an "# arm64: yes" header). Before the
+# guest boots it builds arm64/t-differential's seccomp filters with the
+# host's libseccomp (sf_arm64_diff_filters in lib.sh). Other
+# guest tests can be named (t-NAME); those without the header build x86
+# policies, use x86 numbers or test x86-only or architecture-independent
+# userland.
 #
 #   scripts/test-arm64.sh [--kernel test|bench] [TEST...]
 #
 # The debug (test) kernel is the default; the bench kernel boots faster.
-# Not yet part of scripts/test.sh (docs/testing.md says why).
+# scripts/test.sh runs the same tests in its arm64 guest, [a1]
+# (scripts/guest-suite.sh); this runs them alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$SF_ROOT"
@@ -25,14 +27,8 @@ if [ "${1:-}" = --kernel ]; then
   kernel=${2:?--kernel needs test or bench}
   shift 2
 fi
-SHARED=(t-atomic-replace)
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') "${SHARED[@]}")
+[ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') $(cd tests/guest && grep -l '^# arm64: *yes' t-*.sh | sed 's/\.sh$//'))
 "$SF_ROOT/scripts/setup.sh" --arch arm64
-# arm64/t-differential's seccomp filters, built here with the host's
-# libseccomp for the kernel the guest boots (the guest cannot run the host
-# root's x86 python3); every SF_* variable reaches the guest.
-kdir=$("$SF_ROOT/scripts/build-kernel.sh" --arch arm64 "$kernel")
-export SF_DIFF_ARM64=$SF_BUILD/differential-arm64
-"$SF_ROOT/tests/differential/arm64-filters.sh" "$SF_DIFF_ARM64" "$(cat "$kdir/include/config/kernel.release")"
+sf_arm64_diff_filters "$kernel"
 exec "$SF_ROOT/qemu/run" --arch arm64 --kernel "$kernel" --timeout 1200 -- sh tests/guest/run.sh "${tests[@]}"

@@ -90,7 +90,7 @@ fi
 fake=$scratch/fake-kdir
 mkdir -p "$fake/include/config"
 echo 6.12.0-norust >"$fake/include/config/kernel.release"
-printf 'CONFIG_%s=y\n' X86_64 64BIT MODULES HAVE_RUST FTRACE_SYSCALLS KPROBES KPROBES_ON_FTRACE \
+printf 'CONFIG_%s=y\n' X86_64 64BIT MODULES HAVE_RUST FTRACE_SYSCALLS KPROBES DYNAMIC_FTRACE_WITH_ARGS \
   SECURITY SECURITY_NETWORK SECURITY_PATH CGROUPS >"$fake/.config"
 echo '# CONFIG_RUST is not set' >>"$fake/.config"
 touch "$fake/Makefile" "$fake/Module.symvers"

@@ -5,9 +5,11 @@
 #   2. host tests: cargo fmt --check for the workspace and rustfmt --check
 #      for the module (not a Cargo crate), and cargo test,
 #   3. the guest suite (tests/guest/t-*.sh) in QEMU with the module
-#      loaded: two guests side by side on the debug kernel, and the real
-#      container engines' tests in a third on the bench kernel, both built
-#      or taken from the cache (scripts/guest-suite.sh).
+#      loaded: two guests side by side on the debug kernel, the real
+#      container engines' tests in a third on the bench kernel, and the
+#      arm64 tests in an arm64 guest on the arm64 debug kernel, all built
+#      or taken from the cache (scripts/guest-suite.sh; SF_ARM64=0 leaves
+#      arm64 out).
 # The last line is "N passed, M failed"; the exit status is non-zero if
 # anything failed, including a kernel bug report in the guest's log.
 #
@@ -34,7 +36,8 @@ if [ "${1:-}" = --quick ]; then
   shift
 fi
 
-"$SF_ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+arm64=${SF_ARM64:-1}
+"$SF_ROOT/scripts/setup.sh" $([ "$arm64" = 0 ] || echo --arch arm64) || { echo "0 passed, 1 failed"; exit 1; }
 
 # The kernels take most of a run on a machine without them cached (13 min
 # each on 2 cores): both start building now, beside the host tests, whose
@@ -42,9 +45,9 @@ fi
 # other's serial phases (Rust core, vmlinux links). The guest suite's own
 # build calls wait for them (build-kernel.sh's lock); one that failed here
 # is retried there and reports its error.
-# The bench build starts once the test build has extracted the source tree
-# the two share (build-kernel.sh extracts it without a lock: two at once
-# wreck it).
+# The bench build and the arm64 test build start once the test build has
+# extracted the source tree they share (the x86_64 builder extracts it
+# without a lock: two at once wreck it).
 if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
   scripts/build-kernel.sh test >"$SF_BUILD/kernel-test.log" 2>&1 &
   first=$!
@@ -53,7 +56,19 @@ if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
     while [ ! -f "$src/.sysfence-extracted" ] && kill -0 "$first" 2>/dev/null; do sleep 2; done
     exec scripts/build-kernel.sh bench
   ) >"$SF_BUILD/kernel-bench.log" 2>&1 &
+  if [ "$arm64" != 0 ]; then
+    (
+      while [ ! -f "$src/.sysfence-extracted" ] && kill -0 "$first" 2>/dev/null; do sleep 2; done
+      exec scripts/build-kernel.sh --arch arm64 test
+    ) >"$SF_BUILD/kernel-arm64-test.log" 2>&1 &
+  fi
   sf_log "kernels: checked, or built when not cached, in the background ($SF_BUILD/kernel-*.log)"
+  # The arm64 programs too, cross-built while the host tests run (cargo
+  # test locks target/debug, this target/aarch64-*/release and the host's
+  # target/release); the guest suite's build finds them built.
+  if [ "$arm64" != 0 ]; then
+    scripts/build-initramfs.sh --arch arm64 --userspace-only >"$SF_BUILD/userspace-arm64.log" 2>&1 &
+  fi
 fi
 
 sf_log "host: cargo fmt --check"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # budget: 75
+# arm64: yes
 # covers: kmod/ shared-abi/
 # Threads hammer two syscalls (one with an argument rule) while the policy
 # flips between two versions thousands of times: every call is answered by

@@ -30,7 +30,7 @@ done
 # and two workloads storm opens and connects in the cgroup, one of a file
 # the rule refuses (refused calls return through the module's stub, which
 # unload must wait for), while the module goes and comes back; after each
-# unload no sysfence kprobe may remain.
+# unload no sysfence kprobe or object hook may remain.
 race_rounds=${SF_RACE_ROUNDS:-12}
 insmod "$SF_KO" || fail "insmod failed before the races"
 cg_new race >/dev/null
@@ -76,8 +76,11 @@ while [ "$i" -lt "$race_rounds" ]; do
     [ "$n" -lt 50 ] || fail "rmmod kept failing in race round $i"
     sleep 0.1
   done
-  if grep -E 'security_|cgroup_attach_task|sched_cgroup_fork' /sys/kernel/debug/kprobes/list 2>/dev/null; then
+  if grep -E 'cgroup_attach_task|sched_cgroup_fork' /sys/kernel/debug/kprobes/list 2>/dev/null; then
     fail "kprobes left registered after rmmod in race round $i"
+  fi
+  if grep -E '^security_' /sys/kernel/tracing/enabled_functions; then
+    fail "object hooks left on after rmmod in race round $i"
   fi
   insmod "$SF_KO" || fail "insmod failed in race round $i"
   sleep 0.2
