@@ -11,7 +11,8 @@
 #
 # --arch arm64: Debian's arm64 busybox (and its armhf one as
 # /bin/busybox-armhf, an AArch32 program for the compat ABI), the manager
-# and test programs cross-built for aarch64-unknown-linux-musl (set-up:
+# and test programs cross-built for aarch64-unknown-linux-musl, and the
+# AArch32 /bin/sf-call32 (tests/progs/aarch32/sf-call32.c) (set-up:
 # scripts/setup.sh --arch arm64). --no-module leaves sysfence.ko out, for a
 # kernel the module does not build for. The kernel tree the image goes with
 # is written next to it (initramfs-NAME.kdir), for qemu/run.
@@ -81,6 +82,14 @@ for b in "$bins"/sf-*; do
   case $b in *.d) continue ;; esac
   install -s --strip-program=llvm-strip -m 0755 "$b" "$root/bin/"
 done
+if [ "$arch" = arm64 ]; then
+  # sf-call32, which makes sf-battery's AArch32 calls (tests/progs/aarch32/):
+  # freestanding C, so clang and lld alone build it.
+  clang --target=armv7a-linux-gnueabihf -marm -O2 -fomit-frame-pointer -ffreestanding -nostdlib -static \
+    -fuse-ld=lld -Wall -Wextra -Werror -o "$SF_BUILD/sf-call32" "$SF_ROOT/tests/progs/aarch32/sf-call32.c" ||
+    sf_die "building the AArch32 sf-call32 failed"
+  install -s --strip-program=llvm-strip -m 0755 "$SF_BUILD/sf-call32" "$root/bin/sf-call32"
+fi
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$root/etc/group"

@@ -175,6 +175,8 @@ if [ -n "${lane_tests[a1]:-}" ]; then
     echo "GUEST-FAIL guest/build-arm64-test (see $SF_BUILD/initramfs-arm64-test.log)"
     exit 1
   fi
+  # arm64/t-differential's filters, built on the host (SF_DIFF_ARM64).
+  sf_arm64_diff_filters test || { echo "GUEST-FAIL guest/arm64-diff-filters"; exit 1; }
 fi
 
 declare -A lane_pid=() lane_timeout=()

@@ -92,6 +92,18 @@ sf_kconfig_check() {
 # Cross-builds for aarch64-unknown-linux-musl with LLVM alone: clang drives
 # lld for the link (rustc brings musl's crt objects and libc.a itself), and
 # compiles the crates' C code (ring) against Debian's arm64 musl headers.
+# sf_arm64_diff_filters FLAVOR: builds arm64/t-differential's seccomp
+# filters (tests/differential/arm64-filters.sh) with the host's libseccomp,
+# for the release of the arm64 FLAVOR kernel (the arm64 guest cannot run
+# the host root's x86 python3), and exports their directory as
+# SF_DIFF_ARM64, which reaches the guest as every SF_* variable does.
+sf_arm64_diff_filters() {
+  local kdir
+  kdir=$("$SF_ROOT/scripts/build-kernel.sh" --arch arm64 "$1") || return 1
+  export SF_DIFF_ARM64=$SF_BUILD/differential-arm64
+  "$SF_ROOT/tests/differential/arm64-filters.sh" "$SF_DIFF_ARM64" "$(cat "$kdir/include/config/kernel.release")"
+}
+
 sf_arm64_cross_env() {
   local inc=$SF_ARM64_USERLAND/arm64/usr/include/aarch64-linux-musl
   [ -d "$inc" ] || sf_die "no arm64 musl headers in $inc: run scripts/setup.sh --arch arm64"

@@ -6,7 +6,9 @@
 # (TCG) and runs the arm64 guest tests (tests/guest/arm64/t-*.sh) with
 # tests/guest/run.sh, as for x86_64: one TEST-RESULT line per test, any
 # kernel bug report fails the run, last line "N passed, M failed", and the
-# guest tests of both architectures (an "# arm64: yes" header). Other
+# guest tests of both architectures (an "# arm64: yes" header). Before the
+# guest boots it builds arm64/t-differential's seccomp filters with the
+# host's libseccomp (sf_arm64_diff_filters in lib.sh). Other
 # guest tests can be named (t-NAME); those without the header build x86
 # policies, use x86 numbers or test x86-only or architecture-independent
 # userland.
@@ -28,4 +30,5 @@ fi
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=($(cd tests/guest && ls arm64/t-*.sh | sed 's/\.sh$//') $(cd tests/guest && grep -l '^# arm64: *yes' t-*.sh | sed 's/\.sh$//'))
 "$SF_ROOT/scripts/setup.sh" --arch arm64
+sf_arm64_diff_filters "$kernel"
 exec "$SF_ROOT/qemu/run" --arch arm64 --kernel "$kernel" --timeout 1200 -- sh tests/guest/run.sh "${tests[@]}"

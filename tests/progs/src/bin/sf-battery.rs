@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none`:
-//! the differential battery. A child first puts itself under the filter
+//! `sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none | list`:
+//! the differential battery, on x86_64 (x86_64 and ia32 calls) and on
+//! aarch64 (aarch64 and AArch32 `arm` calls). A child first puts itself under the filter
 //! (installs the raw seccomp BPF program libseccomp made from a profile, or
 //! moves into the cgroup that has the sysfence policy made from the same
 //! profile), then issues the battery's raw syscalls one after the other,
@@ -10,8 +11,14 @@
 //! decided as in a child of its own, at a handful of forks per battery
 //! instead of one per call (`--one-per-child` forks for every call, the
 //! reference t-differential checks this against). Prints one line per invocation:
-//! `ABI NAME ARGS => ok | err N | sig N`. Running it in both modes and
+//! `ABI NAME ARGS => ok | err N | sig N` (`list`: the calls, none made). Running it in both modes and
 //! diffing the output compares the two filters call for call.
+//!
+//! An AArch64 process cannot make an AArch32 call: for a run of `arm`
+//! calls the child execs `sf-call32` (an AArch32 program beside this one,
+//! `tests/progs/aarch32/`), which maps the same shared memory (a memfd,
+//! which also holds the calls), enters the filter itself and makes the
+//! calls as a child here does.
 //!
 //! Invocations are chosen to have no lasting effect whatever the filter:
 //! invalid descriptors, pointers and flags, so that an allowed call fails
@@ -66,32 +73,24 @@ const SKIP: &[&str] = &[
 
 fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     let mut v = Vec::new();
-    // Every x86_64 syscall (but the ones above) with all arguments -1.
-    for (_, name) in names::table(Abi::X86_64) {
+    // Every native syscall (but the ones above) with all arguments -1.
+    let x = NATIVE;
+    for (_, name) in names::table(x) {
         if !SKIP.contains(name) {
-            v.push((Abi::X86_64, *name, [M1; 6]));
+            v.push((x, *name, [M1; 6]));
         }
     }
     // Calls whose outcome depends on their arguments (as in container
     // profiles): sockets by family, personality values, clone flags
     // (invalid combinations, so an allowed clone fails: CLONE_THREAD
     // without CLONE_SIGHAND is EINVAL), ioctl and prctl requests.
-    let x = Abi::X86_64;
     for fam in [1u64, 2, 10, 16, 17, 40] {
         v.push((x, "socket", [fam, 0xffff, 0, 0, 0, 0]));
     }
     for p in [0u64, 8, 0x20000, 0x20008, 0xffff_ffff, 1, 0x0040_0000] {
         v.push((x, "personality", [p, 0, 0, 0, 0, 0]));
     }
-    for f in [
-        0x10000u64,
-        0x1001_0000,
-        0x2001_0000,
-        0x4001_0000,
-        0x0801_0000,
-        0x0201_0000,
-        0x0401_0000,
-    ] {
+    for f in CLONE_FLAGS {
         v.push((x, "clone", [f, 0, 0, 0, 0, 0]));
     }
     v.push((x, "clone3", [0, 0, 0, 0, 0, 0]));
@@ -104,37 +103,67 @@ fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     ] {
         v.push((x, nr_name, [a0, 0, 0, 0, 0, 0]));
     }
-    // ia32 (int $0x80): a cross-section, plain and argument-dependent.
+    compat_invocations(&mut v);
+    v
+}
+
+/// The native ABI, whose every call the battery makes.
+#[cfg(target_arch = "x86_64")]
+const NATIVE: Abi = Abi::X86_64;
+#[cfg(target_arch = "aarch64")]
+const NATIVE: Abi = Abi::Aarch64;
+
+/// clone flags, each with CLONE_THREAD and without CLONE_SIGHAND (EINVAL
+/// when allowed), with the namespace flags profiles decide on.
+const CLONE_FLAGS: [u64; 7] = [
+    0x10000,
+    0x1001_0000,
+    0x2001_0000,
+    0x4001_0000,
+    0x0801_0000,
+    0x0201_0000,
+    0x0401_0000,
+];
+
+/// A cross-section of ia32's calls, plain and argument-dependent, all
+/// arguments -1: the ones profiles decide on, and ordinary ones.
+#[cfg(target_arch = "x86_64")]
+const COMPAT_SAMPLE: &[&str] = &[
+    "getpid",
+    "getppid",
+    "read",
+    "write",
+    "open",
+    "close",
+    "mount",
+    "umount2",
+    "reboot",
+    "ptrace",
+    "chroot",
+    "socketcall",
+    "ioctl",
+    "kexec_load",
+    "swapon",
+    "acct",
+    "settimeofday",
+    "sethostname",
+    "init_module",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "unshare",
+    "setns",
+    "open_by_handle_at",
+];
+
+/// ia32 (int $0x80): the cross-section, sockets and personality by value,
+/// and the multiplexers.
+#[cfg(target_arch = "x86_64")]
+fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
     let i = Abi::Ia32;
-    for name in [
-        "getpid",
-        "getppid",
-        "read",
-        "write",
-        "open",
-        "close",
-        "mount",
-        "umount2",
-        "reboot",
-        "ptrace",
-        "chroot",
-        "socketcall",
-        "ioctl",
-        "kexec_load",
-        "swapon",
-        "acct",
-        "settimeofday",
-        "sethostname",
-        "init_module",
-        "bpf",
-        "perf_event_open",
-        "keyctl",
-        "add_key",
-        "unshare",
-        "setns",
-        "open_by_handle_at",
-    ] {
-        v.push((i, name, [M1; 6]));
+    for name in COMPAT_SAMPLE {
+        v.push((i, *name, [M1; 6]));
     }
     for fam in [2u64, 40] {
         v.push((i, "socket", [fam, 0xffff, 0, 0, 0, 0]));
@@ -152,18 +181,57 @@ fn invocations() -> Vec<(Abi, &'static str, [u64; 6])> {
     for call in [1u64, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24] {
         v.push((i, "ipc", [call, M1, 0, 0, 0, 0]));
     }
-    v
+}
+
+/// AArch32 (`arm`, through sf-call32): every call of the ABI (but the
+/// ones above and sigreturn and sigsuspend, which would end the program or
+/// block), all arguments -1, as for the native ABI: EABI's own calls, the
+/// 16-bit uid ones, and ARM's private calls at 0x0f0001 and up (decided
+/// as the ABI's 1017 and up: `cacheflush(-1, -1, -1)` is EINVAL, `set_tls`
+/// sets sf-call32's own TLS register, the others are ENOSYS on arm64);
+/// then sockets, personality and clone flags by value, and the calls left
+/// out above with harmless arguments.
+#[cfg(target_arch = "aarch64")]
+fn compat_invocations(v: &mut Vec<(Abi, &'static str, [u64; 6])>) {
+    let a = Abi::Arm;
+    for (_, name) in names::table(a) {
+        if !SKIP.contains(name) && !["sigreturn", "sigsuspend"].contains(name) {
+            v.push((a, *name, [M1; 6]));
+        }
+    }
+    for fam in [2u64, 40] {
+        v.push((a, "socket", [fam, 0xffff, 0, 0, 0, 0]));
+    }
+    for p in [0u64, 8, 1] {
+        v.push((a, "personality", [p, 0, 0, 0, 0, 0]));
+    }
+    for f in CLONE_FLAGS {
+        v.push((a, "clone", [f, 0, 0, 0, 0, 0]));
+    }
+    for name in [
+        "getpid",
+        "getppid",
+        "gettid",
+        "getuid",
+        "getuid32",
+        "sched_yield",
+    ] {
+        v.push((a, name, [0; 6]));
+    }
 }
 
 enum Mode {
-    Seccomp(Vec<u8>),
+    /// The BPF program, and its file (for sf-call32).
+    Seccomp(Vec<u8>, std::fs::File),
     Cgroup(std::fs::File),
     None,
+    /// Print the calls, make none.
+    List,
 }
 
 fn enter(mode: &Mode) -> Result<(), String> {
     match mode {
-        Mode::None => Ok(()),
+        Mode::None | Mode::List => Ok(()),
         Mode::Cgroup(f) => {
             // SAFETY: write(2) of "0" (this task) to the cgroup's
             // cgroup.procs, an open file.
@@ -175,7 +243,7 @@ fn enter(mode: &Mode) -> Result<(), String> {
                 Err(format!("cgroup.procs: {}", std::io::Error::last_os_error()))
             }
         }
-        Mode::Seccomp(bpf) => {
+        Mode::Seccomp(bpf, _) => {
             let prog = libc::sock_fprog {
                 len: (bpf.len() / 8) as u16,
                 filter: bpf.as_ptr() as *mut libc::sock_filter,
@@ -207,9 +275,10 @@ fn main() {
         args.remove(0);
     }
     let mode = match (args.first().map(String::as_str), args.get(1)) {
-        (Some("seccomp"), Some(f)) => {
-            Mode::Seccomp(std::fs::read(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))))
-        }
+        (Some("seccomp"), Some(f)) => Mode::Seccomp(
+            std::fs::read(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))),
+            std::fs::File::open(f).unwrap_or_else(|e| die(&format!("{f}: {e}"))),
+        ),
         (Some("cgroup"), Some(d)) => Mode::Cgroup(
             std::fs::OpenOptions::new()
                 .write(true)
@@ -217,18 +286,19 @@ fn main() {
                 .unwrap_or_else(|e| die(&format!("{d}: {e}"))),
         ),
         (Some("none"), None) => Mode::None,
-        _ => die("usage: sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none"),
+        (Some("list"), None) => Mode::List,
+        _ => die("usage: sf-battery [--one-per-child] seccomp BPF_FILE | cgroup CGROUP_DIR | none | list"),
     };
     let mut calls = Vec::new();
     let mut shown = Vec::new();
     for (abi, name, a) in invocations() {
         let Some(nr) = names::number(abi, name) else {
+            die(&format!("no {} call named {name}", abi.name()));
+        };
+        let Some((way, nr)) = way(abi, nr) else {
             continue;
         };
-        let Some(entry) = entry(abi) else {
-            continue;
-        };
-        calls.push((entry, u64::from(nr), a));
+        calls.push(Call { way, nr, args: a });
         let args: Vec<String> = a
             .iter()
             .map(|v| {
@@ -241,6 +311,12 @@ fn main() {
             .collect();
         shown.push(format!("{} {name}({})", abi.name(), args.join(",")));
     }
+    if let Mode::List = mode {
+        for call in &shown {
+            println!("{call}");
+        }
+        return;
+    }
     let outcomes = run_battery(&mode, &calls, one_per_child);
     let out = std::io::stdout();
     let mut out = out.lock();
@@ -252,24 +328,53 @@ fn main() {
 /// One outcome slot per invocation, plus a progress counter, in memory
 /// shared with the children (`MAP_SHARED`), so that a child reports each
 /// outcome with a plain store: no syscall, which the filter under test
-/// might refuse, between two calls of the battery.
+/// might refuse, between two calls of the battery. The memory is a memfd,
+/// which sf-call32 maps too (an exec'd program shares no mapping); after
+/// the slots it holds the calls, 7 32-bit words each (number, arguments),
+/// for sf-call32 to read.
 struct Slots {
     base: *mut AtomicI64,
     len: usize,
+    fd: std::os::fd::OwnedFd,
 }
 
 impl Slots {
-    fn new(calls: usize) -> Slots {
-        let len = calls + 1;
-        // SAFETY: a fresh anonymous shared mapping; nothing else refers to
-        // that address range.
+    fn new(calls: &[Call]) -> Slots {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let len = calls.len() + 1;
+        let size = len * std::mem::size_of::<AtomicI64>() + calls.len() * 28;
+        // SAFETY: memfd_create with a NUL-terminated name; the descriptor
+        // it returns is owned by `fd` alone.
+        let fd = unsafe {
+            let fd = libc::memfd_create(c"sf-battery".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                die(&format!(
+                    "memfd_create: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            std::os::fd::OwnedFd::from_raw_fd(fd)
+        };
+        let mut file =
+            std::fs::File::from(fd.try_clone().unwrap_or_else(|e| die(&format!("dup: {e}"))));
+        let mut bytes = vec![0u8; len * std::mem::size_of::<AtomicI64>()];
+        for c in calls {
+            for w in std::iter::once(c.nr).chain(c.args) {
+                bytes.extend_from_slice(&(w as u32).to_le_bytes());
+            }
+        }
+        assert_eq!(bytes.len(), size);
+        file.write_all(&bytes)
+            .unwrap_or_else(|e| die(&format!("memfd: {e}")));
+        // SAFETY: a fresh shared mapping of our own memfd, `size` bytes
+        // long; nothing else refers to that address range.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                len * std::mem::size_of::<AtomicI64>(),
+                size,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
                 0,
             )
         };
@@ -279,6 +384,7 @@ impl Slots {
         Slots {
             base: p.cast(),
             len,
+            fd,
         }
     }
 
@@ -298,24 +404,41 @@ impl Slots {
     }
 }
 
+/// How the battery makes a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    /// A raw syscall from the battery's child, through this entry.
+    Raw(Entry),
+    /// By `sf-call32`, which the child execs (an AArch32 call).
+    #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+    Exec32,
+}
+
+/// One call of the battery: how it is made, the number its entry takes,
+/// the arguments.
+struct Call {
+    way: Way,
+    nr: u64,
+    args: [u64; 6],
+}
+
 /// The child's part: enter the filter, then make calls `from..to` in
 /// order, recording each outcome, and exit. Never returns.
-fn child(
-    mode: &Mode,
-    calls: &[(Entry, u64, [u64; 6])],
-    from: usize,
-    to: usize,
-    slots: &Slots,
-) -> ! {
+fn child(mode: &Mode, calls: &[Call], from: usize, to: usize, slots: &Slots) -> ! {
     if let Err(e) = enter(mode) {
         eprintln!("sf-battery: {e}");
         // SAFETY: ends the child at once.
         unsafe { libc::_exit(200) };
     }
-    for (i, (entry, nr, a)) in calls.iter().enumerate().take(to).skip(from) {
+    for (i, c) in calls.iter().enumerate().take(to).skip(from) {
+        let Way::Raw(entry) = c.way else {
+            // SAFETY: ends the child at once (run_battery never gives a
+            // child an exec'd call).
+            unsafe { libc::_exit(203) };
+        };
         // SAFETY: a raw syscall chosen to have no lasting effect (see the
         // module comment).
-        let r = unsafe { raw_syscall(*entry, *nr, *a) };
+        let r = unsafe { raw_syscall(entry, c.nr, c.args) };
         let code = if (-4095..0).contains(&r) { -r } else { 0 };
         slots.errno(i).store(code, Ordering::SeqCst);
         slots.done().store(i as i64 + 1, Ordering::SeqCst);
@@ -332,22 +455,106 @@ fn child(
     }
 }
 
-/// The raw entry path for a call of `abi`: on x86_64, `int $0x80` for
-/// ia32 and `syscall` for x86_64 and x32 (whose numbers carry the x32 bit).
+/// How a call of `abi` numbered `nr` (in shared-abi's table) is made, and
+/// the number its entry takes: on x86_64, `int $0x80` for ia32 and
+/// `syscall` for x86_64 and x32 (whose numbers carry the x32 bit).
 #[cfg(target_arch = "x86_64")]
-fn entry(abi: Abi) -> Option<Entry> {
-    Some(if abi == Abi::Ia32 {
+fn way(abi: Abi, nr: u32) -> Option<(Way, u64)> {
+    let entry = if abi == Abi::Ia32 {
         Entry::Ia32Int80
     } else {
         Entry::X86_64
-    })
+    };
+    Some((Way::Raw(entry), u64::from(nr)))
 }
 
-/// On aarch64 the battery's x86 calls cannot be made: none is (the
-/// aarch64 part comes with shared-abi's aarch64 table).
-#[cfg(not(target_arch = "x86_64"))]
-fn entry(_abi: Abi) -> Option<Entry> {
-    None
+/// On aarch64: `svc #0` for aarch64 calls; `arm` calls through sf-call32,
+/// with ARM's private calls at their real numbers (0x0f0001 and up, which
+/// the table folds to 1017 and up: `proto::arm_fold`).
+#[cfg(target_arch = "aarch64")]
+fn way(abi: Abi, nr: u32) -> Option<(Way, u64)> {
+    use sysfence_abi::proto::{ARM_PRIVATE_BASE, ARM_PRIVATE_COUNT, ARM_PRIVATE_FOLD};
+    match abi {
+        Abi::Aarch64 => Some((Way::Raw(Entry::Aarch64), u64::from(nr))),
+        Abi::Arm if nr.wrapping_sub(ARM_PRIVATE_FOLD) < ARM_PRIVATE_COUNT => Some((
+            Way::Exec32,
+            u64::from(ARM_PRIVATE_BASE + (nr - ARM_PRIVATE_FOLD)),
+        )),
+        Abi::Arm => Some((Way::Exec32, u64::from(nr))),
+        _ => None,
+    }
+}
+
+/// `sf-call32`, the AArch32 program beside this one that makes `arm` calls.
+fn call32_path() -> std::ffi::CString {
+    let exe = std::env::current_exe().unwrap_or_else(|e| die(&format!("current_exe: {e}")));
+    let path = exe.with_file_name("sf-call32");
+    if !path.exists() {
+        die(&format!("no {} for the AArch32 calls", path.display()));
+    }
+    std::ffi::CString::new(path.into_os_string().into_encoded_bytes())
+        .unwrap_or_else(|_| die("sf-call32's path has a NUL"))
+}
+
+/// The child's part for a run of `arm` calls: sf-call32 gets the shared
+/// file as descriptor 3 and the filter's (the BPF program or
+/// cgroup.procs) as 4, enters the filter itself and makes calls `from..to`
+/// (`argv`, made before the fork: `N FROM TO MODE LEN`). Never returns.
+fn exec32_child(
+    mode: &Mode,
+    slots: &Slots,
+    helper: &std::ffi::CStr,
+    argv: &[std::ffi::CString],
+) -> ! {
+    use std::os::fd::AsRawFd;
+    let mut ptrs: Vec<*const libc::c_char> = std::iter::once(helper.as_ptr())
+        .chain(argv.iter().map(|a| a.as_ptr()))
+        .collect();
+    ptrs.push(std::ptr::null());
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let filter_fd = match mode {
+        Mode::Seccomp(_, f) | Mode::Cgroup(f) => Some(f.as_raw_fd()),
+        Mode::None | Mode::List => None,
+    };
+    // SAFETY: our own descriptors, copied above 9 first (so that neither
+    // is already 3 or 4, where dup2 would do nothing and leave it
+    // close-on-exec, nor overwritten by the other's dup2), then onto 3 and
+    // 4 (dup2 clears close-on-exec); then execve with NULL-terminated
+    // arrays of C strings that live until the exec; _exit if anything
+    // fails.
+    unsafe {
+        let shared = libc::fcntl(slots.fd.as_raw_fd(), libc::F_DUPFD, 10);
+        let filter = filter_fd.map(|f| libc::fcntl(f, libc::F_DUPFD, 10));
+        if shared < 0 || filter.is_some_and(|f| f < 0) || libc::dup2(shared, 3) != 3 {
+            libc::_exit(202);
+        }
+        if let Some(f) = filter {
+            if libc::dup2(f, 4) != 4 {
+                libc::_exit(202);
+            }
+        }
+        libc::execve(helper.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
+        libc::_exit(202);
+    }
+}
+
+/// sf-call32's arguments for calls `from..to` of `n`.
+fn exec32_args(mode: &Mode, n: usize, from: usize, to: usize) -> Vec<std::ffi::CString> {
+    let (m, len) = match mode {
+        Mode::Seccomp(bpf, _) => ("s", bpf.len()),
+        Mode::Cgroup(_) => ("c", 0),
+        Mode::None | Mode::List => ("n", 0),
+    };
+    [
+        n.to_string(),
+        from.to_string(),
+        to.to_string(),
+        m.to_string(),
+        len.to_string(),
+    ]
+    .into_iter()
+    .map(|a| std::ffi::CString::new(a).expect("no NUL in a number"))
+    .collect()
 }
 
 /// Waits for `pid`; if it makes no progress for `STALL_SECS` (a call that
@@ -381,15 +588,25 @@ fn reap(pid: libc::pid_t, slots: &Slots) -> i32 {
 
 /// Runs every call, as few children as it takes: a child carries on
 /// through the battery until a call kills it; the next child starts at the
-/// call after that one. With `one_per_child`, every call gets a child of
-/// its own (the reference the batched run must equal). Returns each call's
-/// outcome.
-fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], one_per_child: bool) -> Vec<String> {
-    let slots = Slots::new(calls.len());
+/// call after that one. An exec'd call (AArch32) always gets a child of
+/// its own, and ends a child's run of calls. With `one_per_child`, every
+/// call gets a child of its own (the reference the batched run must
+/// equal). Returns each call's outcome.
+fn run_battery(mode: &Mode, calls: &[Call], one_per_child: bool) -> Vec<String> {
+    let slots = Slots::new(calls);
+    let helper = calls.iter().any(|c| c.way == Way::Exec32).then(call32_path);
     let mut outcomes = Vec::with_capacity(calls.len());
     while outcomes.len() < calls.len() {
         let from = outcomes.len();
-        let to = if one_per_child { from + 1 } else { calls.len() };
+        // A child makes the calls of one way (raw, or through sf-call32)
+        // from here on.
+        let way = calls[from].way;
+        let end = calls[from..]
+            .iter()
+            .position(|c| c.way != way)
+            .map_or(calls.len(), |p| from + p);
+        let to = if one_per_child { from + 1 } else { end };
+        let argv = (way == Way::Exec32).then(|| exec32_args(mode, calls.len(), from, to));
         slots.done().store(from as i64, Ordering::SeqCst);
         // SAFETY: fork in a single-threaded program; the child makes only
         // the battery's raw calls and stores to the shared slots.
@@ -398,7 +615,10 @@ fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], one_per_child: boo
             die(&format!("fork: {}", std::io::Error::last_os_error()));
         }
         if pid == 0 {
-            child(mode, calls, from, to, &slots);
+            match (&argv, &helper) {
+                (Some(argv), Some(h)) => exec32_child(mode, &slots, h, argv),
+                _ => child(mode, calls, from, to, &slots),
+            }
         }
         let status = reap(pid, &slots);
         let done = usize::try_from(slots.done().load(Ordering::SeqCst)).unwrap_or(from);
@@ -417,6 +637,8 @@ fn run_battery(mode: &Mode, calls: &[(Entry, u64, [u64; 6])], one_per_child: boo
             match libc::WEXITSTATUS(status) {
                 0 if done == to => {}
                 200 => die("the child could not enter the filter"),
+                202 => die("the child could not exec sf-call32"),
+                210 => die("sf-call32 could not map the shared file"),
                 c => die(&format!(
                     "a child ended with status {c} after {done} of {} calls",
                     calls.len()
