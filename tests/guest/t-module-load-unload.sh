@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 560
+# budget: 700
 # covers: kmod/ shared-abi/ manager/src/cli/status.rs manager/src/kernel/
 # sysfence.ko loads, logs its version, and unloads cleanly, 100 times over,
 # and 12 more times while policy changes race the unload, leaving nothing
