@@ -11,6 +11,7 @@
 
 #include <linux/compat.h>
 #include <asm/syscall.h>
+#include <asm/ptrace.h>
 
 struct pt_regs;
 struct ftrace_regs;
@@ -31,8 +32,19 @@ static __always_inline bool sf_arch_compat(void)
 #endif
 }
 
-/* Skips the syscall being entered: no handler runs, userspace sees `ret`. */
-void sf_arch_skip_syscall(struct pt_regs *regs, long ret);
+/* Skips the syscall being entered: no handler runs, userspace sees `ret`.
+ * Inline: every refused call takes it. x86_64: orig_ax -1 is no syscall;
+ * arm64: NO_SYSCALL, as a ptrace skip, with x0 what userspace sees. */
+static __always_inline void sf_arch_skip_syscall(struct pt_regs *regs, long ret)
+{
+#if defined(CONFIG_X86_64)
+	regs->orig_ax = -1;
+	regs->ax = ret;
+#else
+	regs->syscallno = NO_SYSCALL;
+	regs->regs[0] = ret;
+#endif
+}
 
 /* Replaces the syscall being entered by exit(0) of the calling thread
  * (the kernel reads the number again after the sys_enter tracepoint). */

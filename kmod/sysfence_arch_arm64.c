@@ -24,14 +24,6 @@
 static_assert(offsetof(struct pt_regs, regs) == 0);
 static_assert(sizeof(((struct pt_regs *)0)->regs[0]) == 8);
 
-/* NO_SYSCALL skips the call (as a ptrace skip does); x0 is what userspace
- * sees. */
-void sf_arch_skip_syscall(struct pt_regs *regs, long ret)
-{
-	regs->syscallno = NO_SYSCALL;
-	regs->regs[0] = ret;
-}
-
 void sf_arch_exit_instead(struct pt_regs *regs, bool compat)
 {
 	regs->syscallno = compat ? __NR_compat32_exit : __NR_exit;

@@ -33,12 +33,6 @@ SF_REG_WORD(si, 13);
 SF_REG_WORD(di, 14);
 static_assert(sizeof(struct pt_regs) >= 15 * 8);
 
-void sf_arch_skip_syscall(struct pt_regs *regs, long ret)
-{
-	regs->orig_ax = -1;
-	regs->ax = ret;
-}
-
 void sf_arch_exit_instead(struct pt_regs *regs, bool compat)
 {
 	regs->orig_ax = compat ? 1 /* ia32 exit */ : __NR_exit;

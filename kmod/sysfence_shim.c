@@ -145,7 +145,7 @@ u64 sf_instruction_pointer(struct pt_regs *regs)
 }
 
 /* Skips the syscall: no handler runs and userspace sees `ret`. */
-void sf_skip_syscall(struct pt_regs *regs, long ret)
+notrace void sf_skip_syscall(struct pt_regs *regs, long ret)
 {
 	sf_arch_skip_syscall(regs, ret);
 }
