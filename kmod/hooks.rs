@@ -28,9 +28,9 @@ const EBUSY: c_int = 16;
 
 /// Why object rules are refused on a kernel whose ftrace cannot run them.
 const NO_FTRACE_ARGS: &core::ffi::CStr = c"object rules need ftrace with function arguments, and this kernel has none (CONFIG_DYNAMIC_FTRACE_WITH_ARGS is off; scripts/check-host.sh)";
-/// Why they are refused when another IPMODIFY ftrace user holds a hooked
-/// function.
-const HOOK_TAKEN: &core::ffi::CStr = c"object rules cannot be enforced: a hooked security_* function is already modified by another ftrace user (a livepatch, or a kprobe with a post-handler; /sys/kernel/tracing/enabled_functions shows it)";
+/// Why they are refused when ftrace is off or another IPMODIFY ftrace user
+/// holds a hooked function.
+const HOOK_TAKEN: &core::ffi::CStr = c"object rules cannot be enforced: ftrace is switched off (sysctl kernel.ftrace_enabled=0), or a hooked security_* function is already modified by another ftrace user (a livepatch, or a kprobe with a post-handler; /sys/kernel/tracing/enabled_functions shows it)";
 
 /// Attaches the hooks of the object classes in `classes` (bit `class -
 /// 1`, as `Compiled::classes`) that are not on yet, before a policy naming them

@@ -38,13 +38,30 @@ void sf_arch_return_now(struct pt_regs *regs, long ret)
 	instruction_pointer_set(regs, procedure_link_pointer(regs));
 }
 
-/* ftrace_regs' link register is the caller's return address (the call
- * site's `mov x9, x30`), and ftrace_caller returns to its pc: so the
- * function returns `ret` to its caller. */
+/*
+ * Where a refused call goes instead of the function's body: a bare `ret`,
+ * reached by ftrace_caller's `ret x9` (not a branch with link: no BTI
+ * landing pad needed), which returns to x30 as ftrace_caller left it. Not
+ * ftrace_override_function_with_return() (pc = lr): another ftrace user of
+ * the same call site may have changed lr (the function-graph tracer points
+ * it at return_to_handler, and would then pop an entry never used), and a
+ * BPF trampoline sharing the site calls the "original function" at the
+ * address pc names; through this stub both see a function that returned
+ * `ret`. Module text: unregistering the ops waits for tasks on their way
+ * here (sysfence_hooks.c, sf_hooks_exit()).
+ */
+asmlinkage void sf_just_return(void);
+asm(".text\n"
+    ".type sf_just_return, %function\n"
+    ".balign 4\n"
+    "sf_just_return:\n"
+    "ret\n"
+    ".size sf_just_return, .-sf_just_return\n");
+
 void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret)
 {
 	ftrace_regs_set_return_value(fregs, ret);
-	ftrace_override_function_with_return(fregs);
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)sf_just_return);
 }
 
 int sf_arch_gate_attach(void)

@@ -34,10 +34,11 @@
  *   Unregistering the ops waits for running handlers and for tasks on the
  *   trampoline (sf_hooks_exit()).
  * - The handler skips a hit when it is already running in the same
- *   context on that CPU (ftrace's recursion guard; counted, reported by
- *   sf_hooks_missed()), and all of them once the kernel has disabled
- *   ftrace after an internal failure (ftrace_kill()); no task can cause
- *   either. ftrace allows one IPMODIFY ops per function: a livepatch of a
+ *   context on that CPU (ftrace's recursion guard), or in interrupt
+ *   context (counted, reported by sf_hooks_missed()); no task can cause
+ *   either. Once the kernel has disabled ftrace after an internal failure
+ *   (ftrace_kill()) the call sites keep calling the handler, but sf_ops can
+ *   no longer be removed: the module then pins itself (sf_hooks_stuck()). ftrace allows one IPMODIFY ops per function: a livepatch of a
  *   hooked function, or a kprobe with a post-handler on it, makes the
  *   attach fail (-EBUSY), and the policy is refused.
  * - Hooks are registered per object class (files, exec, socket, connect,
@@ -434,7 +435,9 @@ static const struct {
  * classes that are on, and the handler tells them apart by the address of
  * the call site it is called from (sf_hook_index). IPMODIFY: a refusal
  * changes where the function returns to (ftrace allows one such ops per
- * function). No FTRACE_OPS_FL_RECURSION: the handler guards against
+ * function). PERMANENT, as livepatch's: ftrace cannot be switched off
+ * (sysctl kernel.ftrace_enabled) while the hooks are on, nor the hooks put
+ * on while it is off (-EBUSY). No FTRACE_OPS_FL_RECURSION: the handler guards against
  * recursion itself, and counts what it skips.
  */
 static void sf_hook_entry(unsigned long ip, unsigned long parent_ip,
@@ -442,7 +445,7 @@ static void sf_hook_entry(unsigned long ip, unsigned long parent_ip,
 
 static struct ftrace_ops sf_ops = {
 	.func = sf_hook_entry,
-	.flags = FTRACE_OPS_FL_IPMODIFY,
+	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
 };
 
 /* The hooked functions' addresses (sf_hooks_resolve), once known. */
@@ -495,7 +498,12 @@ static void notrace sf_hook_entry(unsigned long ip, unsigned long parent_ip,
 	int bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	int i, rc;
 
-	if (bit < 0) {
+	/* No hooked function runs in interrupt context on a task's behalf;
+	 * if one did, it would share the per-CPU path buffer with the task's
+	 * decision it interrupted: skipped, and counted. */
+	if (bit < 0 || !in_task()) {
+		if (bit >= 0)
+			ftrace_test_recursion_unlock(bit);
 		atomic_long_inc(&sf_missed);
 		return;
 	}
@@ -601,6 +609,10 @@ int sf_hooks_attach(u32 classes)
 	err = sf_ops_add(ips, sf_hook_ips(want, false, ips));
 	if (err) {
 		if (!sf_classes_on) {
+			/* A failed registration unlinks sf_ops without waiting:
+			 * a handler may still run on another CPU (preemption
+			 * disabled, declining: no policy names these classes). */
+			synchronize_rcu();
 			free_percpu(sf_pathbuf);
 			sf_pathbuf = NULL;
 		}
@@ -612,21 +624,44 @@ int sf_hooks_attach(u32 classes)
 	return 0;
 }
 
+/*
+ * ftrace would not unregister sf_ops (it refuses every change once it has
+ * disabled itself after an internal failure, ftrace_kill(), and the call
+ * sites still reach the handler): the module must never go, or they would
+ * call freed text. Pinned while it is live; at exit it is too late, and
+ * the kernel log says so.
+ */
+static void sf_hooks_stuck(int err)
+{
+	if (module_is_live(THIS_MODULE)) {
+		__module_get(THIS_MODULE);
+		pr_err("sysfence: ftrace refused to remove the object hooks (%d): the module stays loaded\n", err);
+	} else {
+		pr_crit("sysfence: ftrace refused to remove the object hooks (%d) while the module goes\n", err);
+	}
+}
+
 /* Removes the hooks of every class not in `keep`; once none is left,
- * unregisters sf_ops, which waits for running handlers. */
+ * unregisters sf_ops, which waits for running handlers. A removal ftrace
+ * refuses leaves the hooks on (they decide nothing for classes no policy
+ * names) for the next settle to try again. */
 void sf_hooks_detach(u32 keep)
 {
 	unsigned long ips[SF_NHOOKS];
 	u32 drop = sf_classes_on & ~keep;
+	int err;
 
 	if (!drop)
 		return;
 	if (sf_classes_on & keep) {
-		/* Removing functions from a filter cannot fail for want of
-		 * memory once they are in it; the WARN would say otherwise. */
-		WARN_ON(ftrace_set_filter_ips(&sf_ops, ips, sf_hook_ips(drop, true, ips), 1, 0));
+		if (ftrace_set_filter_ips(&sf_ops, ips, sf_hook_ips(drop, true, ips), 1, 0))
+			return;
 	} else {
-		WARN_ON(unregister_ftrace_function(&sf_ops));
+		err = unregister_ftrace_function(&sf_ops);
+		if (err) {
+			sf_hooks_stuck(err);
+			return;
+		}
 		sf_ops_on = false;
 	}
 	sf_hooks_mark(drop, false);
