@@ -25,9 +25,9 @@
  *   from the root of the task's mount namespace into a per-CPU buffer,
  *   sysfence_path.c; the socket address is the kernel's copy), lets Rust
  *   decide, and on a refusal sets the return value and the address the
- *   call site returns to (sf_arch_refuse_at_entry: on x86_64 a bare
- *   return, sf_just_return, as kernel/fail_function.c does; on arm64 the
- *   caller's, from the link register), so the function's body never runs.
+ *   call site returns to (sf_arch_refuse_at_entry: a bare return,
+ *   sf_just_return, as kernel/fail_function.c does, one per
+ *   architecture), so the function's body never runs.
  *   An allowed call runs the function, whose other security modules may
  *   still refuse it.
  * - There is no return handler, so no per-call instance to run out of.
