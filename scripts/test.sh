@@ -63,12 +63,20 @@ if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
     ) >"$SF_BUILD/kernel-arm64-test.log" 2>&1 &
   fi
   sf_log "kernels: checked, or built when not cached, in the background ($SF_BUILD/kernel-*.log)"
-  # The arm64 programs too, cross-built while the host tests run (cargo
-  # test locks target/debug, this target/aarch64-*/release and the host's
-  # target/release); the guest suite's build finds them built.
-  if [ "$arm64" != 0 ]; then
-    scripts/build-initramfs.sh --arch arm64 --userspace-only >"$SF_BUILD/userspace-arm64.log" 2>&1 &
-  fi
+  # The guests' static programs too, x86_64 then arm64, built while the
+  # host tests run: cargo test's compiles and single-threaded test binaries
+  # leave a core idle much of the time (cargo test locks target/debug,
+  # these target/<triple>/release and the host's target/release, so they
+  # run one after the other); the guest suite's builds find them built, or
+  # wait on cargo's lock for the one still running.
+  (
+    scripts/build-initramfs.sh --userspace-only >"$SF_BUILD/userspace-x86_64.log" 2>&1
+    [ "$arm64" = 0 ] || scripts/build-initramfs.sh --arch arm64 --userspace-only >"$SF_BUILD/userspace-arm64.log" 2>&1
+  ) &
+  # And both fuzz targets in one build (their own target directory under
+  # fuzz/), which `cargo fuzz run` below then finds up to date.
+  (cd fuzz && exec cargo +nightly fuzz build) >"$SF_BUILD/fuzz-build.log" 2>&1 &
+  fuzz_build=$!
 fi
 
 sf_log "host: cargo fmt --check"
@@ -98,6 +106,9 @@ sf_log "host: ${hp:-0} passed, ${hf:-0} failed ($((SECONDS - t0))s so far)"
 # directory so the checkout stays clean.
 fuzz_targets=(policy_wire profiles)
 [ "$quick" = 0 ] || fuzz_targets=()
+# A failed background build is not reported here: fuzz/run.sh builds again
+# and fails with the compiler's message.
+[ -z "${fuzz_build:-}" ] || [ ${#fuzz_targets[@]} -eq 0 ] || wait "$fuzz_build"
 for target in "${fuzz_targets[@]}"; do
   sf_log "host: cargo fuzz run $target (${SF_FUZZ_SECONDS:-20} s)"
   if fuzz/run.sh "$target" "${SF_FUZZ_SECONDS:-20}" >"$SF_BUILD/fuzz-$target.log" 2>&1; then
