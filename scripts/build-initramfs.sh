@@ -7,11 +7,13 @@
 #                              prints the path of the .cpio.gz
 #   scripts/build-initramfs.sh --arch A --userspace-only
 #                              only the static programs (no kernel needed:
-#                              scripts/test.sh builds arm64's early with it)
+#                              scripts/test.sh builds both architectures'
+#                              early with it)
 #
 # --arch arm64: Debian's arm64 busybox (and its armhf one as
 # /bin/busybox-armhf, an AArch32 program for the compat ABI), the manager
-# and test programs cross-built for aarch64-unknown-linux-musl, and the
+# (without the Kubernetes agent) and test programs cross-built for
+# aarch64-unknown-linux-musl, and the
 # AArch32 /bin/sf-call32 (tests/progs/aarch32/sf-call32.c) (set-up:
 # scripts/setup.sh --arch arm64). --no-module leaves sysfence.ko out, for a
 # kernel the module does not build for. The kernel tree the image goes with
@@ -80,7 +82,7 @@ cp "$busybox" "$root/bin/busybox"
 [ "$arch" != arm64 ] || cp "$SF_ARM64_USERLAND/armhf/bin/busybox" "$root/bin/busybox-armhf"
 install -m 0755 "$SF_ROOT/qemu/init" "$root/init"
 [ "$module" = 0 ] || cp "$ko" "$root/lib/sysfence/sysfence.ko"
-# Stripped: the manager with the node agent is about 100 MB of debug info.
+# Stripped: no debug info in the image (the symbols alone are megabytes).
 # llvm-strip knows every architecture (Debian's strip only the host's).
 install -s --strip-program=llvm-strip -m 0755 "$bins/sysfence" "$root/bin/sysfence"
 for b in "$bins"/sf-*; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The guest suite: builds the test kernel, module and initramfs (or takes
-# them from the cache), then runs the guest tests in two guests side by side
-# and prints every line they print, marked with their guest:
+# them from the cache), then runs the guest tests in two debug guests side
+# by side, then the bench guest [b1] and the arm64 guest [a1] (at most two
+# guests at once), and prints every line they print, marked with their guest:
 #   [gN] TEST-RESULT PASS|FAIL NAME SECONDS budget=B share=P%
 # Then, from the guests' logs: "GUEST-TEST-FAIL guest/NAME" for each failed
 # test, "GUEST-FAIL WHAT" for a guest that timed out, died or whose kernel
@@ -137,8 +138,9 @@ fi
 # b1 starts when a debug guest ends (below): g1 starts with b1's budget as
 # if b1's tests were its own, so that it is given less (the split that
 # made g1 and g2 end within a minute of each other). a1 is not counted:
-# b1, the longer of the two (7.5 min against 6.5 on 7 December), starts
-# when the first debug guest ends, a1 when the second does.
+# b1 (448 s against a1's 377 at d84ea1a, before t-postgres lost about a
+# minute) starts when the first debug guest ends, a1 when the next guest
+# does.
 bench_total=0
 for t in "${tests[@]}"; do
   [ "$(kernel_of "$t")" != bench ] || bench_total=$((bench_total + $(budget_of "$t")))

@@ -105,7 +105,7 @@ sf_arm64_diff_filters() {
 }
 
 # sf_pg_template: PostgreSQL's data directory for t-postgres, made here by
-# Debian's initdb (a second) instead of in the emulated guest (about a
+# Debian's initdb (a few seconds) instead of in the emulated guest (about a
 # minute of its time), and exported as SF_PG_TEMPLATE, which the guest
 # copies. Fails quietly (the test then runs initdb itself) where the
 # postgres user cannot reach the build directory.
