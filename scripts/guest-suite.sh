@@ -138,9 +138,8 @@ fi
 # b1 starts when a debug guest ends (below): g1 starts with b1's budget as
 # if b1's tests were its own, so that it is given less (the split that
 # made g1 and g2 end within a minute of each other). a1 is not counted:
-# b1 (448 s against a1's 377 at d84ea1a, before t-postgres lost about a
-# minute) starts when the first debug guest ends, a1 when the next guest
-# does.
+# b1 (448 s against a1's 377 at d84ea1a) starts when the first debug
+# guest ends, a1 when the next guest does.
 bench_total=0
 for t in "${tests[@]}"; do
   [ "$(kernel_of "$t")" != bench ] || bench_total=$((bench_total + $(budget_of "$t")))
@@ -180,10 +179,6 @@ if [ -n "${lane_tests[a1]:-}" ]; then
   # arm64/t-differential's filters, built on the host (SF_DIFF_ARM64).
   sf_arm64_diff_filters test || { echo "GUEST-FAIL guest/arm64-diff-filters"; exit 1; }
 fi
-
-case " ${lane_tests[b1]:-} " in
-  *" t-postgres.sh "*) sf_pg_template || sf_log "t-postgres: no data directory made on the host (see $SF_BUILD/pg-initdb.log); the guest runs initdb" ;;
-esac
 
 declare -A lane_pid=() lane_timeout=()
 # start_lane LANE: boot LANE's guest with its tests, in the background.

@@ -104,19 +104,6 @@ sf_arm64_diff_filters() {
   "$SF_ROOT/tests/differential/arm64-filters.sh" "$SF_DIFF_ARM64" "$(cat "$kdir/include/config/kernel.release")"
 }
 
-# sf_pg_template: PostgreSQL's data directory for t-postgres, made here by
-# Debian's initdb (a few seconds) instead of in the emulated guest (about a
-# minute of its time), and exported as SF_PG_TEMPLATE, which the guest
-# copies. Fails quietly (the test then runs initdb itself) where the
-# postgres user cannot reach the build directory.
-sf_pg_template() {
-  local dir=$SF_BUILD/pg-template bin=/usr/lib/postgresql/15/bin
-  [ -x "$bin/initdb" ] && id postgres >/dev/null 2>&1 || return 1
-  rm -rf "$dir" && mkdir -p "$dir" && chown postgres:postgres "$dir" || return 1
-  runuser -u postgres -- "$bin/initdb" --no-sync -A trust -U postgres -D "$dir/data" >"$SF_BUILD/pg-initdb.log" 2>&1 || return 1
-  export SF_PG_TEMPLATE=$dir/data
-}
-
 sf_arm64_cross_env() {
   local inc=$SF_ARM64_USERLAND/arm64/usr/include/aarch64-linux-musl
   [ -d "$inc" ] || sf_die "no arm64 musl headers in $inc: run scripts/setup.sh --arch arm64"

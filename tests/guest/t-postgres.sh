@@ -21,14 +21,7 @@ ev_pid=
 trap 'kill $ev_pid 2>/dev/null; as_pg $BIN/pg_ctl -D $P/data -m immediate stop >/dev/null 2>&1; host_env_down' EXIT
 mkdir -p $HR$P
 chroot $HR chown postgres:postgres $P || fail "chown $P failed"
-# The data directory: the one scripts/guest-suite.sh made on the host with
-# the same initdb (SF_PG_TEMPLATE), copied; else initdb here.
-if [ -n "${SF_PG_TEMPLATE:-}" ] && [ -f "/host$SF_PG_TEMPLATE/PG_VERSION" ]; then
-  cp -a "/host$SF_PG_TEMPLATE" $HR$P/data && chmod 700 $HR$P/data || fail "copying $SF_PG_TEMPLATE failed"
-else
-  as_pg $BIN/initdb --no-sync -A trust -U postgres -D $P/data >/tmp/pg.init 2>&1 || fail "initdb failed: $(tail -n 5 /tmp/pg.init)"
-fi
-mark "data directory ready"
+as_pg $BIN/initdb --no-sync -A trust -U postgres -D $P/data >/tmp/pg.init 2>&1 || fail "initdb failed: $(tail -n 5 /tmp/pg.init)"
 cg_new svc/pg >/dev/null
 (echo 0 >/sys/fs/cgroup/svc/pg/cgroup.procs && exec chroot $HR /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups \
   $BIN/postgres -D $P/data -k $P -h 127.0.0.1 -p 5433 -c fsync=on -c full_page_writes=off >$HR$P/log 2>&1) &

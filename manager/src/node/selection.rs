@@ -177,6 +177,7 @@ impl Selection {
 
     /// Writes `selection.json` atomically (a temporary file renamed over
     /// it), so the hook never reads half of one.
+    #[cfg(feature = "agent")]
     pub fn save(&self, dir: &Path) -> Result<(), SelectionError> {
         let text = serde_json::to_string_pretty(self).map_err(SelectionError::Encode)?;
         write_atomic(&dir.join(SELECTION_FILE), &(text + "\n"))
@@ -291,6 +292,7 @@ pub fn write_claim(agent_dir: &Path, cgroup: u64, owned: &Owned) -> Result<(), S
 }
 
 /// A claim file read from the claims' directory.
+#[cfg(feature = "agent")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
     pub file: PathBuf,
@@ -301,6 +303,7 @@ pub struct Claim {
 /// Reads every claim, and describes each file that is not one. Nothing is
 /// removed: the agent removes the files once its state, with the claims in
 /// it, is saved.
+#[cfg(feature = "agent")]
 pub fn read_claims(agent_dir: &Path) -> (Vec<Claim>, Vec<(PathBuf, String)>) {
     let dir = claims_dir(agent_dir);
     let (mut claims, mut bad) = (Vec::new(), Vec::new());
@@ -346,7 +349,8 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), SelectionError> {
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
-/// Lower-case hex.
+/// Lower-case hex (the agent's selection; the hook only decodes).
+#[cfg(any(feature = "agent", test))]
 pub fn hex_encode(bytes: &[u8]) -> String {
     const D: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
