@@ -10,6 +10,7 @@
 #define SYSFENCE_ARCH_H
 
 #include <linux/compat.h>
+#include <linux/linkage.h>
 #include <asm/syscall.h>
 #include <asm/ptrace.h>
 
@@ -54,9 +55,10 @@ void sf_arch_exit_instead(struct pt_regs *regs, bool compat);
  * not ftrace): the function returns `ret` to its caller at once. */
 void sf_arch_return_now(struct pt_regs *regs, long ret);
 
-/* From an object hook's ftrace handler (sysfence_hooks.c): the hooked
- * function returns `ret` without running its body. */
-void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret);
+/* Where an object hook's refusal sends the hooked function instead of its
+ * body (sysfence_hooks.c): a bare return to its caller, in each
+ * architecture's file (module text). */
+asmlinkage void sf_just_return(void);
 
 /* Entries into the kernel other than sys_enter that run a syscall (x86's
  * vsyscall page): attached beside the gate, detached before it. */

@@ -50,19 +50,13 @@ void sf_arch_return_now(struct pt_regs *regs, long ret)
  * `ret`. Module text: unregistering the ops waits for tasks on their way
  * here (sysfence_hooks.c, sf_hooks_exit()).
  */
-asmlinkage void sf_just_return(void);
 asm(".text\n"
+    ".globl sf_just_return\n"
     ".type sf_just_return, %function\n"
     ".balign 4\n"
     "sf_just_return:\n"
     "ret\n"
     ".size sf_just_return, .-sf_just_return\n");
-
-void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret)
-{
-	ftrace_regs_set_return_value(fregs, ret);
-	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)sf_just_return);
-}
 
 int sf_arch_gate_attach(void)
 {

@@ -52,23 +52,17 @@ void sf_arch_return_now(struct pt_regs *regs, long ret)
 
 /* Where a refused call goes instead of the function's body: straight back
  * to its caller, with the return value the handler set (reached by the
- * ftrace trampoline's return, not by an indirect jump: no ENDBR). */
-asmlinkage void sf_just_return(void);
+ * ftrace trampoline's return, not by an indirect jump: no ENDBR;
+ * ftrace_caller restores rax and returns to the saved rip,
+ * arch/x86/kernel/ftrace_64.S: "Handlers can change the RIP"). */
 asm(".text\n"
+    ".globl sf_just_return\n"
     ".type sf_just_return, @function\n"
     ASM_FUNC_ALIGN
     "sf_just_return:\n"
     ANNOTATE_NOENDBR
     ASM_RET
     ".size sf_just_return, .-sf_just_return\n");
-
-/* ftrace_caller restores rax and returns to the saved rip
- * (arch/x86/kernel/ftrace_64.S: "Handlers can change the RIP"). */
-void sf_arch_refuse_at_entry(struct ftrace_regs *fregs, long ret)
-{
-	ftrace_regs_set_return_value(fregs, ret);
-	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)sf_just_return);
-}
 
 /*
  * The legacy vsyscall page (gettimeofday, time and getcpu at

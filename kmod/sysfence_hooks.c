@@ -25,7 +25,7 @@
  *   from the root of the task's mount namespace into a per-CPU buffer,
  *   sysfence_path.c; the socket address is the kernel's copy), lets Rust
  *   decide, and on a refusal sets the return value and the address the
- *   call site returns to (sf_arch_refuse_at_entry: a bare return,
+ *   call site returns to (sf_refuse_at_entry: a bare return,
  *   sf_just_return, as kernel/fail_function.c does, one per
  *   architecture), so the function's body never runs.
  *   An allowed call runs the function, whose other security modules may
@@ -492,6 +492,14 @@ static int sf_hook_index(unsigned long ip)
  * guard), and a refusal returns -errno at once without running the
  * function.
  */
+/* The hooked function returns `ret` to its caller without running its
+ * body: the return value, and the address ftrace's trampoline returns to. */
+static __always_inline void sf_refuse_at_entry(struct ftrace_regs *fregs, long ret)
+{
+	ftrace_regs_set_return_value(fregs, ret);
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)sf_just_return);
+}
+
 static void notrace sf_hook_entry(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_ops *op, struct ftrace_regs *regs)
 {
@@ -511,7 +519,7 @@ static void notrace sf_hook_entry(unsigned long ip, unsigned long parent_ip,
 	if (i >= 0 && sf_rust_obj_wanted(sf_hook_defs[i].class)) {
 		rc = sf_hook_defs[i].decide(regs);
 		if (rc)
-			sf_arch_refuse_at_entry(regs, rc);
+			sf_refuse_at_entry(regs, rc);
 	}
 	ftrace_test_recursion_unlock(bit);
 }

@@ -82,7 +82,7 @@ cp "$busybox" "$root/bin/busybox"
 [ "$arch" != arm64 ] || cp "$SF_ARM64_USERLAND/armhf/bin/busybox" "$root/bin/busybox-armhf"
 install -m 0755 "$SF_ROOT/qemu/init" "$root/init"
 [ "$module" = 0 ] || cp "$ko" "$root/lib/sysfence/sysfence.ko"
-# Stripped: no debug info in the image (the symbols alone are megabytes).
+# Stripped: the image carries no symbols.
 # llvm-strip knows every architecture (Debian's strip only the host's).
 install -s --strip-program=llvm-strip -m 0755 "$bins/sysfence" "$root/bin/sysfence"
 for b in "$bins"/sf-*; do
