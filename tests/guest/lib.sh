@@ -52,6 +52,26 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 
+# wait_subscribed PID: return once process PID (a `sysfence events`
+# started in the background) holds a generic netlink socket that has joined
+# a multicast group, i.e. the kernel delivers events to it; fail if it ends
+# first or is not listening within 30 s. A fixed sleep is not enough in a
+# loaded guest. (/proc/net/netlink shows the first 32 groups of each socket;
+# sysfence's group is among the first few a kernel assigns.)
+wait_subscribed() {
+  _w=0
+  while [ "$_w" -lt 300 ]; do
+    kill -0 "$1" 2>/dev/null || fail "the events subscriber $1 ended before it was listening"
+    _inodes=$(ls -l /proc/"$1"/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p')
+    for _i in $_inodes; do
+      awk -v i="$_i" '$2 == 16 && $4 != "00000000" && $10 == i { f = 1 } END { exit !f }' /proc/net/netlink && return 0
+    done
+    sleep 0.1
+    _w=$((_w + 1))
+  done
+  fail "the events subscriber $1 was not listening after 30 s"
+}
+
 # module_loaded: true while sysfence.ko is loaded.
 module_loaded() { [ -d /sys/module/sysfence ]; }
 

@@ -23,7 +23,7 @@ apply ev </tmp/events.policy
 follow() {
   sysfence events --json --cgroup ev "$@" >"$out" 2>/tmp/events.err &
   sub=$!
-  sleep 1 # let it join the group
+  wait_subscribed "$sub"
 }
 # fields LINE: extracts the keys a test compares.
 field() { echo "$1" | sed -E "s/.*\"$2\":\"?([^\",}]*)\"?.*/\1/"; }

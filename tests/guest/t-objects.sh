@@ -119,7 +119,7 @@ expect_run "bind unix elsewhere" "ok" o bind unix /tmp/o/pub/s
 # Events and counters.
 sysfence events --json --cgroup obj --count 1 --duration 20 >/tmp/obj.events &
 sub=$!
-sleep 1
+wait_subscribed "$sub"
 o open /tmp/o/secret/key >/dev/null
 wait "$sub" || fail "no event for a refused open"
 grep -q '"action":"errno","errno":13,"object_class":"file","object":"/tmp/o/secret/key"' /tmp/obj.events ||

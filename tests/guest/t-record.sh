@@ -27,7 +27,7 @@ spawn_in_cg rec sf-syscall 34 &
 paused=$!
 sysfence events --json --cgroup rec --duration 4 >/tmp/rec.events &
 ev=$!
-sleep 0.5
+wait_subscribed "$ev"
 # --runtime-base none: the profile is replayed by `sysfence run`, where no
 # container runtime runs under it (t-docker and t-podman test the base).
 sysfence record --cgroup rec --duration 3 --runtime-base none -o /tmp/rec.json --json >/tmp/rec.out 2>/tmp/rec.log \

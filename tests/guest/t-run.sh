@@ -22,7 +22,7 @@ echo "$out" | grep -q 'missing.yaml' || fail "unclear error: $out"
 printf 'default: allow\nrules:\n  - {syscalls: [execve], action: log}\n' >/tmp/log-exec.yaml
 sysfence events --json --count 1 --duration 20 >/tmp/run-events &
 sub=$!
-sleep 1
+wait_subscribed "$sub"
 sysfence run --policy /tmp/log-exec.yaml -- sf-syscall 39 >/dev/null
 wait "$sub" || fail "no event for the command's execve"
 grep -q '"syscall":"execve"' /tmp/run-events || fail "the execve was not decided by the policy: $(cat /tmp/run-events)"
@@ -34,13 +34,27 @@ grep -q '^ok' /tmp/run.out && fail "the command ran: $(cat /tmp/run.out)"
 
 # Live change of a running command's policy, through its transient cgroup;
 # leftovers are killed and everything removed at the end.
-sysfence run --name live-run --policy /tmp/run.yaml -- sh -c 'sf-loop 110 20 & sleep 4; echo done' >/tmp/live-run.out &
+# The command runs until the test lets it end (no fixed window: a loaded
+# guest may take seconds to start it).
+rm -f /tmp/live-run.stop /tmp/live-run.out
+sysfence run --name live-run --policy /tmp/run.yaml -- \
+  sh -c 'sf-loop getppid 20 & while [ ! -e /tmp/live-run.stop ]; do sleep 0.1; done; echo done' >/tmp/live-run.out &
 r=$!
-sleep 1.5
-tail -n 1 /tmp/live-run.out | grep -q 'err 13' || fail "not filtered: $(cat /tmp/live-run.out)"
+until_line() { # until_line PATTERN: wait (up to 30 s) for a line of the command's output
+  _n=0
+  until grep -q "$1" /tmp/live-run.out 2>/dev/null; do
+    [ "$_n" -lt 300 ] || fail "no '$1' from the command: $(cat /tmp/live-run.out)"
+    sleep 0.1
+    _n=$((_n + 1))
+  done
+}
+until_line '^err 13'
+grep -q '^ok' /tmp/live-run.out && fail "not filtered from the start: $(cat /tmp/live-run.out)"
 printf 'default: allow\n' | sysfence policy apply --cgroup live-run - 2>/dev/null || fail "live change failed"
+until_line '^ok'
+touch /tmp/live-run.stop
 wait "$r" || fail "the command failed"
-grep -q '^ok' /tmp/live-run.out || fail "the live change was not seen: $(cat /tmp/live-run.out)"
+grep -q '^done' /tmp/live-run.out || fail "the command did not end normally: $(cat /tmp/live-run.out)"
 [ ! -e /sys/fs/cgroup/live-run ] || fail "the transient cgroup was not removed"
 pidof sf-loop && fail "a leftover process survived the run"
 ls /sys/fs/cgroup | grep -q sysfence-run- && fail "transient cgroups left behind: $(ls /sys/fs/cgroup)"

@@ -32,7 +32,7 @@ first() { "$@" 2>&1 | cut -d" " -f1; }
 # A subscriber from before the shadow is set sees all its events.
 sysfence events --json --cgroup sh --duration 12 >/tmp/sh.ev 2>/tmp/sh.everr &
 sub=$!
-sleep 1
+wait_subscribed "$sub"
 sysfence policy apply --cgroup sh --shadow /tmp/cand.yaml 2>/dev/null || fail "setting the shadow failed"
 sysfence policy list | grep -Eq " in force, shadow$" || fail "list does not show the shadow: $(sysfence policy list)"
 sysfence policy get --cgroup sh --shadow | grep -q getppid || fail "get --shadow does not show the candidate"

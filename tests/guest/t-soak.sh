@@ -41,7 +41,7 @@ while :; do
   # either sent as an event or counted as dropped.
   sysfence events --cgroup soak/c2 --json >/tmp/soak.ev 2>/tmp/soak.everr &
   evpid=$!
-  sleep 2 # subscribed long before this, even under TCG
+  wait_subscribed "$evpid"
   jobs=
   k=0
   while [ "$k" -lt 4 ]; do
