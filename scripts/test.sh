@@ -31,10 +31,20 @@ record() { # record PASS|FAIL NAME
 }
 
 quick=0
-if [ "${1:-}" = --quick ]; then
-  quick=1
-  shift
-fi
+case ${1:-} in
+  -h | --help)
+    sed -n '3,/^set -uo pipefail/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+  --quick)
+    quick=1
+    shift
+    ;;
+  -*)
+    echo "scripts/test.sh: unknown option $1 (--help lists the options)" >&2
+    exit 2
+    ;;
+esac
 
 arm64=${SF_ARM64:-1}
 "$SF_ROOT/scripts/setup.sh" $([ "$arm64" = 0 ] || echo --arch arm64) || { echo "0 passed, 1 failed"; exit 1; }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# budget: 60
+# budget: 90
 # covers: kmod/ manager/src/cli/record.rs manager/src/policy/oci.rs manager/src/cli/run.rs
 # sysfence record: learn what a running workload calls, write a minimal OCI
 # profile; the same workload replays under it, a call it never made is
