@@ -72,6 +72,19 @@ wait_subscribed() {
   fail "the events subscriber $1 was not listening after 30 s"
 }
 
+# wait_line FILE PATTERN WHAT: return once the last line of FILE (the
+# output of a workload started in the background) matches PATTERN; fail
+# naming WHAT if it does not within 30 s. For "the workload now sees the
+# new answer" checks, where a fixed sleep is not enough in a loaded guest.
+wait_line() {
+  _w=0
+  until tail -n 1 "$1" 2>/dev/null | grep -q "$2"; do
+    [ "$_w" -lt 300 ] || fail "$3: $(tail -n 3 "$1" 2>/dev/null)"
+    sleep 0.1
+    _w=$((_w + 1))
+  done
+}
+
 # module_loaded: true while sysfence.ko is loaded.
 module_loaded() { [ -d /sys/module/sysfence ]; }
 

@@ -131,14 +131,11 @@ grep -q '"syscall":"open' /tmp/obj.events || fail "event does not name the sysca
 rm -f /tmp/o/stop
 spawn_in_cg obj sh -c 'while [ ! -e /tmp/o/stop ]; do sf-obj open /tmp/o/secret/key; sleep 0.1; done' >/tmp/live.out &
 w=$!
-sleep 1
-tail -n 1 /tmp/live.out | grep -q 'err 13' || fail "workload not refused: $(tail -n 3 /tmp/live.out)"
+wait_line /tmp/live.out 'err 13' "workload not refused"
 printf 'default: allow\n' | apply obj
-sleep 1
-tail -n 1 /tmp/live.out | grep -q '^ok' || fail "rule removal not seen live: $(tail -n 3 /tmp/live.out)"
+wait_line /tmp/live.out '^ok' "rule removal not seen live"
 sysfence policy apply --cgroup obj /tmp/obj.yaml 2>/dev/null
-sleep 1
-tail -n 1 /tmp/live.out | grep -q 'err 13' || fail "rule not back live: $(tail -n 3 /tmp/live.out)"
+wait_line /tmp/live.out 'err 13' "rule not back live"
 touch /tmp/o/stop
 wait "$w"
 

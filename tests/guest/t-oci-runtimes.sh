@@ -67,7 +67,7 @@ check_runtime() {
   sysfence policy list | grep -q "waiting for exec" || fail "$_n: the policy is not waiting after create"
   chroot $HR sh -c "cd $_b && $_rt --root /run/$_n-state start $_n" >/tmp/$_n.start 2>&1 ||
     fail "$_n start failed: $(cat /tmp/$_n.start)"
-  sleep 2
+  wait_line /tmp/$_n.out '^\(ok\|err\) ' "$_n: the container printed no answer"
   st=$(seen_of $_cg)
   echo "$st" | grep -q '"execve"' || fail "$_n: the container's calls were not recorded: $st"
   echo "$st" | grep -qE '"(pivot_root|mount|sethostname)"' &&
@@ -82,8 +82,7 @@ check_runtime() {
   # kernel's ACK), which is when the container's next call is under it.
   t=$(sf-bench --run 5 -- sysfence policy apply --cgroup "$_cg" /tmp/$_n.p14) || fail "$_n: live apply failed"
   echo "$_n: live change, sysfence policy apply: $t"
-  sleep 1
-  tail -n 1 /tmp/$_n.out | grep -qx "err 14" || fail "$_n: the running container did not get the new policy: $(tail -n 3 /tmp/$_n.out)"
+  wait_line /tmp/$_n.out '^err 14$' "$_n: the running container did not get the new policy"
   chroot $HR sh -c "$_rt --root /run/$_n-state kill $_n KILL" 2>/dev/null
   sleep 1
   chroot $HR sh -c "$_rt --root /run/$_n-state delete -f $_n" >/dev/null 2>&1 || fail "$_n delete failed"

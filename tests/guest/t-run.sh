@@ -40,18 +40,10 @@ rm -f /tmp/live-run.stop /tmp/live-run.out
 sysfence run --name live-run --policy /tmp/run.yaml -- \
   sh -c 'sf-loop getppid 20 & while [ ! -e /tmp/live-run.stop ]; do sleep 0.1; done; echo done' >/tmp/live-run.out &
 r=$!
-until_line() { # until_line PATTERN: wait (up to 30 s) for a line of the command's output
-  _n=0
-  until grep -q "$1" /tmp/live-run.out 2>/dev/null; do
-    [ "$_n" -lt 300 ] || fail "no '$1' from the command: $(cat /tmp/live-run.out)"
-    sleep 0.1
-    _n=$((_n + 1))
-  done
-}
-until_line '^err 13'
+wait_line /tmp/live-run.out '^err 13' "not filtered"
 grep -q '^ok' /tmp/live-run.out && fail "not filtered from the start: $(cat /tmp/live-run.out)"
 printf 'default: allow\n' | sysfence policy apply --cgroup live-run - 2>/dev/null || fail "live change failed"
-until_line '^ok'
+wait_line /tmp/live-run.out '^ok' "the live change was not seen"
 touch /tmp/live-run.stop
 wait "$r" || fail "the command failed"
 grep -q '^done' /tmp/live-run.out || fail "the command did not end normally: $(cat /tmp/live-run.out)"

@@ -13,11 +13,9 @@ cg_new slow >/dev/null
 # 1. Tasks already running in the cgroup when its first policy arrives.
 spawn_in_cg slow sf-loop 110 20 >/tmp/slow1.out &
 l=$!
-sleep 1
-grep -q '^ok' /tmp/slow1.out || fail "loop not running: $(cat /tmp/slow1.out)"
+wait_line /tmp/slow1.out '^ok' "loop not running"
 printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 13}\n' | apply slow
-sleep 0.5
-tail -n 1 /tmp/slow1.out | grep -q 'err 13' || fail "a task running before the first policy is not filtered: $(cat /tmp/slow1.out)"
+wait_line /tmp/slow1.out 'err 13' "a task running before the first policy is not filtered"
 kill "$l"
 wait "$l" 2>/dev/null
 
