@@ -156,7 +156,25 @@ if [ "$irc" -ne 0 ]; then
   grep -q '^FAIL ' "$ilog.out" || record FAIL "host/install (exit $irc, see $ilog)"
 fi
 
+# guest_reasons LOG: why each failed guest test failed (its last "FAIL:"
+# line, a kill at its budget or a kernel report), one line each, so that
+# the end of the output says it.
+guest_reasons() {
+  awk '
+    match($0, /^\[[a-z0-9]+\] /) {
+      lane = substr($0, 2, RLENGTH - 3); rest = substr($0, RLENGTH + 1)
+      if (rest ~ /^=== t-/) why[lane] = ""
+      else if (rest ~ /^FAIL: |killed at its budget|^kernel log reported a bug/) why[lane] = rest
+      else if (rest ~ /^TEST-RESULT FAIL /) {
+        split(rest, f, " ")
+        w = (why[lane] == "") ? "no reason printed (the guest log has its output)" : why[lane]
+        print "  guest/" f[3] ": " substr(w, 1, 400)
+      }
+    }' "$1"
+}
+
 sf_log "total time $((SECONDS - t0))s"
 [ ${#failures[@]} -eq 0 ] || printf '  failed: %s\n' "${failures[@]}"
+[ "${gf:-0}" = 0 ] || guest_reasons "$glog"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
