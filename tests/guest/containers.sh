@@ -48,24 +48,14 @@ record_stop() {
 }
 
 # events_start FILE: `sysfence events --json` into FILE (its errors in
-# FILE.err, its pid in $ev_pid), returning once the reader is known to
-# receive: a refused call in a probe cgroup has reached FILE (a fixed sleep
-# is not enough in a loaded guest). events_stop ends it.
+# FILE.err, its pid in $ev_pid), returning once the reader is listening
+# (wait_subscribed, lib.sh: the manager itself in the background, not the
+# host_sysfence function's subshell, so that $ev_pid holds the socket).
+# events_stop ends it.
 events_start() {
-  sysfence events --json --duration 600 >"$1" 2>"$1.err" &
+  chroot $HR $SYSFENCE events --json --duration 600 >"$1" 2>"$1.err" &
   ev_pid=$!
-  cg_new sf-evprobe >/dev/null
-  printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 1}\n' |
-    sysfence policy apply --cgroup sf-evprobe - >/dev/null || fail "applying the events probe's policy failed"
-  _i=0
-  until grep -q '"comm":"sf-syscall"' "$1"; do
-    _i=$((_i + 1))
-    [ $_i -lt 60 ] && kill -0 $ev_pid 2>/dev/null || fail "the event reader did not start: $(cat "$1.err")"
-    in_cg sf-evprobe sf-syscall 110 >/dev/null
-    sleep 0.5
-  done
-  sysfence policy delete --cgroup sf-evprobe >/dev/null
-  rmdir /sys/fs/cgroup/sf-evprobe
+  wait_subscribed $ev_pid
 }
 events_stop() {
   kill $ev_pid 2>/dev/null
