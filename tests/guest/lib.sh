@@ -85,6 +85,32 @@ wait_line() {
   done
 }
 
+# wait_for WHAT CMD...: return once CMD succeeds (tried every 0.2 s); fail
+# naming WHAT if it has not within 30 s.
+wait_for() {
+  _what=$1
+  shift
+  _w=0
+  until "$@"; do
+    [ "$_w" -lt 150 ] || fail "waited 30 s for $_what"
+    sleep 0.2
+    _w=$((_w + 1))
+  done
+}
+
+# events_pending CG [BASE]: how many of CG's eventful decisions (denied +
+# logged) are not yet counted as an event sent or dropped, less BASE (the
+# same difference taken before, for a cgroup whose earlier decisions had no
+# subscriber). The call that makes an event returns before the ring's work
+# item multicasts it and counts it sent, so counters read right after a
+# burst lag; `wait_for "..." events_settled CG BASE` waits for them.
+events_pending() {
+  _j=$(sysfence stats --cgroup "$1" --json)
+  _n() { echo "$_j" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
+  echo $(($(_n denied) + $(_n logged) - $(_n events_sent) - $(_n events_dropped) - ${2:-0}))
+}
+events_settled() { [ "$(events_pending "$@")" -le 0 ]; }
+
 # module_loaded: true while sysfence.ko is loaded.
 module_loaded() { [ -d /sys/module/sysfence ]; }
 

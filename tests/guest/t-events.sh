@@ -81,12 +81,16 @@ before_sent=$(stat_of ev events_sent)
 before_drop=$(stat_of ev events_dropped)
 before_den=$(stat_of ev denied)
 before_log=$(stat_of ev logged)
+base=$(events_pending ev)
 out=/tmp/events.burst
 follow --duration 60
 t0=$(uptime_cs)
 in_cg ev sf-syscall --repeat 5000 getppid >/dev/null
 in_cg ev sf-syscall --repeat 50 getpid >/dev/null
 t1=$(uptime_cs)
+# The ring's work item counts an event sent once it has multicast it,
+# after the call returned: wait until every eventful decision is counted.
+wait_for "the burst's events to be counted sent or dropped" events_settled ev "$base"
 sent=$(($(stat_of ev events_sent) - before_sent))
 dropped=$(($(stat_of ev events_dropped) - before_drop))
 eventful=$(($(stat_of ev denied) - before_den + $(stat_of ev logged) - before_log))

@@ -30,7 +30,7 @@ num() { sed -nE "s/.*\"$1\":([0-9]+).*/\1/p" | head -n1; }
 first() { "$@" 2>&1 | cut -d" " -f1; }
 
 # A subscriber from before the shadow is set sees all its events.
-sysfence events --json --cgroup sh --duration 12 >/tmp/sh.ev 2>/tmp/sh.everr &
+sysfence events --json --cgroup sh >/tmp/sh.ev 2>/tmp/sh.everr &
 sub=$!
 wait_subscribed "$sub"
 sysfence policy apply --cgroup sh --shadow /tmp/cand.yaml 2>/dev/null || fail "setting the shadow failed"
@@ -42,8 +42,20 @@ report >/dev/null || fail "a fresh record, before any call, is not clean"
 expect_run "getppid under the shadow" "ok" first in_cg sh sf-syscall --repeat 500 110
 expect_run "getpid under the shadow" "err 1" in_cg sh sf-syscall --repeat 3 39
 mark "workload done"
-sleep 2
-wait "$sub" || fail "the subscriber failed: $(cat /tmp/sh.everr)"
+# The ring's work item counts a shadow event sent once it has multicast it,
+# after the call returned: wait until every differing call is counted as an
+# event sent or dropped, and the subscriber has read those sent (and the
+# enforcing policy's own events are counted too).
+shadow_settled() {
+  report --json >/tmp/sh.rep
+  _s=$(num events_sent </tmp/sh.rep)
+  [ "$((_s + $(num events_dropped </tmp/sh.rep)))" -ge "$(num differed </tmp/sh.rep)" ] &&
+    [ "$(grep -c '"shadow":true' /tmp/sh.ev)" -ge "$_s" ] && events_settled sh
+}
+wait_for "the shadow events to be counted and read" shadow_settled
+kill "$sub" 2>/dev/null || fail "the subscriber ended early: $(cat /tmp/sh.everr)"
+wait "$sub"
+[ -s /tmp/sh.everr ] && fail "the subscriber reported: $(cat /tmp/sh.everr)"
 
 report --json >/tmp/sh.rep
 rc=$?

@@ -61,8 +61,10 @@ while :; do
   n=${out#replaces }
   touch "$stop"
   wait $jobs
-  # The storms are over: let the subscriber read what is queued (until it
-  # has as many as were sent, or 30 s pass), then stop it.
+  # The storms are over: wait until the ring has sent (or dropped) every
+  # event, then let the subscriber read what is queued (until it has as
+  # many as were sent, or 30 s pass), then stop it.
+  wait_for "phase $phases: soak/c2's events to be counted sent or dropped" events_settled soak/c2
   w=0
   while [ "$(wc -l </tmp/soak.ev)" -lt "$(stat_of soak/c2 events_sent)" ] && [ "$w" -lt 30 ]; do
     sleep 1
