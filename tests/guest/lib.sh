@@ -114,27 +114,6 @@ events_settled() { [ "$(events_pending "$@")" -le 0 ]; }
 # module_loaded: true while sysfence.ko is loaded.
 module_loaded() { [ -d /sys/module/sysfence ]; }
 
-# kmemleak_scan: force a scan now and print any suspected leak (empty: none).
-# kmemleak ignores objects younger than 5 s, so callers sleep that long first.
-kmemleak_scan() {
-  [ -w /sys/kernel/debug/kmemleak ] || fail "kmemleak is not available in this kernel"
-  echo scan >/sys/kernel/debug/kmemleak
-  cat /sys/kernel/debug/kmemleak
-}
-
-# kmemleak_check AFTER: fail on any leak kmemleak suspects (after letting
-# young objects age past its 5 s threshold); on a kernel without kmemleak
-# (the bench kernel) say that leaks were not checked.
-kmemleak_check() {
-  if [ -e /sys/kernel/debug/kmemleak ]; then
-    sleep 6
-    _leaks=$(kmemleak_scan)
-    [ -z "$_leaks" ] || fail "kmemleak reports after $1: $_leaks"
-  else
-    echo "this kernel has no kmemleak: leaks after $1 not checked"
-  fi
-}
-
 # cg_new NAME: create (or reuse) a cgroup under /sys/fs/cgroup; prints its path.
 cg_new() {
   mkdir -p "/sys/fs/cgroup/$1" || fail "cannot create cgroup $1"

@@ -78,9 +78,11 @@ grep -q '"getppid"' /tmp/rec2.out && fail "a refused call was recorded: $(cat /t
 # Ctrl-C ends a recording early; the profile is still written and the
 # policy restored.
 rm -f /tmp/rec3.json
-sysfence record --cgroup rec --duration 600 -o /tmp/rec3.json 2>/dev/null &
+sysfence record --cgroup rec --duration 600 -o /tmp/rec3.json 2>/tmp/rec3.err &
 r=$!
-sleep 1.5
+# Its "recording cgroup ..." line comes once the handler is in place (a
+# Ctrl-C before that ends it the default way, as any program).
+wait_line /tmp/rec3.err "recording cgroup" "the recording to start"
 kill -INT "$r"
 wait "$r" || fail "record did not end cleanly on SIGINT"
 [ -s /tmp/rec3.json ] || fail "no profile written after SIGINT"

@@ -143,4 +143,3 @@ echo "${out#replaces } promotes ($(cat /tmp/sh.lat)) while 2 threads made $calls
 [ "$e13" -gt 0 ] && [ "$e14" -gt 0 ] || fail "the promotes were not observed by the running threads"
 sysfence policy delete --cgroup sh 2>/dev/null
 rmdir /sys/fs/cgroup/sh /sys/fs/cgroup/free
-kmemleak_check "shadow policies"
