@@ -88,26 +88,30 @@ wait_line() {
 # wait_for WHAT CMD...: return once CMD succeeds (tried every 0.2 s); fail
 # naming WHAT if it has not within 30 s.
 wait_for() {
-  _what=$1
+  _wf_what=$1
   shift
-  _w=0
+  _wf_n=0
   until "$@"; do
-    [ "$_w" -lt 150 ] || fail "waited 30 s for $_what"
+    [ "$_wf_n" -lt 150 ] || fail "waited 30 s for $_wf_what"
     sleep 0.2
-    _w=$((_w + 1))
+    _wf_n=$((_wf_n + 1))
   done
 }
 
-# events_pending CG [BASE]: how many of CG's eventful decisions (denied +
-# logged) are not yet counted as an event sent or dropped, less BASE (the
+# events_pending CG [BASE]: how many of CG's eventful decisions (denied,
+# logged, trapped, killed) are not yet counted as an event sent or
+# dropped (docs/ABI.md, "Events"), less BASE (the
 # same difference taken before, for a cgroup whose earlier decisions had no
 # subscriber). The call that makes an event returns before the ring's work
 # item multicasts it and counts it sent, so counters read right after a
-# burst lag; `wait_for "..." events_settled CG BASE` waits for them.
+# burst lag; `wait_for "..." events_settled CG BASE` waits for them, once
+# the calls have returned (an event is queued before its decision is
+# counted). Refused moves out of a contained cgroup count as denied
+# without an event: not for a cgroup that has them.
 events_pending() {
   _j=$(sysfence stats --cgroup "$1" --json)
   _n() { echo "$_j" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
-  echo $(($(_n denied) + $(_n logged) - $(_n events_sent) - $(_n events_dropped) - ${2:-0}))
+  echo $(($(_n denied) + $(_n logged) + $(_n trapped) + $(_n killed) - $(_n events_sent) - $(_n events_dropped) - ${2:-0}))
 }
 events_settled() { [ "$(events_pending "$@")" -le 0 ]; }
 

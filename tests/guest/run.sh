@@ -73,18 +73,23 @@ for t in $tests; do
   echo "TEST-RESULT $verdict $name $secs budget=$budget share=$share%"
   echo "$share $name $secs $budget" >>/tmp/run.shares
 done
-# The guest's kmemleak scan (the kernel's own periodic scans are off,
-# qemu/init): one, after the last test, for all of them. A leaked object
-# stays unreferenced, so a leak left by any test of this guest fails the run
+# The guest's leak check (the kernel's own periodic scans are off,
+# qemu/init): after the last test, for all of them. A leaked object stays
+# unreferenced, so a leak left by any test of this guest fails the run
 # here, as the kernel log's report of it does; the report's backtraces name
-# the allocation. (A scan takes 15 to 20 s of the emulated debug kernel: one
-# per test that frees things cost over two minutes of the suite.)
+# the allocation. Two scans: kmemleak reports an unreferenced object only
+# if its contents did not change since the scan before (mm/kmemleak.c: a
+# first scan sees every object as changed and only notes its checksum), so
+# a single scan reports nothing it has not seen before. (A scan takes 15 to
+# 20 s of the emulated debug kernel: two per test that frees things cost
+# over two minutes of the suite.)
 if [ -w /sys/kernel/debug/kmemleak ]; then
   sleep 5 # kmemleak ignores objects younger than 5 s
   echo scan >/sys/kernel/debug/kmemleak
+  echo scan >/sys/kernel/debug/kmemleak
   leaks=$(cat /sys/kernel/debug/kmemleak)
   if [ -n "$leaks" ]; then
-    echo "FAIL: kmemleak after this guest's tests ($(cut -d' ' -f2 /tmp/run.shares | tr '\n' ' ')):"
+    echo "FAIL: kmemleak after this guest's tests ($(cut -d' ' -f2 /tmp/run.shares | tr '\n' ' ' | sed 's/ $//')):"
     echo "$leaks"
     failed=$((failed + 1))
   else

@@ -5,9 +5,9 @@
 # cgroup is removed, counted in `status`, and nothing else goes with it.
 # 1,000 cgroups get a policy and are removed, a hundred of them with a
 # running task killed through cgroup.kill first, as runtimes remove a
-# container: 0 policies are left and kmemleak is clean (the guest's final
-# scan) (one mkdir and one
-# rmdir for the thousand: a process per cgroup took 80 s each way here). A
+# container: 0 policies are left (one mkdir and one rmdir for the
+# thousand: a process per cgroup took 80 s each way here; leaks: the
+# guest's kmemleak check after its last test). A
 # shadow-only entry goes too; a parent's policy stays when its child's
 # cgroup goes. Removal racing with the set of a policy leaves no stale
 # policy (the set is refused instead).

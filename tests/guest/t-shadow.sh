@@ -47,6 +47,7 @@ mark "workload done"
 # event sent or dropped, and the subscriber has read those sent (and the
 # enforcing policy's own events are counted too).
 shadow_settled() {
+  kill -0 "$sub" 2>/dev/null || fail "the subscriber ended early: $(cat /tmp/sh.everr)"
   report --json >/tmp/sh.rep
   _s=$(num events_sent </tmp/sh.rep)
   [ "$((_s + $(num events_dropped </tmp/sh.rep)))" -ge "$(num differed </tmp/sh.rep)" ] &&
