@@ -3,7 +3,7 @@
 # covers: kmod/ shared-abi/ manager/src/cli/status.rs manager/src/kernel/
 # sysfence.ko loads, logs its version, and unloads cleanly, 100 times over,
 # and 12 more times while policy changes race the unload, leaving nothing
-# behind that kmemleak can find (the guest's kmemleak scan after its last
+# behind that kmemleak can find (the guest's leak check after its last
 # test, tests/guest/run.sh, fails the run on a leak from any of its tests).
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +22,8 @@ done
 
 # rmmod and insmod raced against policy set and delete (issue 17): a change
 # in flight while the module unloads must not leave a probe or hook
-# registered, free anything twice or leak (the guest's final kmemleak scan
-# covers these rounds too). Two churners set and delete a policy with object rules
+# registered, free anything twice or leak (the guest's leak check covers
+# these rounds too). Two churners set and delete a policy with object rules
 # (which attach and detach the hooks) without pause, a third with pauses
 # longer than the delayed removal of unused hooks (so that it runs too),
 # and two workloads storm opens and connects in the cgroup, one of a file

@@ -4,8 +4,9 @@
 # Generated and mutated netlink requests (sf-nlfuzz): every one answered,
 # every policy-set answered exactly as the shared engine predicts, the
 # module responsive afterwards, another cgroup's policy untouched, and no
-# leak for kmemleak (the guest's final scan, tests/guest/run.sh). SF_FUZZ_COUNT sets the number of requests (CI: 5,000;
-# the closing note of issue 7 reports a million).
+# leak for kmemleak (the guest's leak check after its last test,
+# tests/guest/run.sh). SF_FUZZ_COUNT sets the number of requests (CI:
+# 5,000; the closing note of issue 7 reports a million).
 . "$(dirname "$0")/lib.sh"
 count=${SF_FUZZ_COUNT:-5000}
 cg_new fuzz >/dev/null

@@ -2,8 +2,8 @@
 # budget: 180
 # covers: kmod/ shared-abi/
 # rmmod while filtered tasks storm syscalls: the probe detaches, callers in
-# flight finish, everything is freed (the guest's final kmemleak scan,
-# tests/guest/run.sh, finds what is not) and every task is unfiltered.
+# flight finish, everything is freed (the guest's leak check after its
+# last test, tests/guest/run.sh, finds what is not) and every task is unfiltered.
 . "$(dirname "$0")/lib.sh"
 cg_new storm >/dev/null
 printf 'default: allow\nrules:\n  - {syscalls: [getppid], action: errno, errno: 13}\n  - {syscalls: [socket], action: errno, errno: 97, args: [{index: 0, op: eq, value: 40}]}\n' | apply storm
