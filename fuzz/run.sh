@@ -8,6 +8,8 @@
 set -euo pipefail
 target=${1:?usage: fuzz/run.sh TARGET SECONDS} secs=${2:?usage: fuzz/run.sh TARGET SECONDS}
 cd "$(dirname "$0")"
+. ../scripts/lib.sh
+export CARGO_BUILD_BUILD_DIR=$(sf_cargo_build_dir nightly)
 work=../target/fuzz-corpus/$target
 mkdir -p "$work"
 exec cargo +nightly fuzz run "$target" "$work" "corpus/$target" -- \

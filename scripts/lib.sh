@@ -7,6 +7,16 @@ SF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SF_CACHE=${SYSFENCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sysfence}
 # Per-checkout build products that are cheap to redo (module, initramfs).
 SF_BUILD=${SYSFENCE_BUILD:-$SF_ROOT/target/sysfence}
+# Cargo's intermediate products (the dependencies compiled, build scripts'
+# outputs, fingerprints) go to a build directory in the cache, shared by
+# every checkout: a clean clone then compiles only the workspace's own
+# crates, which cargo rebuilds when they change (their sources' times),
+# and the dependencies when Cargo.lock, the toolchain or a flag changes.
+# The binaries stay in target/. Stable and nightly (the fuzz targets:
+# sf_cargo_build_dir nightly) keep separate ones; scripts/setup.sh bounds
+# their size.
+sf_cargo_build_dir() { echo "$SF_CACHE/cargo/${1:-stable}"; }
+export CARGO_BUILD_BUILD_DIR=${SF_CARGO_BUILD_DIR:-$(sf_cargo_build_dir stable)}
 # Debian's arm64 and armhf packages for the arm64 guest (scripts/setup.sh
 # --arch arm64 unpacks them here: arm64/ and armhf/ roots).
 SF_ARM64_USERLAND=$SF_CACHE/arm64-userland

@@ -80,7 +80,7 @@ if [ "$(bindgen --version 2>/dev/null)" = "bindgen $BINDGEN_VERSION" ]; then
   sf_log "bindgen: $BINDGEN_VERSION present"
 else
   sf_log "bindgen: installing bindgen-cli $BINDGEN_VERSION with cargo (about a minute)"
-  cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" || failed+=("cargo install bindgen-cli $BINDGEN_VERSION")
+  env -u CARGO_BUILD_BUILD_DIR cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" || failed+=("cargo install bindgen-cli $BINDGEN_VERSION")
 fi
 
 # Coverage-guided fuzzing (fuzz/): a nightly toolchain and cargo-fuzz.
@@ -95,8 +95,21 @@ if [ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ];
   sf_log "cargo-fuzz: $CARGO_FUZZ_VERSION present"
 else
   sf_log "cargo-fuzz: installing $CARGO_FUZZ_VERSION with cargo (about a minute)"
-  cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" || failed+=("cargo install cargo-fuzz $CARGO_FUZZ_VERSION")
+  env -u CARGO_BUILD_BUILD_DIR cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" || failed+=("cargo install cargo-fuzz $CARGO_FUZZ_VERSION")
 fi
+
+# Cargo's build directories in the cache (scripts/lib.sh) grow by each
+# Cargo.lock or toolchain they have seen: one over 12 GiB starts again
+# empty (its next build compiles everything, as a clean machine does).
+CARGO_CACHE_MAX_KIB=$((12 * 1024 * 1024))
+for d in "$SF_CACHE"/cargo/*/; do
+  [ -d "$d" ] || continue
+  kib=$(du -sk "$d" 2>/dev/null | cut -f1)
+  if [ "${kib:-0}" -gt "$CARGO_CACHE_MAX_KIB" ]; then
+    sf_log "cargo cache: $d holds $((kib / 1024)) MiB, over 12 GiB: emptied"
+    rm -rf "$d"
+  fi
+done
 
 # Debian's arm64 (and armhf) userland for the arm64 guest: busybox-static
 # for the guest's shell and tools (the armhf one runs as an AArch32 task),

@@ -85,7 +85,7 @@ if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
   ) &
   # And both fuzz targets in one build (their own target directory under
   # fuzz/), which `cargo fuzz run` below then finds up to date.
-  (cd fuzz && exec cargo +nightly fuzz build) >"$SF_BUILD/fuzz-build.log" 2>&1 &
+  (cd fuzz && CARGO_BUILD_BUILD_DIR=$(sf_cargo_build_dir nightly) exec cargo +nightly fuzz build) >"$SF_BUILD/fuzz-build.log" 2>&1 &
   fuzz_build=$!
 fi
 
