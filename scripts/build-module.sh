@@ -27,6 +27,10 @@ if [ "$arch" != x86_64 ]; then
   kbuild+=(ARCH="$arch")
 fi
 mkdir -p "$work/kmod" "$work/shared-abi/src"
+# One build per copy at a time: scripts/test.sh builds the debug guests'
+# module in the background, and the guest suite's own call waits here.
+exec 8>"$work.lock"
+flock 8
 # rsync-like copy that keeps mtimes, so Kbuild rebuilds only what changed.
 cp -p "$SF_ROOT"/kmod/* "$work/kmod/"
 cp -p "$SF_ROOT"/shared-abi/src/*.rs "$work/shared-abi/src/"

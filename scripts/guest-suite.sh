@@ -162,23 +162,31 @@ done < <(for t in "${tests[@]}"; do echo "$(budget_of "$t") $t"; done | sort -k1
 # g1's own budget, now that the assignment is done.
 [ "$guests" -lt 2 ] || lane_budget[g1]=$((lane_budget[g1] - bench_total))
 
-for k in $(for l in "${!lane_kernel[@]}"; do [ -n "${lane_arch[$l]:-}" ] || echo "${lane_kernel[$l]}"; done | sort -ru); do
-  sf_log "guest: building the $k kernel, module and initramfs"
-  # Its progress lines (a kernel build prints one every 30 s) as they come.
-  if ! scripts/build-initramfs.sh "$k" 2>&1 >/dev/null | tee "$SF_BUILD/initramfs-$k.log" >&2; then
-    echo "GUEST-FAIL guest/build-$k (see $SF_BUILD/initramfs-$k.log)"
-    exit 1
-  fi
-done
-if [ -n "${lane_tests[a1]:-}" ]; then
-  sf_log "guest: building the arm64 test kernel, module and initramfs"
-  if ! { scripts/setup.sh --arch arm64 && scripts/build-initramfs.sh --arch arm64 test; } 2>&1 >/dev/null | tee "$SF_BUILD/initramfs-arm64-test.log" >&2; then
-    echo "GUEST-FAIL guest/build-arm64-test (see $SF_BUILD/initramfs-arm64-test.log)"
-    exit 1
-  fi
-  # arm64/t-differential's filters, built on the host (SF_DIFF_ARM64).
-  sf_arm64_diff_filters test || { echo "GUEST-FAIL guest/arm64-diff-filters"; exit 1; }
-fi
+# build_images KIND: the kernel (built, or taken from the cache), module
+# and initramfs that lanes of KIND boot: test or bench (x86_64), or arm64
+# (its test kernel, and arm64/t-differential's filters, built on the host:
+# SF_DIFF_ARM64). Prints GUEST-FAIL and fails if one cannot be made.
+build_images() {
+  local k=$1
+  case $k in
+    arm64)
+      sf_log "guest: building the arm64 test kernel, module and initramfs"
+      if ! { scripts/setup.sh --arch arm64 && scripts/build-initramfs.sh --arch arm64 test; } 2>&1 >/dev/null | tee "$SF_BUILD/initramfs-arm64-test.log" >&2; then
+        echo "GUEST-FAIL guest/build-arm64-test (see $SF_BUILD/initramfs-arm64-test.log)"
+        return 1
+      fi
+      sf_arm64_diff_filters test || { echo "GUEST-FAIL guest/arm64-diff-filters"; return 1; }
+      ;;
+    *)
+      sf_log "guest: building the $k kernel, module and initramfs"
+      # Its progress lines (a kernel build prints one every 30 s) as they come.
+      if ! scripts/build-initramfs.sh "$k" 2>&1 >/dev/null | tee "$SF_BUILD/initramfs-$k.log" >&2; then
+        echo "GUEST-FAIL guest/build-$k (see $SF_BUILD/initramfs-$k.log)"
+        return 1
+      fi
+      ;;
+  esac
+}
 
 declare -A lane_pid=() lane_timeout=()
 # start_lane LANE: boot LANE's guest with its tests, in the background.
@@ -204,9 +212,21 @@ t0=$SECONDS
 # once on two host cores starved the bench guest's vCPUs (a 60 s RCU stall
 # in ctr's page faults, containers taking 96 s to start, a recording that
 # ended before its traffic): at most two guests run at a time.
+# The debug guests' images are made first and those guests start; the
+# bench and arm64 guests' images are made while they run (with the
+# kernels cached, a minute of module and initramfs builds that no guest
+# waited for). A lane whose images cannot be made does not run: its
+# GUEST-FAIL counts one failure.
+debug_lanes=()
+for l in "${!lane_tests[@]}"; do case $l in g*) debug_lanes+=("$l") ;; esac; done
+[ ${#debug_lanes[@]} -eq 0 ] || build_images test || exit 1
 running=()
-for l in "${!lane_tests[@]}"; do
-  case $l in g*) start_lane "$l"; running+=("${lane_pid[$l]}") ;; esac
+for l in "${debug_lanes[@]}"; do start_lane "$l"; running+=("${lane_pid[$l]}"); done
+for l in b1 a1; do
+  [ -n "${lane_tests[$l]:-}" ] || continue
+  kind=bench
+  [ "$l" = b1 ] || kind=arm64
+  build_images "$kind" || { rc=1; unset "lane_tests[$l]"; }
 done
 for l in b1 a1; do
   [ -n "${lane_tests[$l]:-}" ] || continue

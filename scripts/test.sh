@@ -82,6 +82,9 @@ if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
   (
     scripts/build-initramfs.sh --userspace-only >"$SF_BUILD/userspace-x86_64.log" 2>&1
     [ "$arm64" = 0 ] || scripts/build-initramfs.sh --arch arm64 --userspace-only >"$SF_BUILD/userspace-arm64.log" 2>&1
+    # Then the debug guests' module (once its kernel is there), which the
+    # guest suite then finds built (build-module.sh's lock).
+    scripts/build-module.sh test >"$SF_BUILD/module-test.log" 2>&1
   ) &
   # And both fuzz targets in one build (their own target directory under
   # fuzz/), which `cargo fuzz run` below then finds up to date.
@@ -119,9 +122,15 @@ fuzz_targets=(policy_wire profiles)
 # A failed background build is not reported here: fuzz/run.sh builds again
 # and fails with the compiler's message.
 [ -z "${fuzz_build:-}" ] || wait "$fuzz_build"
+# The targets run side by side: each is one process on one core.
+declare -A fuzz_pid=()
 for target in "${fuzz_targets[@]}"; do
   sf_log "host: cargo fuzz run $target (${SF_FUZZ_SECONDS:-20} s)"
-  if fuzz/run.sh "$target" "${SF_FUZZ_SECONDS:-20}" >"$SF_BUILD/fuzz-$target.log" 2>&1; then
+  fuzz/run.sh "$target" "${SF_FUZZ_SECONDS:-20}" >"$SF_BUILD/fuzz-$target.log" 2>&1 &
+  fuzz_pid[$target]=$!
+done
+for target in "${fuzz_targets[@]}"; do
+  if wait "${fuzz_pid[$target]}"; then
     record PASS "host/fuzz-$target"
     grep -E '^Done [0-9]+ runs' "$SF_BUILD/fuzz-$target.log" | sed "s/^/  $target: /" >&2
   else
