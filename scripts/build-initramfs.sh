@@ -46,6 +46,12 @@ case $arch in
     # x86_64), and kube, k8s-openapi, rustls and tokio are most of a
     # cross build's time.
     features=(--no-default-features)
+    # A cargo build directory of its own: built beside the x86_64 programs
+    # (scripts/test.sh), it would otherwise hold the lock of the host
+    # release build (build scripts, proc-macros) that their no-op rebuilds
+    # for each initramfs wait on.
+    export CARGO_BUILD_BUILD_DIR
+    CARGO_BUILD_BUILD_DIR=$(sf_cargo_build_dir stable-arm64)
     busybox=$SF_ARM64_USERLAND/arm64/bin/busybox
     [ -x "$busybox" ] || sf_die "no arm64 busybox at $busybox: run scripts/setup.sh --arch arm64"
     sf_arm64_cross_env

@@ -12,11 +12,12 @@ SF_BUILD=${SYSFENCE_BUILD:-$SF_ROOT/target/sysfence}
 # every checkout: a clean clone then compiles only the workspace's own
 # crates, which cargo rebuilds when they change (their sources' times),
 # and the dependencies when Cargo.lock, the toolchain or a flag changes.
-# The binaries stay in target/. Stable and nightly (the fuzz targets:
-# sf_cargo_build_dir nightly) keep separate ones; scripts/setup.sh bounds
-# their size.
+# The binaries stay in target/. The arm64 programs (stable-arm64) and the
+# fuzz targets (nightly) have their own (sf_cargo_build_dir NAME);
+# scripts/setup.sh bounds their size.
 sf_cargo_build_dir() { echo "$SF_CACHE/cargo/${1:-stable}"; }
-export CARGO_BUILD_BUILD_DIR=${SF_CARGO_BUILD_DIR:-$(sf_cargo_build_dir stable)}
+export CARGO_BUILD_BUILD_DIR
+CARGO_BUILD_BUILD_DIR=$(sf_cargo_build_dir stable)
 # Debian's arm64 and armhf packages for the arm64 guest (scripts/setup.sh
 # --arch arm64 unpacks them here: arm64/ and armhf/ roots).
 SF_ARM64_USERLAND=$SF_CACHE/arm64-userland

@@ -75,17 +75,19 @@ if [ "$quick" = 0 ] && [ $# -eq 0 ]; then
   sf_log "kernels: checked, or built when not cached, in the background ($SF_BUILD/kernel-*.log)"
   # The guests' static programs too, x86_64 then arm64, built while the
   # host tests run: cargo test's compiles and single-threaded test binaries
-  # leave a core idle much of the time (cargo test locks target/debug,
-  # these target/<triple>/release and the host's target/release, so they
-  # run one after the other); the guest suite's builds find them built, or
-  # wait on cargo's lock for the one still running.
+  # leave a core idle much of the time (cargo test locks the debug build,
+  # the x86_64 one its triple's release and the host's release, where
+  # build scripts and proc-macros go; the arm64 one has a build directory
+  # of its own, build-initramfs.sh); the guest suite's builds find them
+  # built, or wait on cargo's lock for the one still running.
   (
     scripts/build-initramfs.sh --userspace-only >"$SF_BUILD/userspace-x86_64.log" 2>&1
     [ "$arm64" = 0 ] || scripts/build-initramfs.sh --arch arm64 --userspace-only >"$SF_BUILD/userspace-arm64.log" 2>&1
-    # Then the debug guests' module (once its kernel is there), which the
-    # guest suite then finds built (build-module.sh's lock).
-    scripts/build-module.sh test >"$SF_BUILD/module-test.log" 2>&1
   ) &
+  # And the debug guests' module, as soon as its kernel is there (at once
+  # when cached), which the guest suite then finds built (build-module.sh
+  # waits for a build of the same copy).
+  scripts/build-module.sh test >"$SF_BUILD/module-test.log" 2>&1 &
   # And both fuzz targets in one build (their own target directory under
   # fuzz/), which `cargo fuzz run` below then finds up to date.
   (cd fuzz && CARGO_BUILD_BUILD_DIR=$(sf_cargo_build_dir nightly) exec cargo +nightly fuzz build) >"$SF_BUILD/fuzz-build.log" 2>&1 &
