@@ -46,11 +46,11 @@ case $arch in
     # x86_64), and kube, k8s-openapi, rustls and tokio are most of a
     # cross build's time.
     features=(--no-default-features)
-    # A cargo build directory of its own: built beside the x86_64 programs
-    # (scripts/test.sh), it would otherwise hold the lock of the host
-    # release build (build scripts, proc-macros) that their no-op rebuilds
-    # for each initramfs wait on.
-    export CARGO_BUILD_BUILD_DIR
+    # Cargo build and target directories of its own: built beside the
+    # x86_64 programs (scripts/test.sh), it would otherwise hold the locks
+    # of the host's release directories (build scripts, proc-macros) that
+    # their no-op rebuild for each initramfs waits on.
+    export CARGO_BUILD_BUILD_DIR CARGO_TARGET_DIR=$SF_ROOT/target/arm64
     CARGO_BUILD_BUILD_DIR=$(sf_cargo_build_dir stable-arm64)
     busybox=$SF_ARM64_USERLAND/arm64/bin/busybox
     [ -x "$busybox" ] || sf_die "no arm64 busybox at $busybox: run scripts/setup.sh --arch arm64"
@@ -78,7 +78,7 @@ if ! CARGO_PROFILE_RELEASE_DEBUG=0 cargo build --quiet --release --manifest-path
   cat "$SF_BUILD/cargo-$target.log" >&2
   sf_die "static userspace build failed"
 fi
-bins=$SF_ROOT/target/$target/release
+bins=${CARGO_TARGET_DIR:-$SF_ROOT/target}/$target/release
 [ "$only_userspace" = 0 ] || exit 0
 
 root=$SF_BUILD/initramfs-$name
