@@ -213,10 +213,10 @@ t0=$SECONDS
 # in ctr's page faults, containers taking 96 s to start, a recording that
 # ended before its traffic): at most two guests run at a time.
 # The debug guests' images are made first and those guests start; the
-# bench and arm64 guests' images are made while they run (with the
-# kernels cached, a minute of module and initramfs builds that no guest
-# waited for). A lane whose images cannot be made does not run: its
-# GUEST-FAIL counts one failure.
+# bench and arm64 guests' images are made while they run (seconds, when
+# scripts/test.sh has built their kernels and modules in the background).
+# A lane whose images cannot be made does not run: its GUEST-FAIL counts
+# one failure.
 debug_lanes=()
 for l in "${!lane_tests[@]}"; do case $l in g*) debug_lanes+=("$l") ;; esac; done
 [ ${#debug_lanes[@]} -eq 0 ] || build_images test || exit 1
