@@ -27,8 +27,9 @@ if [ "$arch" != x86_64 ]; then
   kbuild+=(ARCH="$arch")
 fi
 mkdir -p "$work/kmod" "$work/shared-abi/src"
-# One build per copy at a time: scripts/test.sh builds the debug guests'
-# module in the background, and the guest suite's own call waits here.
+# One build per copy at a time: scripts/test.sh builds each guest's module
+# in the background, after its kernel, and the guest suite's own call
+# waits here.
 exec 8>"$work.lock"
 flock 8
 # rsync-like copy that keeps mtimes, so Kbuild rebuilds only what changed.
