@@ -128,6 +128,14 @@ extern "C" {
     /// Preemption disabled, and it stays disabled while the pointer is used.
     pub(crate) fn sf_gate_cache_this_cpu() -> *mut c_void;
 
+    /// This CPU's gate cache, as [`sf_gate_cache_this_cpu`], and the
+    /// current task's cgroup id in `*cgid`.
+    ///
+    /// # Safety
+    /// Task context with preemption disabled, as long as the pointer is
+    /// used; `cgid` must be valid for a write.
+    pub(crate) fn sf_gate_cache_for_current(cgid: *mut u64) -> *mut c_void;
+
     /// Skips the syscall; userspace sees `ret` as its result.
     ///
     /// # Safety

@@ -271,6 +271,27 @@ fn for_each_active_cached<'s>(
     own
 }
 
+/// As [`for_each_active`], through this CPU's gate cache: for the object
+/// hooks, whose call the gate has just decided on this CPU (when the task
+/// moved or the table changed since, the cache misses and the path is
+/// walked, as without it). Returns the task's cgroup id.
+///
+/// # Safety
+/// Task context (not an interrupt, in which the gate never runs: nothing
+/// else uses the cache meanwhile) with preemption disabled for the whole
+/// call, and not from the gate itself, which holds the cache while it
+/// decides.
+pub(crate) unsafe fn for_each_active_here<'s>(snap: &'s Snapshot, f: impl FnMut(&'s Entry)) -> u64 {
+    let mut cgid = 0u64;
+    // SAFETY: this function's contract is the C function's; `cgid` is a
+    // valid out-pointer.
+    let cache = unsafe { ffi::sf_gate_cache_for_current(&mut cgid) };
+    // SAFETY: this CPU's 128-byte, 8-aligned cache, used by nothing else
+    // while preemption stays disabled in task context (the contract).
+    let cache = unsafe { &mut *cache.cast::<PathCache>() };
+    for_each_active_cached(snap, cache, cgid, f)
+}
+
 /// The six argument registers of the current call.
 ///
 /// # Safety

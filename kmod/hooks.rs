@@ -123,15 +123,20 @@ impl Drop for ObjectHooks {
 /// Whether the current task is under a policy (in force or shadow) with
 /// rules of object class `class`: the hook handlers let every other task's
 /// call run untouched. Lock-free.
+///
+/// # Safety
+/// Task context with preemption disabled, outside the gate (the hook
+/// handler, under its recursion guard).
 #[no_mangle]
-pub(crate) extern "C" fn sf_rust_obj_wanted(class: u32) -> bool {
+pub(crate) unsafe extern "C" fn sf_rust_obj_wanted(class: u32) -> bool {
     let bit = crate::proto::class::bit(class);
     store::with_current(|snap| {
         if !snap.objects {
             return false;
         }
         let mut found = false;
-        gate::for_each_active(snap, |e| found |= names_class(e, bit));
+        // SAFETY: as this function's contract.
+        unsafe { gate::for_each_active_here(snap, |e| found |= names_class(e, bit)) };
         found
     })
     .unwrap_or(false)
@@ -236,11 +241,15 @@ fn decide(snap: &store::Snapshot, obj: &Object<'_>) -> c_int {
         return 0;
     }
     let mut verdict: Option<(u32, &Entry)> = None;
-    let own = gate::for_each_active(snap, |e| {
-        if let Some(Some(p)) = objects_of(e) {
-            gate::keep_stricter(&mut verdict, p.decide_object(obj), e);
-        }
-    });
+    // SAFETY: reached only from `sf_rust_obj_decide`, whose callers are the
+    // hook handlers: task context, preemption disabled, outside the gate.
+    let own = unsafe {
+        gate::for_each_active_here(snap, |e| {
+            if let Some(Some(p)) = objects_of(e) {
+                gate::keep_stricter(&mut verdict, p.decide_object(obj), e);
+            }
+        })
+    };
     if snap.shadows {
         note_shadows(snap, obj, verdict.map_or(action::ALLOW, |(a, _)| a));
     }

@@ -11,8 +11,8 @@
  *
  * Context: the hooks' handlers (ftrace, preemption disabled). No sleeping,
  * no reference taken: the walk runs under RCU (dentries, names and mounts
- * are freed after a grace period), names are copied with
- * copy_from_kernel_nofault(), and a rename meanwhile (rename_lock's
+ * are freed after a grace period), names kept outside their dentry are
+ * copied with copy_from_kernel_nofault(), and a rename meanwhile (rename_lock's
  * sequence) makes it start over, at most a few times before it takes the
  * lock's reader side. A mount moved meanwhile can give a stale name once:
  * moving mounts is refused to tasks under file rules (sysfence_hooks.c).
@@ -52,11 +52,28 @@ static bool sf_prepend_slash(struct sf_buf *b)
 	return true;
 }
 
-static bool sf_prepend_name(struct sf_buf *b, const struct qstr *q)
+/*
+ * A name stored in the dentry itself (d_iname, most names: shorter than
+ * DNAME_INLINE_LEN) is copied plainly: its bytes are inside the dentry,
+ * which RCU keeps, and a length below DNAME_INLINE_LEN keeps the copy
+ * inside them, whatever a racing rename does to the two (the rename_lock
+ * sequence then makes the walk start over). Only a separately allocated
+ * name, whose length read here may be a longer name's, needs the
+ * fault-tolerant copy. Measured: 2 x 61 instructions of an open's path
+ * walk were copy_from_kernel_nofault() (bench/profile.sh).
+ */
+static bool sf_prepend_name(struct sf_buf *b, const struct dentry *d)
 {
-	const char *name = smp_load_acquire(&q->name);
-	u32 len = READ_ONCE(q->len);
+	const char *name = smp_load_acquire(&d->d_name.name);
+	u32 len = READ_ONCE(d->d_name.len);
 
+	if (name == (const char *)d->d_iname && len < DNAME_INLINE_LEN) {
+		if (len > b->pos - b->start)
+			return false;
+		b->pos -= len;
+		memcpy(b->pos, name, len);
+		return sf_prepend_slash(b);
+	}
 	return sf_prepend(b, name, len) && sf_prepend_slash(b);
 }
 
@@ -97,7 +114,7 @@ static int sf_walk(const struct path *path, struct sf_buf *b)
 		}
 		if (d == parent)
 			return -EPERM; /* a dentry outside its mount's tree */
-		if (!sf_prepend_name(b, &d->d_name))
+		if (!sf_prepend_name(b, d))
 			return -ENAMETOOLONG;
 		d = parent;
 	}

@@ -54,6 +54,17 @@ notrace void *sf_gate_cache_this_cpu(void)
 	return this_cpu_ptr(&sf_gate_cache);
 }
 
+/*
+ * This CPU's gate cache and the current task's cgroup id, for the object
+ * hooks' decisions (task context, preemption disabled), which then find
+ * the task's policies as the gate left them for the same call.
+ */
+notrace void *sf_gate_cache_for_current(u64 *cgid)
+{
+	*cgid = cgroup_id(task_dfl_cgroup(current));
+	return this_cpu_ptr(&sf_gate_cache);
+}
+
 static void sf_find_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sys_enter"))

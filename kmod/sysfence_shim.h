@@ -48,6 +48,7 @@ void sf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
 void sf_rcu_barrier(void);
 int sf_current_path_ids(u64 levels, u64 *out, int cap, u64 *own);
 void *sf_gate_cache_this_cpu(void);
+void *sf_gate_cache_for_current(u64 *cgid);
 struct cgroup *sf_cgroup_pin(u64 id, int *level);
 void sf_cgroup_unpin(struct cgroup *cgrp);
 bool sf_cgroup_online(struct cgroup *cgrp);

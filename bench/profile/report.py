@@ -91,18 +91,19 @@ AGAINST = {
 
 
 def table(name, calls, diff):
-    kernel = sum(v for k, v in diff.items() if not k.startswith("(user"))
-    user = sum(v for k, v in diff.items() if k.startswith("(user"))
-    out = [f"### {name}: {kernel + user:,.1f} instructions per call "
-           f"(kernel {kernel:,.1f}, user {user:,.1f}; {calls:,} calls)", "",
-           "| function | instructions per call |", "|---|---|"]
-    rest = 0.0
+    rows, rest = [], 0.0
     for i, (k, v) in enumerate(sorted(diff.items(), key=lambda kv: -kv[1])):
         if abs(v) >= SHOWN and i < ROWS:
-            out.append(f"| `{k}` | {v:,.1f} |")
+            rows.append((k, v))
         else:
             rest += v
-    out.append(f"| (the rest: below the first {ROWS} or under {SHOWN} each) | {rest:,.1f} |")
+    listed = sum(v for _, v in rows)
+    out = [f"### {name}: {listed:,.1f} instructions per call in the functions listed, "
+           f"{rest:+,.1f} in the rest ({calls:,} calls)", "",
+           "| function | instructions per call |", "|---|---|"]
+    out += [f"| `{k}` | {v:,.1f} |" for k, v in rows]
+    out.append(f"| the rest: functions under {SHOWN} per call or past the {ROWS}th, and "
+               f"what two boots do differently besides the calls | {rest:,.1f} |")
     return "\n".join(out) + "\n"
 
 
@@ -129,7 +130,9 @@ def main(argv):
         head = ("# Instructions per call, function by function\n\n"
                 "Written by `bench/profile.sh` (bench kernel, icount, a QEMU plugin counting "
                 "every executed block; two boots per case, their difference divided by the "
-                "difference in calls). `.bare`: a caller under no policy, module loaded; "
+                "difference in calls). A function the calls run has a whole number per call; "
+                "the rest also holds what two boots do differently besides the calls (a few "
+                "instructions per call, either sign). `.bare`: a caller under no policy, module loaded; "
                 "`.sf`: under Docker's default policy; `open.rule`: under a policy with a "
                 "file path rule.\n\n")
         write.write_text(head + text)

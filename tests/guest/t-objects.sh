@@ -11,6 +11,12 @@
 
 rm -rf /tmp/o
 mkdir -p /tmp/o/secret /tmp/o/pub /tmp/o/nocreate /tmp/o/nobind
+# Names of 40 bytes or more are kept outside their dentry, shorter ones
+# inside it: the path walk copies the two differently (sysfence_path.c).
+LONG=a-directory-name-longer-than-a-dentry-keeps-inline
+mkdir -p "/tmp/o/$LONG" "/tmp/o/secret/$LONG"
+echo l >"/tmp/o/$LONG/key"
+echo l >"/tmp/o/secret/$LONG/key-with-a-name-longer-than-forty-bytes-too"
 echo s >/tmp/o/secret/key
 echo p >/tmp/o/pub/file
 echo r >/tmp/o/pub/ro
@@ -27,6 +33,7 @@ objects:
     - {prefix: /tmp/o/secret, access: [read, write], action: errno, errno: 13}
     - {path: /tmp/o/pub/ro, access: [write], action: errno, errno: 30}
     - {prefix: /tmp/o/nocreate, access: [create], action: errno, errno: 28}
+    - {prefix: /tmp/o/a-directory-name-longer-than-a-dentry-keeps-inline, action: errno, errno: 13}
   exec:
     - {path: /tmp/o/tool, action: errno, errno: 77}
   sockets:
@@ -50,6 +57,9 @@ expect_run "secret" "err 13" o open /tmp/o/secret/key
 expect_run "secret for writing" "err 13" o open /tmp/o/secret/key w
 expect_run "public" "ok" o open /tmp/o/pub/file
 expect_run "through a symlink" "err 13" o open /tmp/o/pub/link
+expect_run "a long name in the rule's prefix" "err 13" o open "/tmp/o/$LONG/key"
+expect_run "long names under a protected directory" "err 13" o open "/tmp/o/secret/$LONG/key-with-a-name-longer-than-forty-bytes-too"
+expect_run "outside: the long names" "ok" sf-obj open "/tmp/o/$LONG/key"
 expect_run "through .." "err 13" o open /tmp/o/pub/../secret/key
 expect_run "openat with a dirfd" "err 13" o open secret/key --dirfd /tmp/o
 expect_run "the protected directory itself" "err 13" o open /tmp/o/secret
