@@ -172,6 +172,16 @@ impl PathCache {
         Some(unsafe { (&*self.single, &*self.single_policy) })
     }
 
+    /// The entries on the path of `cgid` under table version `gen`, if
+    /// this cache holds them.
+    #[inline(always)]
+    fn path_entries(&self, gen: u64, cgid: u64) -> Option<&[*const Entry]> {
+        if self.gen != gen || self.cgid != cgid {
+            return None;
+        }
+        self.entries.get(..self.n as usize)
+    }
+
     /// As [`PathCache::single`], for a path whose only entry also has a
     /// shadow: the entry, its enforcing policy and its shadow's policy
     /// (`None`: the shadow is "no policy").
@@ -202,8 +212,8 @@ fn for_each_active_cached<'s>(
     mut f: impl FnMut(&'s Entry),
 ) -> u64 {
     let gen = snap.gen();
-    if cache.gen == gen && cache.cgid == cgid {
-        for p in cache.entries.iter().take(cache.n as usize) {
+    if let Some(entries) = cache.path_entries(gen, cgid) {
+        for p in entries {
             // SAFETY: as in `PathCache::single`.
             f(unsafe { &**p });
         }
@@ -271,25 +281,43 @@ fn for_each_active_cached<'s>(
     own
 }
 
-/// As [`for_each_active`], through this CPU's gate cache: for the object
-/// hooks, whose call the gate has just decided on this CPU (when the task
-/// moved or the table changed since, the cache misses and the path is
-/// walked, as without it). Returns the task's cgroup id.
+/// As [`for_each_active`], through this CPU's gate cache when it holds
+/// the task's path: for the object hooks, whose call the gate has just
+/// decided on this CPU. Read only: on a miss (the task moved, the table
+/// changed, another filtered task's call came between, or the task is
+/// under no policy, whose calls the gate never sees) the path is walked as
+/// without the cache, and the cache is left as the gate filled it, so
+/// that no task's file operations evict a filtered task's entry. Returns
+/// the task's cgroup id.
 ///
 /// # Safety
-/// Task context (not an interrupt, in which the gate never runs: nothing
-/// else uses the cache meanwhile) with preemption disabled for the whole
-/// call, and not from the gate itself, which holds the cache while it
-/// decides.
-pub(crate) unsafe fn for_each_active_here<'s>(snap: &'s Snapshot, f: impl FnMut(&'s Entry)) -> u64 {
+/// Task context with preemption disabled for the whole call (the cache
+/// stays this CPU's; the gate never runs in an interrupt), and never
+/// while the gate holds the cache: the gate reaches none of the hooked
+/// functions (it only edits registers, signals the task and queues work),
+/// and a hook added on a function it does reach (`security_task_kill`,
+/// say) would break this.
+pub(crate) unsafe fn for_each_active_here<'s>(
+    snap: &'s Snapshot,
+    mut f: impl FnMut(&'s Entry),
+) -> u64 {
     let mut cgid = 0u64;
     // SAFETY: this function's contract is the C function's; `cgid` is a
     // valid out-pointer.
     let cache = unsafe { ffi::sf_gate_cache_for_current(&mut cgid) };
-    // SAFETY: this CPU's 128-byte, 8-aligned cache, used by nothing else
-    // while preemption stays disabled in task context (the contract).
-    let cache = unsafe { &mut *cache.cast::<PathCache>() };
-    for_each_active_cached(snap, cache, cgid, f)
+    // SAFETY: this CPU's 128-byte, 8-aligned cache; nothing writes it
+    // while this reference lives (the contract).
+    let cache = unsafe { &*cache.cast::<PathCache>() };
+    match cache.path_entries(snap.gen(), cgid) {
+        Some(entries) => {
+            for p in entries {
+                // SAFETY: as in `PathCache::single`.
+                f(unsafe { &**p });
+            }
+            cgid
+        }
+        None => for_each_active(snap, f),
+    }
 }
 
 /// The six argument registers of the current call.

@@ -34,9 +34,13 @@
  *   Unregistering the ops waits for running handlers and for tasks on the
  *   trampoline (sf_hooks_exit()).
  * - The handler skips a hit when it is already running in the same
- *   context on that CPU (ftrace's recursion guard), or in interrupt
- *   context (counted, reported by sf_hooks_missed()); no task can cause
- *   either. Once the kernel has disabled ftrace after an internal failure
+ *   context on that CPU (ftrace's recursion guard, which lets one nested
+ *   call through while the context's bit may be in transition), or in
+ *   interrupt context (counted, reported by sf_hooks_missed()); no task
+ *   can cause either: the handler's own work calls none of the hooked
+ *   functions, nor does the gate's (a hook on a function either reaches,
+ *   security_task_kill say, would break the gate cache's sharing:
+ *   gate.rs, for_each_active_here). Once the kernel has disabled ftrace after an internal failure
  *   (ftrace_kill()) the call sites keep calling the handler, but sf_ops can
  *   no longer be removed: the module then pins itself (sf_hooks_stuck()). ftrace allows one IPMODIFY ops per function: a livepatch of a
  *   hooked function, or a kprobe with a post-handler on it, makes the
@@ -731,7 +735,8 @@ void sf_hooks_exit(void)
 
 /* Hits of a hooked function the handler skipped, filtered task or not:
  * it was already running in the same context on that CPU (ftrace's
- * recursion guard; the hooked functions do not call each other). */
+ * recursion guard, past the one nested call it lets through; the hooked
+ * functions do not call each other), or an interrupt was running. */
 u64 sf_hooks_missed(void)
 {
 	return atomic_long_read(&sf_missed);

@@ -15,6 +15,13 @@ mkdir -p /tmp/o/secret /tmp/o/pub /tmp/o/nocreate /tmp/o/nobind
 # inside it: the path walk copies the two differently (sysfence_path.c).
 LONG=a-directory-name-longer-than-a-dentry-keeps-inline
 mkdir -p "/tmp/o/$LONG" "/tmp/o/secret/$LONG"
+# The longest name kept inside a dentry (39 bytes) and the shortest kept
+# outside (40), both in a rule's prefix.
+N39=bbbbbbbbbb-name-of-thirty-nine-bytes-xx
+N40=cccccccccc-name-of-exactly-forty-bytes-x
+mkdir -p "/tmp/o/$N39/$N40"
+echo b >"/tmp/o/$N39/$N40/key"
+echo b >"/tmp/o/$N39/key"
 echo l >"/tmp/o/$LONG/key"
 echo l >"/tmp/o/secret/$LONG/key-with-a-name-longer-than-forty-bytes-too"
 echo s >/tmp/o/secret/key
@@ -34,6 +41,7 @@ objects:
     - {path: /tmp/o/pub/ro, access: [write], action: errno, errno: 30}
     - {prefix: /tmp/o/nocreate, access: [create], action: errno, errno: 28}
     - {prefix: /tmp/o/a-directory-name-longer-than-a-dentry-keeps-inline, action: errno, errno: 13}
+    - {prefix: /tmp/o/bbbbbbbbbb-name-of-thirty-nine-bytes-xx/cccccccccc-name-of-exactly-forty-bytes-x, action: errno, errno: 13}
   exec:
     - {path: /tmp/o/tool, action: errno, errno: 77}
   sockets:
@@ -60,6 +68,8 @@ expect_run "through a symlink" "err 13" o open /tmp/o/pub/link
 expect_run "a long name in the rule's prefix" "err 13" o open "/tmp/o/$LONG/key"
 expect_run "long names under a protected directory" "err 13" o open "/tmp/o/secret/$LONG/key-with-a-name-longer-than-forty-bytes-too"
 expect_run "outside: the long names" "ok" sf-obj open "/tmp/o/$LONG/key"
+expect_run "names of 39 and 40 bytes in the rule's prefix" "err 13" o open "/tmp/o/$N39/$N40/key"
+expect_run "beside them" "ok" o open "/tmp/o/$N39/key"
 expect_run "through .." "err 13" o open /tmp/o/pub/../secret/key
 expect_run "openat with a dirfd" "err 13" o open secret/key --dirfd /tmp/o
 expect_run "the protected directory itself" "err 13" o open /tmp/o/secret
