@@ -56,8 +56,8 @@ notrace void *sf_gate_cache_this_cpu(void)
 
 /*
  * This CPU's gate cache and the current task's cgroup id, for the object
- * hooks' decisions (task context, preemption disabled), which read the
- * task's policies as the gate left them for the same call (read only).
+ * hooks' decisions (task context, preemption disabled), which find the
+ * task's policies as the gate left them for the same call.
  */
 notrace void *sf_gate_cache_for_current(u64 *cgid)
 {
