@@ -40,8 +40,8 @@
  *   can cause either: the handler's own work calls none of the hooked
  *   functions, nor does the gate's (a hook on a function either reaches,
  *   security_task_kill say, would break the gate cache's sharing:
- *   gate.rs, for_each_active_here). Once the kernel has disabled ftrace after an internal failure
- *   (ftrace_kill()) the call sites keep calling the handler, but sf_ops can
+ *   gate.rs, for_each_active_here). Once the kernel has disabled ftrace
+ *   after an internal failure (ftrace_kill()) the call sites keep calling the handler, but sf_ops can
  *   no longer be removed: the module then pins itself (sf_hooks_stuck()). ftrace allows one IPMODIFY ops per function: a livepatch of a
  *   hooked function, or a kprobe with a post-handler on it, makes the
  *   attach fail (-EBUSY), and the policy is refused.

@@ -12,10 +12,11 @@
  * Context: the hooks' handlers (ftrace, preemption disabled). No sleeping,
  * no reference taken: the walk runs under RCU (dentries, names and mounts
  * are freed after a grace period), names kept outside their dentry are
- * copied with copy_from_kernel_nofault(), and a rename meanwhile (rename_lock's
- * sequence) makes it start over, at most a few times before it takes the
- * lock's reader side. A mount moved meanwhile can give a stale name once:
- * moving mounts is refused to tasks under file rules (sysfence_hooks.c).
+ * copied with copy_from_kernel_nofault(), and a rename meanwhile
+ * (rename_lock's sequence) makes it start over, at most a few times
+ * before it takes the lock's reader side. A mount moved meanwhile can give
+ * a stale name once: moving mounts is refused to tasks under file rules
+ * (sysfence_hooks.c).
  */
 #include <linux/module.h>
 #include <linux/dcache.h>
@@ -33,12 +34,17 @@ struct sf_buf {
 	char *pos;   /* what is written so far starts here */
 };
 
-static bool sf_prepend(struct sf_buf *b, const char *s, u32 len)
+/*
+ * `s` inside a dentry (`inner`) is copied plainly; see sf_prepend_name().
+ */
+static bool sf_prepend(struct sf_buf *b, const char *s, u32 len, bool inner)
 {
 	if (len > b->pos - b->start)
 		return false;
 	b->pos -= len;
-	if (copy_from_kernel_nofault(b->pos, s, len))
+	if (inner)
+		memcpy(b->pos, s, len);
+	else if (copy_from_kernel_nofault(b->pos, s, len))
 		memset(b->pos, 'x', len); /* a racing rename: retried */
 	return true;
 }
@@ -66,15 +72,9 @@ static bool sf_prepend_name(struct sf_buf *b, const struct dentry *d)
 {
 	const char *name = smp_load_acquire(&d->d_name.name);
 	u32 len = READ_ONCE(d->d_name.len);
+	bool inner = name == (const char *)d->d_iname && len < DNAME_INLINE_LEN;
 
-	if (name == (const char *)d->d_iname && len < DNAME_INLINE_LEN) {
-		if (len > b->pos - b->start)
-			return false;
-		b->pos -= len;
-		memcpy(b->pos, name, len);
-		return sf_prepend_slash(b);
-	}
-	return sf_prepend(b, name, len) && sf_prepend_slash(b);
+	return sf_prepend(b, name, len, inner) && sf_prepend_slash(b);
 }
 
 /* Steps (names and mount crossings) before a walk gives up: more than any
